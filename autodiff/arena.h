@@ -1,0 +1,48 @@
+// Arena: a bump allocator for everything one forward/backward pass creates. Rewinding frees it all
+// at once and keeps the memory, so a training loop allocates nothing per op once it has warmed up.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace integrad::ad {
+
+class Arena {
+ public:
+  explicit Arena(size_t first_block_bytes = size_t(1) << 20) : next_block_bytes_(first_block_bytes) {}
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
+
+  // Uninitialised storage, 64-byte aligned (a cache line, and enough for any SIMD load).
+  void* allocate(size_t bytes);
+
+  template <class U>
+  U* allocate_array(size_t count) { return static_cast<U*>(allocate(count * sizeof(U))); }
+
+  // Forget every allocation. If the last pass needed more than one block, the blocks are merged
+  // into one large enough for it, so the next pass of the same size fits without allocating.
+  void rewind();
+
+  size_t bytes_in_use() const { return in_use_; }
+  size_t bytes_reserved() const;
+
+ private:
+  static constexpr size_t kAlign = 64;
+  struct AlignedDelete {
+    void operator()(std::byte* p) const { ::operator delete[](p, std::align_val_t(kAlign)); }
+  };
+  struct Block {
+    std::unique_ptr<std::byte[], AlignedDelete> memory;
+    size_t size;
+  };
+  std::vector<Block> blocks_;
+  size_t current_ = 0;  // index of the block being bumped
+  size_t offset_ = 0;   // bytes used in blocks_[current_]
+  size_t in_use_ = 0;
+  size_t high_water_ = 0;
+  size_t next_block_bytes_;
+};
+
+}  // namespace integrad::ad

@@ -1,0 +1,88 @@
+// Every differentiable op, as free functions at tensor granularity. Each op computes its output,
+// and records a backward closure only when some input requires a gradient; in the backward it
+// skips the inputs that need none. Gradients accumulate (+=). Kinks follow PyTorch: relu'(0) = 0;
+// max sends the whole gradient to the first of tied elements.
+//
+// Implementations are grouped by kind in ops_*.cpp, explicitly instantiated for float and double.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "autodiff/tape.h"
+
+namespace integrad::ad {
+
+// --- element-wise, with NumPy broadcasting (ops_elementwise.cpp) ------------------------------
+template <Scalar T> Var<T> add(Var<T> a, Var<T> b);
+template <Scalar T> Var<T> sub(Var<T> a, Var<T> b);
+template <Scalar T> Var<T> mul(Var<T> a, Var<T> b);
+template <Scalar T> Var<T> div(Var<T> a, Var<T> b);
+
+template <Scalar T> Var<T> neg(Var<T> a);
+template <Scalar T> Var<T> add_scalar(Var<T> a, T s);
+template <Scalar T> Var<T> mul_scalar(Var<T> a, T s);
+template <Scalar T> Var<T> pow(Var<T> a, T exponent);
+template <Scalar T> Var<T> exp(Var<T> a);
+template <Scalar T> Var<T> log(Var<T> a);
+template <Scalar T> Var<T> sqrt(Var<T> a);
+template <Scalar T> Var<T> relu(Var<T> a);
+template <Scalar T> Var<T> sigmoid(Var<T> a);
+template <Scalar T> Var<T> tanh(Var<T> a);
+template <Scalar T> Var<T> softplus(Var<T> a);
+
+template <Scalar T> Var<T> operator+(Var<T> a, Var<T> b) { return add(a, b); }
+template <Scalar T> Var<T> operator-(Var<T> a, Var<T> b) { return sub(a, b); }
+template <Scalar T> Var<T> operator*(Var<T> a, Var<T> b) { return mul(a, b); }
+template <Scalar T> Var<T> operator/(Var<T> a, Var<T> b) { return div(a, b); }
+template <Scalar T> Var<T> operator-(Var<T> a) { return neg(a); }
+template <Scalar T> Var<T> operator+(Var<T> a, std::type_identity_t<T> s) { return add_scalar(a, s); }
+template <Scalar T> Var<T> operator+(std::type_identity_t<T> s, Var<T> a) { return add_scalar(a, s); }
+template <Scalar T> Var<T> operator-(Var<T> a, std::type_identity_t<T> s) { return add_scalar(a, -s); }
+template <Scalar T> Var<T> operator-(std::type_identity_t<T> s, Var<T> a) { return add_scalar(neg(a), s); }
+template <Scalar T> Var<T> operator*(Var<T> a, std::type_identity_t<T> s) { return mul_scalar(a, s); }
+template <Scalar T> Var<T> operator*(std::type_identity_t<T> s, Var<T> a) { return mul_scalar(a, s); }
+template <Scalar T> Var<T> operator/(Var<T> a, std::type_identity_t<T> s) { return mul_scalar(a, T(1) / s); }
+
+// --- shape (ops_shape.cpp) -------------------------------------------------------------------
+template <Scalar T> Var<T> reshape(Var<T> a, Shape shape);
+template <Scalar T> Var<T> transpose(Var<T> a, int dim0, int dim1);
+template <Scalar T> Var<T> permute(Var<T> a, std::span<const int> dims);
+template <Scalar T> Var<T> concat(std::span<const Var<T>> parts, int dim);
+// Elements [start, end) along dim.
+template <Scalar T> Var<T> slice(Var<T> a, int dim, int64_t start, int64_t end);
+
+// --- reductions (ops_reduce.cpp) -------------------------------------------------------------
+template <Scalar T> Var<T> sum(Var<T> a);  // over all elements; a 0-d result
+template <Scalar T> Var<T> sum(Var<T> a, int dim, bool keepdim = false);
+template <Scalar T> Var<T> mean(Var<T> a);
+template <Scalar T> Var<T> mean(Var<T> a, int dim, bool keepdim = false);
+template <Scalar T> Var<T> max(Var<T> a);
+template <Scalar T> Var<T> max(Var<T> a, int dim, bool keepdim = false);
+template <Scalar T> Var<T> softmax(Var<T> a, int dim);
+template <Scalar T> Var<T> log_softmax(Var<T> a, int dim);
+
+// --- linear algebra (ops_matmul.cpp) ---------------------------------------------------------
+// op(a)·op(b). 2-D: [m,k]·[k,n]. Batched: [B,m,k]·[B,k,n], or one side 2-D and shared by the
+// batch. Transposes apply to the last two dimensions and cost no copy.
+template <Scalar T> Var<T> matmul(Var<T> a, Var<T> b, bool trans_a = false, bool trans_b = false);
+
+// --- indexing (ops_index.cpp) ----------------------------------------------------------------
+// Rows `indices` of `a` along `dim` (backward: scatter-add).
+template <Scalar T> Var<T> index_select(Var<T> a, int dim, std::span<const int64_t> indices);
+// weight [V, D] looked up at `ids` of shape `ids_shape`: result [ids_shape..., D].
+template <Scalar T> Var<T> embedding(Var<T> weight, std::span<const int64_t> ids, Shape ids_shape);
+
+// --- convolution and pooling (ops_conv.cpp, ops_pool.cpp) -------------------------------------
+// x [N, C, H, W], weight [O, C, kh, kw], bias [O] or an empty Var for none.
+template <Scalar T> Var<T> conv2d(Var<T> x, Var<T> weight, Var<T> bias, int stride = 1, int padding = 0);
+template <Scalar T> Var<T> max_pool2d(Var<T> x, int kernel, int stride);
+template <Scalar T> Var<T> avg_pool2d(Var<T> x, int kernel, int stride);
+
+// --- losses (ops_loss.cpp) --------------------------------------------------------------------
+// Mean over the batch of −log softmax(logits)[target]; logits [N, C], targets in [0, C).
+template <Scalar T> Var<T> cross_entropy(Var<T> logits, std::span<const int64_t> targets);
+// Mean of (a − b)² over all elements.
+template <Scalar T> Var<T> mse(Var<T> a, Var<T> b);
+
+}  // namespace integrad::ad

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what integrad needs from Debian's packages (only what is missing), then configures and
+# builds into build/. Idempotent: a second run installs nothing and rebuilds only what changed.
+# Extra packages can be asked for with INTEGRAD_EXTRA_PACKAGES="pkg1 pkg2".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(g++ cmake make pkg-config libfmt-dev doctest-dev libstb-dev zlib1g-dev libcli11-dev dataset-fashion-mnist)
+# shellcheck disable=SC2206
+packages+=(${INTEGRAD_EXTRA_PACKAGES:-})
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  # The data set is optional: without it integrad falls back to a synthetic set, so a failure to
+  # install it alone must not stop the build.
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]/dataset-fashion-mnist}" >/dev/null
+fi
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE="${INTEGRAD_BUILD_TYPE:-Release}" ${INTEGRAD_CMAKE_ARGS:-} >/dev/null
+cmake --build build -j"$(nproc)"
