@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(g++ cmake make pkg-config libfmt-dev doctest-dev libstb-dev zlib1g-dev libcli11-dev dataset-fashion-mnist)
+packages=(g++ cmake make pkg-config libfmt-dev doctest-dev libstb-dev zlib1g-dev libcli11-dev nlohmann-json3-dev dataset-fashion-mnist)
 # shellcheck disable=SC2206
 packages+=(${INTEGRAD_EXTRA_PACKAGES:-})
 
