@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Builds the library and the fast test suites with AddressSanitizer + UndefinedBehaviorSanitizer
+# into build-asan/ and runs them. Any report fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINTEGRAD_SANITIZE=ON -DINTEGRAD_NATIVE=ON >/dev/null
+cmake --build build-asan -j"$(nproc)"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --test-dir build-asan --output-on-failure -LE slow -E consumer_package
