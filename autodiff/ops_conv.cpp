@@ -1,0 +1,143 @@
+// conv2d as im2col + GEMM (as ggml and Caffe do). The patches of the whole batch are unfolded
+// once into cols [C·kh·kw, N·Ho·Wo]; then, per image, out_n = W·cols_n, and in the backward
+//   dW += dY·colsᵀ over the whole batch in one GEMM (rows of dW split over threads, so the sum
+//         over images has a fixed order whatever the thread count), and
+//   dx_n = col2im(Wᵀ·dY_n) per image (images are independent, so they run in parallel).
+// conv_naive.h holds the direct-loop reference the tests compare with.
+#include <algorithm>
+#include <cstring>
+
+#include "autodiff/gemm.h"
+#include "autodiff/ops.h"
+
+namespace integrad::ad {
+
+namespace {
+
+struct ConvGeometry {
+  int64_t n, c, h, w;    // input
+  int64_t o, kh, kw;     // weight
+  int64_t ho, wo;        // output
+  int stride, padding;
+  int64_t patch() const { return c * kh * kw; }   // rows of cols
+  int64_t pixels() const { return ho * wo; }      // output pixels per image
+};
+
+// Unfold image x [C, H, W] into columns cols[row, col0 + p] (row = (ic·kh + i)·kw + j, p = output pixel).
+template <Scalar T>
+void im2col(const ConvGeometry& g, const T* x, T* cols, int64_t ld, int64_t col0) {
+  for (int64_t ic = 0; ic < g.c; ++ic)
+    for (int64_t i = 0; i < g.kh; ++i)
+      for (int64_t j = 0; j < g.kw; ++j) {
+        T* row = cols + ((ic * g.kh + i) * g.kw + j) * ld + col0;
+        const T* plane = x + ic * g.h * g.w;
+        for (int64_t oy = 0; oy < g.ho; ++oy) {
+          const int64_t iy = oy * g.stride - g.padding + i;
+          T* dst = row + oy * g.wo;
+          if (iy < 0 || iy >= g.h) {
+            std::fill_n(dst, g.wo, T(0));
+            continue;
+          }
+          for (int64_t ox = 0; ox < g.wo; ++ox) {
+            const int64_t ix = ox * g.stride - g.padding + j;
+            dst[ox] = (ix >= 0 && ix < g.w) ? plane[iy * g.w + ix] : T(0);
+          }
+        }
+      }
+}
+
+// The adjoint of im2col: add column entries back to the pixels they came from.
+template <Scalar T>
+void col2im_add(const ConvGeometry& g, const T* cols, T* dx) {
+  for (int64_t ic = 0; ic < g.c; ++ic)
+    for (int64_t i = 0; i < g.kh; ++i)
+      for (int64_t j = 0; j < g.kw; ++j) {
+        const T* row = cols + ((ic * g.kh + i) * g.kw + j) * g.pixels();
+        T* plane = dx + ic * g.h * g.w;
+        for (int64_t oy = 0; oy < g.ho; ++oy) {
+          const int64_t iy = oy * g.stride - g.padding + i;
+          if (iy < 0 || iy >= g.h) continue;
+          for (int64_t ox = 0; ox < g.wo; ++ox) {
+            const int64_t ix = ox * g.stride - g.padding + j;
+            if (ix >= 0 && ix < g.w) plane[iy * g.w + ix] += row[oy * g.wo + ox];
+          }
+        }
+      }
+}
+
+ConvGeometry conv_geometry(const Shape& x, const Shape& w, int stride, int padding) {
+  if (x.rank() != 4 || w.rank() != 4 || x[1] != w[1])
+    throw std::invalid_argument("conv2d: input " + x.str() + " and weight " + w.str() + " do not fit ([N, C, H, W] and [O, C, kh, kw])");
+  if (stride < 1 || padding < 0) throw std::invalid_argument("conv2d: stride must be >= 1 and padding >= 0");
+  ConvGeometry g{x[0], x[1], x[2], x[3], w[0], w[2], w[3], 0, 0, stride, padding};
+  if (g.h + 2 * padding < g.kh || g.w + 2 * padding < g.kw)
+    throw std::invalid_argument("conv2d: kernel " + w.str() + " larger than padded input " + x.str());
+  g.ho = (g.h + 2 * padding - g.kh) / stride + 1;
+  g.wo = (g.w + 2 * padding - g.kw) / stride + 1;
+  return g;
+}
+
+}  // namespace
+
+template <Scalar T>
+Var<T> conv2d(Var<T> x, Var<T> weight, Var<T> bias, int stride, int padding) {
+  const ConvGeometry g = conv_geometry(x.shape(), weight.shape(), stride, padding);
+  const bool has_bias = bias.valid();
+  if (has_bias && (bias.rank() != 1 || bias.shape()[0] != g.o))
+    throw std::invalid_argument("conv2d: bias " + bias.shape().str() + " does not match " + std::to_string(g.o) + " output channels");
+  Tape<T>& tape = x.tape();
+  const bool needs_grad = x.requires_grad() || weight.requires_grad() || (has_bias && bias.requires_grad());
+  Var<T> out = tape.make(Shape{g.n, g.o, g.ho, g.wo}, needs_grad);
+
+  const int64_t ld = g.n * g.pixels();  // cols holds the whole batch side by side
+  T* cols = tape.template scratch<T>(static_cast<size_t>(g.patch() * ld));
+  const T *xv = x.value().data(), *wv = weight.value().data();
+  const T* bv = has_bias ? bias.value().data() : nullptr;
+  T* y = tape.write(out);
+#pragma omp parallel for schedule(static) if (g.n > 1)
+  for (int64_t b = 0; b < g.n; ++b) {
+    im2col(g, xv + b * g.c * g.h * g.w, cols, ld, b * g.pixels());
+    T* yb = y + b * g.o * g.pixels();
+    gemm(false, false, g.o, g.pixels(), g.patch(), T(1), wv, g.patch(), cols + b * g.pixels(), ld, T(0), yb, g.pixels());
+    if (bv)
+      for (int64_t oc = 0; oc < g.o; ++oc)
+        for (int64_t p = 0; p < g.pixels(); ++p) yb[oc * g.pixels() + p] += bv[oc];
+  }
+
+  if (needs_grad) {
+    tape.on_backward(out, [x, weight, bias, out, g, cols, ld](Tape<T>& t) {
+      const T* dy = t.grad(out);
+      if (T* db = bias.valid() ? t.grad_to(bias) : nullptr)
+        for (int64_t b = 0; b < g.n; ++b)
+          for (int64_t oc = 0; oc < g.o; ++oc) {
+            T s = 0;
+            for (int64_t p = 0; p < g.pixels(); ++p) s += dy[(b * g.o + oc) * g.pixels() + p];
+            db[oc] += s;
+          }
+      if (T* dw = t.grad_to(weight)) {
+        // dY as [O, N·Ho·Wo] so that one GEMM sums over the batch: dW += dYᵀ-layout · colsᵀ.
+        T* dy_t = t.template scratch<T>(static_cast<size_t>(g.o * ld));
+        for (int64_t b = 0; b < g.n; ++b)
+          for (int64_t oc = 0; oc < g.o; ++oc)
+            std::memcpy(dy_t + oc * ld + b * g.pixels(), dy + (b * g.o + oc) * g.pixels(), sizeof(T) * static_cast<size_t>(g.pixels()));
+        gemm(false, true, g.o, g.patch(), ld, T(1), dy_t, ld, cols, ld, T(1), dw, g.patch());
+      }
+      if (T* dx = t.grad_to(x)) {
+        const T* wv = weight.value().data();
+        T* dcols = t.template scratch<T>(static_cast<size_t>(g.patch() * ld));
+#pragma omp parallel for schedule(static) if (g.n > 1)
+        for (int64_t b = 0; b < g.n; ++b) {
+          T* dcols_b = dcols + b * g.patch() * g.pixels();
+          gemm(true, false, g.patch(), g.pixels(), g.o, T(1), wv, g.patch(), dy + b * g.o * g.pixels(), g.pixels(), T(0), dcols_b, g.pixels());
+          col2im_add(g, dcols_b, dx + b * g.c * g.h * g.w);
+        }
+      }
+    });
+  }
+  return out;
+}
+
+template Var<float> conv2d(Var<float>, Var<float>, Var<float>, int, int);
+template Var<double> conv2d(Var<double>, Var<double>, Var<double>, int, int);
+
+}  // namespace integrad::ad

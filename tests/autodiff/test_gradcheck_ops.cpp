@@ -1,0 +1,164 @@
+// Every op in ops.h, checked against central finite differences in double.
+#include <doctest/doctest.h>
+
+#include "autodiff/gradcheck.h"
+
+using namespace integrad::ad;
+using V = Var<double>;
+using Inputs = const std::vector<V>&;
+
+namespace {
+Tensor<double> random(Shape shape, uint64_t seed, double lo = -1.0, double hi = 1.0) {
+  Rng rng(seed);
+  return Tensor<double>::uniform(shape, rng, lo, hi);
+}
+void expect_gradcheck(const GradcheckFn& fn, std::vector<Tensor<double>> inputs) {
+  GradcheckResult r = gradcheck(fn, std::move(inputs));
+  INFO(r.message);
+  CHECK(r.ok);
+}
+}  // namespace
+
+TEST_CASE("gradcheck: broadcasting binary ops over each axis") {
+  const std::vector<std::pair<Shape, Shape>> pairs = {
+      {Shape{2, 3, 4}, Shape{2, 3, 4}}, {Shape{2, 3, 4}, Shape{3, 1}}, {Shape{2, 3, 4}, Shape{1, 4}},
+      {Shape{2, 3, 4}, Shape{2, 1, 4}}, {Shape{2, 3, 4}, Shape{}},     {Shape{4}, Shape{2, 3, 4}},
+      {Shape{3, 1}, Shape{1, 5}}};
+  for (auto [sa, sb] : pairs) {
+    CAPTURE(sa.str());
+    CAPTURE(sb.str());
+    expect_gradcheck([](auto&, Inputs v) { return v[0] + v[1]; }, {random(sa, 1), random(sb, 2)});
+    expect_gradcheck([](auto&, Inputs v) { return v[0] - v[1]; }, {random(sa, 3), random(sb, 4)});
+    expect_gradcheck([](auto&, Inputs v) { return v[0] * v[1]; }, {random(sa, 5), random(sb, 6)});
+    expect_gradcheck([](auto&, Inputs v) { return v[0] / v[1]; }, {random(sa, 7), random(sb, 8, 0.5, 2.0)});
+  }
+}
+
+TEST_CASE("gradcheck: unary and scalar ops") {
+  const Tensor<double> x = random(Shape{3, 5}, 11), positive = random(Shape{3, 5}, 12, 0.2, 3.0);
+  expect_gradcheck([](auto&, Inputs v) { return -v[0]; }, {x});
+  expect_gradcheck([](auto&, Inputs v) { return v[0] + 2.5; }, {x});
+  expect_gradcheck([](auto&, Inputs v) { return 3.0 - v[0]; }, {x});
+  expect_gradcheck([](auto&, Inputs v) { return v[0] * -1.5; }, {x});
+  expect_gradcheck([](auto&, Inputs v) { return v[0] / 4.0; }, {x});
+  expect_gradcheck([](auto&, Inputs v) { return pow(v[0], 2.7); }, {positive});
+  expect_gradcheck([](auto&, Inputs v) { return exp(v[0]); }, {x});
+  expect_gradcheck([](auto&, Inputs v) { return log(v[0]); }, {positive});
+  expect_gradcheck([](auto&, Inputs v) { return sqrt(v[0]); }, {positive});
+  expect_gradcheck([](auto&, Inputs v) { return relu(v[0]); }, {x});  // uniform draws are never exactly 0
+  expect_gradcheck([](auto&, Inputs v) { return sigmoid(v[0] * 4.0); }, {x});
+  expect_gradcheck([](auto&, Inputs v) { return tanh(v[0] * 2.0); }, {x});
+  expect_gradcheck([](auto&, Inputs v) { return softplus(v[0] * 10.0); }, {x});
+}
+
+TEST_CASE("gradcheck: shape ops") {
+  const Tensor<double> x = random(Shape{2, 3, 4}, 21);
+  expect_gradcheck([](auto&, Inputs v) { return reshape(v[0], Shape{4, 6}) * reshape(v[0], Shape{4, 6}); }, {x});
+  expect_gradcheck([](auto&, Inputs v) { return transpose(v[0], 0, 2); }, {x});
+  expect_gradcheck([](auto&, Inputs v) { return transpose(v[0], -1, 1); }, {x});
+  expect_gradcheck([](auto&, Inputs v) {
+    const int dims[] = {1, 2, 0};
+    return permute(v[0], dims);
+  }, {x});
+  for (int dim : {0, 1, 2}) {
+    CAPTURE(dim);
+    expect_gradcheck([dim](auto&, Inputs v) { return slice(v[0], dim, 1, 2); }, {x});
+    expect_gradcheck([dim](auto&, Inputs v) {
+      const V parts[] = {v[0], v[0] * v[0], exp(v[0])};
+      return concat<double>(parts, dim);
+    }, {x});
+  }
+  expect_gradcheck([](auto&, Inputs v) {
+    const V parts[] = {v[0], v[1]};  // different sizes along dim 1
+    return concat<double>(parts, 1);
+  }, {random(Shape{2, 3}, 22), random(Shape{2, 5}, 23)});
+}
+
+TEST_CASE("gradcheck: reductions, softmax and log-softmax") {
+  const Tensor<double> x = random(Shape{2, 3, 4}, 31);
+  expect_gradcheck([](auto&, Inputs v) { return sum(v[0] * v[0]); }, {x});
+  expect_gradcheck([](auto&, Inputs v) { return mean(v[0] * v[0]); }, {x});
+  expect_gradcheck([](auto&, Inputs v) { return max(v[0]); }, {x});
+  for (int dim : {0, 1, 2, -1})
+    for (bool keepdim : {false, true}) {
+      CAPTURE(dim);
+      CAPTURE(keepdim);
+      expect_gradcheck([=](auto&, Inputs v) { return sum(v[0], dim, keepdim); }, {x});
+      expect_gradcheck([=](auto&, Inputs v) { return mean(v[0], dim, keepdim); }, {x});
+      expect_gradcheck([=](auto&, Inputs v) { return max(v[0], dim, keepdim); }, {x});
+    }
+  for (int dim : {0, -1}) {
+    expect_gradcheck([=](auto&, Inputs v) { return softmax(v[0], dim); }, {x});
+    expect_gradcheck([=](auto&, Inputs v) { return log_softmax(v[0], dim); }, {x});
+  }
+}
+
+TEST_CASE("gradcheck: matmul with every transpose flag, batched and shared operands") {
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      CAPTURE(ta);
+      CAPTURE(tb);
+      Shape sa = ta ? Shape{4, 3} : Shape{3, 4}, sb = tb ? Shape{5, 4} : Shape{4, 5};
+      expect_gradcheck([=](auto&, Inputs v) { return matmul(v[0], v[1], ta, tb); }, {random(sa, 41), random(sb, 42)});
+      Shape ba = ta ? Shape{2, 4, 3} : Shape{2, 3, 4}, bb = tb ? Shape{2, 5, 4} : Shape{2, 4, 5};
+      expect_gradcheck([=](auto&, Inputs v) { return matmul(v[0], v[1], ta, tb); }, {random(ba, 43), random(bb, 44)});
+      expect_gradcheck([=](auto&, Inputs v) { return matmul(v[0], v[1], ta, tb); }, {random(ba, 45), random(sb, 46)});
+      expect_gradcheck([=](auto&, Inputs v) { return matmul(v[0], v[1], ta, tb); }, {random(sa, 47), random(bb, 48)});
+    }
+}
+
+TEST_CASE("gradcheck: index_select and embedding scatter-add repeated indices") {
+  const std::vector<int64_t> idx = {2, 0, 2, 1};
+  expect_gradcheck([&](auto&, Inputs v) { return index_select(v[0], 0, idx); }, {random(Shape{3, 4}, 51)});
+  expect_gradcheck([&](auto&, Inputs v) { return index_select(v[0], 1, idx); }, {random(Shape{2, 3, 2}, 52)});
+  const std::vector<int64_t> ids = {1, 4, 1, 0, 4, 4};
+  expect_gradcheck([&](auto&, Inputs v) { return embedding(v[0], ids, Shape{2, 3}); }, {random(Shape{5, 3}, 53)});
+}
+
+TEST_CASE("gradcheck: conv2d over strides, paddings, with and without bias") {
+  for (int stride : {1, 2})
+    for (int padding : {0, 1, 2})
+      for (bool bias : {false, true}) {
+        CAPTURE(stride);
+        CAPTURE(padding);
+        CAPTURE(bias);
+        expect_gradcheck([=](auto&, Inputs v) { return conv2d(v[0], v[1], bias ? v[2] : V(), stride, padding); },
+                         {random(Shape{2, 2, 5, 6}, 61), random(Shape{3, 2, 3, 2}, 62), random(Shape{3}, 63)});
+      }
+}
+
+TEST_CASE("gradcheck: max and average pooling") {
+  const Tensor<double> x = random(Shape{2, 3, 6, 7}, 71);
+  for (auto [k, s] : {std::pair{2, 2}, std::pair{3, 2}, std::pair{2, 1}}) {
+    CAPTURE(k);
+    CAPTURE(s);
+    expect_gradcheck([=](auto&, Inputs v) { return max_pool2d(v[0], k, s); }, {x});
+    expect_gradcheck([=](auto&, Inputs v) { return avg_pool2d(v[0], k, s); }, {x});
+  }
+}
+
+TEST_CASE("gradcheck: losses") {
+  const std::vector<int64_t> targets = {3, 0, 2};
+  expect_gradcheck([&](auto&, Inputs v) { return cross_entropy(v[0], targets); }, {random(Shape{3, 4}, 81, -3, 3)});
+  expect_gradcheck([](auto&, Inputs v) { return mse(v[0], v[1]); }, {random(Shape{2, 5}, 82), random(Shape{2, 5}, 83)});
+}
+
+namespace {
+// An op whose backward is wrong by a factor of 2: gradcheck must catch it.
+V wrong_square(V a) {
+  Tape<double>& tape = a.tape();
+  V out = tape.make(a.shape(), a.requires_grad());
+  for (int64_t i = 0; i < a.numel(); ++i) tape.write(out)[i] = a.value()[static_cast<size_t>(i)] * a.value()[static_cast<size_t>(i)];
+  if (out.requires_grad())
+    tape.on_backward(out, [a, out](Tape<double>& t) {
+      for (int64_t i = 0; i < a.numel(); ++i) t.grad_to(a)[i] += 4 * a.value()[static_cast<size_t>(i)] * t.grad(out)[i];
+    });
+  return out;
+}
+}  // namespace
+
+TEST_CASE("gradcheck fails on a wrong backward") {
+  GradcheckResult r = gradcheck([](auto&, Inputs v) { return wrong_square(v[0]); }, {random(Shape{3}, 91)});
+  CHECK_FALSE(r.ok);
+  CHECK(r.message.find("analytic") != std::string::npos);
+}

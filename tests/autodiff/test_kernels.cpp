@@ -1,0 +1,117 @@
+// Fast kernels against their naive twins, and forward values against hand-computed numbers.
+#include <doctest/doctest.h>
+#include <omp.h>
+
+#include <cmath>
+#include <limits>
+
+#include "autodiff/conv_naive.h"
+#include "autodiff/gemm.h"
+#include "autodiff/ops.h"
+
+using namespace integrad::ad;
+
+namespace {
+template <Scalar T>
+void check_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, T beta, double rel) {
+  Rng rng(uint64_t(m * 131 + n * 17 + k));
+  Tensor<T> a = Tensor<T>::uniform(ta ? Shape{k, m} : Shape{m, k}, rng, -1, 1);
+  Tensor<T> b = Tensor<T>::uniform(tb ? Shape{n, k} : Shape{k, n}, rng, -1, 1);
+  Tensor<T> c0 = Tensor<T>::uniform(Shape{m, n}, rng, -1, 1), c1 = c0;
+  const int64_t lda = ta ? m : k, ldb = tb ? k : n;
+  gemm(ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, c0.data(), n);
+  gemm_naive(ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, c1.data(), n);
+  double worst = 0;
+  for (int64_t i = 0; i < m * n; ++i) worst = std::max(worst, std::abs(double(c0[i]) - double(c1[i])) / (1.0 + std::abs(double(c1[i]))));
+  CHECK(worst <= rel);
+}
+}  // namespace
+
+TEST_CASE("gemm equals the naive reference for every transpose flag and awkward sizes") {
+  const int64_t sizes[][3] = {{1, 1, 1}, {7, 5, 3}, {67, 33, 129}, {64, 256, 784}, {3, 300, 2}};
+  for (auto& s : sizes)
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        CAPTURE(s[0]);
+        CAPTURE(s[1]);
+        CAPTURE(s[2]);
+        check_gemm<float>(ta, tb, s[0], s[1], s[2], 1.0f, 0.0f, 1e-4);
+        check_gemm<double>(ta, tb, s[0], s[1], s[2], 1.0, 0.0, 1e-12);
+        check_gemm<double>(ta, tb, s[0], s[1], s[2], -0.5, 1.0, 1e-12);
+        check_gemm<float>(ta, tb, s[0], s[1], s[2], 2.0f, 0.25f, 1e-4);
+      }
+}
+
+TEST_CASE("gemm with beta 0 ignores whatever C held, NaN included") {
+  Tensor<double> a = Tensor<double>::ones(Shape{2, 3}), b = Tensor<double>::ones(Shape{3, 2});
+  Tensor<double> c = Tensor<double>::full(Shape{2, 2}, std::numeric_limits<double>::quiet_NaN());
+  gemm(false, false, 2, 2, 3, 1.0, a.data(), 3, b.data(), 2, 0.0, c.data(), 2);
+  for (double v : c.span()) CHECK(v == 3.0);
+}
+
+TEST_CASE("conv2d (im2col + GEMM) equals the direct loops") {
+  Rng rng(5);
+  for (int stride : {1, 2})
+    for (int padding : {0, 1}) {
+      Tensor<double> x = Tensor<double>::uniform(Shape{3, 2, 9, 8}, rng, -1, 1);
+      Tensor<double> w = Tensor<double>::uniform(Shape{4, 2, 3, 3}, rng, -1, 1);
+      Tensor<double> bias = Tensor<double>::uniform(Shape{4}, rng, -1, 1);
+      Tape<double> tape;
+      Var<double> y = conv2d(tape.leaf(x), tape.leaf(w), tape.leaf(bias), stride, padding);
+      Tensor<double> expected = conv2d_naive(x, w, &bias, stride, padding);
+      REQUIRE(y.shape() == expected.shape());
+      for (int64_t i = 0; i < expected.numel(); ++i) CHECK(y.value()[size_t(i)] == doctest::Approx(expected[i]).epsilon(1e-12));
+    }
+}
+
+TEST_CASE("conv2d forward and backward are bitwise identical with 1 and 2 threads") {
+  Rng rng(9);
+  Tensor<float> x = Tensor<float>::uniform(Shape{8, 3, 12, 12}, rng, -1, 1);
+  Tensor<float> w = Tensor<float>::uniform(Shape{5, 3, 3, 3}, rng, -1, 1);
+  auto run = [&](int threads) {
+    omp_set_num_threads(threads);
+    Tape<float> tape;
+    Tensor<float> gw(w.shape());
+    Var<float> xv = tape.leaf(x, true);
+    Var<float> y = conv2d(xv, tape.parameter(w, &gw), Var<float>(), 1, 1);
+    tape.backward(sum(relu(y) * y));
+    std::vector<float> all(y.value().begin(), y.value().end());
+    all.insert(all.end(), gw.span().begin(), gw.span().end());
+    all.insert(all.end(), xv.grad().begin(), xv.grad().end());
+    return all;
+  };
+  const int saved = omp_get_max_threads();
+  CHECK(run(1) == run(2));
+  omp_set_num_threads(saved);
+}
+
+TEST_CASE("forward values by hand") {
+  Tape<double> tape;
+  SUBCASE("softmax of [1, 2, 3]") {
+    Var<double> s = softmax(tape.leaf(Tensor<double>(Shape{3}, std::vector<double>{1, 2, 3})), 0);
+    const double z = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
+    CHECK(s.value()[2] == doctest::Approx(std::exp(3.0) / z).epsilon(1e-15));
+  }
+  SUBCASE("cross-entropy of known logits, and no overflow for huge ones") {
+    Var<double> logits = tape.leaf(Tensor<double>(Shape{2, 2}, std::vector<double>{0, 0, 1000, 0}));
+    const int64_t targets[] = {0, 1};
+    // Row 1: log 2. Row 2: 1000 + log(1 + e^-1000) − 0 ≈ 1000.
+    CHECK(cross_entropy(logits, targets).item() == doctest::Approx((std::log(2.0) + 1000.0) / 2).epsilon(1e-14));
+  }
+  SUBCASE("a 2x2 convolution of a 3x3 image") {
+    Var<double> x = tape.leaf(Tensor<double>(Shape{1, 1, 3, 3}, std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8, 9}));
+    Var<double> w = tape.leaf(Tensor<double>(Shape{1, 1, 2, 2}, std::vector<double>{1, 0, 0, -1}));
+    Var<double> y = conv2d(x, w, Var<double>(), 1, 0);
+    CHECK(y.tensor().vector() == std::vector<double>{-4, -4, -4, -4});
+  }
+  SUBCASE("max pooling sends the gradient to the first tied element") {
+    Var<double> x = tape.leaf(Tensor<double>(Shape{1, 1, 2, 2}, std::vector<double>{5, 5, 1, 5}), true);
+    tape.backward(sum(max_pool2d(x, 2, 2)));
+    CHECK(x.grad_tensor().vector() == std::vector<double>{1, 0, 0, 0});
+  }
+  SUBCASE("relu'(0) = 0, as in PyTorch") {
+    Var<double> x = tape.leaf(Tensor<double>(Shape{1}, 0.0), true);
+    tape.backward(sum(relu(x)));
+    CHECK(x.grad()[0] == 0.0);
+  }
+}
