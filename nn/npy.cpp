@@ -1,0 +1,222 @@
+#include "nn/npy.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include "nn/atomic_file.h"
+
+namespace integrad::nn {
+
+namespace {
+
+constexpr int64_t kMaxElements = int64_t(1) << 34;  // refuse absurd shapes before allocating
+
+[[noreturn]] void fail(const std::string& name, const std::string& what) { throw std::runtime_error(name + ": not a valid .npy file: " + what); }
+
+// The value of `key` in the header's Python dict literal, as raw text up to the next ',' or '}'
+// outside parentheses.
+std::string dict_value(const std::string& header, const std::string& key, const std::string& name) {
+  size_t at = header.find("'" + key + "'");
+  if (at == std::string::npos) fail(name, "header has no '" + key + "'");
+  at = header.find(':', at);
+  if (at == std::string::npos) fail(name, "header entry '" + key + "' has no value");
+  ++at;
+  while (at < header.size() && header[at] == ' ') ++at;
+  size_t end = at;
+  int depth = 0;
+  while (end < header.size() && (depth > 0 || (header[end] != ',' && header[end] != '}'))) {
+    if (header[end] == '(') ++depth;
+    if (header[end] == ')') --depth;
+    ++end;
+  }
+  return header.substr(at, end - at);
+}
+
+size_t dtype_size(const std::string& dtype) {
+  if (dtype.size() < 3) return 0;
+  const char kind = dtype[1];
+  if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b') return 0;
+  try {
+    const size_t n = std::stoul(dtype.substr(2));
+    if (kind == 'f' && n != 4 && n != 8) return 0;
+    if (n != 1 && n != 2 && n != 4 && n != 8) return 0;
+    return n;
+  } catch (...) {
+    return 0;
+  }
+}
+
+// Element i as a double, whatever the dtype and byte order.
+double element(const NpyArray& a, size_t size, int64_t i) {
+  unsigned char raw[8] = {};
+  size = std::min<size_t>(size, sizeof raw);
+  const char* src = a.data.data() + static_cast<size_t>(i) * size;
+  const bool swap = (a.dtype[0] == '>') != (std::endian::native == std::endian::big);
+  for (size_t k = 0; k < size; ++k) raw[k] = static_cast<unsigned char>(src[swap ? size - 1 - k : k]);
+  auto as = [&]<class U>(U) {
+    U v;
+    std::memcpy(&v, raw, sizeof(U));
+    return static_cast<double>(v);
+  };
+  switch (a.dtype[1]) {
+    case 'f': return size == 4 ? as(float{}) : as(double{});
+    case 'b': return raw[0] ? 1.0 : 0.0;
+    case 'i':
+      switch (size) {
+        case 1: return as(int8_t{});
+        case 2: return as(int16_t{});
+        case 4: return as(int32_t{});
+        default: return as(int64_t{});
+      }
+    default:
+      switch (size) {
+        case 1: return as(uint8_t{});
+        case 2: return as(uint16_t{});
+        case 4: return as(uint32_t{});
+        default: return as(uint64_t{});
+      }
+  }
+}
+
+// Fortran order stores the first index fastest; permute to row-major.
+std::string fortran_to_c(const std::string& data, const ad::Shape& shape, size_t size) {
+  std::string out(data.size(), '\0');
+  const int r = shape.rank();
+  std::vector<int64_t> idx(static_cast<size_t>(r), 0);
+  for (int64_t c = 0; c < shape.numel(); ++c) {
+    int64_t f = 0, stride = 1;
+    for (int d = 0; d < r; ++d) {
+      f += idx[static_cast<size_t>(d)] * stride;
+      stride *= shape[d];
+    }
+    std::memcpy(out.data() + static_cast<size_t>(c) * size, data.data() + static_cast<size_t>(f) * size, size);
+    for (int d = r - 1; d >= 0; --d) {
+      if (++idx[static_cast<size_t>(d)] < shape[d]) break;
+      idx[static_cast<size_t>(d)] = 0;
+    }
+  }
+  return out;
+}
+
+std::string header_for(const std::string& descr, const ad::Shape& shape) {
+  std::string dims;
+  for (int i = 0; i < shape.rank(); ++i) dims += std::to_string(shape[i]) + (shape.rank() == 1 ? "," : (i + 1 < shape.rank() ? ", " : ""));
+  std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + dims + "), }";
+  // Pad with spaces so the data starts at a multiple of 64 bytes, ending in '\n', as NumPy does.
+  const size_t total = 10 + dict.size() + 1;
+  dict.append((64 - total % 64) % 64, ' ');
+  dict += '\n';
+  std::string out = "\x93NUMPY";
+  out += '\x01';
+  out += '\x00';
+  out += static_cast<char>(dict.size() & 0xff);
+  out += static_cast<char>((dict.size() >> 8) & 0xff);
+  return out + dict;
+}
+
+}  // namespace
+
+NpyArray npy_parse(std::string_view bytes, const std::string& name) {
+  if (bytes.size() < 10 || bytes.substr(0, 6) != "\x93NUMPY") fail(name, "missing the \\x93NUMPY magic at offset 0");
+  const int major = static_cast<unsigned char>(bytes[6]);
+  if (major < 1 || major > 3) fail(name, "unsupported format version " + std::to_string(major) + " at offset 6 (expected 1, 2 or 3)");
+  const size_t len_bytes = major == 1 ? 2 : 4;
+  if (bytes.size() < 8 + len_bytes) fail(name, "truncated header length");
+  size_t header_len = 0;
+  for (size_t i = 0; i < len_bytes; ++i) header_len |= size_t(static_cast<unsigned char>(bytes[8 + i])) << (8 * i);
+  const size_t data_start = 8 + len_bytes + header_len;
+  if (data_start > bytes.size()) fail(name, "header length " + std::to_string(header_len) + " runs past the end of the file");
+  const std::string header(bytes.substr(8 + len_bytes, header_len));
+
+  NpyArray a;
+  std::string descr = dict_value(header, "descr", name);
+  if (descr.size() < 2 || (descr.front() != '\'' && descr.front() != '"')) fail(name, "'descr' is not a simple dtype string (structured dtypes are not supported): " + descr);
+  a.dtype = descr.substr(1, descr.size() - 2);
+  if (a.dtype.size() >= 2 && a.dtype[0] != '<' && a.dtype[0] != '>' && a.dtype[0] != '|' && a.dtype[0] != '=') a.dtype = "|" + a.dtype;
+  if (!a.dtype.empty() && a.dtype[0] == '=') a.dtype[0] = std::endian::native == std::endian::little ? '<' : '>';
+  const size_t size = dtype_size(a.dtype);
+  if (size == 0) fail(name, "unsupported dtype '" + a.dtype + "' (expected a float, integer or bool dtype such as <f4, <f8, <i8, <i4, |u1)");
+
+  const std::string fortran = dict_value(header, "fortran_order", name);
+  if (fortran != "False" && fortran != "True") fail(name, "'fortran_order' is " + fortran + ", expected True or False");
+
+  std::string shape_text = dict_value(header, "shape", name);
+  if (shape_text.size() < 2 || shape_text.front() != '(' || shape_text.back() != ')') fail(name, "'shape' is not a tuple: " + shape_text);
+  std::vector<int64_t> dims;
+  int64_t count = 1;
+  for (size_t i = 1; i + 1 < shape_text.size();) {
+    while (i + 1 < shape_text.size() && (shape_text[i] == ' ' || shape_text[i] == ',')) ++i;
+    if (i + 1 >= shape_text.size()) break;
+    size_t j = i;
+    while (j + 1 < shape_text.size() && std::isdigit(static_cast<unsigned char>(shape_text[j]))) ++j;
+    if (j == i || j - i > 12) fail(name, "bad dimension in shape " + shape_text);
+    const int64_t d = std::stoll(shape_text.substr(i, j - i));
+    dims.push_back(d);
+    if (d > 0 && count > kMaxElements / d) fail(name, "shape " + shape_text + " is too large");
+    count *= d;
+    i = j;
+  }
+  if (dims.size() > static_cast<size_t>(ad::Shape::kMaxRank)) fail(name, "rank " + std::to_string(dims.size()) + " above the supported " + std::to_string(ad::Shape::kMaxRank));
+  a.shape = ad::Shape(dims);
+  const size_t expected = static_cast<size_t>(count) * size;
+  if (bytes.size() - data_start != expected)
+    fail(name, "shape " + a.shape.str() + " of " + a.dtype + " needs " + std::to_string(expected) + " data bytes, the file has " + std::to_string(bytes.size() - data_start));
+  a.data = std::string(bytes.substr(data_start));
+  if (fortran == "True" && a.shape.rank() > 1) a.data = fortran_to_c(a.data, a.shape, size);
+  return a;
+}
+
+NpyArray npy_read(const std::string& path) { return npy_parse(read_file(path), path); }
+
+template <ad::Scalar T>
+ad::Tensor<T> npy_to_tensor(const NpyArray& a, const std::string&) {
+  const size_t size = dtype_size(a.dtype);
+  ad::Tensor<T> t(a.shape);
+  for (int64_t i = 0; i < t.numel(); ++i) t[i] = static_cast<T>(element(a, size, i));
+  return t;
+}
+
+template <ad::Scalar T>
+ad::Tensor<T> npy_read_tensor(const std::string& path) {
+  return npy_to_tensor<T>(npy_read(path), path);
+}
+
+std::vector<int64_t> npy_read_labels(const std::string& path, ad::Shape* shape_out) {
+  const NpyArray a = npy_read(path);
+  const size_t size = dtype_size(a.dtype);
+  std::vector<int64_t> labels(static_cast<size_t>(a.shape.numel()));
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const double v = element(a, size, static_cast<int64_t>(i));
+    if (v != std::floor(v) || std::abs(v) > 9.0e15)
+      throw std::runtime_error(path + ": element " + std::to_string(i) + " is " + std::to_string(v) + ", expected an integer label");
+    labels[i] = static_cast<int64_t>(v);
+  }
+  if (shape_out) *shape_out = a.shape;
+  return labels;
+}
+
+template <ad::Scalar T>
+void npy_write(const std::string& path, const ad::Tensor<T>& t) {
+  std::string out = header_for(sizeof(T) == 4 ? "<f4" : "<f8", t.shape());
+  out.append(reinterpret_cast<const char*>(t.data()), sizeof(T) * static_cast<size_t>(t.numel()));
+  write_file_atomically(path, out);
+}
+
+void npy_write_labels(const std::string& path, std::span<const int64_t> labels, ad::Shape shape) {
+  if (shape.numel() != static_cast<int64_t>(labels.size())) throw std::invalid_argument("npy_write_labels: shape does not match the label count");
+  std::string out = header_for("<i8", shape);
+  out.append(reinterpret_cast<const char*>(labels.data()), sizeof(int64_t) * labels.size());
+  write_file_atomically(path, out);
+}
+
+template ad::Tensor<float> npy_to_tensor<float>(const NpyArray&, const std::string&);
+template ad::Tensor<double> npy_to_tensor<double>(const NpyArray&, const std::string&);
+template ad::Tensor<float> npy_read_tensor<float>(const std::string&);
+template ad::Tensor<double> npy_read_tensor<double>(const std::string&);
+template void npy_write<float>(const std::string&, const ad::Tensor<float>&);
+template void npy_write<double>(const std::string&, const ad::Tensor<double>&);
+
+}  // namespace integrad::nn

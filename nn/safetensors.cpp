@@ -1,0 +1,191 @@
+#include "nn/safetensors.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "nn/atomic_file.h"
+
+namespace integrad::nn {
+
+namespace {
+
+constexpr uint64_t kMaxHeaderBytes = 100u << 20;
+
+[[noreturn]] void fail(const std::string& name, const std::string& what) { throw std::runtime_error(name + ": not a valid safetensors file: " + what); }
+
+size_t dtype_size(const std::string& dtype) {
+  static const std::map<std::string, size_t> sizes = {{"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"I64", 8}, {"I32", 4},
+                                                      {"I16", 2}, {"I8", 1},  {"U8", 1},  {"BOOL", 1}, {"U16", 2}, {"U32", 4}, {"U64", 8}};
+  auto it = sizes.find(dtype);
+  return it == sizes.end() ? 0 : it->second;
+}
+
+float half_to_float(uint16_t h) {
+  const uint32_t sign = uint32_t(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  uint32_t bits;
+  if (exp == 0) {
+    if (mant == 0) {
+      bits = sign;
+    } else {  // subnormal: renormalise
+      int e = -1;
+      uint32_t m = mant;
+      do {
+        ++e;
+        m <<= 1;
+      } while (!(m & 0x400));
+      bits = sign | uint32_t(127 - 15 - e) << 23 | (m & 0x3ff) << 13;
+    }
+  } else if (exp == 31) {
+    bits = sign | 0x7f800000u | mant << 13;
+  } else {
+    bits = sign | (exp + 127 - 15) << 23 | mant << 13;
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+}  // namespace
+
+SafetensorsFile safetensors_parse(std::string_view bytes, const std::string& name) {
+  if (bytes.size() < 8) fail(name, "shorter than the 8-byte header length");
+  uint64_t header_len = 0;
+  for (int i = 0; i < 8; ++i) header_len |= uint64_t(static_cast<unsigned char>(bytes[static_cast<size_t>(i)])) << (8 * i);
+  if (header_len > kMaxHeaderBytes) fail(name, "header length " + std::to_string(header_len) + " above the 100 MB limit");
+  if (header_len > bytes.size() - 8) fail(name, "header length " + std::to_string(header_len) + " runs past the end of the file (" + std::to_string(bytes.size()) + " bytes)");
+  const std::string_view data = bytes.substr(8 + header_len);
+
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(bytes.substr(8, header_len));
+  } catch (const nlohmann::json::exception& e) {
+    fail(name, std::string("header is not valid JSON: ") + e.what());
+  }
+  if (!header.is_object()) fail(name, "header is not a JSON object");
+
+  SafetensorsFile file;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  for (const auto& [key, value] : header.items()) {
+    if (key == "__metadata__") {
+      if (!value.is_object()) fail(name, "__metadata__ is not an object");
+      for (const auto& [k, v] : value.items()) {
+        if (!v.is_string()) fail(name, "__metadata__ value '" + k + "' is not a string");
+        file.metadata[k] = v.get<std::string>();
+      }
+      continue;
+    }
+    const std::string where = "tensor '" + key + "': ";
+    if (!value.is_object() || !value.contains("dtype") || !value.contains("shape") || !value.contains("data_offsets"))
+      fail(name, where + "needs dtype, shape and data_offsets");
+    if (!value["dtype"].is_string()) fail(name, where + "dtype is not a string");
+    RawTensor t;
+    t.dtype = value["dtype"].get<std::string>();
+    const size_t size = dtype_size(t.dtype);
+    if (size == 0) fail(name, where + "unknown dtype '" + t.dtype + "'");
+    const auto& shape = value["shape"];
+    if (!shape.is_array() || shape.size() > static_cast<size_t>(ad::Shape::kMaxRank)) fail(name, where + "shape is not an array of at most 6 dimensions");
+    std::vector<int64_t> dims;
+    uint64_t count = 1;
+    for (const auto& d : shape) {
+      if (!d.is_number_unsigned()) fail(name, where + "shape holds a value that is not a non-negative integer");
+      const uint64_t v = d.get<uint64_t>();
+      if (v > (uint64_t(1) << 40) || (v && count > (uint64_t(1) << 40) / v)) fail(name, where + "shape too large");
+      count *= v;
+      dims.push_back(static_cast<int64_t>(v));
+    }
+    t.shape = ad::Shape(dims);
+    const auto& offsets = value["data_offsets"];
+    if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned())
+      fail(name, where + "data_offsets must be [begin, end]");
+    const uint64_t begin = offsets[0].get<uint64_t>(), end = offsets[1].get<uint64_t>();
+    if (begin > end || end > data.size())
+      fail(name, where + "data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) + "] outside the data buffer of " + std::to_string(data.size()) + " bytes");
+    if (end - begin != count * size)
+      fail(name, where + "shape " + t.shape.str() + " of " + t.dtype + " needs " + std::to_string(count * size) + " bytes, data_offsets give " + std::to_string(end - begin));
+    t.bytes = std::string(data.substr(begin, end - begin));
+    ranges.emplace_back(begin, end);
+    file.tensors.emplace(key, std::move(t));
+  }
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t i = 1; i < ranges.size(); ++i)
+    if (ranges[i].first < ranges[i - 1].second) fail(name, "two tensors' data_offsets overlap");
+  return file;
+}
+
+SafetensorsFile safetensors_read(const std::string& path) { return safetensors_parse(read_file(path), path); }
+
+template <ad::Scalar T>
+ad::Tensor<T> safetensors_tensor(const SafetensorsFile& file, const std::string& name, const std::string& path) {
+  auto it = file.tensors.find(name);
+  if (it == file.tensors.end()) throw std::runtime_error(path + ": no tensor named '" + name + "'");
+  const RawTensor& raw = it->second;
+  ad::Tensor<T> t(raw.shape);
+  const char* p = raw.bytes.data();
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    if (raw.dtype == "F32") {
+      float v;
+      std::memcpy(&v, p + 4 * i, 4);
+      t[i] = static_cast<T>(v);
+    } else if (raw.dtype == "F64") {
+      double v;
+      std::memcpy(&v, p + 8 * i, 8);
+      t[i] = static_cast<T>(v);
+    } else if (raw.dtype == "F16" || raw.dtype == "BF16") {
+      uint16_t h;
+      std::memcpy(&h, p + 2 * i, 2);
+      float v;
+      if (raw.dtype == "F16") {
+        v = half_to_float(h);
+      } else {
+        const uint32_t bits = uint32_t(h) << 16;
+        std::memcpy(&v, &bits, 4);
+      }
+      t[i] = static_cast<T>(v);
+    } else {
+      throw std::runtime_error(path + ": tensor '" + name + "' has dtype " + raw.dtype + ", expected a floating-point dtype (F32, F64, F16, BF16)");
+    }
+  }
+  return t;
+}
+
+template <ad::Scalar T>
+void safetensors_write(const std::string& path, const std::vector<std::pair<std::string, const ad::Tensor<T>*>>& tensors,
+                       const std::map<std::string, std::string>& metadata, const std::string& dtype) {
+  if (dtype != "F32" && dtype != "F64") throw std::invalid_argument("safetensors_write: dtype must be F32 or F64, not " + dtype);
+  const size_t size = dtype == "F32" ? 4 : 8;
+  nlohmann::ordered_json header;
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  std::string data;
+  for (const auto& [name, t] : tensors) {
+    const size_t begin = data.size();
+    for (int64_t i = 0; i < t->numel(); ++i) {
+      char buf[8];
+      if (size == 4) {
+        const float v = static_cast<float>((*t)[i]);
+        std::memcpy(buf, &v, 4);
+      } else {
+        const double v = static_cast<double>((*t)[i]);
+        std::memcpy(buf, &v, 8);
+      }
+      data.append(buf, size);
+    }
+    header[name] = {{"dtype", dtype}, {"shape", t->shape().vec()}, {"data_offsets", {begin, data.size()}}};
+  }
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');  // the reference implementation aligns the data to 8 bytes
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[static_cast<size_t>(i)] = static_cast<char>((uint64_t(text.size()) >> (8 * i)) & 0xff);
+  write_file_atomically(path, out + text + data);
+}
+
+template ad::Tensor<float> safetensors_tensor<float>(const SafetensorsFile&, const std::string&, const std::string&);
+template ad::Tensor<double> safetensors_tensor<double>(const SafetensorsFile&, const std::string&, const std::string&);
+template void safetensors_write<float>(const std::string&, const std::vector<std::pair<std::string, const ad::Tensor<float>*>>&,
+                                       const std::map<std::string, std::string>&, const std::string&);
+template void safetensors_write<double>(const std::string&, const std::vector<std::pair<std::string, const ad::Tensor<double>*>>&,
+                                        const std::map<std::string, std::string>&, const std::string&);
+
+}  // namespace integrad::nn
