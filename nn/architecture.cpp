@@ -1,0 +1,187 @@
+#include "nn/architecture.h"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <vector>
+
+#include "nn/init.h"
+#include "nn/layers_activation.h"
+#include "nn/layers_conv.h"
+#include "nn/layers_embedding.h"
+#include "nn/layers_linear.h"
+#include "nn/layers_pool.h"
+#include "nn/layers_shape.h"
+
+namespace integrad::nn {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+// A layer's arguments matched to PyTorch's parameter names, positional first, then key=value.
+class Args {
+ public:
+  Args(std::string_view layer, std::string_view args, std::vector<std::string> names) : layer_(layer), names_(std::move(names)) {
+    size_t position = 0;
+    for (std::string_view rest = args; !trim(rest).empty();) {
+      const size_t comma = rest.find(',');
+      std::string_view item = trim(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      if (item.empty()) fail("empty argument");
+      const size_t eq = item.find('=');
+      std::string key;
+      if (eq == std::string_view::npos) {
+        if (!values_.empty() && keyword_seen_) fail("positional argument after a keyword argument");
+        if (position >= names_.size()) fail(fmt::format("takes at most {} arguments", names_.size()));
+        key = names_[position++];
+      } else {
+        keyword_seen_ = true;
+        key = std::string(trim(item.substr(0, eq)));
+        if (std::find(names_.begin(), names_.end(), key) == names_.end()) fail("unknown option '" + key + "'");
+        item = trim(item.substr(eq + 1));
+      }
+      if (values_.count(key)) fail("'" + key + "' given twice");
+      values_[key] = std::string(item);
+    }
+  }
+
+  int64_t integer(const std::string& key, std::optional<int64_t> fallback = std::nullopt) const {
+    auto it = values_.find(key);
+    if (it == values_.end()) {
+      if (!fallback) fail("missing '" + key + "'");
+      return *fallback;
+    }
+    try {
+      size_t used = 0;
+      const int64_t v = std::stoll(it->second, &used);
+      if (used != it->second.size()) throw std::invalid_argument("trailing text");
+      return v;
+    } catch (const std::exception&) {
+      fail("'" + key + "' is '" + it->second + "', expected an integer");
+    }
+  }
+  int64_t positive(const std::string& key, std::optional<int64_t> fallback = std::nullopt) const {
+    const int64_t v = integer(key, fallback);
+    if (v < 1 || v > (int64_t(1) << 24)) fail(fmt::format("'{}' is {}, expected a positive integer below 2^24", key, v));
+    return v;
+  }
+  bool boolean(const std::string& key, bool fallback) const {
+    auto it = values_.find(key);
+    if (it == values_.end()) return fallback;
+    if (it->second == "True" || it->second == "true") return true;
+    if (it->second == "False" || it->second == "false") return false;
+    fail("'" + key + "' is '" + it->second + "', expected True or False");
+  }
+  bool has(const std::string& key) const { return values_.count(key) != 0; }
+  bool is_none(const std::string& key) const { return has(key) && values_.at(key) == "None"; }
+
+  [[noreturn]] void fail(const std::string& what) const { throw std::invalid_argument(fmt::format("layer '{}': {}", layer_, what)); }
+
+ private:
+  std::string layer_;
+  std::vector<std::string> names_;
+  std::map<std::string, std::string> values_;
+  bool keyword_seen_ = false;
+};
+
+}  // namespace
+
+template <ad::Scalar T>
+std::unique_ptr<Layer<T>> parse_layer(std::string_view text) {
+  text = trim(text);
+  const size_t open = text.find('(');
+  if (open == std::string_view::npos || text.back() != ')') throw std::invalid_argument(fmt::format("layer '{}': expected Name(arguments)", text));
+  const std::string name(trim(text.substr(0, open)));
+  const std::string_view inside = text.substr(open + 1, text.size() - open - 2);
+  if (inside.find('(') != std::string_view::npos)
+    throw std::invalid_argument(fmt::format("layer '{}': tuple arguments are not supported (use square kernels and a single number)", text));
+  auto args = [&](std::vector<std::string> names) { return Args(text, inside, std::move(names)); };
+
+  if (name == "Linear") {
+    Args a = args({"in_features", "out_features", "bias"});
+    return std::make_unique<Linear<T>>(a.positive("in_features"), a.positive("out_features"), a.boolean("bias", true));
+  }
+  if (name == "Conv2d") {
+    Args a = args({"in_channels", "out_channels", "kernel_size", "stride", "padding", "bias"});
+    const int64_t padding = a.integer("padding", 0);
+    if (padding < 0 || padding > 1024) a.fail("'padding' must be in [0, 1024]");
+    return std::make_unique<Conv2d<T>>(a.positive("in_channels"), a.positive("out_channels"), static_cast<int>(a.positive("kernel_size")),
+                                       static_cast<int>(a.positive("stride", 1)), static_cast<int>(padding), a.boolean("bias", true));
+  }
+  if (name == "MaxPool2d" || name == "AvgPool2d") {
+    Args a = args({"kernel_size", "stride"});
+    const int k = static_cast<int>(a.positive("kernel_size"));
+    const int s = a.has("stride") && !a.is_none("stride") ? static_cast<int>(a.positive("stride")) : k;
+    if (name == "MaxPool2d") return std::make_unique<MaxPool2d<T>>(k, s);
+    return std::make_unique<AvgPool2d<T>>(k, s);
+  }
+  if (name == "Flatten") {
+    Args a = args({"start_dim"});
+    if (a.integer("start_dim", 1) != 1) a.fail("only start_dim=1 is supported");
+    return std::make_unique<Flatten<T>>();
+  }
+  if (name == "ReLU") return (void)args({"inplace"}), std::make_unique<ElementWise<T>>(Activation::relu);
+  if (name == "Sigmoid") return (void)args({}), std::make_unique<ElementWise<T>>(Activation::sigmoid);
+  if (name == "Tanh") return (void)args({}), std::make_unique<ElementWise<T>>(Activation::tanh);
+  if (name == "Softmax") {
+    Args a = args({"dim"});
+    return std::make_unique<Softmax<T>>(static_cast<int>(a.integer("dim", -1)));
+  }
+  if (name == "Embedding") {
+    Args a = args({"num_embeddings", "embedding_dim"});
+    return std::make_unique<Embedding<T>>(a.positive("num_embeddings"), a.positive("embedding_dim"));
+  }
+  if (name == "Mean") {
+    Args a = args({"dim"});
+    return std::make_unique<Mean<T>>(static_cast<int>(a.integer("dim")));
+  }
+  throw std::invalid_argument(fmt::format("layer '{}': unknown layer '{}' (known: Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten, ReLU, Sigmoid, Tanh, Softmax, Embedding, Mean)", text, name));
+}
+
+template <ad::Scalar T>
+Sequential<T> parse_architecture(std::string_view text, ad::Shape input_shape, InputDtype input_dtype, uint64_t init_seed) {
+  Sequential<T> model;
+  model.input_shape = input_shape;
+  model.input_dtype = input_dtype;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t end = text.find_first_of(";\n", start);
+    const std::string_view item = trim(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    if (!item.empty()) model.layers.push_back(parse_layer<T>(item));
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  if (model.layers.empty()) throw std::invalid_argument("architecture has no layers");
+  ad::Shape s = input_shape;
+  for (size_t i = 0; i < model.layers.size(); ++i) {
+    try {
+      s = model.layers[i]->output_shape(s);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(fmt::format("layer {} does not fit: {}", i, e.what()));
+    }
+  }
+  init_parameters(model, init_seed);
+  return model;
+}
+
+std::string named_architecture(const std::string& name) {
+  if (name == "mlp") return "Flatten(); Linear(784, 256); ReLU(); Linear(256, 128); ReLU(); Linear(128, 10)";
+  if (name == "cnn") return "Conv2d(1, 16, 3, padding=1); ReLU(); MaxPool2d(2); Conv2d(16, 32, 3, padding=1); ReLU(); MaxPool2d(2); Flatten(); Linear(1568, 10)";
+  if (name == "text") return "Embedding(64, 16); Mean(1); Linear(16, 2)";
+  throw std::invalid_argument("unknown architecture '" + name + "' (known: mlp, cnn, text)");
+}
+
+template std::unique_ptr<Layer<float>> parse_layer<float>(std::string_view);
+template std::unique_ptr<Layer<double>> parse_layer<double>(std::string_view);
+template Sequential<float> parse_architecture<float>(std::string_view, ad::Shape, InputDtype, uint64_t);
+template Sequential<double> parse_architecture<double>(std::string_view, ad::Shape, InputDtype, uint64_t);
+
+}  // namespace integrad::nn

@@ -1,0 +1,53 @@
+// The module interface: a layer is a small struct with its parameters as public fields and a
+// forward that records ops on a tape. Layers never mix examples (no batch statistics), so in every
+// mode one backward of a sum over the batch gives each example's own gradient — the "eval mode"
+// that attribution relies on is simply how every layer works.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "autodiff/ops.h"
+
+namespace integrad::nn {
+
+template <ad::Scalar T>
+struct Parameter {
+  std::string name;  // "weight" or "bias", as in PyTorch's state_dict
+  ad::Tensor<T> value;
+  ad::Tensor<T> grad;
+};
+
+// none: parameters enter the tape as constants (attribution: only input gradients are computed).
+// parameters: their gradients accumulate into Parameter::grad (training).
+enum class Grads { none, parameters };
+
+template <ad::Scalar T>
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  virtual std::string kind() const = 0;          // PyTorch's class name: "Linear", "ReLU", ...
+  virtual std::string architecture() const = 0;  // "Linear(784, 10)", as written in model files
+  // x has the batch as dimension 0.
+  virtual ad::Var<T> forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads) const = 0;
+  // Per-example shapes (no batch dimension); throws when the input does not fit the layer.
+  virtual ad::Shape output_shape(const ad::Shape& input) const = 0;
+  virtual std::vector<Parameter<T>*> parameters() { return {}; }
+  virtual std::unique_ptr<Layer<T>> clone() const = 0;
+};
+
+// Puts a parameter on the tape: in place, with its gradient buffer when training.
+template <ad::Scalar T>
+ad::Var<T> on_tape(ad::Tape<T>& tape, const Parameter<T>& p, Grads grads) {
+  return tape.parameter(p.value, grads == Grads::parameters ? const_cast<ad::Tensor<T>*>(&p.grad) : nullptr);
+}
+
+// The batch dimension added in front of a per-example shape.
+inline ad::Shape with_batch(int64_t n, const ad::Shape& s) {
+  std::vector<int64_t> dims{n};
+  for (int64_t d : s.dims()) dims.push_back(d);
+  return ad::Shape(dims);
+}
+
+}  // namespace integrad::nn

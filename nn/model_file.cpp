@@ -1,0 +1,100 @@
+#include "nn/model_file.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <set>
+#include <stdexcept>
+
+#include "nn/architecture.h"
+#include "nn/safetensors.h"
+
+namespace integrad::nn {
+
+std::string input_dtype_name(InputDtype d) {
+  switch (d) {
+    case InputDtype::float32: return "float32";
+    case InputDtype::float64: return "float64";
+    default: return "int64";
+  }
+}
+
+InputDtype parse_input_dtype(const std::string& name) {
+  if (name == "float32" || name.empty()) return InputDtype::float32;
+  if (name == "float64") return InputDtype::float64;
+  if (name == "int64") return InputDtype::int64;
+  throw std::invalid_argument("input_dtype '" + name + "' (expected float32, float64 or int64)");
+}
+
+namespace {
+ad::Shape parse_shape(const std::string& text, const std::string& path) {
+  std::vector<int64_t> dims;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(start, end - start);
+    size_t used = 0;
+    int64_t d = -1;
+    try {
+      d = std::stoll(item, &used);
+    } catch (const std::exception&) {
+    }
+    while (used < item.size() && item[used] == ' ') ++used;
+    if (d < 1 || d > (int64_t(1) << 24) || used != item.size()) throw std::runtime_error(path + ": metadata input_shape '" + text + "' is not a list of positive integers");
+    dims.push_back(d);
+    start = end + 1;
+  }
+  if (dims.empty() || dims.size() > 5) throw std::runtime_error(path + ": metadata input_shape '" + text + "' must have 1 to 5 dimensions");
+  return ad::Shape(dims);
+}
+}  // namespace
+
+std::map<std::string, std::string> model_metadata(const std::string& path) { return safetensors_read(path).metadata; }
+
+template <ad::Scalar T>
+Sequential<T> load_model(const std::string& path) {
+  const SafetensorsFile file = safetensors_read(path);
+  auto meta = [&](const std::string& key) -> std::string {
+    auto it = file.metadata.find(key);
+    if (it == file.metadata.end()) throw std::runtime_error(path + ": __metadata__ has no '" + key + "' (see interfaces: architecture, input_shape, input_dtype)");
+    return it->second;
+  };
+  const std::string dtype_text = file.metadata.count("input_dtype") ? file.metadata.at("input_dtype") : "float32";
+  Sequential<T> model;
+  try {
+    model = parse_architecture<T>(meta("architecture"), parse_shape(meta("input_shape"), path), parse_input_dtype(dtype_text), 0);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  }
+  std::set<std::string> expected;
+  for (auto& [name, p] : model.named_parameters()) {
+    expected.insert(name);
+    if (!file.tensors.count(name)) throw std::runtime_error(fmt::format("{}: tensor '{}' missing; the architecture needs it with shape {}", path, name, p->value.shape().str()));
+    ad::Tensor<T> value = safetensors_tensor<T>(file, name, path);
+    if (value.shape() != p->value.shape())
+      throw std::runtime_error(fmt::format("{}: tensor '{}' has shape {}, the architecture needs {}", path, name, value.shape().str(), p->value.shape().str()));
+    p->value = std::move(value);
+  }
+  for (const auto& [name, t] : file.tensors)
+    if (!expected.count(name)) throw std::runtime_error(fmt::format("{}: tensor '{}' (shape {}) belongs to no layer of the architecture", path, name, t.shape.str()));
+  return model;
+}
+
+template <ad::Scalar T>
+void save_model(const std::string& path, const Sequential<T>& model, const std::string& dtype, std::map<std::string, std::string> metadata) {
+  metadata["architecture"] = model.architecture();
+  metadata["input_shape"] = fmt::format("{}", fmt::join(model.input_shape.dims(), ","));
+  metadata["input_dtype"] = input_dtype_name(model.input_dtype);
+  metadata["format"] = "pt";
+  std::vector<std::pair<std::string, const ad::Tensor<T>*>> tensors;
+  for (auto& [name, p] : model.named_parameters()) tensors.emplace_back(name, &p->value);
+  safetensors_write(path, tensors, metadata, dtype);
+}
+
+template Sequential<float> load_model<float>(const std::string&);
+template Sequential<double> load_model<double>(const std::string&);
+template void save_model<float>(const std::string&, const Sequential<float>&, const std::string&, std::map<std::string, std::string>);
+template void save_model<double>(const std::string&, const Sequential<double>&, const std::string&, std::map<std::string, std::string>);
+
+}  // namespace integrad::nn

@@ -1,0 +1,27 @@
+// Model files: one .safetensors file holding a torch.nn.Sequential's state_dict ("{i}.weight",
+// "{i}.bias") and, in __metadata__, the architecture text, input_shape and input_dtype — so a
+// PyTorch user's save_file(model.state_dict(), path, metadata=...) is a model integrad loads.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "nn/sequential.h"
+
+namespace integrad::nn {
+
+// Weights stored as F32 or F64 are converted to T. A missing, extra or mis-shaped tensor is an
+// error naming it, with both shapes.
+template <ad::Scalar T>
+Sequential<T> load_model(const std::string& path);
+// Metadata of a model file without building the model (e.g. a training curve).
+std::map<std::string, std::string> model_metadata(const std::string& path);
+
+template <ad::Scalar T>
+void save_model(const std::string& path, const Sequential<T>& model, const std::string& dtype,
+                std::map<std::string, std::string> extra_metadata = {});
+
+std::string input_dtype_name(InputDtype d);
+InputDtype parse_input_dtype(const std::string& name);
+
+}  // namespace integrad::nn
