@@ -1,0 +1,103 @@
+#include "nn/optim.h"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace integrad::nn {
+
+namespace {
+
+// torch.optim.SGD: g ← grad + λ·p; with momentum μ: b ← g on the first step, else
+// b ← μ·b + (1 − dampening)·g; g ← g + μ·b (Nesterov) or g ← b; p ← p − lr·g.
+template <ad::Scalar T>
+class Sgd : public Optimizer<T> {
+ public:
+  Sgd(OptimizerOptions o, std::vector<Parameter<T>*> params) : o_(o), params_(std::move(params)), buffers_(params_.size()) {
+    if (o_.nesterov && (o_.momentum <= 0 || o_.dampening != 0)) throw std::invalid_argument("Nesterov momentum requires a momentum and zero dampening");
+  }
+  void step() override {
+    const T lr = T(o_.lr), mu = T(o_.momentum), wd = T(o_.weight_decay), damp = T(1 - o_.dampening);
+    for (size_t k = 0; k < params_.size(); ++k) {
+      T* p = params_[k]->value.data();
+      const T* grad = params_[k]->grad.data();
+      const int64_t n = params_[k]->value.numel();
+      if (mu != T(0) && buffers_[k].numel() != n) {
+        buffers_[k] = ad::Tensor<T>(params_[k]->value.shape());
+        first_[k] = true;
+      }
+      for (int64_t i = 0; i < n; ++i) {
+        T g = grad[i];
+        if (wd != T(0)) g += wd * p[i];
+        if (mu != T(0)) {
+          T& b = buffers_[k][i];
+          b = first_[k] ? g : mu * b + damp * g;
+          g = o_.nesterov ? g + mu * b : b;
+        }
+        p[i] -= lr * g;
+      }
+      first_[k] = false;
+    }
+  }
+
+ private:
+  OptimizerOptions o_;
+  std::vector<Parameter<T>*> params_;
+  std::vector<ad::Tensor<T>> buffers_;
+  std::vector<char> first_ = std::vector<char>(params_.size(), 1);
+};
+
+// torch.optim.Adam / AdamW: m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g²,
+// p ← p − (lr / (1 − β₁ᵗ))·m / (√v / √(1 − β₂ᵗ) + ε). Adam adds λ·p to g (L2); AdamW instead
+// first shrinks p ← p·(1 − lr·λ) (decoupled weight decay).
+template <ad::Scalar T>
+class Adam : public Optimizer<T> {
+ public:
+  Adam(OptimizerOptions o, std::vector<Parameter<T>*> params, bool decoupled) : o_(o), decoupled_(decoupled), params_(std::move(params)) {
+    for (auto* p : params_) {
+      m_.emplace_back(p->value.shape());
+      v_.emplace_back(p->value.shape());
+    }
+  }
+  void step() override {
+    ++t_;
+    const T lr = T(o_.lr), b1 = T(o_.beta1), b2 = T(o_.beta2), eps = T(o_.eps), wd = T(o_.weight_decay);
+    const T bias1 = T(1) - std::pow(b1, T(t_)), bias2_sqrt = std::sqrt(T(1) - std::pow(b2, T(t_)));
+    const T step_size = lr / bias1;
+    for (size_t k = 0; k < params_.size(); ++k) {
+      T* p = params_[k]->value.data();
+      const T* grad = params_[k]->grad.data();
+      T *m = m_[k].data(), *v = v_[k].data();
+      for (int64_t i = 0; i < params_[k]->value.numel(); ++i) {
+        T g = grad[i];
+        if (decoupled_) p[i] *= T(1) - lr * wd;
+        else if (wd != T(0)) g += wd * p[i];
+        m[i] = b1 * m[i] + (T(1) - b1) * g;
+        v[i] = b2 * v[i] + (T(1) - b2) * g * g;
+        p[i] -= step_size * m[i] / (std::sqrt(v[i]) / bias2_sqrt + eps);
+      }
+    }
+  }
+
+ private:
+  OptimizerOptions o_;
+  bool decoupled_;
+  std::vector<Parameter<T>*> params_;
+  std::vector<ad::Tensor<T>> m_, v_;
+  int64_t t_ = 0;
+};
+
+}  // namespace
+
+template <ad::Scalar T>
+std::unique_ptr<Optimizer<T>> make_optimizer(const OptimizerOptions& o, std::vector<Parameter<T>*> params) {
+  if (!(o.lr > 0)) throw std::invalid_argument("learning rate must be positive");
+  if (o.name == "sgd") return std::make_unique<Sgd<T>>(o, std::move(params));
+  if (o.name == "adam") return std::make_unique<Adam<T>>(o, std::move(params), false);
+  if (o.name == "adamw") return std::make_unique<Adam<T>>(o, std::move(params), true);
+  throw std::invalid_argument("unknown optimizer '" + o.name + "' (sgd, adam, adamw)");
+}
+
+template std::unique_ptr<Optimizer<float>> make_optimizer<float>(const OptimizerOptions&, std::vector<Parameter<float>*>);
+template std::unique_ptr<Optimizer<double>> make_optimizer<double>(const OptimizerOptions&, std::vector<Parameter<double>*>);
+
+}  // namespace integrad::nn

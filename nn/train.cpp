@@ -1,0 +1,148 @@
+#include "nn/train.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "nn/batches.h"
+
+namespace integrad::nn {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+
+template <ad::Scalar T>
+int64_t count_correct(ad::Var<T> logits, std::span<const int64_t> labels) {
+  const int64_t n = logits.shape()[0], c = logits.numel() / std::max<int64_t>(1, n);
+  int64_t correct = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const T* row = logits.value().data() + i * c;
+    correct += (std::max_element(row, row + c) - row) == labels[static_cast<size_t>(i)];
+  }
+  return correct;
+}
+
+template <ad::Scalar T>
+bool all_finite(Sequential<T>& model) {
+  for (auto& [name, p] : model.named_parameters())
+    for (T g : p->grad.span())
+      if (!std::isfinite(g)) return false;
+  return true;
+}
+
+// A progress line: redrawn in place on a terminal, printed every ~10% otherwise.
+class Progress {
+ public:
+  Progress(bool enabled, int64_t epoch, int64_t epochs, int64_t batches)
+      : enabled_(enabled), tty_(::isatty(STDOUT_FILENO)), epoch_(epoch), epochs_(epochs), batches_(batches), start_(Clock::now()) {}
+  void update(int64_t batch, double loss, double acc, int64_t examples) {
+    if (!enabled_) return;
+    const bool last = batch + 1 == batches_;
+    const int64_t every = std::max<int64_t>(1, batches_ / 10);
+    if (!tty_ && !last && (batch + 1) % every != 0) return;
+    const double secs = std::chrono::duration<double>(Clock::now() - start_).count();
+    const double eta = secs / double(batch + 1) * double(batches_ - batch - 1);
+    const int width = 24, filled = static_cast<int>(width * (batch + 1) / batches_);
+    std::string bar = std::string(size_t(filled), '#') + std::string(size_t(width - filled), '.');
+    fmt::print("{}epoch {}/{} [{}] {}/{} loss {:.4f} acc {:.3f} {:.0f} ex/s ETA {:.0f}s{}", tty_ ? "\r" : "", epoch_ + 1, epochs_, bar, batch + 1,
+               batches_, loss, acc, double(examples) / std::max(secs, 1e-9), eta, tty_ && !last ? "" : "\n");
+    std::fflush(stdout);
+  }
+
+ private:
+  bool enabled_, tty_;
+  int64_t epoch_, epochs_, batches_;
+  Clock::time_point start_;
+};
+
+}  // namespace
+
+template <ad::Scalar T>
+double accuracy(const Sequential<T>& model, const Dataset<T>& data, int64_t batch_size) {
+  if (data.size() == 0) return 0;
+  const ad::Tensor<T> logits = model.predict(data.inputs, batch_size);
+  const int64_t c = logits.numel() / data.size();
+  int64_t correct = 0;
+  for (int64_t i = 0; i < data.size(); ++i) {
+    const T* row = logits.data() + i * c;
+    correct += (std::max_element(row, row + c) - row) == data.labels[static_cast<size_t>(i)];
+  }
+  return double(correct) / double(data.size());
+}
+
+template <ad::Scalar T>
+std::vector<EpochStats> train(Sequential<T>& model, const Dataset<T>& data, const Dataset<T>* val, const TrainOptions& options,
+                              const std::function<void(const EpochStats&)>& on_epoch) {
+  if (options.batch_size < 1) throw std::invalid_argument("batch size must be at least 1");
+  if (data.size() == 0) throw std::invalid_argument("the training set is empty");
+  std::vector<Parameter<T>*> params;
+  for (auto& [name, p] : model.named_parameters()) {
+    p->grad = ad::Tensor<T>(p->value.shape());
+    params.push_back(p);
+  }
+  auto optimizer = make_optimizer<T>(options.optimizer, params);
+  ad::Tape<T> tape;
+  std::vector<EpochStats> history;
+  for (int64_t epoch = 0; epoch < options.epochs; ++epoch) {
+    const auto start = Clock::now();
+    const auto batches = make_batches(data.size(), options.batch_size, options.shuffle, options.seed + uint64_t(epoch));
+    Progress progress(options.progress, epoch, options.epochs, static_cast<int64_t>(batches.size()));
+    double loss_sum = 0;
+    int64_t seen = 0, correct = 0, skipped = 0;
+    std::vector<int64_t> labels;
+    for (size_t b = 0; b < batches.size(); ++b) {
+      const auto& rows = batches[b];
+      labels.clear();
+      for (int64_t r : rows) labels.push_back(data.labels[static_cast<size_t>(r)]);
+      const ad::Tensor<T> x = gather_rows(data.inputs, rows);
+      ad::Var<T> logits = model.forward(tape, tape.leaf(x), Grads::parameters);
+      ad::Var<T> loss = ad::cross_entropy(logits, labels);
+      model.zero_grad();
+      tape.backward(loss);
+      const double l = double(loss.item());
+      if (!std::isfinite(l) || !all_finite(model)) {
+        if (!options.skip_nonfinite)
+          throw std::runtime_error(fmt::format("training stopped: {} at epoch {} step {} (lower the learning rate, or pass --skip-nonfinite to skip such batches)",
+                                               std::isfinite(l) ? "non-finite gradient" : fmt::format("loss is {}", l), epoch + 1, b + 1));
+        ++skipped;
+        tape.rewind();
+        continue;
+      }
+      correct += count_correct(logits, labels);
+      tape.rewind();
+      optimizer->step();
+      loss_sum += l * double(rows.size());
+      seen += static_cast<int64_t>(rows.size());
+      progress.update(static_cast<int64_t>(b), loss_sum / double(std::max<int64_t>(seen, 1)), double(correct) / double(std::max<int64_t>(seen, 1)), seen);
+    }
+    EpochStats stats{epoch + 1, loss_sum / double(std::max<int64_t>(seen, 1)), double(correct) / double(std::max<int64_t>(seen, 1)),
+                     val ? accuracy(model, *val) : -1.0, std::chrono::duration<double>(Clock::now() - start).count(), skipped};
+    if (options.progress && val) fmt::print("epoch {}/{}: validation accuracy {:.4f}\n", epoch + 1, options.epochs, stats.val_accuracy);
+    history.push_back(stats);
+    if (on_epoch) on_epoch(stats);
+  }
+  return history;
+}
+
+std::string training_curve_json(const std::vector<EpochStats>& history) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& e : history)
+    j.push_back({{"epoch", e.epoch}, {"loss", e.loss}, {"train_accuracy", e.train_accuracy}, {"val_accuracy", e.val_accuracy}, {"seconds", e.seconds}});
+  return j.dump();
+}
+
+template double accuracy<float>(const Sequential<float>&, const Dataset<float>&, int64_t);
+template double accuracy<double>(const Sequential<double>&, const Dataset<double>&, int64_t);
+template std::vector<EpochStats> train<float>(Sequential<float>&, const Dataset<float>&, const Dataset<float>*, const TrainOptions&,
+                                              const std::function<void(const EpochStats&)>&);
+template std::vector<EpochStats> train<double>(Sequential<double>&, const Dataset<double>&, const Dataset<double>*, const TrainOptions&,
+                                               const std::function<void(const EpochStats&)>&);
+
+}  // namespace integrad::nn

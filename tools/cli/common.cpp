@@ -1,0 +1,71 @@
+#include "common.h"
+
+#include <fmt/format.h>
+
+#include "nn/fashion_mnist.h"
+#include "nn/npy.h"
+#include "nn/synthetic.h"
+
+namespace integrad::cli {
+
+namespace {
+constexpr int64_t kTokenLength = 16, kTokenVocab = 64;
+}
+
+void DataOptions::add_to(CLI::App& cmd, bool with_npy) {
+  cmd.add_option("--data", data, "Named data set")->check(CLI::IsMember({"fashion-mnist", "synthetic-patches", "synthetic-tokens"}));
+  cmd.add_option("--data-dir", data_dir, "Directory of the Fashion-MNIST IDX files")->default_val(nn::kFashionMnistDir);
+  if (with_npy) {
+    cmd.add_option("--inputs", inputs, "Inputs .npy [N, ...]");
+    cmd.add_option("--labels", labels, "Labels .npy [N]");
+  }
+  cmd.add_option("--limit", limit, "Use only the first N examples");
+}
+
+ad::Shape data_input_shape(const std::string& data) {
+  if (data == "synthetic-tokens") return ad::Shape{kTokenLength};
+  return ad::Shape{1, 28, 28};
+}
+
+template <ad::Scalar T>
+nn::Dataset<T> load_data(const DataOptions& o, bool train) {
+  nn::Dataset<T> ds;
+  if (!o.inputs.empty()) {
+    if (o.labels.empty()) throw std::invalid_argument("--inputs needs --labels");
+    ds.inputs = nn::npy_read_tensor<T>(o.inputs);
+    ds.labels = nn::npy_read_labels(o.labels);
+    if (ds.inputs.rank() < 2 || ds.inputs.size(0) != static_cast<int64_t>(ds.labels.size()))
+      throw std::invalid_argument(fmt::format("{} has shape {} but {} holds {} labels", o.inputs, ds.inputs.shape().str(), o.labels, ds.labels.size()));
+    for (int64_t l : ds.labels) {
+      if (l < 0) throw std::invalid_argument(fmt::format("{}: negative label {}", o.labels, l));
+      ds.num_classes = std::max(ds.num_classes, l + 1);
+    }
+    if (o.limit >= 0 && o.limit < ds.size()) {
+      ds.inputs = ad::Tensor<T>(ds.inputs.shape().with(0, o.limit), std::span<const T>(ds.inputs.data(), static_cast<size_t>(o.limit * ds.inputs.shape().stride(0))));
+      ds.labels.resize(static_cast<size_t>(o.limit));
+    }
+    return ds;
+  }
+  const int64_t n = o.limit >= 0 ? o.limit : (train ? 10000 : 2000);
+  if (o.data == "fashion-mnist") return nn::load_fashion_mnist<T>(o.data_dir, train, o.limit);
+  if (o.data == "synthetic-patches") return nn::synthetic_patches<T>(n, train ? 1 : 2);
+  if (o.data == "synthetic-tokens") return nn::synthetic_tokens<T>(n, kTokenLength, kTokenVocab, train ? 1 : 2);
+  throw std::invalid_argument("no data: give --data NAME or --inputs X.npy --labels Y.npy");
+}
+
+template <ad::Scalar T>
+ad::Tensor<T> load_inputs(const std::string& path, const nn::Sequential<T>& model) {
+  ad::Tensor<T> x = nn::npy_read_tensor<T>(path);
+  const ad::Shape expected = nn::with_batch(x.rank() ? x.size(0) : 0, model.input_shape);
+  if (x.shape() != expected)
+    throw std::invalid_argument(fmt::format("{} has shape {}, the model expects [N, {}] (per example {})", path, x.shape().str(),
+                                            model.input_shape.str().substr(1, model.input_shape.str().size() - 2), model.input_shape.str()));
+  return x;
+}
+
+template nn::Dataset<float> load_data<float>(const DataOptions&, bool);
+template nn::Dataset<double> load_data<double>(const DataOptions&, bool);
+template ad::Tensor<float> load_inputs<float>(const std::string&, const nn::Sequential<float>&);
+template ad::Tensor<double> load_inputs<double>(const std::string&, const nn::Sequential<double>&);
+
+}  // namespace integrad::cli

@@ -1,0 +1,51 @@
+// What the subcommands share: the --dtype switch into templated code, and loading data sets.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "nn/dataset.h"
+#include "nn/model_file.h"
+#include "nn/sequential.h"
+
+namespace integrad::cli {
+
+inline void add_dtype_option(CLI::App& cmd, std::string& dtype) {
+  cmd.add_option("--dtype", dtype, "Precision of all arithmetic (the model's weights are converted)")
+      ->check(CLI::IsMember({"float32", "float64"}))
+      ->default_val("float32");
+}
+
+// Calls fn(float{}) or fn(double{}) by --dtype, so the body is written once as a template.
+template <class Fn>
+void with_dtype(const std::string& dtype, Fn&& fn) {
+  if (dtype == "float64") fn(double{});
+  else fn(float{});
+}
+
+// Where training or evaluation data comes from: a named set or a pair of .npy files.
+struct DataOptions {
+  std::string data;      // fashion-mnist | synthetic-patches | synthetic-tokens
+  std::string data_dir;  // for fashion-mnist
+  std::string inputs, labels;
+  int64_t limit = -1;
+
+  void add_to(CLI::App& cmd, bool with_npy = true);
+  bool given() const { return !data.empty() || !inputs.empty(); }
+};
+
+// The training (train = true) or test split. Synthetic sets draw their test split from another seed.
+template <ad::Scalar T>
+nn::Dataset<T> load_data(const DataOptions& options, bool train);
+
+// The input shape and dtype of a named data set's examples.
+ad::Shape data_input_shape(const std::string& data);
+
+// A model's inputs from .npy, checked against the model's input shape: both shapes in the error.
+template <ad::Scalar T>
+ad::Tensor<T> load_inputs(const std::string& path, const nn::Sequential<T>& model);
+
+}  // namespace integrad::cli

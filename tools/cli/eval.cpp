@@ -1,0 +1,56 @@
+// integrad eval: accuracy and a confusion matrix on a data set or an .npy pair.
+#include <fmt/format.h>
+
+#include "command.h"
+#include "common.h"
+
+namespace integrad::cli {
+namespace {
+
+struct EvalArgs {
+  std::string model, dtype;
+  DataOptions data;
+};
+
+template <ad::Scalar T>
+void run(const EvalArgs& a) {
+  const nn::Sequential<T> model = nn::load_model<T>(a.model);
+  const nn::Dataset<T> ds = load_data<T>(a.data, false);
+  if (ds.inputs.shape() != nn::with_batch(ds.size(), model.input_shape))
+    throw std::invalid_argument(fmt::format("the data's examples have shape {}, the model expects {}", ds.inputs.shape().str(), model.input_shape.str()));
+  const ad::Tensor<T> logits = model.predict(ds.inputs);
+  const int64_t c = logits.numel() / std::max<int64_t>(1, ds.size());
+  std::vector<int64_t> confusion(static_cast<size_t>(c * c), 0);
+  int64_t correct = 0;
+  for (int64_t i = 0; i < ds.size(); ++i) {
+    const T* row = logits.data() + i * c;
+    const int64_t predicted = std::max_element(row, row + c) - row, label = ds.labels[static_cast<size_t>(i)];
+    if (label >= c) throw std::invalid_argument(fmt::format("label {} of example {} is outside the model's {} classes", label, i, c));
+    correct += predicted == label;
+    ++confusion[static_cast<size_t>(label * c + predicted)];
+  }
+  fmt::print("accuracy {:.4f} ({} of {})\n\nconfusion matrix (rows: true class, columns: predicted)\n", double(correct) / double(std::max<int64_t>(1, ds.size())),
+             correct, ds.size());
+  fmt::print("{:>14}", "");
+  for (int64_t k = 0; k < c; ++k) fmt::print("{:>6}", k);
+  fmt::print("\n");
+  for (int64_t r = 0; r < c; ++r) {
+    const std::string name = static_cast<size_t>(r) < ds.class_names.size() ? ds.class_names[static_cast<size_t>(r)] : std::to_string(r);
+    fmt::print("{:>2} {:>11}", r, name.substr(0, 11));
+    for (int64_t k = 0; k < c; ++k) fmt::print("{:>6}", confusion[static_cast<size_t>(r * c + k)]);
+    fmt::print("\n");
+  }
+}
+
+void setup(CLI::App& cmd) {
+  auto a = std::make_shared<EvalArgs>();
+  cmd.add_option("MODEL", a->model, "Model file (.safetensors)")->required();
+  a->data.add_to(cmd);
+  add_dtype_option(cmd, a->dtype);
+  cmd.callback([a] { with_dtype(a->dtype, [&](auto t) { run<decltype(t)>(*a); }); });
+}
+
+const bool registered = register_command({"eval", "Accuracy and confusion matrix of a model on test data", setup});
+
+}  // namespace
+}  // namespace integrad::cli

@@ -1,0 +1,33 @@
+// integrad info: a model's layers, per-example output shapes and parameter counts.
+#include <fmt/format.h>
+
+#include "command.h"
+#include "common.h"
+
+namespace integrad::cli {
+namespace {
+
+void run(const std::string& path) {
+  nn::Sequential<double> model = nn::load_model<double>(path);
+  fmt::print("{}\ninput {} ({})\n\n{:>3}  {:<34} {:<16} {:>10}\n", path, model.input_shape.str(), nn::input_dtype_name(model.input_dtype), "#", "layer", "output",
+             "parameters");
+  for (size_t i = 0; i < model.layers.size(); ++i) {
+    int64_t count = 0;
+    for (auto* p : model.layers[i]->parameters()) count += p->value.numel();
+    fmt::print("{:>3}  {:<34} {:<16} {:>10}\n", i, model.layers[i]->architecture(), model.output_shape(i + 1).str(), count);
+  }
+  fmt::print("\ntotal parameters: {}\n", model.parameter_count());
+  const auto meta = nn::model_metadata(path);
+  if (meta.count("training_curve")) fmt::print("training curve: {}\n", meta.at("training_curve"));
+}
+
+void setup(CLI::App& cmd) {
+  auto path = std::make_shared<std::string>();
+  cmd.add_option("MODEL", *path, "Model file (.safetensors)")->required();
+  cmd.callback([path] { run(*path); });
+}
+
+const bool registered = register_command({"info", "Show a model's layers, output shapes and parameter counts", setup});
+
+}  // namespace
+}  // namespace integrad::cli

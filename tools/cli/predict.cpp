@@ -1,0 +1,47 @@
+// integrad predict: a model's outputs (logits) for inputs, as .npy.
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "command.h"
+#include "common.h"
+#include "nn/npy.h"
+
+namespace integrad::cli {
+namespace {
+
+struct PredictArgs {
+  std::string model, inputs, output, dtype;
+  int64_t batch_size = 256;
+};
+
+template <ad::Scalar T>
+void run(const PredictArgs& a) {
+  const nn::Sequential<T> model = nn::load_model<T>(a.model);
+  const ad::Tensor<T> x = load_inputs(a.inputs, model);
+  const ad::Tensor<T> logits = model.predict(x, a.batch_size);
+  const int64_t per = logits.numel() / std::max<int64_t>(1, x.size(0));
+  for (int64_t i = 0; i < x.size(0); ++i)
+    for (int64_t k = 0; k < per; ++k)
+      if (!std::isfinite(logits[i * per + k])) {
+        fmt::print(stderr, "integrad predict: warning: example {} has a non-finite output\n", i);
+        break;
+      }
+  nn::npy_write(a.output, logits);
+  fmt::print("wrote {} {}\n", a.output, logits.shape().str());
+}
+
+void setup(CLI::App& cmd) {
+  auto a = std::make_shared<PredictArgs>();
+  cmd.add_option("MODEL", a->model, "Model file (.safetensors)")->required();
+  cmd.add_option("INPUT", a->inputs, "Inputs .npy [N, ...]")->required();
+  cmd.add_option("-o,--output", a->output, "Logits .npy [N, C]")->required();
+  cmd.add_option("--batch-size", a->batch_size, "Examples per forward pass")->default_val(256)->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  add_dtype_option(cmd, a->dtype);
+  cmd.callback([a] { with_dtype(a->dtype, [&](auto t) { run<decltype(t)>(*a); }); });
+}
+
+const bool registered = register_command({"predict", "Run a model on inputs and write the logits (.npy)", setup});
+
+}  // namespace
+}  // namespace integrad::cli

@@ -1,0 +1,87 @@
+// integrad train: a named architecture on a named data set, or a given model file (its weights as
+// the start) on --inputs/--labels; writes the trained model with its training curve.
+#include <fmt/format.h>
+
+#include "command.h"
+#include "common.h"
+#include "nn/architecture.h"
+#include "nn/train.h"
+
+namespace integrad::cli {
+namespace {
+
+struct TrainArgs {
+  std::string model, arch, output, dtype;
+  DataOptions data;
+  nn::TrainOptions train;
+  bool no_shuffle = false, quiet = false;
+  int64_t val_limit = 10000;
+};
+
+template <ad::Scalar T>
+void run(const TrainArgs& a) {
+  nn::Sequential<T> model;
+  if (!a.model.empty()) {
+    model = nn::load_model<T>(a.model);
+  } else {
+    if (a.arch.empty()) throw std::invalid_argument("give a MODEL file or --arch mlp|cnn|text");
+    std::string data = a.data.data;
+    if (data.empty() && a.arch == "text") data = "synthetic-tokens";
+    if (a.arch == "text" && data != "synthetic-tokens" && a.data.inputs.empty()) throw std::invalid_argument("--arch text trains on --data synthetic-tokens");
+    const auto dtype = a.arch == "text" ? nn::InputDtype::int64 : (sizeof(T) == 8 ? nn::InputDtype::float64 : nn::InputDtype::float32);
+    model = nn::parse_architecture<T>(nn::named_architecture(a.arch), data_input_shape(data), dtype, a.train.seed);
+  }
+  DataOptions data = a.data;
+  if (data.data.empty() && data.inputs.empty() && a.arch == "text") data.data = "synthetic-tokens";
+  const nn::Dataset<T> train_set = load_data<T>(data, true);
+  if (train_set.inputs.shape() != nn::with_batch(train_set.size(), model.input_shape))
+    throw std::invalid_argument(fmt::format("the data's examples have shape {}, the model expects {}", train_set.inputs.shape().str(), model.input_shape.str()));
+  std::optional<nn::Dataset<T>> val;
+  if (!data.data.empty()) {
+    DataOptions v = data;
+    v.limit = a.val_limit;
+    val = load_data<T>(v, false);
+  }
+  fmt::print("training {} ({} parameters) on {} examples, {} epochs, {} lr {}, batch {}\n", model.architecture(), model.parameter_count(),
+             train_set.size(), a.train.epochs, a.train.optimizer.name, a.train.optimizer.lr, a.train.batch_size);
+  nn::TrainOptions options = a.train;
+  options.shuffle = !a.no_shuffle;
+  options.progress = !a.quiet;
+  const std::string dtype = sizeof(T) == 8 ? "F64" : "F32";
+  std::vector<nn::EpochStats> history;
+  // A checkpoint after every epoch: an interrupted run leaves the last whole epoch on disk.
+  auto checkpoint = [&](const nn::EpochStats& e) {
+    history.push_back(e);
+    nn::save_model(a.output, model, dtype, {{"training_curve", nn::training_curve_json(history)}});
+  };
+  nn::train(model, train_set, val ? &*val : nullptr, options, checkpoint);
+  if (val) fmt::print("test accuracy {:.4f} on {} examples\n", history.back().val_accuracy, val->size());
+  fmt::print("wrote {}\n", a.output);
+}
+
+void setup(CLI::App& cmd) {
+  auto a = std::make_shared<TrainArgs>();
+  cmd.add_option("MODEL", a->model, "Start from this model file (.safetensors)");
+  cmd.add_option("--arch", a->arch, "Named architecture")->check(CLI::IsMember({"mlp", "cnn", "text"}));
+  a->data.add_to(cmd);
+  cmd.add_option("--epochs", a->train.epochs, "Passes over the training set")->default_val(1)->check(CLI::Range(int64_t(1), int64_t(100000)));
+  cmd.add_option("--batch-size", a->train.batch_size, "Examples per step")->default_val(64)->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  cmd.add_option("--lr", a->train.optimizer.lr, "Learning rate")->default_val(1e-3);
+  cmd.add_option("--optimizer", a->train.optimizer.name, "sgd | adam | adamw")->default_val("adam")->check(CLI::IsMember({"sgd", "adam", "adamw"}));
+  cmd.add_option("--momentum", a->train.optimizer.momentum, "SGD momentum")->default_val(0.0);
+  cmd.add_flag("--nesterov", a->train.optimizer.nesterov, "SGD with Nesterov momentum");
+  cmd.add_option("--weight-decay", a->train.optimizer.weight_decay, "L2 (SGD, Adam) or decoupled (AdamW) weight decay")->default_val(0.0);
+  cmd.add_option("--seed", a->train.seed, "Seed for initialisation and shuffling")->default_val(0);
+  cmd.add_flag("--no-shuffle", a->no_shuffle, "Take the batches in order (the last one possibly smaller)");
+  cmd.add_flag("--skip-nonfinite", a->train.skip_nonfinite, "Skip batches whose loss or gradients are NaN/Inf instead of stopping");
+  cmd.add_option("--val-limit", a->val_limit, "Test examples used for validation")->default_val(10000);
+  cmd.add_flag("-q,--quiet", a->quiet, "No progress output");
+  cmd.add_option("-o,--output", a->output, "Output model file (.safetensors)")->required();
+  add_dtype_option(cmd, a->dtype);
+  cmd.callback([a] { with_dtype(a->dtype, [&](auto t) { run<decltype(t)>(*a); }); });
+}
+
+const bool registered = register_command({"train", "Train a model (named architecture or MODEL file) and write it as .safetensors", setup});
+
+}  // namespace
+}  // namespace integrad::cli
