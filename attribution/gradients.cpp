@@ -1,0 +1,62 @@
+#include "attribution/gradients.h"
+
+#include <cmath>
+
+namespace integrad::attr {
+
+template <ad::Scalar T>
+GradientsAndValues<T> gradients_and_values(const Forward<T>& f, const ad::Tensor<T>& x, const Target<T>& target, std::span<const int64_t> row_targets) {
+  ad::Tape<T> tape;
+  ad::Var<T> input = tape.leaf(x, true);
+  ad::Var<T> selected = select_target(f(tape, input), target, row_targets);
+  // Examples never mix, so the gradient of the sum is each example's own gradient.
+  tape.backward(ad::sum(selected));
+  return {input.grad_tensor(), std::vector<T>(selected.value().begin(), selected.value().end())};
+}
+
+template <ad::Scalar T>
+ad::Tensor<T> gradient(const Forward<T>& f, const ad::Tensor<T>& x, const Target<T>& target) {
+  const std::vector<int64_t> targets = resolve_targets(f, x, target);
+  return gradients_and_values(f, x, target, targets).gradients;
+}
+
+template <ad::Scalar T>
+ad::Tensor<T> saliency(const Forward<T>& f, const ad::Tensor<T>& x, const Target<T>& target) {
+  ad::Tensor<T> g = gradient(f, x, target);
+  for (T& v : g.span()) v = std::abs(v);
+  return g;
+}
+
+template <ad::Scalar T>
+ad::Tensor<T> gradient_x_input(const Forward<T>& f, const ad::Tensor<T>& x, const Target<T>& target) {
+  ad::Tensor<T> g = gradient(f, x, target);
+  for (int64_t i = 0; i < g.numel(); ++i) g[i] *= x[i];
+  return g;
+}
+
+template <ad::Scalar T>
+ad::Tensor<T> max_over_channels(const ad::Tensor<T>& a) {
+  if (a.rank() != 4) throw std::invalid_argument("max over channels needs [N, C, H, W], got " + a.shape().str());
+  const int64_t n = a.size(0), c = a.size(1), hw = a.size(2) * a.size(3);
+  ad::Tensor<T> out(ad::Shape{n, 1, a.size(2), a.size(3)});
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t p = 0; p < hw; ++p) {
+      T m = a[i * c * hw + p];
+      for (int64_t k = 1; k < c; ++k) m = std::max(m, a[(i * c + k) * hw + p]);
+      out[i * hw + p] = m;
+    }
+  return out;
+}
+
+#define INTEGRAD_INSTANTIATE(T)                                                                                          \
+  template GradientsAndValues<T> gradients_and_values(const Forward<T>&, const ad::Tensor<T>&, const Target<T>&,        \
+                                                      std::span<const int64_t>);                                        \
+  template ad::Tensor<T> gradient(const Forward<T>&, const ad::Tensor<T>&, const Target<T>&);                          \
+  template ad::Tensor<T> saliency(const Forward<T>&, const ad::Tensor<T>&, const Target<T>&);                          \
+  template ad::Tensor<T> gradient_x_input(const Forward<T>&, const ad::Tensor<T>&, const Target<T>&);                  \
+  template ad::Tensor<T> max_over_channels(const ad::Tensor<T>&);
+INTEGRAD_INSTANTIATE(float)
+INTEGRAD_INSTANTIATE(double)
+#undef INTEGRAD_INSTANTIATE
+
+}  // namespace integrad::attr

@@ -1,0 +1,162 @@
+#include "attribution/integrated_gradients.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+
+#include "attribution/gradients.h"
+
+namespace integrad::attr {
+
+template <ad::Scalar T>
+ad::Tensor<T> Baseline<T>::expand(const ad::Tensor<T>& inputs) const {
+  switch (kind) {
+    case Kind::zero: return ad::Tensor<T>(inputs.shape());
+    case Kind::constant: return ad::Tensor<T>(inputs.shape(), value);
+    case Kind::tensor: break;
+  }
+  if (tensor.shape() == inputs.shape()) return tensor;
+  const int64_t row = inputs.shape().stride(0);
+  if (tensor.numel() != row || tensor.rank() != inputs.rank() - 1)
+    throw std::invalid_argument(fmt::format("baseline of shape {} fits neither one example ({}) nor the inputs {}", tensor.shape().str(),
+                                            inputs.shape().without(0).str(), inputs.shape().str()));
+  ad::Tensor<T> out(inputs.shape());
+  for (int64_t i = 0; i < inputs.size(0); ++i) std::copy(tensor.data(), tensor.data() + row, out.data() + i * row);
+  return out;
+}
+
+template <ad::Scalar T>
+std::vector<double> target_values(const Forward<T>& f, const ad::Tensor<T>& x, const Target<T>& target, std::span<const int64_t> targets) {
+  ad::Tape<T> tape;
+  ad::Var<T> v = select_target(f(tape, tape.leaf(x)), target, targets);
+  return std::vector<double>(v.value().begin(), v.value().end());
+}
+
+namespace {
+
+// Σ_k w_k ∂F/∂x(x′ + α_k(x − x′)) for every example: rows are laid out step-major as in Captum
+// (row r = k·N + i) and cut into batches of batch_size rows. Each example's sum runs over k in
+// increasing order whatever the batch boundaries, so the result is bitwise independent of them.
+template <ad::Scalar T>
+ad::Tensor<T> path_integral(const Forward<T>& f, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline, const Target<T>& target,
+                            std::span<const int64_t> targets, const Quadrature& q, int64_t batch_size) {
+  const int64_t n = x.size(0), row = x.shape().stride(0), steps = static_cast<int64_t>(q.alphas.size()), rows = n * steps;
+  ad::Tensor<T> total(x.shape());
+  batch_size = std::max<int64_t>(1, batch_size);
+  std::vector<int64_t> row_targets;
+  for (int64_t start = 0; start < rows; start += batch_size) {
+    const int64_t count = std::min(batch_size, rows - start);
+    ad::Tensor<T> points(x.shape().with(0, count));
+    row_targets.clear();
+    for (int64_t r = 0; r < count; ++r) {
+      const int64_t k = (start + r) / n, i = (start + r) % n;
+      const T alpha = static_cast<T>(q.alphas[static_cast<size_t>(k)]);
+      const T *xi = x.data() + i * row, *bi = baseline.data() + i * row;
+      T* p = points.data() + r * row;
+      for (int64_t j = 0; j < row; ++j) p[j] = bi[j] + alpha * (xi[j] - bi[j]);
+      if (!targets.empty()) row_targets.push_back(targets[static_cast<size_t>(i)]);
+    }
+    const ad::Tensor<T> g = gradients_and_values(f, points, target, row_targets).gradients;
+    for (int64_t r = 0; r < count; ++r) {
+      const int64_t k = (start + r) / n, i = (start + r) % n;
+      const T w = static_cast<T>(q.weights[static_cast<size_t>(k)]);
+      T* t = total.data() + i * row;
+      const T* gr = g.data() + r * row;
+      for (int64_t j = 0; j < row; ++j) t[j] += w * gr[j];
+    }
+  }
+  return total;
+}
+
+}  // namespace
+
+template <ad::Scalar T>
+Attribution<T> integrated_gradients(const Forward<T>& f, const ad::Tensor<T>& x, const Target<T>& target, const IgOptions<T>& o) {
+  if (o.baselines.empty()) throw std::invalid_argument("integrated gradients needs at least one baseline");
+  if (x.rank() < 1 || x.size(0) == 0) throw std::invalid_argument("integrated gradients needs a batch of at least one input");
+  const Quadrature q = quadrature(o.rule, o.steps);
+  const int64_t n = x.size(0), row = x.shape().stride(0);
+  Attribution<T> out;
+  out.targets = resolve_targets(f, x, target);
+  out.f_input = target_values(f, x, target, out.targets);
+  out.values = ad::Tensor<T>(x.shape());
+  out.f_baseline.assign(static_cast<size_t>(n), 0.0);
+  const T share = T(1) / static_cast<T>(o.baselines.size());
+  for (const Baseline<T>& b : o.baselines) {
+    const ad::Tensor<T> base = b.expand(x);
+    ad::Tensor<T> attr = path_integral(f, x, base, target, out.targets, q, o.batch_size);
+    if (o.multiply_by_inputs)
+      for (int64_t j = 0; j < attr.numel(); ++j) attr[j] *= x[j] - base[j];
+    const std::vector<double> fb = target_values(f, base, target, out.targets);
+    std::vector<double> deltas(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      const auto ui = static_cast<size_t>(i);
+      double s = 0;
+      for (int64_t j = 0; j < row; ++j) s += double(attr[i * row + j]);
+      deltas[ui] = s - (out.f_input[ui] - fb[ui]);
+      out.f_baseline[ui] += fb[ui] / double(o.baselines.size());
+    }
+    for (int64_t j = 0; j < attr.numel(); ++j) out.values[j] += share * attr[j];
+    out.deltas_per_baseline.push_back(std::move(deltas));
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    double s = 0;
+    for (int64_t j = 0; j < row; ++j) s += double(out.values[i * row + j]);
+    out.deltas.push_back(s - (out.f_input[static_cast<size_t>(i)] - out.f_baseline[static_cast<size_t>(i)]));
+  }
+  out.steps.assign(static_cast<size_t>(n), o.steps);
+  return out;
+}
+
+template <ad::Scalar T>
+Attribution<T> adaptive_integrated_gradients(const Forward<T>& f, const ad::Tensor<T>& x, const Target<T>& target, IgOptions<T> o, double tolerance,
+                                             int max_steps) {
+  Attribution<T> result = integrated_gradients(f, x, target, o);
+  const int64_t n = x.size(0), row = x.shape().stride(0);
+  auto converged = [&](size_t i) { return std::abs(result.deltas[i]) <= tolerance * std::abs(result.f_input[i] - result.f_baseline[i]); };
+  // Examples keep their own targets; those not yet within tolerance are recomputed with twice the steps.
+  const std::vector<int64_t> targets = result.targets;
+  while (o.steps * 2 <= max_steps) {
+    std::vector<int64_t> open;
+    for (int64_t i = 0; i < n; ++i)
+      if (!converged(static_cast<size_t>(i))) open.push_back(i);
+    if (open.empty()) break;
+    o.steps *= 2;
+    ad::Tensor<T> sub(x.shape().with(0, static_cast<int64_t>(open.size())));
+    std::vector<int64_t> sub_targets;
+    IgOptions<T> so = o;
+    for (auto& b : so.baselines)
+      if (b.kind == Baseline<T>::Kind::tensor && b.tensor.shape() == x.shape()) {
+        ad::Tensor<T> bt(sub.shape());
+        for (size_t k = 0; k < open.size(); ++k) std::copy_n(b.tensor.data() + open[k] * row, row, bt.data() + int64_t(k) * row);
+        b.tensor = bt;
+      }
+    for (size_t k = 0; k < open.size(); ++k) {
+      std::copy_n(x.data() + open[k] * row, row, sub.data() + int64_t(k) * row);
+      if (!targets.empty()) sub_targets.push_back(targets[static_cast<size_t>(open[k])]);
+    }
+    const Attribution<T> again = integrated_gradients(f, sub, targets.empty() ? target : Target<T>::each(sub_targets), so);
+    for (size_t k = 0; k < open.size(); ++k) {
+      const auto i = static_cast<size_t>(open[k]);
+      std::copy_n(again.values.data() + int64_t(k) * row, row, result.values.data() + open[k] * row);
+      result.deltas[i] = again.deltas[k];
+      for (size_t b = 0; b < result.deltas_per_baseline.size(); ++b) result.deltas_per_baseline[b][i] = again.deltas_per_baseline[b][k];
+      result.steps[i] = o.steps;
+    }
+  }
+  return result;
+}
+
+#define INTEGRAD_INSTANTIATE(T)                                                                                                         \
+  template struct Baseline<T>;                                                                                                          \
+  template Attribution<T> integrated_gradients(const Forward<T>&, const ad::Tensor<T>&, const Target<T>&, const IgOptions<T>&);         \
+  template Attribution<T> adaptive_integrated_gradients(const Forward<T>&, const ad::Tensor<T>&, const Target<T>&, IgOptions<T>, double, \
+                                                        int);                                                                           \
+  template std::vector<double> target_values(const Forward<T>&, const ad::Tensor<T>&, const Target<T>&, std::span<const int64_t>);
+INTEGRAD_INSTANTIATE(float)
+INTEGRAD_INSTANTIATE(double)
+#undef INTEGRAD_INSTANTIATE
+
+}  // namespace integrad::attr

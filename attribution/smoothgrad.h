@@ -1,0 +1,34 @@
+// SmoothGrad and its variants (Smilkov et al. 2017; Captum's NoiseTunnel): average an attribution
+// method over noisy copies of the input, x + N(0, σ²).
+//   smoothgrad:    mean of A(x + ε)
+//   smoothgrad_sq: mean of A(x + ε)²
+//   vargrad:       variance of A(x + ε)  (mean of squares − square of the mean)
+// σ is absolute (Captum's stdevs) or, with `relative`, a fraction of each example's value range
+// max(x) − min(x) (the paper's convention). Noise comes from a seeded generator: same seed, same
+// result.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "autodiff/tensor.h"
+
+namespace integrad::attr {
+
+enum class NoiseKind { smoothgrad, smoothgrad_sq, vargrad };
+
+struct SmoothGradOptions {
+  int samples = 50;
+  double stdev = 0.15;
+  bool relative = false;
+  uint64_t seed = 0;
+  NoiseKind kind = NoiseKind::smoothgrad;
+};
+
+// `method` maps a batch [N, ...] to attributions of the same shape (targets fixed beforehand).
+template <ad::Scalar T>
+ad::Tensor<T> smoothgrad(const std::function<ad::Tensor<T>(const ad::Tensor<T>&)>& method, const ad::Tensor<T>& x, const SmoothGradOptions& options);
+
+NoiseKind parse_noise_kind(const std::string& name);
+
+}  // namespace integrad::attr
