@@ -1,0 +1,115 @@
+#include "explain_output.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <stdexcept>
+
+#include "attribution/heatmap.h"
+#include "nn/atomic_file.h"
+#include "png.h"
+
+namespace integrad::cli {
+
+template <ad::Scalar T>
+void print_summary(const ExplainResult<T>& r) {
+  const int64_t n = r.values.size(0), row = r.values.shape().stride(0);
+  for (int64_t i = 0; i < n; ++i) {
+    const auto ui = static_cast<size_t>(i);
+    double total = 0;
+    for (int64_t j = 0; j < row; ++j) total += double(r.values[i * row + j]);
+    std::string line = fmt::format("example {}: target {}", i, r.targets.empty() ? std::string("fn") : std::to_string(r.targets[ui]));
+    if (!r.f_input.empty()) line += fmt::format(", F(x) {:.6g}", r.f_input[ui]);
+    if (!r.f_baseline.empty()) line += fmt::format(", F(x') {:.6g}", r.f_baseline[ui]);
+    line += fmt::format(", sum {:.6g}", total);
+    if (!r.deltas.empty()) line += fmt::format(", delta {:.3g}", r.deltas[ui]);
+    if (!r.steps.empty()) line += fmt::format(", steps {}", r.steps[ui]);
+    fmt::print("{}\n", line);
+  }
+}
+
+template <ad::Scalar T>
+void write_pngs(const std::string& dir, const ad::Tensor<T>& inputs, const ExplainResult<T>& r) {
+  if (r.values.shape() != inputs.shape() || (inputs.rank() != 3 && inputs.rank() != 4))
+    throw std::invalid_argument("--png needs image inputs [N, C, H, W] or [N, H, W] and attributions of the same shape, got " + r.values.shape().str());
+  std::filesystem::create_directories(dir);
+  const int64_t n = inputs.size(0), c = inputs.rank() == 4 ? inputs.size(1) : 1, h = inputs.size(-2), w = inputs.size(-1), hw = h * w;
+  const int scale = static_cast<int>(std::max<int64_t>(1, 224 / std::max(h, w)));
+  for (int64_t i = 0; i < n; ++i) {
+    std::vector<double> heat(static_cast<size_t>(hw)), gray(static_cast<size_t>(hw));
+    for (int64_t k = 0; k < c; ++k)
+      for (int64_t p = 0; p < hw; ++p) {
+        heat[static_cast<size_t>(p)] += double(r.values[(i * c + k) * hw + p]);
+        gray[static_cast<size_t>(p)] += double(inputs[(i * c + k) * hw + p]) / double(c);
+      }
+    const double vmax = attr::cumulative_sum_threshold(heat);
+    const std::string stem = fmt::format("{}/{}_{}", dir, i, r.method);
+    write_png(stem + "_heatmap.png", attr::with_colour_bar(attr::heatmap(heat, int(h), int(w), r.is_signed, vmax, scale), r.is_signed, vmax));
+    write_png(stem + "_overlay.png", attr::with_colour_bar(attr::overlay(gray, heat, int(h), int(w), r.is_signed, vmax, scale), r.is_signed, vmax));
+  }
+  fmt::print("wrote {} heatmaps and overlays to {}\n", n, dir);
+}
+
+namespace {
+template <ad::Scalar T>
+const ad::Tensor<T>& per_token(const ExplainResult<T>& r) {
+  return r.token_values.numel() ? r.token_values : r.values;
+}
+template <ad::Scalar T>
+double token_scale(const ad::Tensor<T>& v, int64_t i, int64_t len) {
+  double m = 0;
+  for (int64_t t = 0; t < len; ++t) m = std::max(m, std::abs(double(v[i * len + t])));
+  return m > 0 ? m : 1;
+}
+}  // namespace
+
+template <ad::Scalar T>
+void print_tokens(const ad::Tensor<T>& inputs, const ExplainResult<T>& r) {
+  const ad::Tensor<T>& v = per_token(r);
+  const int64_t n = inputs.size(0), len = inputs.shape().stride(0);
+  for (int64_t i = 0; i < n; ++i) {
+    const double m = token_scale(v, i, len);
+    std::string line = fmt::format("example {}: ", i);
+    for (int64_t t = 0; t < len; ++t) {
+      const double a = double(v[i * len + t]) / m;
+      const int level = static_cast<int>(std::lround(std::abs(a) * 4));  // 0..4
+      // 256-colour backgrounds: reds for positive, blues for negative, plain for ~0.
+      static const int reds[] = {0, 224, 217, 203, 196}, blues[] = {0, 153, 117, 75, 33};
+      const int colour = a >= 0 ? reds[level] : blues[level];
+      line += level ? fmt::format("\x1b[48;5;{}m{}\x1b[0m ", colour, int64_t(inputs[i * len + t])) : fmt::format("{} ", int64_t(inputs[i * len + t]));
+    }
+    fmt::print("{}\n", line);
+  }
+}
+
+template <ad::Scalar T>
+void write_token_html(const std::string& path, const ad::Tensor<T>& inputs, const ExplainResult<T>& r) {
+  const ad::Tensor<T>& v = per_token(r);
+  const int64_t n = inputs.size(0), len = inputs.shape().stride(0);
+  std::string html = "<!doctype html><meta charset=utf-8><title>integrad token attributions</title><style>body{font-family:sans-serif}"
+                     "span{padding:2px 4px;margin:1px;border-radius:3px;display:inline-block;font-family:monospace}</style>"
+                     "<h1>Token attributions (" + r.method + ")</h1><p>Red: pushes towards the target; blue: against it.</p>";
+  for (int64_t i = 0; i < n; ++i) {
+    const double m = token_scale(v, i, len);
+    html += fmt::format("<p>example {} (target {}): ", i, r.targets.empty() ? std::string("fn") : std::to_string(r.targets[static_cast<size_t>(i)]));
+    for (int64_t t = 0; t < len; ++t) {
+      const double a = double(v[i * len + t]) / m;
+      html += fmt::format("<span title=\"{:.4g}\" style=\"background:rgba({},{:.3f})\">{}</span>", double(v[i * len + t]),
+                          a >= 0 ? "178,24,43" : "33,102,172", std::abs(a), int64_t(inputs[i * len + t]));
+    }
+    html += "</p>\n";
+  }
+  nn::write_file_atomically(path, html);
+}
+
+#define INTEGRAD_INSTANTIATE(T)                                                                       \
+  template void print_summary(const ExplainResult<T>&);                                               \
+  template void write_pngs(const std::string&, const ad::Tensor<T>&, const ExplainResult<T>&);        \
+  template void print_tokens(const ad::Tensor<T>&, const ExplainResult<T>&);                          \
+  template void write_token_html(const std::string&, const ad::Tensor<T>&, const ExplainResult<T>&);
+INTEGRAD_INSTANTIATE(float)
+INTEGRAD_INSTANTIATE(double)
+#undef INTEGRAD_INSTANTIATE
+
+}  // namespace integrad::cli

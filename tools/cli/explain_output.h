@@ -1,0 +1,33 @@
+// What explain shows besides the .npy: a summary line per example, heatmaps and overlays for
+// images, coloured tokens for token inputs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "autodiff/tensor.h"
+
+namespace integrad::cli {
+
+template <ad::Scalar T>
+struct ExplainResult {
+  std::string method;
+  ad::Tensor<T> values;
+  ad::Tensor<T> token_values;  // per-token totals for layer IG on an embedding
+  bool is_signed = true;
+  std::vector<int64_t> targets;
+  std::vector<double> f_input, f_baseline, deltas;
+  std::vector<int> steps;
+};
+
+template <ad::Scalar T>
+void print_summary(const ExplainResult<T>& r);
+// DIR/{i}_{method}_heatmap.png and DIR/{i}_{method}_overlay.png for image inputs [N, C, H, W] or [N, H, W].
+template <ad::Scalar T>
+void write_pngs(const std::string& dir, const ad::Tensor<T>& inputs, const ExplainResult<T>& r);
+template <ad::Scalar T>
+void print_tokens(const ad::Tensor<T>& inputs, const ExplainResult<T>& r);
+template <ad::Scalar T>
+void write_token_html(const std::string& path, const ad::Tensor<T>& inputs, const ExplainResult<T>& r);
+
+}  // namespace integrad::cli
