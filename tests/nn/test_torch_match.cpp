@@ -1,0 +1,78 @@
+// integrad against PyTorch, on fixtures written by tests/data/make_torch_fixtures.py.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+
+#include "nn/model_file.h"
+#include "nn/npy.h"
+#include "nn/train.h"
+
+using namespace integrad;
+
+namespace {
+const std::string kDir = std::string(INTEGRAD_TEST_DATA) + "/torch/";
+
+template <ad::Scalar T>
+double max_relative_error(const ad::Tensor<T>& a, const ad::Tensor<T>& b, double floor) {
+  REQUIRE(a.shape() == b.shape());
+  double worst = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) worst = std::max(worst, std::abs(double(a[i]) - double(b[i])) / std::max(floor, std::abs(double(b[i]))));
+  return worst;
+}
+
+template <ad::Scalar T>
+void check_forward(const std::string& name, double tolerance) {
+  CAPTURE(name);
+  const nn::Sequential<T> model = nn::load_model<T>(kDir + name + ".safetensors");
+  const ad::Tensor<T> x = nn::npy_read_tensor<T>(kDir + name + "_input.npy");
+  const ad::Tensor<T> expected = nn::npy_read_tensor<T>(kDir + name + "_output.npy");
+  CHECK(max_relative_error(model.predict(x), expected, 1e-3) <= tolerance);
+}
+}  // namespace
+
+TEST_CASE("forward outputs of PyTorch-exported models: 1e-5 relative in float32, 1e-12 in float64") {
+  for (const char* m : {"mlp", "cnn", "text"}) {
+    check_forward<float>(std::string(m) + "_f32", 1e-5);
+    check_forward<double>(std::string(m) + "_f64", 1e-12);
+  }
+}
+
+TEST_CASE("one epoch without shuffling, float64: weights equal PyTorch's (relative 1e-10)") {
+  struct Run {
+    const char* name;
+    nn::OptimizerOptions opt;
+  };
+  auto make = [](std::string name, double lr, double momentum = 0, double wd = 0, bool nesterov = false) {
+    nn::OptimizerOptions o;
+    o.name = name;
+    o.lr = lr;
+    o.momentum = momentum;
+    o.weight_decay = wd;
+    o.nesterov = nesterov;
+    return o;
+  };
+  const Run runs[] = {{"sgd", make("sgd", 0.1)},           {"sgd_momentum", make("sgd", 0.1, 0.9, 0.01)}, {"sgd_nesterov", make("sgd", 0.05, 0.8, 0, true)},
+                      {"adam", make("adam", 0.01)},        {"adam_wd", make("adam", 0.01, 0, 0.1)},       {"adamw", make("adamw", 0.01, 0, 0.1)}};
+  nn::Dataset<double> data;
+  data.inputs = nn::npy_read_tensor<double>(kDir + "train_x.npy");
+  data.labels = nn::npy_read_labels(kDir + "train_y.npy");
+  data.num_classes = 3;
+  for (const Run& run : runs) {
+    CAPTURE(run.name);
+    nn::Sequential<double> model = nn::load_model<double>(kDir + "train_start.safetensors");
+    nn::TrainOptions o;
+    o.batch_size = 4;
+    o.shuffle = false;
+    o.progress = false;
+    o.optimizer = run.opt;
+    nn::train<double>(model, data, nullptr, o);
+    nn::Sequential<double> expected = nn::load_model<double>(kDir + std::string("train_") + run.name + ".safetensors");
+    auto ours = model.named_parameters();
+    auto theirs = expected.named_parameters();
+    for (size_t k = 0; k < ours.size(); ++k) {
+      CAPTURE(ours[k].first);
+      CHECK(max_relative_error(ours[k].second->value, theirs[k].second->value, 1e-6) <= 1e-10);
+    }
+  }
+}
