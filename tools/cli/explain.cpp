@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "attribution/exact_ig.h"
 #include "attribution/gradients.h"
 #include "attribution/integrated_gradients.h"
 #include "attribution/layer_ig.h"
@@ -88,10 +89,12 @@ void run(const ExplainArgs& a) {
   if (a.method == "ig") {
     attr::IgOptions<T> o;
     o.steps = a.steps;
-    o.rule = attr::parse_rule(a.quadrature);
+    o.rule = a.quadrature == "exact" ? attr::Rule::gauss_legendre : attr::parse_rule(a.quadrature);
     o.baselines = {parse_baseline<T>(a.baseline)};
     o.batch_size = a.batch_size;
-    attr::Attribution<T> ig = a.layer >= 0 ? attr::layer_integrated_gradients(model, static_cast<size_t>(a.layer), x, target, o)
+    if (a.quadrature == "exact" && a.layer >= 0) throw std::invalid_argument("--quadrature exact attributes to the input; it does not combine with --layer");
+    attr::Attribution<T> ig = a.quadrature == "exact" ? attr::exact_integrated_gradients(model, x, target, o.baselines[0])
+                              : a.layer >= 0 ? attr::layer_integrated_gradients(model, static_cast<size_t>(a.layer), x, target, o)
                               : a.adaptive > 0 ? attr::adaptive_integrated_gradients(f, x, target, o, a.adaptive)
                                                : attr::integrated_gradients(f, x, target, o);
     r.values = ig.values;
@@ -152,7 +155,7 @@ void setup(CLI::App& cmd) {
       ->check(CLI::IsMember({"ig", "gradient", "saliency", "gradxinput", "smoothgrad"}));
   cmd.add_option("--target", a->target, "predicted | class index K | TARGETS.npy")->default_val("predicted");
   cmd.add_option("--steps", a->steps, "IG: points on the path")->default_val(50)->check(CLI::Range(1, 1000000));
-  cmd.add_option("--quadrature", a->quadrature, "IG: gausslegendre | riemann_left | riemann_right | riemann_middle | riemann_trapezoid")
+  cmd.add_option("--quadrature", a->quadrature, "IG: gausslegendre | riemann_left | riemann_right | riemann_middle | riemann_trapezoid | exact (piecewise-linear nets)")
       ->default_val("gausslegendre");
   cmd.add_option("--baseline", a->baseline, "IG: zero | NUMBER | BASELINE.npy (one example's shape, or [N, ...])")->default_val("zero");
   cmd.add_option("--batch-size", a->batch_size, "IG: path points evaluated together")->default_val(512)->check(CLI::Range(int64_t(1), int64_t(1) << 20));

@@ -1,0 +1,95 @@
+#include "attribution/contrast_methods.h"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace integrad::attr {
+
+namespace {
+
+bool elementwise_nonlinearity(const std::string& kind) { return kind == "ReLU" || kind == "Sigmoid" || kind == "Tanh"; }
+
+// The gradient of the target with respect to x through `surrogate`, a forward with some layers
+// replaced.
+template <ad::Scalar T, class Surrogate>
+ad::Tensor<T> surrogate_gradient(const ad::Tensor<T>& x, const Target<T>& target, const std::vector<int64_t>& targets, Surrogate&& surrogate) {
+  ad::Tape<T> tape;
+  ad::Var<T> input = tape.leaf(x, true);
+  tape.backward(ad::sum(select_target(surrogate(tape, input), target, targets)));
+  return input.grad_tensor();
+}
+
+}  // namespace
+
+template <ad::Scalar T>
+ad::Tensor<T> deeplift_rescale(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline, const Target<T>& target) {
+  const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, target);
+  // Pre-activations at x and at the baseline, for every element-wise nonlinearity.
+  ad::Tape<T> values;
+  std::vector<ad::Tensor<T>> slopes(model.layers.size());
+  ad::Var<T> hx = values.leaf(x), hb = values.leaf(baseline);
+  for (size_t i = 0; i < model.layers.size(); ++i) {
+    const auto& layer = *model.layers[i];
+    ad::Var<T> nx = layer.forward(values, hx, nn::Grads::none), nb = layer.forward(values, hb, nn::Grads::none);
+    if (elementwise_nonlinearity(layer.kind())) {
+      ad::Tensor<T> s(hx.shape());
+      ad::Tape<T> local;
+      for (int64_t j = 0; j < s.numel(); ++j) {
+        const T z = hx.value()[size_t(j)], zb = hb.value()[size_t(j)], dz = z - zb;
+        if (std::abs(dz) > T(1e-7) * (T(1) + std::abs(z))) {
+          s[j] = (nx.value()[size_t(j)] - nb.value()[size_t(j)]) / dz;
+        } else {  // the secant becomes the tangent
+          ad::Var<T> v = local.leaf(ad::Tensor<T>(ad::Shape{1}, z), true);
+          local.backward(ad::sum(layer.forward(local, v, nn::Grads::none)));
+          s[j] = v.grad()[0];
+          local.rewind();
+        }
+      }
+      slopes[i] = std::move(s);
+    }
+    hx = nx;
+    hb = nb;
+  }
+  ad::Tensor<T> m = surrogate_gradient(x, target, targets, [&](ad::Tape<T>& tape, ad::Var<T> h) {
+    for (size_t i = 0; i < model.layers.size(); ++i)
+      h = slopes[i].numel() ? h * tape.leaf(slopes[i]) : model.layers[i]->forward(tape, h, nn::Grads::none);
+    return h;
+  });
+  for (int64_t j = 0; j < m.numel(); ++j) m[j] *= x[j] - baseline[j];
+  return m;
+}
+
+namespace {
+// ReLU whose backward passes only positive gradients where its input was positive.
+template <ad::Scalar T>
+ad::Var<T> guided_relu(ad::Var<T> a) {
+  ad::Tape<T>& tape = a.tape();
+  ad::Var<T> out = tape.make(a.shape(), a.requires_grad());
+  T* y = tape.write(out);
+  for (int64_t i = 0; i < a.numel(); ++i) y[i] = std::max(a.value()[size_t(i)], T(0));
+  if (out.requires_grad())
+    tape.on_backward(out, [a, out](ad::Tape<T>& t) {
+      const T* g = t.grad(out);
+      T* gx = t.grad_to(a);
+      for (int64_t i = 0; i < a.numel(); ++i) gx[i] += (a.value()[size_t(i)] > 0 && g[i] > 0) ? g[i] : T(0);
+    });
+  return out;
+}
+}  // namespace
+
+template <ad::Scalar T>
+ad::Tensor<T> guided_backprop(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const Target<T>& target) {
+  const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, target);
+  return surrogate_gradient(x, target, targets, [&](ad::Tape<T>& tape, ad::Var<T> h) {
+    for (const auto& layer : model.layers) h = layer->kind() == "ReLU" ? guided_relu(h) : layer->forward(tape, h, nn::Grads::none);
+    return h;
+  });
+}
+
+template ad::Tensor<float> deeplift_rescale<float>(const nn::Sequential<float>&, const ad::Tensor<float>&, const ad::Tensor<float>&, const Target<float>&);
+template ad::Tensor<double> deeplift_rescale<double>(const nn::Sequential<double>&, const ad::Tensor<double>&, const ad::Tensor<double>&,
+                                                     const Target<double>&);
+template ad::Tensor<float> guided_backprop<float>(const nn::Sequential<float>&, const ad::Tensor<float>&, const Target<float>&);
+template ad::Tensor<double> guided_backprop<double>(const nn::Sequential<double>&, const ad::Tensor<double>&, const Target<double>&);
+
+}  // namespace integrad::attr

@@ -1,0 +1,141 @@
+#include "attribution/exact_ig.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "attribution/gradients.h"
+#include "nn/layers_conv.h"
+#include "nn/layers_linear.h"
+#include "nn/layers_pool.h"
+#include "nn/layers_shape.h"
+
+namespace integrad::attr {
+
+bool is_piecewise_linear(const std::string& k) {
+  return k == "Linear" || k == "Conv2d" || k == "ReLU" || k == "MaxPool2d" || k == "AvgPool2d" || k == "Flatten" || k == "Mean";
+}
+
+namespace {
+
+// Value v and rate dv/dα of one example's activations at α0, pushed through the network; returns
+// the smallest α > α0 at which any ReLU or max-pool changes its linear piece (or +inf).
+template <ad::Scalar T>
+double next_kink(const nn::Sequential<T>& model, const ad::Tensor<T>& point, const ad::Tensor<T>& direction, double alpha0) {
+  ad::Tape<T> tape;
+  ad::Var<T> v = tape.leaf(point), d = tape.leaf(direction);
+  double next = std::numeric_limits<double>::infinity();
+  auto consider = [&](double da) {
+    if (da > 1e-12 && alpha0 + da < next) next = alpha0 + da;
+  };
+  for (const auto& layer : model.layers) {
+    const std::string kind = layer->kind();
+    if (kind == "ReLU") {
+      // The piece's activation mask: on where v > 0, or v = 0 and rising (the right-hand piece).
+      ad::Tensor<T> mask(v.shape());
+      for (int64_t i = 0; i < v.numel(); ++i) {
+        const double vi = v.value()[size_t(i)], di = d.value()[size_t(i)];
+        mask[i] = (vi > 0 || (vi == 0 && di > 0)) ? T(1) : T(0);
+        if ((vi > 0 && di < 0) || (vi < 0 && di > 0)) consider(-vi / di);
+      }
+      ad::Var<T> m = tape.leaf(mask);
+      v = v * m;
+      d = d * m;
+    } else if (kind == "MaxPool2d") {
+      const auto& pool = dynamic_cast<const nn::MaxPool2d<T>&>(*layer);
+      // Winners by value, ties broken by the rate; another element overtakes the winner where
+      // their lines cross.
+      const ad::Shape s = v.shape();
+      const int64_t planes = s[0] * s[1], h = s[2], w = s[3], ho = (h - pool.kernel) / pool.stride + 1, wo = (w - pool.kernel) / pool.stride + 1;
+      ad::Tensor<T> nv(ad::Shape{s[0], s[1], ho, wo}), nd(nv.shape());
+      const T *pv = v.value().data(), *pd = d.value().data();
+      for (int64_t p = 0; p < planes; ++p)
+        for (int64_t oy = 0; oy < ho; ++oy)
+          for (int64_t ox = 0; ox < wo; ++ox) {
+            int64_t best = -1;
+            for (int i = 0; i < pool.kernel; ++i)
+              for (int j = 0; j < pool.kernel; ++j) {
+                const int64_t at = p * h * w + (oy * pool.stride + i) * w + ox * pool.stride + j;
+                if (best < 0 || pv[at] > pv[best] || (pv[at] == pv[best] && pd[at] > pd[best])) best = at;
+              }
+            for (int i = 0; i < pool.kernel; ++i)
+              for (int j = 0; j < pool.kernel; ++j) {
+                const int64_t at = p * h * w + (oy * pool.stride + i) * w + ox * pool.stride + j;
+                if (pd[at] > pd[best]) consider(double(pv[best] - pv[at]) / double(pd[at] - pd[best]));
+              }
+            nv[(p * ho + oy) * wo + ox] = pv[best];
+            nd[(p * ho + oy) * wo + ox] = pd[best];
+          }
+      v = tape.leaf(nv);
+      d = tape.leaf(nd);
+    } else if (kind == "Linear") {
+      const auto& l = dynamic_cast<const nn::Linear<T>&>(*layer);
+      v = layer->forward(tape, v, nn::Grads::none);
+      d = ad::matmul(d, tape.parameter(l.weight.value, nullptr), false, true);
+    } else if (kind == "Conv2d") {
+      const auto& c = dynamic_cast<const nn::Conv2d<T>&>(*layer);
+      v = layer->forward(tape, v, nn::Grads::none);
+      d = ad::conv2d(d, tape.parameter(c.weight.value, nullptr), ad::Var<T>(), c.stride, c.padding);
+    } else if (is_piecewise_linear(kind)) {  // AvgPool2d, Flatten, Mean: linear without offset
+      v = layer->forward(tape, v, nn::Grads::none);
+      d = layer->forward(tape, d, nn::Grads::none);
+    } else {
+      throw std::invalid_argument("exact IG needs a piecewise-linear network; layer " + layer->architecture() + " is not");
+    }
+  }
+  return next;
+}
+
+}  // namespace
+
+template <ad::Scalar T>
+Attribution<T> exact_integrated_gradients(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const Target<T>& target, const Baseline<T>& baseline,
+                                          int64_t max_pieces) {
+  for (const auto& layer : model.layers)
+    if (!is_piecewise_linear(layer->kind())) throw std::invalid_argument("exact IG needs a piecewise-linear network; layer " + layer->architecture() + " is not");
+  const Forward<T> f = forward_of(model);
+  Attribution<T> out;
+  out.targets = resolve_targets(f, x, target);
+  out.f_input = target_values(f, x, target, out.targets);
+  const ad::Tensor<T> base = baseline.expand(x);
+  out.f_baseline = target_values(f, base, target, out.targets);
+  out.values = ad::Tensor<T>(x.shape());
+  const int64_t n = x.size(0), row = x.shape().stride(0);
+  const ad::Shape one = x.shape().with(0, 1);
+  for (int64_t i = 0; i < n; ++i) {
+    ad::Tensor<T> direction(one), point(one);
+    for (int64_t j = 0; j < row; ++j) direction[j] = x[i * row + j] - base[i * row + j];
+    const Target<T> ti = out.targets.empty() ? target : Target<T>::of(out.targets[size_t(i)]);
+    std::vector<double> integral(size_t(row), 0.0);
+    double alpha = 0;
+    int pieces = 0;
+    while (alpha < 1) {
+      if (++pieces > max_pieces) throw std::runtime_error(fmt::format("exact IG: example {} crosses more than {} kinks", i, max_pieces));
+      for (int64_t j = 0; j < row; ++j) point[j] = base[i * row + j] + static_cast<T>(alpha) * direction[j];
+      const double end = std::min(1.0, next_kink(model, point, direction, alpha));
+      // The gradient is constant inside the piece: take it at the midpoint, away from both kinks.
+      for (int64_t j = 0; j < row; ++j) point[j] = base[i * row + j] + static_cast<T>(0.5 * (alpha + end)) * direction[j];
+      const ad::Tensor<T> g = gradient(f, point, ti);
+      for (int64_t j = 0; j < row; ++j) integral[size_t(j)] += (end - alpha) * double(g[j]);
+      alpha = end;
+    }
+    double total = 0;
+    for (int64_t j = 0; j < row; ++j) {
+      out.values[i * row + j] = static_cast<T>(integral[size_t(j)] * double(direction[j]));
+      total += double(out.values[i * row + j]);
+    }
+    out.deltas.push_back(total - (out.f_input[size_t(i)] - out.f_baseline[size_t(i)]));
+    out.steps.push_back(pieces);
+  }
+  out.deltas_per_baseline = {out.deltas};
+  return out;
+}
+
+template Attribution<float> exact_integrated_gradients<float>(const nn::Sequential<float>&, const ad::Tensor<float>&, const Target<float>&,
+                                                              const Baseline<float>&, int64_t);
+template Attribution<double> exact_integrated_gradients<double>(const nn::Sequential<double>&, const ad::Tensor<double>&, const Target<double>&,
+                                                                const Baseline<double>&, int64_t);
+
+}  // namespace integrad::attr
