@@ -89,7 +89,7 @@ class Tape {
   Var<T> leaf(const Tensor<T>& value, bool requires_grad = false) { return leaf(value.shape(), value.data(), requires_grad); }
   Var<T> leaf(Shape shape, const T* values, bool requires_grad = false) {
     Var<T> v = make(shape, requires_grad);
-    std::memcpy(write(v), values, sizeof(T) * static_cast<size_t>(shape.numel()));
+    if (shape.numel() > 0) std::memcpy(write(v), values, sizeof(T) * static_cast<size_t>(shape.numel()));
     return v;
   }
   // A parameter used in place (no copy). With `grad` non-null, backward accumulates into it

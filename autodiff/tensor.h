@@ -25,7 +25,8 @@ class Tensor {
  public:
   using value_type = T;
 
-  Tensor() = default;
+  // An empty tensor: shape [0] (a default Shape would be a 0-d scalar with one element).
+  Tensor() : shape_{0} {}
   explicit Tensor(Shape shape, T fill = T(0)) : shape_(shape), data_(static_cast<size_t>(shape.numel()), fill) {}
   Tensor(Shape shape, std::vector<T> data) : shape_(shape), data_(std::move(data)) {
     if (static_cast<int64_t>(data_.size()) != shape_.numel())

@@ -1,0 +1,355 @@
+#include "attribution/axioms.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "attribution/contrast_methods.h"
+#include "attribution/exact_ig.h"
+#include "attribution/gradients.h"
+#include "attribution/integrated_gradients.h"
+#include "attribution/smoothgrad.h"
+#include "nn/layers_activation.h"
+#include "nn/layers_linear.h"
+#include "nn/layers_shape.h"
+
+namespace integrad::attr {
+
+namespace {
+
+template <ad::Scalar T>
+double max_abs(const ad::Tensor<T>& t) {
+  double m = 0;
+  for (T v : t.span()) m = std::max(m, std::abs(double(v)));
+  return m;
+}
+
+template <ad::Scalar T>
+double max_abs_difference(const ad::Tensor<T>& a, const ad::Tensor<T>& b) {
+  double m = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::abs(double(a[i]) - double(b[i])));
+  return m;
+}
+
+template <ad::Scalar T>
+CheckResult not_applicable(std::string name, std::string why) {
+  CheckResult r;
+  r.name = std::move(name);
+  r.applicable = false;
+  r.passed = true;
+  r.detail = std::move(why);
+  return r;
+}
+
+// Index of the first layer if it is a Linear reached through Flatten layers only (so input
+// features map one-to-one to its columns), else -1.
+template <ad::Scalar T>
+int first_linear(const nn::Sequential<T>& model) {
+  for (size_t i = 0; i < model.layers.size(); ++i) {
+    const std::string k = model.layers[i]->kind();
+    if (k == "Linear") return static_cast<int>(i);
+    if (k != "Flatten") return -1;
+  }
+  return -1;
+}
+
+// Index k of the first Linear(k) – ReLU(k+1) – Linear(k+2) block, or -1.
+template <ad::Scalar T>
+int hidden_block(const nn::Sequential<T>& model) {
+  for (size_t k = 0; k + 2 < model.layers.size(); ++k)
+    if (model.layers[k]->kind() == "Linear" && model.layers[k + 1]->kind() == "ReLU" && model.layers[k + 2]->kind() == "Linear") return static_cast<int>(k);
+  return -1;
+}
+
+template <ad::Scalar T>
+ad::Tensor<T> flattened(const ad::Tensor<T>& x) {
+  return x.reshaped(ad::Shape{x.size(0), x.numel() / std::max<int64_t>(1, x.size(0))});
+}
+
+template <ad::Scalar T>
+std::vector<double> values_of(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const std::vector<int64_t>& targets) {
+  return target_values(forward_of(model), x, Target<T>::each(targets), targets);
+}
+
+}  // namespace
+
+template <ad::Scalar T>
+std::vector<NamedMethod<T>> standard_methods(const nn::Sequential<T>& model, int steps) {
+  std::vector<NamedMethod<T>> m;
+  m.push_back({"gradient", [](const auto& mdl, const auto& x, const auto&, const auto& t) { return gradient(forward_of(mdl), x, t); }});
+  m.push_back({"saliency", [](const auto& mdl, const auto& x, const auto&, const auto& t) { return saliency(forward_of(mdl), x, t); }});
+  m.push_back({"gradxinput", [](const auto& mdl, const auto& x, const auto&, const auto& t) { return gradient_x_input(forward_of(mdl), x, t); }});
+  m.push_back({"smoothgrad", [](const auto& mdl, const auto& x, const auto&, const Target<T>& t) {
+                 SmoothGradOptions o;
+                 o.samples = 20;
+                 o.stdev = 0.1;
+                 return smoothgrad<T>([&](const ad::Tensor<T>& in) { return gradient(forward_of(mdl), in, t); }, x, o);
+               }});
+  for (Rule rule : {Rule::gauss_legendre, Rule::riemann_left, Rule::riemann_right, Rule::riemann_middle, Rule::riemann_trapezoid})
+    m.push_back({"ig_" + rule_name(rule), [rule, steps](const auto& mdl, const auto& x, const auto& b, const auto& t) {
+                   IgOptions<T> o;
+                   o.rule = rule;
+                   o.steps = steps;
+                   o.baselines = {Baseline<T>::of(b)};
+                   return integrated_gradients(forward_of(mdl), x, t, o).values;
+                 }});
+  bool piecewise = true;
+  for (const auto& l : model.layers) piecewise = piecewise && is_piecewise_linear(l->kind());
+  if (piecewise)
+    m.push_back({"exact_ig", [](const auto& mdl, const auto& x, const auto& b, const auto& t) {
+                   return exact_integrated_gradients(mdl, x, t, Baseline<T>::of(b)).values;
+                 }});
+  m.push_back({"deeplift", [](const auto& mdl, const auto& x, const auto& b, const auto& t) { return deeplift_rescale(mdl, x, b, t); }});
+  m.push_back({"guided_backprop", [](const auto& mdl, const auto& x, const auto&, const auto& t) { return guided_backprop(mdl, x, t); }});
+  return m;
+}
+
+template <ad::Scalar T>
+CheckResult check_completeness(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+                               const std::vector<int64_t>& targets, const CheckOptions& o) {
+  CheckResult r{"completeness", true, true, 0, o.completeness_tolerance, ""};
+  const ad::Tensor<T> a = method(model, x, baseline, Target<T>::each(targets));
+  const std::vector<double> fx = values_of(model, x, targets), fb = values_of(model, baseline, targets);
+  const int64_t row = x.shape().stride(0);
+  int used = 0;
+  for (int64_t i = 0; i < x.size(0); ++i) {
+    const double change = fx[size_t(i)] - fb[size_t(i)];
+    if (std::abs(change) < 1e-9) continue;  // nothing to distribute
+    double total = 0;
+    for (int64_t j = 0; j < row; ++j) total += double(a[i * row + j]);
+    r.figure = std::max(r.figure, std::abs(total - change) / std::abs(change));
+    ++used;
+  }
+  r.passed = r.figure <= r.tolerance;
+  r.detail = fmt::format("max |ΣA − ΔF| / |ΔF| over {} examples", used);
+  return r;
+}
+
+template <ad::Scalar T>
+CheckResult check_sensitivity_a(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+                                const std::vector<int64_t>& targets, const CheckOptions& o) {
+  CheckResult r{"sensitivity_a", true, true, 0, 0, ""};
+  const int64_t n = x.size(0), row = x.shape().stride(0);
+  // Inputs equal to the baseline but in one feature: the features farthest from the baseline.
+  std::vector<ad::Tensor<T>> probes;
+  std::vector<std::pair<int64_t, int64_t>> where;  // (example, feature)
+  for (int64_t i = 0; i < n; ++i) {
+    std::vector<int64_t> order(static_cast<size_t>(row));
+    for (int64_t j = 0; j < row; ++j) order[size_t(j)] = j;
+    std::stable_sort(order.begin(), order.end(), [&](int64_t p, int64_t q) {
+      return std::abs(double(x[i * row + p] - baseline[i * row + p])) > std::abs(double(x[i * row + q] - baseline[i * row + q]));
+    });
+    for (int k = 0; k < std::min<int64_t>(o.max_features, row); ++k) {
+      const int64_t j = order[size_t(k)];
+      if (x[i * row + j] == baseline[i * row + j]) break;
+      where.emplace_back(i, j);
+    }
+  }
+  if (where.empty()) return not_applicable<T>("sensitivity_a", "inputs equal their baselines");
+  const int64_t m = static_cast<int64_t>(where.size());
+  ad::Tensor<T> probe(x.shape().with(0, m)), base(x.shape().with(0, m));
+  std::vector<int64_t> probe_targets;
+  for (int64_t k = 0; k < m; ++k) {
+    const auto [i, j] = where[size_t(k)];
+    std::copy_n(baseline.data() + i * row, row, base.data() + k * row);
+    std::copy_n(baseline.data() + i * row, row, probe.data() + k * row);
+    probe[k * row + j] = x[i * row + j];
+    probe_targets.push_back(targets[size_t(i)]);
+  }
+  const std::vector<double> fp = values_of(model, probe, probe_targets), fb = values_of(model, base, probe_targets);
+  const ad::Tensor<T> a = method(model, probe, base, Target<T>::each(probe_targets));
+  int tested = 0, violations = 0;
+  for (int64_t k = 0; k < m; ++k) {
+    const double change = std::abs(fp[size_t(k)] - fb[size_t(k)]);
+    if (change < 1e-6 * (1 + std::abs(fb[size_t(k)]))) continue;
+    ++tested;
+    if (std::abs(double(a[k * row + where[size_t(k)].second])) <= 1e-9 * change) ++violations;
+  }
+  if (tested == 0) return not_applicable<T>("sensitivity_a", "no single-feature change moved the output");
+  r.figure = double(violations) / tested;
+  r.passed = violations == 0;
+  r.detail = fmt::format("{} of {} single-feature inputs with a changed output got a zero attribution", violations, tested);
+  return r;
+}
+
+template <ad::Scalar T>
+CheckResult check_dummy(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+                        const std::vector<int64_t>& targets, const CheckOptions&) {
+  const int k = first_linear(model);
+  if (k < 0) return not_applicable<T>("dummy", "needs a model whose first weighted layer is Linear");
+  // The model with one more input feature whose column of weights is zero.
+  const auto& first = dynamic_cast<const nn::Linear<T>&>(*model.layers[size_t(k)]);
+  nn::Sequential<T> dummy = model.clone();
+  auto widened = std::make_unique<nn::Linear<T>>(first.in + 1, first.out, first.has_bias);
+  for (int64_t o = 0; o < first.out; ++o)
+    for (int64_t i = 0; i < first.in; ++i) widened->weight.value.at({o, i}) = first.weight.value.at({o, i});
+  widened->bias.value = first.bias.value;
+  dummy.layers[size_t(k)] = std::move(widened);
+  dummy.input_shape = ad::Shape{first.in + 1};
+  const int64_t n = x.size(0), row = first.in;
+  ad::Tensor<T> xd(ad::Shape{n, row + 1}), bd(ad::Shape{n, row + 1});
+  const ad::Tensor<T> xf = flattened(x), bf = flattened(baseline);
+  for (int64_t i = 0; i < n; ++i) {
+    std::copy_n(xf.data() + i * row, row, xd.data() + i * (row + 1));
+    std::copy_n(bf.data() + i * row, row, bd.data() + i * (row + 1));
+    xd[i * (row + 1) + row] = T(1);  // the dummy moves from 0 to 1 on the path
+  }
+  const ad::Tensor<T> a = method(dummy, xd, bd, Target<T>::each(targets));
+  CheckResult r{"dummy", true, true, 0, 0, "max |A| of a feature the function ignores"};
+  for (int64_t i = 0; i < n; ++i) r.figure = std::max(r.figure, std::abs(double(a[i * (row + 1) + row])));
+  r.passed = r.figure == 0;
+  return r;
+}
+
+template <ad::Scalar T>
+double output_difference(const nn::Sequential<T>& a, const nn::Sequential<T>& b, const ad::Tensor<T>& x) {
+  return max_abs_difference(a.predict(x), b.predict(x));
+}
+
+template <ad::Scalar T>
+Twins<T> built_twins(const nn::Sequential<T>& model) {
+  Twins<T> twins;
+  const int k = hidden_block(model);
+  if (k < 0) return twins;
+  const auto& l1 = dynamic_cast<const nn::Linear<T>&>(*model.layers[size_t(k)]);
+  const auto& l2 = dynamic_cast<const nn::Linear<T>&>(*model.layers[size_t(k + 2)]);
+  const int64_t h = l1.out;
+  auto with_block = [&](std::unique_ptr<nn::Linear<T>> a, std::unique_ptr<nn::Linear<T>> b) {
+    nn::Sequential<T> t = model.clone();
+    t.layers[size_t(k)] = std::move(a);
+    t.layers[size_t(k + 2)] = std::move(b);
+    return t;
+  };
+  // Hidden units permuted (reversed): rows of W1 and b1, columns of W2.
+  {
+    auto a = std::make_unique<nn::Linear<T>>(l1), b = std::make_unique<nn::Linear<T>>(l2);
+    for (int64_t u = 0; u < h; ++u) {
+      const int64_t v = h - 1 - u;
+      for (int64_t i = 0; i < l1.in; ++i) a->weight.value.at({u, i}) = l1.weight.value.at({v, i});
+      if (l1.has_bias) a->bias.value[u] = l1.bias.value[v];
+      for (int64_t o = 0; o < l2.out; ++o) b->weight.value.at({o, u}) = l2.weight.value.at({o, v});
+    }
+    twins.emplace_back("permuted hidden units", with_block(std::move(a), std::move(b)));
+  }
+  // Unit 0 scaled: ReLU(c·z)/c = ReLU(z) for c > 0.
+  {
+    const T c = T(2.5);
+    auto a = std::make_unique<nn::Linear<T>>(l1), b = std::make_unique<nn::Linear<T>>(l2);
+    for (int64_t i = 0; i < l1.in; ++i) a->weight.value.at({0, i}) *= c;
+    if (l1.has_bias) a->bias.value[0] *= c;
+    for (int64_t o = 0; o < l2.out; ++o) b->weight.value.at({o, 0}) /= c;
+    twins.emplace_back("unit scaled by 2.5 and 1/2.5", with_block(std::move(a), std::move(b)));
+  }
+  // Unit 0 split into two identical units, each passing on half.
+  {
+    auto a = std::make_unique<nn::Linear<T>>(l1.in, h + 1, l1.has_bias);
+    auto b = std::make_unique<nn::Linear<T>>(h + 1, l2.out, l2.has_bias);
+    for (int64_t u = 0; u <= h; ++u) {
+      const int64_t src = u == h ? 0 : u;
+      for (int64_t i = 0; i < l1.in; ++i) a->weight.value.at({u, i}) = l1.weight.value.at({src, i});
+      if (l1.has_bias) a->bias.value[u] = l1.bias.value[src];
+      for (int64_t o = 0; o < l2.out; ++o) b->weight.value.at({o, u}) = l2.weight.value.at({o, src}) * (src == 0 ? T(0.5) : T(1));
+    }
+    b->bias.value = l2.bias.value;
+    twins.emplace_back("unit split in two", with_block(std::move(a), std::move(b)));
+  }
+  // An identity Linear inserted before the ReLU.
+  {
+    nn::Sequential<T> t = model.clone();
+    auto id = std::make_unique<nn::Linear<T>>(h, h, true);
+    for (int64_t u = 0; u < h; ++u) id->weight.value.at({u, u}) = T(1);
+    t.layers.insert(t.layers.begin() + k + 1, std::move(id));
+    twins.emplace_back("identity layer inserted", std::move(t));
+  }
+  return twins;
+}
+
+template <ad::Scalar T>
+CheckResult check_implementation_invariance(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x,
+                                            const ad::Tensor<T>& baseline, const std::vector<int64_t>& targets, const Twins<T>& twins,
+                                            const CheckOptions& o) {
+  if (twins.empty()) return not_applicable<T>("implementation_invariance", "no twin given and no Linear-ReLU-Linear block to build one from");
+  CheckResult r{"implementation_invariance", true, true, 0, o.equality_tolerance, ""};
+  const ad::Tensor<T> a = method(model, x, baseline, Target<T>::each(targets));
+  const double scale = std::max(max_abs(a), 1e-12);
+  std::string worst = twins.front().first;
+  for (const auto& [name, twin] : twins) {
+    const double out_diff = output_difference(model, twin, x);
+    if (out_diff > 1e-6 * (1 + max_abs(model.predict(x))))
+      throw std::invalid_argument(fmt::format("twin '{}' is not functionally equal: outputs differ by {:.3g}", name, out_diff));
+    const double d = max_abs_difference(a, method(twin, x, baseline, Target<T>::each(targets))) / scale;
+    if (d >= r.figure) {
+      r.figure = d;
+      worst = name;
+    }
+  }
+  r.passed = r.figure <= r.tolerance;
+  r.detail = fmt::format("max |A − A_twin| / max |A| over {} twins (worst: {})", twins.size(), worst);
+  return r;
+}
+
+template <ad::Scalar T>
+CheckResult check_linearity(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+                            const CheckOptions& o) {
+  const ad::Shape out = model.output_shape();
+  if (out.rank() != 1 || out[0] < 2) return not_applicable<T>("linearity", "needs at least two output units");
+  const T wa = T(0.7), wb = T(-1.3);
+  const ad::Tensor<T> a1 = method(model, x, baseline, Target<T>::of(0)), a2 = method(model, x, baseline, Target<T>::of(1));
+  const ad::Tensor<T> combined = method(model, x, baseline, Target<T>::scalar([=](ad::Var<T> y) {
+    return ad::reshape(ad::slice(y, 1, 0, 1) * wa + ad::slice(y, 1, 1, 2) * wb, ad::Shape{y.shape()[0]});
+  }));
+  ad::Tensor<T> expected(a1.shape());
+  for (int64_t i = 0; i < expected.numel(); ++i) expected[i] = wa * a1[i] + wb * a2[i];
+  CheckResult r{"linearity", true, true, 0, o.equality_tolerance, "max |A(0.7·F₀ − 1.3·F₁) − (0.7·A(F₀) − 1.3·A(F₁))| / max |A|"};
+  r.figure = max_abs_difference(combined, expected) / std::max({max_abs(expected), max_abs(combined), 1e-12});
+  r.passed = r.figure <= r.tolerance;
+  return r;
+}
+
+template <ad::Scalar T>
+CheckResult check_symmetry(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+                           const std::vector<int64_t>& targets, const CheckOptions& o) {
+  const int k = first_linear(model);
+  if (k < 0) return not_applicable<T>("symmetry", "needs a model whose first weighted layer is Linear");
+  auto& first = dynamic_cast<nn::Linear<T>&>(*model.layers[size_t(k)]);
+  if (first.in < 2) return not_applicable<T>("symmetry", "needs at least two input features");
+  // Features 0 and 1 made interchangeable: both weight columns replaced by their mean.
+  nn::Sequential<T> sym = model.clone();
+  auto& l = dynamic_cast<nn::Linear<T>&>(*sym.layers[size_t(k)]);
+  for (int64_t u = 0; u < l.out; ++u) l.weight.value.at({u, 0}) = l.weight.value.at({u, 1}) = (l.weight.value.at({u, 0}) + l.weight.value.at({u, 1})) / 2;
+  ad::Tensor<T> xs = x, bs = baseline;
+  const int64_t row = x.shape().stride(0);
+  for (int64_t i = 0; i < x.size(0); ++i) {
+    xs[i * row + 1] = xs[i * row];
+    bs[i * row + 1] = bs[i * row];
+  }
+  const ad::Tensor<T> a = method(sym, xs, bs, Target<T>::each(targets));
+  CheckResult r{"symmetry", true, true, 0, o.equality_tolerance, "max |A₀ − A₁| / max |A| for two interchangeable features with equal values"};
+  double d = 0;
+  for (int64_t i = 0; i < x.size(0); ++i) d = std::max(d, std::abs(double(a[i * row] - a[i * row + 1])));
+  r.figure = d / std::max(max_abs(a), 1e-12);
+  r.passed = r.figure <= r.tolerance;
+  return r;
+}
+
+#define INTEGRAD_INSTANTIATE(T)                                                                                                                      \
+  template std::vector<NamedMethod<T>> standard_methods(const nn::Sequential<T>&, int);                                                              \
+  template CheckResult check_completeness(const nn::Sequential<T>&, const Method<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,                    \
+                                          const std::vector<int64_t>&, const CheckOptions&);                                                         \
+  template CheckResult check_sensitivity_a(const nn::Sequential<T>&, const Method<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,                   \
+                                           const std::vector<int64_t>&, const CheckOptions&);                                                        \
+  template CheckResult check_dummy(const nn::Sequential<T>&, const Method<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,                           \
+                                   const std::vector<int64_t>&, const CheckOptions&);                                                                \
+  template CheckResult check_implementation_invariance(const nn::Sequential<T>&, const Method<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,       \
+                                                       const std::vector<int64_t>&, const Twins<T>&, const CheckOptions&);                          \
+  template CheckResult check_linearity(const nn::Sequential<T>&, const Method<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&, const CheckOptions&); \
+  template CheckResult check_symmetry(const nn::Sequential<T>&, const Method<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,                        \
+                                      const std::vector<int64_t>&, const CheckOptions&);                                                             \
+  template Twins<T> built_twins(const nn::Sequential<T>&);                                                                                           \
+  template double output_difference(const nn::Sequential<T>&, const nn::Sequential<T>&, const ad::Tensor<T>&);
+INTEGRAD_INSTANTIATE(float)
+INTEGRAD_INSTANTIATE(double)
+#undef INTEGRAD_INSTANTIATE
+
+}  // namespace integrad::attr

@@ -1,0 +1,93 @@
+// The axioms of Sundararajan, Taly and Yan (2017) as executable checks. Each check runs one
+// attribution method on a model and returns pass/fail, the measured figure and the tolerance it
+// was held to — and each can fail: tests/attribution/test_axioms.cpp shows every one failing on a
+// constructed violation.
+//
+//   completeness         Σ A(x) = F(x) − F(x′), within tol·|F(x) − F(x′)|
+//   sensitivity_a        an input that differs from the baseline in one feature only, and whose
+//                        output differs, gives that feature a non-zero attribution
+//   dummy                (sensitivity b) a feature the function ignores gets exactly 0 — checked on
+//                        a copy of the model with one appended input whose weights are zero
+//   implementation_invariance  functionally equal networks get equal attributions — twins given by
+//                        the user and twins built from the model (hidden units permuted, a ReLU unit
+//                        scaled by c and its outgoing weights by 1/c, a unit split in two, an
+//                        identity layer inserted), each first verified to compute the same outputs
+//   linearity            A(a·F₁ + b·F₂) = a·A(F₁) + b·A(F₂), with F₁, F₂ two output units
+//   symmetry             for a function symmetric in two features, equal values there (in input and
+//                        baseline) get equal attributions — on a copy of the model made symmetric
+#pragma once
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "attribution/target.h"
+#include "nn/sequential.h"
+
+namespace integrad::attr {
+
+// An attribution method as the checks see it: attributions of x [N, ...] for the target, with
+// respect to the baseline [N, ...] (methods without a baseline ignore it).
+template <ad::Scalar T>
+using Method = std::function<ad::Tensor<T>(const nn::Sequential<T>&, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline, const Target<T>&)>;
+
+template <ad::Scalar T>
+struct NamedMethod {
+  std::string name;
+  Method<T> fn;
+};
+
+// gradient, saliency, gradxinput, smoothgrad, ig_<rule> for the five rules, exact_ig (for
+// piecewise-linear models), deeplift, guided_backprop.
+template <ad::Scalar T>
+std::vector<NamedMethod<T>> standard_methods(const nn::Sequential<T>& model, int ig_steps = 50);
+
+struct CheckResult {
+  std::string name;
+  bool applicable = true;  // false: the model has no structure this check can use (detail says why)
+  bool passed = false;
+  double figure = 0;       // the worst measured violation, in the check's own unit (detail)
+  double tolerance = 0;
+  std::string detail;
+};
+
+struct CheckOptions {
+  double completeness_tolerance = 0.05;  // relative to |F(x) − F(x′)|: the original authors' 5%
+  double equality_tolerance = 1e-6;      // relative to the largest |attribution|
+  int max_features = 8;                  // sensitivity(a): features tried per example
+};
+
+template <ad::Scalar T>
+using Twins = std::vector<std::pair<std::string, nn::Sequential<T>>>;
+
+template <ad::Scalar T>
+CheckResult check_completeness(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+                               const std::vector<int64_t>& targets, const CheckOptions& options = {});
+template <ad::Scalar T>
+CheckResult check_sensitivity_a(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+                                const std::vector<int64_t>& targets, const CheckOptions& options = {});
+template <ad::Scalar T>
+CheckResult check_dummy(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+                        const std::vector<int64_t>& targets, const CheckOptions& options = {});
+template <ad::Scalar T>
+CheckResult check_implementation_invariance(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x,
+                                            const ad::Tensor<T>& baseline, const std::vector<int64_t>& targets, const Twins<T>& twins,
+                                            const CheckOptions& options = {});
+template <ad::Scalar T>
+CheckResult check_linearity(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+                            const CheckOptions& options = {});
+template <ad::Scalar T>
+CheckResult check_symmetry(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+                           const std::vector<int64_t>& targets, const CheckOptions& options = {});
+
+// Functionally equivalent copies of the model, built from its first Linear–ReLU–Linear block
+// (empty when it has none).
+template <ad::Scalar T>
+Twins<T> built_twins(const nn::Sequential<T>& model);
+
+// The largest |F_twin(x) − F(x)| over all outputs.
+template <ad::Scalar T>
+double output_difference(const nn::Sequential<T>& a, const nn::Sequential<T>& b, const ad::Tensor<T>& x);
+
+}  // namespace integrad::attr

@@ -1,0 +1,138 @@
+// integrad axioms: the axiom matrix of a model (methods × axioms), or `--example paper` for the
+// paper's own examples and claims. Exits non-zero when IG fails an axiom it must satisfy.
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "attribution/axiom_matrix.h"
+#include "attribution/contrast_methods.h"
+#include "attribution/gradients.h"
+#include "attribution/integrated_gradients.h"
+#include "attribution/paper_models.h"
+#include "command.h"
+#include "common.h"
+#include "nn/atomic_file.h"
+#include "nn/npy.h"
+
+namespace integrad::cli {
+namespace {
+
+struct AxiomsArgs {
+  std::string model, inputs, example, json, markdown, dtype, baseline = "zero";
+  std::vector<std::string> twins, methods;
+  int steps = 50;
+  int64_t limit = 4;
+};
+
+struct Claim {
+  std::string text;
+  bool reproduced;
+};
+
+// Writes the reports, prints the table, and returns the IG axioms that failed.
+std::vector<std::string> report(const std::vector<attr::MatrixRow>& rows, const std::string& title) {
+  fmt::print("{}\n{}\n", title, attr::matrix_table(rows));
+  std::vector<std::string> broken;
+  for (const auto& r : rows)
+    for (const auto& c : r.checks)
+      if (c.applicable && !c.passed && attr::must_satisfy(r.method, c.name)) broken.push_back(r.method + " / " + c.name + ": " + c.detail);
+  return broken;
+}
+
+template <ad::Scalar T>
+std::vector<attr::NamedMethod<T>> selected_methods(const nn::Sequential<T>& model, const AxiomsArgs& a) {
+  auto all = attr::standard_methods(model, a.steps);
+  if (a.methods.empty()) return all;
+  std::vector<attr::NamedMethod<T>> chosen;
+  for (const auto& name : a.methods) {
+    auto it = std::find_if(all.begin(), all.end(), [&](const auto& m) { return m.name == name; });
+    if (it == all.end()) throw std::invalid_argument("unknown method '" + name + "' for this model");
+    chosen.push_back(*it);
+  }
+  return chosen;
+}
+
+template <ad::Scalar T>
+void run_model(const AxiomsArgs& a) {
+  const nn::Sequential<T> model = nn::load_model<T>(a.model);
+  ad::Tensor<T> x = load_inputs(a.inputs, model);
+  if (a.limit > 0 && x.size(0) > a.limit) x = ad::Tensor<T>(x.shape().with(0, a.limit), std::span<const T>(x.data(), size_t(a.limit * x.shape().stride(0))));
+  ad::Tensor<T> baseline(x.shape());
+  if (a.baseline != "zero") baseline = ad::Tensor<T>(x.shape(), static_cast<T>(std::stod(a.baseline)));
+  attr::Twins<T> twins;
+  for (const auto& path : a.twins) twins.emplace_back(path, nn::load_model<T>(path));
+  const auto rows = attr::axiom_matrix(model, selected_methods(model, a), x, baseline, twins);
+  if (!a.json.empty()) nn::write_file_atomically(a.json, attr::matrix_json(rows));
+  if (!a.markdown.empty()) nn::write_file_atomically(a.markdown, attr::matrix_markdown(rows));
+  const auto broken = report(rows, fmt::format("axiom matrix of {} on {} inputs (baseline {}, {} IG steps)", a.model, x.size(0), a.baseline, a.steps));
+  if (!broken.empty()) throw std::runtime_error("IG fails an axiom it must satisfy:\n  " + fmt::format("{}", fmt::join(broken, "\n  ")));
+}
+
+void run_paper(const AxiomsArgs& a) {
+  using attr::Target;
+  using T = double;
+  const auto f = attr::paper_appendix_b_f(), g = attr::paper_appendix_b_g(), step = attr::paper_one_minus_relu();
+  const ad::Tensor<T> x(ad::Shape{1, 2}, std::vector<T>{3, 1}), zero2(ad::Shape{1, 2});
+  const ad::Tensor<T> two(ad::Shape{1, 1}, 2.0), zero1(ad::Shape{1, 1});
+
+  attr::Twins<T> twin_g;
+  twin_g.emplace_back("g (Appendix B)", g.clone());
+  const auto rows_fg = attr::axiom_matrix(f, attr::standard_methods(f, a.steps), x, zero2, twin_g);
+  const auto rows_step = attr::axiom_matrix(step, attr::standard_methods(step, a.steps), two, zero1, {});
+  auto broken = report(rows_fg, "f(x) = ReLU(ReLU(x1) - 1 - ReLU(x2)) at x = (3, 1), baseline 0, twin g(x) = ReLU(ReLU(x1 - 1) - ReLU(x2))");
+  auto more = report(rows_step, "F(x) = 1 - ReLU(1 - x) at x = 2, baseline 0");
+  broken.insert(broken.end(), more.begin(), more.end());
+
+  // The paper's claims, measured.
+  attr::IgOptions<T> o;
+  o.steps = a.steps;
+  const auto ig_f = attr::integrated_gradients(attr::forward_of(f), x, Target<T>::of(0), o).values;
+  const auto ig_g = attr::integrated_gradients(attr::forward_of(g), x, Target<T>::of(0), o).values;
+  const auto dl_f = attr::deeplift_rescale(f, x, zero2, Target<T>::of(0)), dl_g = attr::deeplift_rescale(g, x, zero2, Target<T>::of(0));
+  const auto gbp = attr::guided_backprop(f, x, Target<T>::of(0));
+  const double grad_step = attr::gradient(attr::forward_of(step), two, Target<T>::of(0))[0];
+  const auto near = [](double p, double q) { return std::abs(p - q) < 1e-2; };
+  const std::vector<Claim> claims = {
+      {fmt::format("gradients break sensitivity(a) on 1 - ReLU(1 - x): gradient at x = 2 is {} while F changes by 1", grad_step), grad_step == 0},
+      {fmt::format("IG gives (1.5, -0.5) on f: ({:.4f}, {:.4f}) and on g: ({:.4f}, {:.4f})", ig_f[0], ig_f[1], ig_g[0], ig_g[1]),
+       near(ig_f[0], 1.5) && near(ig_f[1], -0.5) && near(ig_g[0], 1.5) && near(ig_g[1], -0.5)},
+      {fmt::format("DeepLift tells the equal f and g apart: f ({:.4f}, {:.4f}), g ({:.4f}, {:.4f})", dl_f[0], dl_f[1], dl_g[0], dl_g[1]),
+       !near(dl_f[0], dl_g[0]) || !near(dl_f[1], dl_g[1])},
+      {fmt::format("Guided Backprop gives x2 {} although f falls as x2 rises", gbp[1]), gbp[1] == 0},
+  };
+  fmt::print("The paper's claims:\n");
+  bool all = true;
+  for (const auto& c : claims) {
+    fmt::print("  [{}] {}\n", c.reproduced ? "reproduced" : "NOT REPRODUCED", c.text);
+    all = all && c.reproduced;
+  }
+  if (!a.json.empty()) nn::write_file_atomically(a.json, "{\"appendix_b\": " + attr::matrix_json(rows_fg) + ", \"one_minus_relu\": " + attr::matrix_json(rows_step) + "}");
+  if (!a.markdown.empty()) nn::write_file_atomically(a.markdown, attr::matrix_markdown(rows_fg) + "\n" + attr::matrix_markdown(rows_step));
+  if (!all) throw std::runtime_error("a claim of the paper was not reproduced");
+  if (!broken.empty()) throw std::runtime_error("IG fails an axiom it must satisfy:\n  " + fmt::format("{}", fmt::join(broken, "\n  ")));
+}
+
+void setup(CLI::App& cmd) {
+  auto a = std::make_shared<AxiomsArgs>();
+  cmd.add_option("MODEL", a->model, "Model file (.safetensors)");
+  cmd.add_option("INPUT", a->inputs, "Inputs .npy [N, ...]");
+  cmd.add_option("--example", a->example, "Run a built-in example instead: paper")->check(CLI::IsMember({"paper"}));
+  cmd.add_option("--twin", a->twins, "A functionally equivalent model file (repeatable)");
+  cmd.add_option("--methods", a->methods, "Only these methods (gradient, saliency, gradxinput, smoothgrad, ig_<rule>, exact_ig, deeplift, guided_backprop)");
+  cmd.add_option("--baseline", a->baseline, "zero or a NUMBER")->default_val("zero");
+  cmd.add_option("--steps", a->steps, "IG steps")->default_val(50)->check(CLI::Range(2, 100000));
+  cmd.add_option("--limit", a->limit, "Check the first N inputs")->default_val(4);
+  cmd.add_option("--json", a->json, "Write every figure as JSON");
+  cmd.add_option("--markdown", a->markdown, "Write the matrix as a Markdown table");
+  add_dtype_option(cmd, a->dtype);
+  cmd.callback([a] {
+    if (!a->example.empty()) return run_paper(*a);
+    if (a->model.empty() || a->inputs.empty()) throw std::invalid_argument("give MODEL and INPUT.npy, or --example paper");
+    with_dtype(a->dtype, [&](auto t) { run_model<decltype(t)>(*a); });
+  });
+}
+
+const bool registered = register_command({"axioms", "Check the attribution axioms (the axiom matrix), or reproduce the paper's claims", setup});
+
+}  // namespace
+}  // namespace integrad::cli
