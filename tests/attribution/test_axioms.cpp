@@ -1,0 +1,132 @@
+// Every axiom check passes where the theory says it must, and FAILS on a constructed violation.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "attribution/axiom_matrix.h"
+#include "attribution/contrast_methods.h"
+#include "attribution/gradients.h"
+#include "attribution/integrated_gradients.h"
+#include "attribution/paper_models.h"
+#include "nn/architecture.h"
+#include "nn/layers_linear.h"
+
+using namespace integrad;
+using namespace integrad::attr;
+using T = double;
+using Tensor = ad::Tensor<T>;
+
+namespace {
+nn::Sequential<T> mlp() { return nn::parse_architecture<T>("Linear(4, 6); ReLU(); Linear(6, 3)", ad::Shape{4}, nn::InputDtype::float64, 21); }
+Tensor inputs() {
+  ad::Rng rng(4);
+  return Tensor::uniform(ad::Shape{3, 4}, rng, -2, 2);
+}
+std::vector<int64_t> predicted(const nn::Sequential<T>& m, const Tensor& x) { return resolve_targets(forward_of(m), x, Target<T>::predicted()); }
+
+
+Method<T> ig_method(int steps = 64) {
+  return [steps](const auto& m, const auto& x, const auto& b, const auto& t) {
+    IgOptions<T> o;
+    o.steps = steps;
+    o.baselines = {Baseline<T>::of(b)};
+    return integrated_gradients(forward_of(m), x, t, o).values;
+  };
+}
+const Method<T> grad = [](const auto& m, const auto& x, const auto&, const auto& t) { return gradient(forward_of(m), x, t); };
+}  // namespace
+
+TEST_CASE("completeness: IG passes, the gradient fails") {
+  const auto m = mlp();
+  const Tensor x = inputs(), b(x.shape());
+  CHECK(check_completeness(m, ig_method(), x, b, predicted(m, x)).passed);
+  const CheckResult r = check_completeness(m, grad, x, b, predicted(m, x));
+  CHECK_FALSE(r.passed);
+  CHECK(r.figure > 0.05);
+}
+
+TEST_CASE("sensitivity(a): the paper's step function breaks gradients, not IG") {
+  const auto m = paper_one_minus_relu();
+  const Tensor x(ad::Shape{1, 1}, 2.0), b(ad::Shape{1, 1});
+  CHECK(check_sensitivity_a(m, ig_method(), x, b, {0}).passed);
+  CHECK_FALSE(check_sensitivity_a(m, grad, x, b, {0}).passed);
+}
+
+TEST_CASE("dummy: a method that credits every input with its value fails") {
+  const auto m = mlp();
+  const Tensor x = inputs(), b(x.shape());
+  CHECK(check_dummy(m, ig_method(), x, b, predicted(m, x)).passed);
+  const Method<T> echo = [](const auto&, const auto& x, const auto&, const auto&) { return x; };
+  const CheckResult r = check_dummy(m, echo, x, b, predicted(m, x));
+  CHECK_FALSE(r.passed);
+  CHECK(r.figure == 1.0);
+}
+
+TEST_CASE("implementation invariance: built twins compute the same function; IG agrees, DeepLift does not on f and g") {
+  const auto m = mlp();
+  const Tensor x = inputs(), b(x.shape());
+  const auto twins = built_twins(m);
+  REQUIRE(twins.size() == 4);
+  for (const auto& [name, twin] : twins) {
+    CAPTURE(name);
+    CHECK(output_difference(m, twin, x) < 1e-12);
+  }
+  CHECK(check_implementation_invariance(m, ig_method(), x, b, predicted(m, x), twins).passed);
+
+  const auto f = paper_appendix_b_f();
+  Twins<T> g;
+  g.emplace_back("g", paper_appendix_b_g());
+  const Tensor xf(ad::Shape{1, 2}, std::vector<T>{3, 1}), bf(ad::Shape{1, 2});
+  const Method<T> deeplift = [](const auto& m, const auto& x, const auto& b, const auto& t) { return deeplift_rescale(m, x, b, t); };
+  CHECK(check_implementation_invariance(f, ig_method(), xf, bf, {0}, g).passed);
+  CHECK_FALSE(check_implementation_invariance(f, deeplift, xf, bf, {0}, g).passed);
+  // A twin that is not functionally equal is refused, not compared.
+  Twins<T> wrong;
+  wrong.emplace_back("not a twin", mlp());
+  dynamic_cast<nn::Linear<T>&>(*wrong[0].second.layers[0]).bias.value[0] += 5;
+  CHECK_THROWS(check_implementation_invariance(m, ig_method(), x, b, predicted(m, x), wrong));
+}
+
+TEST_CASE("linearity: IG and gradients pass, saliency (an absolute value) fails") {
+  const auto m = mlp();
+  const Tensor x = inputs(), b(x.shape());
+  CHECK(check_linearity(m, ig_method(), x, b).passed);
+  CHECK(check_linearity(m, grad, x, b).passed);
+  const Method<T> sal = [](const auto& m, const auto& x, const auto&, const auto& t) { return saliency(forward_of(m), x, t); };
+  CHECK_FALSE(check_linearity(m, sal, x, b).passed);
+}
+
+TEST_CASE("symmetry: IG passes, a method that favours the first feature fails") {
+  const auto m = mlp();
+  const Tensor x = inputs(), b(x.shape());
+  CHECK(check_symmetry(m, ig_method(), x, b, predicted(m, x)).passed);
+  const Method<T> biased = [](const auto& m, const auto& x, const auto& b, const auto& t) {
+    Tensor a = ig_method()(m, x, b, t);
+    for (int64_t i = 0; i < x.size(0); ++i) a[i * x.size(1)] *= 2;
+    return a;
+  };
+  CHECK_FALSE(check_symmetry(m, biased, x, b, predicted(m, x)).passed);
+}
+
+TEST_CASE("the axiom matrix on the paper's Appendix-B pair reproduces the paper") {
+  const auto f = paper_appendix_b_f();
+  Twins<T> g;
+  g.emplace_back("g", paper_appendix_b_g());
+  const Tensor x(ad::Shape{1, 2}, std::vector<T>{3, 1}), b(ad::Shape{1, 2});
+  const auto rows = axiom_matrix(f, standard_methods(f, 50), x, b, g);
+  auto cell = [&](const std::string& method, const std::string& axiom) {
+    for (const auto& r : rows)
+      if (r.method == method)
+        for (const auto& c : r.checks)
+          if (c.name == axiom) return c;
+    FAIL("no cell " << method << "/" << axiom);
+    return CheckResult{};
+  };
+  CHECK(cell("ig_gausslegendre", "completeness").passed);
+  CHECK(cell("exact_ig", "completeness").figure < 1e-12);
+  CHECK(cell("ig_gausslegendre", "implementation_invariance").passed);
+  CHECK_FALSE(cell("deeplift", "implementation_invariance").passed);
+  CHECK_FALSE(cell("gradient", "completeness").passed);
+  const std::string json = matrix_json(rows);
+  CHECK(json.find("\"implementation_invariance\"") != std::string::npos);
+}
