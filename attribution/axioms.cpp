@@ -94,9 +94,7 @@ std::vector<NamedMethod<T>> standard_methods(const nn::Sequential<T>& model, int
                    o.baselines = {Baseline<T>::of(b)};
                    return integrated_gradients(forward_of(mdl), x, t, o).values;
                  }});
-  bool piecewise = true;
-  for (const auto& l : model.layers) piecewise = piecewise && is_piecewise_linear(l->kind());
-  if (piecewise)
+  if (exact_ig_affordable(model))
     m.push_back({"exact_ig", [](const auto& mdl, const auto& x, const auto& b, const auto& t) {
                    return exact_integrated_gradients(mdl, x, t, Baseline<T>::of(b)).values;
                  }});

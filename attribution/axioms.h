@@ -39,7 +39,7 @@ struct NamedMethod {
 };
 
 // gradient, saliency, gradxinput, smoothgrad, ig_<rule> for the five rules, exact_ig (for
-// piecewise-linear models), deeplift, guided_backprop.
+// piecewise-linear models small enough, see exact_ig_affordable), deeplift, guided_backprop.
 template <ad::Scalar T>
 std::vector<NamedMethod<T>> standard_methods(const nn::Sequential<T>& model, int ig_steps = 50);
 

@@ -18,6 +18,19 @@ bool is_piecewise_linear(const std::string& k) {
   return k == "Linear" || k == "Conv2d" || k == "ReLU" || k == "MaxPool2d" || k == "AvgPool2d" || k == "Flatten" || k == "Mean";
 }
 
+template <ad::Scalar T>
+bool exact_ig_affordable(const nn::Sequential<T>& model, int64_t max_relu_units) {
+  int64_t units = 0;
+  for (size_t i = 0; i < model.layers.size(); ++i) {
+    if (!is_piecewise_linear(model.layers[i]->kind())) return false;
+    if (model.layers[i]->kind() == "ReLU") units += model.output_shape(i + 1).numel();
+  }
+  return units <= max_relu_units;
+}
+
+template bool exact_ig_affordable<float>(const nn::Sequential<float>&, int64_t);
+template bool exact_ig_affordable<double>(const nn::Sequential<double>&, int64_t);
+
 namespace {
 
 // Value v and rate dv/dα of one example's activations at α0, pushed through the network; returns

@@ -20,4 +20,9 @@ Attribution<T> exact_integrated_gradients(const nn::Sequential<T>& model, const 
 
 bool is_piecewise_linear(const std::string& layer_kind);
 
+// Piecewise-linear, and small enough that walking every kink is quick: the path of a wide CNN
+// crosses ~10⁴ kinks (one gradient each), so tools fall back to Gauss-Legendre there.
+template <ad::Scalar T>
+bool exact_ig_affordable(const nn::Sequential<T>& model, int64_t max_relu_units = 4096);
+
 }  // namespace integrad::attr

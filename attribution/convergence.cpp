@@ -1,0 +1,107 @@
+#include "attribution/convergence.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+
+#include "attribution/exact_ig.h"
+#include "attribution/integrated_gradients.h"
+#include "attribution/svg_plot.h"
+
+namespace integrad::attr {
+
+namespace {
+const Rule kRules[] = {Rule::gauss_legendre, Rule::riemann_left, Rule::riemann_right, Rule::riemann_middle, Rule::riemann_trapezoid};
+}
+
+template <ad::Scalar T>
+ConvergenceStudy convergence_study(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline, int max_steps) {
+  ConvergenceStudy study;
+  const Forward<T> f = forward_of(model);
+  const std::vector<int64_t> targets = resolve_targets(f, x, Target<T>::predicted());
+  const Target<T> target = Target<T>::each(targets);
+  ad::Tensor<T> reference;
+  if (exact_ig_affordable(model)) {
+    reference = exact_integrated_gradients(model, x, target, Baseline<T>::of(baseline)).values;
+    study.reference = "exact IG";
+  } else {
+    IgOptions<T> o;
+    o.steps = 4096;
+    o.baselines = {Baseline<T>::of(baseline)};
+    o.batch_size = 4096;
+    reference = integrated_gradients(f, x, target, o).values;
+    study.reference = "Gauss-Legendre, 4096 steps";  // smooth, or too many kinks to walk
+  }
+  double scale = 1e-300;
+  for (T v : reference.span()) scale = std::max(scale, std::abs(double(v)));
+  for (Rule rule : kRules) {
+    std::vector<std::pair<double, double>> fit;
+    for (int n = 2; n <= max_steps; n *= 2) {
+      IgOptions<T> o;
+      o.steps = n;
+      o.rule = rule;
+      o.baselines = {Baseline<T>::of(baseline)};
+      o.batch_size = 2048;
+      const Attribution<T> a = integrated_gradients(f, x, target, o);
+      ConvergencePoint p{rule, n, 0, 0};
+      for (double d : a.deltas) p.abs_delta = std::max(p.abs_delta, std::abs(d));
+      for (int64_t j = 0; j < reference.numel(); ++j) p.error = std::max(p.error, std::abs(double(a.values[j]) - double(reference[j])) / scale);
+      if (p.error > 1e-13) fit.emplace_back(std::log(double(n)), -std::log(p.error));
+      study.points.push_back(p);
+    }
+    double order = std::numeric_limits<double>::quiet_NaN();
+    if (fit.size() >= 2) {
+      double mx = 0, my = 0;
+      for (auto [a, b] : fit) mx += a / double(fit.size()), my += b / double(fit.size());
+      double sxy = 0, sxx = 0;
+      for (auto [a, b] : fit) sxy += (a - mx) * (b - my), sxx += (a - mx) * (a - mx);
+      order = sxy / sxx;
+    }
+    study.order.emplace_back(rule, order);
+  }
+  return study;
+}
+
+std::string convergence_table(const ConvergenceStudy& s) {
+  std::string out = fmt::format("convergence of IG against {} (max relative error; |delta| in brackets)\n{:>6}", s.reference, "steps");
+  for (Rule r : kRules) out += fmt::format(" {:>22}", rule_name(r));
+  out += "\n";
+  for (int n = 2;; n *= 2) {
+    std::string line = fmt::format("{:>6}", n);
+    bool any = false;
+    for (Rule r : kRules)
+      for (const auto& p : s.points)
+        if (p.rule == r && p.steps == n) {
+          line += fmt::format(" {:>11.2e} [{:>8.1e}]", p.error, p.abs_delta);
+          any = true;
+        }
+    if (!any) break;
+    out += line + "\n";
+  }
+  out += fmt::format("{:>6}", "order");
+  for (const auto& [r, o] : s.order) out += fmt::format(" {:>22.2f}", o);
+  return out + "\n";
+}
+
+std::string convergence_csv(const ConvergenceStudy& s) {
+  std::string out = "rule,steps,error,abs_delta\n";
+  for (const auto& p : s.points) out += fmt::format("{},{},{:.17g},{:.17g}\n", rule_name(p.rule), p.steps, p.error, p.abs_delta);
+  return out;
+}
+
+std::string convergence_svg(const ConvergenceStudy& s) {
+  std::vector<Series> series;
+  for (Rule r : kRules) {
+    Series line{rule_name(r), {}};
+    for (const auto& p : s.points)
+      if (p.rule == r && p.error > 0) line.points.emplace_back(p.steps, p.error);
+    series.push_back(std::move(line));
+  }
+  return line_plot(series, "IG error against " + s.reference, "steps", "max relative error", true, true);
+}
+
+template ConvergenceStudy convergence_study<float>(const nn::Sequential<float>&, const ad::Tensor<float>&, const ad::Tensor<float>&, int);
+template ConvergenceStudy convergence_study<double>(const nn::Sequential<double>&, const ad::Tensor<double>&, const ad::Tensor<double>&, int);
+
+}  // namespace integrad::attr

@@ -1,0 +1,90 @@
+#include "attribution/sanity.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "attribution/svg_plot.h"
+#include "nn/init.h"
+
+namespace integrad::attr {
+
+namespace {
+std::vector<double> ranks(std::span<const double> v) {
+  std::vector<size_t> order(v.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return v[a] < v[b]; });
+  std::vector<double> r(v.size());
+  for (size_t i = 0; i < order.size();) {  // ties share their mean rank
+    size_t j = i;
+    while (j + 1 < order.size() && v[order[j + 1]] == v[order[i]]) ++j;
+    for (size_t k = i; k <= j; ++k) r[order[k]] = 0.5 * double(i + j);
+    i = j + 1;
+  }
+  return r;
+}
+}  // namespace
+
+double spearman(std::span<const double> a, std::span<const double> b) {
+  const std::vector<double> ra = ranks(a), rb = ranks(b);
+  const double n = double(ra.size());
+  const double ma = std::accumulate(ra.begin(), ra.end(), 0.0) / n, mb = std::accumulate(rb.begin(), rb.end(), 0.0) / n;
+  double sab = 0, saa = 0, sbb = 0;
+  for (size_t i = 0; i < ra.size(); ++i) sab += (ra[i] - ma) * (rb[i] - mb), saa += (ra[i] - ma) * (ra[i] - ma), sbb += (rb[i] - mb) * (rb[i] - mb);
+  return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0.0;
+}
+
+template <ad::Scalar T>
+std::vector<SanityPoint> sanity_checks(const nn::Sequential<T>& model, const std::vector<NamedMethod<T>>& methods, const ad::Tensor<T>& x,
+                                       const ad::Tensor<T>& baseline, uint64_t seed) {
+  const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, Target<T>::predicted());
+  const Target<T> target = Target<T>::each(targets);
+  std::vector<size_t> weighted;
+  for (size_t i = 0; i < model.layers.size(); ++i)
+    if (!model.layers[i]->parameters().empty()) weighted.push_back(i);
+  std::vector<SanityPoint> points;
+  for (const auto& m : methods) {
+    const ad::Tensor<T> original = m.fn(model, x, baseline, target);
+    std::vector<double> orig_signed(original.span().begin(), original.span().end()), orig_abs;
+    for (double v : orig_signed) orig_abs.push_back(std::abs(v));
+    auto compare = [&](const nn::Sequential<T>& randomized, const std::string& mode, size_t layer) {
+      const ad::Tensor<T> a = m.fn(randomized, x, baseline, target);
+      std::vector<double> s(a.span().begin(), a.span().end()), ab;
+      for (double v : s) ab.push_back(std::abs(v));
+      points.push_back({m.name, mode, layer, spearman(orig_abs, ab), spearman(orig_signed, s)});
+    };
+    nn::Sequential<T> cascade = model.clone();
+    ad::Rng rng(seed);
+    for (auto it = weighted.rbegin(); it != weighted.rend(); ++it) {
+      nn::init_layer(*cascade.layers[*it], rng);
+      compare(cascade, "cascading", *it);
+      nn::Sequential<T> single = model.clone();
+      ad::Rng single_rng(seed + *it);
+      nn::init_layer(*single.layers[*it], single_rng);
+      compare(single, "independent", *it);
+    }
+  }
+  return points;
+}
+
+std::string sanity_svg(const std::vector<SanityPoint>& points, const std::string& mode) {
+  std::vector<Series> series;
+  for (const auto& p : points) {
+    if (p.mode != mode) continue;
+    auto it = std::find_if(series.begin(), series.end(), [&](const Series& s) { return s.name == p.method; });
+    if (it == series.end()) {
+      series.push_back({p.method, {}});
+      it = series.end() - 1;
+    }
+    it->points.emplace_back(double(it->points.size() + 1), p.spearman_abs);
+  }
+  return line_plot(series, mode + " randomization: rank correlation of |A| with the trained model's",
+                   mode == "cascading" ? "layers randomized (from the top)" : "layer randomized (from the top)", "Spearman", false, false);
+}
+
+template std::vector<SanityPoint> sanity_checks<float>(const nn::Sequential<float>&, const std::vector<NamedMethod<float>>&, const ad::Tensor<float>&,
+                                                       const ad::Tensor<float>&, uint64_t);
+template std::vector<SanityPoint> sanity_checks<double>(const nn::Sequential<double>&, const std::vector<NamedMethod<double>>&, const ad::Tensor<double>&,
+                                                        const ad::Tensor<double>&, uint64_t);
+
+}  // namespace integrad::attr
