@@ -60,6 +60,8 @@ std::string line_plot(const std::vector<Series>& series, const std::string& titl
     for (auto [x, y] : series[k].points)
       if (std::isfinite(tx(x)) && std::isfinite(ty(y))) path += fmt::format("{}{:.1f},{:.1f} ", path.empty() ? "M" : "L", px(x), py(y));
     svg += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>", path, colour);
+    for (auto [x, y] : series[k].points)  // markers, so that a single point still shows
+      if (std::isfinite(tx(x)) && std::isfinite(ty(y))) svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"/>", px(x), py(y), colour);
     svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"3\" fill=\"{}\"/><text x=\"{}\" y=\"{}\">{}</text>", right + 12, top + 14 * k + 4, colour,
                        right + 28, top + 14 * k + 9, escape(series[k].name));
   }
