@@ -1,7 +1,39 @@
 #!/usr/bin/env bash
-# The main job: install what is missing, build, then (as the pieces exist) train a model,
-# explain it and check the axioms, writing everything into out/.
+# The main job, on a fresh Debian machine: install what is missing, build, train the CNN on
+# Fashion-MNIST (or, when the data set cannot be installed, on a built-in synthetic set), explain
+# test images with every method, check the axioms, and write out/report.html with the PNGs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+out=${INTEGRAD_OUT:-out}
+epochs=${INTEGRAD_EPOCHS:-2}
+
+echo "== setup and build"
 bash tools/setup.sh
-./build/integrad --help
+bin=./build/integrad
+mkdir -p "$out"
+
+data=fashion-mnist
+if [ ! -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
+  echo "Fashion-MNIST is not installed (Debian package dataset-fashion-mnist): using the synthetic patch images instead"
+  data=synthetic-patches
+fi
+
+echo "== train the CNN on $data ($epochs epochs, Adam, lr 1e-3, batch 64)"
+$bin train --arch cnn --data "$data" --epochs "$epochs" --seed 0 -o "$out/cnn.safetensors"
+echo "== train a small text classifier on synthetic tokens"
+$bin train --arch text --epochs 3 --lr 0.01 --seed 0 -q -o "$out/text.safetensors"
+
+echo "== explain 8 test images with every method"
+$bin dataset --data "$data" --limit 8 -o "$out/test_images.npy" --labels-out "$out/test_labels.npy"
+$bin explain "$out/cnn.safetensors" "$out/test_images.npy" -o "$out/ig.npy" --method ig --deltas "$out/ig_deltas.npy" --png "$out/png"
+for method in gradient saliency gradxinput smoothgrad; do
+  $bin explain "$out/cnn.safetensors" "$out/test_images.npy" -o "$out/$method.npy" --method "$method" --png "$out/png" >/dev/null
+done
+
+echo "== the axioms: the paper's examples, then the trained model"
+$bin axioms --example paper --json "$out/axioms_paper.json" --markdown "$out/axioms_paper.md"
+$bin axioms "$out/cnn.safetensors" "$out/test_images.npy" --limit 2 --json "$out/axioms.json" --markdown "$out/axioms.md"
+
+echo "== the report"
+$bin report "$out/cnn.safetensors" --data "$data" --text-model "$out/text.safetensors" -o "$out/report.html"
+echo "done: open $out/report.html in a browser; PNGs in $out/png"
