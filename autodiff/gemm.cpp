@@ -12,7 +12,7 @@ namespace {
 template <Scalar T>
 void gemm_nt_dot(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
   constexpr int kLanes = 16;
-  const bool parallel = m * n * k > (int64_t(1) << 15);
+  [[maybe_unused]] const bool parallel = m * n * k > (int64_t(1) << 15);
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t i = 0; i < m; ++i) {
     const T* ai = a + i * lda;
@@ -51,7 +51,7 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
     bp = packed_b.data();
     ldbp = n;
   }
-  const bool parallel = m * n * k > (int64_t(1) << 15);
+  [[maybe_unused]] const bool parallel = m * n * k > (int64_t(1) << 15);
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t i = 0; i < m; ++i) {
     T* ci = c + i * ldc;

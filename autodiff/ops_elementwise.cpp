@@ -9,7 +9,7 @@ namespace integrad::ad {
 
 namespace {
 
-constexpr int64_t kParallelElements = int64_t(1) << 16;
+[[maybe_unused]] constexpr int64_t kParallelElements = int64_t(1) << 16;
 
 // Strides of `in` seen from an output of shape `out`: 0 along broadcast dimensions.
 std::array<int64_t, Shape::kMaxRank> broadcast_strides(const Shape& in, const Shape& out) {

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Renders an integrad report in headless Chromium and checks that it loads and shows every
+# section. Exits 77 (CTest: skipped) when Chromium is not installed. Usage: check_report.sh BUILD_DIR
+set -euo pipefail
+bin="$1/integrad"
+browser=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$browser" ]; then
+  echo "skipped: Chromium is not installed (apt-get install chromium)"
+  exit 77
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$bin" train --arch cnn --data synthetic-patches --limit 500 --val-limit 200 -q -o "$work/cnn.safetensors" >/dev/null
+"$bin" train --arch text --limit 300 --val-limit 100 --lr 0.01 -q -o "$work/text.safetensors" >/dev/null
+"$bin" report "$work/cnn.safetensors" --data synthetic-patches --images 2 --steps 16 --text-model "$work/text.safetensors" -o "$work/report.html" >/dev/null
+flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync
+       --user-data-dir="$work/profile")
+timeout 120 "$browser" "${flags[@]}" --dump-dom "file://$work/report.html" >"$work/dom.html" 2>"$work/chromium.log"
+for section in model attributions axioms convergence sanity text; do
+  grep -q "id=\"$section\"" "$work/dom.html" || { echo "section '$section' missing from the rendered report"; exit 1; }
+done
+grep -q "<svg" "$work/dom.html" || { echo "no inline SVG plot rendered"; exit 1; }
+imgs=$(grep -o 'src="data:image/png;base64' "$work/dom.html" | wc -l)
+[ "$imgs" -ge 10 ] || { echo "only $imgs PNG images in the rendered report"; exit 1; }
+timeout 120 "$browser" "${flags[@]}" --window-size=1200,2000 --screenshot="$work/shot.png" "file://$work/report.html" >/dev/null 2>&1
+[ -s "$work/shot.png" ] || { echo "Chromium made no screenshot"; exit 1; }
+echo "report rendered in Chromium: all sections, $imgs images"
