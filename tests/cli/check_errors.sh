@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Bad input through the CLI: each case must exit non-zero, name the file or the problem on stderr,
+# never crash (no signal, no sanitizer report), and leave no output file. Usage: check_errors.sh BUILD_DIR
+set -uo pipefail
+bin="$1/integrad"
+data="$(cd "$(dirname "$0")/../data/torch" && pwd)"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+
+# expect_error "what" "text the message must contain" command...
+expect_error() {
+  local what=$1 needle=$2
+  shift 2
+  rm -f "$work/out.npy" "$work/out.safetensors"
+  "$@" >"$work/stdout" 2>"$work/stderr"
+  local rc=$?
+  if [ "$rc" -eq 0 ] || [ "$rc" -ge 128 ]; then
+    echo "FAIL $what: exit status $rc"; failures=$((failures + 1)); return
+  fi
+  if ! grep -qF -- "$needle" "$work/stderr"; then
+    echo "FAIL $what: stderr lacks '$needle':"; sed 's/^/    /' "$work/stderr"; failures=$((failures + 1)); return
+  fi
+  if [ -e "$work/out.npy" ] || [ -e "$work/out.safetensors" ] || ls "$work"/*.tmp.* >/dev/null 2>&1; then
+    echo "FAIL $what: an output file was left behind"; failures=$((failures + 1)); return
+  fi
+  echo "ok   $what"
+}
+
+printf 'not a model' >"$work/garbage.safetensors"
+printf '\x93NUMPY\x01\x00\x10\x00{bad header}    \n' >"$work/bad.npy"
+head -c 100 "$data/cnn_f32.safetensors" >"$work/truncated.safetensors"
+"$bin" dataset --data synthetic-patches --limit 3 -o "$work/images.npy" --labels-out "$work/labels.npy" >/dev/null
+
+expect_error "missing model file" "no such file" "$bin" predict "$work/none.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy"
+expect_error "garbage model file" "garbage.safetensors" "$bin" predict "$work/garbage.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy"
+expect_error "truncated model file" "truncated.safetensors" "$bin" info "$work/truncated.safetensors"
+expect_error "malformed .npy" "bad.npy" "$bin" predict "$data/mlp_f32.safetensors" "$work/bad.npy" -o "$work/out.npy"
+expect_error "input shape mismatch" "the model expects" "$bin" predict "$data/mlp_f32.safetensors" "$work/images.npy" -o "$work/out.npy"
+expect_error "target outside the classes" "target class 99" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --target 99
+expect_error "bad baseline" "--baseline" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --baseline nope
+expect_error "bad quadrature" "unknown quadrature" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --quadrature simpson
+expect_error "token model without layer IG" "--layer 0" "$bin" explain "$data/text_f32.safetensors" "$data/text_f32_input.npy" -o "$work/out.npy"
+expect_error "exact IG on a smooth model" "piecewise-linear" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --quadrature exact
+expect_error "labels do not match inputs" "labels" "$bin" train --arch cnn --inputs "$work/images.npy" --labels "$data/ig_target.npy" -o "$work/out.safetensors"
+expect_error "missing data set directory" "dataset-fashion-mnist" "$bin" train --arch mlp --data fashion-mnist --data-dir "$work/nowhere" -o "$work/out.safetensors"
+expect_error "diverging training" "training stopped" "$bin" train --arch mlp --data synthetic-patches --limit 200 --lr 1e30 --optimizer sgd -o "$work/out.safetensors"
+expect_error "unknown option" "frobnicate" "$bin" predict "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --frobnicate
+expect_error "unwritable output" "cannot create" "$bin" predict "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o /nonexistent/dir/out.npy
+
+if [ "$failures" -ne 0 ]; then echo "$failures bad-input cases misbehaved"; exit 1; fi
+echo "all bad-input cases refused cleanly"
