@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what integrad needs from Debian's packages (only what is missing), then configures and
-# builds into build/. Idempotent: a second run installs nothing and rebuilds only what changed.
+# builds the integrad program into build/ (tools/test.sh builds the test suites). Idempotent: a
+# second run installs nothing and rebuilds only what changed.
 # Extra packages can be asked for with INTEGRAD_EXTRA_PACKAGES="pkg1 pkg2".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,4 +27,4 @@ if ((${#missing[@]})); then
 fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE="${INTEGRAD_BUILD_TYPE:-Release}" ${INTEGRAD_CMAKE_ARGS:-} >/dev/null
-cmake --build build -j"$(nproc)"
+cmake --build build -j"$(nproc)" --target integrad
