@@ -9,7 +9,9 @@ cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWith
   -DINTEGRAD_FUZZ=ON -DINTEGRAD_TESTS=OFF -DINTEGRAD_OPENMP=OFF \
   -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
-cmake --build build-fuzz -j"$(nproc)" 2>&1 | grep -E "error|warning: " || true
+harnesses=$(basename -s .cpp tests/fuzz/fuzz_*.cpp)
+# shellcheck disable=SC2086
+cmake --build build-fuzz -j"$(nproc)" --target $harnesses 2>&1 | grep -E "error|warning: " || true
 for harness in tests/fuzz/fuzz_*.cpp; do
   name=$(basename "$harness" .cpp)
   corpus=build-fuzz/corpus/$name
