@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -92,6 +94,19 @@ class Args {
   bool keyword_seen_ = false;
 };
 
+// A layer's parameters (values and gradients) are allocated when it is built: refuse sizes no toy
+// model needs (2^26 values per layer and per model) before allocating, so a hostile file cannot
+// exhaust memory.
+constexpr int64_t kMaxLayerParameters = int64_t(1) << 26;
+
+void check_size(const Args& a, std::initializer_list<int64_t> dims) {
+  int64_t total = 1;
+  for (int64_t d : dims) {
+    if (d > kMaxLayerParameters / std::max<int64_t>(total, 1)) a.fail("more than 2^26 parameters");
+    total *= d;
+  }
+}
+
 }  // namespace
 
 template <ad::Scalar T>
@@ -107,17 +122,22 @@ std::unique_ptr<Layer<T>> parse_layer(std::string_view text) {
 
   if (name == "Linear") {
     Args a = args({"in_features", "out_features", "bias"});
+    check_size(a, {a.positive("in_features"), a.positive("out_features")});
     return std::make_unique<Linear<T>>(a.positive("in_features"), a.positive("out_features"), a.boolean("bias", true));
   }
   if (name == "Conv2d") {
     Args a = args({"in_channels", "out_channels", "kernel_size", "stride", "padding", "bias"});
     const int64_t padding = a.integer("padding", 0);
     if (padding < 0 || padding > 1024) a.fail("'padding' must be in [0, 1024]");
+    if (a.positive("kernel_size") > 1024 || a.positive("stride", 1) > 1024) a.fail("'kernel_size' and 'stride' must be at most 1024");
+    check_size(a, {a.positive("in_channels"), a.positive("out_channels"), a.positive("kernel_size"), a.positive("kernel_size")});
     return std::make_unique<Conv2d<T>>(a.positive("in_channels"), a.positive("out_channels"), static_cast<int>(a.positive("kernel_size")),
                                        static_cast<int>(a.positive("stride", 1)), static_cast<int>(padding), a.boolean("bias", true));
   }
   if (name == "MaxPool2d" || name == "AvgPool2d") {
     Args a = args({"kernel_size", "stride"});
+    if (a.positive("kernel_size") > 1024 || (a.has("stride") && !a.is_none("stride") && a.positive("stride") > 1024))
+      a.fail("'kernel_size' and 'stride' must be at most 1024");
     const int k = static_cast<int>(a.positive("kernel_size"));
     const int s = a.has("stride") && !a.is_none("stride") ? static_cast<int>(a.positive("stride")) : k;
     if (name == "MaxPool2d") return std::make_unique<MaxPool2d<T>>(k, s);
@@ -137,6 +157,7 @@ std::unique_ptr<Layer<T>> parse_layer(std::string_view text) {
   }
   if (name == "Embedding") {
     Args a = args({"num_embeddings", "embedding_dim"});
+    check_size(a, {a.positive("num_embeddings"), a.positive("embedding_dim")});
     return std::make_unique<Embedding<T>>(a.positive("num_embeddings"), a.positive("embedding_dim"));
   }
   if (name == "Mean") {
@@ -155,7 +176,10 @@ Sequential<T> parse_architecture(std::string_view text, ad::Shape input_shape, I
   while (start <= text.size()) {
     const size_t end = text.find_first_of(";\n", start);
     const std::string_view item = trim(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
-    if (!item.empty()) model.layers.push_back(parse_layer<T>(item));
+    if (!item.empty()) {
+      model.layers.push_back(parse_layer<T>(item));
+      if (model.parameter_count() > kMaxLayerParameters) throw std::invalid_argument("architecture has more than 2^26 parameters");
+    }
     if (end == std::string_view::npos) break;
     start = end + 1;
   }

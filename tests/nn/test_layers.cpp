@@ -30,6 +30,10 @@ TEST_CASE("architecture text: PyTorch's names and arguments, round trip, and sha
   CHECK_THROWS_WITH(nn::parse_layer<float>("Linear(3, 4, bias=maybe)"), doctest::Contains("True or False"));
   CHECK_THROWS_WITH(nn::parse_layer<float>("Conv2d(1, 2, kernel=3)"), doctest::Contains("unknown option 'kernel'"));
   CHECK_THROWS(nn::parse_architecture<float>("", ad::Shape{1}, nn::InputDtype::float32, 0));
+  // Found by fuzzing: sizes that would allocate tens of gigabytes are refused before allocating.
+  CHECK_THROWS_WITH(nn::parse_layer<float>("Conv2d(1, 8, 77777)"), doctest::Contains("at most 1024"));
+  CHECK_THROWS_WITH(nn::parse_layer<float>("Linear(16000000, 16000000)"), doctest::Contains("2^26"));
+  CHECK_THROWS_WITH(nn::parse_layer<float>("Embedding(16000000, 1000)"), doctest::Contains("2^26"));
 }
 
 TEST_CASE("initialisation follows PyTorch's bounds and the seed") {
