@@ -40,26 +40,28 @@ double next_kink(const nn::Sequential<T>& model, const ad::Tensor<T>& point, con
   ad::Tape<T> tape;
   ad::Var<T> v = tape.leaf(point), d = tape.leaf(direction);
   double next = std::numeric_limits<double>::infinity();
+  // The piece's pattern (which ReLUs are on, which element wins each pool window) is read a step δ
+  // ahead of α0, and crossings closer than δ are not kinks ahead: rounding puts a unit that sits on
+  // its kink at ±tiny, and deciding by the sign of that tiny value would skip the kink it is on.
+  const double delta = std::sqrt(std::numeric_limits<T>::epsilon());
   auto consider = [&](double da) {
-    if (da > 1e-12 && alpha0 + da < next) next = alpha0 + da;
+    if (da > delta && alpha0 + da < next) next = alpha0 + da;
   };
   for (const auto& layer : model.layers) {
     const std::string kind = layer->kind();
     if (kind == "ReLU") {
-      // The piece's activation mask: on where v > 0, or v = 0 and rising (the right-hand piece).
       ad::Tensor<T> mask(v.shape());
       for (int64_t i = 0; i < v.numel(); ++i) {
         const double vi = v.value()[size_t(i)], di = d.value()[size_t(i)];
-        mask[i] = (vi > 0 || (vi == 0 && di > 0)) ? T(1) : T(0);
-        if ((vi > 0 && di < 0) || (vi < 0 && di > 0)) consider(-vi / di);
+        mask[i] = vi + delta * di > 0 ? T(1) : T(0);
+        if (di != 0) consider(-vi / di);
       }
       ad::Var<T> m = tape.leaf(mask);
       v = v * m;
       d = d * m;
     } else if (kind == "MaxPool2d") {
       const auto& pool = dynamic_cast<const nn::MaxPool2d<T>&>(*layer);
-      // Winners by value, ties broken by the rate; another element overtakes the winner where
-      // their lines cross.
+      // Winners a step δ ahead; another element overtakes the winner where their lines cross.
       const ad::Shape s = v.shape();
       const int64_t planes = s[0] * s[1], h = s[2], w = s[3], ho = (h - pool.kernel) / pool.stride + 1, wo = (w - pool.kernel) / pool.stride + 1;
       ad::Tensor<T> nv(ad::Shape{s[0], s[1], ho, wo}), nd(nv.shape());
@@ -71,7 +73,7 @@ double next_kink(const nn::Sequential<T>& model, const ad::Tensor<T>& point, con
             for (int i = 0; i < pool.kernel; ++i)
               for (int j = 0; j < pool.kernel; ++j) {
                 const int64_t at = p * h * w + (oy * pool.stride + i) * w + ox * pool.stride + j;
-                if (best < 0 || pv[at] > pv[best] || (pv[at] == pv[best] && pd[at] > pd[best])) best = at;
+                if (best < 0 || pv[at] + delta * pd[at] > pv[best] + delta * pd[best]) best = at;
               }
             for (int i = 0; i < pool.kernel; ++i)
               for (int j = 0; j < pool.kernel; ++j) {
