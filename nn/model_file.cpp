@@ -53,8 +53,7 @@ ad::Shape parse_shape(const std::string& text, const std::string& path) {
 std::map<std::string, std::string> model_metadata(const std::string& path) { return safetensors_read(path).metadata; }
 
 template <ad::Scalar T>
-Sequential<T> load_model(const std::string& path) {
-  const SafetensorsFile file = safetensors_read(path);
+Sequential<T> model_from(const SafetensorsFile& file, const std::string& path, const std::string& prefix) {
   auto meta = [&](const std::string& key) -> std::string {
     auto it = file.metadata.find(key);
     if (it == file.metadata.end()) throw std::runtime_error(path + ": __metadata__ has no '" + key + "' (see interfaces: architecture, input_shape, input_dtype)");
@@ -68,7 +67,8 @@ Sequential<T> load_model(const std::string& path) {
     throw std::runtime_error(path + ": " + e.what());
   }
   std::set<std::string> expected;
-  for (auto& [name, p] : model.named_parameters()) {
+  for (auto& [short_name, p] : model.named_parameters()) {
+    const std::string name = prefix + short_name;
     expected.insert(name);
     if (!file.tensors.count(name)) throw std::runtime_error(fmt::format("{}: tensor '{}' missing; the architecture needs it with shape {}", path, name, p->value.shape().str()));
     ad::Tensor<T> value = safetensors_tensor<T>(file, name, path);
@@ -77,21 +77,38 @@ Sequential<T> load_model(const std::string& path) {
     p->value = std::move(value);
   }
   for (const auto& [name, t] : file.tensors)
-    if (!expected.count(name)) throw std::runtime_error(fmt::format("{}: tensor '{}' (shape {}) belongs to no layer of the architecture", path, name, t.shape.str()));
+    if (name.starts_with(prefix) && !expected.count(name)) throw std::runtime_error(fmt::format("{}: tensor '{}' (shape {}) belongs to no layer of the architecture", path, name, t.shape.str()));
   return model;
 }
 
 template <ad::Scalar T>
-void save_model(const std::string& path, const Sequential<T>& model, const std::string& dtype, std::map<std::string, std::string> metadata) {
+Sequential<T> load_model(const std::string& path) {
+  return model_from<T>(safetensors_read(path), path, "");
+}
+
+template <ad::Scalar T>
+std::vector<std::pair<std::string, const ad::Tensor<T>*>> model_tensors(const Sequential<T>& model, std::map<std::string, std::string>& metadata,
+                                                                       const std::string& prefix) {
   metadata["architecture"] = model.architecture();
   metadata["input_shape"] = fmt::format("{}", fmt::join(model.input_shape.dims(), ","));
   metadata["input_dtype"] = input_dtype_name(model.input_dtype);
   metadata["format"] = "pt";
   std::vector<std::pair<std::string, const ad::Tensor<T>*>> tensors;
-  for (auto& [name, p] : model.named_parameters()) tensors.emplace_back(name, &p->value);
-  safetensors_write(path, tensors, metadata, dtype);
+  for (auto& [name, p] : model.named_parameters()) tensors.emplace_back(prefix + name, &p->value);
+  return tensors;
 }
 
+template <ad::Scalar T>
+void save_model(const std::string& path, const Sequential<T>& model, const std::string& dtype, std::map<std::string, std::string> metadata) {
+  safetensors_write(path, model_tensors(model, metadata, ""), metadata, dtype);
+}
+
+template Sequential<float> model_from<float>(const SafetensorsFile&, const std::string&, const std::string&);
+template Sequential<double> model_from<double>(const SafetensorsFile&, const std::string&, const std::string&);
+template std::vector<std::pair<std::string, const ad::Tensor<float>*>> model_tensors<float>(const Sequential<float>&, std::map<std::string, std::string>&,
+                                                                                            const std::string&);
+template std::vector<std::pair<std::string, const ad::Tensor<double>*>> model_tensors<double>(const Sequential<double>&, std::map<std::string, std::string>&,
+                                                                                              const std::string&);
 template Sequential<float> load_model<float>(const std::string&);
 template Sequential<double> load_model<double>(const std::string&);
 template void save_model<float>(const std::string&, const Sequential<float>&, const std::string&, std::map<std::string, std::string>);

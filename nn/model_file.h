@@ -5,7 +5,10 @@
 
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "nn/safetensors.h"
 #include "nn/sequential.h"
 
 namespace integrad::nn {
@@ -20,6 +23,15 @@ std::map<std::string, std::string> model_metadata(const std::string& path);
 template <ad::Scalar T>
 void save_model(const std::string& path, const Sequential<T>& model, const std::string& dtype,
                 std::map<std::string, std::string> extra_metadata = {});
+
+// The building blocks, for files that hold a model among other things (checkpoints): the model
+// described by `file`'s metadata with its tensors named prefix + state_dict name (other tensors
+// are ignored), and the tensors to write for `model`, its metadata added to `metadata`.
+template <ad::Scalar T>
+Sequential<T> model_from(const SafetensorsFile& file, const std::string& path, const std::string& prefix);
+template <ad::Scalar T>
+std::vector<std::pair<std::string, const ad::Tensor<T>*>> model_tensors(const Sequential<T>& model, std::map<std::string, std::string>& metadata,
+                                                                       const std::string& prefix);
 
 std::string input_dtype_name(InputDtype d);
 InputDtype parse_input_dtype(const std::string& name);

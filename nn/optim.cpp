@@ -1,11 +1,41 @@
 #include "nn/optim.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
+#include <set>
 #include <stdexcept>
 
 namespace integrad::nn {
 
 namespace {
+
+// Reads back a saved state: saved(k, "exp_avg") is the k-th parameter's tensor of that kind (or
+// nullptr), checked against the parameter's shape; finish() refuses tensors no one asked for.
+template <ad::Scalar T>
+class StateReader {
+ public:
+  StateReader(const OptimizerState<T>& state, const std::vector<Parameter<T>*>& params) : state_(state), params_(params) {}
+  const ad::Tensor<T>* saved(size_t k, const std::string& kind) {
+    const std::string name = fmt::format("{}.{}", k, kind);
+    auto it = state_.tensors.find(name);
+    if (it == state_.tensors.end()) return nullptr;
+    if (it->second.shape() != params_[k]->value.shape())
+      throw std::invalid_argument(fmt::format("optimizer state '{}' has shape {}, its parameter has shape {}", name, it->second.shape().str(),
+                                              params_[k]->value.shape().str()));
+    used_.insert(name);
+    return &it->second;
+  }
+  void finish() const {
+    for (const auto& [name, t] : state_.tensors)
+      if (!used_.count(name)) throw std::invalid_argument(fmt::format("optimizer state '{}' is not used by this optimizer and model", name));
+  }
+
+ private:
+  const OptimizerState<T>& state_;
+  const std::vector<Parameter<T>*>& params_;
+  std::set<std::string> used_;
+};
 
 // torch.optim.SGD: g ← grad + λ·p; with momentum μ: b ← g on the first step, else
 // b ← μ·b + (1 − dampening)·g; g ← g + μ·b (Nesterov) or g ← b; p ← p − lr·g.
@@ -37,12 +67,30 @@ class Sgd : public Optimizer<T> {
       }
       first_[k] = false;
     }
+    ++steps_;
+  }
+  OptimizerState<T> state() const override {
+    OptimizerState<T> s{steps_, {}};
+    for (size_t k = 0; k < params_.size(); ++k)
+      if (!first_[k] && buffers_[k].numel() > 0) s.tensors.emplace(fmt::format("{}.momentum_buffer", k), buffers_[k]);
+    return s;
+  }
+  void load_state(const OptimizerState<T>& s) override {
+    StateReader<T> reader(s, params_);
+    for (size_t k = 0; k < params_.size(); ++k) {
+      const ad::Tensor<T>* b = reader.saved(k, "momentum_buffer");
+      buffers_[k] = b ? *b : ad::Tensor<T>();
+      first_[k] = b == nullptr;
+    }
+    reader.finish();
+    steps_ = s.steps;
   }
 
  private:
   OptimizerOptions o_;
   std::vector<Parameter<T>*> params_;
   std::vector<ad::Tensor<T>> buffers_;
+  int64_t steps_ = 0;
   std::vector<char> first_ = std::vector<char>(params_.size(), 1);
 };
 
@@ -76,6 +124,25 @@ class Adam : public Optimizer<T> {
         p[i] -= step_size * m[i] / (std::sqrt(v[i]) / bias2_sqrt + eps);
       }
     }
+  }
+  OptimizerState<T> state() const override {
+    OptimizerState<T> s{t_, {}};
+    for (size_t k = 0; k < params_.size(); ++k) {
+      s.tensors.emplace(fmt::format("{}.exp_avg", k), m_[k]);
+      s.tensors.emplace(fmt::format("{}.exp_avg_sq", k), v_[k]);
+    }
+    return s;
+  }
+  void load_state(const OptimizerState<T>& s) override {
+    StateReader<T> reader(s, params_);
+    for (size_t k = 0; k < params_.size(); ++k) {
+      const ad::Tensor<T>*m = reader.saved(k, "exp_avg"), *v = reader.saved(k, "exp_avg_sq");
+      if (!m || !v) throw std::invalid_argument(fmt::format("optimizer state lacks {}.exp_avg or {}.exp_avg_sq (was it saved by another optimizer?)", k, k));
+      m_[k] = *m;
+      v_[k] = *v;
+    }
+    reader.finish();
+    t_ = s.steps;
   }
 
  private:

@@ -79,7 +79,7 @@ double accuracy(const Sequential<T>& model, const Dataset<T>& data, int64_t batc
 
 template <ad::Scalar T>
 std::vector<EpochStats> train(Sequential<T>& model, const Dataset<T>& data, const Dataset<T>* val, const TrainOptions& options,
-                              const std::function<void(const EpochStats&)>& on_epoch) {
+                              const OnEpoch<T>& on_epoch, const ResumePoint<T>* resume) {
   if (options.batch_size < 1) throw std::invalid_argument("batch size must be at least 1");
   if (data.size() == 0) throw std::invalid_argument("the training set is empty");
   std::vector<Parameter<T>*> params;
@@ -88,9 +88,10 @@ std::vector<EpochStats> train(Sequential<T>& model, const Dataset<T>& data, cons
     params.push_back(p);
   }
   auto optimizer = make_optimizer<T>(options.optimizer, params);
+  if (resume) optimizer->load_state(resume->optimizer);
   ad::Tape<T> tape;
   std::vector<EpochStats> history;
-  for (int64_t epoch = 0; epoch < options.epochs; ++epoch) {
+  for (int64_t epoch = resume ? resume->epochs_done : 0; epoch < options.epochs; ++epoch) {
     const auto start = Clock::now();
     const auto batches = make_batches(data.size(), options.batch_size, options.shuffle, options.seed + uint64_t(epoch));
     Progress progress(options.progress, epoch, options.epochs, static_cast<int64_t>(batches.size()));
@@ -121,12 +122,28 @@ std::vector<EpochStats> train(Sequential<T>& model, const Dataset<T>& data, cons
       loss_sum += l * double(rows.size());
       seen += static_cast<int64_t>(rows.size());
       progress.update(static_cast<int64_t>(b), loss_sum / double(std::max<int64_t>(seen, 1)), double(correct) / double(std::max<int64_t>(seen, 1)), seen);
+      if (options.stop && options.stop->load()) throw Interrupted(epoch + 1, static_cast<int64_t>(b) + 1);
     }
     EpochStats stats{epoch + 1, loss_sum / double(std::max<int64_t>(seen, 1)), double(correct) / double(std::max<int64_t>(seen, 1)),
                      val ? accuracy(model, *val) : -1.0, std::chrono::duration<double>(Clock::now() - start).count(), skipped};
     if (options.progress && val) fmt::print("epoch {}/{}: validation accuracy {:.4f}\n", epoch + 1, options.epochs, stats.val_accuracy);
     history.push_back(stats);
-    if (on_epoch) on_epoch(stats);
+    if (on_epoch) on_epoch(stats, *optimizer);
+  }
+  return history;
+}
+
+Interrupted::Interrupted(int64_t e, int64_t s)
+    : std::runtime_error(fmt::format("training interrupted in epoch {} at step {}", e, s)), epoch(e), step(s) {}
+
+std::vector<EpochStats> parse_training_curve(const std::string& text) {
+  std::vector<EpochStats> history;
+  try {
+    for (const auto& e : nlohmann::json::parse(text))
+      history.push_back({e.at("epoch").get<int64_t>(), e.at("loss").get<double>(), e.at("train_accuracy").get<double>(), e.at("val_accuracy").get<double>(),
+                         e.at("seconds").get<double>(), 0});
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(std::string("training_curve is not a list of epochs: ") + e.what());
   }
   return history;
 }
@@ -140,9 +157,9 @@ std::string training_curve_json(const std::vector<EpochStats>& history) {
 
 template double accuracy<float>(const Sequential<float>&, const Dataset<float>&, int64_t);
 template double accuracy<double>(const Sequential<double>&, const Dataset<double>&, int64_t);
-template std::vector<EpochStats> train<float>(Sequential<float>&, const Dataset<float>&, const Dataset<float>*, const TrainOptions&,
-                                              const std::function<void(const EpochStats&)>&);
+template std::vector<EpochStats> train<float>(Sequential<float>&, const Dataset<float>&, const Dataset<float>*, const TrainOptions&, const OnEpoch<float>&,
+                                              const ResumePoint<float>*);
 template std::vector<EpochStats> train<double>(Sequential<double>&, const Dataset<double>&, const Dataset<double>*, const TrainOptions&,
-                                               const std::function<void(const EpochStats&)>&);
+                                               const OnEpoch<double>&, const ResumePoint<double>*);
 
 }  // namespace integrad::nn

@@ -2,7 +2,9 @@
 // allocated per step once the first has run), optional validation after each epoch.
 #pragma once
 
+#include <atomic>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,21 @@ struct TrainOptions {
   OptimizerOptions optimizer;
   bool skip_nonfinite = false;  // skip a batch whose loss or gradients are NaN/Inf instead of stopping
   bool progress = true;         // a progress bar on a terminal, plain lines otherwise
+  // Checked after every step (e.g. set by a SIGINT handler); when it is set, train throws Interrupted.
+  const std::atomic<bool>* stop = nullptr;
+};
+
+// Training stopped by TrainOptions::stop, in the given (1-based) epoch and step.
+struct Interrupted : std::runtime_error {
+  Interrupted(int64_t epoch, int64_t step);
+  int64_t epoch, step;
+};
+
+// Where a run resumes: the epochs already done and the optimizer's state after them.
+template <ad::Scalar T>
+struct ResumePoint {
+  int64_t epochs_done = 0;
+  OptimizerState<T> optimizer;
 };
 
 struct EpochStats {
@@ -34,13 +51,19 @@ struct EpochStats {
 template <ad::Scalar T>
 double accuracy(const Sequential<T>& model, const Dataset<T>& data, int64_t batch_size = 256);
 
-// Trains in place; returns one EpochStats per epoch. `on_epoch` (optional) runs after each epoch,
-// e.g. to write a checkpoint.
+template <ad::Scalar T>
+using OnEpoch = std::function<void(const EpochStats&, const Optimizer<T>&)>;
+
+// Trains in place for epochs [resume->epochs_done, options.epochs) — all of them without `resume`;
+// returns one EpochStats per epoch trained. `on_epoch` (optional) runs after each epoch, e.g. to
+// write a checkpoint. Epoch e's batches depend on (seed, e) only, so a resumed run takes the same
+// steps as an uninterrupted one.
 template <ad::Scalar T>
 std::vector<EpochStats> train(Sequential<T>& model, const Dataset<T>& train_set, const Dataset<T>* val_set, const TrainOptions& options,
-                              const std::function<void(const EpochStats&)>& on_epoch = {});
+                              const OnEpoch<T>& on_epoch = {}, const ResumePoint<T>* resume = nullptr);
 
-// The per-epoch history as JSON, stored in model files as metadata "training_curve".
+// The per-epoch history as JSON, stored in model files as metadata "training_curve", and back.
 std::string training_curve_json(const std::vector<EpochStats>& history);
+std::vector<EpochStats> parse_training_curve(const std::string& json);
 
 }  // namespace integrad::nn

@@ -5,7 +5,8 @@
 //       {"predict", "Run a model on inputs and write the logits", add_predict});
 //
 // `setup` adds the subcommand's options to `cmd` and sets its callback. The callback throws
-// std::exception on failure; main prints "integrad <sub>: error: <what>" and exits non-zero.
+// std::exception on failure; main prints "integrad <sub>: error: <what>" and exits non-zero. A
+// command that has already said what happened and wants a particular status throws ExitStatus.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -19,6 +20,10 @@ struct Command {
   std::string name;
   std::string description;
   void (*setup)(CLI::App& cmd);
+};
+
+struct ExitStatus {
+  int code;
 };
 
 inline std::vector<Command>& commands() {

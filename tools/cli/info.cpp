@@ -1,14 +1,26 @@
-// integrad info: a model's layers, per-example output shapes and parameter counts.
+// integrad info: a model's layers, per-example output shapes and parameter counts; for a training
+// checkpoint, also where its run stands.
 #include <fmt/format.h>
 
 #include "command.h"
 #include "common.h"
+#include "nn/checkpoint.h"
 
 namespace integrad::cli {
 namespace {
 
 void run(const std::string& path) {
-  nn::Sequential<double> model = nn::load_model<double>(path);
+  const auto meta = nn::model_metadata(path);
+  const bool is_checkpoint = meta.count("epochs_done") > 0;
+  nn::Sequential<double> model;
+  if (is_checkpoint) {
+    nn::Checkpoint<double> c = nn::load_checkpoint<double>(path);
+    fmt::print("training checkpoint: {} epochs done, {} optimizer steps, {} optimizer tensors\nsettings: {}\n", c.resume.epochs_done,
+               c.resume.optimizer.steps, c.resume.optimizer.tensors.size(), c.settings);
+    model = std::move(c.model);
+  } else {
+    model = nn::load_model<double>(path);
+  }
   fmt::print("{}\ninput {} ({})\n\n{:>3}  {:<34} {:<16} {:>10}\n", path, model.input_shape.str(), nn::input_dtype_name(model.input_dtype), "#", "layer", "output",
              "parameters");
   for (size_t i = 0; i < model.layers.size(); ++i) {
@@ -17,7 +29,6 @@ void run(const std::string& path) {
     fmt::print("{:>3}  {:<34} {:<16} {:>10}\n", i, model.layers[i]->architecture(), model.output_shape(i + 1).str(), count);
   }
   fmt::print("\ntotal parameters: {}\n", model.parameter_count());
-  const auto meta = nn::model_metadata(path);
   if (meta.count("training_curve")) fmt::print("training curve: {}\n", meta.at("training_curve"));
 }
 

@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const integrad::cli::ExitStatus& e) {
+    return e.code;
   } catch (const std::exception& e) {
     std::string sub = app.get_subcommands().empty() ? "" : " " + app.get_subcommands().front()->get_name();
     fmt::print(stderr, "integrad{}: error: {}\n", sub, e.what());

@@ -1,11 +1,18 @@
 // integrad train: a named architecture on a named data set, or a given model file (its weights as
-// the start) on --inputs/--labels; writes the trained model with its training curve.
+// the start) on --inputs/--labels; writes the trained model with its training curve, and after
+// every epoch a checkpoint that --resume continues from (after Ctrl-C, SIGTERM or a crash).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "command.h"
 #include "common.h"
 #include "nn/architecture.h"
+#include "nn/checkpoint.h"
 #include "nn/train.h"
+#include "stop_signal.h"
 
 namespace integrad::cli {
 namespace {
@@ -14,9 +21,50 @@ struct TrainArgs {
   std::string model, arch, output, dtype;
   DataOptions data;
   nn::TrainOptions train;
-  bool no_shuffle = false, quiet = false;
+  bool no_shuffle = false, quiet = false, resume = false;
   int64_t val_limit = 10000;
 };
+
+// What a resumed run must repeat to end where the uninterrupted run would (--epochs may grow).
+std::string settings_json(const TrainArgs& a) {
+  const auto& o = a.train.optimizer;
+  return nlohmann::json{{"optimizer", o.name},
+                        {"lr", o.lr},
+                        {"momentum", o.momentum},
+                        {"nesterov", o.nesterov},
+                        {"weight_decay", o.weight_decay},
+                        {"batch_size", a.train.batch_size},
+                        {"shuffle", !a.no_shuffle},
+                        {"seed", a.train.seed},
+                        {"skip_nonfinite", a.train.skip_nonfinite},
+                        {"dtype", a.dtype},
+                        {"data", a.data.data},
+                        {"inputs", a.data.inputs},
+                        {"labels", a.data.labels},
+                        {"limit", a.data.limit}}
+      .dump();
+}
+
+// The checkpoint to continue from, checked against this run's model and settings.
+template <ad::Scalar T>
+nn::Checkpoint<T> checkpoint_to_resume(const TrainArgs& a, const std::string& path, const nn::Sequential<T>& fresh) {
+  if (!std::filesystem::exists(path))
+    throw std::invalid_argument(fmt::format("--resume: no checkpoint {} (a run with -o {} writes it after each epoch)", path, a.output));
+  nn::Checkpoint<T> c = nn::load_checkpoint<T>(path);
+  std::vector<std::string> changes = nn::changed_settings(c.settings, settings_json(a));
+  if (c.model.architecture() != fresh.architecture()) changes.push_back(fmt::format("architecture: {} → {}", c.model.architecture(), fresh.architecture()));
+  if (!changes.empty())
+    throw std::invalid_argument(fmt::format("--resume: {} was written by a run with other settings; repeat them, or start afresh without --resume:\n  {}",
+                                            path, fmt::join(changes, "\n  ")));
+  std::vector<nn::Parameter<T>*> params;
+  for (auto& [name, p] : c.model.named_parameters()) params.push_back(p);
+  try {
+    nn::make_optimizer<T>(a.train.optimizer, params)->load_state(c.resume.optimizer);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  }
+  return c;
+}
 
 template <ad::Scalar T>
 void run(const TrainArgs& a) {
@@ -30,6 +78,20 @@ void run(const TrainArgs& a) {
     if (a.arch == "text" && data != "synthetic-tokens" && a.data.inputs.empty()) throw std::invalid_argument("--arch text trains on --data synthetic-tokens");
     const auto dtype = a.arch == "text" ? nn::InputDtype::int64 : (sizeof(T) == 8 ? nn::InputDtype::float64 : nn::InputDtype::float32);
     model = nn::parse_architecture<T>(nn::named_architecture(a.arch), data_input_shape(data), dtype, a.train.seed);
+  }
+  const std::string checkpoint = nn::checkpoint_path(a.output);
+  std::vector<nn::EpochStats> history;
+  std::optional<nn::ResumePoint<T>> resume;
+  if (a.resume) {
+    nn::Checkpoint<T> c = checkpoint_to_resume(a, checkpoint, model);
+    model = std::move(c.model);
+    history = std::move(c.history);
+    resume = std::move(c.resume);
+    if (resume->epochs_done >= a.train.epochs) {
+      fmt::print("{} already holds {} epochs; nothing to do (raise --epochs to train further)\n", checkpoint, resume->epochs_done);
+      return;
+    }
+    fmt::print("resuming from {} after epoch {}\n", checkpoint, resume->epochs_done);
   }
   DataOptions data = a.data;
   if (data.data.empty() && data.inputs.empty() && a.arch == "text") data.data = "synthetic-tokens";
@@ -47,16 +109,27 @@ void run(const TrainArgs& a) {
   nn::TrainOptions options = a.train;
   options.shuffle = !a.no_shuffle;
   options.progress = !a.quiet;
-  const std::string dtype = sizeof(T) == 8 ? "F64" : "F32";
-  std::vector<nn::EpochStats> history;
-  // A checkpoint after every epoch: an interrupted run leaves the last whole epoch on disk.
-  auto checkpoint = [&](const nn::EpochStats& e) {
+  options.stop = &stop_requested;
+  const std::string dtype = sizeof(T) == 8 ? "F64" : "F32", settings = settings_json(a);
+  // After every epoch, the model and the checkpoint, each written whole: an interrupted run leaves
+  // the last finished epoch on disk and --resume continues from it.
+  auto save = [&](const nn::EpochStats& e, const nn::Optimizer<T>& optimizer) {
     history.push_back(e);
+    nn::save_checkpoint(checkpoint, model, optimizer.state(), history, settings, dtype);
     nn::save_model(a.output, model, dtype, {{"training_curve", nn::training_curve_json(history)}});
   };
-  nn::train(model, train_set, val ? &*val : nullptr, options, checkpoint);
+  catch_stop_signals();
+  try {
+    nn::train<T>(model, train_set, val ? &*val : nullptr, options, save, resume ? &*resume : nullptr);
+  } catch (const nn::Interrupted& e) {
+    if (history.empty()) fmt::print(stderr, "\nintegrad train: {}; no epoch had finished, nothing was written\n", e.what());
+    else
+      fmt::print(stderr, "\nintegrad train: {}; {} and {} hold epoch {} — run the same command with --resume to continue\n", e.what(), a.output,
+                 checkpoint, history.size());
+    throw ExitStatus{128 + stop_signal.load()};
+  }
   if (val) fmt::print("test accuracy {:.4f} on {} examples\n", history.back().val_accuracy, val->size());
-  fmt::print("wrote {}\n", a.output);
+  fmt::print("wrote {} (checkpoint {})\n", a.output, checkpoint);
 }
 
 void setup(CLI::App& cmd) {
@@ -75,6 +148,7 @@ void setup(CLI::App& cmd) {
   cmd.add_flag("--no-shuffle", a->no_shuffle, "Take the batches in order (the last one possibly smaller)");
   cmd.add_flag("--skip-nonfinite", a->train.skip_nonfinite, "Skip batches whose loss or gradients are NaN/Inf instead of stopping");
   cmd.add_option("--val-limit", a->val_limit, "Test examples used for validation")->default_val(10000);
+  cmd.add_flag("--resume", a->resume, "Continue from the checkpoint next to --output (same settings; --epochs may grow)");
   cmd.add_flag("-q,--quiet", a->quiet, "No progress output");
   cmd.add_option("-o,--output", a->output, "Output model file (.safetensors)")->required();
   add_dtype_option(cmd, a->dtype);
