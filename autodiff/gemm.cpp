@@ -1,14 +1,107 @@
 #include "autodiff/gemm.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace integrad::ad {
 
 namespace {
 
+// The packed GEMM of BLIS and OpenBLAS, in one page. C is computed in micro-tiles of mr × nr held
+// in vector registers for a whole pass over k; to feed them at full speed, a kc-deep slice of
+// op(B) is copied ("packed") once into nr-wide column panels and each mc-row block of op(A) into
+// mr-tall row panels, both in the order the micro-kernel reads them, so every load is contiguous
+// and the transpose flags cost nothing after packing. The blocks are sized for the caches: a
+// micro-panel of B (kc × nr) stays in L1 while a block of A (mc × kc) streams from L2.
+//
+// Vector registers are GCC vector types: one source gives AVX-512, AVX2 or SSE code.
+#if defined(__AVX512F__)
+constexpr int kVectorBytes = 64;
+#elif defined(__AVX__)
+constexpr int kVectorBytes = 32;
+#else
+constexpr int kVectorBytes = 16;
+#endif
+
+template <Scalar T>
+struct Blocking {
+  using Vector [[gnu::vector_size(kVectorBytes)]] = T;
+  static constexpr int lanes = kVectorBytes / int(sizeof(T));
+  static constexpr int nr = 2 * lanes;                     // a micro-tile is two vectors wide...
+  static constexpr int mr = kVectorBytes == 64 ? 12 : 6;  // ...and mr tall: 2·mr accumulators + 3 registers fit
+  static constexpr int64_t kc = 384, mc = 8 * mr, nc = 128 * nr;
+  static constexpr int64_t task_columns = 4 * nr;  // the columns of C one task covers
+};
+
+// Aligned scratch that grows and is kept, so steady-state calls allocate nothing. Each thread has
+// its own (OpenMP threads persist between parallel regions).
+template <Scalar T>
+T* scratch(std::vector<typename Blocking<T>::Vector>& buffer, int64_t count) {
+  const size_t vectors = size_t((count + Blocking<T>::lanes - 1) / Blocking<T>::lanes);
+  if (buffer.size() < vectors) buffer.resize(vectors);
+  return reinterpret_cast<T*>(buffer.data());
+}
+
+// op(A)[i0 : i0+rows, p0 : p0+depth] as mr-tall panels, each stored depth-major; the rows past
+// `rows` are zeros, so the micro-kernel never needs a ragged edge.
+template <Scalar T>
+void pack_a(bool trans, const T* a, int64_t lda, int64_t i0, int64_t rows, int64_t p0, int64_t depth, T* out) {
+  constexpr int mr = Blocking<T>::mr;
+  for (int64_t r = 0; r < rows; r += mr)
+    for (int64_t p = 0; p < depth; ++p)
+      for (int ii = 0; ii < mr; ++ii) {
+        const int64_t i = i0 + r + ii, q = p0 + p;
+        *out++ = r + ii < rows ? (trans ? a[q * lda + i] : a[i * lda + q]) : T(0);
+      }
+}
+
+// op(B)[p0 : p0+depth, j0 : j0+cols] as nr-wide panels, each stored depth-major, zero-padded.
+template <Scalar T>
+void pack_b_panel(bool trans, const T* b, int64_t ldb, int64_t p0, int64_t depth, int64_t j0, int64_t cols, T* out) {
+  constexpr int nr = Blocking<T>::nr;
+  for (int64_t p = 0; p < depth; ++p)
+    for (int jj = 0; jj < nr; ++jj) {
+      const int64_t j = j0 + jj, q = p0 + p;
+      *out++ = jj < cols ? (trans ? b[j * ldb + q] : b[q * ldb + j]) : T(0);
+    }
+}
+
+// x in every lane. Written x − 0, which the compiler folds away (x − 0 = x for every x, while
+// x + 0 is not x for x = −0 and would be kept as a real addition).
+template <Scalar T>
+typename Blocking<T>::Vector broadcast(T x) {
+  return x - typename Blocking<T>::Vector{};
+}
+
+// C[0:rows, 0:cols] = alpha·(packed A panel · packed B panel) + beta·C, the panels `depth` deep.
+// beta == 0 does not read C.
+template <Scalar T>
+void micro_kernel(int64_t depth, const T* a, const T* b, T* c, int64_t ldc, int rows, int cols, T alpha, T beta) {
+  using B = Blocking<T>;
+  using V = typename B::Vector;
+  V acc[B::mr][2] = {};
+  for (int64_t p = 0; p < depth; ++p, a += B::mr, b += B::nr) {
+    const V b0 = *reinterpret_cast<const V*>(b), b1 = *reinterpret_cast<const V*>(b + B::lanes);
+#pragma GCC unroll 16
+    for (int i = 0; i < B::mr; ++i) {
+      const V ai = broadcast(a[i]);
+      acc[i][0] += ai * b0;
+      acc[i][1] += ai * b1;
+    }
+  }
+  for (int i = 0; i < rows; ++i) {
+    T* ci = c + i * ldc;
+    for (int j = 0; j < cols; ++j) {
+      const T v = alpha * acc[i][j / B::lanes][j % B::lanes];
+      ci[j] = beta == T(0) ? v : v + beta * ci[j];
+    }
+  }
+}
+
 // C = alpha·A·Bᵀ + beta·C with both A and B read along k: every element is a dot product of two
-// contiguous rows. Sixteen independent partial sums form one vector register (no reassociation
-// needed, so the summation order is fixed and the same on every thread count).
+// contiguous rows. For the shapes of weight gradients (a small C, a long k) this beats packing:
+// nothing is copied, and the rows of C still split over threads. Sixteen independent partial sums
+// form one vector register; their order is fixed, so the result is too.
 template <Scalar T>
 void gemm_nt_dot(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
   constexpr int kLanes = 16;
@@ -33,37 +126,51 @@ void gemm_nt_dot(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t l
 
 }  // namespace
 
-// A first cache-friendly version: B is made row-major-untransposed once (packed), then each row
-// of C is an axpy sweep over packed rows of B, which the compiler vectorises. Rows of C are split
-// over threads, so each output element has exactly one writer and a fixed summation order.
+// Each element of C is owned by one task and summed in a fixed order (kc blocks in turn, p within
+// a block), so the result is the same bits whatever the number of threads.
 template <Scalar T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
           const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  using B = Blocking<T>;
   if (m == 0 || n == 0) return;
-  if (!trans_a && trans_b && k >= 64) return gemm_nt_dot(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  std::vector<T> packed_b;
-  const T* bp = b;
-  int64_t ldbp = ldb;
-  if (trans_b) {
-    packed_b.resize(static_cast<size_t>(k * n));
-    for (int64_t p = 0; p < k; ++p)
-      for (int64_t j = 0; j < n; ++j) packed_b[static_cast<size_t>(p * n + j)] = b[j * ldb + p];
-    bp = packed_b.data();
-    ldbp = n;
+  if (k == 0) {
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
+    return;
   }
+  if (!trans_a && trans_b && k >= 8 * std::max(m, n)) return gemm_nt_dot(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   [[maybe_unused]] const bool parallel = m * n * k > (int64_t(1) << 15);
+  static thread_local std::vector<typename B::Vector> b_buffer;
+  for (int64_t jc = 0; jc < n; jc += B::nc) {
+    const int64_t cols = std::min(B::nc, n - jc), panels = (cols + B::nr - 1) / B::nr;
+    for (int64_t pc = 0; pc < k; pc += B::kc) {
+      const int64_t depth = std::min(B::kc, k - pc);
+      T* packed_b = scratch<T>(b_buffer, panels * B::nr * depth);
 #pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t i = 0; i < m; ++i) {
-    T* ci = c + i * ldc;
-    if (beta == T(0)) {
-      for (int64_t j = 0; j < n; ++j) ci[j] = T(0);
-    } else if (beta != T(1)) {
-      for (int64_t j = 0; j < n; ++j) ci[j] *= beta;
-    }
-    for (int64_t p = 0; p < k; ++p) {
-      const T av = alpha * (trans_a ? a[p * lda + i] : a[i * lda + p]);
-      const T* bk = bp + p * ldbp;
-      for (int64_t j = 0; j < n; ++j) ci[j] += av * bk[j];
+      for (int64_t q = 0; q < panels; ++q)
+        pack_b_panel(trans_b, b, ldb, pc, depth, jc + q * B::nr, std::min<int64_t>(B::nr, cols - q * B::nr), packed_b + q * B::nr * depth);
+
+      // Later kc blocks add to what the first one wrote.
+      const T beta_here = pc == 0 ? beta : T(1);
+      const int64_t row_blocks = (m + B::mc - 1) / B::mc, column_blocks = (cols + B::task_columns - 1) / B::task_columns;
+#pragma omp parallel if (parallel)
+      {
+        static thread_local std::vector<typename B::Vector> a_buffer;
+        int64_t packed_row_block = -1;
+#pragma omp for schedule(static)
+        for (int64_t task = 0; task < row_blocks * column_blocks; ++task) {
+          const int64_t rb = task / column_blocks, cb = task % column_blocks;
+          const int64_t i0 = rb * B::mc, rows = std::min(B::mc, m - i0);
+          T* packed_a = scratch<T>(a_buffer, (rows + B::mr - 1) / B::mr * B::mr * depth);
+          if (rb != packed_row_block) pack_a(trans_a, a, lda, i0, rows, pc, depth, packed_a);
+          packed_row_block = rb;
+          const int64_t j_end = std::min(cols, (cb + 1) * B::task_columns);
+          for (int64_t j = cb * B::task_columns; j < j_end; j += B::nr)
+            for (int64_t i = 0; i < rows; i += B::mr)
+              micro_kernel(depth, packed_a + i * depth, packed_b + j * depth, c + (i0 + i) * ldc + jc + j, ldc, int(std::min<int64_t>(B::mr, rows - i)),
+                           int(std::min<int64_t>(B::nr, j_end - j)), alpha, beta_here);
+        }
+      }
     }
   }
 }

@@ -28,7 +28,8 @@ void check_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, T be
 }  // namespace
 
 TEST_CASE("gemm equals the naive reference for every transpose flag and awkward sizes") {
-  const int64_t sizes[][3] = {{1, 1, 1}, {7, 5, 3}, {67, 33, 129}, {64, 256, 784}, {3, 300, 2}};
+  // Past every block edge: k beyond two kc blocks, m beyond mc, n beyond nc, and ragged micro-tiles.
+  const int64_t sizes[][3] = {{1, 1, 1}, {7, 5, 3}, {67, 33, 129}, {64, 256, 784}, {3, 300, 2}, {130, 45, 600}, {5, 4200, 3}, {13, 33, 0}};
   for (auto& s : sizes)
     for (bool ta : {false, true})
       for (bool tb : {false, true}) {
