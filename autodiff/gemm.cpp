@@ -43,27 +43,50 @@ T* scratch(std::vector<typename Blocking<T>::Vector>& buffer, int64_t count) {
 }
 
 // op(A)[i0 : i0+rows, p0 : p0+depth] as mr-tall panels, each stored depth-major; the rows past
-// `rows` are zeros, so the micro-kernel never needs a ragged edge.
+// `rows` are zeros, so the micro-kernel never needs a ragged edge. Each loop reads its source
+// contiguously.
 template <Scalar T>
 void pack_a(bool trans, const T* a, int64_t lda, int64_t i0, int64_t rows, int64_t p0, int64_t depth, T* out) {
   constexpr int mr = Blocking<T>::mr;
-  for (int64_t r = 0; r < rows; r += mr)
-    for (int64_t p = 0; p < depth; ++p)
-      for (int ii = 0; ii < mr; ++ii) {
-        const int64_t i = i0 + r + ii, q = p0 + p;
-        *out++ = r + ii < rows ? (trans ? a[q * lda + i] : a[i * lda + q]) : T(0);
+  for (int64_t r = 0; r < rows; r += mr, out += mr * depth) {
+    const int height = int(std::min<int64_t>(mr, rows - r));
+    if (trans) {
+      for (int64_t p = 0; p < depth; ++p) {
+        const T* src = a + (p0 + p) * lda + i0 + r;
+        for (int ii = 0; ii < mr; ++ii) out[p * mr + ii] = ii < height ? src[ii] : T(0);
       }
+    } else {
+      for (int ii = 0; ii < mr; ++ii) {
+        if (ii >= height) {
+          for (int64_t p = 0; p < depth; ++p) out[p * mr + ii] = T(0);
+          continue;
+        }
+        const T* src = a + (i0 + r + ii) * lda + p0;
+        for (int64_t p = 0; p < depth; ++p) out[p * mr + ii] = src[p];
+      }
+    }
+  }
 }
 
-// op(B)[p0 : p0+depth, j0 : j0+cols] as nr-wide panels, each stored depth-major, zero-padded.
+// op(B)[p0 : p0+depth, j0 : j0+cols] as one nr-wide panel stored depth-major, zero-padded.
 template <Scalar T>
 void pack_b_panel(bool trans, const T* b, int64_t ldb, int64_t p0, int64_t depth, int64_t j0, int64_t cols, T* out) {
   constexpr int nr = Blocking<T>::nr;
-  for (int64_t p = 0; p < depth; ++p)
+  if (trans) {
     for (int jj = 0; jj < nr; ++jj) {
-      const int64_t j = j0 + jj, q = p0 + p;
-      *out++ = jj < cols ? (trans ? b[j * ldb + q] : b[q * ldb + j]) : T(0);
+      if (jj >= cols) {
+        for (int64_t p = 0; p < depth; ++p) out[p * nr + jj] = T(0);
+        continue;
+      }
+      const T* src = b + (j0 + jj) * ldb + p0;
+      for (int64_t p = 0; p < depth; ++p) out[p * nr + jj] = src[p];
     }
+  } else if (cols == nr) {
+    for (int64_t p = 0; p < depth; ++p) std::copy_n(b + (p0 + p) * ldb + j0, nr, out + p * nr);
+  } else {
+    for (int64_t p = 0; p < depth; ++p)
+      for (int jj = 0; jj < nr; ++jj) out[p * nr + jj] = jj < cols ? b[(p0 + p) * ldb + j0 + jj] : T(0);
+  }
 }
 
 // x in every lane. Written x − 0, which the compiler folds away (x − 0 = x for every x, while
@@ -98,48 +121,13 @@ void micro_kernel(int64_t depth, const T* a, const T* b, T* c, int64_t ldc, int 
   }
 }
 
-// C = alpha·A·Bᵀ + beta·C with both A and B read along k: every element is a dot product of two
-// contiguous rows. For the shapes of weight gradients (a small C, a long k) this beats packing:
-// nothing is copied, and the rows of C still split over threads. Sixteen independent partial sums
-// form one vector register; their order is fixed, so the result is too.
+// The blocked loops: tasks of mc rows × task_columns columns of C split over threads (when
+// `parallel`). Each element of C is owned by one task and summed in a fixed order (kc blocks in
+// turn, p within a block), so the result is the same bits whatever the number of threads.
 template <Scalar T>
-void gemm_nt_dot(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
-  constexpr int kLanes = 16;
-  [[maybe_unused]] const bool parallel = m * n * k > (int64_t(1) << 15);
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t i = 0; i < m; ++i) {
-    const T* ai = a + i * lda;
-    for (int64_t j = 0; j < n; ++j) {
-      const T* bj = b + j * ldb;
-      T lanes[kLanes] = {};
-      int64_t p = 0;
-      for (; p + kLanes <= k; p += kLanes)
-        for (int l = 0; l < kLanes; ++l) lanes[l] += ai[p + l] * bj[p + l];
-      T sum = 0;
-      for (; p < k; ++p) sum += ai[p] * bj[p];
-      for (int l = 0; l < kLanes; ++l) sum += lanes[l];
-      T& out = c[i * ldc + j];
-      out = alpha * sum + (beta == T(0) ? T(0) : beta * out);
-    }
-  }
-}
-
-}  // namespace
-
-// Each element of C is owned by one task and summed in a fixed order (kc blocks in turn, p within
-// a block), so the result is the same bits whatever the number of threads.
-template <Scalar T>
-void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
-          const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c,
+                  int64_t ldc, [[maybe_unused]] bool parallel) {
   using B = Blocking<T>;
-  if (m == 0 || n == 0) return;
-  if (k == 0) {
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
-    return;
-  }
-  if (!trans_a && trans_b && k >= 8 * std::max(m, n)) return gemm_nt_dot(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  [[maybe_unused]] const bool parallel = m * n * k > (int64_t(1) << 15);
   static thread_local std::vector<typename B::Vector> b_buffer;
   for (int64_t jc = 0; jc < n; jc += B::nc) {
     const int64_t cols = std::min(B::nc, n - jc), panels = (cols + B::nr - 1) / B::nr;
@@ -173,6 +161,51 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
       }
     }
   }
+}
+
+// A small C over a long k (weight gradients: C is a layer's weight, k runs over a whole batch's
+// pixels) gives the blocked loops too few tasks to share. Then k is cut into fixed chunks whose
+// products are computed side by side and summed in chunk order; the chunks depend on k alone, so
+// this too gives the same bits whatever the number of threads.
+template <Scalar T>
+void gemm_split_k(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c,
+                  int64_t ldc, int64_t chunk) {
+  const int64_t chunks = (k + chunk - 1) / chunk;
+  static thread_local std::vector<T> partial;
+  partial.resize(size_t(chunks * m * n));
+  T* parts = partial.data();
+#pragma omp parallel for schedule(static)
+  for (int64_t q = 0; q < chunks; ++q) {
+    const int64_t p0 = q * chunk, depth = std::min(chunk, k - p0);
+    const T* aq = trans_a ? a + p0 * lda : a + p0;
+    const T* bq = trans_b ? b + p0 : b + p0 * ldb;
+    gemm_blocked(trans_a, trans_b, m, n, depth, T(1), aq, lda, bq, ldb, T(0), parts + q * m * n, n, false);
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      T sum = 0;
+      for (int64_t q = 0; q < chunks; ++q) sum += parts[(q * m + i) * n + j];
+      T& out = c[i * ldc + j];
+      out = beta == T(0) ? alpha * sum : alpha * sum + beta * out;
+    }
+}
+
+}  // namespace
+
+template <Scalar T>
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+          const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  using B = Blocking<T>;
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
+    return;
+  }
+  const int64_t tasks = (m + B::mc - 1) / B::mc * ((n + B::task_columns - 1) / B::task_columns), chunk = 4 * B::kc;
+  if (tasks < 4 && k >= 4 * chunk) return gemm_split_k(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, chunk);
+  gemm_blocked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, m * n * k > (int64_t(1) << 15));
 }
 
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,

@@ -28,8 +28,9 @@ void check_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, T be
 }  // namespace
 
 TEST_CASE("gemm equals the naive reference for every transpose flag and awkward sizes") {
-  // Past every block edge: k beyond two kc blocks, m beyond mc, n beyond nc, and ragged micro-tiles.
-  const int64_t sizes[][3] = {{1, 1, 1}, {7, 5, 3}, {67, 33, 129}, {64, 256, 784}, {3, 300, 2}, {130, 45, 600}, {5, 4200, 3}, {13, 33, 0}};
+  // Past every block edge: k beyond two kc blocks, m beyond mc, n beyond nc, ragged micro-tiles, and
+  // small products over a long k (computed in chunks of k).
+  const int64_t sizes[][3] = {{1, 1, 1}, {7, 5, 3}, {67, 33, 129}, {64, 256, 784}, {3, 300, 2}, {130, 45, 600}, {5, 4200, 3}, {13, 33, 0}, {16, 9, 7000}, {20, 150, 6200}};
   for (auto& s : sizes)
     for (bool ta : {false, true})
       for (bool tb : {false, true}) {
@@ -83,6 +84,25 @@ TEST_CASE("conv2d forward and backward are bitwise identical with 1 and 2 thread
   };
   const int saved = omp_get_max_threads();
   CHECK(run(1) == run(2));
+  omp_set_num_threads(saved);
+}
+
+TEST_CASE("gemm is bitwise identical with 1 and 2 threads, in the blocked and the split-k paths") {
+  const int64_t sizes[][3] = {{300, 260, 400}, {16, 9, 7000}, {20, 150, 6200}};
+  const int saved = omp_get_max_threads();
+  for (auto& s : sizes)
+    for (bool ta : {false, true}) {
+      CAPTURE(s[0]);
+      Rng rng(3);
+      Tensor<float> a = Tensor<float>::uniform(Shape{s[0] * s[2]}, rng, -1, 1), b = Tensor<float>::uniform(Shape{s[2] * s[1]}, rng, -1, 1);
+      auto run = [&](int threads) {
+        omp_set_num_threads(threads);
+        Tensor<float> c(Shape{s[0] * s[1]});
+        gemm(ta, true, s[0], s[1], s[2], 1.0f, a.data(), ta ? s[0] : s[2], b.data(), s[2], 0.0f, c.data(), s[1]);
+        return std::vector<float>(c.span().begin(), c.span().end());
+      };
+      CHECK(run(1) == run(2));
+    }
   omp_set_num_threads(saved);
 }
 
