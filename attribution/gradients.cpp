@@ -6,7 +6,10 @@ namespace integrad::attr {
 
 template <ad::Scalar T>
 GradientsAndValues<T> gradients_and_values(const Forward<T>& f, const ad::Tensor<T>& x, const Target<T>& target, std::span<const int64_t> row_targets) {
-  ad::Tape<T> tape;
+  // IG and SmoothGrad call this once per batch of points: one tape per thread, rewound and reused,
+  // keeps its arena warm instead of mapping (and faulting in) fresh memory for every batch.
+  static thread_local ad::Tape<T> tape;
+  tape.rewind();
   ad::Var<T> input = tape.leaf(x, true);
   ad::Var<T> selected = select_target(f(tape, input), target, row_targets);
   // Examples never mix, so the gradient of the sum is each example's own gradient.
