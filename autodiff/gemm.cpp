@@ -1,6 +1,7 @@
 #include "autodiff/gemm.h"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 namespace integrad::ad {
@@ -96,15 +97,18 @@ typename Blocking<T>::Vector broadcast(T x) {
   return x - typename Blocking<T>::Vector{};
 }
 
-// C[0:rows, 0:cols] = alpha·(packed A panel · packed B panel) + beta·C, the panels `depth` deep.
-// beta == 0 does not read C.
+// C[0:rows, 0:cols] = alpha·(packed A panel · B panel) + beta·C, the panels `depth` deep; row p
+// of the B panel is the nr values at b + p·b_step (a packed panel, or B itself). beta == 0 does
+// not read C.
 template <Scalar T>
-void micro_kernel(int64_t depth, const T* a, const T* b, T* c, int64_t ldc, int rows, int cols, T alpha, T beta) {
+void micro_kernel(int64_t depth, const T* a, const T* b, int64_t b_step, T* c, int64_t ldc, int rows, int cols, T alpha, T beta) {
   using B = Blocking<T>;
   using V = typename B::Vector;
   V acc[B::mr][2] = {};
-  for (int64_t p = 0; p < depth; ++p, a += B::mr, b += B::nr) {
-    const V b0 = *reinterpret_cast<const V*>(b), b1 = *reinterpret_cast<const V*>(b + B::lanes);
+  for (int64_t p = 0; p < depth; ++p, a += B::mr, b += b_step) {
+    V b0, b1;
+    std::memcpy(&b0, b, sizeof(V));
+    std::memcpy(&b1, b + B::lanes, sizeof(V));
 #pragma GCC unroll 16
     for (int i = 0; i < B::mr; ++i) {
       const V ai = broadcast(a[i]);
@@ -112,10 +116,27 @@ void micro_kernel(int64_t depth, const T* a, const T* b, T* c, int64_t ldc, int 
       acc[i][1] += ai * b1;
     }
   }
+  // For short k (a convolution's backward has k = its output channels) these stores cost as much
+  // as the loop above, so full-width rows are written as whole vectors.
+  if (cols == B::nr) {
+    for (int i = 0; i < rows; ++i)
+      for (int v = 0; v < 2; ++v) {
+        T* out = c + i * ldc + v * B::lanes;
+        V value = broadcast(alpha) * acc[i][v];
+        if (beta != T(0)) {
+          V old;
+          std::memcpy(&old, out, sizeof(V));
+          value += broadcast(beta) * old;
+        }
+        std::memcpy(out, &value, sizeof(V));
+      }
+    return;
+  }
+  const T* tile = reinterpret_cast<const T*>(acc);  // row i, column j at tile[i·nr + j]
   for (int i = 0; i < rows; ++i) {
     T* ci = c + i * ldc;
     for (int j = 0; j < cols; ++j) {
-      const T v = alpha * acc[i][j / B::lanes][j % B::lanes];
+      const T v = alpha * tile[i * B::nr + j];
       ci[j] = beta == T(0) ? v : v + beta * ci[j];
     }
   }
@@ -133,10 +154,14 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
     const int64_t cols = std::min(B::nc, n - jc), panels = (cols + B::nr - 1) / B::nr;
     for (int64_t pc = 0; pc < k; pc += B::kc) {
       const int64_t depth = std::min(B::kc, k - pc);
+      // When C has a single block of rows, each panel of B is read once: packing it would cost as
+      // much as using it, so a row-major B is read in place and only a ragged last panel is packed.
+      const bool b_in_place = !trans_b && m <= B::mc;
       T* packed_b = scratch<T>(b_buffer, panels * B::nr * depth);
 #pragma omp parallel for schedule(static) if (parallel)
       for (int64_t q = 0; q < panels; ++q)
-        pack_b_panel(trans_b, b, ldb, pc, depth, jc + q * B::nr, std::min<int64_t>(B::nr, cols - q * B::nr), packed_b + q * B::nr * depth);
+        if (!b_in_place || cols - q * B::nr < B::nr)
+          pack_b_panel(trans_b, b, ldb, pc, depth, jc + q * B::nr, std::min<int64_t>(B::nr, cols - q * B::nr), packed_b + q * B::nr * depth);
 
       // Later kc blocks add to what the first one wrote.
       const T beta_here = pc == 0 ? beta : T(1);
@@ -153,10 +178,13 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
           if (rb != packed_row_block) pack_a(trans_a, a, lda, i0, rows, pc, depth, packed_a);
           packed_row_block = rb;
           const int64_t j_end = std::min(cols, (cb + 1) * B::task_columns);
-          for (int64_t j = cb * B::task_columns; j < j_end; j += B::nr)
+          for (int64_t j = cb * B::task_columns; j < j_end; j += B::nr) {
+            const bool in_place = b_in_place && j + B::nr <= cols;
+            const T* panel = in_place ? b + pc * ldb + jc + j : packed_b + j * depth;
             for (int64_t i = 0; i < rows; i += B::mr)
-              micro_kernel(depth, packed_a + i * depth, packed_b + j * depth, c + (i0 + i) * ldc + jc + j, ldc, int(std::min<int64_t>(B::mr, rows - i)),
-                           int(std::min<int64_t>(B::nr, j_end - j)), alpha, beta_here);
+              micro_kernel(depth, packed_a + i * depth, panel, in_place ? ldb : B::nr, c + (i0 + i) * ldc + jc + j, ldc,
+                           int(std::min<int64_t>(B::mr, rows - i)), int(std::min<int64_t>(B::nr, j_end - j)), alpha, beta_here);
+          }
         }
       }
     }

@@ -23,6 +23,19 @@ struct ConvGeometry {
   int64_t pixels() const { return ho * wo; }      // output pixels per image
 };
 
+// The output columns ox whose input column ox·stride − padding + j lies inside [0, w): [lo, hi).
+// Computing the range once keeps bounds checks out of the inner loops.
+struct ValidRange {
+  int64_t lo, hi;
+};
+ValidRange valid_outputs(int64_t j, int64_t w, int64_t wo, int stride, int padding) {
+  const int64_t first = padding - j;  // ox·stride ≥ first
+  const int64_t lo = first <= 0 ? 0 : (first + stride - 1) / stride;
+  const int64_t last = w - 1 + padding - j;  // ox·stride ≤ last
+  const int64_t hi = last < 0 ? 0 : std::min(wo, last / stride + 1);
+  return {std::min(lo, hi), hi};
+}
+
 // Unfold image x [C, H, W] into columns cols[row, col0 + p] (row = (ic·kh + i)·kw + j, p = output pixel).
 template <Scalar T>
 void im2col(const ConvGeometry& g, const T* x, T* cols, int64_t ld, int64_t col0) {
@@ -31,6 +44,7 @@ void im2col(const ConvGeometry& g, const T* x, T* cols, int64_t ld, int64_t col0
       for (int64_t j = 0; j < g.kw; ++j) {
         T* row = cols + ((ic * g.kh + i) * g.kw + j) * ld + col0;
         const T* plane = x + ic * g.h * g.w;
+        const ValidRange r = valid_outputs(j, g.w, g.wo, g.stride, g.padding);
         for (int64_t oy = 0; oy < g.ho; ++oy) {
           const int64_t iy = oy * g.stride - g.padding + i;
           T* dst = row + oy * g.wo;
@@ -38,10 +52,10 @@ void im2col(const ConvGeometry& g, const T* x, T* cols, int64_t ld, int64_t col0
             std::fill_n(dst, g.wo, T(0));
             continue;
           }
-          for (int64_t ox = 0; ox < g.wo; ++ox) {
-            const int64_t ix = ox * g.stride - g.padding + j;
-            dst[ox] = (ix >= 0 && ix < g.w) ? plane[iy * g.w + ix] : T(0);
-          }
+          const T* src = plane + iy * g.w - g.padding + j;  // src[ox·stride] is pixel (iy, ox·stride − padding + j)
+          std::fill_n(dst, r.lo, T(0));
+          for (int64_t ox = r.lo; ox < r.hi; ++ox) dst[ox] = src[ox * g.stride];
+          std::fill_n(dst + r.hi, g.wo - r.hi, T(0));
         }
       }
 }
@@ -54,13 +68,13 @@ void col2im_add(const ConvGeometry& g, const T* cols, T* dx) {
       for (int64_t j = 0; j < g.kw; ++j) {
         const T* row = cols + ((ic * g.kh + i) * g.kw + j) * g.pixels();
         T* plane = dx + ic * g.h * g.w;
+        const ValidRange r = valid_outputs(j, g.w, g.wo, g.stride, g.padding);
         for (int64_t oy = 0; oy < g.ho; ++oy) {
           const int64_t iy = oy * g.stride - g.padding + i;
           if (iy < 0 || iy >= g.h) continue;
-          for (int64_t ox = 0; ox < g.wo; ++ox) {
-            const int64_t ix = ox * g.stride - g.padding + j;
-            if (ix >= 0 && ix < g.w) plane[iy * g.w + ix] += row[oy * g.wo + ox];
-          }
+          T* dst = plane + iy * g.w - g.padding + j;
+          const T* src = row + oy * g.wo;
+          for (int64_t ox = r.lo; ox < r.hi; ++ox) dst[ox * g.stride] += src[ox];
         }
       }
 }
@@ -110,16 +124,20 @@ Var<T> conv2d(Var<T> x, Var<T> weight, Var<T> bias, int stride, int padding) {
   if (needs_grad) {
     tape.on_backward(out, [x, weight, bias, out, g, cols, ld](Tape<T>& t) {
       const T* dy = t.grad(out);
-      if (T* db = bias.valid() ? t.grad_to(bias) : nullptr)
-        for (int64_t b = 0; b < g.n; ++b)
-          for (int64_t oc = 0; oc < g.o; ++oc) {
+      // Each output channel's bias gradient sums its images in order: one writer, a fixed order.
+      if (T* db = bias.valid() ? t.grad_to(bias) : nullptr) {
+#pragma omp parallel for schedule(static) if (g.o > 1 && g.n * g.o * g.pixels() > (1 << 15))
+        for (int64_t oc = 0; oc < g.o; ++oc)
+          for (int64_t b = 0; b < g.n; ++b) {
             T s = 0;
             for (int64_t p = 0; p < g.pixels(); ++p) s += dy[(b * g.o + oc) * g.pixels() + p];
             db[oc] += s;
           }
+      }
       if (T* dw = t.grad_to(weight)) {
         // dY as [O, N·Ho·Wo] so that one GEMM sums over the batch: dW += dYᵀ-layout · colsᵀ.
         T* dy_t = t.template scratch<T>(static_cast<size_t>(g.o * ld));
+#pragma omp parallel for schedule(static) if (g.n > 1)
         for (int64_t b = 0; b < g.n; ++b)
           for (int64_t oc = 0; oc < g.o; ++oc)
             std::memcpy(dy_t + oc * ld + b * g.pixels(), dy + (b * g.o + oc) * g.pixels(), sizeof(T) * static_cast<size_t>(g.pixels()));
