@@ -74,13 +74,15 @@ template <Scalar T>
 void pack_b_panel(bool trans, const T* b, int64_t ldb, int64_t p0, int64_t depth, int64_t j0, int64_t cols, T* out) {
   constexpr int nr = Blocking<T>::nr;
   if (trans) {
-    for (int jj = 0; jj < nr; ++jj) {
-      if (jj >= cols) {
-        for (int64_t p = 0; p < depth; ++p) out[p * nr + jj] = T(0);
-        continue;
+    // A transpose, done 16 rows of the panel at a time so the rows being written stay in L1.
+    constexpr int64_t step = 16;
+    for (int64_t p_begin = 0; p_begin < depth; p_begin += step) {
+      const int64_t p_end = std::min(depth, p_begin + step);
+      for (int jj = 0; jj < cols; ++jj) {
+        const T* src = b + (j0 + jj) * ldb + p0;
+        for (int64_t p = p_begin; p < p_end; ++p) out[p * nr + jj] = src[p];
       }
-      const T* src = b + (j0 + jj) * ldb + p0;
-      for (int64_t p = 0; p < depth; ++p) out[p * nr + jj] = src[p];
+      for (int64_t p = p_begin; p < p_end; ++p) std::fill(out + p * nr + cols, out + (p + 1) * nr, T(0));
     }
   } else if (cols == nr) {
     for (int64_t p = 0; p < depth; ++p) std::copy_n(b + (p0 + p) * ldb + j0, nr, out + p * nr);

@@ -54,7 +54,9 @@ void im2col(const ConvGeometry& g, const T* x, T* cols, int64_t ld, int64_t col0
           }
           const T* src = plane + iy * g.w - g.padding + j;  // src[ox·stride] is pixel (iy, ox·stride − padding + j)
           std::fill_n(dst, r.lo, T(0));
-          for (int64_t ox = r.lo; ox < r.hi; ++ox) dst[ox] = src[ox * g.stride];
+          if (g.stride == 1) std::copy(src + r.lo, src + r.hi, dst + r.lo);
+          else
+            for (int64_t ox = r.lo; ox < r.hi; ++ox) dst[ox] = src[ox * g.stride];
           std::fill_n(dst + r.hi, g.wo - r.hi, T(0));
         }
       }
@@ -74,7 +76,10 @@ void col2im_add(const ConvGeometry& g, const T* cols, T* dx) {
           if (iy < 0 || iy >= g.h) continue;
           T* dst = plane + iy * g.w - g.padding + j;
           const T* src = row + oy * g.wo;
-          for (int64_t ox = r.lo; ox < r.hi; ++ox) dst[ox * g.stride] += src[ox];
+          if (g.stride == 1)
+            for (int64_t ox = r.lo; ox < r.hi; ++ox) dst[ox] += src[ox];
+          else
+            for (int64_t ox = r.lo; ox < r.hi; ++ox) dst[ox * g.stride] += src[ox];
         }
       }
 }
