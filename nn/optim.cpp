@@ -55,12 +55,15 @@ class Sgd : public Optimizer<T> {
         buffers_[k] = ad::Tensor<T>(params_[k]->value.shape());
         first_[k] = true;
       }
+      T* buffer = buffers_[k].data();
+      const bool first = first_[k];
+#pragma omp parallel for schedule(static) if (n > (int64_t(1) << 15))
       for (int64_t i = 0; i < n; ++i) {
         T g = grad[i];
         if (wd != T(0)) g += wd * p[i];
         if (mu != T(0)) {
-          T& b = buffers_[k][i];
-          b = first_[k] ? g : mu * b + damp * g;
+          T& b = buffer[i];
+          b = first ? g : mu * b + damp * g;
           g = o_.nesterov ? g + mu * b : b;
         }
         p[i] -= lr * g;
@@ -115,7 +118,10 @@ class Adam : public Optimizer<T> {
       T* p = params_[k]->value.data();
       const T* grad = params_[k]->grad.data();
       T *m = m_[k].data(), *v = v_[k].data();
-      for (int64_t i = 0; i < params_[k]->value.numel(); ++i) {
+      const int64_t n = params_[k]->value.numel();
+      // Elements are independent, so splitting them over threads changes no result.
+#pragma omp parallel for schedule(static) if (n > (int64_t(1) << 15))
+      for (int64_t i = 0; i < n; ++i) {
         T g = grad[i];
         if (decoupled_) p[i] *= T(1) - lr * wd;
         else if (wd != T(0)) g += wd * p[i];
