@@ -49,6 +49,8 @@ Var<T> max_pool2d(Var<T> x, int kernel, int stride) {
     tape.on_backward(out, [x, out, g, winner](Tape<T>& t) {
       const T* dy = t.grad(out);
       T* dx = t.grad_to(x);
+      // A plane's winners lie in that plane: planes have one writer each, in a fixed order.
+#pragma omp parallel for schedule(static) if (g.planes > 8)
       for (int64_t p = 0; p < g.planes; ++p)
         for (int64_t k = 0; k < g.ho * g.wo; ++k) dx[p * g.h * g.w + winner[p * g.ho * g.wo + k]] += dy[p * g.ho * g.wo + k];
     });
