@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "attribution/contrast_methods.h"
+#include "attribution/conv_surgery.h"
 #include "attribution/exact_ig.h"
 #include "attribution/gradients.h"
 #include "attribution/integrated_gradients.h"
@@ -60,6 +62,41 @@ int hidden_block(const nn::Sequential<T>& model) {
   for (size_t k = 0; k + 2 < model.layers.size(); ++k)
     if (model.layers[k]->kind() == "Linear" && model.layers[k + 1]->kind() == "ReLU" && model.layers[k + 2]->kind() == "Linear") return static_cast<int>(k);
   return -1;
+}
+
+template <ad::Scalar T>
+bool starts_with_conv(const nn::Sequential<T>& model) {
+  return !model.layers.empty() && model.layers[0]->kind() == "Conv2d";
+}
+
+// Dummy for an image model: one more input channel with zero weights, moving from 0 to 1.
+template <ad::Scalar T>
+CheckResult check_dummy_channel(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+                                const std::vector<int64_t>& targets) {
+  const ad::Tensor<T> a = method(with_dummy_channel(model), with_extra_channel(x, T(1)), with_extra_channel(baseline, T(0)), Target<T>::each(targets));
+  const int64_t c = x.size(1), hw = x.numel() / (x.size(0) * c);
+  CheckResult r{"dummy", true, true, 0, 0, "max |A| over an input channel the function ignores"};
+  for (int64_t i = 0; i < x.size(0); ++i)
+    for (int64_t p = 0; p < hw; ++p) r.figure = std::max(r.figure, std::abs(double(a[(i * (c + 1) + c) * hw + p])));
+  r.passed = r.figure == 0;
+  return r;
+}
+
+// Symmetry for an image model: channel 0 duplicated into a new channel sharing its weights half
+// and half, so each pixel of channel 0 and the same pixel of the copy are interchangeable.
+template <ad::Scalar T>
+CheckResult check_symmetry_channel(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+                                   const std::vector<int64_t>& targets, const CheckOptions& o) {
+  const T copy = std::numeric_limits<T>::quiet_NaN();
+  const ad::Tensor<T> a = method(with_shared_channel(model), with_extra_channel(x, copy), with_extra_channel(baseline, copy), Target<T>::each(targets));
+  const int64_t c = x.size(1), hw = x.numel() / (x.size(0) * c);
+  CheckResult r{"symmetry", true, true, 0, o.equality_tolerance, "max |A(channel 0) − A(its interchangeable copy)| / max |A|, pixel by pixel"};
+  double d = 0;
+  for (int64_t i = 0; i < x.size(0); ++i)
+    for (int64_t p = 0; p < hw; ++p) d = std::max(d, std::abs(double(a[i * (c + 1) * hw + p] - a[(i * (c + 1) + c) * hw + p])));
+  r.figure = d / std::max(max_abs(a), 1e-12);
+  r.passed = r.figure <= r.tolerance;
+  return r;
 }
 
 template <ad::Scalar T>
@@ -175,7 +212,8 @@ template <ad::Scalar T>
 CheckResult check_dummy(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                         const std::vector<int64_t>& targets, const CheckOptions&) {
   const int k = first_linear(model);
-  if (k < 0) return not_applicable<T>("dummy", "needs a model whose first weighted layer is Linear");
+  if (k < 0 && starts_with_conv(model)) return check_dummy_channel(model, method, x, baseline, targets);
+  if (k < 0) return not_applicable<T>("dummy", "needs a model whose first weighted layer is Linear or Conv2d");
   // The model with one more input feature whose column of weights is zero.
   const auto& first = dynamic_cast<const nn::Linear<T>&>(*model.layers[size_t(k)]);
   nn::Sequential<T> dummy = model.clone();
@@ -207,7 +245,7 @@ double output_difference(const nn::Sequential<T>& a, const nn::Sequential<T>& b,
 
 template <ad::Scalar T>
 Twins<T> built_twins(const nn::Sequential<T>& model) {
-  Twins<T> twins;
+  Twins<T> twins = conv_twins(model);
   const int k = hidden_block(model);
   if (k < 0) return twins;
   const auto& l1 = dynamic_cast<const nn::Linear<T>&>(*model.layers[size_t(k)]);
@@ -267,7 +305,8 @@ template <ad::Scalar T>
 CheckResult check_implementation_invariance(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x,
                                             const ad::Tensor<T>& baseline, const std::vector<int64_t>& targets, const Twins<T>& twins,
                                             const CheckOptions& o) {
-  if (twins.empty()) return not_applicable<T>("implementation_invariance", "no twin given and no Linear-ReLU-Linear block to build one from");
+  if (twins.empty())
+    return not_applicable<T>("implementation_invariance", "no twin given and no Linear-ReLU-Linear or Conv2d block to build one from");
   CheckResult r{"implementation_invariance", true, true, 0, o.equality_tolerance, ""};
   const ad::Tensor<T> a = method(model, x, baseline, Target<T>::each(targets));
   const double scale = std::max(max_abs(a), 1e-12);
@@ -309,7 +348,8 @@ template <ad::Scalar T>
 CheckResult check_symmetry(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                            const std::vector<int64_t>& targets, const CheckOptions& o) {
   const int k = first_linear(model);
-  if (k < 0) return not_applicable<T>("symmetry", "needs a model whose first weighted layer is Linear");
+  if (k < 0 && starts_with_conv(model)) return check_symmetry_channel(model, method, x, baseline, targets, o);
+  if (k < 0) return not_applicable<T>("symmetry", "needs a model whose first weighted layer is Linear or Conv2d");
   auto& first = dynamic_cast<nn::Linear<T>&>(*model.layers[size_t(k)]);
   if (first.in < 2) return not_applicable<T>("symmetry", "needs at least two input features");
   // Features 0 and 1 made interchangeable: both weight columns replaced by their mean.

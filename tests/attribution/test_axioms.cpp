@@ -2,13 +2,16 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "attribution/axiom_matrix.h"
 #include "attribution/contrast_methods.h"
+#include "attribution/conv_surgery.h"
 #include "attribution/gradients.h"
 #include "attribution/integrated_gradients.h"
 #include "attribution/paper_models.h"
 #include "nn/architecture.h"
+#include "nn/layers_conv.h"
 #include "nn/layers_linear.h"
 
 using namespace integrad;
@@ -21,6 +24,11 @@ nn::Sequential<T> mlp() { return nn::parse_architecture<T>("Linear(4, 6); ReLU()
 Tensor inputs() {
   ad::Rng rng(4);
   return Tensor::uniform(ad::Shape{3, 4}, rng, -2, 2);
+}
+double max_abs_of_difference(const Tensor& a, const Tensor& b) {
+  double m = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::abs(a[i] - b[i]));
+  return m;
 }
 std::vector<int64_t> predicted(const nn::Sequential<T>& m, const Tensor& x) { return resolve_targets(forward_of(m), x, Target<T>::predicted()); }
 
@@ -129,4 +137,70 @@ TEST_CASE("the axiom matrix on the paper's Appendix-B pair reproduces the paper"
   CHECK_FALSE(cell("gradient", "completeness").passed);
   const std::string json = matrix_json(rows);
   CHECK(json.find("\"implementation_invariance\"") != std::string::npos);
+}
+
+// Image models (Conv2d first): the checks that change the model work on channels.
+namespace {
+nn::Sequential<T> cnn() {
+  return nn::parse_architecture<T>("Conv2d(1, 3, 3, padding=1); ReLU(); MaxPool2d(2); Conv2d(3, 4, 3, padding=1); ReLU(); Flatten(); Linear(16, 3)",
+                                   ad::Shape{1, 4, 4}, nn::InputDtype::float64, 8);
+}
+Tensor images() {
+  ad::Rng rng(6);
+  return Tensor::uniform(ad::Shape{2, 1, 4, 4}, rng, 0, 1);
+}
+}  // namespace
+
+TEST_CASE("image models: conv twins compute the same function, and IG is invariant to them") {
+  const auto m = cnn();
+  const Tensor x = images(), b(x.shape());
+  const auto twins = built_twins(m);
+  REQUIRE(twins.size() == 3);  // permuted channels, a scaled channel, an inserted identity 1×1 convolution
+  for (const auto& [name, twin] : twins) {
+    CAPTURE(name);
+    CHECK(output_difference(m, twin, x) < 1e-12);
+  }
+  // The permuted twin really has other weights: the first filter moved to the last place.
+  CHECK(twins[0].second.named_parameters()[0].second->value[0] == m.named_parameters()[0].second->value[2 * 9]);
+  CHECK(check_implementation_invariance(m, ig_method(), x, b, predicted(m, x), twins).passed);
+  // A method that depends on the weights, not the function, is caught: gradient × first-layer weight sum.
+  const Method<T> weight_dependent = [](const auto& m, const auto& x, const auto& b, const auto& t) {
+    Tensor a = ig_method()(m, x, b, t);
+    const T w0 = m.layers[0]->kind() == "Conv2d" ? dynamic_cast<const nn::Conv2d<T>&>(*m.layers[0]).weight.value[0] : T(1);
+    for (T& v : a.span()) v *= w0;
+    return a;
+  };
+  CHECK_FALSE(check_implementation_invariance(m, weight_dependent, x, b, predicted(m, x), twins).passed);
+  // Twins of the second block too: Linear after Flatten takes the channel's columns.
+  const auto flat = nn::parse_architecture<T>("Conv2d(1, 2, 3); ReLU(); AvgPool2d(2); Flatten(); Linear(2, 2)", ad::Shape{1, 4, 4}, nn::InputDtype::float64, 2);
+  for (const auto& [name, twin] : built_twins(flat)) {
+    CAPTURE(name);
+    CHECK(output_difference(flat, twin, x) < 1e-12);
+  }
+}
+
+TEST_CASE("image models: dummy adds an ignored channel, symmetry an interchangeable one") {
+  const auto m = cnn();
+  const Tensor x = images(), b(x.shape());
+  const CheckResult dummy = check_dummy(m, ig_method(), x, b, predicted(m, x));
+  CHECK(dummy.applicable);
+  CHECK(dummy.passed);
+  const Method<T> echo = [](const auto&, const auto& x, const auto&, const auto&) { return x; };
+  CHECK_FALSE(check_dummy(m, echo, x, b, predicted(m, x)).passed);
+
+  const CheckResult sym = check_symmetry(m, ig_method(), x, b, predicted(m, x));
+  CHECK(sym.applicable);
+  CHECK(sym.passed);
+  const Method<T> favours_channel_0 = [](const auto& m, const auto& x, const auto& b, const auto& t) {
+    Tensor a = ig_method()(m, x, b, t);
+    const int64_t hw = x.size(2) * x.size(3), c = x.size(1);
+    for (int64_t i = 0; i < x.size(0); ++i)
+      for (int64_t p = 0; p < hw; ++p) a[i * c * hw + p] *= 2;
+    return a;
+  };
+  CHECK_FALSE(check_symmetry(m, favours_channel_0, x, b, predicted(m, x)).passed);
+  // The widened models compute the original function on the widened inputs.
+  const Tensor copied = with_extra_channel(x, std::numeric_limits<T>::quiet_NaN());
+  CHECK(max_abs_of_difference(m.predict(x), with_shared_channel(m).predict(copied)) < 1e-12);
+  CHECK(max_abs_of_difference(m.predict(x), with_dummy_channel(m).predict(with_extra_channel(x, T(7)))) < 1e-12);
 }
