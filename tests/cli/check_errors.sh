@@ -28,9 +28,12 @@ expect_error() {
 }
 
 printf 'not a model' >"$work/garbage.safetensors"
+printf 'not an image' >"$work/garbage.png"
+images="$(cd "$(dirname "$0")/../data/images" && pwd)"
 printf '\x93NUMPY\x01\x00\x10\x00{bad header}    \n' >"$work/bad.npy"
 head -c 100 "$data/cnn_f32.safetensors" >"$work/truncated.safetensors"
 "$bin" dataset --data synthetic-patches --limit 3 -o "$work/images.npy" --labels-out "$work/labels.npy" >/dev/null
+"$bin" train --arch mlp --data synthetic-patches --limit 64 --val-limit 10 -q -o "$work/m.safetensors" >/dev/null
 
 expect_error "missing model file" "no such file" "$bin" predict "$work/none.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy"
 expect_error "garbage model file" "garbage.safetensors" "$bin" predict "$work/garbage.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy"
@@ -47,6 +50,17 @@ expect_error "missing data set directory" "dataset-fashion-mnist" "$bin" train -
 expect_error "diverging training" "training stopped" "$bin" train --arch mlp --data synthetic-patches --limit 200 --lr 1e30 --optimizer sgd -o "$work/out.safetensors"
 expect_error "unknown option" "frobnicate" "$bin" predict "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --frobnicate
 expect_error "unwritable output" "cannot create" "$bin" predict "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o /nonexistent/dir/out.npy
+expect_error "garbage image" "garbage.png: not a PNG or JPEG" "$bin" predict "$work/m.safetensors" "$work/garbage.png" -o "$work/out.npy"
+expect_error "image for a model with 2 channels" "2 input channels" "$bin" predict "$data/cnn_f32.safetensors" "$images/gray28.png" -o "$work/out.npy"
+expect_error "image for a vector model" "an image is one example" "$bin" predict "$data/mlp_f32.safetensors" "$images/gray28.png" -o "$work/out.npy"
+expect_error "image of the wrong size" "the model expects" "$bin" explain "$work/m.safetensors" "$images/rgb5x4.png" -o "$work/out.npy"
+
+# And the valid case: a PNG explained by a model trained on 28×28 images.
+if "$bin" explain "$work/m.safetensors" "$images/gray28.png" -o "$work/ok.npy" >/dev/null 2>"$work/stderr" && [ -s "$work/ok.npy" ]; then
+  echo "ok   a PNG is one example"
+else
+  echo "FAIL a valid PNG was not explained:"; sed 's/^/    /' "$work/stderr"; failures=$((failures + 1))
+fi
 
 if [ "$failures" -ne 0 ]; then echo "$failures bad-input cases misbehaved"; exit 1; fi
 echo "all bad-input cases refused cleanly"

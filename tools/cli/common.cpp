@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "nn/fashion_mnist.h"
+#include "nn/image_file.h"
 #include "nn/npy.h"
 #include "nn/synthetic.h"
 
@@ -55,7 +56,9 @@ nn::Dataset<T> load_data(const DataOptions& o, bool train) {
 
 template <ad::Scalar T>
 ad::Tensor<T> load_inputs(const std::string& path, const nn::Sequential<T>& model) {
-  ad::Tensor<T> x = nn::npy_read_tensor<T>(path);
+  if (nn::is_image_path(path) && model.input_shape.rank() != 3)
+    throw std::invalid_argument(fmt::format("{}: an image is one example [C, H, W], the model expects {}", path, model.input_shape.str()));
+  ad::Tensor<T> x = nn::is_image_path(path) ? nn::read_image<T>(path, model.input_shape[0]) : nn::npy_read_tensor<T>(path);
   const ad::Shape expected = nn::with_batch(x.rank() ? x.size(0) : 0, model.input_shape);
   if (x.shape() != expected)
     throw std::invalid_argument(fmt::format("{} has shape {}, the model expects [N, {}] (per example {})", path, x.shape().str(),
