@@ -13,7 +13,8 @@ namespace {
 // op(B) is copied ("packed") once into nr-wide column panels and each mc-row block of op(A) into
 // mr-tall row panels, both in the order the micro-kernel reads them, so every load is contiguous
 // and the transpose flags cost nothing after packing. The blocks are sized for the caches: a
-// micro-panel of B (kc × nr) stays in L1 while a block of A (mc × kc) streams from L2.
+// micro-panel of B (kc × nr) is reused for every row panel of a block of A (mc × kc) that stays in
+// L2; kc = 384, mc = 8·mr were the fastest on the benchmark machine (docs/performance.md).
 //
 // Vector registers are GCC vector types: one source gives AVX-512, AVX2 or SSE code.
 #if defined(__AVX512F__)
