@@ -1,7 +1,7 @@
-// Images as model inputs: one PNG or JPEG file is one example [1, C, H, W] with values scaled to
-// [0, 1] (as the Fashion-MNIST sets are), C = 1 (decoded to grayscale) or 3 (RGB). Decoded by
-// stb_image, compiled into integrad with only its PNG and JPEG decoders; the header's size is
-// checked before any pixel is decoded.
+// Images as model inputs: one PNG file is one example [1, C, H, W] with values scaled to [0, 1]
+// (as the Fashion-MNIST sets are), C = 1 (decoded to grayscale) or 3 (RGB). Decoded by stb_image,
+// compiled into integrad with only its PNG decoder; the header's size is checked before any pixel
+// is decoded. JPEG files are recognised and refused with a message (see image_file.cpp for why).
 #pragma once
 
 #include <string>
@@ -11,7 +11,7 @@
 
 namespace integrad::nn {
 
-// True for names ending in .png, .jpg or .jpeg (any case).
+// True for names ending in .png, .jpg or .jpeg (any case): files to read as images, or to refuse as such.
 bool is_image_path(const std::string& path);
 
 template <ad::Scalar T>

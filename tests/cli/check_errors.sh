@@ -50,9 +50,10 @@ expect_error "missing data set directory" "dataset-fashion-mnist" "$bin" train -
 expect_error "diverging training" "training stopped" "$bin" train --arch mlp --data synthetic-patches --limit 200 --lr 1e30 --optimizer sgd -o "$work/out.safetensors"
 expect_error "unknown option" "frobnicate" "$bin" predict "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --frobnicate
 expect_error "unwritable output" "cannot create" "$bin" predict "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o /nonexistent/dir/out.npy
-expect_error "garbage image" "garbage.png: not a PNG or JPEG" "$bin" predict "$work/m.safetensors" "$work/garbage.png" -o "$work/out.npy"
+expect_error "garbage image" "garbage.png: not a PNG image" "$bin" predict "$work/m.safetensors" "$work/garbage.png" -o "$work/out.npy"
 expect_error "image for a model with 2 channels" "2 input channels" "$bin" predict "$data/cnn_f32.safetensors" "$images/gray28.png" -o "$work/out.npy"
 expect_error "image for a vector model" "an image is one example" "$bin" predict "$data/mlp_f32.safetensors" "$images/gray28.png" -o "$work/out.npy"
+expect_error "JPEG image" "JPEG images are not read" "$bin" predict "$work/m.safetensors" "$images/gray28.jpg" -o "$work/out.npy"
 expect_error "image of the wrong size" "the model expects" "$bin" explain "$work/m.safetensors" "$images/rgb5x4.png" -o "$work/out.npy"
 
 # And the valid case: a PNG explained by a model trained on 28×28 images.

@@ -115,7 +115,7 @@ void run_paper(const AxiomsArgs& a) {
 void setup(CLI::App& cmd) {
   auto a = std::make_shared<AxiomsArgs>();
   cmd.add_option("MODEL", a->model, "Model file (.safetensors)");
-  cmd.add_option("INPUT", a->inputs, "Inputs .npy [N, ...], or one PNG/JPEG image");
+  cmd.add_option("INPUT", a->inputs, "Inputs .npy [N, ...], or one PNG image");
   cmd.add_option("--example", a->example, "Run a built-in example instead: paper")->check(CLI::IsMember({"paper"}));
   cmd.add_option("--twin", a->twins, "A functionally equivalent model file (repeatable)");
   cmd.add_option("--methods", a->methods, "Only these methods (gradient, saliency, gradxinput, smoothgrad, ig_<rule>, exact_ig, deeplift, guided_backprop)");

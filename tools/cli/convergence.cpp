@@ -30,7 +30,7 @@ void run(const ConvergenceArgs& a) {
 void setup(CLI::App& cmd) {
   auto a = std::make_shared<ConvergenceArgs>();
   cmd.add_option("MODEL", a->model, "Model file (.safetensors)")->required();
-  cmd.add_option("INPUT", a->inputs, "Inputs .npy [N, ...] or one PNG/JPEG image (baseline 0)")->required();
+  cmd.add_option("INPUT", a->inputs, "Inputs .npy [N, ...] or one PNG image (baseline 0)")->required();
   cmd.add_option("--max-steps", a->max_steps, "Largest step count (n = 2, 4, ... up to it)")->default_val(1024)->check(CLI::Range(2, 65536));
   cmd.add_option("--limit", a->limit, "Use the first N inputs")->default_val(1)->check(CLI::Range(int64_t(1), int64_t(1) << 20));
   cmd.add_option("--csv", a->csv, "Write rule, steps, error, |delta| as CSV");

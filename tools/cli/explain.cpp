@@ -148,7 +148,7 @@ void run(const ExplainArgs& a) {
 void setup(CLI::App& cmd) {
   auto a = std::make_shared<ExplainArgs>();
   cmd.add_option("MODEL", a->model, "Model file (.safetensors)")->required();
-  cmd.add_option("INPUT", a->inputs, "Inputs .npy [N, ...], or one PNG/JPEG image")->required();
+  cmd.add_option("INPUT", a->inputs, "Inputs .npy [N, ...], or one PNG image")->required();
   cmd.add_option("-o,--output", a->output, "Attributions .npy (the inputs' shape, or the layer output's)")->required();
   cmd.add_option("--method", a->method, "ig | gradient | saliency | gradxinput | smoothgrad")
       ->default_val("ig")

@@ -34,7 +34,7 @@ void run(const PredictArgs& a) {
 void setup(CLI::App& cmd) {
   auto a = std::make_shared<PredictArgs>();
   cmd.add_option("MODEL", a->model, "Model file (.safetensors)")->required();
-  cmd.add_option("INPUT", a->inputs, "Inputs .npy [N, ...], or one PNG/JPEG image")->required();
+  cmd.add_option("INPUT", a->inputs, "Inputs .npy [N, ...], or one PNG image")->required();
   cmd.add_option("-o,--output", a->output, "Logits .npy [N, C]")->required();
   cmd.add_option("--batch-size", a->batch_size, "Examples per forward pass")->default_val(256)->check(CLI::Range(int64_t(1), int64_t(1) << 20));
   add_dtype_option(cmd, a->dtype);
