@@ -54,7 +54,8 @@ struct CheckResult {
 
 struct CheckOptions {
   double completeness_tolerance = 0.05;  // relative to |F(x) − F(x′)|: the original authors' 5%
-  double equality_tolerance = 1e-6;      // relative to the largest |attribution|
+  // Relative to the largest |attribution|; below 0, by precision: 1e-6 in float64, 1e-4 in float32.
+  double equality_tolerance = -1;
   int max_features = 8;                  // sensitivity(a): features tried per example
 };
 

@@ -204,3 +204,28 @@ TEST_CASE("image models: dummy adds an ignored channel, symmetry an interchangea
   CHECK(max_abs_of_difference(m.predict(x), with_shared_channel(m).predict(copied)) < 1e-12);
   CHECK(max_abs_of_difference(m.predict(x), with_dummy_channel(m).predict(with_extra_channel(x, T(7)))) < 1e-12);
 }
+
+TEST_CASE("in float32 the comparisons allow for rounding, and still catch real violations") {
+  const auto m = nn::parse_architecture<float>("Conv2d(1, 3, 3, padding=1); ReLU(); MaxPool2d(2); Conv2d(3, 4, 3, padding=1); ReLU(); Flatten(); Linear(16, 3)",
+                                               ad::Shape{1, 4, 4}, nn::InputDtype::float32, 8);
+  ad::Rng rng(6);
+  const auto x = ad::Tensor<float>::uniform(ad::Shape{2, 1, 4, 4}, rng, 0, 1);
+  const ad::Tensor<float> b(x.shape());
+  const Method<float> ig = [](const auto& m, const auto& x, const auto& b, const auto& t) {
+    IgOptions<float> o;
+    o.baselines = {Baseline<float>::of(b)};
+    return integrated_gradients(forward_of(m), x, t, o).values;
+  };
+  const auto targets = resolve_targets(forward_of(m), x, Target<float>::predicted());
+  const CheckResult inv = check_implementation_invariance(m, ig, x, b, targets, built_twins(m));
+  CHECK(inv.tolerance == 1e-2);
+  CHECK(inv.passed);
+  CHECK(check_linearity(m, ig, x, b).tolerance == 1e-4);
+  // DeepLift's violation on the paper's f and g (0.33) is far above the float32 tolerance.
+  const auto f = paper_appendix_b_f().to<float>();
+  Twins<float> g;
+  g.emplace_back("g", paper_appendix_b_g().to<float>());
+  const ad::Tensor<float> xf(ad::Shape{1, 2}, std::vector<float>{3, 1}), bf(ad::Shape{1, 2});
+  const Method<float> deeplift = [](const auto& m, const auto& x, const auto& b, const auto& t) { return deeplift_rescale(m, x, b, t); };
+  CHECK_FALSE(check_implementation_invariance(f, deeplift, xf, bf, {0}, g).passed);
+}
