@@ -2,22 +2,15 @@
 // that was never split, for every optimizer; damaged or mismatched state is refused by name.
 #include <doctest/doctest.h>
 
-#include <filesystem>
-
 #include "nn/architecture.h"
 #include "nn/checkpoint.h"
 #include "nn/model_file.h"
 #include "nn/synthetic.h"
+#include "temp_path.h"
 
 using namespace integrad;
 
 namespace {
-
-std::string temp_path(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / "integrad_tests";
-  std::filesystem::create_directories(dir);
-  return (dir / name).string();
-}
 
 nn::Sequential<double> small_model() {
   return nn::parse_architecture<double>("Flatten(); Linear(784, 16); ReLU(); Linear(16, 10)", ad::Shape{1, 28, 28}, nn::InputDtype::float64, 3);

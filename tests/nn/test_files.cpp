@@ -10,15 +10,11 @@
 #include "nn/fashion_mnist.h"
 #include "nn/npy.h"
 #include "nn/safetensors.h"
+#include "temp_path.h"
 
 using namespace integrad;
 
 namespace {
-std::string temp_path(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / "integrad_tests";
-  std::filesystem::create_directories(dir);
-  return (dir / name).string();
-}
 void write_raw(const std::string& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
 
 // The error message of reading `bytes` as `reader`, or "" if it was accepted.
