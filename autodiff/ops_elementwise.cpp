@@ -80,10 +80,10 @@ Var<T> unary(Var<T> a, F f, Df df) {
   if (out.requires_grad()) {
     tape.on_backward(out, [a, out, df](Tape<T>& t) {
       const T *x = a.value().data(), *y = out.value().data(), *g = t.grad(out);
-      T* gx = t.grad_to(a);
+      const auto [gx, fresh] = t.grad_slot(a);
       const int64_t n = a.numel();
 #pragma omp parallel for schedule(static) if (n > kParallelElements)
-      for (int64_t i = 0; i < n; ++i) gx[i] += g[i] * df(x[i], y[i]);
+      for (int64_t i = 0; i < n; ++i) gx[i] = (fresh ? T(0) : gx[i]) + g[i] * df(x[i], y[i]);
     });
   }
   return out;

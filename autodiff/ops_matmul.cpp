@@ -38,24 +38,26 @@ Var<T> matmul(Var<T> a, Var<T> b, bool ta, bool tb) {
   if (out.requires_grad()) {
     tape.on_backward(out, [a, b, out, d, ta, tb, lda, ldb](Tape<T>& t) {
       const T *x = a.value().data(), *y = b.value().data(), *g = t.grad(out);
-      T* gx = t.grad_to(a);
-      T* gy = t.grad_to(b);
+      const auto [gx, fresh_x] = t.grad_slot(a);
+      const auto [gy, fresh_y] = t.grad_slot(b);
       for (int64_t i = 0; i < d.batch; ++i) {
         const T* gi = g + i * d.m * d.n;
         const T* xi = x + i * d.stride_a;
         const T* yi = y + i * d.stride_b;
-        // A shared (2-D) operand sums its gradient over the batch: beta = 1 accumulates.
+        // beta = 1 adds to an earlier gradient; a shared (2-D) operand also sums over the batch.
         if (gx) {
+          const T beta = fresh_x && (i == 0 || d.stride_a != 0) ? T(0) : T(1);
           if (ta)  // A stored k×m: dA = op(B)·Gᵀ
-            gemm(tb, true, d.k, d.m, d.n, T(1), yi, ldb, gi, d.n, T(1), gx + i * d.stride_a, lda);
+            gemm(tb, true, d.k, d.m, d.n, T(1), yi, ldb, gi, d.n, beta, gx + i * d.stride_a, lda);
           else  // A stored m×k: dA = G·op(B)ᵀ
-            gemm(false, !tb, d.m, d.k, d.n, T(1), gi, d.n, yi, ldb, T(1), gx + i * d.stride_a, lda);
+            gemm(false, !tb, d.m, d.k, d.n, T(1), gi, d.n, yi, ldb, beta, gx + i * d.stride_a, lda);
         }
         if (gy) {
+          const T beta = fresh_y && (i == 0 || d.stride_b != 0) ? T(0) : T(1);
           if (tb)  // B stored n×k: dB = Gᵀ·op(A)
-            gemm(true, ta, d.n, d.k, d.m, T(1), gi, d.n, xi, lda, T(1), gy + i * d.stride_b, ldb);
+            gemm(true, ta, d.n, d.k, d.m, T(1), gi, d.n, xi, lda, beta, gy + i * d.stride_b, ldb);
           else  // B stored k×n: dB = op(A)ᵀ·G
-            gemm(!ta, false, d.k, d.n, d.m, T(1), xi, lda, gi, d.n, T(1), gy + i * d.stride_b, ldb);
+            gemm(!ta, false, d.k, d.n, d.m, T(1), xi, lda, gi, d.n, beta, gy + i * d.stride_b, ldb);
         }
       }
     });

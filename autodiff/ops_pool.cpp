@@ -1,6 +1,7 @@
 // 2-D pooling over [N, C, H, W] without padding; the output size is floored as in PyTorch.
 // Max pooling remembers each window's winner (the first maximal element, PyTorch's choice at
 // ties) and routes the whole gradient there.
+#include <algorithm>
 #include <string>
 
 #include "autodiff/ops.h"
@@ -18,6 +19,29 @@ PoolGeometry pool_geometry(const char* op, const Shape& x, int kernel, int strid
   if (x[2] < kernel || x[3] < kernel) throw std::invalid_argument(std::string(op) + ": kernel " + std::to_string(kernel) + " larger than input " + x.str());
   return {x[0] * x[1], x[2], x[3], (x[2] - kernel) / stride + 1, (x[3] - kernel) / stride + 1, kernel, stride};
 }
+
+// One plane's window maxima and, when `winner` is set, where each came from. The kernel size is a
+// template argument for the common 2×2 case (0: read it from g), so the window loops unroll.
+template <int FixedKernel, Scalar T>
+void max_pool_plane(const PoolGeometry& g, const T* plane, T* y, int32_t* winner) {
+  const int kernel = FixedKernel ? FixedKernel : g.kernel;
+  for (int64_t oy = 0; oy < g.ho; ++oy)
+    for (int64_t ox = 0; ox < g.wo; ++ox) {
+      int64_t best = (oy * g.stride) * g.w + ox * g.stride;
+      T best_value = plane[best];
+      for (int i = 0; i < kernel; ++i)
+        for (int j = 0; j < kernel; ++j) {
+          // Selects, not a branch: which element wins is data, and a mispredicted branch per
+          // element cost more than all the rest of the loop.
+          const int64_t at = (oy * g.stride + i) * g.w + ox * g.stride + j;
+          const bool better = plane[at] > best_value;
+          best_value = better ? plane[at] : best_value;
+          best = better ? at : best;
+        }
+      y[oy * g.wo + ox] = best_value;
+      if (winner) winner[oy * g.wo + ox] = static_cast<int32_t>(best);
+    }
+}
 }  // namespace
 
 template <Scalar T>
@@ -31,28 +55,22 @@ Var<T> max_pool2d(Var<T> x, int kernel, int stride) {
   int32_t* winner = x.requires_grad() ? tape.template scratch<int32_t>(static_cast<size_t>(out.numel())) : nullptr;
 #pragma omp parallel for schedule(static) if (g.planes > 8)
   for (int64_t p = 0; p < g.planes; ++p) {
-    const T* plane = xv + p * g.h * g.w;
-    for (int64_t oy = 0; oy < g.ho; ++oy)
-      for (int64_t ox = 0; ox < g.wo; ++ox) {
-        int64_t best = (oy * g.stride) * g.w + ox * g.stride;
-        for (int i = 0; i < g.kernel; ++i)
-          for (int j = 0; j < g.kernel; ++j) {
-            const int64_t at = (oy * g.stride + i) * g.w + ox * g.stride + j;
-            if (plane[at] > plane[best]) best = at;
-          }
-        const int64_t o = (p * g.ho + oy) * g.wo + ox;
-        y[o] = plane[best];
-        if (winner) winner[o] = static_cast<int32_t>(best);
-      }
+    const int64_t o = p * g.ho * g.wo;
+    if (g.kernel == 2) max_pool_plane<2>(g, xv + p * g.h * g.w, y + o, winner ? winner + o : nullptr);
+    else max_pool_plane<0>(g, xv + p * g.h * g.w, y + o, winner ? winner + o : nullptr);
   }
   if (out.requires_grad()) {
     tape.on_backward(out, [x, out, g, winner](Tape<T>& t) {
       const T* dy = t.grad(out);
-      T* dx = t.grad_to(x);
-      // A plane's winners lie in that plane: planes have one writer each, in a fixed order.
+      const auto [dx, fresh] = t.grad_slot(x);
+      // A plane's winners lie in that plane: planes have one writer each, in a fixed order. A
+      // fresh gradient is zeroed plane by plane here, where the plane is about to be used.
 #pragma omp parallel for schedule(static) if (g.planes > 8)
-      for (int64_t p = 0; p < g.planes; ++p)
-        for (int64_t k = 0; k < g.ho * g.wo; ++k) dx[p * g.h * g.w + winner[p * g.ho * g.wo + k]] += dy[p * g.ho * g.wo + k];
+      for (int64_t p = 0; p < g.planes; ++p) {
+        T* dx_plane = dx + p * g.h * g.w;
+        if (fresh) std::fill_n(dx_plane, g.h * g.w, T(0));
+        for (int64_t k = 0; k < g.ho * g.wo; ++k) dx_plane[winner[p * g.ho * g.wo + k]] += dy[p * g.ho * g.wo + k];
+      }
     });
   }
   return out;

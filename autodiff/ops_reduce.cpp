@@ -36,10 +36,13 @@ Var<T> sum_scaled(Var<T> a, int dim, bool keepdim, T scale) {
   if (out.requires_grad()) {
     tape.on_backward(out, [a, out, r, scale](Tape<T>& t) {
       const T* g = t.grad(out);
-      T* gx = t.grad_to(a);
+      const auto [gx, fresh] = t.grad_slot(a);
       for (int64_t o = 0; o < r.outer; ++o)
         for (int64_t k = 0; k < r.n; ++k)
-          for (int64_t i = 0; i < r.inner; ++i) gx[(o * r.n + k) * r.inner + i] += g[o * r.inner + i] * scale;
+          for (int64_t i = 0; i < r.inner; ++i) {
+            T& d = gx[(o * r.n + k) * r.inner + i];
+            d = (fresh ? T(0) : d) + g[o * r.inner + i] * scale;
+          }
     });
   }
   return out;

@@ -14,8 +14,11 @@ Var<T> reshape(Var<T> a, Shape shape) {
   if (out.requires_grad()) {
     tape.on_backward(out, [a, out](Tape<T>& t) {
       const T* g = t.grad(out);
-      T* gx = t.grad_to(a);
-      for (int64_t i = 0; i < a.numel(); ++i) gx[i] += g[i];
+      const auto [gx, fresh] = t.grad_slot(a);
+      const int64_t n = out.numel();
+      if (fresh) std::copy_n(g, n, gx);
+      else
+        for (int64_t i = 0; i < n; ++i) gx[i] += g[i];
     });
   }
   return out;

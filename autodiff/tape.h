@@ -135,13 +135,24 @@ class Tape {
   // In a backward closure: where to accumulate the gradient of input `v`, or null when `v` needs
   // none (the op then skips that computation, like PyTorch's should_compute_output).
   T* grad_to(Var<T> v) {
+    GradSlot slot = grad_slot(v);
+    if (slot.fresh) std::memset(slot.data, 0, sizeof(T) * static_cast<size_t>(v.numel()));
+    return slot.data;
+  }
+  // For ops that can write a whole gradient outright: when this is the first contribution to
+  // `v`'s gradient (`fresh`), the memory is uninitialised and the op writes every element (=);
+  // otherwise it adds (+=). Saves zeroing a buffer only to add to it once, which for the large
+  // activations of a CNN costs as much as the op itself.
+  struct GradSlot {
+    T* data;  // null when `v` needs no gradient
+    bool fresh;
+  };
+  GradSlot grad_slot(Var<T> v) {
     Node& n = node(v);
-    if (!n.requires_grad) return nullptr;
-    if (!n.grad) {
-      n.grad = arena_.allocate_array<T>(static_cast<size_t>(n.shape.numel()));
-      std::memset(n.grad, 0, sizeof(T) * static_cast<size_t>(n.shape.numel()));
-    }
-    return n.grad;
+    if (!n.requires_grad) return {nullptr, false};
+    if (n.grad) return {n.grad, false};
+    n.grad = arena_.allocate_array<T>(static_cast<size_t>(n.shape.numel()));
+    return {n.grad, true};
   }
 
   // --- backward -----------------------------------------------------------------------------
