@@ -4,6 +4,10 @@
 #include <cstring>
 #include <vector>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 namespace integrad::ad {
 
 namespace {
@@ -145,6 +149,14 @@ void micro_kernel(int64_t depth, const T* a, const T* b, int64_t b_step, T* c, i
   }
 }
 
+bool in_parallel_region() {
+#ifdef _OPENMP
+  return omp_in_parallel();
+#else
+  return false;
+#endif
+}
+
 // The blocked loops: tasks of mc rows × task_columns columns of C split over threads (when
 // `parallel`). Each element of C is owned by one task and summed in a fixed order (kc blocks in
 // turn, p within a block), so the result is the same bits whatever the number of threads.
@@ -234,6 +246,9 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
       for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
     return;
   }
+  // Called from inside a parallel loop (a convolution's loop over images), the caller's threads
+  // are already busy: run serially rather than open nested teams of one.
+  if (in_parallel_region()) return gemm_blocked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, false);
   const int64_t tasks = (m + B::mc - 1) / B::mc * ((n + B::task_columns - 1) / B::task_columns), chunk = 4 * B::kc;
   if (tasks < 4 && k >= 4 * chunk) return gemm_split_k(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, chunk);
   gemm_blocked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, m * n * k > (int64_t(1) << 15));

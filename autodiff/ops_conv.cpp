@@ -1,27 +1,36 @@
-// conv2d as im2col + GEMM (as ggml and Caffe do). The patches of the whole batch are unfolded
-// once into cols [C·kh·kw, N·Ho·Wo]; then, per image, out_n = W·cols_n, and in the backward
+// conv2d: checks shapes, computes the output and records the backward, by one of the two
+// kernels of conv_kernels.h: the padded-row unfolding for stride 1 (conv_rows.cpp), or here the
+// classic im2col + GEMM (as in Caffe and ggml) for any stride. The patches of the whole batch are
+// unfolded once into cols [C·kh·kw, N·Ho·Wo]; then, per image, out_n = W·cols_n, and in the backward
 //   dW += dY·colsᵀ over the whole batch in one GEMM (rows of dW split over threads, so the sum
 //         over images has a fixed order whatever the thread count), and
 //   dx_n = col2im(Wᵀ·dY_n) per image (images are independent, so they run in parallel).
-// conv_naive.h holds the direct-loop reference the tests compare with.
+// conv_naive.h holds the direct-loop reference the tests compare both with.
 #include <algorithm>
 #include <cstring>
 
+#include "autodiff/conv_kernels.h"
 #include "autodiff/gemm.h"
 #include "autodiff/ops.h"
 
 namespace integrad::ad {
 
-namespace {
+ConvGeometry conv_geometry(const Shape& x, const Shape& w, int stride, int padding) {
+  if (x.rank() != 4 || w.rank() != 4 || x[1] != w[1])
+    throw std::invalid_argument("conv2d: input " + x.str() + " and weight " + w.str() + " do not fit ([N, C, H, W] and [O, C, kh, kw])");
+  if (stride < 1 || padding < 0) throw std::invalid_argument("conv2d: stride must be >= 1 and padding >= 0");
+  ConvGeometry g{x[0], x[1], x[2], x[3], w[0], w[2], w[3], 0, 0, stride, padding};
+  if (g.h + 2 * padding < g.kh || g.w + 2 * padding < g.kw)
+    throw std::invalid_argument("conv2d: kernel " + w.str() + " larger than padded input " + x.str());
+  g.ho = (g.h + 2 * padding - g.kh) / stride + 1;
+  g.wo = (g.w + 2 * padding - g.kw) / stride + 1;
+  // The unfolded patches take patch·N·Ho·Wo values: refuse what no memory holds rather than die.
+  if (double(g.patch()) * double(g.n * g.ho * g.wo) > double(int64_t(1) << 31))
+    throw std::invalid_argument("conv2d: input " + x.str() + " with weight " + w.str() + " would unfold to more than 2^31 values");
+  return g;
+}
 
-struct ConvGeometry {
-  int64_t n, c, h, w;    // input
-  int64_t o, kh, kw;     // weight
-  int64_t ho, wo;        // output
-  int stride, padding;
-  int64_t patch() const { return c * kh * kw; }   // rows of cols
-  int64_t pixels() const { return ho * wo; }      // output pixels per image
-};
+namespace {
 
 // The output columns ox whose input column ox·stride − padding + j lies inside [0, w): [lo, hi).
 // Computing the range once keeps bounds checks out of the inner loops.
@@ -84,33 +93,22 @@ void col2im_add(const ConvGeometry& g, const T* cols, T* dx) {
       }
 }
 
-ConvGeometry conv_geometry(const Shape& x, const Shape& w, int stride, int padding) {
-  if (x.rank() != 4 || w.rank() != 4 || x[1] != w[1])
-    throw std::invalid_argument("conv2d: input " + x.str() + " and weight " + w.str() + " do not fit ([N, C, H, W] and [O, C, kh, kw])");
-  if (stride < 1 || padding < 0) throw std::invalid_argument("conv2d: stride must be >= 1 and padding >= 0");
-  ConvGeometry g{x[0], x[1], x[2], x[3], w[0], w[2], w[3], 0, 0, stride, padding};
-  if (g.h + 2 * padding < g.kh || g.w + 2 * padding < g.kw)
-    throw std::invalid_argument("conv2d: kernel " + w.str() + " larger than padded input " + x.str());
-  g.ho = (g.h + 2 * padding - g.kh) / stride + 1;
-  g.wo = (g.w + 2 * padding - g.kw) / stride + 1;
-  // The unfolded patches take patch·N·Ho·Wo values: refuse what no memory holds rather than die.
-  if (double(g.patch()) * double(g.n * g.ho * g.wo) > double(int64_t(1) << 31))
-    throw std::invalid_argument("conv2d: input " + x.str() + " with weight " + w.str() + " would unfold to more than 2^31 values");
-  return g;
+// The stride-1 path: both directions in conv_rows.cpp.
+template <Scalar T>
+void conv2d_rows(const ConvGeometry& g, Var<T> x, Var<T> weight, Var<T> bias, Var<T> out) {
+  Tape<T>& tape = x.tape();
+  conv_rows_forward(g, x.value().data(), weight.value().data(), bias.valid() ? bias.value().data() : nullptr, tape.write(out));
+  if (out.requires_grad())
+    tape.on_backward(out, [x, weight, bias, out, g](Tape<T>& t) {
+      const auto [dx, fresh] = t.grad_slot(x);
+      conv_rows_backward(g, x.value().data(), weight.value().data(), t.grad(out), dx, fresh, t.grad_to(weight), bias.valid() ? t.grad_to(bias) : nullptr);
+    });
 }
 
-}  // namespace
-
 template <Scalar T>
-Var<T> conv2d(Var<T> x, Var<T> weight, Var<T> bias, int stride, int padding) {
-  const ConvGeometry g = conv_geometry(x.shape(), weight.shape(), stride, padding);
-  const bool has_bias = bias.valid();
-  if (has_bias && (bias.rank() != 1 || bias.shape()[0] != g.o))
-    throw std::invalid_argument("conv2d: bias " + bias.shape().str() + " does not match " + std::to_string(g.o) + " output channels");
+void conv2d_im2col(const ConvGeometry& g, Var<T> x, Var<T> weight, Var<T> bias, Var<T> out) {
   Tape<T>& tape = x.tape();
-  const bool needs_grad = x.requires_grad() || weight.requires_grad() || (has_bias && bias.requires_grad());
-  Var<T> out = tape.make(Shape{g.n, g.o, g.ho, g.wo}, needs_grad);
-
+  const bool has_bias = bias.valid();
   const int64_t ld = g.n * g.pixels();  // cols holds the whole batch side by side
   T* cols = tape.template scratch<T>(static_cast<size_t>(g.patch() * ld));
   const T *xv = x.value().data(), *wv = weight.value().data();
@@ -126,7 +124,7 @@ Var<T> conv2d(Var<T> x, Var<T> weight, Var<T> bias, int stride, int padding) {
         for (int64_t p = 0; p < g.pixels(); ++p) yb[oc * g.pixels() + p] += bv[oc];
   }
 
-  if (needs_grad) {
+  if (out.requires_grad()) {
     tape.on_backward(out, [x, weight, bias, out, g, cols, ld](Tape<T>& t) {
       const T* dy = t.grad(out);
       // Each output channel's bias gradient sums its images in order: one writer, a fixed order.
@@ -160,6 +158,19 @@ Var<T> conv2d(Var<T> x, Var<T> weight, Var<T> bias, int stride, int padding) {
       }
     });
   }
+}
+
+}  // namespace
+
+template <Scalar T>
+Var<T> conv2d(Var<T> x, Var<T> weight, Var<T> bias, int stride, int padding) {
+  const ConvGeometry g = conv_geometry(x.shape(), weight.shape(), stride, padding);
+  if (bias.valid() && (bias.rank() != 1 || bias.shape()[0] != g.o))
+    throw std::invalid_argument("conv2d: bias " + bias.shape().str() + " does not match " + std::to_string(g.o) + " output channels");
+  const bool needs_grad = x.requires_grad() || weight.requires_grad() || (bias.valid() && bias.requires_grad());
+  Var<T> out = x.tape().make(Shape{g.n, g.o, g.ho, g.wo}, needs_grad);
+  if (stride == 1) conv2d_rows(g, x, weight, bias, out);
+  else conv2d_im2col(g, x, weight, bias, out);
   return out;
 }
 

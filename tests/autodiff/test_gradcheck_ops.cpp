@@ -127,6 +127,28 @@ TEST_CASE("gradcheck: conv2d over strides, paddings, with and without bias") {
       }
 }
 
+TEST_CASE("gradcheck: conv2d over a batch that splits into several image groups, ragged last") {
+  // The stride-1 kernel sums dW and db over groups of 4 images (conv_rows.cpp): 9 images make 3.
+  expect_gradcheck([](auto&, Inputs v) { return conv2d(v[0], v[1], v[2], 1, 1); },
+                   {random(Shape{9, 2, 4, 3}, 64), random(Shape{3, 2, 3, 3}, 65), random(Shape{3}, 66)});
+}
+
+TEST_CASE("gradcheck: ops that write a fresh gradient also add to one that other uses already left") {
+  // Backward runs in reverse order of creation, so the later use of x (made in its own
+  // statement: the operands of + have no fixed order) writes x's gradient first, and the op under
+  // test must add to it, not overwrite it.
+  const Tensor<double> x = random(Shape{2, 2, 4, 4}, 67), w = random(Shape{2, 2, 3, 3}, 68);
+  auto then_square = [](V first, V x) {
+    V later = x * x;
+    return sum(first) + sum(later);
+  };
+  expect_gradcheck([&](auto&, Inputs v) { return then_square(conv2d(v[0], v[1], V(), 1, 1), v[0]); }, {x, w});
+  expect_gradcheck([&](auto&, Inputs v) { return then_square(max_pool2d(v[0], 2, 2), v[0]); }, {x});
+  expect_gradcheck([&](auto&, Inputs v) { return then_square(relu(v[0]), v[0]); }, {x});
+  expect_gradcheck([&](auto&, Inputs v) { return then_square(reshape(v[0], Shape{64}), v[0]); }, {x});
+  expect_gradcheck([](auto&, Inputs v) { return matmul(v[0], v[0], false, true); }, {random(Shape{3, 4}, 69)});
+}
+
 TEST_CASE("gradcheck: max and average pooling") {
   const Tensor<double> x = random(Shape{2, 3, 6, 7}, 71);
   for (auto [k, s] : {std::pair{2, 2}, std::pair{3, 2}, std::pair{2, 1}}) {

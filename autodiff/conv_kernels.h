@@ -1,0 +1,41 @@
+// The two ways conv2d (ops_conv.cpp) computes a convolution, on raw arrays. Internal to autodiff.
+//
+//  * conv_rows_*: stride 1 (every layer of the CNNs here). Each image is zero-padded once; then
+//    every row of its im2col matrix is one contiguous span of the padded image, so unfolding is
+//    one copy per (channel, kernel offset) instead of one per output row, and it happens per image
+//    in a buffer that stays in cache. Nothing batch-sized is kept between forward and backward:
+//    the backward unfolds again, which is cheaper than writing and re-reading the patches.
+//  * im2col_*: any stride, the classic unfolding of the whole batch (Caffe, ggml).
+//
+// conv_naive.h holds the direct loops both are tested against.
+#pragma once
+
+#include <cstdint>
+
+#include "autodiff/tensor.h"
+
+namespace integrad::ad {
+
+struct ConvGeometry {
+  int64_t n, c, h, w;  // input
+  int64_t o, kh, kw;   // weight
+  int64_t ho, wo;      // output
+  int stride, padding;
+  int64_t patch() const { return c * kh * kw; }  // rows of the im2col matrix
+  int64_t pixels() const { return ho * wo; }     // output pixels per image
+  int64_t image() const { return c * h * w; }    // input values per image
+};
+
+// Checks x [N, C, H, W] against weight [O, C, kh, kw]; throws std::invalid_argument naming both.
+ConvGeometry conv_geometry(const Shape& x, const Shape& weight, int stride, int padding);
+
+// y [N, O, Ho, Wo] = conv(x, w) + bias (bias may be null). Stride 1 only.
+template <Scalar T>
+void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* y);
+
+// Gradients from dy [N, O, Ho, Wo]; each of dx, dw, db may be null (not needed). dw and db are
+// added to; dx is overwritten when `dx_fresh`, added to otherwise. Stride 1 only.
+template <Scalar T>
+void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* dy, T* dx, bool dx_fresh, T* dw, T* db);
+
+}  // namespace integrad::ad

@@ -1,0 +1,169 @@
+// Stride-1 convolution by unfolding the zero-padded image (see conv_kernels.h).
+//
+// With the image padded to hp × wp, the input pixel under kernel offset (i, j) of output pixel
+// (oy, ox) is padded[(oy + i)·wp + ox + j]. Letting ox run over the whole padded width wp instead
+// of the wo valid columns, the im2col row of (channel, i, j) becomes ONE contiguous span of
+// ho·wp values starting at i·wp + j. The GEMM then computes kw − 1 extra columns per output row
+// (garbage, never read: a valid column ox < wo only reads ox + j < wp, inside its own row), and
+// in return the unfolding is a handful of long copies. In the backward those columns of dY are
+// zero, so they add nothing to dW or dx.
+#include <algorithm>
+#include <vector>
+
+#include "autodiff/conv_kernels.h"
+#include "autodiff/gemm.h"
+
+namespace integrad::ad {
+
+namespace {
+
+struct RowsGeometry {
+  int64_t hp, wp;   // padded image
+  int64_t span;     // ho·wp: columns of the unfolded matrix and of the wide output
+  int64_t padded;   // values in a padded image buffer, including the slack the last span reads
+  RowsGeometry(const ConvGeometry& g)
+      : hp(g.h + 2 * g.padding), wp(g.w + 2 * g.padding), span(g.ho * wp), padded(g.c * hp * wp + g.kw - 1) {}
+  // Where the unfolded row of (channel, i, j) starts in the padded image.
+  int64_t row_start(const ConvGeometry& g, int64_t row) const {
+    const int64_t ic = row / (g.kh * g.kw), i = row / g.kw % g.kh, j = row % g.kw;
+    return ic * hp * wp + i * wp + j;
+  }
+};
+
+// A per-thread buffer for each role, grown as needed and kept (OpenMP threads persist).
+enum class Buffer { padded, unfolded, wide };
+template <Scalar T, Buffer role>
+T* thread_buffer(int64_t count) {
+  static thread_local std::vector<T> buffer;
+  if (buffer.size() < size_t(count)) buffer.resize(size_t(count));
+  return buffer.data();
+}
+
+template <Scalar T>
+void pad_image(const ConvGeometry& g, const RowsGeometry& r, const T* image, T* padded) {
+  std::fill_n(padded, r.padded, T(0));
+  for (int64_t ic = 0; ic < g.c; ++ic)
+    for (int64_t y = 0; y < g.h; ++y)
+      std::copy_n(image + (ic * g.h + y) * g.w, g.w, padded + (ic * r.hp + y + g.padding) * r.wp + g.padding);
+}
+
+template <Scalar T>
+void unfold(const ConvGeometry& g, const RowsGeometry& r, const T* padded, T* unfolded) {
+  for (int64_t row = 0; row < g.patch(); ++row) std::copy_n(padded + r.row_start(g, row), r.span, unfolded + row * r.span);
+}
+
+// dY of one image [O, ho, wo] spread to the wide layout [O, ho·wp], zeros in the extra columns.
+template <Scalar T>
+void widen(const ConvGeometry& g, const RowsGeometry& r, const T* dy, T* wide) {
+  for (int64_t oc = 0; oc < g.o; ++oc)
+    for (int64_t oy = 0; oy < g.ho; ++oy) {
+      T* dst = wide + oc * r.span + oy * r.wp;
+      std::copy_n(dy + (oc * g.ho + oy) * g.wo, g.wo, dst);
+      std::fill(dst + g.wo, dst + r.wp, T(0));
+    }
+}
+
+// Σ x[0..n) with 16 independent partial sums: a fixed order (the same bits on every run and
+// thread count) that the compiler can keep in one vector register instead of a serial chain.
+template <Scalar T>
+T sum_of(const T* x, int64_t n) {
+  constexpr int lanes = 16;
+  T part[lanes] = {};
+  int64_t i = 0;
+  for (; i + lanes <= n; i += lanes)
+    for (int l = 0; l < lanes; ++l) part[l] += x[i + l];
+  for (int l = 0; i < n; ++i, ++l) part[l] += x[i];
+  T s = 0;
+  for (T p : part) s += p;
+  return s;
+}
+
+}  // namespace
+
+template <Scalar T>
+void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* y) {
+  const RowsGeometry r(g);
+#pragma omp parallel for schedule(static) if (g.n > 1)
+  for (int64_t b = 0; b < g.n; ++b) {
+    T* padded = thread_buffer<T, Buffer::padded>(r.padded);
+    T* unfolded = thread_buffer<T, Buffer::unfolded>(g.patch() * r.span);
+    T* wide = thread_buffer<T, Buffer::wide>(g.o * r.span);
+    pad_image(g, r, x + b * g.image(), padded);
+    unfold(g, r, padded, unfolded);
+    gemm(false, false, g.o, r.span, g.patch(), T(1), w, g.patch(), unfolded, r.span, T(0), wide, r.span);
+    T* yb = y + b * g.o * g.pixels();
+    for (int64_t oc = 0; oc < g.o; ++oc) {
+      const T shift = bias ? bias[oc] : T(0);
+      for (int64_t oy = 0; oy < g.ho; ++oy) {
+        const T* src = wide + oc * r.span + oy * r.wp;
+        T* dst = yb + (oc * g.ho + oy) * g.wo;
+        for (int64_t ox = 0; ox < g.wo; ++ox) dst[ox] = src[ox] + shift;
+      }
+    }
+  }
+}
+
+template <Scalar T>
+void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* dy, T* dx, bool dx_fresh, T* dw, T* db) {
+  const RowsGeometry r(g);
+  // dW and db sum over the batch. Images are taken in fixed groups, each summed into its own
+  // partial in image order, and the partials are added in group order: the same bits whatever the
+  // thread count. The group size depends on the batch size alone (at most 32 partials).
+  const int64_t group = std::max<int64_t>(4, (g.n + 31) / 32), groups = (g.n + group - 1) / group;
+  const int64_t weights = g.o * g.patch();
+  static thread_local std::vector<T> partials;
+  partials.assign(size_t(groups * (weights + g.o)), T(0));
+  T* partial_dw = partials.data();
+  T* partial_db = partial_dw + groups * weights;
+
+#pragma omp parallel for schedule(static) if (groups > 1)
+  for (int64_t q = 0; q < groups; ++q) {
+    T* padded = thread_buffer<T, Buffer::padded>(r.padded);
+    T* unfolded = thread_buffer<T, Buffer::unfolded>(g.patch() * r.span);
+    T* wide = thread_buffer<T, Buffer::wide>(g.o * r.span);
+    for (int64_t b = q * group; b < std::min(g.n, (q + 1) * group); ++b) {
+      const T* dyb = dy + b * g.o * g.pixels();
+      if (db)
+        for (int64_t oc = 0; oc < g.o; ++oc) partial_db[q * g.o + oc] += sum_of(dyb + oc * g.pixels(), g.pixels());
+      widen(g, r, dyb, wide);
+      if (dw) {
+        pad_image(g, r, x + b * g.image(), padded);
+        unfold(g, r, padded, unfolded);
+        // As dWᵀ = unfolded·dYᵀ [patch, O]: the patch side fills the GEMM's 12-row micro-tiles
+        // and O its 32-wide ones far better than the other way round (16 × 9 for a first layer).
+        gemm(false, true, g.patch(), g.o, r.span, T(1), unfolded, r.span, wide, r.span, T(1), partial_dw + q * weights, g.o);
+      }
+      if (dx) {
+        // dX = col2im(Wᵀ·dY): each unfolded row adds back onto its span of the padded image.
+        gemm(true, false, g.patch(), r.span, g.o, T(1), w, g.patch(), wide, r.span, T(0), unfolded, r.span);
+        std::fill_n(padded, r.padded, T(0));
+        for (int64_t row = 0; row < g.patch(); ++row) {
+          T* dst = padded + r.row_start(g, row);
+          const T* src = unfolded + row * r.span;
+          for (int64_t k = 0; k < r.span; ++k) dst[k] += src[k];
+        }
+        T* dxb = dx + b * g.image();
+        for (int64_t ic = 0; ic < g.c; ++ic)
+          for (int64_t y = 0; y < g.h; ++y) {
+            const T* src = padded + (ic * r.hp + y + g.padding) * r.wp + g.padding;
+            T* dst = dxb + (ic * g.h + y) * g.w;
+            for (int64_t xx = 0; xx < g.w; ++xx) dst[xx] = (dx_fresh ? T(0) : dst[xx]) + src[xx];
+          }
+      }
+    }
+  }
+  for (int64_t q = 0; q < groups; ++q) {
+    if (dw)
+      for (int64_t oc = 0; oc < g.o; ++oc)
+        for (int64_t row = 0; row < g.patch(); ++row) dw[oc * g.patch() + row] += partial_dw[q * weights + row * g.o + oc];
+    if (db)
+      for (int64_t oc = 0; oc < g.o; ++oc) db[oc] += partial_db[q * g.o + oc];
+  }
+}
+
+template void conv_rows_forward(const ConvGeometry&, const float*, const float*, const float*, float*);
+template void conv_rows_forward(const ConvGeometry&, const double*, const double*, const double*, double*);
+template void conv_rows_backward(const ConvGeometry&, const float*, const float*, const float*, float*, bool, float*, float*);
+template void conv_rows_backward(const ConvGeometry&, const double*, const double*, const double*, double*, bool, double*, double*);
+
+}  // namespace integrad::ad
