@@ -29,17 +29,10 @@ void* Arena::allocate(size_t bytes) {
   void* p = blocks_[current_].memory.get() + offset_;
   offset_ += bytes;
   in_use_ += bytes;
-  high_water_ = std::max(high_water_, in_use_);
   return p;
 }
 
 void Arena::rewind() {
-  if (blocks_.size() > 1) {
-    size_t total = round_up(std::max(high_water_, bytes_reserved()), kAlign);
-    blocks_.clear();
-    blocks_.push_back({decltype(Block::memory)(aligned_block(total)), total});
-    next_block_bytes_ = total;
-  }
   current_ = 0;
   offset_ = 0;
   in_use_ = 0;
