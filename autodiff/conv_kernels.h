@@ -29,13 +29,14 @@ struct ConvGeometry {
 // Checks x [N, C, H, W] against weight [O, C, kh, kw]; throws std::invalid_argument naming both.
 ConvGeometry conv_geometry(const Shape& x, const Shape& weight, int stride, int padding);
 
-// y [N, O, Ho, Wo] = conv(x, w) + bias (bias may be null). Stride 1 only.
+// y [N, O, Ho, Wo] = conv(x, w) + bias (bias may be null), then ReLU when `relu`. Stride 1 only.
 template <Scalar T>
-void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* y);
+void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, bool relu, T* y);
 
 // Gradients from dy [N, O, Ho, Wo]; each of dx, dw, db may be null (not needed). dw and db are
-// added to; dx is overwritten when `dx_fresh`, added to otherwise. Stride 1 only.
+// added to; dx is overwritten when `dx_fresh`, added to otherwise. With `relu_y` (the forward's
+// output after a fused ReLU), dy passes only where relu_y > 0. Stride 1 only.
 template <Scalar T>
-void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* dy, T* dx, bool dx_fresh, T* dw, T* db);
+void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* dy, const T* relu_y, T* dx, bool dx_fresh, T* dw, T* db);
 
 }  // namespace integrad::ad

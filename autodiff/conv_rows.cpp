@@ -52,13 +52,18 @@ void unfold(const ConvGeometry& g, const RowsGeometry& r, const T* padded, T* un
   for (int64_t row = 0; row < g.patch(); ++row) std::copy_n(padded + r.row_start(g, row), r.span, unfolded + row * r.span);
 }
 
-// dY of one image [O, ho, wo] spread to the wide layout [O, ho·wp], zeros in the extra columns.
+// dY of one image [O, ho, wo] spread to the wide layout [O, ho·wp], zeros in the extra columns;
+// with a fused ReLU, zeros also where its output y is not positive (relu'(0) = 0, as PyTorch).
 template <Scalar T>
-void widen(const ConvGeometry& g, const RowsGeometry& r, const T* dy, T* wide) {
+void widen(const ConvGeometry& g, const RowsGeometry& r, const T* dy, const T* relu_y, T* wide) {
   for (int64_t oc = 0; oc < g.o; ++oc)
     for (int64_t oy = 0; oy < g.ho; ++oy) {
       T* dst = wide + oc * r.span + oy * r.wp;
-      std::copy_n(dy + (oc * g.ho + oy) * g.wo, g.wo, dst);
+      const int64_t at = (oc * g.ho + oy) * g.wo;
+      if (relu_y)
+        for (int64_t ox = 0; ox < g.wo; ++ox) dst[ox] = relu_y[at + ox] > T(0) ? dy[at + ox] : T(0);
+      else
+        std::copy_n(dy + at, g.wo, dst);
       std::fill(dst + g.wo, dst + r.wp, T(0));
     }
 }
@@ -81,7 +86,7 @@ T sum_of(const T* x, int64_t n) {
 }  // namespace
 
 template <Scalar T>
-void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* y) {
+void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, bool relu, T* y) {
   const RowsGeometry r(g);
 #pragma omp parallel for schedule(static) if (g.n > 1)
   for (int64_t b = 0; b < g.n; ++b) {
@@ -97,14 +102,17 @@ void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* b
       for (int64_t oy = 0; oy < g.ho; ++oy) {
         const T* src = wide + oc * r.span + oy * r.wp;
         T* dst = yb + (oc * g.ho + oy) * g.wo;
-        for (int64_t ox = 0; ox < g.wo; ++ox) dst[ox] = src[ox] + shift;
+        if (relu)  // written as ad::relu is, so the fused op gives the same bits
+          for (int64_t ox = 0; ox < g.wo; ++ox) dst[ox] = src[ox] + shift > T(0) ? src[ox] + shift : T(0);
+        else
+          for (int64_t ox = 0; ox < g.wo; ++ox) dst[ox] = src[ox] + shift;
       }
     }
   }
 }
 
 template <Scalar T>
-void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* dy, T* dx, bool dx_fresh, T* dw, T* db) {
+void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* dy, const T* relu_y, T* dx, bool dx_fresh, T* dw, T* db) {
   const RowsGeometry r(g);
   // dW and db sum over the batch. Images are taken in fixed groups, each summed into its own
   // partial in image order, and the partials are added in group order: the same bits whatever the
@@ -122,10 +130,10 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
     T* unfolded = thread_buffer<T, Buffer::unfolded>(g.patch() * r.span);
     T* wide = thread_buffer<T, Buffer::wide>(g.o * r.span);
     for (int64_t b = q * group; b < std::min(g.n, (q + 1) * group); ++b) {
-      const T* dyb = dy + b * g.o * g.pixels();
-      if (db)
-        for (int64_t oc = 0; oc < g.o; ++oc) partial_db[q * g.o + oc] += sum_of(dyb + oc * g.pixels(), g.pixels());
-      widen(g, r, dyb, wide);
+      const int64_t out_at = b * g.o * g.pixels();
+      widen(g, r, dy + out_at, relu_y ? relu_y + out_at : nullptr, wide);
+      if (db)  // the extra columns of `wide` are zeros
+        for (int64_t oc = 0; oc < g.o; ++oc) partial_db[q * g.o + oc] += sum_of(wide + oc * r.span, r.span);
       if (dw) {
         pad_image(g, r, x + b * g.image(), padded);
         unfold(g, r, padded, unfolded);
@@ -161,9 +169,9 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
   }
 }
 
-template void conv_rows_forward(const ConvGeometry&, const float*, const float*, const float*, float*);
-template void conv_rows_forward(const ConvGeometry&, const double*, const double*, const double*, double*);
-template void conv_rows_backward(const ConvGeometry&, const float*, const float*, const float*, float*, bool, float*, float*);
-template void conv_rows_backward(const ConvGeometry&, const double*, const double*, const double*, double*, bool, double*, double*);
+template void conv_rows_forward(const ConvGeometry&, const float*, const float*, const float*, bool, float*);
+template void conv_rows_forward(const ConvGeometry&, const double*, const double*, const double*, bool, double*);
+template void conv_rows_backward(const ConvGeometry&, const float*, const float*, const float*, const float*, float*, bool, float*, float*);
+template void conv_rows_backward(const ConvGeometry&, const double*, const double*, const double*, const double*, double*, bool, double*, double*);
 
 }  // namespace integrad::ad

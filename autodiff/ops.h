@@ -76,6 +76,10 @@ template <Scalar T> Var<T> embedding(Var<T> weight, std::span<const int64_t> ids
 // --- convolution and pooling (ops_conv.cpp, ops_pool.cpp) -------------------------------------
 // x [N, C, H, W], weight [O, C, kh, kw], bias [O] or an empty Var for none.
 template <Scalar T> Var<T> conv2d(Var<T> x, Var<T> weight, Var<T> bias, int stride = 1, int padding = 0);
+// relu(conv2d(...)) as one op, the same values and gradients: the activation is applied as the
+// output is written and its mask as the gradient is read, one pass fewer over the largest tensors
+// of a CNN. Sequential runs a Conv2d followed by a ReLU this way.
+template <Scalar T> Var<T> conv2d_relu(Var<T> x, Var<T> weight, Var<T> bias, int stride = 1, int padding = 0);
 template <Scalar T> Var<T> max_pool2d(Var<T> x, int kernel, int stride);
 template <Scalar T> Var<T> avg_pool2d(Var<T> x, int kernel, int stride);
 

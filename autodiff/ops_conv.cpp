@@ -93,15 +93,16 @@ void col2im_add(const ConvGeometry& g, const T* cols, T* dx) {
       }
 }
 
-// The stride-1 path: both directions in conv_rows.cpp.
+// The stride-1 path: both directions in conv_rows.cpp, optionally with a ReLU fused in.
 template <Scalar T>
-void conv2d_rows(const ConvGeometry& g, Var<T> x, Var<T> weight, Var<T> bias, Var<T> out) {
+void conv2d_rows(const ConvGeometry& g, Var<T> x, Var<T> weight, Var<T> bias, bool relu, Var<T> out) {
   Tape<T>& tape = x.tape();
-  conv_rows_forward(g, x.value().data(), weight.value().data(), bias.valid() ? bias.value().data() : nullptr, tape.write(out));
+  conv_rows_forward(g, x.value().data(), weight.value().data(), bias.valid() ? bias.value().data() : nullptr, relu, tape.write(out));
   if (out.requires_grad())
-    tape.on_backward(out, [x, weight, bias, out, g](Tape<T>& t) {
+    tape.on_backward(out, [x, weight, bias, relu, out, g](Tape<T>& t) {
       const auto [dx, fresh] = t.grad_slot(x);
-      conv_rows_backward(g, x.value().data(), weight.value().data(), t.grad(out), dx, fresh, t.grad_to(weight), bias.valid() ? t.grad_to(bias) : nullptr);
+      conv_rows_backward(g, x.value().data(), weight.value().data(), t.grad(out), relu ? out.value().data() : nullptr, dx, fresh, t.grad_to(weight),
+                         bias.valid() ? t.grad_to(bias) : nullptr);
     });
 }
 
@@ -160,21 +161,37 @@ void conv2d_im2col(const ConvGeometry& g, Var<T> x, Var<T> weight, Var<T> bias, 
   }
 }
 
-}  // namespace
 
 template <Scalar T>
-Var<T> conv2d(Var<T> x, Var<T> weight, Var<T> bias, int stride, int padding) {
+Var<T> convolve(Var<T> x, Var<T> weight, Var<T> bias, int stride, int padding, bool relu) {
   const ConvGeometry g = conv_geometry(x.shape(), weight.shape(), stride, padding);
   if (bias.valid() && (bias.rank() != 1 || bias.shape()[0] != g.o))
     throw std::invalid_argument("conv2d: bias " + bias.shape().str() + " does not match " + std::to_string(g.o) + " output channels");
   const bool needs_grad = x.requires_grad() || weight.requires_grad() || (bias.valid() && bias.requires_grad());
   Var<T> out = x.tape().make(Shape{g.n, g.o, g.ho, g.wo}, needs_grad);
-  if (stride == 1) conv2d_rows(g, x, weight, bias, out);
-  else conv2d_im2col(g, x, weight, bias, out);
-  return out;
+  if (stride == 1) {
+    conv2d_rows(g, x, weight, bias, relu, out);
+    return out;
+  }
+  conv2d_im2col(g, x, weight, bias, out);
+  return relu ? ad::relu(out) : out;
+}
+
+}  // namespace
+
+template <Scalar T>
+Var<T> conv2d(Var<T> x, Var<T> weight, Var<T> bias, int stride, int padding) {
+  return convolve(x, weight, bias, stride, padding, false);
+}
+
+template <Scalar T>
+Var<T> conv2d_relu(Var<T> x, Var<T> weight, Var<T> bias, int stride, int padding) {
+  return convolve(x, weight, bias, stride, padding, true);
 }
 
 template Var<float> conv2d(Var<float>, Var<float>, Var<float>, int, int);
 template Var<double> conv2d(Var<double>, Var<double>, Var<double>, int, int);
+template Var<float> conv2d_relu(Var<float>, Var<float>, Var<float>, int, int);
+template Var<double> conv2d_relu(Var<double>, Var<double>, Var<double>, int, int);
 
 }  // namespace integrad::ad

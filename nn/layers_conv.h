@@ -29,6 +29,10 @@ struct Conv2d : Layer<T> {
   ad::Var<T> forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads) const override {
     return ad::conv2d(x, on_tape(tape, weight, grads), has_bias ? on_tape(tape, bias, grads) : ad::Var<T>(), stride, padding);
   }
+  // This layer and a ReLU after it, in one op (Sequential uses it).
+  ad::Var<T> forward_relu(ad::Tape<T>& tape, ad::Var<T> x, Grads grads) const {
+    return ad::conv2d_relu(x, on_tape(tape, weight, grads), has_bias ? on_tape(tape, bias, grads) : ad::Var<T>(), stride, padding);
+  }
   ad::Shape output_shape(const ad::Shape& s) const override {
     if (s.rank() != 3 || s[0] != in_ch || s[1] + 2 * padding < kernel || s[2] + 2 * padding < kernel)
       throw std::invalid_argument(fmt::format("{} expects input [{}, H, W] with H, W >= {}, got {}", architecture(), in_ch, kernel - 2 * padding, s.str()));

@@ -3,13 +3,25 @@
 #include <stdexcept>
 
 #include "nn/architecture.h"
+#include "nn/layers_conv.h"
 
 namespace integrad::nn {
 
 template <ad::Scalar T>
 ad::Var<T> Sequential<T>::forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, size_t from, size_t to) const {
   to = std::min(to, layers.size());
-  for (size_t i = from; i < to; ++i) x = layers[i]->forward(tape, x, grads);
+  for (size_t i = from; i < to; ++i) {
+    // Conv2d then ReLU run as one op: the same values and gradients, one pass fewer over the
+    // largest activations. Only inside [from, to), so a caller that stops between them (layer
+    // attribution) still gets the convolution's own output.
+    const auto* conv = dynamic_cast<const Conv2d<T>*>(layers[i].get());
+    if (conv && i + 1 < to && layers[i + 1]->kind() == "ReLU") {
+      x = conv->forward_relu(tape, x, grads);
+      ++i;
+      continue;
+    }
+    x = layers[i]->forward(tape, x, grads);
+  }
   return x;
 }
 

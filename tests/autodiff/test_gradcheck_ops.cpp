@@ -127,6 +127,12 @@ TEST_CASE("gradcheck: conv2d over strides, paddings, with and without bias") {
       }
 }
 
+TEST_CASE("gradcheck: conv2d_relu (away from the kink, where finite differences hold)") {
+  // Inputs in [0.1, 1] and a positive bias with mixed-sign weights: outputs of both signs, few near 0.
+  expect_gradcheck([](auto&, Inputs v) { return conv2d_relu(v[0], v[1], v[2], 1, 1); },
+                   {random(Shape{2, 2, 5, 4}, 71, 0.1, 1.0), random(Shape{3, 2, 3, 3}, 72), random(Shape{3}, 73, 0.1, 0.3)});
+}
+
 TEST_CASE("gradcheck: conv2d over a batch that splits into several image groups, ragged last") {
   // The stride-1 kernel sums dW and db over groups of 4 images (conv_rows.cpp): 9 images make 3.
   expect_gradcheck([](auto&, Inputs v) { return conv2d(v[0], v[1], v[2], 1, 1); },

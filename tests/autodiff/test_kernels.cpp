@@ -66,6 +66,26 @@ TEST_CASE("conv2d (im2col + GEMM) equals the direct loops") {
     }
 }
 
+TEST_CASE("conv2d_relu gives relu(conv2d) bit for bit: values and the gradients of x, weight and bias") {
+  Rng rng(8);
+  for (int stride : {1, 2}) {
+    CAPTURE(stride);
+    const Tensor<float> x = Tensor<float>::uniform(Shape{5, 3, 9, 8}, rng, -1, 1), w = Tensor<float>::uniform(Shape{4, 3, 3, 3}, rng, -1, 1);
+    const Tensor<float> b = Tensor<float>::uniform(Shape{4}, rng, -0.5, 0.5), seed = Tensor<float>::uniform(Shape{5 * 4 * 9 * 8}, rng, -1, 1);
+    auto run = [&](bool fused) {
+      Tape<float> tape;
+      Tensor<float> gw(w.shape()), gb(b.shape());
+      Var<float> xv = tape.leaf(x, true), wv = tape.parameter(w, &gw), bv = tape.parameter(b, &gb);
+      Var<float> y = fused ? conv2d_relu(xv, wv, bv, stride, 1) : relu(conv2d(xv, wv, bv, stride, 1));
+      tape.backward(y, std::span<const float>(seed.data(), size_t(y.numel())));
+      std::vector<float> all(y.value().begin(), y.value().end());
+      for (std::span<const float> s : {xv.grad(), std::span<const float>(gw.span()), std::span<const float>(gb.span())}) all.insert(all.end(), s.begin(), s.end());
+      return all;
+    };
+    CHECK(run(true) == run(false));
+  }
+}
+
 TEST_CASE("conv2d forward and backward are bitwise identical with 1 and 2 threads") {
   Rng rng(9);
   Tensor<float> x = Tensor<float>::uniform(Shape{8, 3, 12, 12}, rng, -1, 1);

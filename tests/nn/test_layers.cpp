@@ -36,6 +36,28 @@ TEST_CASE("architecture text: PyTorch's names and arguments, round trip, and sha
   CHECK_THROWS_WITH(nn::parse_layer<float>("Embedding(16000000, 1000)"), doctest::Contains("2^26"));
 }
 
+TEST_CASE("Sequential runs Conv2d + ReLU as one op, with the same bits as layer by layer") {
+  const auto m = nn::parse_architecture<float>("Conv2d(2, 3, 3, padding=1); ReLU(); Conv2d(3, 2, 3, stride=2); ReLU(); Flatten(); Linear(18, 4)",
+                                               ad::Shape{2, 8, 8}, nn::InputDtype::float32, 3);
+  ad::Rng rng(4);
+  const ad::Tensor<float> x = ad::Tensor<float>::uniform(ad::Shape{3, 2, 8, 8}, rng, -1, 1);
+  auto run = [&](bool whole) {
+    ad::Tape<float> tape;
+    ad::Var<float> in = tape.leaf(x, true), y = in;
+    if (whole) y = m.forward(tape, in);
+    else  // one layer per call: nothing to fuse
+      for (size_t i = 0; i < m.layers.size(); ++i) y = m.forward(tape, y, nn::Grads::none, i, i + 1);
+    tape.backward(ad::sum(y));
+    std::vector<float> all(y.value().begin(), y.value().end());
+    all.insert(all.end(), in.grad().begin(), in.grad().end());
+    return std::pair{all, tape.size()};
+  };
+  const auto [fused, fused_nodes] = run(true);
+  const auto [separate, separate_nodes] = run(false);
+  CHECK(fused == separate);
+  CHECK(fused_nodes < separate_nodes);  // the fusion did happen
+}
+
 TEST_CASE("initialisation follows PyTorch's bounds and the seed") {
   const auto a = nn::parse_architecture<double>("Linear(100, 50)", ad::Shape{100}, nn::InputDtype::float64, 7);
   const auto b = nn::parse_architecture<double>("Linear(100, 50)", ad::Shape{100}, nn::InputDtype::float64, 7);
