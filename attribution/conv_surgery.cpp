@@ -104,10 +104,13 @@ std::vector<std::pair<std::string, nn::Sequential<T>>> conv_twins(const nn::Sequ
 
 namespace {
 
-// A copy of the model whose first Conv2d takes one more input channel; `extra_weight(o, c, i)`
-// gives the new weights from the old ones (channel in_ch is the new one).
+// A copy of the model whose first Conv2d takes one more input channel, last. Each weight is
+// `weight(channel, old, first)`: `channel` says which input channel it reads (channel 0, the added
+// one, or another), `old` is its present value (0 for the added channel), `first` the weight at
+// the same output channel and kernel position of channel 0.
+enum class InputChannel { first, added, other };
 template <ad::Scalar T, class Weight>
-nn::Sequential<T> widened_input(const nn::Sequential<T>& model, Weight extra_weight) {
+nn::Sequential<T> widened_input(const nn::Sequential<T>& model, Weight weight) {
   if (model.layers.empty() || model.layers[0]->kind() != "Conv2d")
     throw std::invalid_argument("needs a model whose first layer is Conv2d, got " + model.architecture());
   const auto& conv = dynamic_cast<const nn::Conv2d<T>&>(*model.layers[0]);
@@ -117,7 +120,9 @@ nn::Sequential<T> widened_input(const nn::Sequential<T>& model, Weight extra_wei
     for (int64_t c = 0; c <= conv.in_ch; ++c)
       for (int64_t i = 0; i < k2; ++i) {
         const T old = c < conv.in_ch ? conv.weight.value[(o * conv.in_ch + c) * k2 + i] : T(0);
-        wide->weight.value[(o * (conv.in_ch + 1) + c) * k2 + i] = extra_weight(o, c, i, old);
+        const T first = conv.weight.value[o * conv.in_ch * k2 + i];
+        const InputChannel channel = c == 0 ? InputChannel::first : c == conv.in_ch ? InputChannel::added : InputChannel::other;
+        wide->weight.value[(o * (conv.in_ch + 1) + c) * k2 + i] = weight(channel, old, first);
       }
   wide->bias.value = conv.bias.value;
   nn::Sequential<T> out = model.clone();
@@ -130,40 +135,45 @@ nn::Sequential<T> widened_input(const nn::Sequential<T>& model, Weight extra_wei
 
 template <ad::Scalar T>
 nn::Sequential<T> with_dummy_channel(const nn::Sequential<T>& model) {
-  return widened_input(model, [](int64_t, int64_t, int64_t, T old) { return old; });  // the new channel's weights stay 0
+  return widened_input(model, [](InputChannel, T old, T) { return old; });  // the added channel's weights stay 0
 }
 
 template <ad::Scalar T>
 nn::Sequential<T> with_shared_channel(const nn::Sequential<T>& model) {
-  if (model.layers.empty() || model.layers[0]->kind() != "Conv2d")
-    throw std::invalid_argument("needs a model whose first layer is Conv2d, got " + model.architecture());
-  const auto& conv = dynamic_cast<const nn::Conv2d<T>&>(*model.layers[0]);
-  const int64_t k2 = int64_t(conv.kernel) * conv.kernel, last = conv.in_ch;
-  return widened_input(model, [&](int64_t o, int64_t c, int64_t i, T old) {
-    if (c == 0 || c == last) return conv.weight.value[(o * conv.in_ch) * k2 + i] / T(2);
-    return old;
-  });
+  return widened_input(model, [](InputChannel channel, T old, T first) { return channel == InputChannel::other ? old : first / T(2); });
 }
 
-template <ad::Scalar T>
-ad::Tensor<T> with_extra_channel(const ad::Tensor<T>& x, T fill) {
+namespace {
+// x with one more channel, last, that `fill(example, channel_0, extra)` writes.
+template <ad::Scalar T, class Fill>
+ad::Tensor<T> with_one_more_channel(const ad::Tensor<T>& x, Fill fill) {
   if (x.rank() != 4) throw std::invalid_argument("an extra channel needs inputs [N, C, H, W], got " + x.shape().str());
   const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
   ad::Tensor<T> out(x.shape().with(1, c + 1));
   for (int64_t i = 0; i < n; ++i) {
     std::copy_n(x.data() + i * c * hw, c * hw, out.data() + i * (c + 1) * hw);
-    T* extra = out.data() + (i * (c + 1) + c) * hw;
-    if (std::isnan(fill)) std::copy_n(x.data() + i * c * hw, hw, extra);
-    else std::fill_n(extra, hw, fill);
+    fill(x.data() + i * c * hw, out.data() + (i * (c + 1) + c) * hw, hw);
   }
   return out;
+}
+}  // namespace
+
+template <ad::Scalar T>
+ad::Tensor<T> with_constant_channel(const ad::Tensor<T>& x, T value) {
+  return with_one_more_channel(x, [value](const T*, T* extra, int64_t hw) { std::fill_n(extra, hw, value); });
+}
+
+template <ad::Scalar T>
+ad::Tensor<T> with_channel_0_repeated(const ad::Tensor<T>& x) {
+  return with_one_more_channel(x, [](const T* channel_0, T* extra, int64_t hw) { std::copy_n(channel_0, hw, extra); });
 }
 
 #define INTEGRAD_INSTANTIATE(T)                                                                                \
   template std::vector<std::pair<std::string, nn::Sequential<T>>> conv_twins(const nn::Sequential<T>&);        \
   template nn::Sequential<T> with_dummy_channel(const nn::Sequential<T>&);                                     \
   template nn::Sequential<T> with_shared_channel(const nn::Sequential<T>&);                                    \
-  template ad::Tensor<T> with_extra_channel(const ad::Tensor<T>&, T);
+  template ad::Tensor<T> with_constant_channel(const ad::Tensor<T>&, T);                                       \
+  template ad::Tensor<T> with_channel_0_repeated(const ad::Tensor<T>&);
 INTEGRAD_INSTANTIATE(float)
 INTEGRAD_INSTANTIATE(double)
 #undef INTEGRAD_INSTANTIATE

@@ -30,8 +30,11 @@ nn::Sequential<T> with_dummy_channel(const nn::Sequential<T>& model);
 template <ad::Scalar T>
 nn::Sequential<T> with_shared_channel(const nn::Sequential<T>& model);
 
-// Inputs [N, C, H, W] with one more channel appended: `fill`, or a copy of channel 0 when fill is NaN.
+// Inputs [N, C, H, W] with one more channel appended, last: every pixel `value` (for the dummy
+// channel), or a copy of channel 0 (for the shared one).
 template <ad::Scalar T>
-ad::Tensor<T> with_extra_channel(const ad::Tensor<T>& x, T fill);
+ad::Tensor<T> with_constant_channel(const ad::Tensor<T>& x, T value);
+template <ad::Scalar T>
+ad::Tensor<T> with_channel_0_repeated(const ad::Tensor<T>& x);
 
 }  // namespace integrad::attr

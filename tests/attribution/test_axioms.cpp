@@ -200,9 +200,9 @@ TEST_CASE("image models: dummy adds an ignored channel, symmetry an interchangea
   };
   CHECK_FALSE(check_symmetry(m, favours_channel_0, x, b, predicted(m, x)).passed);
   // The widened models compute the original function on the widened inputs.
-  const Tensor copied = with_extra_channel(x, std::numeric_limits<T>::quiet_NaN());
+  const Tensor copied = with_channel_0_repeated(x);
   CHECK(max_abs_of_difference(m.predict(x), with_shared_channel(m).predict(copied)) < 1e-12);
-  CHECK(max_abs_of_difference(m.predict(x), with_dummy_channel(m).predict(with_extra_channel(x, T(7)))) < 1e-12);
+  CHECK(max_abs_of_difference(m.predict(x), with_dummy_channel(m).predict(with_constant_channel(x, T(7)))) < 1e-12);
 }
 
 TEST_CASE("in float32 the comparisons allow for rounding, and still catch real violations") {
