@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "nn/atomic_file.h"
+#include "nn/big_endian.h"
 
 namespace integrad::nn {
 
@@ -63,8 +64,7 @@ IdxFile idx_parse(std::string_view bytes, const std::string& name) {
   IdxFile f;
   uint64_t count = 1;
   for (int d = 0; d < rank; ++d) {
-    uint64_t v = 0;
-    for (int k = 0; k < 4; ++k) v = v << 8 | static_cast<unsigned char>(bytes[4 + 4 * size_t(d) + size_t(k)]);
+    const uint64_t v = big_endian_32(bytes, 4 + 4 * size_t(d));
     count *= v;
     if (count > kMaxInflated) fail(name, "dimensions describe more than " + std::to_string(kMaxInflated) + " bytes");
     f.dims.push_back(static_cast<int64_t>(v));

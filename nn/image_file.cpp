@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "nn/atomic_file.h"
+#include "nn/big_endian.h"
 
 // Static and limited to PNG: a smaller decoder to trust, instrumented with the rest of integrad
 // under the sanitizers and the fuzzer, and no clash with libstb's symbols. JPEG is left out on
@@ -35,10 +36,6 @@ namespace integrad::nn {
 namespace {
 constexpr int64_t kMaxPixels = int64_t(1) << 24;
 constexpr size_t kMaxFileBytes = size_t(64) << 20;
-
-uint32_t big_endian_32(std::string_view b, size_t at) {
-  return uint32_t(uint8_t(b[at])) << 24 | uint32_t(uint8_t(b[at + 1])) << 16 | uint32_t(uint8_t(b[at + 2])) << 8 | uint8_t(b[at + 3]);
-}
 
 // stb_image grows its buffers to whatever a PNG chunk or its zlib stream claims, up to gigabytes,
 // before finding out that they lie (the fuzzer's out-of-memory finds). So chunk lengths are checked
