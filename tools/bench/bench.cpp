@@ -38,13 +38,14 @@ void bench_gemm(const char* name, int64_t m, int64_t n, int64_t k, bool ta, bool
 void bench_conv(int64_t batch, int64_t c, int64_t o, int64_t hw) {
   Rng rng(2);
   Tensor<float> x = Tensor<float>::uniform(Shape{batch, c, hw, hw}, rng), w = Tensor<float>::uniform(Shape{o, c, 3, 3}, rng), gw(w.shape());
+  const Tensor<float> seed(Shape{batch, o, hw, hw}, 1.0f);  // dL/dy = 1, as y.sum().backward() seeds it
   Tape<float> tape;
   const double s = best_time(10, [&] {
-    Var<float> y = conv2d(tape.leaf(x), tape.parameter(w, &gw), Var<float>(), 1, 1);
-    tape.backward(sum(y));
+    Var<float> y = conv2d(tape.leaf(x, true), tape.parameter(w, &gw), Var<float>(), 1, 1);
+    tape.backward(y, seed.span());
     tape.rewind();
   });
-  const double flops = 3 * 2.0 * double(batch * o * c * 9 * hw * hw);  // forward + two backward GEMMs
+  const double flops = 3 * 2.0 * double(batch * o * c * 9 * hw * hw);  // forward, and gradients of the input and the weight
   fmt::print("{:<34} {:>10.3f} ms {:>9.1f} GFLOP/s\n", fmt::format("conv2d fwd+bwd {}x{}->{} {}x{}", batch, c, o, hw, hw), s * 1e3, flops / s * 1e-9);
 }
 }  // namespace

@@ -99,7 +99,7 @@ def kernels():
             t = best(lambda: torch.mm(a, b), 5 if s >= 1024 else 20)
             print(f"{name + f' {s}x{s}x{s}':<34} {t * 1e3:>10.3f} ms {2 * s ** 3 / t * 1e-9:>9.1f} GFLOP/s")
     for c, o, hw in [(1, 16, 28), (16, 32, 14)]:
-        x, conv = torch.rand(64, c, hw, hw), torch.nn.Conv2d(c, o, 3, padding=1, bias=False)
+        x, conv = torch.rand(64, c, hw, hw, requires_grad=True), torch.nn.Conv2d(c, o, 3, padding=1, bias=False)
         t = best(lambda: conv(x).sum().backward(), 10)
         print(f"{f'conv2d fwd+bwd 64x{c}->{o} {hw}x{hw}':<34} {t * 1e3:>10.3f} ms {6 * 64 * o * c * 9 * hw * hw / t * 1e-9:>9.1f} GFLOP/s")
 
