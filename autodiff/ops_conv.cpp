@@ -161,7 +161,7 @@ void conv2d_im2col(const ConvGeometry& g, Var<T> x, Var<T> weight, Var<T> bias, 
   }
 }
 
-
+// conv2d or conv2d_relu: checks the shapes, then takes the path the stride allows.
 template <Scalar T>
 Var<T> convolve(Var<T> x, Var<T> weight, Var<T> bias, int stride, int padding, bool relu) {
   const ConvGeometry g = conv_geometry(x.shape(), weight.shape(), stride, padding);
