@@ -18,7 +18,8 @@ namespace {
 // mr-tall row panels, both in the order the micro-kernel reads them, so every load is contiguous
 // and the transpose flags cost nothing after packing. The blocks are sized for the caches: a
 // micro-panel of B (kc × nr) is reused for every row panel of a block of A (mc × kc) that stays in
-// L2; kc = 384, mc = 8·mr were the fastest on the benchmark machine (docs/performance.md).
+// L2; kc = 384 and blocks of A up to 22·mr rows (405 KB of L2's 1 MB) were the fastest on the
+// benchmark machine (docs/performance.md).
 //
 // Vector registers are GCC vector types: one source gives AVX-512, AVX2 or SSE code.
 #if defined(__AVX512F__)
@@ -35,7 +36,7 @@ struct Blocking {
   static constexpr int lanes = kVectorBytes / int(sizeof(T));
   static constexpr int nr = 2 * lanes;                     // a micro-tile is two vectors wide...
   static constexpr int mr = kVectorBytes == 64 ? 12 : 6;  // ...and mr tall: 2·mr accumulators + 3 registers fit
-  static constexpr int64_t kc = 384, mc = 8 * mr, nc = 128 * nr;
+  static constexpr int64_t kc = 384, max_mc = 22 * mr, nc = 128 * nr;
   static constexpr int64_t task_columns = 4 * nr;  // the columns of C one task covers
 };
 
@@ -160,10 +161,23 @@ bool in_parallel_region() {
 // The blocked loops: tasks of mc rows × task_columns columns of C split over threads (when
 // `parallel`). Each element of C is owned by one task and summed in a fixed order (kc blocks in
 // turn, p within a block), so the result is the same bits whatever the number of threads.
+// The rows of C in blocks of equal height (whole micro-panels), as few as keep a block of A within
+// max_mc rows: equal blocks share out evenly over threads (256 rows as 96 + 96 + 64 left one thread
+// idle a fifth of the time). Block heights decide only which task computes an element, never the
+// order of its sum, so they cannot change the result.
+template <Scalar T>
+int64_t row_block_height(int64_t m) {
+  using B = Blocking<T>;
+  const int64_t panels = (m + B::mr - 1) / B::mr, max_panels = B::max_mc / B::mr;
+  const int64_t blocks = (panels + max_panels - 1) / max_panels;
+  return (panels + blocks - 1) / blocks * B::mr;
+}
+
 template <Scalar T>
 void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c,
                   int64_t ldc, [[maybe_unused]] bool parallel) {
   using B = Blocking<T>;
+  const int64_t mc = row_block_height<T>(m);
   static thread_local std::vector<typename B::Vector> b_buffer;
   for (int64_t jc = 0; jc < n; jc += B::nc) {
     const int64_t cols = std::min(B::nc, n - jc), panels = (cols + B::nr - 1) / B::nr;
@@ -171,7 +185,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
       const int64_t depth = std::min(B::kc, k - pc);
       // When C has a single block of rows, each panel of B is read once: packing it would cost as
       // much as using it, so a row-major B is read in place and only a ragged last panel is packed.
-      const bool b_in_place = !trans_b && m <= B::mc;
+      const bool b_in_place = !trans_b && m <= mc;
       T* packed_b = scratch<T>(b_buffer, panels * B::nr * depth);
 #pragma omp parallel for schedule(static) if (parallel)
       for (int64_t q = 0; q < panels; ++q)
@@ -180,7 +194,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
 
       // Later kc blocks add to what the first one wrote.
       const T beta_here = pc == 0 ? beta : T(1);
-      const int64_t row_blocks = (m + B::mc - 1) / B::mc, column_blocks = (cols + B::task_columns - 1) / B::task_columns;
+      const int64_t row_blocks = (m + mc - 1) / mc, column_blocks = (cols + B::task_columns - 1) / B::task_columns;
 #pragma omp parallel if (parallel)
       {
         static thread_local std::vector<typename B::Vector> a_buffer;
@@ -188,7 +202,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
 #pragma omp for schedule(static)
         for (int64_t task = 0; task < row_blocks * column_blocks; ++task) {
           const int64_t rb = task / column_blocks, cb = task % column_blocks;
-          const int64_t i0 = rb * B::mc, rows = std::min(B::mc, m - i0);
+          const int64_t i0 = rb * mc, rows = std::min(mc, m - i0);
           T* packed_a = scratch<T>(a_buffer, (rows + B::mr - 1) / B::mr * B::mr * depth);
           if (rb != packed_row_block) pack_a(trans_a, a, lda, i0, rows, pc, depth, packed_a);
           packed_row_block = rb;
@@ -249,7 +263,7 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
   // Called from inside a parallel loop (a convolution's loop over images), the caller's threads
   // are already busy: run serially rather than open nested teams of one.
   if (in_parallel_region()) return gemm_blocked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, false);
-  const int64_t tasks = (m + B::mc - 1) / B::mc * ((n + B::task_columns - 1) / B::task_columns), chunk = 4 * B::kc;
+  const int64_t tasks = (m + B::max_mc - 1) / B::max_mc * ((n + B::task_columns - 1) / B::task_columns), chunk = 4 * B::kc;
   if (tasks < 4 && k >= 4 * chunk) return gemm_split_k(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, chunk);
   gemm_blocked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, m * n * k > (int64_t(1) << 15));
 }
