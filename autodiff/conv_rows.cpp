@@ -53,7 +53,8 @@ void unfold(const ConvGeometry& g, const RowsGeometry& r, const T* padded, T* un
 }
 
 // dY of one image [O, ho, wo] spread to the wide layout [O, ho·wp], zeros in the extra columns;
-// with a fused ReLU, zeros also where its output y is not positive (relu'(0) = 0, as PyTorch).
+// with a fused ReLU, dY times relu' (0 where its output y is not positive, relu'(0) = 0 as in
+// PyTorch), a product as ad::relu's backward forms it, so a NaN in dY stays NaN there too.
 template <Scalar T>
 void widen(const ConvGeometry& g, const RowsGeometry& r, const T* dy, const T* relu_y, T* wide) {
   for (int64_t oc = 0; oc < g.o; ++oc)
@@ -61,7 +62,7 @@ void widen(const ConvGeometry& g, const RowsGeometry& r, const T* dy, const T* r
       T* dst = wide + oc * r.span + oy * r.wp;
       const int64_t at = (oc * g.ho + oy) * g.wo;
       if (relu_y)
-        for (int64_t ox = 0; ox < g.wo; ++ox) dst[ox] = relu_y[at + ox] > T(0) ? dy[at + ox] : T(0);
+        for (int64_t ox = 0; ox < g.wo; ++ox) dst[ox] = dy[at + ox] * (relu_y[at + ox] > T(0) ? T(1) : T(0));
       else
         std::copy_n(dy + at, g.wo, dst);
       std::fill(dst + g.wo, dst + r.wp, T(0));

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -71,7 +72,8 @@ TEST_CASE("conv2d_relu gives relu(conv2d) bit for bit: values and the gradients 
   for (int stride : {1, 2}) {
     CAPTURE(stride);
     const Tensor<float> x = Tensor<float>::uniform(Shape{5, 3, 9, 8}, rng, -1, 1), w = Tensor<float>::uniform(Shape{4, 3, 3, 3}, rng, -1, 1);
-    const Tensor<float> b = Tensor<float>::uniform(Shape{4}, rng, -0.5, 0.5), seed = Tensor<float>::uniform(Shape{5 * 4 * 9 * 8}, rng, -1, 1);
+    const Tensor<float> b = Tensor<float>::uniform(Shape{4}, rng, -0.5, 0.5);
+    Tensor<float> seed = Tensor<float>::uniform(Shape{5 * 4 * 9 * 8}, rng, -1, 1);
     auto run = [&](bool fused) {
       Tape<float> tape;
       Tensor<float> gw(w.shape()), gb(b.shape());
@@ -82,7 +84,17 @@ TEST_CASE("conv2d_relu gives relu(conv2d) bit for bit: values and the gradients 
       for (std::span<const float> s : {xv.grad(), std::span<const float>(gw.span()), std::span<const float>(gb.span())}) all.insert(all.end(), s.begin(), s.end());
       return all;
     };
-    CHECK(run(true) == run(false));
+    const std::vector<float> values = run(true);
+    CHECK(values == run(false));
+    // A NaN in dY where relu' = 0 gives NaN·0 = NaN, as in the separate ops, not a 0 that would
+    // hide it: the same gradients turn NaN.
+    const auto zero = std::find(values.begin(), values.end(), 0.0f);
+    REQUIRE(zero != values.end());
+    seed[zero - values.begin()] = std::nanf("");
+    const std::vector<float> fused = run(true), separate = run(false);
+    CHECK(std::count_if(fused.begin(), fused.end(), [](float v) { return std::isnan(v); }) > 0);
+    REQUIRE(fused.size() == separate.size());
+    for (size_t i = 0; i < fused.size(); ++i) CHECK(std::isnan(fused[i]) == std::isnan(separate[i]));
   }
 }
 
