@@ -144,7 +144,7 @@ nn::Sequential<T> with_shared_channel(const nn::Sequential<T>& model) {
 }
 
 namespace {
-// x with one more channel, last, that `fill(example, channel_0, extra)` writes.
+// x with one more channel, last: `fill(channel_0, extra, pixels)` writes it for each example.
 template <ad::Scalar T, class Fill>
 ad::Tensor<T> with_one_more_channel(const ad::Tensor<T>& x, Fill fill) {
   if (x.rank() != 4) throw std::invalid_argument("an extra channel needs inputs [N, C, H, W], got " + x.shape().str());
