@@ -158,9 +158,6 @@ bool in_parallel_region() {
 #endif
 }
 
-// The blocked loops: tasks of mc rows × task_columns columns of C split over threads (when
-// `parallel`). Each element of C is owned by one task and summed in a fixed order (kc blocks in
-// turn, p within a block), so the result is the same bits whatever the number of threads.
 // The rows of C in blocks of equal height (whole micro-panels), as few as keep a block of A within
 // max_mc rows: equal blocks share out evenly over threads (256 rows as 96 + 96 + 64 left one thread
 // idle a fifth of the time). Block heights decide only which task computes an element, never the
@@ -173,6 +170,9 @@ int64_t row_block_height(int64_t m) {
   return (panels + blocks - 1) / blocks * B::mr;
 }
 
+// The blocked loops: tasks of mc rows × task_columns columns of C split over threads (when
+// `parallel`). Each element of C is owned by one task and summed in a fixed order (kc blocks in
+// turn, p within a block), so the result is the same bits whatever the number of threads.
 template <Scalar T>
 void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c,
                   int64_t ldc, [[maybe_unused]] bool parallel) {
@@ -263,7 +263,8 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
   // Called from inside a parallel loop (a convolution's loop over images), the caller's threads
   // are already busy: run serially rather than open nested teams of one.
   if (in_parallel_region()) return gemm_blocked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, false);
-  const int64_t tasks = (m + B::max_mc - 1) / B::max_mc * ((n + B::task_columns - 1) / B::task_columns), chunk = 4 * B::kc;
+  const int64_t mc = row_block_height<T>(m), chunk = 4 * B::kc;
+  const int64_t tasks = (m + mc - 1) / mc * ((n + B::task_columns - 1) / B::task_columns);
   if (tasks < 4 && k >= 4 * chunk) return gemm_split_k(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, chunk);
   gemm_blocked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, m * n * k > (int64_t(1) << 15));
 }

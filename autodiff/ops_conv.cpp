@@ -24,7 +24,8 @@ ConvGeometry conv_geometry(const Shape& x, const Shape& w, int stride, int paddi
     throw std::invalid_argument("conv2d: kernel " + w.str() + " larger than padded input " + x.str());
   g.ho = (g.h + 2 * padding - g.kh) / stride + 1;
   g.wo = (g.w + 2 * padding - g.kw) / stride + 1;
-  // The unfolded patches take patch·N·Ho·Wo values: refuse what no memory holds rather than die.
+  // Unfolded, the patches take patch·N·Ho·Wo values (the stride-2 path holds them all at once, the
+  // stride-1 path an image's at a time): refuse what no memory holds rather than die.
   if (double(g.patch()) * double(g.n * g.ho * g.wo) > double(int64_t(1) << 31))
     throw std::invalid_argument("conv2d: input " + x.str() + " with weight " + w.str() + " would unfold to more than 2^31 values");
   return g;
