@@ -1,6 +1,8 @@
 // 2-D pooling over [N, C, H, W] without padding; the output size is floored as in PyTorch.
-// Max pooling remembers each window's winner (the first maximal element, PyTorch's choice at
-// ties) and routes the whole gradient there.
+// Max pooling remembers each window's winner and routes the whole gradient there. The winner is
+// PyTorch's (cpu_max_pool: `if ((val > maxval) || std::isnan(val))`, in row-major window order):
+// the first maximal element at ties, but any NaN wins, the last NaN of the window if several, so
+// a NaN input gives a NaN output and its gradient goes to that NaN.
 #include <algorithm>
 #include <string>
 
@@ -32,10 +34,11 @@ void max_pool_plane(const PoolGeometry& g, const T* plane, T* y, int32_t* winner
       for (int i = 0; i < kernel; ++i)
         for (int j = 0; j < kernel; ++j) {
           // Selects, not a branch: which element wins is data, and a mispredicted branch per
-          // element cost more than all the rest of the loop.
+          // element cost more than all the rest of the loop. v != v: v is NaN.
           const int64_t at = (oy * g.stride + i) * g.w + ox * g.stride + j;
-          const bool better = plane[at] > best_value;
-          best_value = better ? plane[at] : best_value;
+          const T v = plane[at];
+          const bool better = v > best_value || v != v;
+          best_value = better ? v : best_value;
           best = better ? at : best;
         }
       y[oy * g.wo + ox] = best_value;
