@@ -22,9 +22,21 @@ PoolGeometry pool_geometry(const char* op, const Shape& x, int kernel, int strid
   return {x[0] * x[1], x[2], x[3], (x[2] - kernel) / stride + 1, (x[3] - kernel) / stride + 1, kernel, stride};
 }
 
+// Whether x[0..n) holds a NaN: one pass the compiler vectorises (no early exit).
+template <Scalar T>
+bool has_nan(const T* x, int64_t n) {
+  int any = 0;
+  for (int64_t i = 0; i < n; ++i) any |= x[i] != x[i];
+  return any != 0;
+}
+
 // One plane's window maxima and, when `winner` is set, where each came from. The kernel size is a
 // template argument for the common 2×2 case (0: read it from g), so the window loops unroll.
-template <int FixedKernel, Scalar T>
+// NanWins adds PyTorch's `|| isnan(v)`. It is a separate instantiation, taken only for planes that
+// hold a NaN, because that second condition made the loop ten times slower (measured: 0.35 →
+// 3.5 ms for 64×16×28×28): GCC no longer keeps the window in selects. Without a NaN in the plane
+// both give the same winners.
+template <int FixedKernel, bool NanWins, Scalar T>
 void max_pool_plane(const PoolGeometry& g, const T* plane, T* y, int32_t* winner) {
   const int kernel = FixedKernel ? FixedKernel : g.kernel;
   for (int64_t oy = 0; oy < g.ho; ++oy)
@@ -37,7 +49,7 @@ void max_pool_plane(const PoolGeometry& g, const T* plane, T* y, int32_t* winner
           // element cost more than all the rest of the loop. v != v: v is NaN.
           const int64_t at = (oy * g.stride + i) * g.w + ox * g.stride + j;
           const T v = plane[at];
-          const bool better = v > best_value || v != v;
+          const bool better = NanWins ? v > best_value || v != v : v > best_value;
           best_value = better ? v : best_value;
           best = better ? at : best;
         }
@@ -59,8 +71,11 @@ Var<T> max_pool2d(Var<T> x, int kernel, int stride) {
 #pragma omp parallel for schedule(static) if (g.planes > 8)
   for (int64_t p = 0; p < g.planes; ++p) {
     const int64_t o = p * g.ho * g.wo;
-    if (g.kernel == 2) max_pool_plane<2>(g, xv + p * g.h * g.w, y + o, winner ? winner + o : nullptr);
-    else max_pool_plane<0>(g, xv + p * g.h * g.w, y + o, winner ? winner + o : nullptr);
+    const T* plane = xv + p * g.h * g.w;
+    int32_t* plane_winner = winner ? winner + o : nullptr;
+    const bool nan_wins = has_nan(plane, g.h * g.w);
+    if (g.kernel == 2) nan_wins ? max_pool_plane<2, true>(g, plane, y + o, plane_winner) : max_pool_plane<2, false>(g, plane, y + o, plane_winner);
+    else nan_wins ? max_pool_plane<0, true>(g, plane, y + o, plane_winner) : max_pool_plane<0, false>(g, plane, y + o, plane_winner);
   }
   if (out.requires_grad()) {
     tape.on_backward(out, [x, out, g, winner](Tape<T>& t) {
