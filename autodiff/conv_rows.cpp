@@ -13,6 +13,7 @@
 
 #include "autodiff/conv_kernels.h"
 #include "autodiff/gemm.h"
+#include "autodiff/parallel.h"
 #include "autodiff/relu.h"
 
 namespace integrad::ad {
@@ -101,7 +102,7 @@ T sum_of(const T* x, int64_t n) {
 template <Scalar T>
 void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, bool relu, T* y) {
   const RowsGeometry r(g);
-#pragma omp parallel for schedule(static) if (g.n > 1)
+#pragma omp parallel for schedule(static) if (g.n > 1 && g.n * g.o * g.patch() * r.span >= kParallelWork)
   for (int64_t b = 0; b < g.n; ++b) {
     T* padded = thread_buffer<T, Buffer::padded>(r.padded);
     T* unfolded = thread_buffer<T, Buffer::unfolded>(g.patch() * r.span);
@@ -137,7 +138,7 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
   T* partial_dw = partials.data();
   T* partial_db = partial_dw + groups * weights;
 
-#pragma omp parallel for schedule(static) if (groups > 1)
+#pragma omp parallel for schedule(static) if (groups > 1 && g.n * g.o * g.patch() * r.span >= kParallelWork)
   for (int64_t q = 0; q < groups; ++q) {
     T* padded = thread_buffer<T, Buffer::padded>(r.padded);
     T* unfolded = thread_buffer<T, Buffer::unfolded>(g.patch() * r.span);

@@ -8,13 +8,12 @@
 #include <cmath>
 
 #include "autodiff/ops.h"
+#include "autodiff/parallel.h"
 #include "autodiff/relu.h"
 
 namespace integrad::ad {
 
 namespace {
-
-[[maybe_unused]] constexpr int64_t kParallelElements = int64_t(1) << 16;
 
 // Strides of `in` seen from an output of shape `out`: 0 along broadcast dimensions.
 std::array<int64_t, Shape::kMaxRank> broadcast_strides(const Shape& in, const Shape& out) {
@@ -82,14 +81,14 @@ Var<T> unary(Var<T> a, F f, Dx dx) {
   const T* x = a.value().data();
   T* y = tape.write(out);
   const int64_t n = a.numel();
-#pragma omp parallel for schedule(static) if (n > kParallelElements)
+#pragma omp parallel for schedule(static) if (n >= kParallelWork)
   for (int64_t i = 0; i < n; ++i) y[i] = f(x[i]);
   if (out.requires_grad()) {
     tape.on_backward(out, [a, out, dx](Tape<T>& t) {
       const T *x = a.value().data(), *y = out.value().data(), *g = t.grad(out);
       const auto [gx, fresh] = t.grad_slot(a);
       const int64_t n = a.numel();
-#pragma omp parallel for schedule(static) if (n > kParallelElements)
+#pragma omp parallel for schedule(static) if (n >= kParallelWork)
       for (int64_t i = 0; i < n; ++i) {
         // A fresh slot takes the value as it is (so −0 stays −0, as in PyTorch), else adds.
         const T d = dx(g[i], x[i], y[i]);
