@@ -67,5 +67,26 @@ else
   echo "FAIL a valid PNG was not explained:"; sed 's/^/    /' "$work/stderr"; failures=$((failures + 1))
 fi
 
+# A NaN in one pixel of example 1: predict runs, warns about that example's inputs, and, since NaN
+# propagates as in PyTorch (ReLU keeps it, max pooling picks it), about its outputs; not example 0.
+python3 - "$data/cnn_f32_input.npy" "$work/nan_input.npy" <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+start = 10 + struct.unpack('<H', d[8:10])[0]
+shape = eval(d[10:start].decode())['shape']
+per = 1
+for s in shape[1:]: per *= s
+d[start + 4 * (per + 5):start + 4 * (per + 6)] = struct.pack('<f', float('nan'))
+open(sys.argv[2], 'wb').write(d)
+PY
+if "$bin" predict "$data/cnn_f32.safetensors" "$work/nan_input.npy" -o "$work/nan_out.npy" >/dev/null 2>"$work/stderr" &&
+   grep -qF "integrad predict: warning: example 1 has non-finite inputs" "$work/stderr" &&
+   grep -qF "integrad predict: warning: example 1 has non-finite outputs" "$work/stderr" &&
+   ! grep -qF "example 0" "$work/stderr"; then
+  echo "ok   a NaN input is warned about and reaches the outputs"
+else
+  echo "FAIL a NaN input:"; sed 's/^/    /' "$work/stderr"; failures=$((failures + 1))
+fi
+
 if [ "$failures" -ne 0 ]; then echo "$failures bad-input cases misbehaved"; exit 1; fi
 echo "all bad-input cases refused cleanly"
