@@ -23,10 +23,11 @@ void run(const std::string& path) {
   }
   fmt::print("{}\ninput {} ({})\n\n{:>3}  {:<34} {:<16} {:>10}\n", path, model.input_shape.str(), nn::input_dtype_name(model.input_dtype), "#", "layer", "output",
              "parameters");
+  const std::vector<ad::Shape> shapes = model.output_shapes();
   for (size_t i = 0; i < model.layers.size(); ++i) {
     int64_t count = 0;
     for (auto* p : model.layers[i]->parameters()) count += p->value.numel();
-    fmt::print("{:>3}  {:<34} {:<16} {:>10}\n", i, model.layers[i]->architecture(), model.output_shape(i + 1).str(), count);
+    fmt::print("{:>3}  {:<34} {:<16} {:>10}\n", i, model.layers[i]->architecture(), shapes[i].str(), count);
   }
   fmt::print("\ntotal parameters: {}\n", model.parameter_count());
   if (meta.count("training_curve")) fmt::print("training curve: {}\n", meta.at("training_curve"));
