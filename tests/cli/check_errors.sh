@@ -56,6 +56,41 @@ expect_error "image for a vector model" "an image is one example" "$bin" predict
 expect_error "JPEG image" "JPEG images are not read" "$bin" predict "$work/m.safetensors" "$images/gray28.jpg" -o "$work/out.npy"
 expect_error "image of the wrong size" "the model expects" "$bin" explain "$work/m.safetensors" "$images/rgb5x4.png" -o "$work/out.npy"
 
+expect_error "negative --limit" "--limit: Value -1 not in range 0" "$bin" dataset --data synthetic-patches --limit -1 -o "$work/out.npy"
+expect_error "negative train --limit" "--limit: Value -5 not in range 0" "$bin" train --arch mlp --data synthetic-patches --limit -5 -o "$work/out.safetensors"
+expect_error "negative --seed" "--seed: '-1' is not a seed: expected an integer from 0 to 2^63-1" "$bin" train --arch mlp --data synthetic-patches --seed -1 -o "$work/out.safetensors"
+expect_error "--seed 2^64" "'18446744073709551616' is not a seed" "$bin" train --arch mlp --data synthetic-patches --seed 18446744073709551616 -o "$work/out.safetensors"
+expect_error "--seed 2^63" "'9223372036854775808' is not a seed" "$bin" train --arch mlp --data synthetic-patches --seed 9223372036854775808 -o "$work/out.safetensors"
+expect_error "--seed 1e23" "'1e23' is not a seed" "$bin" train --arch mlp --data synthetic-patches --seed 1e23 -o "$work/out.safetensors"
+expect_error "--val-limit 0" "--val-limit: Value 0 not in range 1" "$bin" train --arch mlp --data synthetic-patches --val-limit 0 -o "$work/out.safetensors"
+
+# --limit is "at most": a billion from a synthetic set takes the 10 000 test examples it holds,
+# without allocating a billion first.
+if "$bin" dataset --data synthetic-patches --limit 1000000000 -o "$work/big.npy" >"$work/stdout" 2>"$work/stderr" && grep -qF "[10000, 1, 28, 28]" "$work/stdout"; then
+  echo "ok   --limit above the set's size takes the whole set"
+else
+  echo "FAIL --limit 1000000000:"; sed 's/^/    /' "$work/stderr"; failures=$((failures + 1))
+fi
+rm -f "$work/big.npy"
+
+# Zero examples: an empty input gives an empty output and exit 0, with a note.
+python3 - "$work" <<'PY'
+import sys
+def npy(path, descr, shape):
+    d = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, shape)
+    d += ' ' * ((64 - (10 + len(d) + 1) % 64) % 64) + '\n'
+    open(path, 'wb').write(b'\x93NUMPY\x01\x00' + bytes([len(d) & 255, len(d) >> 8]) + d.encode())
+npy(sys.argv[1] + '/empty.npy', '<f4', '(0, 1, 28, 28)')
+npy(sys.argv[1] + '/empty_labels.npy', '<i8', '(0,)')
+PY
+if "$bin" predict "$work/m.safetensors" "$work/empty.npy" -o "$work/empty_out.npy" >"$work/stdout" 2>"$work/stderr" && grep -qF "[0, 10]" "$work/stdout" &&
+  grep -qF "empty.npy holds no examples" "$work/stderr" && [ -s "$work/empty_out.npy" ] &&
+  "$bin" eval "$work/m.safetensors" --inputs "$work/empty.npy" --labels "$work/empty_labels.npy" >"$work/stdout" 2>"$work/stderr" && grep -qF "no examples" "$work/stdout"; then
+  echo "ok   zero examples give an empty output"
+else
+  echo "FAIL zero examples:"; sed 's/^/    /' "$work/stdout" "$work/stderr"; failures=$((failures + 1))
+fi
+
 # And the valid case: a PNG explained by a model trained on 28×28 images.
 if "$bin" explain "$work/m.safetensors" "$images/gray28.png" -o "$work/ok.npy" >/dev/null 2>"$work/stderr" && [ -s "$work/ok.npy" ]; then
   echo "ok   a PNG is one example"

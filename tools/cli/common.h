@@ -45,7 +45,17 @@ nn::Dataset<T> load_data(const DataOptions& options, bool train);
 ad::Shape data_input_shape(const std::string& data);
 
 // A model's inputs from .npy, checked against the model's input shape: both shapes in the error.
+// Zero examples ([0, ...input_shape]) are valid input; see note_if_no_examples.
 template <ad::Scalar T>
 ad::Tensor<T> load_inputs(const std::string& path, const nn::Sequential<T>& model);
+
+// The rule for zero examples, the same in every subcommand: an empty input gives an empty output
+// (logits [0, C], attributions [0, ...], deltas [0]) and exit 0, with this note on stderr:
+// "integrad predict: note: x.npy holds no examples; the output is empty". Returns n == 0.
+bool note_if_no_examples(const std::string& command, const std::string& input_path, int64_t n);
+
+// --seed N: 0 .. 2^63-1, refused otherwise (CLI11 alone turns -1, 2^64 or 1e23 into 2^64-1).
+void add_seed_option(CLI::App& cmd, uint64_t& seed, const std::string& description);
+uint64_t parse_seed(const std::string& text, const std::string& option = "--seed");
 
 }  // namespace integrad::cli

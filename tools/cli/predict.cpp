@@ -19,6 +19,7 @@ template <ad::Scalar T>
 void run(const PredictArgs& a) {
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
   const ad::Tensor<T> x = load_inputs(a.inputs, model);
+  note_if_no_examples("predict", a.inputs, x.size(0));
   const ad::Tensor<T> logits = model.predict(x, a.batch_size);
   const int64_t per = logits.numel() / std::max<int64_t>(1, x.size(0));
   for (int64_t i = 0; i < x.size(0); ++i)

@@ -5,6 +5,7 @@
 #include <fmt/ranges.h>
 
 #include <filesystem>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "command.h"
@@ -144,10 +145,10 @@ void setup(CLI::App& cmd) {
   cmd.add_option("--momentum", a->train.optimizer.momentum, "SGD momentum")->default_val(0.0);
   cmd.add_flag("--nesterov", a->train.optimizer.nesterov, "SGD with Nesterov momentum");
   cmd.add_option("--weight-decay", a->train.optimizer.weight_decay, "L2 (SGD, Adam) or decoupled (AdamW) weight decay")->default_val(0.0);
-  cmd.add_option("--seed", a->train.seed, "Seed for initialisation and shuffling")->default_val(0);
+  add_seed_option(cmd, a->train.seed, "Seed for initialisation and shuffling");
   cmd.add_flag("--no-shuffle", a->no_shuffle, "Take the batches in order (the last one possibly smaller)");
   cmd.add_flag("--skip-nonfinite", a->train.skip_nonfinite, "Skip batches whose loss or gradients are NaN/Inf instead of stopping");
-  cmd.add_option("--val-limit", a->val_limit, "Test examples used for validation")->default_val(10000);
+  cmd.add_option("--val-limit", a->val_limit, "Test examples used for validation")->default_val(10000)->check(CLI::Range(int64_t(1), std::numeric_limits<int64_t>::max()));
   cmd.add_flag("--resume", a->resume, "Continue from the checkpoint next to --output (same settings; --epochs may grow)");
   cmd.add_flag("-q,--quiet", a->quiet, "No progress output");
   cmd.add_option("-o,--output", a->output, "Output model file (.safetensors)")->required();
