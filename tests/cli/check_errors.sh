@@ -21,7 +21,7 @@ expect_error() {
   if ! grep -qF -- "$needle" "$work/stderr"; then
     echo "FAIL $what: stderr lacks '$needle':"; sed 's/^/    /' "$work/stderr"; failures=$((failures + 1)); return
   fi
-  if [ -e "$work/out.npy" ] || [ -e "$work/out.safetensors" ] || ls "$work"/*.tmp.* >/dev/null 2>&1; then
+  if [ -e "$work/out.npy" ] || [ -e "$work/out.safetensors" ] || ls "$work"/.integrad-tmp-* "$work"/.integrad-lock-* >/dev/null 2>&1; then
     echo "FAIL $what: an output file was left behind"; failures=$((failures + 1)); return
   fi
   echo "ok   $what"
@@ -90,6 +90,67 @@ if "$bin" predict "$work/m.safetensors" "$work/empty.npy" -o "$work/empty_out.np
 else
   echo "FAIL zero examples:"; sed 's/^/    /' "$work/stdout" "$work/stderr"; failures=$((failures + 1))
 fi
+
+# Outputs that name an input, through a symbolic or a hard link too, or another output.
+cp "$work/images.npy" "$work/in.npy"
+ln -s in.npy "$work/in_link.npy"
+ln "$work/in.npy" "$work/in_hard.npy"
+expect_error "-o onto the input" "-o $work/in.npy is the same file as INPUT" "$bin" predict "$work/m.safetensors" "$work/in.npy" -o "$work/in.npy"
+expect_error "-o onto the input via a symlink" "the input would be overwritten" "$bin" predict "$work/m.safetensors" "$work/in.npy" -o "$work/in_link.npy"
+expect_error "-o onto the input via a hard link" "the input would be overwritten" "$bin" predict "$work/m.safetensors" "$work/in.npy" -o "$work/in_hard.npy"
+expect_error "-o onto the model" "is the same file as MODEL" "$bin" predict "$work/m.safetensors" "$work/in.npy" -o "$work/m.safetensors"
+expect_error "train -o onto its starting model" "is the same file as MODEL" "$bin" train "$work/m.safetensors" --inputs "$work/in.npy" --labels "$work/labels.npy" -o "$work/m.safetensors"
+expect_error "train -o onto its --labels" "is the same file as --labels" "$bin" train "$work/m.safetensors" --inputs "$work/in.npy" --labels "$work/labels.npy" -o "$work/labels.npy"
+expect_error "dataset: both outputs one file" "are the same file" "$bin" dataset --data synthetic-patches --limit 2 -o "$work/out.npy" --labels-out "$work/./out.npy"
+if cmp -s "$work/images.npy" "$work/in.npy"; then echo "ok   the inputs are unchanged"; else echo "FAIL an input was changed"; failures=$((failures + 1)); fi
+
+# -o through a symbolic link writes its target (as cp does) and keeps the link; a FIFO is written into.
+ln -s target.npy "$work/out_link.npy"
+mkfifo "$work/fifo.npy"
+cat "$work/fifo.npy" >"$work/from_fifo.npy" &
+reader=$!
+if "$bin" predict "$work/m.safetensors" "$work/in.npy" -o "$work/out_link.npy" >/dev/null 2>"$work/stderr" && [ -L "$work/out_link.npy" ] && [ -s "$work/target.npy" ] &&
+  "$bin" predict "$work/m.safetensors" "$work/in.npy" -o "$work/fifo.npy" >/dev/null 2>>"$work/stderr" && wait "$reader" && [ -p "$work/fifo.npy" ] &&
+  cmp -s "$work/target.npy" "$work/from_fifo.npy"; then
+  echo "ok   -o through a symlink and into a FIFO"
+else
+  echo "FAIL -o through a symlink or into a FIFO:"; sed 's/^/    /' "$work/stderr"; failures=$((failures + 1))
+fi
+rm -f "$work/out_link.npy" "$work/target.npy" "$work/fifo.npy" "$work/from_fifo.npy"
+
+# Devices, on private nodes in a private mount namespace (a bug that renamed over /dev/null would
+# otherwise damage the machine): /dev/null takes the bytes, /dev/full is ENOSPC, /dev/stdout goes
+# wherever the shell sent it, with the "wrote" line on stderr; the nodes stay nodes.
+if unshare -m true 2>/dev/null; then
+  if unshare -m bash -c '
+    set -u
+    mount -t tmpfs none /dev && mknod -m 666 /dev/null c 1 3 && mknod -m 666 /dev/full c 1 7 && ln -s /proc/self/fd/1 /dev/stdout || exit 2
+    ok=0
+    "$1" predict "$2" "$3" -o /dev/null >/dev/null 2>&1 && [ -c /dev/null ] || { echo "    -o /dev/null failed"; ok=1; }
+    "$1" predict "$2" "$3" -o /dev/full >/dev/null 2>"$4/full.err"; rc=$?
+    { [ "$rc" -eq 1 ] && grep -qF "/dev/full: write failed: No space left on device" "$4/full.err" && [ -c /dev/full ]; } || { echo "    -o /dev/full: exit $rc"; ok=1; }
+    "$1" predict "$2" "$3" -o /dev/stdout >"$4/piped.npy" 2>"$4/piped.err" && [ -L /dev/stdout ] && head -c 6 "$4/piped.npy" | grep -q NUMPY &&
+      grep -qF "wrote /dev/stdout" "$4/piped.err" || { echo "    -o /dev/stdout failed"; ok=1; }
+    ls /dev/.integrad-tmp-* >/dev/null 2>&1 && { echo "    a temporary file was left in /dev"; ok=1; }
+    exit $ok' _ "$bin" "$work/m.safetensors" "$work/in.npy" "$work"; then
+    echo "ok   -o /dev/null, /dev/full, /dev/stdout"
+  else
+    echo "FAIL device outputs"; failures=$((failures + 1))
+  fi
+  rm -f "$work/piped.npy"
+else
+  echo "skip device outputs (unshare -m is not allowed here)"
+fi
+
+# Two `train -o` onto one file at once: the second is refused while the first holds the lock.
+# (Polled until it trains, so its SIGTERM handler is in place and it releases the lock on exit.)
+"$bin" train --arch mlp --data synthetic-patches --limit 5000 --epochs 1000 -q -o "$work/busy.safetensors" >"$work/first.out" 2>&1 &
+first=$!
+for _ in $(seq 100); do grep -q "^training" "$work/first.out" 2>/dev/null && break; sleep 0.1; done
+expect_error "a second train -o onto the same file" "is writing it" "$bin" train --arch mlp --data synthetic-patches --limit 64 -o "$work/busy.safetensors"
+kill -TERM "$first"; wait "$first"
+rm -f "$work"/busy*.safetensors
+if ls "$work"/.integrad-lock-* >/dev/null 2>&1; then echo "FAIL the lock file was left behind"; failures=$((failures + 1)); else echo "ok   the lock is released"; fi
 
 # And the valid case: a PNG explained by a model trained on 28×28 images.
 if "$bin" explain "$work/m.safetensors" "$images/gray28.png" -o "$work/ok.npy" >/dev/null 2>"$work/stderr" && [ -s "$work/ok.npy" ]; then

@@ -8,6 +8,7 @@
 #include "nn/fashion_mnist.h"
 #include "nn/image_file.h"
 #include "nn/npy.h"
+#include "nn/output_guard.h"
 #include "nn/printable.h"
 #include "nn/synthetic.h"
 
@@ -76,6 +77,10 @@ ad::Tensor<T> load_inputs(const std::string& path, const nn::Sequential<T>& mode
 bool note_if_no_examples(const std::string& command, const std::string& input_path, int64_t n) {
   if (n == 0) fmt::print(stderr, "integrad {}: note: {} holds no examples; the output is empty\n", command, nn::printable(input_path));
   return n == 0;
+}
+
+std::FILE* status_stream(const std::string& output) {
+  return output == "/dev/stdout" || output == "/proc/self/fd/1" || nn::same_file(output, "/dev/stdout") ? stderr : stdout;
 }
 
 uint64_t parse_seed(const std::string& text, const std::string& option) {

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -53,6 +54,10 @@ ad::Tensor<T> load_inputs(const std::string& path, const nn::Sequential<T>& mode
 // (logits [0, C], attributions [0, ...], deltas [0]) and exit 0, with this note on stderr:
 // "integrad predict: note: x.npy holds no examples; the output is empty". Returns n == 0.
 bool note_if_no_examples(const std::string& command, const std::string& input_path, int64_t n);
+
+// Where "wrote ..." lines go: stderr when the output itself is standard output (-o /dev/stdout),
+// so they do not end up inside the data.
+std::FILE* status_stream(const std::string& output);
 
 // --seed N: 0 .. 2^63-1, refused otherwise (CLI11 alone turns -1, 2^64 or 1e23 into 2^64-1).
 void add_seed_option(CLI::App& cmd, uint64_t& seed, const std::string& description);

@@ -6,6 +6,7 @@
 #include "command.h"
 #include "common.h"
 #include "nn/npy.h"
+#include "nn/output_guard.h"
 
 namespace integrad::cli {
 namespace {
@@ -17,6 +18,7 @@ struct PredictArgs {
 
 template <ad::Scalar T>
 void run(const PredictArgs& a) {
+  nn::check_outputs({{"-o", a.output}}, {{"MODEL", a.model}, {"INPUT", a.inputs}});
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
   const ad::Tensor<T> x = load_inputs(a.inputs, model);
   note_if_no_examples("predict", a.inputs, x.size(0));
@@ -29,7 +31,7 @@ void run(const PredictArgs& a) {
         break;
       }
   nn::npy_write(a.output, logits);
-  fmt::print("wrote {} {}\n", a.output, logits.shape().str());
+  fmt::print(status_stream(a.output), "wrote {} {}\n", a.output, logits.shape().str());
 }
 
 void setup(CLI::App& cmd) {

@@ -12,6 +12,7 @@
 #include "common.h"
 #include "nn/architecture.h"
 #include "nn/checkpoint.h"
+#include "nn/output_guard.h"
 #include "nn/train.h"
 #include "stop_signal.h"
 
@@ -69,6 +70,10 @@ nn::Checkpoint<T> checkpoint_to_resume(const TrainArgs& a, const std::string& pa
 
 template <ad::Scalar T>
 void run(const TrainArgs& a) {
+  nn::check_outputs({{"-o", a.output}, {"its checkpoint", nn::checkpoint_path(a.output)}},
+                    {{"MODEL", a.model}, {"--inputs", a.data.inputs}, {"--labels", a.data.labels}});
+  // Held until the run ends: a second `train -o` onto the same file is refused, not interleaved.
+  const nn::OutputLock lock(a.output);
   nn::Sequential<T> model;
   if (!a.model.empty()) {
     model = nn::load_model<T>(a.model);
