@@ -91,6 +91,29 @@ else
   echo "FAIL zero examples:"; sed 's/^/    /' "$work/stdout" "$work/stderr"; failures=$((failures + 1))
 fi
 
+# A 3 KB model that needs gigabytes per image, 40 000 layers, and a tensor name that is a
+# terminal escape sequence: refused from the metadata, the name shown escaped.
+python3 - "$work" <<'PY'
+import json, struct, sys
+def model(path, arch, shape, tensors):
+    header, data = {"__metadata__": {"architecture": arch, "input_shape": shape}}, b""
+    for name, dims in tensors:
+        n = 1
+        for d in dims: n *= d
+        header[name] = {"dtype": "F32", "shape": dims, "data_offsets": [len(data), len(data) + 4 * n]}
+        data += b"\0" * (4 * n)
+    text = json.dumps(header).encode()
+    open(path, "wb").write(struct.pack("<Q", len(text)) + text + data)
+model(sys.argv[1] + "/huge.safetensors", "Conv2d(1, 16, 1, padding=1024); ReLU(); Conv2d(16, 16, 1, padding=1024)", "1,28,28",
+      [("0.weight", [16, 1, 1, 1]), ("0.bias", [16]), ("2.weight", [16, 16, 1, 1]), ("2.bias", [16])])
+model(sys.argv[1] + "/deep.safetensors", "; ".join(["ReLU()"] * 40000), "4", [])
+model(sys.argv[1] + "/escape.safetensors", "Linear(2, 1)", "2", [("0.weight", [1, 2]), ("0.bias", [1]), ("\x1b]0;owned\x07", [1])])
+PY
+expect_error "activations of gigabytes" "more than the limit of 2^22 values" "$bin" predict "$work/huge.safetensors" "$work/images.npy" -o "$work/out.npy"
+expect_error "40 000 layers" "architecture has more than 4096 layers" "$bin" info "$work/deep.safetensors"
+expect_error "escape sequence in a tensor name" 'tensor '"'"'\x1b]0;owned\x07'"'"' (shape [1]) belongs to no layer' "$bin" info "$work/escape.safetensors"
+if grep -q $'\x1b' "$work/stderr"; then echo "FAIL a raw escape character reached stderr"; failures=$((failures + 1)); fi
+
 # Outputs that name an input, through a symbolic or a hard link too, or another output.
 cp "$work/images.npy" "$work/in.npy"
 ln -s in.npy "$work/in_link.npy"
