@@ -66,7 +66,7 @@ expect_error "--val-limit 0" "--val-limit: Value 0 not in range 1" "$bin" train 
 
 # --limit is "at most": a billion from a synthetic set takes the 10 000 test examples it holds,
 # without allocating a billion first.
-if "$bin" dataset --data synthetic-patches --limit 1000000000 -o "$work/big.npy" >"$work/stdout" 2>"$work/stderr" && grep -qF "[10000, 1, 28, 28]" "$work/stdout"; then
+if "$bin" dataset --data synthetic-tokens --limit 1000000000 -o "$work/big.npy" >"$work/stdout" 2>"$work/stderr" && grep -qF "[10000, 16]" "$work/stdout"; then
   echo "ok   --limit above the set's size takes the whole set"
 else
   echo "FAIL --limit 1000000000:"; sed 's/^/    /' "$work/stderr"; failures=$((failures + 1))
@@ -167,7 +167,7 @@ fi
 
 # Two `train -o` onto one file at once: the second is refused while the first holds the lock.
 # (Polled until it trains, so its SIGTERM handler is in place and it releases the lock on exit.)
-"$bin" train --arch mlp --data synthetic-patches --limit 5000 --epochs 1000 -q -o "$work/busy.safetensors" >"$work/first.out" 2>&1 &
+stdbuf -oL "$bin" train --arch mlp --data synthetic-patches --limit 2000 --val-limit 10 --epochs 1000 -q -o "$work/busy.safetensors" >"$work/first.out" 2>&1 &
 first=$!
 for _ in $(seq 100); do grep -q "^training" "$work/first.out" 2>/dev/null && break; sleep 0.1; done
 expect_error "a second train -o onto the same file" "is writing it" "$bin" train --arch mlp --data synthetic-patches --limit 64 -o "$work/busy.safetensors"
