@@ -166,12 +166,13 @@ else
 fi
 
 # Two `train -o` onto one file at once: the second is refused while the first holds the lock.
-# (Polled until it trains, so its SIGTERM handler is in place and it releases the lock on exit.)
-stdbuf -oL "$bin" train --arch mlp --data synthetic-patches --limit 2000 --val-limit 10 --epochs 1000 -q -o "$work/busy.safetensors" >"$work/first.out" 2>&1 &
+# (Polled until it holds the lock; its SIGTERM handler is in place by then, so it releases the lock.)
+"$bin" train --arch mlp --data synthetic-patches --limit 2000 --val-limit 10 --epochs 1000 -q -o "$work/busy.safetensors" >"$work/first.out" 2>&1 &
 first=$!
-for _ in $(seq 100); do grep -q "^training" "$work/first.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 100); do ls "$work"/.integrad-lock-* >/dev/null 2>&1 && break; sleep 0.1; done
 expect_error "a second train -o onto the same file" "is writing it" "$bin" train --arch mlp --data synthetic-patches --limit 64 -o "$work/busy.safetensors"
-kill -TERM "$first"; wait "$first"
+kill -TERM "$first"; wait "$first"; status=$?
+[ "$status" -eq 143 ] || { echo "FAIL the first train exited with $status after SIGTERM, not 143:"; sed 's/^/    /' "$work/first.out"; failures=$((failures + 1)); }
 rm -f "$work"/busy*.safetensors
 if ls "$work"/.integrad-lock-* >/dev/null 2>&1; then echo "FAIL the lock file was left behind"; failures=$((failures + 1)); else echo "ok   the lock is released"; fi
 

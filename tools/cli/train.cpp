@@ -72,6 +72,9 @@ template <ad::Scalar T>
 void run(const TrainArgs& a) {
   nn::check_outputs({{"-o", a.output}, {"its checkpoint", nn::checkpoint_path(a.output)}},
                     {{"MODEL", a.model}, {"--inputs", a.data.inputs}, {"--labels", a.data.labels}});
+  // Signals are caught from here on, so a SIGTERM at any point unwinds and releases the lock
+  // (training stops before its first step if one came while the data was loading).
+  catch_stop_signals();
   // Held until the run ends: a second `train -o` onto the same file is refused, not interleaved.
   const nn::OutputLock lock(a.output);
   nn::Sequential<T> model;
@@ -124,7 +127,6 @@ void run(const TrainArgs& a) {
     nn::save_checkpoint(checkpoint, model, optimizer.state(), history, settings, dtype);
     nn::save_model(a.output, model, dtype, {{"training_curve", nn::training_curve_json(history)}});
   };
-  catch_stop_signals();
   try {
     nn::train<T>(model, train_set, val ? &*val : nullptr, options, save, resume ? &*resume : nullptr);
   } catch (const nn::Interrupted& e) {
