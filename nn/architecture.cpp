@@ -212,11 +212,16 @@ Sequential<T> parse_architecture(std::string_view text, ad::Shape input_shape, I
       }
       check_activation_size(s, fmt::format("layer {} ({})", i, model.layers.back()->architecture()));
       if (const auto* conv = dynamic_cast<const Conv2d<T>*>(model.layers.back().get())) {
-        // The convolution unfolds its input into [C·k·k, Ho·Wo] columns per example.
+        // The convolution unfolds its input into [C·k·k, Ho·Wo] columns per example, and pads it
+        // to [C, H + 2p, W + 2p] first.
         const int64_t patch = conv->in_ch * conv->kernel * conv->kernel, pixels = s[1] * s[2];
         if (patch > kMaxConvColumns / std::max<int64_t>(pixels, 1))
           throw std::invalid_argument(fmt::format("layer {} ({}) on input {} unfolds into {} x {} values per example, above the limit of 2^24",
                                                   i, conv->architecture(), in.str(), patch, pixels));
+        const int64_t padded = conv->in_ch * (in[1] + 2 * conv->padding) * (in[2] + 2 * conv->padding);
+        if (padded > kMaxConvColumns)
+          throw std::invalid_argument(fmt::format("layer {} ({}) pads input {} to {} values per example, above the limit of 2^24", i,
+                                                  conv->architecture(), in.str(), padded));
       }
     }
     if (end == std::string_view::npos) break;

@@ -17,6 +17,10 @@ TEST_CASE("architecture: activations one example would need are capped when the 
   // The unfolded input of a convolution: 64·31·31 patch values for each of 64×64 pixels.
   CHECK_THROWS_WITH(nn::parse_architecture<float>("Conv2d(64, 1, 31, padding=15)", ad::Shape{64, 64, 64}, nn::InputDtype::float32, 0),
                     doctest::Contains("unfolds into 61504 x 4096 values per example"));
+  // The padded input: 64 channels of 256x256 padded by 1024 on each side, though the stride
+  // leaves a 3x3 output.
+  CHECK_THROWS_WITH(nn::parse_architecture<float>("Conv2d(64, 1, 1, stride=1024, padding=1024)", ad::Shape{64, 256, 256}, nn::InputDtype::float32, 0),
+                    doctest::Contains("pads input [64, 256, 256] to 339738624 values per example"));
   // Dimensions whose product overflows int64 are caught too, not wrapped.
   CHECK_THROWS_WITH(nn::parse_architecture<float>("Flatten()", ad::Shape{1 << 24, 1 << 24, 1 << 24, 1 << 24}, nn::InputDtype::float32, 0),
                     doctest::Contains("the input gives"));
