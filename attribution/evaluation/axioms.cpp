@@ -6,15 +6,8 @@
 #include <cmath>
 #include <limits>
 
-#include "attribution/methods/contrast_methods.h"
-#include "attribution/evaluation/conv_surgery.h"
-#include "attribution/methods/exact_ig.h"
-#include "attribution/methods/gradients.h"
-#include "attribution/methods/integrated_gradients.h"
-#include "attribution/methods/smoothgrad.h"
-#include "nn/layers_activation.h"
+#include "attribution/evaluation/model_surgery.h"
 #include "nn/layers_linear.h"
-#include "nn/layers_shape.h"
 
 namespace integrad::attr {
 
@@ -42,26 +35,6 @@ CheckResult not_applicable(std::string name, std::string why) {
   r.passed = true;
   r.detail = std::move(why);
   return r;
-}
-
-// Index of the first layer if it is a Linear reached through Flatten layers only (so input
-// features map one-to-one to its columns), else -1.
-template <ad::Scalar T>
-int first_linear(const nn::Sequential<T>& model) {
-  for (size_t i = 0; i < model.layers.size(); ++i) {
-    const std::string k = model.layers[i]->kind();
-    if (k == "Linear") return static_cast<int>(i);
-    if (k != "Flatten") return -1;
-  }
-  return -1;
-}
-
-// Index k of the first Linear(k) – ReLU(k+1) – Linear(k+2) block, or -1.
-template <ad::Scalar T>
-int hidden_block(const nn::Sequential<T>& model) {
-  for (size_t k = 0; k + 2 < model.layers.size(); ++k)
-    if (model.layers[k]->kind() == "Linear" && model.layers[k + 1]->kind() == "ReLU" && model.layers[k + 2]->kind() == "Linear") return static_cast<int>(k);
-  return -1;
 }
 
 // The tolerance of the checks that compare attributions which are equal in exact arithmetic.
@@ -201,16 +174,9 @@ CheckResult check_dummy(const nn::Sequential<T>& model, const ExplainFn<T>& meth
   const int k = first_linear(model);
   if (k < 0 && starts_with_conv(model)) return check_dummy_channel(model, method, x, baseline, targets);
   if (k < 0) return not_applicable<T>("dummy", "needs a model whose first weighted layer is Linear or Conv2d");
-  // The model with one more input feature whose column of weights is zero.
-  const auto& first = dynamic_cast<const nn::Linear<T>&>(*model.layers[size_t(k)]);
-  nn::Sequential<T> dummy = model.clone();
-  auto widened = std::make_unique<nn::Linear<T>>(first.in + 1, first.out, first.has_bias);
-  for (int64_t o = 0; o < first.out; ++o)
-    for (int64_t i = 0; i < first.in; ++i) widened->weight.value.at({o, i}) = first.weight.value.at({o, i});
-  widened->bias.value = first.bias.value;
-  dummy.layers[size_t(k)] = std::move(widened);
-  dummy.input_shape = ad::Shape{first.in + 1};
-  const int64_t n = x.size(0), row = first.in;
+  const nn::Sequential<T> dummy = with_dummy_feature(model);
+  const int64_t in = dummy.input_shape[0] - 1;
+  const int64_t n = x.size(0), row = in;
   ad::Tensor<T> xd(ad::Shape{n, row + 1}), bd(ad::Shape{n, row + 1});
   const ad::Tensor<T> xf = flattened(x), bf = flattened(baseline);
   for (int64_t i = 0; i < n; ++i) {
@@ -233,58 +199,7 @@ double output_difference(const nn::Sequential<T>& a, const nn::Sequential<T>& b,
 template <ad::Scalar T>
 Twins<T> built_twins(const nn::Sequential<T>& model) {
   Twins<T> twins = conv_twins(model);
-  const int k = hidden_block(model);
-  if (k < 0) return twins;
-  const auto& l1 = dynamic_cast<const nn::Linear<T>&>(*model.layers[size_t(k)]);
-  const auto& l2 = dynamic_cast<const nn::Linear<T>&>(*model.layers[size_t(k + 2)]);
-  const int64_t h = l1.out;
-  auto with_block = [&](std::unique_ptr<nn::Linear<T>> a, std::unique_ptr<nn::Linear<T>> b) {
-    nn::Sequential<T> t = model.clone();
-    t.layers[size_t(k)] = std::move(a);
-    t.layers[size_t(k + 2)] = std::move(b);
-    return t;
-  };
-  // Hidden units permuted (reversed): rows of W1 and b1, columns of W2.
-  {
-    auto a = std::make_unique<nn::Linear<T>>(l1), b = std::make_unique<nn::Linear<T>>(l2);
-    for (int64_t u = 0; u < h; ++u) {
-      const int64_t v = h - 1 - u;
-      for (int64_t i = 0; i < l1.in; ++i) a->weight.value.at({u, i}) = l1.weight.value.at({v, i});
-      if (l1.has_bias) a->bias.value[u] = l1.bias.value[v];
-      for (int64_t o = 0; o < l2.out; ++o) b->weight.value.at({o, u}) = l2.weight.value.at({o, v});
-    }
-    twins.emplace_back("permuted hidden units", with_block(std::move(a), std::move(b)));
-  }
-  // Unit 0 scaled: ReLU(c·z)/c = ReLU(z) for c > 0.
-  {
-    const T c = T(2.5);
-    auto a = std::make_unique<nn::Linear<T>>(l1), b = std::make_unique<nn::Linear<T>>(l2);
-    for (int64_t i = 0; i < l1.in; ++i) a->weight.value.at({0, i}) *= c;
-    if (l1.has_bias) a->bias.value[0] *= c;
-    for (int64_t o = 0; o < l2.out; ++o) b->weight.value.at({o, 0}) /= c;
-    twins.emplace_back("unit scaled by 2.5 and 1/2.5", with_block(std::move(a), std::move(b)));
-  }
-  // Unit 0 split into two identical units, each passing on half.
-  {
-    auto a = std::make_unique<nn::Linear<T>>(l1.in, h + 1, l1.has_bias);
-    auto b = std::make_unique<nn::Linear<T>>(h + 1, l2.out, l2.has_bias);
-    for (int64_t u = 0; u <= h; ++u) {
-      const int64_t src = u == h ? 0 : u;
-      for (int64_t i = 0; i < l1.in; ++i) a->weight.value.at({u, i}) = l1.weight.value.at({src, i});
-      if (l1.has_bias) a->bias.value[u] = l1.bias.value[src];
-      for (int64_t o = 0; o < l2.out; ++o) b->weight.value.at({o, u}) = l2.weight.value.at({o, src}) * (src == 0 ? T(0.5) : T(1));
-    }
-    b->bias.value = l2.bias.value;
-    twins.emplace_back("unit split in two", with_block(std::move(a), std::move(b)));
-  }
-  // An identity Linear inserted before the ReLU.
-  {
-    nn::Sequential<T> t = model.clone();
-    auto id = std::make_unique<nn::Linear<T>>(h, h, true);
-    for (int64_t u = 0; u < h; ++u) id->weight.value.at({u, u}) = T(1);
-    t.layers.insert(t.layers.begin() + k + 1, std::move(id));
-    twins.emplace_back("identity layer inserted", std::move(t));
-  }
+  for (auto& twin : linear_twins(model)) twins.push_back(std::move(twin));
   return twins;
 }
 
@@ -337,12 +252,8 @@ CheckResult check_symmetry(const nn::Sequential<T>& model, const ExplainFn<T>& m
   const int k = first_linear(model);
   if (k < 0 && starts_with_conv(model)) return check_symmetry_channel(model, method, x, baseline, targets, o);
   if (k < 0) return not_applicable<T>("symmetry", "needs a model whose first weighted layer is Linear or Conv2d");
-  auto& first = dynamic_cast<nn::Linear<T>&>(*model.layers[size_t(k)]);
-  if (first.in < 2) return not_applicable<T>("symmetry", "needs at least two input features");
-  // Features 0 and 1 made interchangeable: both weight columns replaced by their mean.
-  nn::Sequential<T> sym = model.clone();
-  auto& l = dynamic_cast<nn::Linear<T>&>(*sym.layers[size_t(k)]);
-  for (int64_t u = 0; u < l.out; ++u) l.weight.value.at({u, 0}) = l.weight.value.at({u, 1}) = (l.weight.value.at({u, 0}) + l.weight.value.at({u, 1})) / 2;
+  if (dynamic_cast<const nn::Linear<T>&>(*model.layers[size_t(k)]).in < 2) return not_applicable<T>("symmetry", "needs at least two input features");
+  const nn::Sequential<T> sym = with_features_0_1_shared(model);
   ad::Tensor<T> xs = x, bs = baseline;
   const int64_t row = x.shape().stride(0);
   for (int64_t i = 0; i < x.size(0); ++i) {

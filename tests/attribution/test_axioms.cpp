@@ -7,7 +7,7 @@
 #include "attribution/drawing/axiom_table.h"
 #include "attribution/evaluation/axiom_matrix.h"
 #include "attribution/methods/contrast_methods.h"
-#include "attribution/evaluation/conv_surgery.h"
+#include "attribution/evaluation/model_surgery.h"
 #include "attribution/methods/gradients.h"
 #include "attribution/methods/integrated_gradients.h"
 #include "attribution/evaluation/paper_models.h"

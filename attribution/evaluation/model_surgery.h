@@ -1,7 +1,8 @@
-// Functionally equal or deliberately extended copies of image models (Conv2d first), for the axiom
-// checks that change a model: implementation invariance compares a model with twins computing the
-// same function by other weights, dummy adds an input the function ignores, symmetry adds an input
-// interchangeable with another. The Linear-first counterparts live in axioms.cpp.
+// Functionally equal or deliberately changed copies of a model, for the axiom checks that change a
+// model: implementation invariance compares a model with twins computing the same function by other
+// weights, dummy adds an input the function ignores, symmetry makes two inputs interchangeable.
+// Models whose first weighted layer is Linear are changed there; image models (Conv2d first) in
+// their channels.
 #pragma once
 
 #include <string>
@@ -36,5 +37,26 @@ template <ad::Scalar T>
 ad::Tensor<T> with_constant_channel(const ad::Tensor<T>& x, T value);
 template <ad::Scalar T>
 ad::Tensor<T> with_channel_0_repeated(const ad::Tensor<T>& x);
+
+// Index of the first layer if it is a Linear reached through Flatten layers only (so input
+// features map one-to-one to its columns), else -1.
+template <ad::Scalar T>
+int first_linear(const nn::Sequential<T>& model);
+
+// Twins built from the first Linear–ReLU–Linear block: hidden units permuted, one unit scaled by c
+// and its outgoing weights by 1/c, one unit split in two, an identity layer inserted. Empty when
+// the model has no such block.
+template <ad::Scalar T>
+std::vector<std::pair<std::string, nn::Sequential<T>>> linear_twins(const nn::Sequential<T>& model);
+
+// For a model with a first_linear: a copy taking flat inputs with one more feature, last, whose
+// column of weights is zero, so the function ignores it.
+template <ad::Scalar T>
+nn::Sequential<T> with_dummy_feature(const nn::Sequential<T>& model);
+
+// For a model with a first_linear of at least two inputs: a copy where features 0 and 1 share the
+// mean of their weight columns, so they are interchangeable.
+template <ad::Scalar T>
+nn::Sequential<T> with_features_0_1_shared(const nn::Sequential<T>& model);
 
 }  // namespace integrad::attr
