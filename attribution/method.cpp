@@ -86,30 +86,9 @@ Options parse_options(const std::string& method, const std::vector<OptionSpec>& 
 }
 
 template <ad::Scalar T>
-std::vector<Method<T>>& registry() {
-  static std::vector<Method<T>> all = builtin_methods<T>();
+Registry<Method<T>>& registry() {
+  static Registry<Method<T>> all("method", builtin_methods<T>());
   return all;
-}
-
-template <ad::Scalar T>
-void register_method(Method<T> method) {
-  auto& all = registry<T>();
-  if (std::any_of(all.begin(), all.end(), [&](const auto& m) { return m.name == method.name; }))
-    throw std::invalid_argument("a method called '" + method.name + "' is registered already");
-  all.push_back(std::move(method));
-}
-
-std::vector<std::string> method_names() {
-  std::vector<std::string> names;
-  for (const auto& m : registry<float>()) names.push_back(m.name);
-  return names;
-}
-
-template <ad::Scalar T>
-const Method<T>& find_method(const std::string& name) {
-  for (const auto& m : registry<T>())
-    if (m.name == name) return m;
-  throw std::invalid_argument(fmt::format("unknown method '{}' (known: {})", name, fmt::join(method_names(), ", ")));
 }
 
 template <ad::Scalar T>
@@ -158,9 +137,7 @@ std::vector<NamedMethod<T>> matrix_methods(const nn::Sequential<T>& model, const
 }
 
 #define INTEGRAD_INSTANTIATE(T)                                                                                                             \
-  template std::vector<Method<T>>& registry<T>();                                                                                           \
-  template void register_method<T>(Method<T>);                                                                                              \
-  template const Method<T>& find_method<T>(const std::string&);                                                                             \
+  template Registry<Method<T>>& registry<T>();                                                                                              \
   template Attribution<T> explain<T>(const Method<T>&, const nn::Sequential<T>&, const ad::Tensor<T>&, const Baseline<T>&, const Target<T>&, \
                                      const Options&);                                                                                       \
   template std::vector<NamedMethod<T>> matrix_methods<T>(const nn::Sequential<T>&, const std::map<std::string, std::string>&);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "attribution/attribution.h"
+#include "attribution/registry.h"
 
 namespace integrad::attr {
 
@@ -92,13 +93,17 @@ struct Method {
 
 // Every registered method, built-ins first (attribution/methods/builtin.cpp), in order.
 template <ad::Scalar T>
-std::vector<Method<T>>& registry();
+Registry<Method<T>>& registry();
 template <ad::Scalar T>
-void register_method(Method<T> method);  // refuses a name already taken
+void register_method(Method<T> method) {  // refuses a name already taken
+  registry<T>().add(std::move(method));
+}
 // The method called `name`; the error lists the known names.
 template <ad::Scalar T>
-const Method<T>& find_method(const std::string& name);
-std::vector<std::string> method_names();
+const Method<T>& find_method(const std::string& name) {
+  return registry<T>().find(name);
+}
+inline std::vector<std::string> method_names() { return registry<float>().names(); }
 
 // Runs the method as explain does: resolves the target (predicted = argmax F(x)), and fills in the
 // targets, F(x) and, for a method with a delta, F(x′) and the deltas when run() left them out.

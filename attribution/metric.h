@@ -35,11 +35,15 @@ struct Metric {
 };
 
 template <ad::Scalar T>
-std::vector<Metric<T>>& metric_registry();
+Registry<Metric<T>>& metric_registry();
 template <ad::Scalar T>
-void register_metric(Metric<T> metric);  // refuses a name already taken
+void register_metric(Metric<T> metric) {  // refuses a name already taken
+  metric_registry<T>().add(std::move(metric));
+}
 template <ad::Scalar T>
-const Metric<T>& find_metric(const std::string& name);
-std::vector<std::string> metric_names();
+const Metric<T>& find_metric(const std::string& name) {
+  return metric_registry<T>().find(name);
+}
+inline std::vector<std::string> metric_names() { return metric_registry<float>().names(); }
 
 }  // namespace integrad::attr
