@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -152,4 +153,35 @@ TEST_CASE("feature masks: groups by id in any order, shared or per example; bad 
   CHECK_THROWS_WITH_AS(run("shapley", wide, xw, Baseline<T>::zero(), Target<T>::of(0)), doctest::Contains("at most 16 feature groups; example 0 has 17"),
                        std::invalid_argument);
   for (const auto& p : {shared, each, wrong}) std::remove(p.c_str());
+}
+
+TEST_CASE("kernelshap: w·(x − x′) on a linear model sampled or not, equals shapley when every coalition is used, efficiency, same bits per seed") {
+  const auto model = linear(6, 2, ad::Shape{6});
+  const auto& w = model.layers[0]->parameters()[0]->value;  // [2, 6]
+  const ad::Tensor<T> x(ad::Shape{2, 6}, std::vector<T>{1, -2, 3, 0.5, 0.25, 4, -1, 2, 0, 1.5, -3, 2});
+  for (const std::string samples : {"30", "62"}) {  // 2^6 − 2 = 62: all coalitions
+    CAPTURE(samples);
+    const Attribution<T> a = run("kernelshap", model, x, Baseline<T>::constant(0.5), Target<T>::of(0), {{"samples", samples}, {"seed", "3"}});
+    for (int64_t i = 0; i < 2; ++i)
+      for (int64_t j = 0; j < 6; ++j) CHECK(a.values[i * 6 + j] == doctest::Approx(w.at({0, j}) * (x[i * 6 + j] - 0.5)).epsilon(1e-10));
+    for (double d : a.deltas) CHECK(std::abs(d) < 1e-12);
+  }
+
+  // A non-additive model: f = x1·x2 + a dummy, and a product of sums over 5 inputs.
+  auto prod = nn::parse_architecture<T>("Linear(5, 2)", ad::Shape{5}, nn::InputDtype::float64, 1);
+  auto params = prod.layers[0]->parameters();
+  const std::vector<T> wp{1, 0.5, 0, -1, 0, 0, 1, 2, 0.5, 1};
+  for (int64_t k = 0; k < 10; ++k) params[0]->value[k] = wp[size_t(k)];
+  params[1]->value[0] = 0.25;
+  params[1]->value[1] = -0.5;
+  const ad::Tensor<T> xp(ad::Shape{1, 5}, std::vector<T>{3, 5, 7, -2, 1});
+  const Attribution<T> exact = run("shapley", prod, xp, Baseline<T>::zero(), product_target());
+  const Attribution<T> all = run("kernelshap", prod, xp, Baseline<T>::zero(), product_target(), {{"samples", "30"}});
+  for (int64_t j = 0; j < 5; ++j) CHECK(all.values[j] == doctest::Approx(exact.values[j]).epsilon(1e-10));
+  const Attribution<T> s1 = run("kernelshap", prod, xp, Baseline<T>::zero(), product_target(), {{"samples", "12"}, {"seed", "7"}});
+  const Attribution<T> s2 = run("kernelshap", prod, xp, Baseline<T>::zero(), product_target(), {{"samples", "12"}, {"seed", "7"}});
+  for (int64_t j = 0; j < 5; ++j) CHECK(std::memcmp(s1.values.data() + j, s2.values.data() + j, sizeof(T)) == 0);
+  CHECK(std::abs(s1.deltas[0]) < 1e-9);
+  CHECK_THROWS_WITH_AS(run("kernelshap", model, x, Baseline<T>::zero(), Target<T>::of(0), {{"samples", "2"}}), doctest::Contains("use more --samples"),
+                       std::invalid_argument);
 }
