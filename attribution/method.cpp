@@ -18,6 +18,9 @@ namespace {
 std::string check_value(const std::string& method, const OptionSpec& spec, const std::string& text) {
   const std::string where = fmt::format("--{} (an option of {})", spec.name, method);
   switch (spec.kind) {
+    case OptionSpec::Kind::text:
+      if (text.empty()) throw std::invalid_argument(fmt::format("{} needs a value", where));
+      return text;
     case OptionSpec::Kind::flag:
       if (text != "true" && text != "false") throw std::invalid_argument(fmt::format("{} is a flag; got '{}'", where, text));
       return text;

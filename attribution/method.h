@@ -20,7 +20,7 @@ namespace integrad::attr {
 
 // One option a method declares, as the command line spells it (without the dashes).
 struct OptionSpec {
-  enum class Kind { integer, real, choice, flag };
+  enum class Kind { integer, real, choice, flag, text };  // text: any non-empty string (lists, paths)
   std::string name;
   Kind kind = Kind::integer;
   std::string default_value;  // as text; empty: unset unless given (e.g. --layer)

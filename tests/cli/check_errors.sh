@@ -45,6 +45,9 @@ expect_error "bad baseline" "--baseline" "$bin" explain "$data/mlp_f32.safetenso
 expect_error "bad quadrature" "--quadrature (an option of ig) must be one of gausslegendre" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --quadrature simpson
 expect_error "token model without layer IG" "--layer 0" "$bin" explain "$data/text_f32.safetensors" "$data/text_f32_input.npy" -o "$work/out.npy"
 expect_error "exact IG on a smooth model" "piecewise-linear" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method exact_ig
+expect_error "shapley above 16 groups" "at most 16 feature groups" "$bin" explain "$data/cnn_f32.safetensors" "$data/cnn_f32_input.npy" -o "$work/out.npy" --method shapley
+expect_error "feature mask of the wrong shape" "labels.npy: shape [3] matches neither" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method ablation --feature-mask "$work/labels.npy"
+expect_error "occlusion without a window" "occlusion needs --window" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method occlusion
 expect_error "an IG option given to saliency" "--steps is not an option of saliency" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method saliency --steps 10
 expect_error "adaptive 0" "--adaptive (an option of ig) must be a finite number" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --adaptive 0
 expect_error "a baseline for a method without one" "--baseline: gradient uses no baseline" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method gradient --baseline 0.5

@@ -1,0 +1,102 @@
+#include "attribution/methods/feature_groups.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <stdexcept>
+
+#include "nn/npy.h"
+
+namespace integrad::attr {
+
+namespace {
+
+// Perturbed copies evaluated together in one forward pass.
+constexpr int64_t kPerturbationsPerEval = 32;
+
+}  // namespace
+
+OptionSpec feature_mask_option() {
+  return {.name = "feature-mask", .kind = OptionSpec::Kind::text,
+          .help = "int64 .npy of group ids, one example's shape or [N, ...]: features with the same id are removed together (default: each scalar alone)"};
+}
+
+std::vector<Groups> feature_groups(const Options& options, const ad::Shape& inputs_shape) {
+  const int64_t n = inputs_shape[0], row = inputs_shape.stride(0);
+  std::vector<Groups> out(static_cast<size_t>(n));
+  if (!options.has("feature-mask")) {
+    for (auto& g : out)
+      for (int64_t j = 0; j < row; ++j) g.push_back({j});
+    return out;
+  }
+  const std::string& path = options.text("feature-mask");
+  ad::Shape shape;
+  std::vector<int64_t> ids;
+  try {
+    ids = nn::npy_read_labels(path, &shape);
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(fmt::format("--feature-mask {}: {}", path, e.what()));
+  }
+  std::vector<int64_t> one(inputs_shape.rank() - 1);
+  for (int d = 1; d < inputs_shape.rank(); ++d) one[static_cast<size_t>(d - 1)] = inputs_shape[d];
+  const bool shared = shape == ad::Shape(one);
+  if (!shared && !(shape == inputs_shape))
+    throw std::invalid_argument(fmt::format("--feature-mask {}: shape {} matches neither one example {} nor the inputs {}", path, shape.str(),
+                                            ad::Shape(one).str(), inputs_shape.str()));
+  for (int64_t i = 0; i < n; ++i) {
+    std::map<int64_t, std::vector<int64_t>> by_id;
+    const int64_t base = shared ? 0 : i * row;
+    for (int64_t j = 0; j < row; ++j) by_id[ids[static_cast<size_t>(base + j)]].push_back(j);
+    for (auto& [id, members] : by_id) out[static_cast<size_t>(i)].push_back(std::move(members));
+  }
+  return out;
+}
+
+template <ad::Scalar T>
+std::vector<int64_t> perturbation_targets(const MethodCall<T>& call) {
+  return resolve_targets(forward_of(call.model), call.inputs, call.target);
+}
+
+template <ad::Scalar T>
+std::vector<double> evaluate_perturbations(const MethodCall<T>& call, std::span<const int64_t> targets, int64_t example, int64_t count,
+                                           const std::function<void(int64_t k, std::span<T> row)>& fill) {
+  const ad::Shape& shape = call.inputs.shape();
+  const int64_t row = shape.stride(0);
+  const T* x = call.inputs.data() + example * row;
+  const bool function_target = call.target.kind == Target<T>::Kind::function;
+  std::vector<double> values;
+  values.reserve(static_cast<size_t>(count));
+  for (int64_t start = 0; start < count; start += kPerturbationsPerEval) {
+    const int64_t rows = std::min(kPerturbationsPerEval, count - start);
+    ad::Shape batch_shape = shape;
+    batch_shape[0] = rows;
+    ad::Tensor<T> batch(batch_shape);
+    for (int64_t k = 0; k < rows; ++k) {
+      std::span<T> r(batch.data() + k * row, static_cast<size_t>(row));
+      std::copy(x, x + row, r.begin());
+      fill(start + k, r);
+    }
+    if (function_target) {
+      const std::vector<double> v = target_values(forward_of(call.model), batch, call.target, {});
+      values.insert(values.end(), v.begin(), v.end());
+    } else {
+      const ad::Tensor<T> out = call.model.predict(batch, rows);
+      const int64_t c = out.size(1);
+      const int64_t k = targets[static_cast<size_t>(example)];
+      if (k < 0 || k >= c) throw std::invalid_argument(fmt::format("target class {} outside the model's {} outputs", k, c));
+      for (int64_t r = 0; r < rows; ++r) values.push_back(double(out[r * c + k]));
+    }
+  }
+  return values;
+}
+
+#define INTEGRAD_INSTANTIATE(T)                                                                                                     \
+  template std::vector<int64_t> perturbation_targets<T>(const MethodCall<T>&);                                                      \
+  template std::vector<double> evaluate_perturbations<T>(const MethodCall<T>&, std::span<const int64_t>, int64_t, int64_t,          \
+                                                         const std::function<void(int64_t, std::span<T>)>&);
+INTEGRAD_INSTANTIATE(float)
+INTEGRAD_INSTANTIATE(double)
+#undef INTEGRAD_INSTANTIATE
+
+}  // namespace integrad::attr

@@ -1,0 +1,153 @@
+// KernelSHAP (`--method kernelshap`, Lundberg & Lee 2017) over the groups of --feature-mask (each
+// scalar without one): a weighted least-squares fit of v(z) ≈ v(∅) + Σ φ_j z_j over coalitions z,
+// with efficiency Σ φ = F(x) − F(x′) imposed exactly (the last value is eliminated). With
+// --samples N ≥ 2^M − 2 every coalition is used with the Shapley kernel weight
+// (M − 1)/(C(M, |z|)·|z|·(M − |z|)), and the result is the exact Shapley values (to rounding);
+// otherwise N coalitions are drawn (size ∝ the kernel's mass, then a uniform subset) with weight 1,
+// from a generator seeded by --seed.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <random>
+
+#include "attribution/method.h"
+#include "attribution/methods/feature_groups.h"
+
+namespace integrad::attr {
+
+namespace {
+
+// Solves A φ = r (A symmetric, k × k) by Gaussian elimination with partial pivoting; false if singular.
+bool solve(std::vector<double>& a, std::vector<double>& r, size_t k) {
+  double scale = 0;
+  for (size_t i = 0; i < k; ++i) scale = std::max(scale, std::abs(a[i * k + i]));
+  for (size_t col = 0; col < k; ++col) {
+    size_t p = col;
+    for (size_t i = col + 1; i < k; ++i)
+      if (std::abs(a[i * k + col]) > std::abs(a[p * k + col])) p = i;
+    if (!(std::abs(a[p * k + col]) > 1e-12 * scale)) return false;
+    if (p != col) {
+      for (size_t j = 0; j < k; ++j) std::swap(a[p * k + j], a[col * k + j]);
+      std::swap(r[p], r[col]);
+    }
+    for (size_t i = col + 1; i < k; ++i) {
+      const double f = a[i * k + col] / a[col * k + col];
+      for (size_t j = col; j < k; ++j) a[i * k + j] -= f * a[col * k + j];
+      r[i] -= f * r[col];
+    }
+  }
+  for (size_t i = k; i-- > 0;) {
+    double s = r[i];
+    for (size_t j = i + 1; j < k; ++j) s -= a[i * k + j] * r[j];
+    r[i] = s / a[i * k + i];
+  }
+  return true;
+}
+
+template <ad::Scalar T>
+Attribution<T> run_kernelshap(const MethodCall<T>& c) {
+  const std::vector<Groups> groups = feature_groups(c.options, c.inputs.shape());
+  const ad::Tensor<T> base = c.baseline.expand(c.inputs);
+  const std::vector<int64_t> targets = perturbation_targets(c);
+  const int64_t row = c.inputs.shape().stride(0), samples = c.options.integer("samples");
+  std::mt19937_64 rng(static_cast<uint64_t>(c.options.integer("seed")));
+  auto uniform = [&] { return double(rng() >> 11) * 0x1.0p-53; };
+  Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
+  for (int64_t i = 0; i < c.inputs.size(0); ++i) {
+    const Groups& g = groups[size_t(i)];
+    const size_t m = g.size();
+    if (m == 0) continue;
+    // Coalitions (1: group kept) and their weights; rows 0 and 1 of the evaluation are x and x′.
+    std::vector<std::vector<char>> z;
+    std::vector<double> weight;
+    if (m > 1 && m < 31 && samples >= (int64_t(1) << m) - 2) {
+      std::vector<double> binom(m + 1, 1.0);
+      for (size_t k = 1; k <= m; ++k) binom[k] = binom[k - 1] * double(m - k + 1) / double(k);
+      for (int64_t s = 1; s < (int64_t(1) << m) - 1; ++s) {
+        std::vector<char> keep(m);
+        size_t size = 0;
+        for (size_t k = 0; k < m; ++k) size += (keep[k] = char((s >> k) & 1));
+        z.push_back(std::move(keep));
+        weight.push_back(double(m - 1) / (binom[size] * double(size) * double(m - size)));
+      }
+    } else if (m > 1) {
+      std::vector<double> mass(m, 0.0);  // mass[s] ∝ (M − 1)/(s(M − s)): the kernel's total over size s
+      double total = 0;
+      for (size_t s = 1; s < m; ++s) total += mass[s] = 1.0 / (double(s) * double(m - s));
+      std::vector<size_t> order(m);
+      for (int64_t n = 0; n < samples; ++n) {
+        double u = uniform() * total;
+        size_t size = 1;
+        while (size + 1 < m && u >= mass[size]) u -= mass[size++];
+        for (size_t k = 0; k < m; ++k) order[k] = k;
+        std::vector<char> keep(m, 0);
+        for (size_t k = 0; k < size; ++k) {
+          const size_t j = k + std::min(size_t(uniform() * double(m - k)), m - k - 1);
+          std::swap(order[k], order[j]);
+          keep[order[k]] = 1;
+        }
+        z.push_back(std::move(keep));
+        weight.push_back(1.0);
+      }
+    }
+    const T* b = base.data() + i * row;
+    const std::vector<double> v = evaluate_perturbations<T>(c, targets, i, int64_t(z.size()) + 2, [&](int64_t k, std::span<T> r) {
+      for (size_t j = 0; j < m; ++j)
+        if (k == 1 || (k >= 2 && !z[size_t(k - 2)][j]))
+          for (int64_t o : g[j]) r[size_t(o)] = b[o];
+    });
+    const double delta = v[0] - v[1];
+    std::vector<double> phi(m, 0.0);
+    if (m == 1) {
+      phi[0] = delta;
+    } else {
+      // φ_last = Δ − Σ_{j<last} φ_j: v(z) − v(∅) − z_last·Δ = Σ_{j<last} φ_j (z_j − z_last).
+      const size_t k = m - 1;
+      std::vector<double> ata(k * k, 0.0), aty(k, 0.0), row_a(k);
+      for (size_t s = 0; s < z.size(); ++s) {
+        const double last = z[s][k];
+        const double y = v[s + 2] - v[1] - last * delta;
+        for (size_t j = 0; j < k; ++j) row_a[j] = double(z[s][j]) - last;
+        for (size_t p = 0; p < k; ++p) {
+          if (row_a[p] == 0) continue;
+          aty[p] += weight[s] * row_a[p] * y;
+          for (size_t q = 0; q < k; ++q) ata[p * k + q] += weight[s] * row_a[p] * row_a[q];
+        }
+      }
+      if (!solve(ata, aty, k))
+        throw std::invalid_argument(fmt::format("kernelshap: {} sampled coalitions do not determine the {} group values of example {}; use more --samples "
+                                                "(or a coarser --feature-mask)", z.size(), m, i));
+      double rest = delta;
+      for (size_t j = 0; j < k; ++j) rest -= phi[j] = aty[j];
+      phi[k] = rest;
+    }
+    for (size_t j = 0; j < m; ++j)
+      for (int64_t o : g[j]) a.values[i * row + o] = T(phi[j]);
+  }
+  return a;
+}
+
+}  // namespace
+
+template <ad::Scalar T>
+Method<T> kernelshap_method() {
+  using K = OptionSpec::Kind;
+  Method<T> m{.name = "kernelshap",
+              .display_name = "KernelSHAP",
+              .summary = "KernelSHAP: Shapley-kernel weighted least squares over coalitions of feature groups, efficiency exact (Captum's KernelShap)",
+              .uses_baseline = true,
+              .has_delta = true,
+              .guarantees = {"completeness"},
+              .options = {{.name = "samples", .kind = K::integer, .default_value = "1024",
+                           .help = "coalitions drawn; with N >= 2^M − 2 for M groups all are used (exact Shapley)", .min = 1, .max = 1e7},
+                          {.name = "seed", .kind = K::integer, .default_value = "0", .help = "seed of the coalition sampler", .min = 0, .max = 1e15},
+                          feature_mask_option()}};
+  m.in_tables = [](const nn::Sequential<T>&) { return false; };
+  m.run = run_kernelshap<T>;
+  return m;
+}
+
+template Method<float> kernelshap_method<float>();
+template Method<double> kernelshap_method<double>();
+
+}  // namespace integrad::attr

@@ -1,0 +1,187 @@
+// The perturbation methods (occlusion, ablation, shapley, kernelshap): on a linear model each gives
+// w·(x − x′); occlusion's window arithmetic on a hand-computed case; Shapley values of a product;
+// masks and group limits refused.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "attribution/method.h"
+#include "nn/architecture.h"
+#include "nn/npy.h"
+
+using namespace integrad;
+using namespace integrad::attr;
+
+namespace {
+
+using T = double;
+
+// F = W x + b with fixed, distinct weights.
+nn::Sequential<T> linear(int64_t in, int64_t out, ad::Shape input_shape, const std::string& prefix = "") {
+  auto m = nn::parse_architecture<T>(prefix + fmt::format("Linear({}, {})", in, out), input_shape, nn::InputDtype::float64, 1);
+  auto params = m.layers.back()->parameters();
+  for (int64_t k = 0; k < params[0]->value.numel(); ++k) params[0]->value[k] = T(0.5 + 0.25 * double(k % 7) - 0.1 * double(k % 3));
+  for (int64_t k = 0; k < params[1]->value.numel(); ++k) params[1]->value[k] = T(0.3 * double(k + 1));
+  return m;
+}
+
+Attribution<T> run(const std::string& method, const nn::Sequential<T>& model, const ad::Tensor<T>& x, const Baseline<T>& b, const Target<T>& t,
+                   const std::map<std::string, std::string>& options = {}) {
+  const Method<T>& m = find_method<T>(method);
+  return explain(m, model, x, b, t, parse_options(m.name, m.options, options));
+}
+
+std::string temp_mask(const std::string& name, std::vector<int64_t> ids, ad::Shape shape) {
+  const std::string path = (std::filesystem::temp_directory_path() / ("integrad_test_" + name + ".npy")).string();
+  nn::npy_write_labels(path, ids, shape);
+  return path;
+}
+
+// outputs[:, 0] · outputs[:, 1]: with an identity layer, f = x1·x2.
+Target<T> product_target() {
+  return Target<T>::scalar([](ad::Var<T> out) {
+    const int64_t n = out.shape()[0], c = out.shape()[1];
+    ad::Tensor<T> m0(out.shape()), m1(out.shape());
+    for (int64_t r = 0; r < n; ++r) m0[r * c] = m1[r * c + 1] = T(1);
+    return ad::sum(out * out.tape().leaf(m0), 1) * ad::sum(out * out.tape().leaf(m1), 1);
+  });
+}
+
+}  // namespace
+
+TEST_CASE("on a linear model occlusion (window 1), ablation and shapley give w·(x − x′)") {
+  const auto model = linear(4, 2, ad::Shape{4});
+  const ad::Tensor<T> x(ad::Shape{2, 4}, std::vector<T>{1, -2, 3, 0.5, 0.25, 4, -1, 2});
+  const ad::Tensor<T> b(ad::Shape{4}, std::vector<T>{0.5, 0.5, -1, 1});
+  const auto& w = model.layers[0]->parameters()[0]->value;  // [2, 4]
+  for (const std::string method : {"occlusion", "ablation", "shapley"}) {
+    CAPTURE(method);
+    const std::map<std::string, std::string> options = method == "occlusion" ? std::map<std::string, std::string>{{"window", "1"}}
+                                                                               : std::map<std::string, std::string>{};
+    const Attribution<T> a = run(method, model, x, Baseline<T>::of(b), Target<T>::of(1), options);
+    for (int64_t i = 0; i < 2; ++i)
+      for (int64_t j = 0; j < 4; ++j) CHECK(a.values[i * 4 + j] == doctest::Approx(w.at({1, j}) * (x[i * 4 + j] - b[j])).epsilon(1e-12));
+    if (method == "shapley")
+      for (double d : a.deltas) CHECK(std::abs(d) < 1e-12);
+  }
+}
+
+TEST_CASE("occlusion: windows start at 0, the last is clipped at the edge, covered elements average their windows") {
+  const auto model = linear(5, 1, ad::Shape{5});
+  const auto& w = model.layers[0]->parameters()[0]->value;
+  const ad::Tensor<T> x(ad::Shape{1, 5}, std::vector<T>{1, 2, 3, 4, 5});
+  auto term = [&](int64_t j) { return w[j] * x[j]; };
+  {  // window 2, stride 2: ceil(3/2) + 1 = 3 windows [0,2) [2,4) [4,5): each element covered once.
+    const Attribution<T> a = run("occlusion", model, x, Baseline<T>::zero(), Target<T>::of(0), {{"window", "2"}, {"stride", "2"}});
+    const double first = term(0) + term(1), second = term(2) + term(3), third = term(4);
+    const std::vector<double> want{first, first, second, second, third};
+    for (int64_t j = 0; j < 5; ++j) CHECK(a.values[j] == doctest::Approx(want[size_t(j)]).epsilon(1e-12));
+  }
+  {  // window 3, stride 2: ceil(2/2) + 1 = 2 windows [0,3) [2,5); element 2 gets their mean.
+    const Attribution<T> a = run("occlusion", model, x, Baseline<T>::zero(), Target<T>::of(0), {{"window", "3"}, {"stride", "2"}});
+    const double first = term(0) + term(1) + term(2), second = term(2) + term(3) + term(4);
+    const std::vector<double> want{first, first, (first + second) / 2, second, second};
+    for (int64_t j = 0; j < 5; ++j) CHECK(a.values[j] == doctest::Approx(want[size_t(j)]).epsilon(1e-12));
+  }
+  {  // two dims [2, 3], window 2,2 stride 1,2: windows rows [0,2) × cols [0,2) and [2,3) (clipped).
+    const auto m2 = linear(6, 1, ad::Shape{2, 3}, "Flatten(); ");
+    const auto& w2 = m2.layers.back()->parameters()[0]->value;
+    const ad::Tensor<T> x2(ad::Shape{1, 2, 3}, std::vector<T>{1, 2, 3, 4, 5, 6});
+    const Attribution<T> a = run("occlusion", m2, x2, Baseline<T>::zero(), Target<T>::of(0), {{"window", "2,2"}, {"stride", "1,2"}});
+    auto t2 = [&](int64_t j) { return w2[j] * x2[j]; };
+    const double left = t2(0) + t2(1) + t2(3) + t2(4), right = t2(2) + t2(5);
+    const std::vector<double> want{left, left, right, left, left, right};
+    for (int64_t j = 0; j < 6; ++j) CHECK(a.values[j] == doctest::Approx(want[size_t(j)]).epsilon(1e-12));
+  }
+  CHECK_THROWS_WITH_AS(run("occlusion", model, x, Baseline<T>::zero(), Target<T>::of(0), {{"window", "2,2"}}),
+                       doctest::Contains("one entry per input dim"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(run("occlusion", model, x, Baseline<T>::zero(), Target<T>::of(0), {{"window", "6"}}), doctest::Contains("larger"),
+                       std::invalid_argument);
+}
+
+TEST_CASE("shapley on f = x1·x2 (and a dummy x3): each gets half the interaction, efficiency exactly") {
+  auto model = nn::parse_architecture<T>("Linear(3, 3)", ad::Shape{3}, nn::InputDtype::float64, 1);
+  auto params = model.layers[0]->parameters();
+  for (int64_t k = 0; k < 9; ++k) params[0]->value[k] = T(k % 4 == 0 ? 1 : 0);
+  for (int64_t k = 0; k < 3; ++k) params[1]->value[k] = T(0);
+  const ad::Tensor<T> x(ad::Shape{1, 3}, std::vector<T>{3, 5, 7});
+  const Attribution<T> a = run("shapley", model, x, Baseline<T>::zero(), product_target());
+  CHECK(a.values[0] == doctest::Approx(7.5).epsilon(1e-15));
+  CHECK(a.values[1] == doctest::Approx(7.5).epsilon(1e-15));
+  CHECK(a.values[2] == 0.0);
+  REQUIRE(a.deltas.size() == 1);
+  CHECK(a.deltas[0] == 0.0);
+  // Baseline (1, 2, 0): φ1 = ½[(3·2 − 1·2) + (15 − 1·5)] = 7, φ2 = ½[(1·5 − 2) + (15 − 3·2)] = 6.
+  const ad::Tensor<T> b(ad::Shape{3}, std::vector<T>{1, 2, 0});
+  const Attribution<T> c = run("shapley", model, x, Baseline<T>::of(b), product_target());
+  CHECK(c.values[0] == doctest::Approx(7).epsilon(1e-15));
+  CHECK(c.values[1] == doctest::Approx(6).epsilon(1e-15));
+  CHECK(std::abs(c.deltas[0]) < 1e-12);
+}
+
+TEST_CASE("feature masks: groups by id in any order, shared or per example; bad shapes and too many groups refused") {
+  const auto model = linear(3, 1, ad::Shape{3});
+  const auto& w = model.layers[0]->parameters()[0]->value;
+  const ad::Tensor<T> x(ad::Shape{2, 3}, std::vector<T>{1, 2, 3, -1, 4, 2});
+  const std::string shared = temp_mask("shared", {7, -2, 7}, ad::Shape{3});
+  for (const std::string method : {"ablation", "shapley"}) {
+    const Attribution<T> a = run(method, model, x, Baseline<T>::zero(), Target<T>::of(0), {{"feature-mask", shared}});
+    for (int64_t i = 0; i < 2; ++i) {
+      const double g = w[0] * x[i * 3] + w[2] * x[i * 3 + 2];
+      CHECK(a.values[i * 3] == doctest::Approx(g).epsilon(1e-12));
+      CHECK(a.values[i * 3 + 2] == doctest::Approx(g).epsilon(1e-12));
+      CHECK(a.values[i * 3 + 1] == doctest::Approx(w[1] * x[i * 3 + 1]).epsilon(1e-12));
+    }
+  }
+  const std::string each = temp_mask("each", {0, 0, 0, 5, 1, 5}, ad::Shape{2, 3});
+  const Attribution<T> a = run("ablation", model, x, Baseline<T>::zero(), Target<T>::of(0), {{"feature-mask", each}});
+  const double all = w[0] * x[0] + w[1] * x[1] + w[2] * x[2];
+  CHECK(a.values[0] == doctest::Approx(all).epsilon(1e-12));
+  CHECK(a.values[5] == doctest::Approx(w[0] * x[3] + w[2] * x[5]).epsilon(1e-12));
+
+  const std::string wrong = temp_mask("wrong", {0, 1, 2, 3}, ad::Shape{4});
+  CHECK_THROWS_WITH_AS(run("ablation", model, x, Baseline<T>::zero(), Target<T>::of(0), {{"feature-mask", wrong}}),
+                       doctest::Contains("integrad_test_wrong.npy: shape [4] matches neither"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(run("ablation", model, x, Baseline<T>::zero(), Target<T>::of(0), {{"feature-mask", "/nonexistent/mask.npy"}}),
+                       doctest::Contains("--feature-mask /nonexistent/mask.npy"), std::invalid_argument);
+  const auto wide = linear(17, 1, ad::Shape{17});
+  const ad::Tensor<T> xw(ad::Shape{1, 17}, T(1));
+  CHECK_THROWS_WITH_AS(run("shapley", wide, xw, Baseline<T>::zero(), Target<T>::of(0)), doctest::Contains("at most 16 feature groups; example 0 has 17"),
+                       std::invalid_argument);
+  for (const auto& p : {shared, each, wrong}) std::remove(p.c_str());
+}
+
+TEST_CASE("kernelshap: w·(x − x′) on a linear model sampled or not, equals shapley when every coalition is used, efficiency, same bits per seed") {
+  const auto model = linear(6, 2, ad::Shape{6});
+  const auto& w = model.layers[0]->parameters()[0]->value;  // [2, 6]
+  const ad::Tensor<T> x(ad::Shape{2, 6}, std::vector<T>{1, -2, 3, 0.5, 0.25, 4, -1, 2, 0, 1.5, -3, 2});
+  for (const std::string samples : {"30", "62"}) {  // 2^6 − 2 = 62: all coalitions
+    CAPTURE(samples);
+    const Attribution<T> a = run("kernelshap", model, x, Baseline<T>::constant(0.5), Target<T>::of(0), {{"samples", samples}, {"seed", "3"}});
+    for (int64_t i = 0; i < 2; ++i)
+      for (int64_t j = 0; j < 6; ++j) CHECK(a.values[i * 6 + j] == doctest::Approx(w.at({0, j}) * (x[i * 6 + j] - 0.5)).epsilon(1e-10));
+    for (double d : a.deltas) CHECK(std::abs(d) < 1e-12);
+  }
+
+  // A non-additive model: f = x1·x2 + a dummy, and a product of sums over 5 inputs.
+  auto prod = nn::parse_architecture<T>("Linear(5, 2)", ad::Shape{5}, nn::InputDtype::float64, 1);
+  auto params = prod.layers[0]->parameters();
+  const std::vector<T> wp{1, 0.5, 0, -1, 0, 0, 1, 2, 0.5, 1};
+  for (int64_t k = 0; k < 10; ++k) params[0]->value[k] = wp[size_t(k)];
+  params[1]->value[0] = 0.25;
+  params[1]->value[1] = -0.5;
+  const ad::Tensor<T> xp(ad::Shape{1, 5}, std::vector<T>{3, 5, 7, -2, 1});
+  const Attribution<T> exact = run("shapley", prod, xp, Baseline<T>::zero(), product_target());
+  const Attribution<T> all = run("kernelshap", prod, xp, Baseline<T>::zero(), product_target(), {{"samples", "30"}});
+  for (int64_t j = 0; j < 5; ++j) CHECK(all.values[j] == doctest::Approx(exact.values[j]).epsilon(1e-10));
+  const Attribution<T> s1 = run("kernelshap", prod, xp, Baseline<T>::zero(), product_target(), {{"samples", "12"}, {"seed", "7"}});
+  const Attribution<T> s2 = run("kernelshap", prod, xp, Baseline<T>::zero(), product_target(), {{"samples", "12"}, {"seed", "7"}});
+  for (int64_t j = 0; j < 5; ++j) CHECK(std::memcmp(s1.values.data() + j, s2.values.data() + j, sizeof(T)) == 0);
+  CHECK(std::abs(s1.deltas[0]) < 1e-9);
+  CHECK_THROWS_WITH_AS(run("kernelshap", model, x, Baseline<T>::zero(), Target<T>::of(0), {{"samples", "2"}}), doctest::Contains("use more --samples"),
+                       std::invalid_argument);
+}
