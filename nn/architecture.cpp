@@ -211,7 +211,8 @@ Sequential<T> parse_architecture(std::string_view text, ad::Shape input_shape, I
         throw std::invalid_argument(fmt::format("layer {} does not fit: {}", i, e.what()));
       }
       check_activation_size(s, fmt::format("layer {} ({})", i, model.layers.back()->architecture()));
-      if (const auto* conv = dynamic_cast<const Conv2d<T>*>(model.layers.back().get())) {
+      if (model.layers.back()->type() == LayerKind::conv2d) {
+        const auto* conv = &layer_as<Conv2d<T>>(*model.layers.back());
         // The convolution unfolds its input into [C·k·k, Ho·Wo] columns per example, and pads it
         // to [C, H + 2p, W + 2p] first.
         const int64_t patch = conv->in_ch * conv->kernel * conv->kernel, pixels = s[1] * s[2];

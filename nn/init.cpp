@@ -17,16 +17,18 @@ void uniform(ad::Tensor<T>& t, ad::Rng& rng, double bound) {
 
 template <ad::Scalar T>
 void init_layer(Layer<T>& layer, ad::Rng& rng) {
-  if (auto* l = dynamic_cast<Linear<T>*>(&layer)) {
-    const double bound = 1.0 / std::sqrt(static_cast<double>(l->in));
-    uniform(l->weight.value, rng, bound);
-    uniform(l->bias.value, rng, bound);
-  } else if (auto* c = dynamic_cast<Conv2d<T>*>(&layer)) {
-    const double bound = 1.0 / std::sqrt(static_cast<double>(c->in_ch * c->kernel * c->kernel));
-    uniform(c->weight.value, rng, bound);
-    uniform(c->bias.value, rng, bound);
-  } else if (auto* e = dynamic_cast<Embedding<T>*>(&layer)) {
-    for (T& v : e->weight.value.span()) v = static_cast<T>(rng.normal());
+  if (layer.type() == LayerKind::linear) {
+    auto& l = layer_as<Linear<T>>(layer);
+    const double bound = 1.0 / std::sqrt(static_cast<double>(l.in));
+    uniform(l.weight.value, rng, bound);
+    uniform(l.bias.value, rng, bound);
+  } else if (layer.type() == LayerKind::conv2d) {
+    auto& c = layer_as<Conv2d<T>>(layer);
+    const double bound = 1.0 / std::sqrt(static_cast<double>(c.in_ch * c.kernel * c.kernel));
+    uniform(c.weight.value, rng, bound);
+    uniform(c.bias.value, rng, bound);
+  } else if (layer.type() == LayerKind::embedding) {
+    for (T& v : layer_as<Embedding<T>>(layer).weight.value.span()) v = static_cast<T>(rng.normal());
   }
 }
 

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "autodiff/ops.h"
@@ -23,10 +25,15 @@ struct Parameter {
 // parameters: their gradients accumulate into Parameter::grad (training).
 enum class Grads { none, parameters };
 
+// What a layer is, for the code that looks inside a model (model surgery, exact IG, DeepLift,
+// fused kernels): a type to compare, instead of PyTorch's class names as strings.
+enum class LayerKind { linear, conv2d, relu, sigmoid, tanh, softmax, max_pool2d, avg_pool2d, flatten, mean, embedding };
+
 template <ad::Scalar T>
 class Layer {
  public:
   virtual ~Layer() = default;
+  virtual LayerKind type() const = 0;
   virtual std::string kind() const = 0;          // PyTorch's class name: "Linear", "ReLU", ...
   virtual std::string architecture() const = 0;  // "Linear(784, 10)", as written in model files
   // x has the batch as dimension 0.
@@ -36,6 +43,17 @@ class Layer {
   virtual std::vector<Parameter<T>*> parameters() { return {}; }
   virtual std::unique_ptr<Layer<T>> clone() const = 0;
 };
+
+// The layer as its concrete class L (which names its kind as L::kType); throws if it is another.
+template <class L, ad::Scalar T>
+const L& layer_as(const Layer<T>& layer) {
+  if (layer.type() != L::kType) throw std::logic_error("layer " + layer.architecture() + " is not of the class asked for");
+  return static_cast<const L&>(layer);
+}
+template <class L, ad::Scalar T>
+L& layer_as(Layer<T>& layer) {
+  return const_cast<L&>(layer_as<L>(std::as_const(layer)));
+}
 
 // Puts a parameter on the tape: in place, with its gradient buffer when training.
 template <ad::Scalar T>

@@ -15,6 +15,13 @@ struct ElementWise : Layer<T> {
   Activation fn;
   explicit ElementWise(Activation f) : fn(f) {}
 
+  LayerKind type() const override {
+    switch (fn) {
+      case Activation::relu: return LayerKind::relu;
+      case Activation::sigmoid: return LayerKind::sigmoid;
+      default: return LayerKind::tanh;
+    }
+  }
   std::string kind() const override {
     switch (fn) {
       case Activation::relu: return "ReLU";
@@ -38,6 +45,7 @@ template <ad::Scalar T>
 struct Softmax : Layer<T> {
   int dim;
   explicit Softmax(int d = -1) : dim(d) {}
+  LayerKind type() const override { return LayerKind::softmax; }
   std::string kind() const override { return "Softmax"; }
   std::string architecture() const override { return dim == -1 ? "Softmax(dim=-1)" : fmt::format("Softmax(dim={})", dim); }
   ad::Var<T> forward(ad::Tape<T>&, ad::Var<T> x, Grads) const override { return ad::softmax(x, dim); }

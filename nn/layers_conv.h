@@ -18,6 +18,8 @@ struct Conv2d : Layer<T> {
   Conv2d(int64_t in_channels, int64_t out_channels, int kernel_size, int stride_ = 1, int padding_ = 0, bool with_bias = true)
       : in_ch(in_channels), out_ch(out_channels), kernel(kernel_size), stride(stride_), padding(padding_), has_bias(with_bias) {}
 
+  static constexpr LayerKind kType = LayerKind::conv2d;
+  LayerKind type() const override { return kType; }
   std::string kind() const override { return "Conv2d"; }
   std::string architecture() const override {
     std::string s = fmt::format("Conv2d({}, {}, {}", in_ch, out_ch, kernel);

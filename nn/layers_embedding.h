@@ -17,6 +17,8 @@ struct Embedding : Layer<T> {
 
   Embedding(int64_t num_embeddings, int64_t embedding_dim) : num(num_embeddings), dim(embedding_dim) {}
 
+  static constexpr LayerKind kType = LayerKind::embedding;
+  LayerKind type() const override { return kType; }
   std::string kind() const override { return "Embedding"; }
   std::string architecture() const override { return fmt::format("Embedding({}, {})", num, dim); }
   ad::Var<T> forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads) const override {

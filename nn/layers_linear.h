@@ -16,6 +16,8 @@ struct Linear : Layer<T> {
 
   Linear(int64_t in_features, int64_t out_features, bool with_bias = true) : in(in_features), out(out_features), has_bias(with_bias) {}
 
+  static constexpr LayerKind kType = LayerKind::linear;
+  LayerKind type() const override { return kType; }
   std::string kind() const override { return "Linear"; }
   std::string architecture() const override { return fmt::format("Linear({}, {}{})", in, out, has_bias ? "" : ", bias=False"); }
   ad::Var<T> forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads) const override {

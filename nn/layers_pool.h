@@ -12,6 +12,8 @@ struct Pool2d : Layer<T> {
   int kernel, stride;
   Pool2d(int kernel_size, int stride_) : kernel(kernel_size), stride(stride_) {}
 
+  static constexpr LayerKind kType = IsMax ? LayerKind::max_pool2d : LayerKind::avg_pool2d;
+  LayerKind type() const override { return kType; }
   std::string kind() const override { return IsMax ? "MaxPool2d" : "AvgPool2d"; }
   std::string architecture() const override {
     return stride == kernel ? fmt::format("{}({})", kind(), kernel) : fmt::format("{}({}, stride={})", kind(), kernel, stride);

@@ -10,6 +10,7 @@ namespace integrad::nn {
 
 template <ad::Scalar T>
 struct Flatten : Layer<T> {
+  LayerKind type() const override { return LayerKind::flatten; }
   std::string kind() const override { return "Flatten"; }
   std::string architecture() const override { return "Flatten()"; }
   ad::Var<T> forward(ad::Tape<T>&, ad::Var<T> x, Grads) const override {
@@ -23,6 +24,7 @@ template <ad::Scalar T>
 struct Mean : Layer<T> {
   int dim;
   explicit Mean(int d) : dim(d) {}
+  LayerKind type() const override { return LayerKind::mean; }
   std::string kind() const override { return "Mean"; }
   std::string architecture() const override { return fmt::format("Mean({})", dim); }
   ad::Var<T> forward(ad::Tape<T>&, ad::Var<T> x, Grads) const override { return ad::mean(x, dim); }

@@ -14,9 +14,8 @@ ad::Var<T> Sequential<T>::forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, 
     // Conv2d then ReLU run as one op: the same values and gradients, one pass fewer over the
     // largest activations. Only inside [from, to), so a caller that stops between them (layer
     // attribution) still gets the convolution's own output.
-    const auto* conv = dynamic_cast<const Conv2d<T>*>(layers[i].get());
-    if (conv && i + 1 < to && layers[i + 1]->kind() == "ReLU") {
-      x = conv->forward_relu(tape, x, grads);
+    if (layers[i]->type() == LayerKind::conv2d && i + 1 < to && layers[i + 1]->type() == LayerKind::relu) {
+      x = layer_as<Conv2d<T>>(*layers[i]).forward_relu(tape, x, grads);
       ++i;
       continue;
     }

@@ -56,7 +56,7 @@ double invariance_tolerance(const CheckOptions& o) {
 
 template <ad::Scalar T>
 bool starts_with_conv(const nn::Sequential<T>& model) {
-  return !model.layers.empty() && model.layers[0]->kind() == "Conv2d";
+  return !model.layers.empty() && model.layers[0]->type() == nn::LayerKind::conv2d;
 }
 
 // Dummy for an image model: one more input channel with zero weights, moving from 0 to 1.
@@ -252,7 +252,7 @@ CheckResult check_symmetry(const nn::Sequential<T>& model, const ExplainFn<T>& m
   const int k = first_linear(model);
   if (k < 0 && starts_with_conv(model)) return check_symmetry_channel(model, method, x, baseline, targets, o);
   if (k < 0) return not_applicable<T>("symmetry", "needs a model whose first weighted layer is Linear or Conv2d");
-  if (dynamic_cast<const nn::Linear<T>&>(*model.layers[size_t(k)]).in < 2) return not_applicable<T>("symmetry", "needs at least two input features");
+  if (nn::layer_as<nn::Linear<T>>(*model.layers[size_t(k)]).in < 2) return not_applicable<T>("symmetry", "needs at least two input features");
   const nn::Sequential<T> sym = with_features_0_1_shared(model);
   ad::Tensor<T> xs = x, bs = baseline;
   const int64_t row = x.shape().stride(0);

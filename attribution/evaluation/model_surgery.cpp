@@ -21,16 +21,16 @@ struct ConvBlock {
 template <ad::Scalar T>
 ConvBlock conv_block(const nn::Sequential<T>& model) {
   for (size_t k = 0; k < model.layers.size(); ++k) {
-    if (model.layers[k]->kind() != "Conv2d") continue;
+    if (model.layers[k]->type() != nn::LayerKind::conv2d) continue;
     bool flattened = false;
     for (size_t j = k + 1; j < model.layers.size(); ++j) {
-      const std::string kind = model.layers[j]->kind();
-      if (kind == "ReLU" || kind == "MaxPool2d" || kind == "AvgPool2d") continue;
-      if (kind == "Flatten") {
+      const nn::LayerKind kind = model.layers[j]->type();
+      if (kind == nn::LayerKind::relu || kind == nn::LayerKind::max_pool2d || kind == nn::LayerKind::avg_pool2d) continue;
+      if (kind == nn::LayerKind::flatten) {
         flattened = true;
         continue;
       }
-      if ((kind == "Conv2d" && !flattened) || (kind == "Linear" && flattened)) return {int(k), int(j)};
+      if ((kind == nn::LayerKind::conv2d && !flattened) || (kind == nn::LayerKind::linear && flattened)) return {int(k), int(j)};
       break;
     }
   }
@@ -41,16 +41,16 @@ ConvBlock conv_block(const nn::Sequential<T>& model) {
 template <ad::Scalar T, class Edit>
 nn::Sequential<T> edited(const nn::Sequential<T>& model, const ConvBlock& b, Edit edit) {
   nn::Sequential<T> twin = model.clone();
-  auto conv = std::make_unique<nn::Conv2d<T>>(dynamic_cast<const nn::Conv2d<T>&>(*model.layers[size_t(b.conv)]));
+  auto conv = std::make_unique<nn::Conv2d<T>>(nn::layer_as<nn::Conv2d<T>>(*model.layers[size_t(b.conv)]));
   // The next layer's weights as [out, channels, plane] whichever kind it is.
   std::unique_ptr<nn::Layer<T>> next;
   ad::Tensor<T>* w = nullptr;
-  if (model.layers[size_t(b.next)]->kind() == "Conv2d") {
-    auto c = std::make_unique<nn::Conv2d<T>>(dynamic_cast<const nn::Conv2d<T>&>(*model.layers[size_t(b.next)]));
+  if (model.layers[size_t(b.next)]->type() == nn::LayerKind::conv2d) {
+    auto c = std::make_unique<nn::Conv2d<T>>(nn::layer_as<nn::Conv2d<T>>(*model.layers[size_t(b.next)]));
     w = &c->weight.value;
     next = std::move(c);
   } else {
-    auto l = std::make_unique<nn::Linear<T>>(dynamic_cast<const nn::Linear<T>&>(*model.layers[size_t(b.next)]));
+    auto l = std::make_unique<nn::Linear<T>>(nn::layer_as<nn::Linear<T>>(*model.layers[size_t(b.next)]));
     w = &l->weight.value;
     next = std::move(l);
   }
@@ -68,7 +68,7 @@ std::vector<std::pair<std::string, nn::Sequential<T>>> conv_twins(const nn::Sequ
   std::vector<std::pair<std::string, nn::Sequential<T>>> twins;
   const ConvBlock b = conv_block(model);
   if (b.conv < 0) return twins;
-  const auto& original = dynamic_cast<const nn::Conv2d<T>&>(*model.layers[size_t(b.conv)]);
+  const auto& original = nn::layer_as<nn::Conv2d<T>>(*model.layers[size_t(b.conv)]);
   const int64_t channels = original.out_ch, patch = original.in_ch * original.kernel * original.kernel;
 
   // Channels reversed: the conv's filters and biases, and the next layer's incoming weights.
@@ -111,9 +111,9 @@ namespace {
 enum class InputChannel { first, added, other };
 template <ad::Scalar T, class Weight>
 nn::Sequential<T> widened_input(const nn::Sequential<T>& model, Weight weight) {
-  if (model.layers.empty() || model.layers[0]->kind() != "Conv2d")
+  if (model.layers.empty() || model.layers[0]->type() != nn::LayerKind::conv2d)
     throw std::invalid_argument("needs a model whose first layer is Conv2d, got " + model.architecture());
-  const auto& conv = dynamic_cast<const nn::Conv2d<T>&>(*model.layers[0]);
+  const auto& conv = nn::layer_as<nn::Conv2d<T>>(*model.layers[0]);
   auto wide = std::make_unique<nn::Conv2d<T>>(conv.in_ch + 1, conv.out_ch, conv.kernel, conv.stride, conv.padding, conv.has_bias);
   const int64_t k2 = int64_t(conv.kernel) * conv.kernel;
   for (int64_t o = 0; o < conv.out_ch; ++o)
@@ -171,9 +171,9 @@ ad::Tensor<T> with_channel_0_repeated(const ad::Tensor<T>& x) {
 template <ad::Scalar T>
 int first_linear(const nn::Sequential<T>& model) {
   for (size_t i = 0; i < model.layers.size(); ++i) {
-    const std::string k = model.layers[i]->kind();
-    if (k == "Linear") return static_cast<int>(i);
-    if (k != "Flatten") return -1;
+    const nn::LayerKind k = model.layers[i]->type();
+    if (k == nn::LayerKind::linear) return static_cast<int>(i);
+    if (k != nn::LayerKind::flatten) return -1;
   }
   return -1;
 }
@@ -183,7 +183,7 @@ namespace {
 template <ad::Scalar T>
 int hidden_block(const nn::Sequential<T>& model) {
   for (size_t k = 0; k + 2 < model.layers.size(); ++k)
-    if (model.layers[k]->kind() == "Linear" && model.layers[k + 1]->kind() == "ReLU" && model.layers[k + 2]->kind() == "Linear") return static_cast<int>(k);
+    if (model.layers[k]->type() == nn::LayerKind::linear && model.layers[k + 1]->type() == nn::LayerKind::relu && model.layers[k + 2]->type() == nn::LayerKind::linear) return static_cast<int>(k);
   return -1;
 }
 
@@ -194,8 +194,8 @@ std::vector<std::pair<std::string, nn::Sequential<T>>> linear_twins(const nn::Se
   std::vector<std::pair<std::string, nn::Sequential<T>>> twins;
   const int k = hidden_block(model);
   if (k < 0) return twins;
-  const auto& l1 = dynamic_cast<const nn::Linear<T>&>(*model.layers[size_t(k)]);
-  const auto& l2 = dynamic_cast<const nn::Linear<T>&>(*model.layers[size_t(k + 2)]);
+  const auto& l1 = nn::layer_as<nn::Linear<T>>(*model.layers[size_t(k)]);
+  const auto& l2 = nn::layer_as<nn::Linear<T>>(*model.layers[size_t(k + 2)]);
   const int64_t h = l1.out;
   auto with_block = [&](std::unique_ptr<nn::Linear<T>> a, std::unique_ptr<nn::Linear<T>> b) {
     nn::Sequential<T> t = model.clone();
@@ -251,7 +251,7 @@ template <ad::Scalar T>
 nn::Sequential<T> with_dummy_feature(const nn::Sequential<T>& model) {
   const int k = first_linear(model);
   if (k < 0) throw std::invalid_argument("a dummy feature needs a model whose first weighted layer is Linear");
-  const auto& first = dynamic_cast<const nn::Linear<T>&>(*model.layers[size_t(k)]);
+  const auto& first = nn::layer_as<nn::Linear<T>>(*model.layers[size_t(k)]);
   nn::Sequential<T> dummy = model.clone();
   auto widened = std::make_unique<nn::Linear<T>>(first.in + 1, first.out, first.has_bias);
   for (int64_t o = 0; o < first.out; ++o)
@@ -267,7 +267,7 @@ nn::Sequential<T> with_features_0_1_shared(const nn::Sequential<T>& model) {
   const int k = first_linear(model);
   if (k < 0) throw std::invalid_argument("shared features need a model whose first weighted layer is Linear");
   nn::Sequential<T> sym = model.clone();
-  auto& l = dynamic_cast<nn::Linear<T>&>(*sym.layers[size_t(k)]);
+  auto& l = nn::layer_as<nn::Linear<T>>(*sym.layers[size_t(k)]);
   for (int64_t u = 0; u < l.out; ++u) l.weight.value.at({u, 0}) = l.weight.value.at({u, 1}) = (l.weight.value.at({u, 0}) + l.weight.value.at({u, 1})) / 2;
   return sym;
 }

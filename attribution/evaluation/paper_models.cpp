@@ -11,10 +11,11 @@ nn::Sequential<double> build(const char* architecture, int64_t inputs, std::vect
   nn::Sequential<double> m = nn::parse_architecture<double>(architecture, ad::Shape{inputs}, nn::InputDtype::float64, 0);
   size_t next = 0;
   for (auto& layer : m.layers)
-    if (auto* l = dynamic_cast<nn::Linear<double>*>(layer.get())) {
+    if (layer->type() == nn::LayerKind::linear) {
+      auto& l = nn::layer_as<nn::Linear<double>>(*layer);
       auto& [w, b] = params[next++];
-      l->weight.value = ad::Tensor<double>(l->weight.value.shape(), w);
-      l->bias.value = ad::Tensor<double>(l->bias.value.shape(), b);
+      l.weight.value = ad::Tensor<double>(l.weight.value.shape(), w);
+      l.bias.value = ad::Tensor<double>(l.bias.value.shape(), b);
     }
   return m;
 }

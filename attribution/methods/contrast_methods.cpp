@@ -9,7 +9,7 @@ namespace integrad::attr {
 
 namespace {
 
-bool elementwise_nonlinearity(const std::string& kind) { return kind == "ReLU" || kind == "Sigmoid" || kind == "Tanh"; }
+bool elementwise_nonlinearity(nn::LayerKind k) { return k == nn::LayerKind::relu || k == nn::LayerKind::sigmoid || k == nn::LayerKind::tanh; }
 
 // The gradient of the target with respect to x through `surrogate`, a forward with some layers
 // replaced.
@@ -33,7 +33,7 @@ ad::Tensor<T> deeplift_rescale(const nn::Sequential<T>& model, const ad::Tensor<
   for (size_t i = 0; i < model.layers.size(); ++i) {
     const auto& layer = *model.layers[i];
     ad::Var<T> nx = layer.forward(values, hx, nn::Grads::none), nb = layer.forward(values, hb, nn::Grads::none);
-    if (elementwise_nonlinearity(layer.kind())) {
+    if (elementwise_nonlinearity(layer.type())) {
       ad::Tensor<T> s(hx.shape());
       ad::Tape<T> local;
       for (int64_t j = 0; j < s.numel(); ++j) {
@@ -83,7 +83,7 @@ template <ad::Scalar T>
 ad::Tensor<T> guided_backprop(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const Target<T>& target) {
   const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, target);
   return surrogate_gradient(x, target, targets, [&](ad::Tape<T>& tape, ad::Var<T> h) {
-    for (const auto& layer : model.layers) h = layer->kind() == "ReLU" ? guided_relu(h) : layer->forward(tape, h, nn::Grads::none);
+    for (const auto& layer : model.layers) h = layer->type() == nn::LayerKind::relu ? guided_relu(h) : layer->forward(tape, h, nn::Grads::none);
     return h;
   });
 }

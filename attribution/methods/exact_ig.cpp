@@ -15,16 +15,17 @@
 
 namespace integrad::attr {
 
-bool is_piecewise_linear(const std::string& k) {
-  return k == "Linear" || k == "Conv2d" || k == "ReLU" || k == "MaxPool2d" || k == "AvgPool2d" || k == "Flatten" || k == "Mean";
+bool is_piecewise_linear(nn::LayerKind k) {
+  using enum nn::LayerKind;
+  return k == linear || k == conv2d || k == relu || k == max_pool2d || k == avg_pool2d || k == flatten || k == mean;
 }
 
 template <ad::Scalar T>
 bool exact_ig_affordable(const nn::Sequential<T>& model, int64_t max_relu_units) {
   int64_t units = 0;
   for (size_t i = 0; i < model.layers.size(); ++i) {
-    if (!is_piecewise_linear(model.layers[i]->kind())) return false;
-    if (model.layers[i]->kind() == "ReLU") units += model.output_shape(i + 1).numel();
+    if (!is_piecewise_linear(model.layers[i]->type())) return false;
+    if (model.layers[i]->type() == nn::LayerKind::relu) units += model.output_shape(i + 1).numel();
   }
   return units <= max_relu_units;
 }
@@ -49,8 +50,8 @@ double next_kink(const nn::Sequential<T>& model, const ad::Tensor<T>& point, con
     if (da > delta && alpha0 + da < next) next = alpha0 + da;
   };
   for (const auto& layer : model.layers) {
-    const std::string kind = layer->kind();
-    if (kind == "ReLU") {
+    const nn::LayerKind kind = layer->type();
+    if (kind == nn::LayerKind::relu) {
       ad::Tensor<T> mask(v.shape());
       for (int64_t i = 0; i < v.numel(); ++i) {
         const double vi = v.value()[size_t(i)], di = d.value()[size_t(i)];
@@ -60,8 +61,8 @@ double next_kink(const nn::Sequential<T>& model, const ad::Tensor<T>& point, con
       ad::Var<T> m = tape.leaf(mask);
       v = v * m;
       d = d * m;
-    } else if (kind == "MaxPool2d") {
-      const auto& pool = dynamic_cast<const nn::MaxPool2d<T>&>(*layer);
+    } else if (kind == nn::LayerKind::max_pool2d) {
+      const auto& pool = nn::layer_as<nn::MaxPool2d<T>>(*layer);
       // Winners a step δ ahead; another element overtakes the winner where their lines cross.
       const ad::Shape s = v.shape();
       const int64_t planes = s[0] * s[1], h = s[2], w = s[3], ho = (h - pool.kernel) / pool.stride + 1, wo = (w - pool.kernel) / pool.stride + 1;
@@ -86,12 +87,12 @@ double next_kink(const nn::Sequential<T>& model, const ad::Tensor<T>& point, con
           }
       v = tape.leaf(nv);
       d = tape.leaf(nd);
-    } else if (kind == "Linear") {
-      const auto& l = dynamic_cast<const nn::Linear<T>&>(*layer);
+    } else if (kind == nn::LayerKind::linear) {
+      const auto& l = nn::layer_as<nn::Linear<T>>(*layer);
       v = layer->forward(tape, v, nn::Grads::none);
       d = ad::matmul(d, tape.parameter(l.weight.value, nullptr), false, true);
-    } else if (kind == "Conv2d") {
-      const auto& c = dynamic_cast<const nn::Conv2d<T>&>(*layer);
+    } else if (kind == nn::LayerKind::conv2d) {
+      const auto& c = nn::layer_as<nn::Conv2d<T>>(*layer);
       v = layer->forward(tape, v, nn::Grads::none);
       d = ad::conv2d(d, tape.parameter(c.weight.value, nullptr), ad::Var<T>(), c.stride, c.padding);
     } else if (is_piecewise_linear(kind)) {  // AvgPool2d, Flatten, Mean: linear without offset
@@ -110,7 +111,7 @@ template <ad::Scalar T>
 Attribution<T> exact_integrated_gradients(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const Target<T>& target, const Baseline<T>& baseline,
                                           int64_t max_pieces) {
   for (const auto& layer : model.layers)
-    if (!is_piecewise_linear(layer->kind())) throw std::invalid_argument("exact IG needs a piecewise-linear network; layer " + layer->architecture() + " is not");
+    if (!is_piecewise_linear(layer->type())) throw std::invalid_argument("exact IG needs a piecewise-linear network; layer " + layer->architecture() + " is not");
   const Forward<T> f = forward_of(model);
   Attribution<T> out;
   out.targets = resolve_targets(f, x, target);
