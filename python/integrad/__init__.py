@@ -1,0 +1,54 @@
+"""integrad from Python: load, train and explain toy models with NumPy arrays.
+
+    import integrad
+    model = integrad.load("cnn.safetensors")           # or integrad.train("cnn", x, y, epochs=1)
+    logits = model.predict(x)                           # x: float32/float64 [N, *model.input_shape]
+    e = integrad.explain(model, x)                      # Integrated Gradients, 50 Gauss-Legendre steps
+    attributions, delta = e                             # Captum's (attributions, delta)
+
+Errors: ValueError for bad arguments (shapes, dtypes, options), FileNotFoundError for a missing
+file, RuntimeError for a file that is not a valid model; the messages are the CLI's. See
+docs/python.md.
+"""
+from ._integrad import Model, load, train
+from . import _integrad
+
+__all__ = ["Model", "Explanation", "load", "train", "explain"]
+__version__ = "0.1.0"
+
+
+class Explanation:
+    """What explain returns. Unpacks as Captum's pair: ``attributions, delta = integrad.explain(...)``.
+
+    attributions  NumPy array of the inputs' shape (the layer output's for layer methods)
+    delta         convergence delta per example, sum(attributions) - (F(x) - F(baseline)) in
+                  Captum's sign convention; None for methods that have none
+    targets       the class explained per example (NumPy int64 [N])
+    f_input       F(x) per example; f_baseline F(baseline) (None without a baseline)
+    steps         path points used per example (None for methods without a path)
+    method        the method's name
+    """
+
+    __slots__ = ("attributions", "delta", "targets", "f_input", "f_baseline", "steps", "method")
+
+    def __init__(self, result):
+        for name in self.__slots__:
+            setattr(self, name, result.get(name))
+
+    def __iter__(self):
+        return iter((self.attributions, self.delta))
+
+    def __repr__(self):
+        return (f"Explanation(method={self.method!r}, attributions shape {tuple(self.attributions.shape)}, "
+                f"targets {self.targets.tolist()}, delta {None if self.delta is None else self.delta.tolist()})")
+
+
+def explain(model, x, method="ig", target=None, baseline=None, **options):
+    """Attributions of model's outputs to x [N, *input_shape].
+
+    method    "ig" (Integrated Gradients); the method's options as keyword arguments
+    target    None (the predicted class), a class index, or one class per example
+    baseline  None (zero), a number, or an array of one example's shape or of x's shape
+    Returns an Explanation; ``attributions, delta = explain(...)`` unpacks it.
+    """
+    return Explanation(_integrad._explain(model, x, method=method, target=target, baseline=baseline, **options))
