@@ -9,4 +9,5 @@ PYBIND11_MODULE(_integrad, m) {
   bind_train(m);
   bind_explain(m);
   bind_axioms(m);
+  bind_data(m);
 }

@@ -43,7 +43,7 @@ Model build(const std::string& arch, const py::array& x, const std::optional<std
 }
 
 py::object train(py::object model_or_arch, py::handle x, py::handle y, int64_t epochs, int64_t batch_size, double lr, const std::string& optimizer,
-                 uint64_t seed, bool shuffle, double momentum, double weight_decay, py::object validation, py::object progress,
+                 uint64_t seed, bool shuffle, double momentum, bool nesterov, double weight_decay, py::object validation, py::object progress,
                  const std::optional<std::string>& dtype) {
   if (epochs < 1) throw py::value_error("epochs must be at least 1");
   if (batch_size < 1) throw py::value_error("batch_size must be at least 1");
@@ -70,6 +70,7 @@ py::object train(py::object model_or_arch, py::handle x, py::handle y, int64_t e
   options.optimizer.name = optimizer;
   options.optimizer.lr = lr;
   options.optimizer.momentum = momentum;
+  options.optimizer.nesterov = nesterov;
   options.optimizer.weight_decay = weight_decay;
   model.visit([&](auto& net) {
     using T = scalar_of<decltype(net)>;
@@ -106,7 +107,7 @@ py::object train(py::object model_or_arch, py::handle x, py::handle y, int64_t e
 
 void bind_train(py::module_& m) {
   m.def("train", &train, py::arg("model_or_arch"), py::arg("x"), py::arg("y"), py::kw_only(), py::arg("epochs") = 1, py::arg("batch_size") = 64,
-        py::arg("lr") = 1e-3, py::arg("optimizer") = "adam", py::arg("seed") = 0, py::arg("shuffle") = true, py::arg("momentum") = 0.0,
+        py::arg("lr") = 1e-3, py::arg("optimizer") = "adam", py::arg("seed") = 0, py::arg("shuffle") = true, py::arg("momentum") = 0.0, py::arg("nesterov") = false,
         py::arg("weight_decay") = 0.0, py::arg("validation") = py::none(), py::arg("progress") = py::none(), py::arg("dtype") = py::none(),
         "Trains with mean cross-entropy, as integrad train does, and returns the model.\n"
         "model_or_arch: a Model (trained in place) or 'mlp' | 'cnn' | 'text' | an architecture text, built for x's per-example\n"

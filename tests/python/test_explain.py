@@ -1,0 +1,91 @@
+"""integrad.explain: Captum's IG algorithm (fixtures), the CLI's result bit for bit, targets and
+baselines, bad options, and the GIL released while computing."""
+import os
+import threading
+
+import numpy as np
+import pytest
+
+import integrad
+
+
+@pytest.mark.parametrize("rule", ["gausslegendre", "riemann_left", "riemann_right", "riemann_middle"])
+def test_ig_matches_captums_algorithm(torch_data, rule):
+    # riemann_trapezoid differs on purpose: Captum's weights sum to (n-1)/n (docs/attribution.md)
+    for tag, tol in [("f64", 1e-12), ("f32", 1e-5)]:
+        model = integrad.load(os.path.join(torch_data, f"ig_model_{tag}.safetensors"))
+        x = np.load(os.path.join(torch_data, f"ig_input_{tag}.npy"))
+        baseline = np.load(os.path.join(torch_data, f"ig_baseline_{tag}.npy"))
+        target = np.load(os.path.join(torch_data, "ig_target.npy"))
+        attributions, delta = integrad.explain(model, x, target=target, baseline=baseline, steps=16, quadrature=rule)
+        np.testing.assert_allclose(attributions, np.load(os.path.join(torch_data, f"ig_{rule}_{tag}_attr.npy")), rtol=0, atol=tol)
+        np.testing.assert_allclose(delta, np.load(os.path.join(torch_data, f"ig_{rule}_{tag}_delta.npy")), rtol=0, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_ig_equals_cli_bit_for_bit(torch_data, cli, tmp_path, dtype):
+    path = os.path.join(torch_data, "cnn_f32.safetensors")
+    x = np.random.default_rng(3).normal(size=(3, 2, 9, 9)).astype(dtype)
+    np.save(tmp_path / "x.npy", x)
+    for args, kwargs in [([], {}),
+                         (["--steps", 20, "--quadrature", "riemann_middle", "--baseline", 0.25, "--target", 1],
+                          dict(steps=20, quadrature="riemann_middle", baseline=0.25, target=1))]:
+        cli("explain", path, tmp_path / "x.npy", "-o", tmp_path / "a.npy", "--deltas", tmp_path / "d.npy", "--dtype", dtype, *args)
+        e = integrad.explain(integrad.load(path, dtype=dtype), x, **kwargs)
+        expected = np.load(tmp_path / "a.npy")
+        assert e.attributions.dtype == expected.dtype and np.array_equal(e.attributions, expected)
+        assert np.array_equal(e.delta.astype(dtype), np.load(tmp_path / "d.npy"))
+
+
+def test_explanation_fields_targets_and_baselines(torch_data):
+    model = integrad.load(os.path.join(torch_data, "ig_model_f64.safetensors"))
+    x = np.load(os.path.join(torch_data, "ig_input_f64.npy"))
+    e = integrad.explain(model, x, steps=64)
+    assert np.array_equal(e.targets, model.predict(x).argmax(1))
+    assert e.method == "ig" and e.steps == [64] * 4 and e.f_baseline.shape == (4,)
+    # completeness: the sum of attributions is F(x) - F(x') up to delta
+    np.testing.assert_allclose(e.attributions.sum(1) - (e.f_input - e.f_baseline), e.delta, rtol=0, atol=1e-12)
+    assert np.abs(e.delta).max() < 1e-3
+    assert np.array_equal(integrad.explain(model, x, target=2).targets, [2, 2, 2, 2])
+    shared = integrad.explain(model, x, baseline=np.full(6, 0.5)).attributions
+    per_example = integrad.explain(model, x, baseline=np.full((4, 6), 0.5)).attributions
+    constant = integrad.explain(model, x, baseline=0.5).attributions
+    assert np.array_equal(shared, per_example) and np.array_equal(shared, constant)
+
+
+def test_explain_bad_arguments(torch_data):
+    model = integrad.load(os.path.join(torch_data, "ig_model_f64.safetensors"))
+    x = np.load(os.path.join(torch_data, "ig_input_f64.npy"))
+    with pytest.raises(ValueError, match=r"unknown method 'lime'"):
+        integrad.explain(model, x, method="lime")
+    with pytest.raises(ValueError, match=r"no option 'n_stepz'"):
+        integrad.explain(model, x, n_stepz=3)
+    with pytest.raises(ValueError, match=r"steps"):
+        integrad.explain(model, x, steps=0)
+    with pytest.raises(ValueError, match=r"unknown quadrature 'simpson'"):
+        integrad.explain(model, x, quadrature="simpson")
+    with pytest.raises(ValueError, match=r"baseline of shape \[5\] fits neither one example \(\[6\]\) nor the inputs \[4, 6\]"):
+        integrad.explain(model, x, baseline=np.zeros(5))
+    with pytest.raises(ValueError, match=r"target has shape \[3\]; expected \[4\]"):
+        integrad.explain(model, x, target=np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match=r"target -1 is negative"):
+        integrad.explain(model, x, target=-1)
+    with pytest.raises(ValueError, match=r"expects \[N, 6\]"):
+        integrad.explain(model, x[:, :5])
+
+
+def test_gil_is_released_while_computing():
+    """Another Python thread keeps running while explain computes."""
+    rng = np.random.default_rng(0)
+    model = integrad.train("Linear(64, 256); Tanh(); Linear(256, 256); Tanh(); Linear(256, 10)", rng.normal(size=(20, 64)),
+                           rng.integers(0, 10, 20), epochs=1)
+    x = rng.normal(size=(64, 64))
+    started, done = threading.Event(), threading.Event()
+    worker = threading.Thread(target=lambda: (started.set(), integrad.explain(model, x, steps=200), done.set()))
+    ticks = 0
+    worker.start()
+    started.wait()  # from here on the worker is (within a few bytecodes) inside explain
+    while not done.is_set():
+        ticks += 1
+    worker.join()
+    assert ticks > 1000, ticks  # with the GIL held this loop could not run while explain computes
