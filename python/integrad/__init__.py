@@ -10,10 +10,10 @@ Errors: ValueError for bad arguments (shapes, dtypes, options), FileNotFoundErro
 file, RuntimeError for a file that is not a valid model; the messages are the CLI's. See
 docs/python.md.
 """
-from ._integrad import Model, load, synthetic_patch_mask, synthetic_patches, train
+from ._integrad import Model, axioms, load, synthetic_patch_mask, synthetic_patches, train
 from . import _integrad
 
-__all__ = ["Model", "Explanation", "load", "train", "explain", "synthetic_patches", "synthetic_patch_mask"]
+__all__ = ["Model", "Explanation", "load", "train", "explain", "axioms", "synthetic_patches", "synthetic_patch_mask"]
 __version__ = "0.1.0"
 
 
