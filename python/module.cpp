@@ -10,4 +10,5 @@ PYBIND11_MODULE(_integrad, m) {
   bind_explain(m);
   bind_axioms(m);
   bind_data(m);
+  bind_bench(m);
 }
