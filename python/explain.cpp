@@ -59,6 +59,8 @@ template <ad::Scalar T>
 py::dict explain_typed(const nn::Sequential<T>& net, py::handle x, const std::string& method, py::handle target, py::handle baseline,
                        const py::kwargs& options) {
   if (method != "ig") throw py::value_error("unknown method '" + method + "' (ig)");
+  if (net.input_dtype == nn::InputDtype::int64)
+    throw py::value_error("token-id inputs have no gradient: attribute to the embedding's output (layer IG) instead");
   const ad::Tensor<T> in = inputs_from<T>(x, net);
   attr::IgOptions<T> o;
   o.baselines = {baseline_from<T>(baseline)};
