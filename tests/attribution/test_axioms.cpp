@@ -4,12 +4,12 @@
 #include <cmath>
 #include <limits>
 
-#include "attribution/axiom_matrix.h"
-#include "attribution/contrast_methods.h"
-#include "attribution/conv_surgery.h"
-#include "attribution/gradients.h"
-#include "attribution/integrated_gradients.h"
-#include "attribution/paper_models.h"
+#include "attribution/evaluation/axiom_matrix.h"
+#include "attribution/methods/contrast_methods.h"
+#include "attribution/evaluation/conv_surgery.h"
+#include "attribution/methods/gradients.h"
+#include "attribution/methods/integrated_gradients.h"
+#include "attribution/evaluation/paper_models.h"
 #include "nn/architecture.h"
 #include "nn/layers_conv.h"
 #include "nn/layers_linear.h"

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "attribution/integrated_gradients.h"
+#include "attribution/methods/integrated_gradients.h"
 #include "nn/model_file.h"
 #include "nn/npy.h"
 

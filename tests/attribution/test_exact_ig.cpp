@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "attribution/exact_ig.h"
+#include "attribution/methods/exact_ig.h"
 #include "nn/architecture.h"
 
 using namespace integrad;

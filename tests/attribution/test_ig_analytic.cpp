@@ -3,9 +3,9 @@
 
 #include <cmath>
 
-#include "attribution/gradients.h"
-#include "attribution/integrated_gradients.h"
-#include "attribution/smoothgrad.h"
+#include "attribution/methods/gradients.h"
+#include "attribution/methods/integrated_gradients.h"
+#include "attribution/methods/smoothgrad.h"
 
 using namespace integrad;
 using namespace integrad::attr;

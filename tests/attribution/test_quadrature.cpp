@@ -3,7 +3,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "attribution/quadrature.h"
+#include "attribution/methods/quadrature.h"
 
 using namespace integrad::attr;
 

@@ -1,10 +1,10 @@
 // The answers to docs/tutorial.md's exercises.
 #include <doctest/doctest.h>
 
-#include "attribution/contrast_methods.h"
-#include "attribution/gradients.h"
-#include "attribution/integrated_gradients.h"
-#include "attribution/paper_models.h"
+#include "attribution/methods/contrast_methods.h"
+#include "attribution/methods/gradients.h"
+#include "attribution/methods/integrated_gradients.h"
+#include "attribution/evaluation/paper_models.h"
 
 using namespace integrad;
 using namespace integrad::attr;

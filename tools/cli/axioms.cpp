@@ -4,11 +4,11 @@
 
 #include <cmath>
 
-#include "attribution/axiom_matrix.h"
-#include "attribution/contrast_methods.h"
-#include "attribution/gradients.h"
-#include "attribution/integrated_gradients.h"
-#include "attribution/paper_models.h"
+#include "attribution/evaluation/axiom_matrix.h"
+#include "attribution/methods/contrast_methods.h"
+#include "attribution/methods/gradients.h"
+#include "attribution/methods/integrated_gradients.h"
+#include "attribution/evaluation/paper_models.h"
 #include "command.h"
 #include "common.h"
 #include "nn/atomic_file.h"

@@ -6,11 +6,11 @@
 #include <cmath>
 #include <filesystem>
 
-#include "attribution/exact_ig.h"
-#include "attribution/gradients.h"
-#include "attribution/integrated_gradients.h"
-#include "attribution/layer_ig.h"
-#include "attribution/smoothgrad.h"
+#include "attribution/methods/exact_ig.h"
+#include "attribution/methods/gradients.h"
+#include "attribution/methods/integrated_gradients.h"
+#include "attribution/methods/layer_ig.h"
+#include "attribution/methods/smoothgrad.h"
 #include "command.h"
 #include "common.h"
 #include "explain_output.h"

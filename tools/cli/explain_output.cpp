@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "attribution/heatmap.h"
+#include "attribution/drawing/heatmap.h"
 #include "nn/atomic_file.h"
 #include "png.h"
 

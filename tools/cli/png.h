@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "attribution/heatmap.h"
+#include "attribution/drawing/heatmap.h"
 
 namespace integrad::cli {
 

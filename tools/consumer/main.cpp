@@ -1,6 +1,6 @@
 // A program built against an installed integrad (find_package(integrad)): train a model, explain
 // an input — the README's C++ example.
-#include <attribution/integrated_gradients.h>
+#include <attribution/methods/integrated_gradients.h>
 #include <cstdio>
 #include <nn/architecture.h>
 #include <nn/synthetic.h>

@@ -1,4 +1,4 @@
-#include "attribution/axioms.h"
+#include "attribution/evaluation/axioms.h"
 
 #include <fmt/format.h>
 
@@ -6,12 +6,12 @@
 #include <cmath>
 #include <limits>
 
-#include "attribution/contrast_methods.h"
-#include "attribution/conv_surgery.h"
-#include "attribution/exact_ig.h"
-#include "attribution/gradients.h"
-#include "attribution/integrated_gradients.h"
-#include "attribution/smoothgrad.h"
+#include "attribution/methods/contrast_methods.h"
+#include "attribution/evaluation/conv_surgery.h"
+#include "attribution/methods/exact_ig.h"
+#include "attribution/methods/gradients.h"
+#include "attribution/methods/integrated_gradients.h"
+#include "attribution/methods/smoothgrad.h"
 #include "nn/layers_activation.h"
 #include "nn/layers_linear.h"
 #include "nn/layers_shape.h"

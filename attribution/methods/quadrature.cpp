@@ -1,4 +1,4 @@
-#include "attribution/quadrature.h"
+#include "attribution/methods/quadrature.h"
 
 #include <cmath>
 #include <numbers>

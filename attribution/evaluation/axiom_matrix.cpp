@@ -1,4 +1,4 @@
-#include "attribution/axiom_matrix.h"
+#include "attribution/evaluation/axiom_matrix.h"
 
 #include <fmt/format.h>
 

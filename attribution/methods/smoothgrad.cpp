@@ -1,4 +1,4 @@
-#include "attribution/smoothgrad.h"
+#include "attribution/methods/smoothgrad.h"
 
 #include <algorithm>
 #include <stdexcept>

@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "attribution/quadrature.h"
+#include "attribution/methods/quadrature.h"
 #include "attribution/target.h"
 
 namespace integrad::attr {

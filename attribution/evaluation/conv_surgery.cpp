@@ -1,4 +1,4 @@
-#include "attribution/conv_surgery.h"
+#include "attribution/evaluation/conv_surgery.h"
 
 #include <cmath>
 #include <memory>

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "attribution/quadrature.h"
+#include "attribution/methods/quadrature.h"
 #include "nn/sequential.h"
 
 namespace integrad::attr {

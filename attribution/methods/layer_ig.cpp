@@ -1,4 +1,4 @@
-#include "attribution/layer_ig.h"
+#include "attribution/methods/layer_ig.h"
 
 #include <cmath>
 #include <stdexcept>

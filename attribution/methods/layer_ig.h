@@ -5,7 +5,7 @@
 // dimension (still complete); the per-token L2 norm is offered too but is NOT complete.
 #pragma once
 
-#include "attribution/integrated_gradients.h"
+#include "attribution/methods/integrated_gradients.h"
 #include "nn/sequential.h"
 
 namespace integrad::attr {

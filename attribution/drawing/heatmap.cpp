@@ -1,4 +1,4 @@
-#include "attribution/heatmap.h"
+#include "attribution/drawing/heatmap.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "attribution/exact_ig.h"
+#include "attribution/methods/exact_ig.h"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,7 @@
 #include <limits>
 #include <stdexcept>
 
-#include "attribution/gradients.h"
+#include "attribution/methods/gradients.h"
 #include "nn/layers_conv.h"
 #include "nn/layers_linear.h"
 #include "nn/layers_pool.h"

@@ -1,13 +1,13 @@
-#include "attribution/convergence.h"
+#include "attribution/evaluation/convergence.h"
 
 #include <fmt/format.h>
 
 #include <cmath>
 #include <limits>
 
-#include "attribution/exact_ig.h"
-#include "attribution/integrated_gradients.h"
-#include "attribution/svg_plot.h"
+#include "attribution/methods/exact_ig.h"
+#include "attribution/methods/integrated_gradients.h"
+#include "attribution/drawing/svg_plot.h"
 
 namespace integrad::attr {
 

@@ -7,7 +7,7 @@
 // ground truth that quadrature rules are measured against.
 #pragma once
 
-#include "attribution/integrated_gradients.h"
+#include "attribution/methods/integrated_gradients.h"
 #include "nn/sequential.h"
 
 namespace integrad::attr {

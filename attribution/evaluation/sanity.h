@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "attribution/axioms.h"
+#include "attribution/evaluation/axioms.h"
 
 namespace integrad::attr {
 

@@ -1,10 +1,10 @@
-#include "attribution/sanity.h"
+#include "attribution/evaluation/sanity.h"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
-#include "attribution/svg_plot.h"
+#include "attribution/drawing/svg_plot.h"
 #include "nn/init.h"
 
 namespace integrad::attr {

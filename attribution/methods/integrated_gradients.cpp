@@ -1,4 +1,4 @@
-#include "attribution/integrated_gradients.h"
+#include "attribution/methods/integrated_gradients.h"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,7 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "attribution/gradients.h"
+#include "attribution/methods/gradients.h"
 
 namespace integrad::attr {
 

@@ -1,4 +1,4 @@
-#include "attribution/contrast_methods.h"
+#include "attribution/methods/contrast_methods.h"
 
 #include <cmath>
 #include <stdexcept>

@@ -1,4 +1,4 @@
-#include "attribution/paper_models.h"
+#include "attribution/evaluation/paper_models.h"
 
 #include "nn/architecture.h"
 #include "nn/layers_linear.h"

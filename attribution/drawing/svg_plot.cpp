@@ -1,4 +1,4 @@
-#include "attribution/svg_plot.h"
+#include "attribution/drawing/svg_plot.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "attribution/gradients.h"
+#include "attribution/methods/gradients.h"
 
 #include <cmath>
 
