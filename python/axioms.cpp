@@ -7,7 +7,7 @@
 #include <algorithm>
 
 #include "arrays.h"
-#include "attribution/axiom_matrix.h"
+#include "attribution/evaluation/axiom_matrix.h"
 #include "explain_args.h"
 #include "model.h"
 

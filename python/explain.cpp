@@ -6,8 +6,8 @@
 #include <pybind11/stl.h>
 
 #include "arrays.h"
-#include "attribution/integrated_gradients.h"
-#include "attribution/quadrature.h"
+#include "attribution/methods/integrated_gradients.h"
+#include "attribution/methods/quadrature.h"
 #include "explain_args.h"
 #include "model.h"
 
