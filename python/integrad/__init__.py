@@ -10,6 +10,13 @@ Errors: ValueError for bad arguments (shapes, dtypes, options), FileNotFoundErro
 file, RuntimeError for a file that is not a valid model; the messages are the CLI's. See
 docs/python.md.
 """
+import os
+
+# OpenMP threads that spin while waiting (libgomp's default) take the cores from the thread that
+# calls integrad: measured 20x slower explain calls from Python's main thread on 2 loaded cores.
+# Read by libgomp when _integrad loads it, so it must be set first; an explicit setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
 from ._integrad import Model, axioms, load, synthetic_patch_mask, synthetic_patches, train
 from . import _integrad
 
