@@ -16,9 +16,11 @@ namespace integrad::py_bind {
 template <ad::Scalar T>
 attr::Target<T> target_from(py::handle target, int64_t n) {
   if (target.is_none()) return attr::Target<T>::predicted();
-  if (py::isinstance<py::int_>(target) || (py::isinstance<py::array>(target) && py::array::ensure(target).ndim() == 0 &&
-                                           py::array::ensure(target).dtype().kind() == 'i')) {
-    const auto k = target.cast<int64_t>();
+  const py::array a = as_array(target, "target");
+  if (a.ndim() == 0) {  // a Python or NumPy integer
+    const char kind = a.dtype().kind();
+    if (kind != 'i' && kind != 'u') throw py::value_error(fmt::format("target is a {}; a class index must be an integer", dtype_name(a)));
+    const auto k = py::int_(py::reinterpret_borrow<py::object>(target)).cast<int64_t>();
     if (k < 0) throw py::value_error(fmt::format("target {} is negative; a class index is 0 or more", k));
     return attr::Target<T>::of(k);
   }

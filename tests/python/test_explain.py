@@ -48,6 +48,8 @@ def test_explanation_fields_targets_and_baselines(torch_data):
     np.testing.assert_allclose(e.attributions.sum(1) - (e.f_input - e.f_baseline), e.delta, rtol=0, atol=1e-12)
     assert np.abs(e.delta).max() < 1e-3
     assert np.array_equal(integrad.explain(model, x, target=2).targets, [2, 2, 2, 2])
+    assert np.array_equal(integrad.explain(model, x, target=np.int64(1)).targets, [1, 1, 1, 1])
+    assert np.array_equal(integrad.explain(model, x, target=[0, 1, 2, 0]).targets, [0, 1, 2, 0])
     shared = integrad.explain(model, x, baseline=np.full(6, 0.5)).attributions
     per_example = integrad.explain(model, x, baseline=np.full((4, 6), 0.5)).attributions
     constant = integrad.explain(model, x, baseline=0.5).attributions
@@ -69,6 +71,10 @@ def test_explain_bad_arguments(torch_data):
         integrad.explain(model, x, baseline=np.zeros(5))
     with pytest.raises(ValueError, match=r"target has shape \[3\]; expected \[4\]"):
         integrad.explain(model, x, target=np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match=r"target class 7 outside the model's 3 outputs"):
+        integrad.explain(model, x, target=7)
+    with pytest.raises(ValueError, match=r"target is a float64; a class index must be an integer"):
+        integrad.explain(model, x, target=2.5)
     with pytest.raises(ValueError, match=r"target -1 is negative"):
         integrad.explain(model, x, target=-1)
     with pytest.raises(ValueError, match=r"expects \[N, 6\]"):
