@@ -49,9 +49,18 @@ ad::Var<T> select_target(ad::Var<T> outputs, const Target<T>& target, std::span<
   return ad::sum(outputs * outputs.tape().leaf(mask), 1);
 }
 
+template <ad::Scalar T>
+std::vector<double> target_values(const Forward<T>& f, const ad::Tensor<T>& x, const Target<T>& target, std::span<const int64_t> targets) {
+  ad::Tape<T> tape;
+  ad::Var<T> v = select_target(f(tape, tape.leaf(x)), target, targets);
+  return std::vector<double>(v.value().begin(), v.value().end());
+}
+
 template std::vector<int64_t> resolve_targets<float>(const Forward<float>&, const ad::Tensor<float>&, const Target<float>&);
 template std::vector<int64_t> resolve_targets<double>(const Forward<double>&, const ad::Tensor<double>&, const Target<double>&);
 template ad::Var<float> select_target<float>(ad::Var<float>, const Target<float>&, std::span<const int64_t>);
 template ad::Var<double> select_target<double>(ad::Var<double>, const Target<double>&, std::span<const int64_t>);
+template std::vector<double> target_values<float>(const Forward<float>&, const ad::Tensor<float>&, const Target<float>&, std::span<const int64_t>);
+template std::vector<double> target_values<double>(const Forward<double>&, const ad::Tensor<double>&, const Target<double>&, std::span<const int64_t>);
 
 }  // namespace integrad::attr

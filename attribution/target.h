@@ -45,4 +45,8 @@ std::vector<int64_t> resolve_targets(const Forward<T>& f, const ad::Tensor<T>& i
 template <ad::Scalar T>
 ad::Var<T> select_target(ad::Var<T> outputs, const Target<T>& target, std::span<const int64_t> row_targets);
 
+// F_target(x) per example, no gradients.
+template <ad::Scalar T>
+std::vector<double> target_values(const Forward<T>& f, const ad::Tensor<T>& x, const Target<T>& target, std::span<const int64_t> targets);
+
 }  // namespace integrad::attr

@@ -20,8 +20,11 @@ Tensor<T> conv2d_naive(const Tensor<T>& x, const Tensor<T>& weight, const Tensor
           for (int64_t ic = 0; ic < c; ++ic)
             for (int64_t i = 0; i < kh; ++i)
               for (int64_t j = 0; j < kw; ++j) {
+                // Padding is a zero that is multiplied, as in PyTorch's im2col convolution and
+                // in the fast kernels: a NaN or ±Inf weight over padding gives NaN (0 · Inf).
                 const int64_t iy = oy * stride - padding + i, ix = ox * stride - padding + j;
-                if (iy >= 0 && iy < h && ix >= 0 && ix < w) s += x.at({b, ic, iy, ix}) * weight.at({oc, ic, i, j});
+                const T v = iy >= 0 && iy < h && ix >= 0 && ix < w ? x.at({b, ic, iy, ix}) : T(0);
+                s += v * weight.at({oc, ic, i, j});
               }
           out.at({b, oc, oy, ox}) = s;
         }

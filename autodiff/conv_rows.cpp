@@ -6,12 +6,15 @@
 // ho·wp values starting at i·wp + j. The GEMM then computes kw − 1 extra columns per output row
 // (garbage, never read: a valid column ox < wo only reads ox + j < wp, inside its own row), and
 // in return the unfolding is a handful of long copies. In the backward those columns of dY are
-// zero, so they add nothing to dW or dx.
+// zero, and those of the unfolded matrix are cleared, so they add nothing to dW or dx (not even
+// the NaN that 0 · Inf would make).
 #include <algorithm>
 #include <vector>
 
 #include "autodiff/conv_kernels.h"
 #include "autodiff/gemm.h"
+#include "autodiff/parallel.h"
+#include "autodiff/relu.h"
 
 namespace integrad::ad {
 
@@ -52,9 +55,19 @@ void unfold(const ConvGeometry& g, const RowsGeometry& r, const T* padded, T* un
   for (int64_t row = 0; row < g.patch(); ++row) std::copy_n(padded + r.row_start(g, row), r.span, unfolded + row * r.span);
 }
 
+// Zeros the extra columns (ox >= wo of each output row) of `rows` rows of the wide layout. In the
+// backward they pair wrapped-around pixels with dY's zeros, and W with those zeros: 0 · NaN and
+// 0 · Inf are NaN, which would reach dW and dx where PyTorch, whose columns are the valid outputs
+// only, has none. Cleared, they add exact zeros, as the file comment says they do.
+template <Scalar T>
+void clear_extra_columns(const ConvGeometry& g, const RowsGeometry& r, T* m, int64_t rows) {
+  for (int64_t row = 0; row < rows; ++row)
+    for (int64_t oy = 0; oy < g.ho; ++oy) std::fill_n(m + row * r.span + oy * r.wp + g.wo, r.wp - g.wo, T(0));
+}
+
 // dY of one image [O, ho, wo] spread to the wide layout [O, ho·wp], zeros in the extra columns;
-// with a fused ReLU, dY times relu' (0 where its output y is not positive, relu'(0) = 0 as in
-// PyTorch), a product as ad::relu's backward forms it, so a NaN in dY stays NaN there too.
+// with a fused ReLU, PyTorch's relu backward y <= 0 ? 0 : dY (relu.h), as ad::relu forms it: a NaN
+// in dY where y = 0 gives 0, and dY passes where y is NaN.
 template <Scalar T>
 void widen(const ConvGeometry& g, const RowsGeometry& r, const T* dy, const T* relu_y, T* wide) {
   for (int64_t oc = 0; oc < g.o; ++oc)
@@ -62,7 +75,7 @@ void widen(const ConvGeometry& g, const RowsGeometry& r, const T* dy, const T* r
       T* dst = wide + oc * r.span + oy * r.wp;
       const int64_t at = (oc * g.ho + oy) * g.wo;
       if (relu_y)
-        for (int64_t ox = 0; ox < g.wo; ++ox) dst[ox] = dy[at + ox] * (relu_y[at + ox] > T(0) ? T(1) : T(0));
+        for (int64_t ox = 0; ox < g.wo; ++ox) dst[ox] = relu_grad(dy[at + ox], relu_y[at + ox]);
       else
         std::copy_n(dy + at, g.wo, dst);
       std::fill(dst + g.wo, dst + r.wp, T(0));
@@ -89,7 +102,7 @@ T sum_of(const T* x, int64_t n) {
 template <Scalar T>
 void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, bool relu, T* y) {
   const RowsGeometry r(g);
-#pragma omp parallel for schedule(static) if (g.n > 1)
+#pragma omp parallel for schedule(static) if (g.n > 1 && g.n * g.o * g.patch() * r.span >= kParallelWork)
   for (int64_t b = 0; b < g.n; ++b) {
     T* padded = thread_buffer<T, Buffer::padded>(r.padded);
     T* unfolded = thread_buffer<T, Buffer::unfolded>(g.patch() * r.span);
@@ -103,8 +116,8 @@ void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* b
       for (int64_t oy = 0; oy < g.ho; ++oy) {
         const T* src = wide + oc * r.span + oy * r.wp;
         T* dst = yb + (oc * g.ho + oy) * g.wo;
-        if (relu)  // written as ad::relu is, so the fused op gives the same bits
-          for (int64_t ox = 0; ox < g.wo; ++ox) dst[ox] = src[ox] + shift > T(0) ? src[ox] + shift : T(0);
+        if (relu)  // relu_value, as ad::relu, so the fused op gives the same bits (NaN included)
+          for (int64_t ox = 0; ox < g.wo; ++ox) dst[ox] = relu_value(src[ox] + shift);
         else
           for (int64_t ox = 0; ox < g.wo; ++ox) dst[ox] = src[ox] + shift;
       }
@@ -125,7 +138,7 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
   T* partial_dw = partials.data();
   T* partial_db = partial_dw + groups * weights;
 
-#pragma omp parallel for schedule(static) if (groups > 1)
+#pragma omp parallel for schedule(static) if (groups > 1 && g.n * g.o * g.patch() * r.span >= kParallelWork)
   for (int64_t q = 0; q < groups; ++q) {
     T* padded = thread_buffer<T, Buffer::padded>(r.padded);
     T* unfolded = thread_buffer<T, Buffer::unfolded>(g.patch() * r.span);
@@ -138,6 +151,7 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
       if (dw) {
         pad_image(g, r, x + b * g.image(), padded);
         unfold(g, r, padded, unfolded);
+        clear_extra_columns(g, r, unfolded, g.patch());
         // As dWᵀ = unfolded·dYᵀ [patch, O]: the patch side fills the GEMM's 12-row micro-tiles
         // and O its 32-wide ones far better than the other way round (16 × 9 for a first layer).
         gemm(false, true, g.patch(), g.o, r.span, T(1), unfolded, r.span, wide, r.span, T(1), partial_dw + q * weights, g.o);
@@ -145,6 +159,7 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
       if (dx) {
         // dX = col2im(Wᵀ·dY): each unfolded row adds back onto its span of the padded image.
         gemm(true, false, g.patch(), r.span, g.o, T(1), w, g.patch(), wide, r.span, T(0), unfolded, r.span);
+        clear_extra_columns(g, r, unfolded, g.patch());
         std::fill_n(padded, r.padded, T(0));
         for (int64_t row = 0; row < g.patch(); ++row) {
           T* dst = padded + r.row_start(g, row);

@@ -1,4 +1,5 @@
 #include "autodiff/gemm.h"
+#include "autodiff/parallel.h"
 
 #include <algorithm>
 #include <cstring>
@@ -231,14 +232,14 @@ void gemm_split_k(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
   static thread_local std::vector<T> partial;
   partial.resize(size_t(chunks * m * n));
   T* parts = partial.data();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (m * n * k >= kParallelWork)
   for (int64_t q = 0; q < chunks; ++q) {
     const int64_t p0 = q * chunk, depth = std::min(chunk, k - p0);
     const T* aq = trans_a ? a + p0 * lda : a + p0;
     const T* bq = trans_b ? b + p0 : b + p0 * ldb;
     gemm_blocked(trans_a, trans_b, m, n, depth, T(1), aq, lda, bq, ldb, T(0), parts + q * m * n, n, false);
   }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (m * n * chunks >= kParallelWork)
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) {
       T sum = 0;
@@ -266,7 +267,7 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
   const int64_t mc = row_block_height<T>(m), chunk = 4 * B::kc;
   const int64_t tasks = (m + mc - 1) / mc * ((n + B::task_columns - 1) / B::task_columns);
   if (tasks < 4 && k >= 4 * chunk) return gemm_split_k(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, chunk);
-  gemm_blocked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, m * n * k > (int64_t(1) << 15));
+  gemm_blocked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, m * n * k >= kParallelWork);
 }
 
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,

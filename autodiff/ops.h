@@ -1,7 +1,8 @@
 // Every differentiable op, as free functions at tensor granularity. Each op computes its output,
 // and records a backward closure only when some input requires a gradient; in the backward it
 // skips the inputs that need none. Gradients accumulate (+=). Kinks follow PyTorch: relu'(0) = 0;
-// max sends the whole gradient to the first of tied elements.
+// max(a, dim) sends the whole gradient to the first of tied elements, max(a) shares it among them.
+// NaN and ±Inf go where PyTorch sends them (docs/engine.md, tests/autodiff/test_nonfinite.cpp).
 //
 // Implementations are grouped by kind in ops_*.cpp, explicitly instantiated for float and double.
 #pragma once

@@ -12,6 +12,7 @@
 #include "autodiff/conv_kernels.h"
 #include "autodiff/gemm.h"
 #include "autodiff/ops.h"
+#include "autodiff/parallel.h"
 
 namespace integrad::ad {
 
@@ -116,7 +117,9 @@ void conv2d_im2col(const ConvGeometry& g, Var<T> x, Var<T> weight, Var<T> bias, 
   const T *xv = x.value().data(), *wv = weight.value().data();
   const T* bv = has_bias ? bias.value().data() : nullptr;
   T* y = tape.write(out);
-#pragma omp parallel for schedule(static) if (g.n > 1)
+  // Multiply-adds of the whole convolution (and of each of its two backward GEMMs).
+  const int64_t work = g.n * g.o * g.pixels() * g.patch();
+#pragma omp parallel for schedule(static) if (g.n > 1 && work >= kParallelWork)
   for (int64_t b = 0; b < g.n; ++b) {
     im2col(g, xv + b * g.c * g.h * g.w, cols, ld, b * g.pixels());
     T* yb = y + b * g.o * g.pixels();
@@ -127,11 +130,11 @@ void conv2d_im2col(const ConvGeometry& g, Var<T> x, Var<T> weight, Var<T> bias, 
   }
 
   if (out.requires_grad()) {
-    tape.on_backward(out, [x, weight, bias, out, g, cols, ld](Tape<T>& t) {
+    tape.on_backward(out, [x, weight, bias, out, g, cols, ld, work](Tape<T>& t) {
       const T* dy = t.grad(out);
       // Each output channel's bias gradient sums its images in order: one writer, a fixed order.
       if (T* db = bias.valid() ? t.grad_to(bias) : nullptr) {
-#pragma omp parallel for schedule(static) if (g.o > 1 && g.n * g.o * g.pixels() > (1 << 15))
+#pragma omp parallel for schedule(static) if (g.o > 1 && g.n * g.o * g.pixels() >= kParallelWork)
         for (int64_t oc = 0; oc < g.o; ++oc)
           for (int64_t b = 0; b < g.n; ++b) {
             T s = 0;
@@ -142,7 +145,7 @@ void conv2d_im2col(const ConvGeometry& g, Var<T> x, Var<T> weight, Var<T> bias, 
       if (T* dw = t.grad_to(weight)) {
         // dY as [O, N·Ho·Wo] so that one GEMM sums over the batch: dW += dYᵀ-layout · colsᵀ.
         T* dy_t = t.template scratch<T>(static_cast<size_t>(g.o * ld));
-#pragma omp parallel for schedule(static) if (g.n > 1)
+#pragma omp parallel for schedule(static) if (g.n > 1 && g.n * g.o * g.pixels() >= kParallelWork)
         for (int64_t b = 0; b < g.n; ++b)
           for (int64_t oc = 0; oc < g.o; ++oc)
             std::memcpy(dy_t + oc * ld + b * g.pixels(), dy + (b * g.o + oc) * g.pixels(), sizeof(T) * static_cast<size_t>(g.pixels()));
@@ -151,7 +154,7 @@ void conv2d_im2col(const ConvGeometry& g, Var<T> x, Var<T> weight, Var<T> bias, 
       if (T* dx = t.grad_to(x)) {
         const T* wv = weight.value().data();
         T* dcols = t.template scratch<T>(static_cast<size_t>(g.patch() * ld));
-#pragma omp parallel for schedule(static) if (g.n > 1)
+#pragma omp parallel for schedule(static) if (g.n > 1 && work >= kParallelWork)
         for (int64_t b = 0; b < g.n; ++b) {
           T* dcols_b = dcols + b * g.patch() * g.pixels();
           gemm(true, false, g.patch(), g.pixels(), g.o, T(1), wv, g.patch(), dy + b * g.o * g.pixels(), g.pixels(), T(0), dcols_b, g.pixels());

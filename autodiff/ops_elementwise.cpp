@@ -1,15 +1,19 @@
-// Element-wise ops. A binary op is its value f(x, y) and its two partial derivatives; a unary op
-// is f(x) and f'(x) (given x and the output y, whichever is cheaper). Broadcasting is handled once,
-// in for_each_broadcast, for all of them.
+// Element-wise ops. A binary op is its value f(x, y) and the gradient each input receives; a unary
+// op is f(x) and the gradient its input receives (given the incoming g, x and the output y, whichever
+// is cheaper). Broadcasting is handled once, in for_each_broadcast, for all of them.
+//
+// Each backward is written as PyTorch's derivatives.yaml / ATen kernels form it, operation for
+// operation (g / x, not g · (1/x)), so that NaN and ±Inf come out where PyTorch's do: 0 · Inf is
+// NaN, and a select such as relu's hides a NaN that a product would keep.
 #include <cmath>
 
 #include "autodiff/ops.h"
+#include "autodiff/parallel.h"
+#include "autodiff/relu.h"
 
 namespace integrad::ad {
 
 namespace {
-
-[[maybe_unused]] constexpr int64_t kParallelElements = int64_t(1) << 16;
 
 // Strides of `in` seen from an output of shape `out`: 0 along broadcast dimensions.
 std::array<int64_t, Shape::kMaxRank> broadcast_strides(const Shape& in, const Shape& out) {
@@ -46,8 +50,9 @@ void for_each_broadcast(const Shape& out, const Shape& a, const Shape& b, F&& f)
   }
 }
 
-template <Scalar T, class F, class DfDa, class DfDb>
-Var<T> binary(Var<T> a, Var<T> b, F f, DfDa df_da, DfDb df_db) {
+// da(g, x, y) and db(g, x, y): the gradients reaching a and b from g at one output element.
+template <Scalar T, class F, class Da, class Db>
+Var<T> binary(Var<T> a, Var<T> b, F f, Da da, Db db) {
   Tape<T>& tape = a.tape();
   const Shape shape = broadcast_shapes(a.shape(), b.shape());
   Var<T> out = tape.make(shape, a.requires_grad() || b.requires_grad());
@@ -55,35 +60,40 @@ Var<T> binary(Var<T> a, Var<T> b, F f, DfDa df_da, DfDb df_db) {
   T* z = tape.write(out);
   for_each_broadcast(shape, a.shape(), b.shape(), [&](int64_t o, int64_t i, int64_t j) { z[o] = f(x[i], y[j]); });
   if (out.requires_grad()) {
-    tape.on_backward(out, [a, b, out, df_da, df_db](Tape<T>& t) {
+    tape.on_backward(out, [a, b, out, da, db](Tape<T>& t) {
       const T *x = a.value().data(), *y = b.value().data(), *g = t.grad(out);
       T* gx = t.grad_to(a);
       T* gy = t.grad_to(b);
       for_each_broadcast(out.shape(), a.shape(), b.shape(), [&](int64_t o, int64_t i, int64_t j) {
-        if (gx) gx[i] += g[o] * df_da(x[i], y[j]);
-        if (gy) gy[j] += g[o] * df_db(x[i], y[j]);
+        if (gx) gx[i] += da(g[o], x[i], y[j]);
+        if (gy) gy[j] += db(g[o], x[i], y[j]);
       });
     });
   }
   return out;
 }
 
-template <Scalar T, class F, class Df>
-Var<T> unary(Var<T> a, F f, Df df) {
+// dx(g, x, y): the gradient reaching a from g at one element, where y = f(x).
+template <Scalar T, class F, class Dx>
+Var<T> unary(Var<T> a, F f, Dx dx) {
   Tape<T>& tape = a.tape();
   Var<T> out = tape.make(a.shape(), a.requires_grad());
   const T* x = a.value().data();
   T* y = tape.write(out);
   const int64_t n = a.numel();
-#pragma omp parallel for schedule(static) if (n > kParallelElements)
+#pragma omp parallel for schedule(static) if (n >= kParallelWork)
   for (int64_t i = 0; i < n; ++i) y[i] = f(x[i]);
   if (out.requires_grad()) {
-    tape.on_backward(out, [a, out, df](Tape<T>& t) {
+    tape.on_backward(out, [a, out, dx](Tape<T>& t) {
       const T *x = a.value().data(), *y = out.value().data(), *g = t.grad(out);
       const auto [gx, fresh] = t.grad_slot(a);
       const int64_t n = a.numel();
-#pragma omp parallel for schedule(static) if (n > kParallelElements)
-      for (int64_t i = 0; i < n; ++i) gx[i] = (fresh ? T(0) : gx[i]) + g[i] * df(x[i], y[i]);
+#pragma omp parallel for schedule(static) if (n >= kParallelWork)
+      for (int64_t i = 0; i < n; ++i) {
+        // A fresh slot takes the value as it is (so −0 stays −0, as in PyTorch), else adds.
+        const T d = dx(g[i], x[i], y[i]);
+        gx[i] = fresh ? d : gx[i] + d;
+      }
     });
   }
   return out;
@@ -100,68 +110,75 @@ T stable_sigmoid(T x) {
 
 template <Scalar T>
 Var<T> add(Var<T> a, Var<T> b) {
-  return binary(a, b, [](T x, T y) { return x + y; }, [](T, T) { return T(1); }, [](T, T) { return T(1); });
+  return binary(a, b, [](T x, T y) { return x + y; }, [](T g, T, T) { return g; }, [](T g, T, T) { return g; });
 }
 template <Scalar T>
 Var<T> sub(Var<T> a, Var<T> b) {
-  return binary(a, b, [](T x, T y) { return x - y; }, [](T, T) { return T(1); }, [](T, T) { return T(-1); });
+  return binary(a, b, [](T x, T y) { return x - y; }, [](T g, T, T) { return g; }, [](T g, T, T) { return -g; });
 }
 template <Scalar T>
 Var<T> mul(Var<T> a, Var<T> b) {
-  return binary(a, b, [](T x, T y) { return x * y; }, [](T, T y) { return y; }, [](T x, T) { return x; });
+  return binary(a, b, [](T x, T y) { return x * y; }, [](T g, T, T y) { return g * y; }, [](T g, T x, T) { return g * x; });
 }
+// PyTorch: grad / other and −grad · ((self / other) / other); (x / y) / y, unlike x / y², does not
+// overflow to Inf (or underflow to 0) where the quotient itself is finite.
 template <Scalar T>
 Var<T> div(Var<T> a, Var<T> b) {
   return binary(
-      a, b, [](T x, T y) { return x / y; }, [](T, T y) { return T(1) / y; }, [](T x, T y) { return -x / (y * y); });
+      a, b, [](T x, T y) { return x / y; }, [](T g, T, T y) { return g / y; }, [](T g, T x, T y) { return -g * ((x / y) / y); });
 }
 
 template <Scalar T>
 Var<T> neg(Var<T> a) {
-  return unary(a, [](T x) { return -x; }, [](T, T) { return T(-1); });
+  return unary(a, [](T x) { return -x; }, [](T g, T, T) { return -g; });
 }
 template <Scalar T>
 Var<T> add_scalar(Var<T> a, T s) {
-  return unary(a, [s](T x) { return x + s; }, [](T, T) { return T(1); });
+  return unary(a, [s](T x) { return x + s; }, [](T g, T, T) { return g; });
 }
 template <Scalar T>
 Var<T> mul_scalar(Var<T> a, T s) {
-  return unary(a, [s](T x) { return x * s; }, [s](T, T) { return s; });
+  return unary(a, [s](T x) { return x * s; }, [s](T g, T, T) { return g * s; });
 }
+// PyTorch's pow_backward returns zeros for the exponent 0, whatever x and g are (x⁰ = 1 even at
+// x = NaN or 0, where p·x^(p−1) would be NaN).
 template <Scalar T>
 Var<T> pow(Var<T> a, T p) {
-  return unary(a, [p](T x) { return std::pow(x, p); }, [p](T x, T) { return p * std::pow(x, p - T(1)); });
+  if (p == T(0)) return unary(a, [](T x) { return std::pow(x, T(0)); }, [](T, T, T) { return T(0); });
+  return unary(a, [p](T x) { return std::pow(x, p); }, [p](T g, T x, T) { return g * (p * std::pow(x, p - T(1))); });
 }
 template <Scalar T>
 Var<T> exp(Var<T> a) {
-  return unary(a, [](T x) { return std::exp(x); }, [](T, T y) { return y; });
+  return unary(a, [](T x) { return std::exp(x); }, [](T g, T, T y) { return g * y; });
 }
 template <Scalar T>
 Var<T> log(Var<T> a) {
-  return unary(a, [](T x) { return std::log(x); }, [](T x, T) { return T(1) / x; });
+  return unary(a, [](T x) { return std::log(x); }, [](T g, T x, T) { return g / x; });
 }
 template <Scalar T>
 Var<T> sqrt(Var<T> a) {
-  return unary(a, [](T x) { return std::sqrt(x); }, [](T, T y) { return T(0.5) / y; });
+  return unary(a, [](T x) { return std::sqrt(x); }, [](T g, T, T y) { return g / (T(2) * y); });
 }
+// relu(NaN) = NaN; the backward is PyTorch's select y <= 0 ? 0 : g, not a product (relu.h).
 template <Scalar T>
 Var<T> relu(Var<T> a) {
-  return unary(a, [](T x) { return x > T(0) ? x : T(0); }, [](T x, T) { return x > T(0) ? T(1) : T(0); });
+  return unary(a, [](T x) { return relu_value(x); }, [](T g, T, T y) { return relu_grad(g, y); });
 }
 template <Scalar T>
 Var<T> sigmoid(Var<T> a) {
-  return unary(a, [](T x) { return stable_sigmoid(x); }, [](T, T y) { return y * (T(1) - y); });
+  return unary(a, [](T x) { return stable_sigmoid(x); }, [](T g, T, T y) { return g * (T(1) - y) * y; });
 }
 template <Scalar T>
 Var<T> tanh(Var<T> a) {
-  return unary(a, [](T x) { return std::tanh(x); }, [](T, T y) { return T(1) - y * y; });
+  return unary(a, [](T x) { return std::tanh(x); }, [](T g, T, T y) { return g * (T(1) - y * y); });
 }
 // softplus(x) = log(1 + eˣ), written to neither overflow for large x nor lose digits for small.
+// NaN gives NaN both ways; ±Inf give Inf and 0 with gradients g and g·0, as PyTorch's.
 template <Scalar T>
 Var<T> softplus(Var<T> a) {
   return unary(
       a, [](T x) { return std::max(x, T(0)) + std::log1p(std::exp(-std::abs(x))); },
-      [](T x, T) { return stable_sigmoid(x); });
+      [](T g, T x, T) { return g * stable_sigmoid(x); });
 }
 
 #define INTEGRAD_INSTANTIATE(T)                      \

@@ -86,14 +86,19 @@ Var<T> max(Var<T> a, int dim, bool keepdim) {
   Var<T> out = tape.make(reduced_shape(a.shape(), axis, keepdim), a.requires_grad());
   const T* x = a.value().data();
   T* y = tape.write(out);
-  // The winner's position along the axis, kept for the backward: the first of tied maxima.
+  // The winner's position along the axis, kept for the backward. As torch.max(x, dim): the first
+  // of tied maxima, but the first NaN if there is one (its max_kernel stops there), so the
+  // maximum of a row with a NaN is NaN and the gradient goes to that NaN.
   int64_t* winner = a.requires_grad() ? tape.template scratch<int64_t>(static_cast<size_t>(r.outer * r.inner)) : nullptr;
   for (int64_t o = 0; o < r.outer; ++o)
     for (int64_t i = 0; i < r.inner; ++i) {
       int64_t best = 0;
-      for (int64_t k = 1; k < r.n; ++k)
-        if (x[(o * r.n + k) * r.inner + i] > x[(o * r.n + best) * r.inner + i]) best = k;
-      y[o * r.inner + i] = x[(o * r.n + best) * r.inner + i];
+      T best_value = x[o * r.n * r.inner + i];
+      for (int64_t k = 1; k < r.n && !std::isnan(best_value); ++k) {
+        const T v = x[(o * r.n + k) * r.inner + i];
+        if (v > best_value || std::isnan(v)) best = k, best_value = v;
+      }
+      y[o * r.inner + i] = best_value;
       if (winner) winner[o * r.inner + i] = best;
     }
   if (out.requires_grad()) {
@@ -106,12 +111,40 @@ Var<T> max(Var<T> a, int dim, bool keepdim) {
   }
   return out;
 }
+// The maximum of all elements: NaN if any is NaN. Its backward is not max(dim)'s: as PyTorch's
+// evenly_distribute_backward, the gradient is shared equally by all elements equal to the maximum
+// (by all NaNs when it is NaN), not sent to the first.
 template <Scalar T>
 Var<T> max(Var<T> a) {
-  return as_scalar(max(flatten_all(a), 0));
+  if (a.numel() == 0) throw std::invalid_argument("max over an empty dimension");
+  Tape<T>& tape = a.tape();
+  Var<T> out = tape.make(Shape{}, a.requires_grad());
+  const T* x = a.value().data();
+  T m = x[0];
+  for (int64_t k = 1; k < a.numel() && !std::isnan(m); ++k) m = x[k] > m || std::isnan(x[k]) ? x[k] : m;
+  tape.write(out)[0] = m;
+  if (out.requires_grad()) {
+    tape.on_backward(out, [a, out](Tape<T>& t) {
+      const T *x = a.value().data(), m = out.value()[0];
+      auto is_max = [m](T v) { return std::isnan(m) ? std::isnan(v) : v == m; };
+      int64_t count = 0;
+      for (int64_t k = 0; k < a.numel(); ++k) count += is_max(x[k]);
+      const T share = t.grad(out)[0] / static_cast<T>(count);
+      T* gx = t.grad_to(a);
+      for (int64_t k = 0; k < a.numel(); ++k)
+        if (is_max(x[k])) gx[k] += share;
+    });
+  }
+  return out;
 }
 
-// softmax and log-softmax subtract the row maximum first, so exp never overflows.
+// softmax and log-softmax subtract the row maximum first, so exp never overflows. As in PyTorch, a
+// row with a NaN is all NaN, and so is a row with +Inf (Inf − Inf) or with only −Inf.
+template <Scalar T>
+T max_with_nan(T m, T v) {
+  return v > m || std::isnan(v) ? v : m;
+}
+
 template <Scalar T>
 Var<T> softmax(Var<T> a, int dim) {
   Tape<T>& tape = a.tape();
@@ -123,7 +156,7 @@ Var<T> softmax(Var<T> a, int dim) {
     for (int64_t i = 0; i < r.inner; ++i) {
       auto at = [&](int64_t k) { return (o * r.n + k) * r.inner + i; };
       T m = -std::numeric_limits<T>::infinity();
-      for (int64_t k = 0; k < r.n; ++k) m = std::max(m, x[at(k)]);
+      for (int64_t k = 0; k < r.n; ++k) m = max_with_nan(m, x[at(k)]);
       T s = 0;
       for (int64_t k = 0; k < r.n; ++k) s += (y[at(k)] = std::exp(x[at(k)] - m));
       for (int64_t k = 0; k < r.n; ++k) y[at(k)] /= s;
@@ -156,7 +189,7 @@ Var<T> log_softmax(Var<T> a, int dim) {
     for (int64_t i = 0; i < r.inner; ++i) {
       auto at = [&](int64_t k) { return (o * r.n + k) * r.inner + i; };
       T m = -std::numeric_limits<T>::infinity();
-      for (int64_t k = 0; k < r.n; ++k) m = std::max(m, x[at(k)]);
+      for (int64_t k = 0; k < r.n; ++k) m = max_with_nan(m, x[at(k)]);
       T s = 0;
       for (int64_t k = 0; k < r.n; ++k) s += std::exp(x[at(k)] - m);
       const T log_sum = m + std::log(s);

@@ -74,6 +74,13 @@ class Tensor {
     return Tensor(shape, data_);
   }
   void fill(T value) { std::fill(data_.begin(), data_.end(), value); }
+  // A copy of rows [begin, end) of the first dimension (end clamped to the size).
+  Tensor rows(int64_t begin, int64_t end) const {
+    end = std::min(end, size(0));
+    if (begin < 0 || begin > end) throw std::invalid_argument("rows [" + std::to_string(begin) + ", " + std::to_string(end) + ") of " + shape_.str());
+    const int64_t row = shape_.stride(0);
+    return Tensor(shape_.with(0, end - begin), std::span<const T>(data_.data() + begin * row, static_cast<size_t>((end - begin) * row)));
+  }
 
   template <Scalar U>
   Tensor<U> to() const {

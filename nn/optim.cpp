@@ -6,9 +6,15 @@
 #include <set>
 #include <stdexcept>
 
+#include "autodiff/parallel.h"
+
 namespace integrad::nn {
 
 namespace {
+
+// An optimiser's update is about this many operations per parameter (Adam: two moving averages,
+// a square root and a division), the unit ad::kParallelWork counts in.
+constexpr int64_t kUpdateWork = 4;
 
 // Reads back a saved state: saved(k, "exp_avg") is the k-th parameter's tensor of that kind (or
 // nullptr), checked against the parameter's shape; finish() refuses tensors no one asked for.
@@ -57,7 +63,7 @@ class Sgd : public Optimizer<T> {
       }
       T* buffer = buffers_[k].data();
       const bool first = first_[k];
-#pragma omp parallel for schedule(static) if (n > (int64_t(1) << 15))
+#pragma omp parallel for schedule(static) if (n * kUpdateWork >= ad::kParallelWork)
       for (int64_t i = 0; i < n; ++i) {
         T g = grad[i];
         if (wd != T(0)) g += wd * p[i];
@@ -120,7 +126,7 @@ class Adam : public Optimizer<T> {
       T *m = m_[k].data(), *v = v_[k].data();
       const int64_t n = params_[k]->value.numel();
       // Elements are independent, so splitting them over threads changes no result.
-#pragma omp parallel for schedule(static) if (n > (int64_t(1) << 15))
+#pragma omp parallel for schedule(static) if (n * kUpdateWork >= ad::kParallelWork)
       for (int64_t i = 0; i < n; ++i) {
         T g = grad[i];
         if (decoupled_) p[i] *= T(1) - lr * wd;

@@ -1,10 +1,56 @@
 #include "attribution/evaluation/axiom_matrix.h"
 
-#include <fmt/format.h>
-
-#include <nlohmann/json.hpp>
+#include <algorithm>
+#include <functional>
 
 namespace integrad::attr {
+
+namespace {
+
+// What every check of one matrix sees.
+template <ad::Scalar T>
+struct MatrixInputs {
+  const nn::Sequential<T>& model;
+  const ad::Tensor<T>& x;
+  const ad::Tensor<T>& baseline;
+  const std::vector<int64_t>& targets;
+  const Twins<T>& twins;
+  const CheckOptions& options;
+};
+
+template <ad::Scalar T>
+struct AxiomColumn {
+  AxiomName name;
+  std::function<CheckResult(const MatrixInputs<T>&, const ExplainFn<T>&)> check;
+};
+
+// The columns, in order: one line an axiom.
+template <ad::Scalar T>
+const std::vector<AxiomColumn<T>>& axiom_columns() {
+  using In = MatrixInputs<T>;
+  using Fn = ExplainFn<T>;
+  static const std::vector<AxiomColumn<T>> columns = {
+      {{"completeness", "complete"}, [](const In& c, const Fn& m) { return check_completeness(c.model, m, c.x, c.baseline, c.targets, c.options); }},
+      {{"sensitivity_a", "sens(a)"}, [](const In& c, const Fn& m) { return check_sensitivity_a(c.model, m, c.x, c.baseline, c.targets, c.options); }},
+      {{"dummy", "dummy"}, [](const In& c, const Fn& m) { return check_dummy(c.model, m, c.x, c.baseline, c.targets, c.options); }},
+      {{"implementation_invariance", "impl.inv"},
+       [](const In& c, const Fn& m) { return check_implementation_invariance(c.model, m, c.x, c.baseline, c.targets, c.twins, c.options); }},
+      {{"linearity", "linear"}, [](const In& c, const Fn& m) { return check_linearity(c.model, m, c.x, c.baseline, c.options); }},
+      {{"symmetry", "symmetry"}, [](const In& c, const Fn& m) { return check_symmetry(c.model, m, c.x, c.baseline, c.targets, c.options); }},
+  };
+  return columns;
+}
+
+}  // namespace
+
+const std::vector<AxiomName>& axiom_names() {
+  static const std::vector<AxiomName> names = [] {
+    std::vector<AxiomName> n;
+    for (const auto& c : axiom_columns<double>()) n.push_back(c.name);
+    return n;
+  }();
+  return names;
+}
 
 template <ad::Scalar T>
 std::vector<MatrixRow> axiom_matrix(const nn::Sequential<T>& model, const std::vector<NamedMethod<T>>& methods, const ad::Tensor<T>& x,
@@ -12,72 +58,18 @@ std::vector<MatrixRow> axiom_matrix(const nn::Sequential<T>& model, const std::v
   const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, Target<T>::predicted());
   Twins<T> twins = built_twins(model);
   for (const auto& [name, twin] : user_twins) twins.emplace_back(name, twin.clone());
+  const MatrixInputs<T> inputs{model, x, baseline, targets, twins, o};
   std::vector<MatrixRow> rows;
   for (const auto& m : methods) {
-    MatrixRow row{m.name, {}};
-    row.checks.push_back(check_completeness(model, m.fn, x, baseline, targets, o));
-    row.checks.push_back(check_sensitivity_a(model, m.fn, x, baseline, targets, o));
-    row.checks.push_back(check_dummy(model, m.fn, x, baseline, targets, o));
-    row.checks.push_back(check_implementation_invariance(model, m.fn, x, baseline, targets, twins, o));
-    row.checks.push_back(check_linearity(model, m.fn, x, baseline, o));
-    row.checks.push_back(check_symmetry(model, m.fn, x, baseline, targets, o));
+    MatrixRow row{m.name, {}, m.guarantees};
+    for (const auto& column : axiom_columns<T>()) row.checks.push_back(column.check(inputs, m.fn));
     rows.push_back(std::move(row));
   }
   return rows;
 }
 
-namespace {
-std::string cell(const CheckResult& c) {
-  if (!c.applicable) return "n/a";
-  return fmt::format("{} {:.2g}", c.passed ? "pass" : "FAIL", c.figure);
-}
-const std::vector<std::string> kShort = {"complete", "sens(a)", "dummy", "impl.inv", "linear", "symmetry"};
-}  // namespace
-
-std::string matrix_table(const std::vector<MatrixRow>& rows) {
-  std::string s = fmt::format("{:<22}", "method");
-  for (const auto& h : kShort) s += fmt::format(" {:<13}", h);
-  s += "\n";
-  for (const auto& r : rows) {
-    s += fmt::format("{:<22}", r.method);
-    for (const auto& c : r.checks) s += fmt::format(" {:<13}", cell(c));
-    s += "\n";
-  }
-  return s;
-}
-
-std::string matrix_markdown(const std::vector<MatrixRow>& rows) {
-  std::string s = "| method |";
-  for (const auto& h : kAxiomNames) s += fmt::format(" {} |", h);
-  s += "\n|---|";
-  for (size_t i = 0; i < kAxiomNames.size(); ++i) s += "---|";
-  s += "\n";
-  for (const auto& r : rows) {
-    s += fmt::format("| {} |", r.method);
-    for (const auto& c : r.checks) s += fmt::format(" {} |", cell(c));
-    s += "\n";
-  }
-  return s;
-}
-
-std::string matrix_json(const std::vector<MatrixRow>& rows) {
-  nlohmann::ordered_json j = nlohmann::ordered_json::array();
-  for (const auto& r : rows) {
-    nlohmann::ordered_json checks = nlohmann::ordered_json::object();
-    for (const auto& c : r.checks)
-      checks[c.name] = {{"applicable", c.applicable}, {"passed", c.passed}, {"figure", c.figure}, {"tolerance", c.tolerance}, {"detail", c.detail}};
-    j.push_back({{"method", r.method}, {"checks", checks}});
-  }
-  return j.dump(2);
-}
-
-bool must_satisfy(const std::string& method, const std::string& axiom) {
-  const bool ig = method.rfind("ig_", 0) == 0 || method == "exact_ig";
-  if (!ig) return false;
-  // Captum-style trapezoid and one-sided Riemann sums converge slowly on kinked paths; the
-  // paper's guarantees are for the integral, which Gauss-Legendre and exact IG approximate best.
-  if (axiom == "completeness") return method == "ig_gausslegendre" || method == "exact_ig";
-  return axiom != "sensitivity_a" || method == "exact_ig";
+bool must_satisfy(const MatrixRow& row, const std::string& axiom) {
+  return std::find(row.guarantees.begin(), row.guarantees.end(), axiom) != row.guarantees.end();
 }
 
 template std::vector<MatrixRow> axiom_matrix<float>(const nn::Sequential<float>&, const std::vector<NamedMethod<float>>&, const ad::Tensor<float>&,

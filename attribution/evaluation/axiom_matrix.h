@@ -1,5 +1,5 @@
-// The axiom matrix: rows are attribution methods, columns the axioms, each cell a check's
-// pass/fail and figure. Rendered as a terminal table, Markdown and JSON.
+// The axiom matrix: rows are attribution methods (matrix_methods in method.h), columns the axioms,
+// each cell a check's pass/fail and figure. Rendered apart (attribution/drawing/axiom_table.h).
 #pragma once
 
 #include <string>
@@ -11,21 +11,22 @@ namespace integrad::attr {
 
 struct MatrixRow {
   std::string method;
-  std::vector<CheckResult> checks;  // in kAxiomNames order
+  std::vector<CheckResult> checks;      // in axiom_names() order
+  std::vector<std::string> guarantees;  // axioms the method must satisfy by theory
 };
 
-inline const std::vector<std::string> kAxiomNames = {"completeness", "sensitivity_a", "dummy", "implementation_invariance", "linearity", "symmetry"};
+// The columns: each axiom's name, its short name for narrow tables, in column order.
+struct AxiomName {
+  std::string name, short_name;
+};
+const std::vector<AxiomName>& axiom_names();
 
-// `baseline` [N, ...]; targets default to the predicted classes.
+// `baseline` [N, ...]; targets are the predicted classes.
 template <ad::Scalar T>
 std::vector<MatrixRow> axiom_matrix(const nn::Sequential<T>& model, const std::vector<NamedMethod<T>>& methods, const ad::Tensor<T>& x,
                                     const ad::Tensor<T>& baseline, const Twins<T>& user_twins, const CheckOptions& options = {});
 
-std::string matrix_table(const std::vector<MatrixRow>& rows);     // for a terminal
-std::string matrix_markdown(const std::vector<MatrixRow>& rows);
-std::string matrix_json(const std::vector<MatrixRow>& rows);       // every figure, tolerance and detail
-
-// Methods that must satisfy an axiom by theory; a failure there is a defect (or a bad setting).
-bool must_satisfy(const std::string& method, const std::string& axiom);
+// A failed check of an axiom the row's method guarantees: a defect (or a bad setting).
+bool must_satisfy(const MatrixRow& row, const std::string& axiom);
 
 }  // namespace integrad::attr

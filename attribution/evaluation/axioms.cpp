@@ -88,7 +88,7 @@ bool starts_with_conv(const nn::Sequential<T>& model) {
 
 // Dummy for an image model: one more input channel with zero weights, moving from 0 to 1.
 template <ad::Scalar T>
-CheckResult check_dummy_channel(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+CheckResult check_dummy_channel(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                                 const std::vector<int64_t>& targets) {
   const ad::Tensor<T> a = method(with_dummy_channel(model), with_constant_channel(x, T(1)), with_constant_channel(baseline, T(0)), Target<T>::each(targets));
   const int64_t c = x.size(1), hw = x.numel() / (x.size(0) * c);
@@ -102,7 +102,7 @@ CheckResult check_dummy_channel(const nn::Sequential<T>& model, const Method<T>&
 // Symmetry for an image model: channel 0 duplicated into a new channel sharing its weights half
 // and half, so each pixel of channel 0 and the same pixel of the copy are interchangeable.
 template <ad::Scalar T>
-CheckResult check_symmetry_channel(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+CheckResult check_symmetry_channel(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                                    const std::vector<int64_t>& targets, const CheckOptions& o) {
   const ad::Tensor<T> a = method(with_shared_channel(model), with_channel_0_repeated(x), with_channel_0_repeated(baseline), Target<T>::each(targets));
   const int64_t c = x.size(1), hw = x.numel() / (x.size(0) * c);
@@ -128,36 +128,7 @@ std::vector<double> values_of(const nn::Sequential<T>& model, const ad::Tensor<T
 }  // namespace
 
 template <ad::Scalar T>
-std::vector<NamedMethod<T>> standard_methods(const nn::Sequential<T>& model, int steps) {
-  std::vector<NamedMethod<T>> m;
-  m.push_back({"gradient", [](const auto& mdl, const auto& x, const auto&, const auto& t) { return gradient(forward_of(mdl), x, t); }});
-  m.push_back({"saliency", [](const auto& mdl, const auto& x, const auto&, const auto& t) { return saliency(forward_of(mdl), x, t); }});
-  m.push_back({"gradxinput", [](const auto& mdl, const auto& x, const auto&, const auto& t) { return gradient_x_input(forward_of(mdl), x, t); }});
-  m.push_back({"smoothgrad", [](const auto& mdl, const auto& x, const auto&, const Target<T>& t) {
-                 SmoothGradOptions o;
-                 o.samples = 20;
-                 o.stdev = 0.1;
-                 return smoothgrad<T>([&](const ad::Tensor<T>& in) { return gradient(forward_of(mdl), in, t); }, x, o);
-               }});
-  for (Rule rule : {Rule::gauss_legendre, Rule::riemann_left, Rule::riemann_right, Rule::riemann_middle, Rule::riemann_trapezoid})
-    m.push_back({"ig_" + rule_name(rule), [rule, steps](const auto& mdl, const auto& x, const auto& b, const auto& t) {
-                   IgOptions<T> o;
-                   o.rule = rule;
-                   o.steps = steps;
-                   o.baselines = {Baseline<T>::of(b)};
-                   return integrated_gradients(forward_of(mdl), x, t, o).values;
-                 }});
-  if (exact_ig_affordable(model))
-    m.push_back({"exact_ig", [](const auto& mdl, const auto& x, const auto& b, const auto& t) {
-                   return exact_integrated_gradients(mdl, x, t, Baseline<T>::of(b)).values;
-                 }});
-  m.push_back({"deeplift", [](const auto& mdl, const auto& x, const auto& b, const auto& t) { return deeplift_rescale(mdl, x, b, t); }});
-  m.push_back({"guided_backprop", [](const auto& mdl, const auto& x, const auto&, const auto& t) { return guided_backprop(mdl, x, t); }});
-  return m;
-}
-
-template <ad::Scalar T>
-CheckResult check_completeness(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+CheckResult check_completeness(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                                const std::vector<int64_t>& targets, const CheckOptions& o) {
   CheckResult r{"completeness", true, true, 0, o.completeness_tolerance, ""};
   const ad::Tensor<T> a = method(model, x, baseline, Target<T>::each(targets));
@@ -178,7 +149,7 @@ CheckResult check_completeness(const nn::Sequential<T>& model, const Method<T>& 
 }
 
 template <ad::Scalar T>
-CheckResult check_sensitivity_a(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+CheckResult check_sensitivity_a(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                                 const std::vector<int64_t>& targets, const CheckOptions& o) {
   CheckResult r{"sensitivity_a", true, true, 0, 0, ""};
   const int64_t n = x.size(0), row = x.shape().stride(0);
@@ -225,7 +196,7 @@ CheckResult check_sensitivity_a(const nn::Sequential<T>& model, const Method<T>&
 }
 
 template <ad::Scalar T>
-CheckResult check_dummy(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+CheckResult check_dummy(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                         const std::vector<int64_t>& targets, const CheckOptions&) {
   const int k = first_linear(model);
   if (k < 0 && starts_with_conv(model)) return check_dummy_channel(model, method, x, baseline, targets);
@@ -318,7 +289,7 @@ Twins<T> built_twins(const nn::Sequential<T>& model) {
 }
 
 template <ad::Scalar T>
-CheckResult check_implementation_invariance(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x,
+CheckResult check_implementation_invariance(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x,
                                             const ad::Tensor<T>& baseline, const std::vector<int64_t>& targets, const Twins<T>& twins,
                                             const CheckOptions& o) {
   if (twins.empty())
@@ -343,7 +314,7 @@ CheckResult check_implementation_invariance(const nn::Sequential<T>& model, cons
 }
 
 template <ad::Scalar T>
-CheckResult check_linearity(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+CheckResult check_linearity(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                             const CheckOptions& o) {
   const ad::Shape out = model.output_shape();
   if (out.rank() != 1 || out[0] < 2) return not_applicable<T>("linearity", "needs at least two output units");
@@ -361,7 +332,7 @@ CheckResult check_linearity(const nn::Sequential<T>& model, const Method<T>& met
 }
 
 template <ad::Scalar T>
-CheckResult check_symmetry(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+CheckResult check_symmetry(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                            const std::vector<int64_t>& targets, const CheckOptions& o) {
   const int k = first_linear(model);
   if (k < 0 && starts_with_conv(model)) return check_symmetry_channel(model, method, x, baseline, targets, o);
@@ -388,17 +359,16 @@ CheckResult check_symmetry(const nn::Sequential<T>& model, const Method<T>& meth
 }
 
 #define INTEGRAD_INSTANTIATE(T)                                                                                                                      \
-  template std::vector<NamedMethod<T>> standard_methods(const nn::Sequential<T>&, int);                                                              \
-  template CheckResult check_completeness(const nn::Sequential<T>&, const Method<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,                    \
+  template CheckResult check_completeness(const nn::Sequential<T>&, const ExplainFn<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,                    \
                                           const std::vector<int64_t>&, const CheckOptions&);                                                         \
-  template CheckResult check_sensitivity_a(const nn::Sequential<T>&, const Method<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,                   \
+  template CheckResult check_sensitivity_a(const nn::Sequential<T>&, const ExplainFn<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,                   \
                                            const std::vector<int64_t>&, const CheckOptions&);                                                        \
-  template CheckResult check_dummy(const nn::Sequential<T>&, const Method<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,                           \
+  template CheckResult check_dummy(const nn::Sequential<T>&, const ExplainFn<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,                           \
                                    const std::vector<int64_t>&, const CheckOptions&);                                                                \
-  template CheckResult check_implementation_invariance(const nn::Sequential<T>&, const Method<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,       \
+  template CheckResult check_implementation_invariance(const nn::Sequential<T>&, const ExplainFn<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,       \
                                                        const std::vector<int64_t>&, const Twins<T>&, const CheckOptions&);                          \
-  template CheckResult check_linearity(const nn::Sequential<T>&, const Method<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&, const CheckOptions&); \
-  template CheckResult check_symmetry(const nn::Sequential<T>&, const Method<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,                        \
+  template CheckResult check_linearity(const nn::Sequential<T>&, const ExplainFn<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&, const CheckOptions&); \
+  template CheckResult check_symmetry(const nn::Sequential<T>&, const ExplainFn<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,                        \
                                       const std::vector<int64_t>&, const CheckOptions&);                                                             \
   template Twins<T> built_twins(const nn::Sequential<T>&);                                                                                           \
   template double output_difference(const nn::Sequential<T>&, const nn::Sequential<T>&, const ad::Tensor<T>&);

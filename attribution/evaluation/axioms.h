@@ -22,26 +22,10 @@
 #include <utility>
 #include <vector>
 
-#include "attribution/target.h"
+#include "attribution/method.h"
 #include "nn/sequential.h"
 
 namespace integrad::attr {
-
-// An attribution method as the checks see it: attributions of x [N, ...] for the target, with
-// respect to the baseline [N, ...] (methods without a baseline ignore it).
-template <ad::Scalar T>
-using Method = std::function<ad::Tensor<T>(const nn::Sequential<T>&, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline, const Target<T>&)>;
-
-template <ad::Scalar T>
-struct NamedMethod {
-  std::string name;
-  Method<T> fn;
-};
-
-// gradient, saliency, gradxinput, smoothgrad, ig_<rule> for the five rules, exact_ig (for
-// piecewise-linear models small enough, see exact_ig_affordable), deeplift, guided_backprop.
-template <ad::Scalar T>
-std::vector<NamedMethod<T>> standard_methods(const nn::Sequential<T>& model, int ig_steps = 50);
 
 struct CheckResult {
   std::string name;
@@ -63,23 +47,23 @@ template <ad::Scalar T>
 using Twins = std::vector<std::pair<std::string, nn::Sequential<T>>>;
 
 template <ad::Scalar T>
-CheckResult check_completeness(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+CheckResult check_completeness(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                                const std::vector<int64_t>& targets, const CheckOptions& options = {});
 template <ad::Scalar T>
-CheckResult check_sensitivity_a(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+CheckResult check_sensitivity_a(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                                 const std::vector<int64_t>& targets, const CheckOptions& options = {});
 template <ad::Scalar T>
-CheckResult check_dummy(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+CheckResult check_dummy(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                         const std::vector<int64_t>& targets, const CheckOptions& options = {});
 template <ad::Scalar T>
-CheckResult check_implementation_invariance(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x,
+CheckResult check_implementation_invariance(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x,
                                             const ad::Tensor<T>& baseline, const std::vector<int64_t>& targets, const Twins<T>& twins,
                                             const CheckOptions& options = {});
 template <ad::Scalar T>
-CheckResult check_linearity(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+CheckResult check_linearity(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                             const CheckOptions& options = {});
 template <ad::Scalar T>
-CheckResult check_symmetry(const nn::Sequential<T>& model, const Method<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+CheckResult check_symmetry(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                            const std::vector<int64_t>& targets, const CheckOptions& options = {});
 
 // Functionally equivalent copies of the model, built from its first Linear–ReLU–Linear block

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "attribution/method.h"
+
 namespace integrad::attr {
 
 namespace {
@@ -91,5 +93,33 @@ template ad::Tensor<double> deeplift_rescale<double>(const nn::Sequential<double
                                                      const Target<double>&);
 template ad::Tensor<float> guided_backprop<float>(const nn::Sequential<float>&, const ad::Tensor<float>&, const Target<float>&);
 template ad::Tensor<double> guided_backprop<double>(const nn::Sequential<double>&, const ad::Tensor<double>&, const Target<double>&);
+
+// The registry entries: contrasts for the axiom matrix (not in the report's pictures).
+template <ad::Scalar T>
+Method<T> deeplift_method() {
+  Method<T> m{.name = "deeplift",
+              .display_name = "DeepLift",
+              .summary = "DeepLift, rescale rule: secant slopes instead of derivatives (complete, not implementation invariant)",
+              .uses_baseline = true,
+              .has_delta = true,
+              .contrast = true};
+  m.run = [](const MethodCall<T>& c) { return Attribution<T>{.values = deeplift_rescale(c.model, c.inputs, c.baseline.expand(c.inputs), c.target)}; };
+  return m;
+}
+
+template <ad::Scalar T>
+Method<T> guided_backprop_method() {
+  Method<T> m{.name = "guided_backprop",
+              .display_name = "Guided Backprop",
+              .summary = "the gradient with only positive signals passed back through ReLUs (fails sensitivity)",
+              .contrast = true};
+  m.run = [](const MethodCall<T>& c) { return Attribution<T>{.values = guided_backprop(c.model, c.inputs, c.target)}; };
+  return m;
+}
+
+template Method<float> deeplift_method<float>();
+template Method<double> deeplift_method<double>();
+template Method<float> guided_backprop_method<float>();
+template Method<double> guided_backprop_method<double>();
 
 }  // namespace integrad::attr

@@ -27,13 +27,6 @@ ad::Tensor<T> Baseline<T>::expand(const ad::Tensor<T>& inputs) const {
   return out;
 }
 
-template <ad::Scalar T>
-std::vector<double> target_values(const Forward<T>& f, const ad::Tensor<T>& x, const Target<T>& target, std::span<const int64_t> targets) {
-  ad::Tape<T> tape;
-  ad::Var<T> v = select_target(f(tape, tape.leaf(x)), target, targets);
-  return std::vector<double>(v.value().begin(), v.value().end());
-}
-
 namespace {
 
 // Σ_k w_k ∂F/∂x(x′ + α_k(x − x′)) for every example: rows are laid out step-major as in Captum
@@ -153,8 +146,7 @@ Attribution<T> adaptive_integrated_gradients(const Forward<T>& f, const ad::Tens
   template struct Baseline<T>;                                                                                                          \
   template Attribution<T> integrated_gradients(const Forward<T>&, const ad::Tensor<T>&, const Target<T>&, const IgOptions<T>&);         \
   template Attribution<T> adaptive_integrated_gradients(const Forward<T>&, const ad::Tensor<T>&, const Target<T>&, IgOptions<T>, double, \
-                                                        int);                                                                           \
-  template std::vector<double> target_values(const Forward<T>&, const ad::Tensor<T>&, const Target<T>&, std::span<const int64_t>);
+                                                        int);
 INTEGRAD_INSTANTIATE(float)
 INTEGRAD_INSTANTIATE(double)
 #undef INTEGRAD_INSTANTIATE

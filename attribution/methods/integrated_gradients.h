@@ -7,24 +7,10 @@
 
 #include <vector>
 
+#include "attribution/attribution.h"
 #include "attribution/methods/quadrature.h"
-#include "attribution/target.h"
 
 namespace integrad::attr {
-
-// The reference point x′: zero, a constant, one example's shape shared by all, or [N, ...].
-template <ad::Scalar T>
-struct Baseline {
-  enum class Kind { zero, constant, tensor } kind = Kind::zero;
-  T value = 0;
-  ad::Tensor<T> tensor;
-
-  static Baseline zero() { return {}; }
-  static Baseline constant(T v) { return {Kind::constant, v, {}}; }
-  static Baseline of(ad::Tensor<T> t) { return {Kind::tensor, 0, std::move(t)}; }
-  // As a tensor of the inputs' shape [N, ...].
-  ad::Tensor<T> expand(const ad::Tensor<T>& inputs) const;
-};
 
 template <ad::Scalar T>
 struct IgOptions {
@@ -36,15 +22,6 @@ struct IgOptions {
   bool multiply_by_inputs = true;
 };
 
-template <ad::Scalar T>
-struct Attribution {
-  ad::Tensor<T> values;                      // the inputs' shape
-  std::vector<int64_t> targets;              // class per example (empty for a function target)
-  std::vector<double> f_input, f_baseline;   // F(x), F(x′) (averaged over baselines)
-  std::vector<double> deltas;                // Σ values − (F(x) − F(x′)) per example
-  std::vector<std::vector<double>> deltas_per_baseline;
-  std::vector<int> steps;                    // per example
-};
 
 template <ad::Scalar T>
 Attribution<T> integrated_gradients(const Forward<T>& f, const ad::Tensor<T>& inputs, const Target<T>& target, const IgOptions<T>& options);
@@ -54,9 +31,5 @@ Attribution<T> integrated_gradients(const Forward<T>& f, const ad::Tensor<T>& in
 template <ad::Scalar T>
 Attribution<T> adaptive_integrated_gradients(const Forward<T>& f, const ad::Tensor<T>& inputs, const Target<T>& target, IgOptions<T> options,
                                              double tolerance = 0.05, int max_steps = 4096);
-
-// F_target(x) per example, no gradients.
-template <ad::Scalar T>
-std::vector<double> target_values(const Forward<T>& f, const ad::Tensor<T>& x, const Target<T>& target, std::span<const int64_t> targets);
 
 }  // namespace integrad::attr

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "attribution/method.h"
+#include "attribution/methods/gradients.h"
+
 namespace integrad::attr {
 
 template <ad::Scalar T>
@@ -48,5 +51,38 @@ template ad::Tensor<float> smoothgrad<float>(const std::function<ad::Tensor<floa
                                              const SmoothGradOptions&);
 template ad::Tensor<double> smoothgrad<double>(const std::function<ad::Tensor<double>(const ad::Tensor<double>&)>&, const ad::Tensor<double>&,
                                                const SmoothGradOptions&);
+
+// The registry entry: SmoothGrad of the gradient (Captum's NoiseTunnel(Saliency(abs=False))).
+template <ad::Scalar T>
+Method<T> smoothgrad_method() {
+  using K = OptionSpec::Kind;
+  Method<T> m{.name = "smoothgrad", .display_name = "SmoothGrad", .summary = "the gradient averaged over noisy copies x + N(0, σ²) (Captum's NoiseTunnel)"};
+  m.options = {
+      {.name = "samples", .kind = K::integer, .default_value = "50", .help = "noisy samples (Captum's nt_samples)", .min = 1, .max = 100000},
+      {.name = "stdev", .kind = K::real, .default_value = "0.15", .help = "noise standard deviation (Captum's stdevs)", .min = 0, .max = 1e6},
+      {.name = "relative-noise", .kind = K::flag, .default_value = "false", .help = "--stdev is a fraction of each input's value range"},
+      {.name = "noise-type", .kind = K::choice, .default_value = "smoothgrad", .help = "mean, mean of squares or variance (Captum's nt_type)",
+       .choices = {"smoothgrad", "smoothgrad_sq", "vargrad"}},
+      {.name = "seed", .kind = K::integer, .default_value = "0", .help = "noise seed", .min = 0, .max = 9.2e18},
+  };
+  // Beside every other method (axiom matrix, report) fewer, smaller samples keep the tables quick.
+  m.matrix_rows = {{"smoothgrad", {{"samples", "20"}, {"stdev", "0.1"}}, {}}};
+  m.run = [](const MethodCall<T>& c) {
+    SmoothGradOptions so;
+    so.samples = static_cast<int>(c.options.integer("samples"));
+    so.stdev = c.options.real("stdev");
+    so.relative = c.options.flag("relative-noise");
+    so.seed = static_cast<uint64_t>(c.options.integer("seed"));
+    so.kind = parse_noise_kind(c.options.text("noise-type"));
+    const Forward<T> f = forward_of(c.model);
+    Attribution<T> a{.values = smoothgrad<T>([&](const ad::Tensor<T>& in) { return gradient(f, in, c.target); }, c.inputs, so)};
+    a.is_signed = so.kind == NoiseKind::smoothgrad;
+    return a;
+  };
+  return m;
+}
+
+template Method<float> smoothgrad_method<float>();
+template Method<double> smoothgrad_method<double>();
 
 }  // namespace integrad::attr

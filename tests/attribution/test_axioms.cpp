@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "attribution/drawing/axiom_table.h"
 #include "attribution/evaluation/axiom_matrix.h"
 #include "attribution/methods/contrast_methods.h"
 #include "attribution/evaluation/conv_surgery.h"
@@ -33,7 +34,7 @@ double max_abs_of_difference(const Tensor& a, const Tensor& b) {
 std::vector<int64_t> predicted(const nn::Sequential<T>& m, const Tensor& x) { return resolve_targets(forward_of(m), x, Target<T>::predicted()); }
 
 
-Method<T> ig_method(int steps = 64) {
+ExplainFn<T> ig_method(int steps = 64) {
   return [steps](const auto& m, const auto& x, const auto& b, const auto& t) {
     IgOptions<T> o;
     o.steps = steps;
@@ -41,7 +42,7 @@ Method<T> ig_method(int steps = 64) {
     return integrated_gradients(forward_of(m), x, t, o).values;
   };
 }
-const Method<T> grad = [](const auto& m, const auto& x, const auto&, const auto& t) { return gradient(forward_of(m), x, t); };
+const ExplainFn<T> grad = [](const auto& m, const auto& x, const auto&, const auto& t) { return gradient(forward_of(m), x, t); };
 }  // namespace
 
 TEST_CASE("completeness: IG passes, the gradient fails") {
@@ -64,7 +65,7 @@ TEST_CASE("dummy: a method that credits every input with its value fails") {
   const auto m = mlp();
   const Tensor x = inputs(), b(x.shape());
   CHECK(check_dummy(m, ig_method(), x, b, predicted(m, x)).passed);
-  const Method<T> echo = [](const auto&, const auto& x, const auto&, const auto&) { return x; };
+  const ExplainFn<T> echo = [](const auto&, const auto& x, const auto&, const auto&) { return x; };
   const CheckResult r = check_dummy(m, echo, x, b, predicted(m, x));
   CHECK_FALSE(r.passed);
   CHECK(r.figure == 1.0);
@@ -85,7 +86,7 @@ TEST_CASE("implementation invariance: built twins compute the same function; IG 
   Twins<T> g;
   g.emplace_back("g", paper_appendix_b_g());
   const Tensor xf(ad::Shape{1, 2}, std::vector<T>{3, 1}), bf(ad::Shape{1, 2});
-  const Method<T> deeplift = [](const auto& m, const auto& x, const auto& b, const auto& t) { return deeplift_rescale(m, x, b, t); };
+  const ExplainFn<T> deeplift = [](const auto& m, const auto& x, const auto& b, const auto& t) { return deeplift_rescale(m, x, b, t); };
   CHECK(check_implementation_invariance(f, ig_method(), xf, bf, {0}, g).passed);
   CHECK_FALSE(check_implementation_invariance(f, deeplift, xf, bf, {0}, g).passed);
   // A twin that is not functionally equal is refused, not compared.
@@ -100,7 +101,7 @@ TEST_CASE("linearity: IG and gradients pass, saliency (an absolute value) fails"
   const Tensor x = inputs(), b(x.shape());
   CHECK(check_linearity(m, ig_method(), x, b).passed);
   CHECK(check_linearity(m, grad, x, b).passed);
-  const Method<T> sal = [](const auto& m, const auto& x, const auto&, const auto& t) { return saliency(forward_of(m), x, t); };
+  const ExplainFn<T> sal = [](const auto& m, const auto& x, const auto&, const auto& t) { return saliency(forward_of(m), x, t); };
   CHECK_FALSE(check_linearity(m, sal, x, b).passed);
 }
 
@@ -108,7 +109,7 @@ TEST_CASE("symmetry: IG passes, a method that favours the first feature fails") 
   const auto m = mlp();
   const Tensor x = inputs(), b(x.shape());
   CHECK(check_symmetry(m, ig_method(), x, b, predicted(m, x)).passed);
-  const Method<T> biased = [](const auto& m, const auto& x, const auto& b, const auto& t) {
+  const ExplainFn<T> biased = [](const auto& m, const auto& x, const auto& b, const auto& t) {
     Tensor a = ig_method()(m, x, b, t);
     for (int64_t i = 0; i < x.size(0); ++i) a[i * x.size(1)] *= 2;
     return a;
@@ -121,7 +122,7 @@ TEST_CASE("the axiom matrix on the paper's Appendix-B pair reproduces the paper"
   Twins<T> g;
   g.emplace_back("g", paper_appendix_b_g());
   const Tensor x(ad::Shape{1, 2}, std::vector<T>{3, 1}), b(ad::Shape{1, 2});
-  const auto rows = axiom_matrix(f, standard_methods(f, 50), x, b, g);
+  const auto rows = axiom_matrix(f, matrix_methods(f, {{"steps", "50"}}), x, b, g);
   auto cell = [&](const std::string& method, const std::string& axiom) {
     for (const auto& r : rows)
       if (r.method == method)
@@ -164,7 +165,7 @@ TEST_CASE("image models: conv twins compute the same function, and IG is invaria
   CHECK(twins[0].second.named_parameters()[0].second->value[0] == m.named_parameters()[0].second->value[2 * 9]);
   CHECK(check_implementation_invariance(m, ig_method(), x, b, predicted(m, x), twins).passed);
   // A method that depends on the weights, not the function, is caught: gradient × first-layer weight sum.
-  const Method<T> weight_dependent = [](const auto& m, const auto& x, const auto& b, const auto& t) {
+  const ExplainFn<T> weight_dependent = [](const auto& m, const auto& x, const auto& b, const auto& t) {
     Tensor a = ig_method()(m, x, b, t);
     const T w0 = m.layers[0]->kind() == "Conv2d" ? dynamic_cast<const nn::Conv2d<T>&>(*m.layers[0]).weight.value[0] : T(1);
     for (T& v : a.span()) v *= w0;
@@ -185,13 +186,13 @@ TEST_CASE("image models: dummy adds an ignored channel, symmetry an interchangea
   const CheckResult dummy = check_dummy(m, ig_method(), x, b, predicted(m, x));
   CHECK(dummy.applicable);
   CHECK(dummy.passed);
-  const Method<T> echo = [](const auto&, const auto& x, const auto&, const auto&) { return x; };
+  const ExplainFn<T> echo = [](const auto&, const auto& x, const auto&, const auto&) { return x; };
   CHECK_FALSE(check_dummy(m, echo, x, b, predicted(m, x)).passed);
 
   const CheckResult sym = check_symmetry(m, ig_method(), x, b, predicted(m, x));
   CHECK(sym.applicable);
   CHECK(sym.passed);
-  const Method<T> favours_channel_0 = [](const auto& m, const auto& x, const auto& b, const auto& t) {
+  const ExplainFn<T> favours_channel_0 = [](const auto& m, const auto& x, const auto& b, const auto& t) {
     Tensor a = ig_method()(m, x, b, t);
     const int64_t hw = x.size(2) * x.size(3), c = x.size(1);
     for (int64_t i = 0; i < x.size(0); ++i)
@@ -211,7 +212,7 @@ TEST_CASE("in float32 the comparisons allow for rounding, and still catch real v
   ad::Rng rng(6);
   const auto x = ad::Tensor<float>::uniform(ad::Shape{2, 1, 4, 4}, rng, 0, 1);
   const ad::Tensor<float> b(x.shape());
-  const Method<float> ig = [](const auto& m, const auto& x, const auto& b, const auto& t) {
+  const ExplainFn<float> ig = [](const auto& m, const auto& x, const auto& b, const auto& t) {
     IgOptions<float> o;
     o.baselines = {Baseline<float>::of(b)};
     return integrated_gradients(forward_of(m), x, t, o).values;
@@ -226,6 +227,6 @@ TEST_CASE("in float32 the comparisons allow for rounding, and still catch real v
   Twins<float> g;
   g.emplace_back("g", paper_appendix_b_g().to<float>());
   const ad::Tensor<float> xf(ad::Shape{1, 2}, std::vector<float>{3, 1}), bf(ad::Shape{1, 2});
-  const Method<float> deeplift = [](const auto& m, const auto& x, const auto& b, const auto& t) { return deeplift_rescale(m, x, b, t); };
+  const ExplainFn<float> deeplift = [](const auto& m, const auto& x, const auto& b, const auto& t) { return deeplift_rescale(m, x, b, t); };
   CHECK_FALSE(check_implementation_invariance(f, deeplift, xf, bf, {0}, g).passed);
 }

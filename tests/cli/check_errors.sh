@@ -42,9 +42,13 @@ expect_error "malformed .npy" "bad.npy" "$bin" predict "$data/mlp_f32.safetensor
 expect_error "input shape mismatch" "the model expects" "$bin" predict "$data/mlp_f32.safetensors" "$work/images.npy" -o "$work/out.npy"
 expect_error "target outside the classes" "target class 99" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --target 99
 expect_error "bad baseline" "--baseline" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --baseline nope
-expect_error "bad quadrature" "unknown quadrature" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --quadrature simpson
+expect_error "bad quadrature" "--quadrature (an option of ig) must be one of gausslegendre" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --quadrature simpson
 expect_error "token model without layer IG" "--layer 0" "$bin" explain "$data/text_f32.safetensors" "$data/text_f32_input.npy" -o "$work/out.npy"
-expect_error "exact IG on a smooth model" "piecewise-linear" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --quadrature exact
+expect_error "exact IG on a smooth model" "piecewise-linear" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method exact_ig
+expect_error "an IG option given to saliency" "--steps is not an option of saliency" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method saliency --steps 10
+expect_error "adaptive 0" "--adaptive (an option of ig) must be a finite number" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --adaptive 0
+expect_error "a baseline for a method without one" "--baseline: gradient uses no baseline" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method gradient --baseline 0.5
+expect_error "deltas for a method without them" "--deltas: saliency has no completeness delta" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method saliency --deltas "$work/d.npy"
 expect_error "labels do not match inputs" "labels" "$bin" train --arch cnn --inputs "$work/images.npy" --labels "$data/ig_target.npy" -o "$work/out.safetensors"
 expect_error "missing data set directory" "dataset-fashion-mnist" "$bin" train --arch mlp --data fashion-mnist --data-dir "$work/nowhere" -o "$work/out.safetensors"
 expect_error "diverging training" "training stopped" "$bin" train --arch mlp --data synthetic-patches --limit 200 --lr 1e30 --optimizer sgd -o "$work/out.safetensors"
@@ -61,6 +65,27 @@ if "$bin" explain "$work/m.safetensors" "$images/gray28.png" -o "$work/ok.npy" >
   echo "ok   a PNG is one example"
 else
   echo "FAIL a valid PNG was not explained:"; sed 's/^/    /' "$work/stderr"; failures=$((failures + 1))
+fi
+
+# A NaN in one pixel of example 1: predict runs, warns about that example's inputs, and, since NaN
+# propagates as in PyTorch (ReLU keeps it, max pooling picks it), about its outputs; not example 0.
+python3 - "$data/cnn_f32_input.npy" "$work/nan_input.npy" <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+start = 10 + struct.unpack('<H', d[8:10])[0]
+shape = eval(d[10:start].decode())['shape']
+per = 1
+for s in shape[1:]: per *= s
+d[start + 4 * (per + 5):start + 4 * (per + 6)] = struct.pack('<f', float('nan'))
+open(sys.argv[2], 'wb').write(d)
+PY
+if "$bin" predict "$data/cnn_f32.safetensors" "$work/nan_input.npy" -o "$work/nan_out.npy" >/dev/null 2>"$work/stderr" &&
+   grep -qF "integrad predict: warning: example 1 has non-finite inputs" "$work/stderr" &&
+   grep -qF "integrad predict: warning: example 1 has non-finite outputs" "$work/stderr" &&
+   ! grep -qF "example 0" "$work/stderr"; then
+  echo "ok   a NaN input is warned about and reaches the outputs"
+else
+  echo "FAIL a NaN input:"; sed 's/^/    /' "$work/stderr"; failures=$((failures + 1))
 fi
 
 if [ "$failures" -ne 0 ]; then echo "$failures bad-input cases misbehaved"; exit 1; fi

@@ -4,7 +4,8 @@
 
 #include <cmath>
 
-#include "attribution/evaluation/axiom_matrix.h"
+#include "attribution/drawing/axiom_table.h"
+#include "attribution/method.h"
 #include "attribution/methods/contrast_methods.h"
 #include "attribution/methods/gradients.h"
 #include "attribution/methods/integrated_gradients.h"
@@ -35,18 +36,22 @@ std::vector<std::string> report(const std::vector<attr::MatrixRow>& rows, const 
   std::vector<std::string> broken;
   for (const auto& r : rows)
     for (const auto& c : r.checks)
-      if (c.applicable && !c.passed && attr::must_satisfy(r.method, c.name)) broken.push_back(r.method + " / " + c.name + ": " + c.detail);
+      if (c.applicable && !c.passed && attr::must_satisfy(r, c.name)) broken.push_back(r.method + " / " + c.name + ": " + c.detail);
   return broken;
 }
 
 template <ad::Scalar T>
 std::vector<attr::NamedMethod<T>> selected_methods(const nn::Sequential<T>& model, const AxiomsArgs& a) {
-  auto all = attr::standard_methods(model, a.steps);
+  auto all = attr::matrix_methods(model, {{"steps", std::to_string(a.steps)}});
   if (a.methods.empty()) return all;
   std::vector<attr::NamedMethod<T>> chosen;
   for (const auto& name : a.methods) {
     auto it = std::find_if(all.begin(), all.end(), [&](const auto& m) { return m.name == name; });
-    if (it == all.end()) throw std::invalid_argument("unknown method '" + name + "' for this model");
+    if (it == all.end()) {
+      std::vector<std::string> names;
+      for (const auto& m : all) names.push_back(m.name);
+      throw std::invalid_argument(fmt::format("unknown method '{}' for this model (its rows: {})", name, fmt::join(names, ", ")));
+    }
     chosen.push_back(*it);
   }
   return chosen;
@@ -56,9 +61,18 @@ template <ad::Scalar T>
 void run_model(const AxiomsArgs& a) {
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
   ad::Tensor<T> x = load_inputs(a.inputs, model);
-  if (a.limit > 0 && x.size(0) > a.limit) x = ad::Tensor<T>(x.shape().with(0, a.limit), std::span<const T>(x.data(), size_t(a.limit * x.shape().stride(0))));
+  if (a.limit > 0 && x.size(0) > a.limit) x = x.rows(0, a.limit);
   ad::Tensor<T> baseline(x.shape());
-  if (a.baseline != "zero") baseline = ad::Tensor<T>(x.shape(), static_cast<T>(std::stod(a.baseline)));
+  if (a.baseline != "zero") {
+    size_t used = 0;
+    double v = NAN;
+    try {
+      v = std::stod(a.baseline, &used);
+    } catch (const std::exception&) {
+    }
+    if (used != a.baseline.size() || !std::isfinite(v)) throw std::invalid_argument("--baseline must be zero or a finite number; got '" + a.baseline + "'");
+    baseline = ad::Tensor<T>(x.shape(), static_cast<T>(v));
+  }
   attr::Twins<T> twins;
   for (const auto& path : a.twins) twins.emplace_back(path, nn::load_model<T>(path));
   const auto rows = attr::axiom_matrix(model, selected_methods(model, a), x, baseline, twins);
@@ -77,8 +91,8 @@ void run_paper(const AxiomsArgs& a) {
 
   attr::Twins<T> twin_g;
   twin_g.emplace_back("g (Appendix B)", g.clone());
-  const auto rows_fg = attr::axiom_matrix(f, attr::standard_methods(f, a.steps), x, zero2, twin_g);
-  const auto rows_step = attr::axiom_matrix(step, attr::standard_methods(step, a.steps), two, zero1, {});
+  const auto rows_fg = attr::axiom_matrix(f, attr::matrix_methods(f, {{"steps", std::to_string(a.steps)}}), x, zero2, twin_g);
+  const auto rows_step = attr::axiom_matrix(step, attr::matrix_methods(step, {{"steps", std::to_string(a.steps)}}), two, zero1, {});
   auto broken = report(rows_fg, "f(x) = ReLU(ReLU(x1) - 1 - ReLU(x2)) at x = (3, 1), baseline 0, twin g(x) = ReLU(ReLU(x1 - 1) - ReLU(x2))");
   auto more = report(rows_step, "F(x) = 1 - ReLU(1 - x) at x = 2, baseline 0");
   broken.insert(broken.end(), more.begin(), more.end());
@@ -118,10 +132,10 @@ void setup(CLI::App& cmd) {
   cmd.add_option("INPUT", a->inputs, "Inputs .npy [N, ...], or one PNG image");
   cmd.add_option("--example", a->example, "Run a built-in example instead: paper")->check(CLI::IsMember({"paper"}));
   cmd.add_option("--twin", a->twins, "A functionally equivalent model file (repeatable)");
-  cmd.add_option("--methods", a->methods, "Only these methods (gradient, saliency, gradxinput, smoothgrad, ig_<rule>, exact_ig, deeplift, guided_backprop)");
+  cmd.add_option("--methods", a->methods, "Only these rows of the matrix (every registered method; IG as ig_<rule>)");
   cmd.add_option("--baseline", a->baseline, "zero or a NUMBER")->default_val("zero");
   cmd.add_option("--steps", a->steps, "IG steps")->default_val(50)->check(CLI::Range(2, 100000));
-  cmd.add_option("--limit", a->limit, "Check the first N inputs")->default_val(4);
+  cmd.add_option("--limit", a->limit, "Check the first N inputs")->default_val(4)->check(CLI::Range(int64_t(1), int64_t(1) << 40));
   cmd.add_option("--json", a->json, "Write every figure as JSON");
   cmd.add_option("--markdown", a->markdown, "Write the matrix as a Markdown table");
   add_dtype_option(cmd, a->dtype);

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <cstdio>
+
 #include "nn/fashion_mnist.h"
 #include "nn/image_file.h"
 #include "nn/npy.h"
@@ -66,9 +69,23 @@ ad::Tensor<T> load_inputs(const std::string& path, const nn::Sequential<T>& mode
   return x;
 }
 
+template <ad::Scalar T>
+void warn_nonfinite(const ad::Tensor<T>& x, const std::string& command, const std::string& what) {
+  if (x.rank() == 0 || x.size(0) == 0) return;
+  const int64_t row = x.numel() / x.size(0);
+  for (int64_t i = 0; i < x.size(0); ++i)
+    for (int64_t j = 0; j < row; ++j)
+      if (!std::isfinite(x[i * row + j])) {
+        fmt::print(stderr, "integrad {}: warning: example {} has non-finite {}\n", command, i, what);
+        break;
+      }
+}
+
 template nn::Dataset<float> load_data<float>(const DataOptions&, bool);
 template nn::Dataset<double> load_data<double>(const DataOptions&, bool);
 template ad::Tensor<float> load_inputs<float>(const std::string&, const nn::Sequential<float>&);
 template ad::Tensor<double> load_inputs<double>(const std::string&, const nn::Sequential<double>&);
+template void warn_nonfinite(const ad::Tensor<float>&, const std::string&, const std::string&);
+template void warn_nonfinite(const ad::Tensor<double>&, const std::string&, const std::string&);
 
 }  // namespace integrad::cli

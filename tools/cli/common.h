@@ -48,4 +48,10 @@ ad::Shape data_input_shape(const std::string& data);
 template <ad::Scalar T>
 ad::Tensor<T> load_inputs(const std::string& path, const nn::Sequential<T>& model);
 
+// Prints "integrad COMMAND: warning: example i has non-finite WHAT" on stderr once for each example
+// (first dimension) holding a NaN or ±Inf: they propagate (relu(NaN) = NaN, a NaN wins max pooling,
+// as in PyTorch), so the user learns where they came from rather than only that the result is NaN.
+template <ad::Scalar T>
+void warn_nonfinite(const ad::Tensor<T>& x, const std::string& command, const std::string& what);
+
 }  // namespace integrad::cli

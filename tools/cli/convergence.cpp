@@ -20,7 +20,7 @@ template <ad::Scalar T>
 void run(const ConvergenceArgs& a) {
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
   ad::Tensor<T> x = load_inputs(a.inputs, model);
-  if (x.size(0) > a.limit) x = ad::Tensor<T>(x.shape().with(0, a.limit), std::span<const T>(x.data(), size_t(a.limit * x.shape().stride(0))));
+  if (x.size(0) > a.limit) x = x.rows(0, a.limit);
   const auto study = attr::convergence_study(model, x, ad::Tensor<T>(x.shape()), a.max_steps);
   fmt::print("{}", attr::convergence_table(study));
   if (!a.csv.empty()) nn::write_file_atomically(a.csv, attr::convergence_csv(study));

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "attribution/drawing/heatmap.h"
+#include "attribution/drawing/html.h"
 #include "nn/atomic_file.h"
 #include "png.h"
 
@@ -87,17 +88,13 @@ template <ad::Scalar T>
 void write_token_html(const std::string& path, const ad::Tensor<T>& inputs, const ExplainResult<T>& r) {
   const ad::Tensor<T>& v = per_token(r);
   const int64_t n = inputs.size(0), len = inputs.shape().stride(0);
-  std::string html = "<!doctype html><meta charset=utf-8><title>integrad token attributions</title><style>body{font-family:sans-serif}"
-                     "span{padding:2px 4px;margin:1px;border-radius:3px;display:inline-block;font-family:monospace}</style>"
-                     "<h1>Token attributions (" + r.method + ")</h1><p>Red: pushes towards the target; blue: against it.</p>";
+  std::string html = fmt::format("<!doctype html><meta charset=utf-8><title>integrad token attributions</title><style>body{{font-family:sans-serif}}{}</style>"
+                                 "<h1>Token attributions ({})</h1><p>Red: pushes towards the target; blue: against it.</p>",
+                                 attr::kTokenStyle, r.method);
   for (int64_t i = 0; i < n; ++i) {
     const double m = token_scale(v, i, len);
     html += fmt::format("<p>example {} (target {}): ", i, r.targets.empty() ? std::string("fn") : std::to_string(r.targets[static_cast<size_t>(i)]));
-    for (int64_t t = 0; t < len; ++t) {
-      const double a = double(v[i * len + t]) / m;
-      html += fmt::format("<span title=\"{:.4g}\" style=\"background:rgba({},{:.3f})\">{}</span>", double(v[i * len + t]),
-                          a >= 0 ? "178,24,43" : "33,102,172", std::abs(a), int64_t(inputs[i * len + t]));
-    }
+    for (int64_t t = 0; t < len; ++t) html += attr::token_span(int64_t(inputs[i * len + t]), double(v[i * len + t]), m);
     html += "</p>\n";
   }
   nn::write_file_atomically(path, html);

@@ -5,19 +5,14 @@
 #include <string>
 #include <vector>
 
-#include "autodiff/tensor.h"
+#include "attribution/attribution.h"
 
 namespace integrad::cli {
 
+// What a method returned, and its name (for file names and headings).
 template <ad::Scalar T>
-struct ExplainResult {
+struct ExplainResult : attr::Attribution<T> {
   std::string method;
-  ad::Tensor<T> values;
-  ad::Tensor<T> token_values;  // per-token totals for layer IG on an embedding
-  bool is_signed = true;
-  std::vector<int64_t> targets;
-  std::vector<double> f_input, f_baseline, deltas;
-  std::vector<int> steps;
 };
 
 template <ad::Scalar T>

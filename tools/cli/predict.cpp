@@ -1,8 +1,6 @@
 // integrad predict: a model's outputs (logits) for inputs, as .npy.
 #include <fmt/format.h>
 
-#include <cmath>
-
 #include "command.h"
 #include "common.h"
 #include "nn/npy.h"
@@ -19,14 +17,9 @@ template <ad::Scalar T>
 void run(const PredictArgs& a) {
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
   const ad::Tensor<T> x = load_inputs(a.inputs, model);
+  warn_nonfinite(x, "predict", "inputs");
   const ad::Tensor<T> logits = model.predict(x, a.batch_size);
-  const int64_t per = logits.numel() / std::max<int64_t>(1, x.size(0));
-  for (int64_t i = 0; i < x.size(0); ++i)
-    for (int64_t k = 0; k < per; ++k)
-      if (!std::isfinite(logits[i * per + k])) {
-        fmt::print(stderr, "integrad predict: warning: example {} has a non-finite output\n", i);
-        break;
-      }
+  warn_nonfinite(logits, "predict", "outputs");
   nn::npy_write(a.output, logits);
   fmt::print("wrote {} {}\n", a.output, logits.shape().str());
 }

@@ -1,0 +1,126 @@
+// The method registry: one entry per attribution method, saying what the method is (its names,
+// whether its maps are signed, whether it uses a baseline and has a completeness delta, which
+// axioms it guarantees), which options it takes (defaults, ranges, help), and how to run it.
+// `integrad explain --method` and its --help, the axiom matrix, the report's columns and the docs'
+// table are all read from here, so adding a method is one file (attribution/methods/NAME.cpp,
+// defining `NAME_method<T>()`) and one line in attribution/methods/builtin.cpp.
+#pragma once
+
+#include <functional>
+#include <limits>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "attribution/attribution.h"
+
+namespace integrad::attr {
+
+// One option a method declares, as the command line spells it (without the dashes).
+struct OptionSpec {
+  enum class Kind { integer, real, choice, flag };
+  std::string name;
+  Kind kind = Kind::integer;
+  std::string default_value;  // as text; empty: unset unless given (e.g. --layer)
+  std::string help;
+  double min = -std::numeric_limits<double>::infinity(), max = std::numeric_limits<double>::infinity();  // inclusive
+  std::vector<std::string> choices;
+};
+
+// A method's option values, each checked against its spec (parse_options); every declared option
+// with a default has a value.
+class Options {
+ public:
+  bool has(const std::string& name) const { return values_.count(name) > 0; }
+  bool given(const std::string& name) const { return given_.count(name) > 0; }  // by the caller, not a default
+  int64_t integer(const std::string& name) const;
+  double real(const std::string& name) const;
+  const std::string& text(const std::string& name) const;
+  bool flag(const std::string& name) const { return has(name) && text(name) == "true"; }
+
+ private:
+  std::map<std::string, std::string> values_;
+  std::set<std::string> given_;
+  friend Options parse_options(const std::string&, const std::vector<OptionSpec>&, const std::map<std::string, std::string>&,
+                               const std::map<std::string, std::string>&);
+};
+
+// Checks `given` (name -> text) against the specs: an undeclared name, a number out of range or not
+// a number, a choice not listed are refused with a message naming the option and what it allows.
+// `presets` (e.g. a matrix row's) apply before `given`, and only where declared.
+Options parse_options(const std::string& method, const std::vector<OptionSpec>& specs, const std::map<std::string, std::string>& given,
+                      const std::map<std::string, std::string>& presets = {});
+
+// What a method explains: the target is already resolved (one class per example, or a function).
+template <ad::Scalar T>
+struct MethodCall {
+  const nn::Sequential<T>& model;
+  const ad::Tensor<T>& inputs;
+  const Baseline<T>& baseline;
+  const Target<T>& target;
+  const Options& options;
+};
+
+// A row of the axiom matrix: a method with some options fixed (e.g. one quadrature rule of IG).
+struct MatrixRowSpec {
+  std::string name;
+  std::map<std::string, std::string> presets;
+  std::vector<std::string> guarantees;  // axioms this row must satisfy by theory
+};
+
+template <ad::Scalar T>
+struct Method {
+  std::string name;          // as --method spells it
+  std::string display_name;  // as tables and headings show it
+  std::string summary;       // one line for --help and the docs' table
+  bool is_signed = true;     // maps can be negative (a diverging colour map)
+  bool uses_baseline = false;
+  bool has_delta = false;    // completeness delta Σ A − (F(x) − F(x′)) is defined
+  bool takes_token_ids = false;
+  bool contrast = false;     // shown beside IG in the axiom matrix only, not in explain's pictures
+  std::vector<std::string> guarantees;  // axioms it satisfies by theory (kAxiomNames)
+  std::vector<OptionSpec> options;
+  // Settings for the axiom matrix and the report, where every method runs on the same inputs:
+  // several rows (IG's quadrature rules), or one row with cheaper presets. Empty: one row, defaults.
+  std::vector<MatrixRowSpec> matrix_rows;
+  // Whether the tables that run every method (axiom matrix, report) include it for this model, e.g.
+  // exact IG only where walking every kink is quick. Empty: always. explain runs it regardless.
+  std::function<bool(const nn::Sequential<T>&)> in_tables;
+  std::function<Attribution<T>(const MethodCall<T>&)> run;   // values at least; the rest where defined
+};
+
+// Every registered method, built-ins first (attribution/methods/builtin.cpp), in order.
+template <ad::Scalar T>
+std::vector<Method<T>>& registry();
+template <ad::Scalar T>
+void register_method(Method<T> method);  // refuses a name already taken
+// The method called `name`; the error lists the known names.
+template <ad::Scalar T>
+const Method<T>& find_method(const std::string& name);
+std::vector<std::string> method_names();
+
+// Runs the method as explain does: resolves the target (predicted = argmax F(x)), and fills in the
+// targets, F(x) and, for a method with a delta, F(x′) and the deltas when run() left them out.
+template <ad::Scalar T>
+Attribution<T> explain(const Method<T>& method, const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, const Baseline<T>& baseline,
+                       const Target<T>& target, const Options& options);
+
+// An attribution method as the checks see it: attributions of x [N, ...] for the target, with
+// respect to the baseline [N, ...] (methods without a baseline ignore it).
+template <ad::Scalar T>
+using ExplainFn = std::function<ad::Tensor<T>(const nn::Sequential<T>&, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline, const Target<T>&)>;
+
+template <ad::Scalar T>
+struct NamedMethod {
+  std::string name;
+  ExplainFn<T> fn;
+  std::vector<std::string> guarantees;
+};
+
+// The rows of the axiom matrix for this model: every registered method that is in_tables for it, each
+// matrix row with its presets, then `overrides` (e.g. {"steps", "50"}) where the method declares them.
+template <ad::Scalar T>
+std::vector<NamedMethod<T>> matrix_methods(const nn::Sequential<T>& model, const std::map<std::string, std::string>& overrides = {});
+
+}  // namespace integrad::attr

@@ -1,0 +1,26 @@
+// The built-in methods, registered in the order that --help, the axiom matrix and the report
+// show them. Adding a method: define `NAME_method<T>()` in its own file (see method.h), declare it
+// here and add it to the list.
+#include "attribution/method.h"
+
+namespace integrad::attr {
+
+template <ad::Scalar T> Method<T> gradient_method();
+template <ad::Scalar T> Method<T> saliency_method();
+template <ad::Scalar T> Method<T> gradxinput_method();
+template <ad::Scalar T> Method<T> smoothgrad_method();
+template <ad::Scalar T> Method<T> ig_method();
+template <ad::Scalar T> Method<T> exact_ig_method();
+template <ad::Scalar T> Method<T> deeplift_method();
+template <ad::Scalar T> Method<T> guided_backprop_method();
+
+template <ad::Scalar T>
+std::vector<Method<T>> builtin_methods() {
+  return {gradient_method<T>(), saliency_method<T>(), gradxinput_method<T>(), smoothgrad_method<T>(),
+          ig_method<T>(),       exact_ig_method<T>(), deeplift_method<T>(),   guided_backprop_method<T>()};
+}
+
+template std::vector<Method<float>> builtin_methods<float>();
+template std::vector<Method<double>> builtin_methods<double>();
+
+}  // namespace integrad::attr

@@ -1,0 +1,27 @@
+// When a loop is worth sharing between threads. Internal to autodiff (and nn/optim.cpp).
+#pragma once
+
+#include <cstdint>
+
+namespace integrad::ad {
+
+// A loop is split over threads (OpenMP `if` clauses) only when it does at least this much work,
+// counted in multiply-adds (GEMM, convolution) or element updates: 2^22 is a few hundred
+// microseconds of one core for a GEMM, a few milliseconds for element-wise loops. Below it, one
+// thread runs it. At 2^20 the second convolution of the CNN (1.0M multiply-adds per image) and the
+// Adam update of the MLP's first layer (200k weights) still split at batch size 1, and 2 threads
+// stayed several times slower than 1 with the other core busy.
+//
+// Why: entering a parallel region costs libgomp a few microseconds when each thread has a core of
+// its own, but when another process holds one of the cores, the team waits at the region's end
+// for its worker to be scheduled, up to a time slice (milliseconds) per region. A batch of one is
+// thousands of tiny regions: on two cores with one busy, `predict --batch-size 1` of a CNN on
+// 1,000 images took 15.9 s with 2 threads against 0.12 s with 1, and 0.18 s with this threshold
+// (docs/performance.md). Work this
+// small gains little from a second thread even on an idle machine.
+//
+// Which thread computes an element never changes how it is computed, so results are the same bits
+// whether a loop runs serially or not.
+inline constexpr int64_t kParallelWork = int64_t(1) << 22;
+
+}  // namespace integrad::ad
