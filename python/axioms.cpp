@@ -1,6 +1,6 @@
 // integrad.axioms: the axiom matrix of a model on inputs (what `integrad axioms MODEL X` prints
 // and writes as --json), as a dict {method: {axiom: {passed, applicable, figure, tolerance,
-// detail, must_satisfy}}}. The methods are attribution's standard list, walked, not bound one by one.
+// detail, must_satisfy}}}. The rows come from the method registry (matrix_methods), not bound one by one.
 #include <fmt/format.h>
 #include <pybind11/stl.h>
 
@@ -8,6 +8,7 @@
 
 #include "arrays.h"
 #include "attribution/evaluation/axiom_matrix.h"
+#include "attribution/method.h"
 #include "explain_args.h"
 #include "model.h"
 
@@ -31,7 +32,7 @@ py::dict axioms_typed(const nn::Sequential<T>& net, py::handle x, py::handle bas
   std::vector<attr::MatrixRow> rows;
   {
     py::gil_scoped_release release;
-    auto all = attr::standard_methods(net, steps);
+    auto all = attr::matrix_methods(net, {{"steps", std::to_string(steps)}});
     std::vector<attr::NamedMethod<T>> chosen;
     if (!methods) chosen = all;
     for (const auto& name : methods.value_or(std::vector<std::string>{})) {
@@ -55,7 +56,7 @@ py::dict axioms_typed(const nn::Sequential<T>& net, py::handle x, py::handle bas
       d["figure"] = c.figure;
       d["tolerance"] = c.tolerance;
       d["detail"] = c.detail;
-      d["must_satisfy"] = attr::must_satisfy(r.method, c.name);
+      d["must_satisfy"] = attr::must_satisfy(r, c.name);
       cells[py::str(c.name)] = d;
     }
     out[py::str(r.method)] = cells;

@@ -5,9 +5,11 @@
 #include <fmt/format.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <map>
+
 #include "arrays.h"
-#include "attribution/methods/integrated_gradients.h"
-#include "attribution/methods/quadrature.h"
+#include "attribution/method.h"
 #include "explain_args.h"
 #include "model.h"
 
@@ -56,36 +58,88 @@ template attr::Baseline<double> baseline_from<double>(py::handle);
 
 namespace {
 
-// Until the method registry (attribution/method.h) lands: IG only, with Captum's option names.
-template <ad::Scalar T>
-py::dict explain_typed(const nn::Sequential<T>& net, py::handle x, const std::string& method, py::handle target, py::handle baseline,
-                       const py::kwargs& options) {
-  if (method != "ig") throw py::value_error("unknown method '" + method + "' (ig)");
-  if (net.input_dtype == nn::InputDtype::int64)
-    throw py::value_error("token-id inputs have no gradient: attribute to the embedding's output (layer IG) instead");
-  const ad::Tensor<T> in = inputs_from<T>(x, net);
-  attr::IgOptions<T> o;
-  o.baselines = {baseline_from<T>(baseline)};
+// A keyword argument as the registry's option text: steps=100 -> {"steps", "100"},
+// batch_size=64 -> {"batch-size", "64"}, token_norm=True -> {"token-norm", "true"}. Floats as
+// Python's repr, which reads back to the same double.
+std::map<std::string, std::string> option_texts(const py::kwargs& options) {
+  std::map<std::string, std::string> given;
   for (auto item : options) {
+    std::string name = py::str(item.first);
+    std::replace(name.begin(), name.end(), '_', '-');
     const py::handle v = item.second;
-    const std::string key = py::str(item.first);
-    if (key == "steps") o.steps = v.cast<int>();
-    else if (key == "quadrature") o.rule = attr::parse_rule(v.cast<std::string>());
-    else if (key == "batch_size") o.batch_size = v.cast<int64_t>();
-    else throw py::value_error("method 'ig' has no option '" + key + "' (steps, quadrature, batch_size)");
+    if (v.is_none()) continue;  // unset, as if not given
+    if (py::isinstance<py::bool_>(v)) given[name] = v.cast<bool>() ? "true" : "false";
+    else if (py::isinstance<py::str>(v)) given[name] = v.cast<std::string>();
+    else given[name] = py::repr(v).cast<std::string>();
   }
-  if (o.steps < 1) throw py::value_error("steps must be at least 1");
+  return given;
+}
+
+// Any registered method, its options checked by the registry's own parser — as integrad explain.
+template <ad::Scalar T>
+py::dict explain_typed(const nn::Sequential<T>& net, py::handle x, const std::string& method_name, py::handle target, py::handle baseline,
+                       const py::kwargs& kwargs) {
+  const attr::Method<T>& method = attr::find_method<T>(method_name);
+  const attr::Options options = attr::parse_options(method.name, method.options, option_texts(kwargs));
+  if (!baseline.is_none() && !method.uses_baseline) throw py::value_error(fmt::format("baseline: {} uses no baseline", method.name));
+  const ad::Tensor<T> in = inputs_from<T>(x, net);
   const attr::Target<T> t = target_from<T>(target, in.size(0));
+  const attr::Baseline<T> b = baseline_from<T>(baseline);
   attr::Attribution<T> a;
   {
     py::gil_scoped_release release;
-    a = attr::integrated_gradients(attr::forward_of(net), in, t, o);
+    a = attr::explain(method, net, in, b, t, options);
   }
-  return result_dict(std::move(a), method);
+  if (!method.has_delta) a.deltas.clear();
+  return result_dict(std::move(a), method.name);
 }
 
 py::dict explain(const Model& m, py::handle x, const std::string& method, py::handle target, py::handle baseline, const py::kwargs& options) {
   return m.visit([&](const auto& net) { return explain_typed(net, x, method, target, baseline, options); });
+}
+
+const char* kind_name(attr::OptionSpec::Kind k) {
+  switch (k) {
+    case attr::OptionSpec::Kind::integer: return "int";
+    case attr::OptionSpec::Kind::real: return "float";
+    case attr::OptionSpec::Kind::choice: return "str";
+    default: return "bool";
+  }
+}
+
+// The registry as Python sees it: one dict per method, its options under their keyword names.
+py::list methods() {
+  py::list out;
+  for (const auto& m : attr::registry<double>()) {
+    py::dict d;
+    d["name"] = m.name;
+    d["display_name"] = m.display_name;
+    d["summary"] = m.summary;
+    d["signed"] = m.is_signed;
+    d["uses_baseline"] = m.uses_baseline;
+    d["has_delta"] = m.has_delta;
+    d["takes_token_ids"] = m.takes_token_ids;
+    d["guarantees"] = m.guarantees;
+    py::list opts;
+    for (const auto& o : m.options) {
+      std::string keyword = o.name;
+      std::replace(keyword.begin(), keyword.end(), '-', '_');
+      py::dict od;
+      od["name"] = keyword;
+      od["type"] = kind_name(o.kind);
+      od["default"] = o.default_value.empty() ? py::object(py::none()) : py::object(py::str(o.default_value));
+      od["help"] = o.help;
+      if (o.kind == attr::OptionSpec::Kind::integer || o.kind == attr::OptionSpec::Kind::real) {
+        od["min"] = o.min;
+        od["max"] = o.max;
+      }
+      if (!o.choices.empty()) od["choices"] = o.choices;
+      opts.append(od);
+    }
+    d["options"] = opts;
+    out.append(d);
+  }
+  return out;
 }
 
 }  // namespace
@@ -93,6 +147,9 @@ py::dict explain(const Model& m, py::handle x, const std::string& method, py::ha
 void bind_explain(py::module_& m) {
   m.def("_explain", &explain, py::arg("model"), py::arg("x"), py::kw_only(), py::arg("method") = "ig", py::arg("target") = py::none(),
         py::arg("baseline") = py::none());
+  m.def("methods", &methods,
+        "The attribution methods explain knows (the registry): name, display_name, summary, signed, uses_baseline, has_delta,\n"
+        "takes_token_ids, guarantees, and options (name as a keyword argument, type, default, help, min/max or choices).");
 }
 
 }  // namespace integrad::py_bind

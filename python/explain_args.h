@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "attribution/methods/integrated_gradients.h"
+#include "attribution/attribution.h"
 #include "attribution/target.h"
 
 namespace integrad::py_bind {

@@ -17,10 +17,10 @@ import os
 # Read by libgomp when _integrad loads it, so it must be set first; an explicit setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
-from ._integrad import Model, axioms, load, synthetic_patch_mask, synthetic_patches, train
+from ._integrad import Model, axioms, load, methods, synthetic_patch_mask, synthetic_patches, train
 from . import _integrad
 
-__all__ = ["Model", "Explanation", "load", "train", "explain", "axioms", "synthetic_patches", "synthetic_patch_mask"]
+__all__ = ["Model", "Explanation", "load", "train", "explain", "axioms", "methods", "synthetic_patches", "synthetic_patch_mask"]
 __version__ = "0.1.0"
 
 
@@ -53,7 +53,9 @@ class Explanation:
 def explain(model, x, method="ig", target=None, baseline=None, **options):
     """Attributions of model's outputs to x [N, *input_shape].
 
-    method    "ig" (Integrated Gradients); the method's options as keyword arguments
+    method    a registered method: "ig" (Integrated Gradients), "gradient", "saliency", ... —
+              integrad.methods() lists them with their options, which are keyword arguments
+              here (the CLI's --batch-size is batch_size=); the registry checks them
     target    None (the predicted class), a class index, or one class per example
     baseline  None (zero), a number, or an array of one example's shape or of x's shape
     Returns an Explanation; ``attributions, delta = explain(...)`` unpacks it.

@@ -38,6 +38,41 @@ def test_ig_equals_cli_bit_for_bit(torch_data, cli, tmp_path, dtype):
         assert np.array_equal(e.delta.astype(dtype), np.load(tmp_path / "d.npy"))
 
 
+def test_every_registered_method_equals_cli_bit_for_bit(cli, tmp_path):
+    """explain walks the registry: every method, with its defaults and with an option given as a
+    keyword argument, gives the CLI's attributions and deltas."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(40, 6))
+    model = integrad.train("Linear(6, 8); ReLU(); Linear(8, 3)", x, rng.integers(0, 3, 40), epochs=2, dtype="float32")
+    model.save(str(tmp_path / "m.safetensors"))
+    x_test = x[:3].astype(np.float32)
+    np.save(tmp_path / "x.npy", x_test)
+    names = [m["name"] for m in integrad.methods()]
+    assert "ig" in names and "saliency" in names and len(names) >= 5
+    for m in integrad.methods():
+        kwargs, args = {}, []
+        ints = [o for o in m["options"] if o["type"] == "int" and o["default"] is not None and o["name"] != "layer"]
+        if ints:  # one option given, as the CLI's --name and as name=
+            o = ints[0]
+            value = max(int(o["min"]), min(int(o["max"]), int(o["default"]) // 2 or 1))
+            kwargs[o["name"]] = value
+            args = ["--" + o["name"].replace("_", "-"), value]
+        cli("explain", tmp_path / "m.safetensors", tmp_path / "x.npy", "-o", tmp_path / "a.npy", "--method", m["name"], *args,
+            *(["--deltas", tmp_path / "d.npy"] if m["has_delta"] else []))
+        e = integrad.explain(model, x_test, method=m["name"], **kwargs)
+        assert e.method == m["name"]
+        assert np.array_equal(e.attributions, np.load(tmp_path / "a.npy")), m["name"]
+        if m["has_delta"]:
+            assert np.array_equal(e.delta.astype(np.float32), np.load(tmp_path / "d.npy")), m["name"]
+        else:
+            assert e.delta is None
+    # a float and a flag option travel as the CLI's text does (floats by their exact repr)
+    cli("explain", tmp_path / "m.safetensors", tmp_path / "x.npy", "-o", tmp_path / "s.npy", "--method", "smoothgrad", "--stdev", "0.3",
+        "--relative-noise", "--samples", 7)
+    e = integrad.explain(model, x_test, method="smoothgrad", stdev=0.3, relative_noise=True, samples=7)
+    assert np.array_equal(e.attributions, np.load(tmp_path / "s.npy"))
+
+
 def test_explanation_fields_targets_and_baselines(torch_data):
     model = integrad.load(os.path.join(torch_data, "ig_model_f64.safetensors"))
     x = np.load(os.path.join(torch_data, "ig_input_f64.npy"))
@@ -61,12 +96,14 @@ def test_explain_bad_arguments(torch_data):
     x = np.load(os.path.join(torch_data, "ig_input_f64.npy"))
     with pytest.raises(ValueError, match=r"unknown method 'lime'"):
         integrad.explain(model, x, method="lime")
-    with pytest.raises(ValueError, match=r"no option 'n_stepz'"):
+    with pytest.raises(ValueError, match=r"--n-stepz is not an option of ig \(its options: --steps, --quadrature, --batch-size"):
         integrad.explain(model, x, n_stepz=3)
-    with pytest.raises(ValueError, match=r"steps"):
+    with pytest.raises(ValueError, match=r"--steps \(an option of ig\) must be a whole number in \[1, 1000000\]; got '0'"):
         integrad.explain(model, x, steps=0)
-    with pytest.raises(ValueError, match=r"unknown quadrature 'simpson'"):
+    with pytest.raises(ValueError, match=r"--quadrature \(an option of ig\) must be one of gausslegendre, .*; got 'simpson'"):
         integrad.explain(model, x, quadrature="simpson")
+    with pytest.raises(ValueError, match=r"baseline: saliency uses no baseline"):
+        integrad.explain(model, x, method="saliency", baseline=0.5)
     with pytest.raises(ValueError, match=r"baseline of shape \[5\] fits neither one example \(\[6\]\) nor the inputs \[4, 6\]"):
         integrad.explain(model, x, baseline=np.zeros(5))
     with pytest.raises(ValueError, match=r"target has shape \[3\]; expected \[4\]"):
