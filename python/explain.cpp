@@ -42,6 +42,7 @@ py::dict result_dict(attr::Attribution<T>&& a, const std::string& method) {
   d["method"] = method;
   d["attributions"] = to_numpy(std::move(a.values));
   d["delta"] = a.deltas.empty() ? py::object(py::none()) : py::object(to_numpy(a.deltas));
+  d["token_values"] = a.token_values.numel() ? py::object(to_numpy(std::move(a.token_values))) : py::object(py::none());
   d["targets"] = to_numpy(a.targets);
   d["f_input"] = to_numpy(a.f_input);
   d["f_baseline"] = a.f_baseline.empty() ? py::object(py::none()) : py::object(to_numpy(a.f_baseline));

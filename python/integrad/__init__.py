@@ -30,13 +30,14 @@ class Explanation:
     attributions  NumPy array of the inputs' shape (the layer output's for layer methods)
     delta         convergence delta per example, sum(attributions) - (F(x) - F(baseline)) in
                   Captum's sign convention; None for methods that have none
+    token_values  per-token scores [N, T] for token-id inputs (layer IG on the embedding), else None
     targets       the class explained per example (NumPy int64 [N])
     f_input       F(x) per example; f_baseline F(baseline) (None without a baseline)
     steps         path points used per example (None for methods without a path)
     method        the method's name
     """
 
-    __slots__ = ("attributions", "delta", "targets", "f_input", "f_baseline", "steps", "method")
+    __slots__ = ("attributions", "delta", "token_values", "targets", "f_input", "f_baseline", "steps", "method")
 
     def __init__(self, result):
         for name in self.__slots__:

@@ -145,3 +145,14 @@ def test_gil_is_released_while_computing():
     took = times["end"] - times["start"]
     assert took > 0.02, took  # long enough to tell the two cases apart
     assert awake < times["end"] - 0.5 * took, (awake - times["start"], took)
+
+
+def test_token_model_layer_ig_equals_cli(torch_data, cli, tmp_path):
+    path = os.path.join(torch_data, "text_f64.safetensors")
+    x = np.load(os.path.join(torch_data, "text_f64_input.npy"))
+    cli("explain", path, os.path.join(torch_data, "text_f64_input.npy"), "-o", tmp_path / "a.npy", "--layer", 0, "--baseline", 0,
+        "--dtype", "float64")
+    e = integrad.explain(integrad.load(path), x, layer=0, baseline=0)
+    assert e.attributions.shape == (3, 6, 4) and np.array_equal(e.attributions, np.load(tmp_path / "a.npy"))
+    np.testing.assert_allclose(e.token_values, e.attributions.sum(2), rtol=0, atol=1e-15)  # the (complete) sum per token
+    assert np.abs(e.delta).max() < 1e-12  # the embedding's output enters linearly: IG is exact
