@@ -107,6 +107,22 @@ void check_size(const Args& a, std::initializer_list<int64_t> dims) {
   }
 }
 
+// What one example's activations may need: every layer's output at most 2^22 values (16 MB in
+// float32), a convolution's unfolded input at most 2^24. Without these caps a 3 KB file
+// (Conv2d(1, 16, 1, padding=1024); ...) asks for gigabytes per 28x28 image and the allocation
+// fails deep inside a kernel.
+constexpr int64_t kMaxActivationValues = int64_t(1) << 22;
+constexpr int64_t kMaxConvColumns = int64_t(1) << 24;
+constexpr size_t kMaxLayers = 4096;
+
+void check_activation_size(const ad::Shape& s, const std::string& what) {
+  int64_t n = 1;  // multiplied with care: the dimensions alone may overflow int64 together
+  for (int64_t d : s.dims()) {
+    if (d > 0 && n > kMaxActivationValues / d) throw std::invalid_argument(fmt::format("{} gives {} per example, more than the limit of 2^22 values", what, s.str()));
+    n *= d;
+  }
+}
+
 }  // namespace
 
 template <ad::Scalar T>
@@ -172,26 +188,46 @@ Sequential<T> parse_architecture(std::string_view text, ad::Shape input_shape, I
   Sequential<T> model;
   model.input_shape = input_shape;
   model.input_dtype = input_dtype;
+  // Each layer is checked as it is read — its parameters against the model's running total, its
+  // output shape against the previous one — so parsing stays linear in the number of layers and
+  // a hostile text is refused before the layers after the offending one are built.
+  int64_t parameters = 0;
+  ad::Shape s = input_shape;
+  check_activation_size(s, "the input");
   size_t start = 0;
   while (start <= text.size()) {
     const size_t end = text.find_first_of(";\n", start);
     const std::string_view item = trim(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
     if (!item.empty()) {
+      if (model.layers.size() >= kMaxLayers) throw std::invalid_argument(fmt::format("architecture has more than {} layers", kMaxLayers));
+      const size_t i = model.layers.size();
       model.layers.push_back(parse_layer<T>(item));
-      if (model.parameter_count() > kMaxLayerParameters) throw std::invalid_argument("architecture has more than 2^26 parameters");
+      for (const Parameter<T>* p : model.layers.back()->parameters()) parameters += p->value.numel();
+      if (parameters > kMaxLayerParameters) throw std::invalid_argument("architecture has more than 2^26 parameters");
+      const ad::Shape in = s;
+      try {
+        s = model.layers.back()->output_shape(s);
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(fmt::format("layer {} does not fit: {}", i, e.what()));
+      }
+      check_activation_size(s, fmt::format("layer {} ({})", i, model.layers.back()->architecture()));
+      if (const auto* conv = dynamic_cast<const Conv2d<T>*>(model.layers.back().get())) {
+        // The convolution unfolds its input into [C·k·k, Ho·Wo] columns per example, and pads it
+        // to [C, H + 2p, W + 2p] first.
+        const int64_t patch = conv->in_ch * conv->kernel * conv->kernel, pixels = s[1] * s[2];
+        if (patch > kMaxConvColumns / std::max<int64_t>(pixels, 1))
+          throw std::invalid_argument(fmt::format("layer {} ({}) on input {} unfolds into {} x {} values per example, above the limit of 2^24",
+                                                  i, conv->architecture(), in.str(), patch, pixels));
+        const int64_t padded = conv->in_ch * (in[1] + 2 * conv->padding) * (in[2] + 2 * conv->padding);
+        if (padded > kMaxConvColumns)
+          throw std::invalid_argument(fmt::format("layer {} ({}) pads input {} to {} values per example, above the limit of 2^24", i,
+                                                  conv->architecture(), in.str(), padded));
+      }
     }
     if (end == std::string_view::npos) break;
     start = end + 1;
   }
   if (model.layers.empty()) throw std::invalid_argument("architecture has no layers");
-  ad::Shape s = input_shape;
-  for (size_t i = 0; i < model.layers.size(); ++i) {
-    try {
-      s = model.layers[i]->output_shape(s);
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument(fmt::format("layer {} does not fit: {}", i, e.what()));
-    }
-  }
   init_parameters(model, init_seed);
   return model;
 }

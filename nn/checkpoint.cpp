@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "nn/model_file.h"
+#include "nn/printable.h"
 #include "nn/safetensors.h"
 
 namespace integrad::nn {
@@ -23,7 +24,7 @@ int64_t count_from(const std::map<std::string, std::string>& metadata, const std
     n = std::stoll(it->second, &used);
   } catch (const std::exception&) {
   }
-  if (n < 0 || used != it->second.size()) throw std::runtime_error(fmt::format("{}: metadata {} '{}' is not a count", path, key, it->second));
+  if (n < 0 || used != it->second.size()) throw std::runtime_error(fmt::format("{}: metadata {} '{}' is not a count", printable(path), key, printable(it->second)));
   return n;
 }
 
@@ -59,20 +60,33 @@ Checkpoint<T> load_checkpoint(const std::string& path) {
   try {
     c.history = parse_training_curve(file.metadata.at("training_curve"));
   } catch (const std::invalid_argument& e) {
-    throw std::runtime_error(path + ": " + e.what());
+    throw std::runtime_error(printable(path) + ": " + printable(e.what()));
   }
   if (int64_t(c.history.size()) != c.resume.epochs_done)
     throw std::runtime_error(fmt::format("{}: epochs_done is {} but the training curve has {} epochs", path, c.resume.epochs_done, c.history.size()));
   c.model = model_from<T>(file, path, model_prefix);
   for (const auto& [name, raw] : file.tensors) {
     if (name.starts_with(optimizer_prefix)) c.resume.optimizer.tensors.emplace(name.substr(optimizer_prefix.size()), safetensors_tensor<T>(file, name, path));
-    else if (!name.starts_with(model_prefix)) throw std::runtime_error(fmt::format("{}: tensor '{}' is neither model.* nor optimizer.*", path, name));
+    else if (!name.starts_with(model_prefix)) throw std::runtime_error(fmt::format("{}: tensor '{}' is neither model.* nor optimizer.*", printable(path), printable(name)));
   }
   return c;
 }
 
 std::vector<std::string> changed_settings(const std::string& saved, const std::string& wanted) {
-  const auto a = nlohmann::json::parse(saved, nullptr, false), b = nlohmann::json::parse(wanted);
+  // The saved settings are one flat object; anything nested is refused as it opens.
+  struct Nested {};
+  auto flat = [](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+    using E = nlohmann::json::parse_event_t;
+    if ((event == E::object_start || event == E::array_start) && depth >= 1) throw Nested{};
+    return true;
+  };
+  nlohmann::json a;
+  try {
+    a = nlohmann::json::parse(saved, flat, false);
+  } catch (const Nested&) {
+    return {"settings: the checkpoint's are not a flat JSON object"};
+  }
+  const auto b = nlohmann::json::parse(wanted);
   if (!a.is_object()) return {"settings: the checkpoint's are not a JSON object"};
   std::vector<std::string> changes;
   for (const auto& [key, value] : b.items()) {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "nn/architecture.h"
+#include "nn/printable.h"
 #include "nn/safetensors.h"
 
 namespace integrad::nn {
@@ -41,11 +42,11 @@ ad::Shape parse_shape(const std::string& text, const std::string& path) {
     } catch (const std::exception&) {
     }
     while (used < item.size() && item[used] == ' ') ++used;
-    if (d < 1 || d > (int64_t(1) << 24) || used != item.size()) throw std::runtime_error(path + ": metadata input_shape '" + text + "' is not a list of positive integers");
+    if (d < 1 || d > (int64_t(1) << 24) || used != item.size()) throw std::runtime_error(printable(path) + ": metadata input_shape '" + printable(text) + "' is not a list of positive integers");
     dims.push_back(d);
     start = end + 1;
   }
-  if (dims.empty() || dims.size() > 5) throw std::runtime_error(path + ": metadata input_shape '" + text + "' must have 1 to 5 dimensions");
+  if (dims.empty() || dims.size() > 5) throw std::runtime_error(printable(path) + ": metadata input_shape '" + printable(text) + "' must have 1 to 5 dimensions");
   return ad::Shape(dims);
 }
 }  // namespace
@@ -56,7 +57,7 @@ template <ad::Scalar T>
 Sequential<T> model_from(const SafetensorsFile& file, const std::string& path, const std::string& prefix) {
   auto meta = [&](const std::string& key) -> std::string {
     auto it = file.metadata.find(key);
-    if (it == file.metadata.end()) throw std::runtime_error(path + ": __metadata__ has no '" + key + "' (see interfaces: architecture, input_shape, input_dtype)");
+    if (it == file.metadata.end()) throw std::runtime_error(printable(path) + ": __metadata__ has no '" + key + "' (see interfaces: architecture, input_shape, input_dtype)");
     return it->second;
   };
   const std::string dtype_text = file.metadata.count("input_dtype") ? file.metadata.at("input_dtype") : "float32";
@@ -64,20 +65,20 @@ Sequential<T> model_from(const SafetensorsFile& file, const std::string& path, c
   try {
     model = parse_architecture<T>(meta("architecture"), parse_shape(meta("input_shape"), path), parse_input_dtype(dtype_text), 0);
   } catch (const std::invalid_argument& e) {
-    throw std::runtime_error(path + ": " + e.what());
+    throw std::runtime_error(printable(path) + ": " + printable(e.what()));  // the architecture text comes from the file
   }
   std::set<std::string> expected;
   for (auto& [short_name, p] : model.named_parameters()) {
     const std::string name = prefix + short_name;
     expected.insert(name);
-    if (!file.tensors.count(name)) throw std::runtime_error(fmt::format("{}: tensor '{}' missing; the architecture needs it with shape {}", path, name, p->value.shape().str()));
+    if (!file.tensors.count(name)) throw std::runtime_error(fmt::format("{}: tensor '{}' missing; the architecture needs it with shape {}", printable(path), printable(name), p->value.shape().str()));
     ad::Tensor<T> value = safetensors_tensor<T>(file, name, path);
     if (value.shape() != p->value.shape())
-      throw std::runtime_error(fmt::format("{}: tensor '{}' has shape {}, the architecture needs {}", path, name, value.shape().str(), p->value.shape().str()));
+      throw std::runtime_error(fmt::format("{}: tensor '{}' has shape {}, the architecture needs {}", printable(path), printable(name), value.shape().str(), p->value.shape().str()));
     p->value = std::move(value);
   }
   for (const auto& [name, t] : file.tensors)
-    if (name.starts_with(prefix) && !expected.count(name)) throw std::runtime_error(fmt::format("{}: tensor '{}' (shape {}) belongs to no layer of the architecture", path, name, t.shape.str()));
+    if (name.starts_with(prefix) && !expected.count(name)) throw std::runtime_error(fmt::format("{}: tensor '{}' (shape {}) belongs to no layer of the architecture", printable(path), printable(name), t.shape.str()));
   return model;
 }
 

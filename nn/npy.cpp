@@ -1,12 +1,14 @@
 #include "nn/npy.h"
 
 #include <algorithm>
+#include <cctype>
 #include <bit>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
 
 #include "nn/atomic_file.h"
+#include "nn/printable.h"
 
 namespace integrad::nn {
 
@@ -14,33 +16,128 @@ namespace {
 
 constexpr int64_t kMaxElements = int64_t(1) << 34;  // refuse absurd shapes before allocating
 
-[[noreturn]] void fail(const std::string& name, const std::string& what) { throw std::runtime_error(name + ": not a valid .npy file: " + what); }
+[[noreturn]] void fail(const std::string& name, const std::string& what) { throw std::runtime_error(printable(name) + ": not a valid .npy file: " + what); }
 
-// The value of `key` in the header's Python dict literal, as raw text up to the next ',' or '}'
-// outside parentheses.
-std::string dict_value(const std::string& header, const std::string& key, const std::string& name) {
-  size_t at = header.find("'" + key + "'");
-  if (at == std::string::npos) fail(name, "header has no '" + key + "'");
-  at = header.find(':', at);
-  if (at == std::string::npos) fail(name, "header entry '" + key + "' has no value");
-  ++at;
-  while (at < header.size() && header[at] == ' ') ++at;
-  size_t end = at;
-  int depth = 0;
-  while (end < header.size() && (depth > 0 || (header[end] != ',' && header[end] != '}'))) {
-    if (header[end] == '(') ++depth;
-    if (header[end] == ')') --depth;
-    ++end;
+// The header is a Python dict literal, {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), },
+// parsed as Python would (NumPy uses ast.literal_eval): quotes ' or ", whitespace anywhere between
+// tokens, an optional trailing comma; a 1-tuple needs its comma, as (5) is the number 5. Anything
+// else — (8 1 28 28), (8,,1), '<f4junk', unknown or repeated keys — is refused.
+struct NpyHeader {
+  std::string descr;
+  bool fortran_order = false;
+  std::vector<int64_t> shape;
+};
+
+class HeaderParser {
+ public:
+  HeaderParser(std::string_view text, const std::string& name) : s_(text), name_(name) {}
+
+  NpyHeader parse() {
+    NpyHeader h;
+    bool has_descr = false, has_fortran = false, has_shape = false;
+    expect('{');
+    while (!peek('}')) {
+      const std::string key = string_literal("a key");
+      expect(':');
+      auto once = [&](bool& seen) {
+        if (seen) fail(name_, "header gives '" + key + "' twice");
+        seen = true;
+      };
+      if (key == "descr") {
+        once(has_descr);
+        if (!peek('\'') && !peek('"')) fail(name_, "'descr' is not a simple dtype string (structured dtypes are not supported): " + printable(rest()));
+        h.descr = string_literal("the dtype");
+      } else if (key == "fortran_order") {
+        once(has_fortran);
+        h.fortran_order = boolean();
+      } else if (key == "shape") {
+        once(has_shape);
+        h.shape = tuple();
+      } else {
+        fail(name_, "header has the unknown key '" + printable(key) + "' (expected descr, fortran_order and shape)");
+      }
+      if (!peek('}')) expect(',');
+    }
+    expect('}');
+    skip_space();
+    if (at_ != s_.size()) fail(name_, "header has text after the dict at offset " + std::to_string(at_) + ": " + printable(rest()));
+    for (auto [seen, key] : {std::pair{has_descr, "descr"}, std::pair{has_fortran, "fortran_order"}, std::pair{has_shape, "shape"}})
+      if (!seen) fail(name_, std::string("header has no '") + key + "'");
+    return h;
   }
-  return header.substr(at, end - at);
-}
+
+ private:
+  void skip_space() {
+    while (at_ < s_.size() && (s_[at_] == ' ' || s_[at_] == '\t' || s_[at_] == '\n' || s_[at_] == '\r')) ++at_;
+  }
+  bool peek(char c) {
+    skip_space();
+    return at_ < s_.size() && s_[at_] == c;
+  }
+  std::string rest() const { return std::string(s_.substr(at_, 40)); }
+  void expect(char c) {
+    if (!peek(c)) fail(name_, std::string("header: expected '") + c + "' at offset " + std::to_string(at_) + ", found '" + printable(rest()) + "'");
+    ++at_;
+  }
+  std::string string_literal(const char* what) {
+    skip_space();
+    if (at_ >= s_.size() || (s_[at_] != '\'' && s_[at_] != '"')) fail(name_, std::string("header: expected ") + what + " in quotes at offset " + std::to_string(at_));
+    const char quote = s_[at_++];
+    const size_t end = s_.find(quote, at_);
+    if (end == std::string_view::npos) fail(name_, "header: unterminated string at offset " + std::to_string(at_ - 1));
+    const std::string value(s_.substr(at_, end - at_));
+    if (value.find_first_of("\\\n") != std::string::npos) fail(name_, "header: escapes and line breaks in strings are not supported: " + printable(value));
+    at_ = end + 1;
+    return value;
+  }
+  bool boolean() {
+    skip_space();
+    for (auto [word, value] : {std::pair{"True", true}, std::pair{"False", false}}) {
+      const std::string_view w(word);
+      if (s_.substr(at_, w.size()) == w && !is_word(at_ + w.size())) {
+        at_ += w.size();
+        return value;
+      }
+    }
+    fail(name_, "'fortran_order' is " + printable(rest()) + ", expected True or False");
+  }
+  bool is_word(size_t i) const { return i < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i])) || s_[i] == '_'); }
+  std::vector<int64_t> tuple() {
+    const size_t open = (skip_space(), at_);
+    expect('(');
+    std::vector<int64_t> dims;
+    bool comma = false;
+    while (!peek(')')) {
+      if (!dims.empty() && !comma) fail(name_, "'shape' " + printable(std::string(s_.substr(open, 60))) + ": expected ',' between dimensions");
+      size_t j = at_;
+      while (j < s_.size() && std::isdigit(static_cast<unsigned char>(s_[j]))) ++j;
+      if (j == at_ || j - at_ > 12 || (s_[at_] == '0' && j - at_ > 1))
+        fail(name_, "bad dimension in shape " + printable(std::string(s_.substr(open, 60))));
+      dims.push_back(std::stoll(std::string(s_.substr(at_, j - at_))));
+      at_ = j;
+      if (at_ < s_.size() && s_[at_] == 'L') ++at_;  // Python 2's long literals, as NumPy still reads them
+      if (is_word(at_)) fail(name_, "bad dimension in shape " + printable(std::string(s_.substr(open, 60))));
+      comma = peek(',');
+      if (comma) ++at_;
+    }
+    expect(')');
+    if (dims.size() == 1 && !comma) fail(name_, "'shape' (" + std::to_string(dims[0]) + ") is a number, not a tuple: write (" + std::to_string(dims[0]) + ",)");
+    return dims;
+  }
+
+  std::string_view s_;
+  const std::string& name_;
+  size_t at_ = 0;
+};
 
 size_t dtype_size(const std::string& dtype) {
   if (dtype.size() < 3) return 0;
   const char kind = dtype[1];
   if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b') return 0;
   try {
-    const size_t n = std::stoul(dtype.substr(2));
+    size_t used = 0;
+    const size_t n = std::stoul(dtype.substr(2), &used);
+    if (used != dtype.size() - 2 || !std::isdigit(static_cast<unsigned char>(dtype[2]))) return 0;
     if (kind == 'f' && n != 4 && n != 8) return 0;
     if (n != 1 && n != 2 && n != 4 && n != 8) return 0;
     return n;
@@ -131,33 +228,23 @@ NpyArray npy_parse(std::string_view bytes, const std::string& name) {
   if (data_start > bytes.size()) fail(name, "header length " + std::to_string(header_len) + " runs past the end of the file");
   const std::string header(bytes.substr(8 + len_bytes, header_len));
 
+  const NpyHeader h = HeaderParser(header, name).parse();
   NpyArray a;
-  std::string descr = dict_value(header, "descr", name);
-  if (descr.size() < 2 || (descr.front() != '\'' && descr.front() != '"')) fail(name, "'descr' is not a simple dtype string (structured dtypes are not supported): " + descr);
-  a.dtype = descr.substr(1, descr.size() - 2);
+  a.dtype = h.descr;
   if (a.dtype.size() >= 2 && a.dtype[0] != '<' && a.dtype[0] != '>' && a.dtype[0] != '|' && a.dtype[0] != '=') a.dtype = "|" + a.dtype;
   if (!a.dtype.empty() && a.dtype[0] == '=') a.dtype[0] = std::endian::native == std::endian::little ? '<' : '>';
   const size_t size = dtype_size(a.dtype);
-  if (size == 0) fail(name, "unsupported dtype '" + a.dtype + "' (expected a float, integer or bool dtype such as <f4, <f8, <i8, <i4, |u1)");
+  if (size == 0) fail(name, "unsupported dtype '" + printable(a.dtype) + "' (expected a float, integer or bool dtype such as <f4, <f8, <i8, <i4, |u1)");
 
-  const std::string fortran = dict_value(header, "fortran_order", name);
-  if (fortran != "False" && fortran != "True") fail(name, "'fortran_order' is " + fortran + ", expected True or False");
-
-  std::string shape_text = dict_value(header, "shape", name);
-  if (shape_text.size() < 2 || shape_text.front() != '(' || shape_text.back() != ')') fail(name, "'shape' is not a tuple: " + shape_text);
-  std::vector<int64_t> dims;
+  const std::vector<int64_t>& dims = h.shape;
   int64_t count = 1;
-  for (size_t i = 1; i + 1 < shape_text.size();) {
-    while (i + 1 < shape_text.size() && (shape_text[i] == ' ' || shape_text[i] == ',')) ++i;
-    if (i + 1 >= shape_text.size()) break;
-    size_t j = i;
-    while (j + 1 < shape_text.size() && std::isdigit(static_cast<unsigned char>(shape_text[j]))) ++j;
-    if (j == i || j - i > 12) fail(name, "bad dimension in shape " + shape_text);
-    const int64_t d = std::stoll(shape_text.substr(i, j - i));
-    dims.push_back(d);
-    if (d > 0 && count > kMaxElements / d) fail(name, "shape " + shape_text + " is too large");
+  for (int64_t d : dims) {
+    if (d > 0 && count > kMaxElements / d) {
+      std::string text;
+      for (int64_t e : dims) text += (text.empty() ? "" : ", ") + std::to_string(e);
+      fail(name, "shape (" + text + ") is too large");
+    }
     count *= d;
-    i = j;
   }
   if (dims.size() > static_cast<size_t>(ad::Shape::kMaxRank)) fail(name, "rank " + std::to_string(dims.size()) + " above the supported " + std::to_string(ad::Shape::kMaxRank));
   a.shape = ad::Shape(dims);
@@ -165,7 +252,7 @@ NpyArray npy_parse(std::string_view bytes, const std::string& name) {
   if (bytes.size() - data_start != expected)
     fail(name, "shape " + a.shape.str() + " of " + a.dtype + " needs " + std::to_string(expected) + " data bytes, the file has " + std::to_string(bytes.size() - data_start));
   a.data = std::string(bytes.substr(data_start));
-  if (fortran == "True" && a.shape.rank() > 1) a.data = fortran_to_c(a.data, a.shape, size);
+  if (h.fortran_order && a.shape.rank() > 1) a.data = fortran_to_c(a.data, a.shape, size);
   return a;
 }
 

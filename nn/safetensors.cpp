@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 #include <stdexcept>
+#include <vector>
 
 #include "nn/atomic_file.h"
+#include "nn/printable.h"
 
 namespace integrad::nn {
 
@@ -14,7 +17,39 @@ namespace {
 
 constexpr uint64_t kMaxHeaderBytes = 100u << 20;
 
-[[noreturn]] void fail(const std::string& name, const std::string& what) { throw std::runtime_error(name + ": not a valid safetensors file: " + what); }
+[[noreturn]] void fail(const std::string& name, const std::string& what) {
+  throw std::runtime_error(printable(name) + ": not a valid safetensors file: " + what);
+}
+
+// A header is an object of objects holding arrays of numbers ({"w": {"shape": [2, 3]}}): three
+// levels. Deeper nesting is refused as soon as it opens, so a header of ten million '{' costs
+// nothing; the DOM parser would first build all of it.
+constexpr int kMaxHeaderDepth = 3;
+
+// Parses the header, refusing what nlohmann accepts silently: a key given twice in one object
+// (the last would win, so a tensor or __metadata__ could be swapped behind a reader's back),
+// nesting past kMaxHeaderDepth, and NUL bytes (nlohmann stops at the first, ignoring what follows).
+nlohmann::json parse_header(std::string_view text, const std::string& name) {
+  if (const size_t nul = text.find('\0'); nul != std::string_view::npos)
+    fail(name, "the header holds a NUL byte at offset " + std::to_string(8 + nul) + " (only spaces may pad the JSON)");
+  if (text.empty() || text.front() != '{') fail(name, "the header does not start with '{'");
+  std::vector<std::set<std::string>> keys;  // one set per open object
+  auto check = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if ((event == E::object_start || event == E::array_start) && depth >= kMaxHeaderDepth)
+      fail(name, "the header nests deeper than " + std::to_string(kMaxHeaderDepth) + " levels");
+    if (event == E::object_start) keys.emplace_back();
+    if (event == E::object_end) keys.pop_back();
+    if (event == E::key && !keys.back().insert(parsed.get<std::string>()).second)
+      fail(name, "the header names '" + printable(parsed.get<std::string>()) + "' twice" + (depth > 1 ? " in one entry" : ""));
+    return true;
+  };
+  try {
+    return nlohmann::json::parse(text, check);
+  } catch (const nlohmann::json::exception& e) {
+    fail(name, std::string("header is not valid JSON: ") + printable(e.what()));
+  }
+}
 
 size_t dtype_size(const std::string& dtype) {
   static const std::map<std::string, size_t> sizes = {{"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"I64", 8}, {"I32", 4},
@@ -58,12 +93,7 @@ SafetensorsFile safetensors_parse(std::string_view bytes, const std::string& nam
   if (header_len > bytes.size() - 8) fail(name, "header length " + std::to_string(header_len) + " runs past the end of the file (" + std::to_string(bytes.size()) + " bytes)");
   const std::string_view data = bytes.substr(8 + header_len);
 
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(bytes.substr(8, header_len));
-  } catch (const nlohmann::json::exception& e) {
-    fail(name, std::string("header is not valid JSON: ") + e.what());
-  }
+  const nlohmann::json header = parse_header(bytes.substr(8, header_len), name);
   if (!header.is_object()) fail(name, "header is not a JSON object");
 
   SafetensorsFile file;
@@ -72,19 +102,19 @@ SafetensorsFile safetensors_parse(std::string_view bytes, const std::string& nam
     if (key == "__metadata__") {
       if (!value.is_object()) fail(name, "__metadata__ is not an object");
       for (const auto& [k, v] : value.items()) {
-        if (!v.is_string()) fail(name, "__metadata__ value '" + k + "' is not a string");
+        if (!v.is_string()) fail(name, "__metadata__ value '" + printable(k) + "' is not a string");
         file.metadata[k] = v.get<std::string>();
       }
       continue;
     }
-    const std::string where = "tensor '" + key + "': ";
+    const std::string where = "tensor '" + printable(key) + "': ";
     if (!value.is_object() || !value.contains("dtype") || !value.contains("shape") || !value.contains("data_offsets"))
       fail(name, where + "needs dtype, shape and data_offsets");
     if (!value["dtype"].is_string()) fail(name, where + "dtype is not a string");
     RawTensor t;
     t.dtype = value["dtype"].get<std::string>();
     const size_t size = dtype_size(t.dtype);
-    if (size == 0) fail(name, where + "unknown dtype '" + t.dtype + "'");
+    if (size == 0) fail(name, where + "unknown dtype '" + printable(t.dtype) + "'");
     const auto& shape = value["shape"];
     if (!shape.is_array() || shape.size() > static_cast<size_t>(ad::Shape::kMaxRank)) fail(name, where + "shape is not an array of at most 6 dimensions");
     std::vector<int64_t> dims;
@@ -109,9 +139,17 @@ SafetensorsFile safetensors_parse(std::string_view bytes, const std::string& nam
     ranges.emplace_back(begin, end);
     file.tensors.emplace(key, std::move(t));
   }
+  // As the reference implementation validates: the tensors' byte ranges tile the data buffer
+  // exactly — no overlap, no gap, nothing before the first or after the last.
   std::sort(ranges.begin(), ranges.end());
-  for (size_t i = 1; i < ranges.size(); ++i)
-    if (ranges[i].first < ranges[i - 1].second) fail(name, "two tensors' data_offsets overlap");
+  uint64_t at = 0;
+  for (const auto& [begin, end] : ranges) {
+    if (begin < at) fail(name, "two tensors' data_offsets overlap");
+    if (begin > at) fail(name, "data bytes [" + std::to_string(at) + ", " + std::to_string(begin) + ") belong to no tensor");
+    at = end;
+  }
+  if (at != data.size())
+    fail(name, "data bytes [" + std::to_string(at) + ", " + std::to_string(data.size()) + ") after the last tensor belong to no tensor");
   return file;
 }
 
@@ -120,7 +158,7 @@ SafetensorsFile safetensors_read(const std::string& path) { return safetensors_p
 template <ad::Scalar T>
 ad::Tensor<T> safetensors_tensor(const SafetensorsFile& file, const std::string& name, const std::string& path) {
   auto it = file.tensors.find(name);
-  if (it == file.tensors.end()) throw std::runtime_error(path + ": no tensor named '" + name + "'");
+  if (it == file.tensors.end()) throw std::runtime_error(printable(path) + ": no tensor named '" + printable(name) + "'");
   const RawTensor& raw = it->second;
   ad::Tensor<T> t(raw.shape);
   const char* p = raw.bytes.data();
@@ -145,7 +183,7 @@ ad::Tensor<T> safetensors_tensor(const SafetensorsFile& file, const std::string&
       }
       t[i] = static_cast<T>(v);
     } else {
-      throw std::runtime_error(path + ": tensor '" + name + "' has dtype " + raw.dtype + ", expected a floating-point dtype (F32, F64, F16, BF16)");
+      throw std::runtime_error(printable(path) + ": tensor '" + printable(name) + "' has dtype " + raw.dtype + ", expected a floating-point dtype (F32, F64, F16, BF16)");
     }
   }
   return t;

@@ -80,6 +80,15 @@ ad::Shape Sequential<T>::output_shape(size_t upto) const {
 }
 
 template <ad::Scalar T>
+std::vector<ad::Shape> Sequential<T>::output_shapes() const {
+  std::vector<ad::Shape> shapes;
+  shapes.reserve(layers.size());
+  ad::Shape s = input_shape;
+  for (const auto& layer : layers) shapes.push_back(s = layer->output_shape(s));
+  return shapes;
+}
+
+template <ad::Scalar T>
 void Sequential<T>::zero_grad() {
   for (auto& [name, p] : named_parameters()) p->grad.fill(T(0));
 }

@@ -37,6 +37,7 @@ class Sequential {
   int64_t parameter_count() const;
   std::string architecture() const;               // "Conv2d(1, 16, 3, padding=1); ReLU(); ..."
   ad::Shape output_shape(size_t upto = npos) const;  // per-example shape after layers [0, upto)
+  std::vector<ad::Shape> output_shapes() const;      // after each layer, in one pass
   void zero_grad();
 
   Sequential clone() const;

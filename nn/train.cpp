@@ -139,7 +139,13 @@ Interrupted::Interrupted(int64_t e, int64_t s)
 std::vector<EpochStats> parse_training_curve(const std::string& text) {
   std::vector<EpochStats> history;
   try {
-    for (const auto& e : nlohmann::json::parse(text))
+    // A list of flat objects: deeper nesting is refused as it opens, before the parser builds it.
+    auto flat = [](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+      using E = nlohmann::json::parse_event_t;
+      if ((event == E::object_start || event == E::array_start) && depth >= 2) throw std::invalid_argument("training_curve nests deeper than a list of epochs");
+      return true;
+    };
+    for (const auto& e : nlohmann::json::parse(text, flat))
       history.push_back({e.at("epoch").get<int64_t>(), e.at("loss").get<double>(), e.at("train_accuracy").get<double>(), e.at("val_accuracy").get<double>(),
                          e.at("seconds").get<double>(), 0});
   } catch (const nlohmann::json::exception& e) {

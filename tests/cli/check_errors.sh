@@ -21,7 +21,7 @@ expect_error() {
   if ! grep -qF -- "$needle" "$work/stderr"; then
     echo "FAIL $what: stderr lacks '$needle':"; sed 's/^/    /' "$work/stderr"; failures=$((failures + 1)); return
   fi
-  if [ -e "$work/out.npy" ] || [ -e "$work/out.safetensors" ] || ls "$work"/*.tmp.* >/dev/null 2>&1; then
+  if [ -e "$work/out.npy" ] || [ -e "$work/out.safetensors" ] || ls "$work"/.integrad-tmp-* "$work"/.integrad-lock-* >/dev/null 2>&1; then
     echo "FAIL $what: an output file was left behind"; failures=$((failures + 1)); return
   fi
   echo "ok   $what"
@@ -49,6 +49,11 @@ expect_error "an IG option given to saliency" "--steps is not an option of salie
 expect_error "adaptive 0" "--adaptive (an option of ig) must be a finite number" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --adaptive 0
 expect_error "a baseline for a method without one" "--baseline: gradient uses no baseline" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method gradient --baseline 0.5
 expect_error "deltas for a method without them" "--deltas: saliency has no completeness delta" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method saliency --deltas "$work/d.npy"
+cp "$data/mlp_f32.safetensors" "$work/model_copy.safetensors"
+expect_error "explain -o onto its own model" "is the same file as MODEL" "$bin" explain "$work/model_copy.safetensors" "$data/mlp_f32_input.npy" -o "$work/model_copy.safetensors"
+cmp -s "$data/mlp_f32.safetensors" "$work/model_copy.safetensors" || { echo "FAIL explain -o onto its model changed the model"; failures=$((failures + 1)); }
+expect_error "axioms --limit 0" "--limit" "$bin" axioms "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --limit 0
+expect_error "axioms --baseline nan" "--baseline must be zero or a finite number" "$bin" axioms "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --baseline nan
 expect_error "labels do not match inputs" "labels" "$bin" train --arch cnn --inputs "$work/images.npy" --labels "$data/ig_target.npy" -o "$work/out.safetensors"
 expect_error "missing data set directory" "dataset-fashion-mnist" "$bin" train --arch mlp --data fashion-mnist --data-dir "$work/nowhere" -o "$work/out.safetensors"
 expect_error "diverging training" "training stopped" "$bin" train --arch mlp --data synthetic-patches --limit 200 --lr 1e30 --optimizer sgd -o "$work/out.safetensors"
@@ -59,6 +64,126 @@ expect_error "image for a model with 2 channels" "2 input channels" "$bin" predi
 expect_error "image for a vector model" "an image is one example" "$bin" predict "$data/mlp_f32.safetensors" "$images/gray28.png" -o "$work/out.npy"
 expect_error "JPEG image" "JPEG images are not read" "$bin" predict "$work/m.safetensors" "$images/gray28.jpg" -o "$work/out.npy"
 expect_error "image of the wrong size" "the model expects" "$bin" explain "$work/m.safetensors" "$images/rgb5x4.png" -o "$work/out.npy"
+
+expect_error "negative --limit" "--limit: Value -1 not in range 0" "$bin" dataset --data synthetic-patches --limit -1 -o "$work/out.npy"
+expect_error "negative train --limit" "--limit: Value -5 not in range 0" "$bin" train --arch mlp --data synthetic-patches --limit -5 -o "$work/out.safetensors"
+expect_error "negative --seed" "--seed: '-1' is not a seed: expected an integer from 0 to 2^63-1" "$bin" train --arch mlp --data synthetic-patches --seed -1 -o "$work/out.safetensors"
+expect_error "--seed 2^64" "'18446744073709551616' is not a seed" "$bin" train --arch mlp --data synthetic-patches --seed 18446744073709551616 -o "$work/out.safetensors"
+expect_error "--seed 2^63" "'9223372036854775808' is not a seed" "$bin" train --arch mlp --data synthetic-patches --seed 9223372036854775808 -o "$work/out.safetensors"
+expect_error "--seed 1e23" "'1e23' is not a seed" "$bin" train --arch mlp --data synthetic-patches --seed 1e23 -o "$work/out.safetensors"
+expect_error "--val-limit 0" "--val-limit: Value 0 not in range 1" "$bin" train --arch mlp --data synthetic-patches --val-limit 0 -o "$work/out.safetensors"
+
+# --limit is "at most": a billion from a synthetic set takes the 10 000 test examples it holds,
+# without allocating a billion first.
+if "$bin" dataset --data synthetic-tokens --limit 1000000000 -o "$work/big.npy" >"$work/stdout" 2>"$work/stderr" && grep -qF "[10000, 16]" "$work/stdout"; then
+  echo "ok   --limit above the set's size takes the whole set"
+else
+  echo "FAIL --limit 1000000000:"; sed 's/^/    /' "$work/stderr"; failures=$((failures + 1))
+fi
+rm -f "$work/big.npy"
+
+# Zero examples: an empty input gives an empty output and exit 0, with a note.
+python3 - "$work" <<'PY'
+import sys
+def npy(path, descr, shape):
+    d = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, shape)
+    d += ' ' * ((64 - (10 + len(d) + 1) % 64) % 64) + '\n'
+    open(path, 'wb').write(b'\x93NUMPY\x01\x00' + bytes([len(d) & 255, len(d) >> 8]) + d.encode())
+npy(sys.argv[1] + '/empty.npy', '<f4', '(0, 1, 28, 28)')
+npy(sys.argv[1] + '/empty_labels.npy', '<i8', '(0,)')
+PY
+if "$bin" predict "$work/m.safetensors" "$work/empty.npy" -o "$work/empty_out.npy" >"$work/stdout" 2>"$work/stderr" && grep -qF "[0, 10]" "$work/stdout" &&
+  grep -qF "empty.npy holds no examples" "$work/stderr" && [ -s "$work/empty_out.npy" ] &&
+  "$bin" eval "$work/m.safetensors" --inputs "$work/empty.npy" --labels "$work/empty_labels.npy" >"$work/stdout" 2>"$work/stderr" && grep -qF "no examples" "$work/stdout"; then
+  echo "ok   zero examples give an empty output"
+else
+  echo "FAIL zero examples:"; sed 's/^/    /' "$work/stdout" "$work/stderr"; failures=$((failures + 1))
+fi
+
+# A 3 KB model that needs gigabytes per image, 40 000 layers, and a tensor name that is a
+# terminal escape sequence: refused from the metadata, the name shown escaped.
+python3 - "$work" <<'PY'
+import json, struct, sys
+def model(path, arch, shape, tensors):
+    header, data = {"__metadata__": {"architecture": arch, "input_shape": shape}}, b""
+    for name, dims in tensors:
+        n = 1
+        for d in dims: n *= d
+        header[name] = {"dtype": "F32", "shape": dims, "data_offsets": [len(data), len(data) + 4 * n]}
+        data += b"\0" * (4 * n)
+    text = json.dumps(header).encode()
+    open(path, "wb").write(struct.pack("<Q", len(text)) + text + data)
+model(sys.argv[1] + "/huge.safetensors", "Conv2d(1, 16, 1, padding=1024); ReLU(); Conv2d(16, 16, 1, padding=1024)", "1,28,28",
+      [("0.weight", [16, 1, 1, 1]), ("0.bias", [16]), ("2.weight", [16, 16, 1, 1]), ("2.bias", [16])])
+model(sys.argv[1] + "/deep.safetensors", "; ".join(["ReLU()"] * 40000), "4", [])
+model(sys.argv[1] + "/escape.safetensors", "Linear(2, 1)", "2", [("0.weight", [1, 2]), ("0.bias", [1]), ("\x1b]0;owned\x07", [1])])
+PY
+expect_error "activations of gigabytes" "more than the limit of 2^22 values" "$bin" predict "$work/huge.safetensors" "$work/images.npy" -o "$work/out.npy"
+expect_error "40 000 layers" "architecture has more than 4096 layers" "$bin" info "$work/deep.safetensors"
+expect_error "escape sequence in a tensor name" 'tensor '"'"'\x1b]0;owned\x07'"'"' (shape [1]) belongs to no layer' "$bin" info "$work/escape.safetensors"
+if grep -q $'\x1b' "$work/stderr"; then echo "FAIL a raw escape character reached stderr"; failures=$((failures + 1)); fi
+
+# Outputs that name an input, through a symbolic or a hard link too, or another output.
+cp "$work/images.npy" "$work/in.npy"
+ln -s in.npy "$work/in_link.npy"
+ln "$work/in.npy" "$work/in_hard.npy"
+expect_error "-o onto the input" "-o $work/in.npy is the same file as INPUT" "$bin" predict "$work/m.safetensors" "$work/in.npy" -o "$work/in.npy"
+expect_error "-o onto the input via a symlink" "the input would be overwritten" "$bin" predict "$work/m.safetensors" "$work/in.npy" -o "$work/in_link.npy"
+expect_error "-o onto the input via a hard link" "the input would be overwritten" "$bin" predict "$work/m.safetensors" "$work/in.npy" -o "$work/in_hard.npy"
+expect_error "-o onto the model" "is the same file as MODEL" "$bin" predict "$work/m.safetensors" "$work/in.npy" -o "$work/m.safetensors"
+expect_error "train -o onto its starting model" "is the same file as MODEL" "$bin" train "$work/m.safetensors" --inputs "$work/in.npy" --labels "$work/labels.npy" -o "$work/m.safetensors"
+expect_error "train -o onto its --labels" "is the same file as --labels" "$bin" train "$work/m.safetensors" --inputs "$work/in.npy" --labels "$work/labels.npy" -o "$work/labels.npy"
+expect_error "dataset: both outputs one file" "are the same file" "$bin" dataset --data synthetic-patches --limit 2 -o "$work/out.npy" --labels-out "$work/./out.npy"
+if cmp -s "$work/images.npy" "$work/in.npy"; then echo "ok   the inputs are unchanged"; else echo "FAIL an input was changed"; failures=$((failures + 1)); fi
+
+# -o through a symbolic link writes its target (as cp does) and keeps the link; a FIFO is written into.
+ln -s target.npy "$work/out_link.npy"
+mkfifo "$work/fifo.npy"
+cat "$work/fifo.npy" >"$work/from_fifo.npy" &
+reader=$!
+if "$bin" predict "$work/m.safetensors" "$work/in.npy" -o "$work/out_link.npy" >/dev/null 2>"$work/stderr" && [ -L "$work/out_link.npy" ] && [ -s "$work/target.npy" ] &&
+  "$bin" predict "$work/m.safetensors" "$work/in.npy" -o "$work/fifo.npy" >/dev/null 2>>"$work/stderr" && wait "$reader" && [ -p "$work/fifo.npy" ] &&
+  cmp -s "$work/target.npy" "$work/from_fifo.npy"; then
+  echo "ok   -o through a symlink and into a FIFO"
+else
+  echo "FAIL -o through a symlink or into a FIFO:"; sed 's/^/    /' "$work/stderr"; failures=$((failures + 1))
+fi
+rm -f "$work/out_link.npy" "$work/target.npy" "$work/fifo.npy" "$work/from_fifo.npy"
+
+# Devices, on private nodes in a private mount namespace (a bug that renamed over /dev/null would
+# otherwise damage the machine): /dev/null takes the bytes, /dev/full is ENOSPC, /dev/stdout goes
+# wherever the shell sent it, with the "wrote" line on stderr; the nodes stay nodes.
+if unshare -m true 2>/dev/null; then
+  if unshare -m bash -c '
+    set -u
+    mount -t tmpfs none /dev && mknod -m 666 /dev/null c 1 3 && mknod -m 666 /dev/full c 1 7 && ln -s /proc/self/fd/1 /dev/stdout || exit 2
+    ok=0
+    "$1" predict "$2" "$3" -o /dev/null >/dev/null 2>&1 && [ -c /dev/null ] || { echo "    -o /dev/null failed"; ok=1; }
+    "$1" predict "$2" "$3" -o /dev/full >/dev/null 2>"$4/full.err"; rc=$?
+    { [ "$rc" -eq 1 ] && grep -qF "/dev/full: write failed: No space left on device" "$4/full.err" && [ -c /dev/full ]; } || { echo "    -o /dev/full: exit $rc"; ok=1; }
+    "$1" predict "$2" "$3" -o /dev/stdout >"$4/piped.npy" 2>"$4/piped.err" && [ -L /dev/stdout ] && head -c 6 "$4/piped.npy" | grep -q NUMPY &&
+      grep -qF "wrote /dev/stdout" "$4/piped.err" || { echo "    -o /dev/stdout failed"; ok=1; }
+    ls /dev/.integrad-tmp-* >/dev/null 2>&1 && { echo "    a temporary file was left in /dev"; ok=1; }
+    exit $ok' _ "$bin" "$work/m.safetensors" "$work/in.npy" "$work"; then
+    echo "ok   -o /dev/null, /dev/full, /dev/stdout"
+  else
+    echo "FAIL device outputs"; failures=$((failures + 1))
+  fi
+  rm -f "$work/piped.npy"
+else
+  echo "skip device outputs (unshare -m is not allowed here)"
+fi
+
+# Two `train -o` onto one file at once: the second is refused while the first holds the lock.
+# (Polled until it holds the lock; its SIGTERM handler is in place by then, so it releases the lock.)
+"$bin" train --arch mlp --data synthetic-patches --limit 2000 --val-limit 10 --epochs 1000 -q -o "$work/busy.safetensors" >"$work/first.out" 2>&1 &
+first=$!
+for _ in $(seq 100); do ls "$work"/.integrad-lock-* >/dev/null 2>&1 && break; sleep 0.1; done
+expect_error "a second train -o onto the same file" "is writing it" "$bin" train --arch mlp --data synthetic-patches --limit 64 -o "$work/busy.safetensors"
+kill -TERM "$first"; wait "$first"; status=$?
+[ "$status" -eq 143 ] || { echo "FAIL the first train exited with $status after SIGTERM, not 143:"; sed 's/^/    /' "$work/first.out"; failures=$((failures + 1)); }
+rm -f "$work"/busy*.safetensors
+if ls "$work"/.integrad-lock-* >/dev/null 2>&1; then echo "FAIL the lock file was left behind"; failures=$((failures + 1)); else echo "ok   the lock is released"; fi
 
 # And the valid case: a PNG explained by a model trained on 28×28 images.
 if "$bin" explain "$work/m.safetensors" "$images/gray28.png" -o "$work/ok.npy" >/dev/null 2>"$work/stderr" && [ -s "$work/ok.npy" ]; then

@@ -28,7 +28,7 @@ wait "$pid"
 rc=$?
 [ "$rc" -eq 143 ] || fail "the interrupted run exited with $rc, expected 143 (128 + SIGTERM); stderr: $(cat stderr)"
 grep -q -- "--resume" stderr || fail "the interrupted run does not say how to resume: $(cat stderr)"
-ls ./*.tmp.* >/dev/null 2>&1 && fail "a temporary file was left behind"
+ls ./.integrad-tmp-* ./*.tmp.* >/dev/null 2>&1 && fail "a temporary file was left behind"
 "$bin" predict part.safetensors images.npy -o part.npy >/dev/null || fail "the interrupted run's model file does not load"
 cmp -s full.npy part.npy && fail "the run finished before the signal arrived (the test proves nothing)"
 echo "ok   SIGTERM after the first epoch: exit 143, model file whole"

@@ -165,6 +165,6 @@ TEST_CASE("outputs are written whole: no temporary file is left behind, a failed
   nn::write_file_atomically(path, "hello");
   CHECK(nn::read_file(path) == "hello");
   for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(path).parent_path()))
-    CHECK(e.path().filename().string().find(".tmp.") == std::string::npos);
+    CHECK(!e.path().filename().string().starts_with(nn::kTemporaryPrefix));
   CHECK_THROWS_WITH(nn::write_file_atomically("/nonexistent-dir/x.npy", "data"), doctest::Contains("/nonexistent-dir/x.npy"));
 }

@@ -14,6 +14,7 @@
 #include "common.h"
 #include "nn/atomic_file.h"
 #include "nn/npy.h"
+#include "nn/output_guard.h"
 
 namespace integrad::cli {
 namespace {
@@ -59,8 +60,12 @@ std::vector<attr::NamedMethod<T>> selected_methods(const nn::Sequential<T>& mode
 
 template <ad::Scalar T>
 void run_model(const AxiomsArgs& a) {
+  std::vector<nn::NamedPath> inputs = {{"MODEL", a.model}, {"INPUT", a.inputs}};
+  for (const auto& t : a.twins) inputs.push_back({"--twin", t});
+  nn::check_outputs({{"--json", a.json}, {"--markdown", a.markdown}}, inputs);
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
   ad::Tensor<T> x = load_inputs(a.inputs, model);
+  if (x.size(0) == 0) throw std::invalid_argument(a.inputs + " holds no examples: there is nothing to check");
   if (a.limit > 0 && x.size(0) > a.limit) x = x.rows(0, a.limit);
   ad::Tensor<T> baseline(x.shape());
   if (a.baseline != "zero") {

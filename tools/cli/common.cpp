@@ -2,18 +2,25 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "nn/fashion_mnist.h"
 #include "nn/image_file.h"
 #include "nn/npy.h"
+#include "nn/output_guard.h"
+#include "nn/printable.h"
 #include "nn/synthetic.h"
 
 namespace integrad::cli {
 
 namespace {
 constexpr int64_t kTokenLength = 16, kTokenVocab = 64;
+// What a synthetic set holds (as many as Fashion-MNIST): --limit is "at most", so a larger one
+// takes them all instead of generating (and allocating) whatever number was asked for.
+constexpr int64_t kSyntheticTrain = 60000, kSyntheticTest = 10000;
 }
 
 void DataOptions::add_to(CLI::App& cmd, bool with_npy) {
@@ -23,7 +30,7 @@ void DataOptions::add_to(CLI::App& cmd, bool with_npy) {
     cmd.add_option("--inputs", inputs, "Inputs .npy [N, ...]");
     cmd.add_option("--labels", labels, "Labels .npy [N]");
   }
-  cmd.add_option("--limit", limit, "Use only the first N examples");
+  cmd.add_option("--limit", limit, "Use at most the first N examples (all if the set holds fewer)")->check(CLI::Range(int64_t(0), std::numeric_limits<int64_t>::max()));
 }
 
 ad::Shape data_input_shape(const std::string& data) {
@@ -50,7 +57,7 @@ nn::Dataset<T> load_data(const DataOptions& o, bool train) {
     }
     return ds;
   }
-  const int64_t n = o.limit >= 0 ? o.limit : (train ? 10000 : 2000);
+  const int64_t n = o.limit >= 0 ? std::min(o.limit, train ? kSyntheticTrain : kSyntheticTest) : (train ? 10000 : 2000);
   if (o.data == "fashion-mnist") return nn::load_fashion_mnist<T>(o.data_dir, train, o.limit);
   if (o.data == "synthetic-patches") return nn::synthetic_patches<T>(n, train ? 1 : 2);
   if (o.data == "synthetic-tokens") return nn::synthetic_tokens<T>(n, kTokenLength, kTokenVocab, train ? 1 : 2);
@@ -79,6 +86,29 @@ void warn_nonfinite(const ad::Tensor<T>& x, const std::string& command, const st
         fmt::print(stderr, "integrad {}: warning: example {} has non-finite {}\n", command, i, what);
         break;
       }
+}
+
+bool note_if_no_examples(const std::string& command, const std::string& input_path, int64_t n) {
+  if (n == 0) fmt::print(stderr, "integrad {}: note: {} holds no examples; the output is empty\n", command, nn::printable(input_path));
+  return n == 0;
+}
+
+std::FILE* status_stream(const std::string& output) {
+  return output == "/dev/stdout" || output == "/proc/self/fd/1" || nn::same_file(output, "/dev/stdout") ? stderr : stdout;
+}
+
+uint64_t parse_seed(const std::string& text, const std::string& option) {
+  constexpr uint64_t kMax = uint64_t(std::numeric_limits<int64_t>::max());
+  uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v > kMax)
+    throw CLI::ValidationError(option, fmt::format("'{}' is not a seed: expected an integer from 0 to 2^63-1 ({})", nn::printable(text), kMax));
+  return v;
+}
+
+void add_seed_option(CLI::App& cmd, uint64_t& seed, const std::string& description) {
+  cmd.add_option_function<std::string>("--seed", [&seed](const std::string& text) { seed = parse_seed(text); }, description + " (0 to 2^63-1, default 0)")
+      ->type_name("INT");
 }
 
 template nn::Dataset<float> load_data<float>(const DataOptions&, bool);

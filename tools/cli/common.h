@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -45,6 +46,7 @@ nn::Dataset<T> load_data(const DataOptions& options, bool train);
 ad::Shape data_input_shape(const std::string& data);
 
 // A model's inputs from .npy, checked against the model's input shape: both shapes in the error.
+// Zero examples ([0, ...input_shape]) are valid input; see note_if_no_examples.
 template <ad::Scalar T>
 ad::Tensor<T> load_inputs(const std::string& path, const nn::Sequential<T>& model);
 
@@ -53,5 +55,18 @@ ad::Tensor<T> load_inputs(const std::string& path, const nn::Sequential<T>& mode
 // as in PyTorch), so the user learns where they came from rather than only that the result is NaN.
 template <ad::Scalar T>
 void warn_nonfinite(const ad::Tensor<T>& x, const std::string& command, const std::string& what);
+
+// The rule for zero examples, the same in every subcommand: an empty input gives an empty output
+// (logits [0, C], attributions [0, ...], deltas [0]) and exit 0, with this note on stderr:
+// "integrad predict: note: x.npy holds no examples; the output is empty". Returns n == 0.
+bool note_if_no_examples(const std::string& command, const std::string& input_path, int64_t n);
+
+// Where "wrote ..." lines go: stderr when the output itself is standard output (-o /dev/stdout),
+// so they do not end up inside the data.
+std::FILE* status_stream(const std::string& output);
+
+// --seed N: 0 .. 2^63-1, refused otherwise (CLI11 alone turns -1, 2^64 or 1e23 into 2^64-1).
+void add_seed_option(CLI::App& cmd, uint64_t& seed, const std::string& description);
+uint64_t parse_seed(const std::string& text, const std::string& option = "--seed");
 
 }  // namespace integrad::cli

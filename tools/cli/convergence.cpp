@@ -6,6 +6,7 @@
 #include "command.h"
 #include "common.h"
 #include "nn/atomic_file.h"
+#include "nn/output_guard.h"
 
 namespace integrad::cli {
 namespace {
@@ -18,8 +19,10 @@ struct ConvergenceArgs {
 
 template <ad::Scalar T>
 void run(const ConvergenceArgs& a) {
+  nn::check_outputs({{"--csv", a.csv}, {"--svg", a.svg}}, {{"MODEL", a.model}, {"INPUT", a.inputs}});
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
   ad::Tensor<T> x = load_inputs(a.inputs, model);
+  if (x.size(0) == 0) throw std::invalid_argument(a.inputs + " holds no examples: there is nothing to study");
   if (x.size(0) > a.limit) x = x.rows(0, a.limit);
   const auto study = attr::convergence_study(model, x, ad::Tensor<T>(x.shape()), a.max_steps);
   fmt::print("{}", attr::convergence_table(study));

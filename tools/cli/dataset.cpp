@@ -5,6 +5,7 @@
 #include "command.h"
 #include "common.h"
 #include "nn/npy.h"
+#include "nn/output_guard.h"
 
 namespace integrad::cli {
 namespace {
@@ -16,12 +17,13 @@ struct DatasetArgs {
 
 void run(const DatasetArgs& a) {
   if (a.data.data.empty()) throw std::invalid_argument("give --data NAME");
+  nn::check_outputs({{"-o", a.inputs_out}, {"--labels-out", a.labels_out}}, {});
   const nn::Dataset<float> ds = load_data<float>(a.data, a.split == "train");
   nn::npy_write(a.inputs_out, ds.inputs);
-  fmt::print("wrote {} {}\n", a.inputs_out, ds.inputs.shape().str());
+  fmt::print(status_stream(a.inputs_out), "wrote {} {}\n", a.inputs_out, ds.inputs.shape().str());
   if (!a.labels_out.empty()) {
     nn::npy_write_labels(a.labels_out, ds.labels, ad::Shape{ds.size()});
-    fmt::print("wrote {} [{}]\n", a.labels_out, ds.size());
+    fmt::print(status_stream(a.labels_out), "wrote {} [{}]\n", a.labels_out, ds.size());
   }
 }
 

@@ -18,6 +18,10 @@ void run(const EvalArgs& a) {
   const nn::Dataset<T> ds = load_data<T>(a.data, false);
   if (ds.inputs.shape() != nn::with_batch(ds.size(), model.input_shape))
     throw std::invalid_argument(fmt::format("the data's examples have shape {}, the model expects {}", ds.inputs.shape().str(), model.input_shape.str()));
+  if (note_if_no_examples("eval", a.data.inputs.empty() ? a.data.data : a.data.inputs, ds.size())) {
+    fmt::print("no examples: accuracy and confusion matrix are undefined\n");
+    return;
+  }
   const ad::Tensor<T> logits = model.predict(ds.inputs);
   const int64_t c = logits.numel() / std::max<int64_t>(1, ds.size());
   std::vector<int64_t> confusion(static_cast<size_t>(c * c), 0);

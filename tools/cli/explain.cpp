@@ -12,6 +12,7 @@
 #include "common.h"
 #include "explain_output.h"
 #include "nn/npy.h"
+#include "nn/output_guard.h"
 
 namespace integrad::cli {
 namespace {
@@ -57,29 +58,26 @@ attr::Baseline<T> parse_baseline(const std::string& text) {
 }
 
 template <ad::Scalar T>
-void warn_nonfinite(const ad::Tensor<T>& x, const std::string& what) {
-  const int64_t row = x.shape().stride(0);
-  for (int64_t i = 0; i < x.size(0); ++i)
-    for (int64_t j = 0; j < row; ++j)
-      if (!std::isfinite(x[i * row + j])) {
-        fmt::print(stderr, "integrad explain: warning: example {} has non-finite {}\n", i, what);
-        break;
-      }
-}
-
-template <ad::Scalar T>
 void run(const ExplainArgs& a) {
   const attr::Method<T>& method = attr::find_method<T>(a.method);
   const attr::Options options = attr::parse_options(method.name, method.options, a.method_options);
   if (a.baseline_given && !method.uses_baseline) throw std::invalid_argument(fmt::format("--baseline: {} uses no baseline", method.name));
   if (!a.deltas.empty() && !method.has_delta) throw std::invalid_argument(fmt::format("--deltas: {} has no completeness delta", method.name));
+  nn::check_outputs({{"-o", a.output}, {"--deltas", a.deltas}, {"--html", a.html}, {"--png", a.png_dir}},
+                    {{"MODEL", a.model}, {"INPUT", a.inputs}, {"--target", a.target.ends_with(".npy") ? a.target : ""},
+                     {"--baseline", a.baseline.ends_with(".npy") ? a.baseline : ""}});
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
   const ad::Tensor<T> x = load_inputs(a.inputs, model);
-  warn_nonfinite(x, "inputs");
+  warn_nonfinite(x, "explain", "inputs");
+  if (note_if_no_examples("explain", a.inputs, x.size(0))) {
+    nn::npy_write(a.output, x);
+    if (!a.deltas.empty()) nn::npy_write(a.deltas, ad::Tensor<T>(ad::Shape{0}));
+    return;
+  }
   const attr::Target<T> target = parse_target<T>(a.target, x.size(0));
   const ExplainResult<T> r{attr::explain(method, model, x, parse_baseline<T>(a.baseline), target, options), method.name};
   const bool tokens = model.input_dtype == nn::InputDtype::int64;
-  warn_nonfinite(r.values, "attributions");
+  warn_nonfinite(r.values, "explain", "attributions");
   nn::npy_write(a.output, r.values);
   if (!a.deltas.empty()) {
     ad::Tensor<T> d(ad::Shape{static_cast<int64_t>(r.deltas.size())});
@@ -144,7 +142,9 @@ void setup(CLI::App& cmd) {
     if (o.spec.kind == attr::OptionSpec::Kind::flag) {
       cmd.add_flag_callback("--" + name, [a, name] { a->method_options[name] = "true"; }, option_help(o));
     } else {
-      cmd.add_option_function<std::string>("--" + name, [a, name](const std::string& v) { a->method_options[name] = v; }, option_help(o));
+      const bool number = o.spec.kind != attr::OptionSpec::Kind::choice;
+      cmd.add_option_function<std::string>("--" + name, [a, name](const std::string& v) { a->method_options[name] = v; }, option_help(o))
+          ->type_name(!number ? "CHOICE" : o.spec.kind == attr::OptionSpec::Kind::integer ? "INT" : "NUMBER");
     }
   }
   cmd.add_option("--png", a->png_dir, "Write a heatmap and an overlay per image into DIR");

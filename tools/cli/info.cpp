@@ -5,6 +5,7 @@
 #include "command.h"
 #include "common.h"
 #include "nn/checkpoint.h"
+#include "nn/printable.h"
 
 namespace integrad::cli {
 namespace {
@@ -16,20 +17,21 @@ void run(const std::string& path) {
   if (is_checkpoint) {
     nn::Checkpoint<double> c = nn::load_checkpoint<double>(path);
     fmt::print("training checkpoint: {} epochs done, {} optimizer steps, {} optimizer tensors\nsettings: {}\n", c.resume.epochs_done,
-               c.resume.optimizer.steps, c.resume.optimizer.tensors.size(), c.settings);
+               c.resume.optimizer.steps, c.resume.optimizer.tensors.size(), nn::printable(c.settings));
     model = std::move(c.model);
   } else {
     model = nn::load_model<double>(path);
   }
-  fmt::print("{}\ninput {} ({})\n\n{:>3}  {:<34} {:<16} {:>10}\n", path, model.input_shape.str(), nn::input_dtype_name(model.input_dtype), "#", "layer", "output",
+  fmt::print("{}\ninput {} ({})\n\n{:>3}  {:<34} {:<16} {:>10}\n", nn::printable(path), model.input_shape.str(), nn::input_dtype_name(model.input_dtype), "#", "layer", "output",
              "parameters");
+  const std::vector<ad::Shape> shapes = model.output_shapes();
   for (size_t i = 0; i < model.layers.size(); ++i) {
     int64_t count = 0;
     for (auto* p : model.layers[i]->parameters()) count += p->value.numel();
-    fmt::print("{:>3}  {:<34} {:<16} {:>10}\n", i, model.layers[i]->architecture(), model.output_shape(i + 1).str(), count);
+    fmt::print("{:>3}  {:<34} {:<16} {:>10}\n", i, model.layers[i]->architecture(), shapes[i].str(), count);
   }
   fmt::print("\ntotal parameters: {}\n", model.parameter_count());
-  if (meta.count("training_curve")) fmt::print("training curve: {}\n", meta.at("training_curve"));
+  if (meta.count("training_curve")) fmt::print("training curve: {}\n", nn::printable(meta.at("training_curve")));
 }
 
 void setup(CLI::App& cmd) {

@@ -4,6 +4,7 @@
 #include "command.h"
 #include "common.h"
 #include "nn/npy.h"
+#include "nn/output_guard.h"
 
 namespace integrad::cli {
 namespace {
@@ -15,13 +16,15 @@ struct PredictArgs {
 
 template <ad::Scalar T>
 void run(const PredictArgs& a) {
+  nn::check_outputs({{"-o", a.output}}, {{"MODEL", a.model}, {"INPUT", a.inputs}});
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
   const ad::Tensor<T> x = load_inputs(a.inputs, model);
   warn_nonfinite(x, "predict", "inputs");
+  note_if_no_examples("predict", a.inputs, x.size(0));
   const ad::Tensor<T> logits = model.predict(x, a.batch_size);
   warn_nonfinite(logits, "predict", "outputs");
   nn::npy_write(a.output, logits);
-  fmt::print("wrote {} {}\n", a.output, logits.shape().str());
+  fmt::print(status_stream(a.output), "wrote {} {}\n", a.output, logits.shape().str());
 }
 
 void setup(CLI::App& cmd) {

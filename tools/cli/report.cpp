@@ -23,6 +23,7 @@
 #include "command.h"
 #include "common.h"
 #include "nn/atomic_file.h"
+#include "nn/output_guard.h"
 #include "nn/train.h"
 #include "png.h"
 
@@ -216,6 +217,7 @@ std::string text_section(const ReportArgs& a) {
 void run(const ReportArgs& a) {
   using T = float;
   const auto start = std::chrono::steady_clock::now();
+  nn::check_outputs({{"-o", a.output}}, {{"MODEL", a.model}, {"--text-model", a.text_model}, {"--inputs", a.data.inputs}, {"--labels", a.data.labels}});
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
   DataOptions data = a.data;
   if (data.data.empty() && data.inputs.empty()) data.data = "fashion-mnist";

@@ -5,12 +5,14 @@
 #include <fmt/ranges.h>
 
 #include <filesystem>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "command.h"
 #include "common.h"
 #include "nn/architecture.h"
 #include "nn/checkpoint.h"
+#include "nn/output_guard.h"
 #include "nn/train.h"
 #include "stop_signal.h"
 
@@ -68,6 +70,13 @@ nn::Checkpoint<T> checkpoint_to_resume(const TrainArgs& a, const std::string& pa
 
 template <ad::Scalar T>
 void run(const TrainArgs& a) {
+  nn::check_outputs({{"-o", a.output}, {"its checkpoint", nn::checkpoint_path(a.output)}},
+                    {{"MODEL", a.model}, {"--inputs", a.data.inputs}, {"--labels", a.data.labels}});
+  // Signals are caught from here on, so a SIGTERM at any point unwinds and releases the lock
+  // (training stops before its first step if one came while the data was loading).
+  catch_stop_signals();
+  // Held until the run ends: a second `train -o` onto the same file is refused, not interleaved.
+  const nn::OutputLock lock(a.output);
   nn::Sequential<T> model;
   if (!a.model.empty()) {
     model = nn::load_model<T>(a.model);
@@ -118,7 +127,6 @@ void run(const TrainArgs& a) {
     nn::save_checkpoint(checkpoint, model, optimizer.state(), history, settings, dtype);
     nn::save_model(a.output, model, dtype, {{"training_curve", nn::training_curve_json(history)}});
   };
-  catch_stop_signals();
   try {
     nn::train<T>(model, train_set, val ? &*val : nullptr, options, save, resume ? &*resume : nullptr);
   } catch (const nn::Interrupted& e) {
@@ -144,10 +152,10 @@ void setup(CLI::App& cmd) {
   cmd.add_option("--momentum", a->train.optimizer.momentum, "SGD momentum")->default_val(0.0);
   cmd.add_flag("--nesterov", a->train.optimizer.nesterov, "SGD with Nesterov momentum");
   cmd.add_option("--weight-decay", a->train.optimizer.weight_decay, "L2 (SGD, Adam) or decoupled (AdamW) weight decay")->default_val(0.0);
-  cmd.add_option("--seed", a->train.seed, "Seed for initialisation and shuffling")->default_val(0);
+  add_seed_option(cmd, a->train.seed, "Seed for initialisation and shuffling");
   cmd.add_flag("--no-shuffle", a->no_shuffle, "Take the batches in order (the last one possibly smaller)");
   cmd.add_flag("--skip-nonfinite", a->train.skip_nonfinite, "Skip batches whose loss or gradients are NaN/Inf instead of stopping");
-  cmd.add_option("--val-limit", a->val_limit, "Test examples used for validation")->default_val(10000);
+  cmd.add_option("--val-limit", a->val_limit, "Test examples used for validation")->default_val(10000)->check(CLI::Range(int64_t(1), std::numeric_limits<int64_t>::max()));
   cmd.add_flag("--resume", a->resume, "Continue from the checkpoint next to --output (same settings; --epochs may grow)");
   cmd.add_flag("-q,--quiet", a->quiet, "No progress output");
   cmd.add_option("-o,--output", a->output, "Output model file (.safetensors)")->required();

@@ -1,0 +1,130 @@
+// Outputs: written whole through links, directly into devices and pipes, never onto an input, and
+// never by two processes at once.
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "nn/atomic_file.h"
+#include "nn/output_guard.h"
+#include "temp_path.h"
+
+using namespace integrad;
+namespace fs = std::filesystem;
+
+namespace {
+// A fresh, empty directory for one test case.
+std::string fresh_dir(const std::string& name) {
+  const std::string dir = temp_path(name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+int count_temporaries(const std::string& dir) {
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(dir)) n += e.path().filename().string().starts_with(nn::kTemporaryPrefix);
+  return n;
+}
+}  // namespace
+
+TEST_CASE("write_file_atomically: a symbolic link is written through to its target, the link stays") {
+  const std::string dir = fresh_dir("links");
+  nn::write_file_atomically(dir + "/target.npy", "old");
+  fs::create_symlink("target.npy", dir + "/link.npy");
+  nn::write_file_atomically(dir + "/link.npy", "new");
+  CHECK(fs::is_symlink(dir + "/link.npy"));
+  CHECK(nn::read_file(dir + "/target.npy") == "new");
+  // A dangling link: its target is created.
+  fs::create_symlink("later.npy", dir + "/dangling.npy");
+  nn::write_file_atomically(dir + "/dangling.npy", "made");
+  CHECK(fs::is_symlink(dir + "/dangling.npy"));
+  CHECK(nn::read_file(dir + "/later.npy") == "made");
+  CHECK(count_temporaries(dir) == 0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("write_file_atomically: a FIFO is written directly, not replaced") {
+  const std::string dir = fresh_dir("fifo"), fifo = dir + "/pipe";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::string received;
+  std::thread reader([&] {
+    std::ifstream in(fifo, std::ios::binary);
+    received.assign(std::istreambuf_iterator<char>(in), {});
+  });
+  nn::write_file_atomically(fifo, "through the pipe");
+  reader.join();
+  CHECK(received == "through the pipe");
+  struct stat st;
+  REQUIRE(::stat(fifo.c_str(), &st) == 0);
+  CHECK(S_ISFIFO(st.st_mode));
+  CHECK(count_temporaries(dir) == 0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("write_file_atomically: short hidden temporaries, so a 252-byte name works; stale ones are removed") {
+  const std::string dir = fresh_dir("names");
+  const std::string long_name = dir + "/" + std::string(248, 'n') + ".npy";  // 252 bytes
+  nn::write_file_atomically(long_name, "long");
+  CHECK(nn::read_file(long_name) == "long");
+  // A temporary file left by a process that is gone (SIGKILL mid-write) is removed by the next
+  // write; one of a live process (ours) is kept.
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  const std::string stale = dir + "/" + std::string(nn::kTemporaryPrefix) + std::to_string(child) + "-abcdef";
+  const std::string live = dir + "/" + std::string(nn::kTemporaryPrefix) + std::to_string(::getpid()) + "-ghijkl";
+  std::ofstream(stale) << "half";
+  std::ofstream(live) << "busy";
+  nn::write_file_atomically(dir + "/other.npy", "x");
+  CHECK(!fs::exists(stale));
+  CHECK(fs::exists(live));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("write_file_atomically: an existing output keeps its permissions; a directory is refused") {
+  const std::string dir = fresh_dir("modes"), path = dir + "/m.npy";
+  nn::write_file_atomically(path, "a");
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  nn::write_file_atomically(path, "b");
+  CHECK(fs::status(path).permissions() == (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read));
+  CHECK_THROWS_WITH(nn::write_file_atomically(dir, "x"), doctest::Contains("it is a directory"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("check_outputs: an output naming an input through any link, or another output, is refused") {
+  const std::string dir = fresh_dir("guard");
+  nn::write_file_atomically(dir + "/x.npy", "x");
+  fs::create_symlink("x.npy", dir + "/sym.npy");
+  fs::create_hard_link(dir + "/x.npy", dir + "/hard.npy");
+  CHECK_THROWS_WITH(nn::check_outputs({{"-o", dir + "/x.npy"}}, {{"INPUT", dir + "/x.npy"}}), doctest::Contains("is the same file as INPUT"));
+  CHECK_THROWS_WITH(nn::check_outputs({{"-o", dir + "/sym.npy"}}, {{"INPUT", dir + "/x.npy"}}), doctest::Contains("the input would be overwritten"));
+  CHECK_THROWS(nn::check_outputs({{"-o", dir + "/hard.npy"}}, {{"INPUT", dir + "/x.npy"}}));
+  CHECK_THROWS(nn::check_outputs({{"-o", dir + "/x.npy"}}, {{"INPUT", dir + "/../" + fs::path(dir).filename().string() + "/x.npy"}}));
+  // Two outputs that do not exist yet, named differently.
+  CHECK_THROWS_WITH(nn::check_outputs({{"-o", dir + "/new.npy"}, {"--labels-out", dir + "/./new.npy"}}, {}), doctest::Contains("are the same file"));
+  CHECK_NOTHROW(nn::check_outputs({{"-o", dir + "/y.npy"}, {"--deltas", ""}}, {{"INPUT", dir + "/x.npy"}, {"--baseline", ""}}));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("OutputLock: a second writer of the same output (through a link too) is refused until the first is done") {
+  const std::string dir = fresh_dir("lock");
+  nn::write_file_atomically(dir + "/m.safetensors", "m");
+  fs::create_symlink("m.safetensors", dir + "/alias.safetensors");
+  {
+    const nn::OutputLock first(dir + "/m.safetensors");
+    const std::string expected = "another integrad process (pid " + std::to_string(::getpid()) + ") is writing it";
+    CHECK_THROWS_WITH(nn::OutputLock(dir + "/alias.safetensors"), doctest::Contains(expected.c_str()));
+    CHECK_NOTHROW(nn::OutputLock(dir + "/other.safetensors"));
+  }
+  CHECK_NOTHROW(nn::OutputLock(dir + "/m.safetensors"));
+  // Released locks leave no file behind.
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(dir)) files += e.path().filename().string().starts_with(".integrad-lock-");
+  CHECK(files == 0);
+  fs::remove_all(dir);
+}
