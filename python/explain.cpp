@@ -57,8 +57,6 @@ template attr::Target<double> target_from<double>(py::handle, int64_t);
 template attr::Baseline<float> baseline_from<float>(py::handle);
 template attr::Baseline<double> baseline_from<double>(py::handle);
 
-namespace {
-
 // A keyword argument as the registry's option text: steps=100 -> {"steps", "100"},
 // batch_size=64 -> {"batch-size", "64"}, token_norm=True -> {"token-norm", "true"}. Floats as
 // Python's repr, which reads back to the same double.
@@ -75,6 +73,8 @@ std::map<std::string, std::string> option_texts(const py::kwargs& options) {
   }
   return given;
 }
+
+namespace {
 
 // Any registered method, its options checked by the registry's own parser — as integrad explain.
 template <ad::Scalar T>
@@ -99,6 +99,8 @@ py::dict explain(const Model& m, py::handle x, const std::string& method, py::ha
   return m.visit([&](const auto& net) { return explain_typed(net, x, method, target, baseline, options); });
 }
 
+}  // namespace
+
 const char* kind_name(attr::OptionSpec::Kind k) {
   switch (k) {
     case attr::OptionSpec::Kind::integer: return "int";
@@ -107,6 +109,28 @@ const char* kind_name(attr::OptionSpec::Kind k) {
     default: return "bool";
   }
 }
+
+py::list option_list(const std::vector<attr::OptionSpec>& options) {
+  py::list opts;
+  for (const auto& o : options) {
+    std::string keyword = o.name;
+    std::replace(keyword.begin(), keyword.end(), '-', '_');
+    py::dict od;
+    od["name"] = keyword;
+    od["type"] = kind_name(o.kind);
+    od["default"] = o.default_value.empty() ? py::object(py::none()) : py::object(py::str(o.default_value));
+    od["help"] = o.help;
+    if (o.kind == attr::OptionSpec::Kind::integer || o.kind == attr::OptionSpec::Kind::real) {
+      od["min"] = o.min;
+      od["max"] = o.max;
+    }
+    if (!o.choices.empty()) od["choices"] = o.choices;
+    opts.append(od);
+  }
+  return opts;
+}
+
+namespace {
 
 // The registry as Python sees it: one dict per method, its options under their keyword names.
 py::list methods() {
@@ -121,23 +145,7 @@ py::list methods() {
     d["has_delta"] = m.has_delta;
     d["takes_token_ids"] = m.takes_token_ids;
     d["guarantees"] = m.guarantees;
-    py::list opts;
-    for (const auto& o : m.options) {
-      std::string keyword = o.name;
-      std::replace(keyword.begin(), keyword.end(), '-', '_');
-      py::dict od;
-      od["name"] = keyword;
-      od["type"] = kind_name(o.kind);
-      od["default"] = o.default_value.empty() ? py::object(py::none()) : py::object(py::str(o.default_value));
-      od["help"] = o.help;
-      if (o.kind == attr::OptionSpec::Kind::integer || o.kind == attr::OptionSpec::Kind::real) {
-        od["min"] = o.min;
-        od["max"] = o.max;
-      }
-      if (!o.choices.empty()) od["choices"] = o.choices;
-      opts.append(od);
-    }
-    d["options"] = opts;
+    d["options"] = option_list(m.options);
     out.append(d);
   }
   return out;

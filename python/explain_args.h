@@ -3,9 +3,12 @@
 
 #include <pybind11/pybind11.h>
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "attribution/attribution.h"
+#include "attribution/method.h"
 #include "attribution/target.h"
 
 namespace integrad::py_bind {
@@ -20,5 +23,10 @@ attr::Baseline<T> baseline_from(py::handle baseline);
 // attributions, delta, targets, f_input, f_baseline, steps, method.
 template <ad::Scalar T>
 py::dict result_dict(attr::Attribution<T>&& a, const std::string& method);
+
+// Keyword arguments as a registry's option texts: batch_size=64 -> {"batch-size", "64"}.
+std::map<std::string, std::string> option_texts(const py::kwargs& options);
+// Declared options as dicts (keyword name, type, default, help, min/max or choices).
+py::list option_list(const std::vector<attr::OptionSpec>& options);
 
 }  // namespace integrad::py_bind

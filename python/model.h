@@ -55,5 +55,6 @@ void bind_explain(py::module_& m);
 void bind_axioms(py::module_& m);
 void bind_data(py::module_& m);
 void bind_bench(py::module_& m);
+void bind_evaluate(py::module_& m);
 
 }  // namespace integrad::py_bind

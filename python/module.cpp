@@ -11,4 +11,5 @@ PYBIND11_MODULE(_integrad, m) {
   bind_axioms(m);
   bind_data(m);
   bind_bench(m);
+  bind_evaluate(m);
 }

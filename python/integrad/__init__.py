@@ -17,10 +17,10 @@ import os
 # Read by libgomp when _integrad loads it, so it must be set first; an explicit setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
-from ._integrad import Model, axioms, load, methods, synthetic_patch_mask, synthetic_patches, train
+from ._integrad import Model, axioms, load, methods, metrics, synthetic_patch_mask, synthetic_patches, train
 from . import _integrad
 
-__all__ = ["Model", "Explanation", "load", "train", "explain", "axioms", "methods", "synthetic_patches", "synthetic_patch_mask"]
+__all__ = ["Model", "Explanation", "load", "train", "explain", "evaluate", "axioms", "methods", "metrics", "synthetic_patches", "synthetic_patch_mask"]
 __version__ = "0.1.0"
 
 
@@ -62,3 +62,16 @@ def explain(model, x, method="ig", target=None, baseline=None, **options):
     Returns an Explanation; ``attributions, delta = explain(...)`` unpacks it.
     """
     return Explanation(_integrad._explain(model, x, method=method, target=target, baseline=baseline, **options))
+
+
+def evaluate(model, x, attributions, metric="sparseness", target=None, baseline=None, **options):
+    """Scores of attribution maps by a metric of the registry (integrad.metrics() lists them).
+
+    attributions  an array [N, ...] or an Explanation (its targets are used unless target is given)
+    Returns {"metric", "higher_is_better", "scores": NumPy [N], "mean"}.
+    """
+    if isinstance(attributions, Explanation):
+        if target is None:
+            target = attributions.targets
+        attributions = attributions.attributions
+    return _integrad._evaluate(model, x, attributions, metric=metric, target=target, baseline=baseline, **options)
