@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what integrad needs from Debian's packages (only what is missing), then configures and
-# builds the integrad program into build/ (tools/test.sh builds the test suites). Idempotent: a
+# builds the integrad program and the Python module into build/ (tools/test.sh builds the test suites). Idempotent: a
 # second run installs nothing and rebuilds only what changed.
 # Extra packages can be asked for with INTEGRAD_EXTRA_PACKAGES="pkg1 pkg2".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(g++ cmake make pkg-config libfmt-dev doctest-dev libstb-dev zlib1g-dev libcli11-dev nlohmann-json3-dev dataset-fashion-mnist)
+packages=(g++ cmake make pkg-config libfmt-dev doctest-dev libstb-dev zlib1g-dev libcli11-dev nlohmann-json3-dev dataset-fashion-mnist
+          pybind11-dev python3-dev python3-numpy python3-pytest python3-matplotlib)  # the Python module and its tests
 # shellcheck disable=SC2206
 packages+=(${INTEGRAD_EXTRA_PACKAGES:-})
 
@@ -28,3 +29,5 @@ fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE="${INTEGRAD_BUILD_TYPE:-Release}" ${INTEGRAD_CMAKE_ARGS:-} >/dev/null
 cmake --build build -j"$(nproc)" --target integrad
+# The Python module (PYTHONPATH=build/python), when CMake found pybind11 for it.
+if [ -d build/python/CMakeFiles/_integrad.dir ]; then cmake --build build -j"$(nproc)" --target _integrad; fi

@@ -1,0 +1,73 @@
+// integrad.evaluate: scores of attribution maps by any metric of the metric registry
+// (attribution/metric.h), options as keyword arguments checked by the registry's option parser;
+// integrad.metrics() lists them. No binding code per metric.
+#include <fmt/format.h>
+#include <pybind11/stl.h>
+
+#include <algorithm>
+
+#include "arrays.h"
+#include "attribution/metric.h"
+#include "explain_args.h"
+#include "model.h"
+
+namespace integrad::py_bind {
+namespace {
+
+template <ad::Scalar T>
+py::dict evaluate_typed(const nn::Sequential<T>& net, py::handle x, py::handle attributions, const std::string& metric_name, py::handle target,
+                        py::handle baseline, const py::kwargs& kwargs) {
+  const attr::Metric<T>& metric = attr::find_metric<T>(metric_name);
+  const attr::Options options = attr::parse_options(metric.name, metric.options, option_texts(kwargs));
+  const ad::Tensor<T> in = inputs_from<T>(x, net);
+  const ad::Tensor<T> a = tensor_from<T>(attributions, "attributions");
+  if (a.rank() < 1 || a.size(0) != in.size(0))
+    throw py::value_error(fmt::format("attributions have shape {}; expected one map per example of x ({})", a.shape().str(), in.size(0)));
+  const attr::Target<T> requested = target_from<T>(target, in.size(0));
+  const attr::Baseline<T> b = baseline_from<T>(baseline);
+  std::vector<double> scores;
+  {
+    py::gil_scoped_release release;
+    const attr::Forward<T> f = attr::forward_of(net);
+    const std::vector<int64_t> classes = attr::resolve_targets(f, in, requested);  // a metric scores the resolved target
+    const attr::Target<T> resolved = classes.empty() ? requested : attr::Target<T>::each(classes);
+    scores = metric.score(attr::MetricCall<T>{net, in, a, b, resolved, options});
+  }
+  py::dict d;
+  d["metric"] = metric.name;
+  d["higher_is_better"] = metric.higher_is_better;
+  d["scores"] = to_numpy(scores);
+  double sum = 0;
+  for (double s : scores) sum += s;
+  d["mean"] = scores.empty() ? 0.0 : sum / double(scores.size());
+  return d;
+}
+
+py::list metrics() {
+  py::list out;
+  for (const auto& m : attr::metric_registry<double>()) {
+    py::dict d;
+    d["name"] = m.name;
+    d["summary"] = m.summary;
+    d["higher_is_better"] = m.higher_is_better;
+    d["options"] = option_list(m.options);
+    out.append(d);
+  }
+  return out;
+}
+
+}  // namespace
+
+void bind_evaluate(py::module_& m) {
+  m.def(
+      "_evaluate",
+      [](const Model& model, py::handle x, py::handle attributions, const std::string& metric, py::handle target, py::handle baseline,
+         const py::kwargs& options) {
+        return model.visit([&](const auto& net) { return evaluate_typed(net, x, attributions, metric, target, baseline, options); });
+      },
+      py::arg("model"), py::arg("x"), py::arg("attributions"), py::kw_only(), py::arg("metric"), py::arg("target") = py::none(),
+      py::arg("baseline") = py::none());
+  m.def("metrics", &metrics, "The metrics evaluate knows (the metric registry): name, summary, higher_is_better, options.");
+}
+
+}  // namespace integrad::py_bind

@@ -1,0 +1,164 @@
+// integrad.explain: attributions for a model's inputs, Captum-style — target None (the predicted
+// class) | int | array of N ints, baseline None (zero) | float | array (one example's shape or
+// [N, ...]), the method's options as keyword arguments. Returns a dict that
+// integrad/__init__.py turns into an Explanation.
+#include <fmt/format.h>
+#include <pybind11/stl.h>
+
+#include <algorithm>
+#include <map>
+
+#include "arrays.h"
+#include "attribution/method.h"
+#include "explain_args.h"
+#include "model.h"
+
+namespace integrad::py_bind {
+
+template <ad::Scalar T>
+attr::Target<T> target_from(py::handle target, int64_t n) {
+  if (target.is_none()) return attr::Target<T>::predicted();
+  const py::array a = as_array(target, "target");
+  if (a.ndim() == 0) {  // a Python or NumPy integer
+    const char kind = a.dtype().kind();
+    if (kind != 'i' && kind != 'u') throw py::value_error(fmt::format("target is a {}; a class index must be an integer", dtype_name(a)));
+    const auto k = py::int_(py::reinterpret_borrow<py::object>(target)).cast<int64_t>();
+    if (k < 0) throw py::value_error(fmt::format("target {} is negative; a class index is 0 or more", k));
+    return attr::Target<T>::of(k);
+  }
+  return attr::Target<T>::each(labels_from(target, n, "target"));
+}
+
+template <ad::Scalar T>
+attr::Baseline<T> baseline_from(py::handle baseline) {
+  if (baseline.is_none()) return attr::Baseline<T>::zero();
+  if (py::isinstance<py::float_>(baseline) || py::isinstance<py::int_>(baseline)) return attr::Baseline<T>::constant(baseline.cast<T>());
+  return attr::Baseline<T>::of(tensor_from<T>(baseline, "baseline"));
+}
+
+template <ad::Scalar T>
+py::dict result_dict(attr::Attribution<T>&& a, const std::string& method) {
+  py::dict d;
+  d["method"] = method;
+  d["attributions"] = to_numpy(std::move(a.values));
+  d["delta"] = a.deltas.empty() ? py::object(py::none()) : py::object(to_numpy(a.deltas));
+  d["token_values"] = a.token_values.numel() ? py::object(to_numpy(std::move(a.token_values))) : py::object(py::none());
+  d["targets"] = to_numpy(a.targets);
+  d["f_input"] = to_numpy(a.f_input);
+  d["f_baseline"] = a.f_baseline.empty() ? py::object(py::none()) : py::object(to_numpy(a.f_baseline));
+  d["steps"] = a.steps.empty() ? py::object(py::none()) : py::object(py::cast(a.steps));
+  return d;
+}
+
+template py::dict result_dict<float>(attr::Attribution<float>&&, const std::string&);
+template py::dict result_dict<double>(attr::Attribution<double>&&, const std::string&);
+template attr::Target<float> target_from<float>(py::handle, int64_t);
+template attr::Target<double> target_from<double>(py::handle, int64_t);
+template attr::Baseline<float> baseline_from<float>(py::handle);
+template attr::Baseline<double> baseline_from<double>(py::handle);
+
+// A keyword argument as the registry's option text: steps=100 -> {"steps", "100"},
+// batch_size=64 -> {"batch-size", "64"}, token_norm=True -> {"token-norm", "true"}. Floats as
+// Python's repr, which reads back to the same double.
+std::map<std::string, std::string> option_texts(const py::kwargs& options) {
+  std::map<std::string, std::string> given;
+  for (auto item : options) {
+    std::string name = py::str(item.first);
+    std::replace(name.begin(), name.end(), '_', '-');
+    const py::handle v = item.second;
+    if (v.is_none()) continue;  // unset, as if not given
+    if (py::isinstance<py::bool_>(v)) given[name] = v.cast<bool>() ? "true" : "false";
+    else if (py::isinstance<py::str>(v)) given[name] = v.cast<std::string>();
+    else given[name] = py::repr(v).cast<std::string>();
+  }
+  return given;
+}
+
+namespace {
+
+// Any registered method, its options checked by the registry's own parser — as integrad explain.
+template <ad::Scalar T>
+py::dict explain_typed(const nn::Sequential<T>& net, py::handle x, const std::string& method_name, py::handle target, py::handle baseline,
+                       const py::kwargs& kwargs) {
+  const attr::Method<T>& method = attr::find_method<T>(method_name);
+  const attr::Options options = attr::parse_options(method.name, method.options, option_texts(kwargs));
+  if (!baseline.is_none() && !method.uses_baseline) throw py::value_error(fmt::format("baseline: {} uses no baseline", method.name));
+  const ad::Tensor<T> in = inputs_from<T>(x, net);
+  const attr::Target<T> t = target_from<T>(target, in.size(0));
+  const attr::Baseline<T> b = baseline_from<T>(baseline);
+  attr::Attribution<T> a;
+  {
+    py::gil_scoped_release release;
+    a = attr::explain(method, net, in, b, t, options);
+  }
+  if (!method.has_delta) a.deltas.clear();
+  return result_dict(std::move(a), method.name);
+}
+
+py::dict explain(const Model& m, py::handle x, const std::string& method, py::handle target, py::handle baseline, const py::kwargs& options) {
+  return m.visit([&](const auto& net) { return explain_typed(net, x, method, target, baseline, options); });
+}
+
+}  // namespace
+
+const char* kind_name(attr::OptionSpec::Kind k) {
+  switch (k) {
+    case attr::OptionSpec::Kind::integer: return "int";
+    case attr::OptionSpec::Kind::real: return "float";
+    case attr::OptionSpec::Kind::choice: return "str";
+    default: return "bool";
+  }
+}
+
+py::list option_list(const std::vector<attr::OptionSpec>& options) {
+  py::list opts;
+  for (const auto& o : options) {
+    std::string keyword = o.name;
+    std::replace(keyword.begin(), keyword.end(), '-', '_');
+    py::dict od;
+    od["name"] = keyword;
+    od["type"] = kind_name(o.kind);
+    od["default"] = o.default_value.empty() ? py::object(py::none()) : py::object(py::str(o.default_value));
+    od["help"] = o.help;
+    if (o.kind == attr::OptionSpec::Kind::integer || o.kind == attr::OptionSpec::Kind::real) {
+      od["min"] = o.min;
+      od["max"] = o.max;
+    }
+    if (!o.choices.empty()) od["choices"] = o.choices;
+    opts.append(od);
+  }
+  return opts;
+}
+
+namespace {
+
+// The registry as Python sees it: one dict per method, its options under their keyword names.
+py::list methods() {
+  py::list out;
+  for (const auto& m : attr::registry<double>()) {
+    py::dict d;
+    d["name"] = m.name;
+    d["display_name"] = m.display_name;
+    d["summary"] = m.summary;
+    d["signed"] = m.is_signed;
+    d["uses_baseline"] = m.uses_baseline;
+    d["has_delta"] = m.has_delta;
+    d["takes_token_ids"] = m.takes_token_ids;
+    d["guarantees"] = m.guarantees;
+    d["options"] = option_list(m.options);
+    out.append(d);
+  }
+  return out;
+}
+
+}  // namespace
+
+void bind_explain(py::module_& m) {
+  m.def("_explain", &explain, py::arg("model"), py::arg("x"), py::kw_only(), py::arg("method") = "ig", py::arg("target") = py::none(),
+        py::arg("baseline") = py::none());
+  m.def("methods", &methods,
+        "The attribution methods explain knows (the registry): name, display_name, summary, signed, uses_baseline, has_delta,\n"
+        "takes_token_ids, guarantees, and options (name as a keyword argument, type, default, help, min/max or choices).");
+}
+
+}  // namespace integrad::py_bind
