@@ -38,6 +38,10 @@ def test_ig_equals_cli_bit_for_bit(torch_data, cli, tmp_path, dtype):
         assert np.array_equal(e.delta.astype(dtype), np.load(tmp_path / "d.npy"))
 
 
+# Methods with an option that has no default: the value both sides are given.
+REQUIRED = {"occlusion": {"window": "2"}}
+
+
 def test_every_registered_method_equals_cli_bit_for_bit(cli, tmp_path):
     """explain walks the registry: every method, with its defaults and with an option given as a
     keyword argument, gives the CLI's attributions and deltas."""
@@ -57,6 +61,9 @@ def test_every_registered_method_equals_cli_bit_for_bit(cli, tmp_path):
             value = max(int(o["min"]), min(int(o["max"]), int(o["default"]) // 2 or 1))
             kwargs[o["name"]] = value
             args = ["--" + o["name"].replace("_", "-"), value]
+        for name, value in REQUIRED.get(m["name"], {}).items():  # options without a default
+            kwargs[name] = value
+            args += ["--" + name, value]
         cli("explain", tmp_path / "m.safetensors", tmp_path / "x.npy", "-o", tmp_path / "a.npy", "--method", m["name"], *args,
             *(["--deltas", tmp_path / "d.npy"] if m["has_delta"] else []))
         e = integrad.explain(model, x_test, method=m["name"], **kwargs)
