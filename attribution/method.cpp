@@ -109,12 +109,8 @@ Attribution<T> explain(const Method<T>& method, const nn::Sequential<T>& model, 
   if (a.f_input.empty()) a.f_input = target_values(f, inputs, fixed, targets);
   if (method.has_delta && a.deltas.empty()) {
     a.f_baseline = target_values(f, baseline.expand(inputs), fixed, targets);
-    const int64_t row = a.values.shape().stride(0);
-    for (size_t i = 0; i < a.f_input.size(); ++i) {
-      double total = 0;
-      for (int64_t j = 0; j < row; ++j) total += double(a.values[int64_t(i) * row + j]);
-      a.deltas.push_back(total - (a.f_input[i] - a.f_baseline[i]));
-    }
+    a.deltas = ad::row_sums(a.values);
+    for (size_t i = 0; i < a.deltas.size(); ++i) a.deltas[i] -= a.f_input[i] - a.f_baseline[i];
   }
   return a;
 }

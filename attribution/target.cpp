@@ -21,13 +21,7 @@ std::vector<int64_t> resolve_targets(const Forward<T>& f, const ad::Tensor<T>& i
   }
   ad::Tape<T> tape;
   ad::Var<T> out = f(tape, tape.leaf(inputs));
-  const int64_t c = out.numel() / std::max<int64_t>(1, n);
-  std::vector<int64_t> targets;
-  for (int64_t i = 0; i < n; ++i) {
-    const T* row = out.value().data() + i * c;
-    targets.push_back(std::max_element(row, row + c) - row);
-  }
-  return targets;
+  return ad::row_argmax(out.tensor());
 }
 
 template <ad::Scalar T>

@@ -105,4 +105,28 @@ class Tensor {
   std::vector<T> data_;
 };
 
+// Per row of the first dimension: the sum, in double and in index order.
+template <Scalar T>
+std::vector<double> row_sums(const Tensor<T>& t) {
+  const int64_t n = t.rank() ? t.size(0) : 0, row = n ? t.numel() / n : 0;
+  std::vector<double> sums(static_cast<size_t>(n), 0.0);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < row; ++j) sums[static_cast<size_t>(i)] += double(t[i * row + j]);
+  return sums;
+}
+
+// Per row of the first dimension: the index of the largest value, the first of equals; a NaN
+// counts as larger than any number, as in torch.argmax.
+template <Scalar T>
+std::vector<int64_t> row_argmax(const Tensor<T>& t) {
+  const int64_t n = t.rank() ? t.size(0) : 0, row = n ? t.numel() / n : 0;
+  std::vector<int64_t> best(static_cast<size_t>(n), 0);
+  for (int64_t i = 0; i < n; ++i) {
+    const T* r = t.data() + i * row;
+    for (int64_t j = 1; j < row && r[best[size_t(i)]] == r[best[size_t(i)]]; ++j)
+      if (r[j] > r[best[size_t(i)]] || r[j] != r[j]) best[size_t(i)] = j;
+  }
+  return best;
+}
+
 }  // namespace integrad::ad

@@ -20,12 +20,9 @@ using Clock = std::chrono::steady_clock;
 
 template <ad::Scalar T>
 int64_t count_correct(ad::Var<T> logits, std::span<const int64_t> labels) {
-  const int64_t n = logits.shape()[0], c = logits.numel() / std::max<int64_t>(1, n);
+  const std::vector<int64_t> predicted = ad::row_argmax(logits.tensor());
   int64_t correct = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const T* row = logits.value().data() + i * c;
-    correct += (std::max_element(row, row + c) - row) == labels[static_cast<size_t>(i)];
-  }
+  for (size_t i = 0; i < predicted.size(); ++i) correct += predicted[i] == labels[i];
   return correct;
 }
 
@@ -68,12 +65,9 @@ template <ad::Scalar T>
 double accuracy(const Sequential<T>& model, const Dataset<T>& data, int64_t batch_size) {
   if (data.size() == 0) return 0;
   const ad::Tensor<T> logits = model.predict(data.inputs, batch_size);
-  const int64_t c = logits.numel() / data.size();
+  const std::vector<int64_t> predicted = ad::row_argmax(logits);
   int64_t correct = 0;
-  for (int64_t i = 0; i < data.size(); ++i) {
-    const T* row = logits.data() + i * c;
-    correct += (std::max_element(row, row + c) - row) == data.labels[static_cast<size_t>(i)];
-  }
+  for (size_t i = 0; i < predicted.size(); ++i) correct += predicted[i] == data.labels[i];
   return double(correct) / double(data.size());
 }
 

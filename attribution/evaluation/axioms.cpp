@@ -106,13 +106,11 @@ CheckResult check_completeness(const nn::Sequential<T>& model, const ExplainFn<T
   CheckResult r{"completeness", true, true, 0, o.completeness_tolerance, ""};
   const ad::Tensor<T> a = method(model, x, baseline, Target<T>::each(targets));
   const std::vector<double> fx = values_of(model, x, targets), fb = values_of(model, baseline, targets);
-  const int64_t row = x.shape().stride(0);
+  const std::vector<double> totals = ad::row_sums(a);
   int used = 0;
   for (int64_t i = 0; i < x.size(0); ++i) {
-    const double change = fx[size_t(i)] - fb[size_t(i)];
+    const double change = fx[size_t(i)] - fb[size_t(i)], total = totals[size_t(i)];
     if (std::abs(change) < 1e-9) continue;  // nothing to distribute
-    double total = 0;
-    for (int64_t j = 0; j < row; ++j) total += double(a[i * row + j]);
     r.figure = std::max(r.figure, std::abs(total - change) / std::abs(change));
     ++used;
   }

@@ -7,7 +7,6 @@
 
 #include "attribution/methods/exact_ig.h"
 #include "attribution/methods/integrated_gradients.h"
-#include "attribution/drawing/svg_plot.h"
 
 namespace integrad::attr {
 
@@ -61,44 +60,6 @@ ConvergenceStudy convergence_study(const nn::Sequential<T>& model, const ad::Ten
     study.order.emplace_back(rule, order);
   }
   return study;
-}
-
-std::string convergence_table(const ConvergenceStudy& s) {
-  std::string out = fmt::format("convergence of IG against {} (max relative error; |delta| in brackets)\n{:>6}", s.reference, "steps");
-  for (Rule r : kRules) out += fmt::format(" {:>22}", rule_name(r));
-  out += "\n";
-  for (int n = 2;; n *= 2) {
-    std::string line = fmt::format("{:>6}", n);
-    bool any = false;
-    for (Rule r : kRules)
-      for (const auto& p : s.points)
-        if (p.rule == r && p.steps == n) {
-          line += fmt::format(" {:>11.2e} [{:>8.1e}]", p.error, p.abs_delta);
-          any = true;
-        }
-    if (!any) break;
-    out += line + "\n";
-  }
-  out += fmt::format("{:>6}", "order");
-  for (const auto& [r, o] : s.order) out += fmt::format(" {:>22.2f}", o);
-  return out + "\n";
-}
-
-std::string convergence_csv(const ConvergenceStudy& s) {
-  std::string out = "rule,steps,error,abs_delta\n";
-  for (const auto& p : s.points) out += fmt::format("{},{},{:.17g},{:.17g}\n", rule_name(p.rule), p.steps, p.error, p.abs_delta);
-  return out;
-}
-
-std::string convergence_svg(const ConvergenceStudy& s) {
-  std::vector<Series> series;
-  for (Rule r : kRules) {
-    Series line{rule_name(r), {}};
-    for (const auto& p : s.points)
-      if (p.rule == r && p.error > 0) line.points.emplace_back(p.steps, p.error);
-    series.push_back(std::move(line));
-  }
-  return line_plot(series, "IG error against " + s.reference, "steps", "max relative error", true, true);
 }
 
 template ConvergenceStudy convergence_study<float>(const nn::Sequential<float>&, const ad::Tensor<float>&, const ad::Tensor<float>&, int);

@@ -29,8 +29,5 @@ struct ConvergenceStudy {
 template <ad::Scalar T>
 ConvergenceStudy convergence_study(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline, int max_steps = 1024);
 
-std::string convergence_table(const ConvergenceStudy& study);
-std::string convergence_csv(const ConvergenceStudy& study);
-std::string convergence_svg(const ConvergenceStudy& study);  // log-log, one line per rule
 
 }  // namespace integrad::attr

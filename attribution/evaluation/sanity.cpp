@@ -4,7 +4,6 @@
 #include <cmath>
 #include <numeric>
 
-#include "attribution/drawing/svg_plot.h"
 #include "nn/init.h"
 
 namespace integrad::attr {
@@ -65,21 +64,6 @@ std::vector<SanityPoint> sanity_checks(const nn::Sequential<T>& model, const std
     }
   }
   return points;
-}
-
-std::string sanity_svg(const std::vector<SanityPoint>& points, const std::string& mode) {
-  std::vector<Series> series;
-  for (const auto& p : points) {
-    if (p.mode != mode) continue;
-    auto it = std::find_if(series.begin(), series.end(), [&](const Series& s) { return s.name == p.method; });
-    if (it == series.end()) {
-      series.push_back({p.method, {}});
-      it = series.end() - 1;
-    }
-    it->points.emplace_back(double(it->points.size() + 1), p.spearman_abs);
-  }
-  return line_plot(series, mode + " randomization: rank correlation of |A| with the trained model's",
-                   mode == "cascading" ? "layers randomized (from the top)" : "layer randomized (from the top)", "Spearman", false, false);
 }
 
 template std::vector<SanityPoint> sanity_checks<float>(const nn::Sequential<float>&, const std::vector<NamedMethod<float>>&, const ad::Tensor<float>&,

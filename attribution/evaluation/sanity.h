@@ -25,6 +25,5 @@ std::vector<SanityPoint> sanity_checks(const nn::Sequential<T>& model, const std
 
 double spearman(std::span<const double> a, std::span<const double> b);
 
-std::string sanity_svg(const std::vector<SanityPoint>& points, const std::string& mode);
 
 }  // namespace integrad::attr

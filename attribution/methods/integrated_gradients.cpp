@@ -83,12 +83,10 @@ Attribution<T> integrated_gradients(const Forward<T>& f, const ad::Tensor<T>& x,
     if (o.multiply_by_inputs)
       for (int64_t j = 0; j < attr.numel(); ++j) attr[j] *= x[j] - base[j];
     const std::vector<double> fb = target_values(f, base, target, out.targets);
-    std::vector<double> deltas(static_cast<size_t>(n));
+    std::vector<double> deltas = ad::row_sums(attr);
     for (int64_t i = 0; i < n; ++i) {
       const auto ui = static_cast<size_t>(i);
-      double s = 0;
-      for (int64_t j = 0; j < row; ++j) s += double(attr[i * row + j]);
-      deltas[ui] = s - (out.f_input[ui] - fb[ui]);
+      deltas[ui] -= out.f_input[ui] - fb[ui];
       out.f_baseline[ui] += fb[ui] / double(o.baselines.size());
     }
     for (int64_t j = 0; j < attr.numel(); ++j) out.values[j] += share * attr[j];

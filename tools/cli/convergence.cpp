@@ -2,7 +2,7 @@
 // (small piecewise-linear nets) or 4096-point Gauss-Legendre: a table, CSV and an SVG plot.
 #include <fmt/format.h>
 
-#include "attribution/evaluation/convergence.h"
+#include "attribution/drawing/convergence_plot.h"
 #include "command.h"
 #include "common.h"
 #include "nn/atomic_file.h"

@@ -26,9 +26,9 @@ void run(const EvalArgs& a) {
   const int64_t c = logits.numel() / std::max<int64_t>(1, ds.size());
   std::vector<int64_t> confusion(static_cast<size_t>(c * c), 0);
   int64_t correct = 0;
+  const std::vector<int64_t> predictions = ad::row_argmax(logits);
   for (int64_t i = 0; i < ds.size(); ++i) {
-    const T* row = logits.data() + i * c;
-    const int64_t predicted = std::max_element(row, row + c) - row, label = ds.labels[static_cast<size_t>(i)];
+    const int64_t predicted = predictions[static_cast<size_t>(i)], label = ds.labels[static_cast<size_t>(i)];
     if (label >= c) throw std::invalid_argument(fmt::format("label {} of example {} is outside the model's {} classes", label, i, c));
     correct += predicted == label;
     ++confusion[static_cast<size_t>(label * c + predicted)];

@@ -15,11 +15,10 @@ namespace integrad::cli {
 
 template <ad::Scalar T>
 void print_summary(const ExplainResult<T>& r) {
-  const int64_t n = r.values.size(0), row = r.values.shape().stride(0);
-  for (int64_t i = 0; i < n; ++i) {
-    const auto ui = static_cast<size_t>(i);
-    double total = 0;
-    for (int64_t j = 0; j < row; ++j) total += double(r.values[i * row + j]);
+  const std::vector<double> totals = ad::row_sums(r.values);
+  for (size_t ui = 0; ui < totals.size(); ++ui) {
+    const double total = totals[ui];
+    const int64_t i = int64_t(ui);
     std::string line = fmt::format("example {}: target {}", i, r.targets.empty() ? std::string("fn") : std::to_string(r.targets[ui]));
     if (!r.f_input.empty()) line += fmt::format(", F(x) {:.6g}", r.f_input[ui]);
     if (!r.f_baseline.empty()) line += fmt::format(", F(x') {:.6g}", r.f_baseline[ui]);

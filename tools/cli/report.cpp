@@ -11,8 +11,10 @@
 #include <nlohmann/json.hpp>
 
 #include "attribution/drawing/axiom_table.h"
+#include "attribution/drawing/convergence_plot.h"
 #include "attribution/drawing/heatmap.h"
 #include "attribution/drawing/html.h"
+#include "attribution/drawing/sanity_plot.h"
 #include "attribution/drawing/svg_plot.h"
 #include "attribution/evaluation/axiom_matrix.h"
 #include "attribution/evaluation/convergence.h"
