@@ -13,17 +13,21 @@ namespace integrad::attr {
 
 namespace {
 
+// The larger of two figures, NaN if either is NaN (std::max would drop it): a NaN attribution or
+// output must fail a check, never pass it with figure 0.
+double nan_max(double a, double b) { return std::isnan(a) || std::isnan(b) ? std::numeric_limits<double>::quiet_NaN() : std::max(a, b); }
+
 template <ad::Scalar T>
 double max_abs(const ad::Tensor<T>& t) {
   double m = 0;
-  for (T v : t.span()) m = std::max(m, std::abs(double(v)));
+  for (T v : t.span()) m = nan_max(m, std::abs(double(v)));
   return m;
 }
 
 template <ad::Scalar T>
 double max_abs_difference(const ad::Tensor<T>& a, const ad::Tensor<T>& b) {
   double m = 0;
-  for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::abs(double(a[i]) - double(b[i])));
+  for (int64_t i = 0; i < a.numel(); ++i) m = nan_max(m, std::abs(double(a[i]) - double(b[i])));
   return m;
 }
 
@@ -67,7 +71,7 @@ CheckResult check_dummy_channel(const nn::Sequential<T>& model, const ExplainFn<
   const int64_t c = x.size(1), hw = x.numel() / (x.size(0) * c);
   CheckResult r{"dummy", true, true, 0, 0, "max |A| over an input channel the function ignores"};
   for (int64_t i = 0; i < x.size(0); ++i)
-    for (int64_t p = 0; p < hw; ++p) r.figure = std::max(r.figure, std::abs(double(a[(i * (c + 1) + c) * hw + p])));
+    for (int64_t p = 0; p < hw; ++p) r.figure = nan_max(r.figure, std::abs(double(a[(i * (c + 1) + c) * hw + p])));
   r.passed = r.figure == 0;
   return r;
 }
@@ -82,7 +86,7 @@ CheckResult check_symmetry_channel(const nn::Sequential<T>& model, const Explain
   CheckResult r{"symmetry", true, true, 0, equality_tolerance<T>(o), "max |A(channel 0) − A(its interchangeable copy)| / max |A|, pixel by pixel"};
   double d = 0;
   for (int64_t i = 0; i < x.size(0); ++i)
-    for (int64_t p = 0; p < hw; ++p) d = std::max(d, std::abs(double(a[i * (c + 1) * hw + p] - a[(i * (c + 1) + c) * hw + p])));
+    for (int64_t p = 0; p < hw; ++p) d = nan_max(d, std::abs(double(a[i * (c + 1) * hw + p] - a[(i * (c + 1) + c) * hw + p])));
   r.figure = d / std::max(max_abs(a), 1e-12);
   r.passed = r.figure <= r.tolerance;
   return r;
@@ -111,7 +115,7 @@ CheckResult check_completeness(const nn::Sequential<T>& model, const ExplainFn<T
   for (int64_t i = 0; i < x.size(0); ++i) {
     const double change = fx[size_t(i)] - fb[size_t(i)], total = totals[size_t(i)];
     if (std::abs(change) < 1e-9) continue;  // nothing to distribute
-    r.figure = std::max(r.figure, std::abs(total - change) / std::abs(change));
+    r.figure = nan_max(r.figure, std::abs(total - change) / std::abs(change));
     ++used;
   }
   r.passed = r.figure <= r.tolerance;
@@ -184,7 +188,7 @@ CheckResult check_dummy(const nn::Sequential<T>& model, const ExplainFn<T>& meth
   }
   const ad::Tensor<T> a = method(dummy, xd, bd, Target<T>::each(targets));
   CheckResult r{"dummy", true, true, 0, 0, "max |A| of a feature the function ignores"};
-  for (int64_t i = 0; i < n; ++i) r.figure = std::max(r.figure, std::abs(double(a[i * (row + 1) + row])));
+  for (int64_t i = 0; i < n; ++i) r.figure = nan_max(r.figure, std::abs(double(a[i * (row + 1) + row])));
   r.passed = r.figure == 0;
   return r;
 }
@@ -216,7 +220,7 @@ CheckResult check_implementation_invariance(const nn::Sequential<T>& model, cons
     if (out_diff > 1e-6 * (1 + max_abs(model.predict(x))))
       throw std::invalid_argument(fmt::format("twin '{}' is not functionally equal: outputs differ by {:.3g}", name, out_diff));
     const double d = max_abs_difference(a, method(twin, x, baseline, Target<T>::each(targets))) / scale;
-    if (d >= r.figure) {
+    if (std::isnan(d) || d >= r.figure) {
       r.figure = d;
       worst = name;
     }
@@ -261,7 +265,7 @@ CheckResult check_symmetry(const nn::Sequential<T>& model, const ExplainFn<T>& m
   const ad::Tensor<T> a = method(sym, xs, bs, Target<T>::each(targets));
   CheckResult r{"symmetry", true, true, 0, equality_tolerance<T>(o), "max |A₀ − A₁| / max |A| for two interchangeable features with equal values"};
   double d = 0;
-  for (int64_t i = 0; i < x.size(0); ++i) d = std::max(d, std::abs(double(a[i * row] - a[i * row + 1])));
+  for (int64_t i = 0; i < x.size(0); ++i) d = nan_max(d, std::abs(double(a[i * row] - a[i * row + 1])));
   r.figure = d / std::max(max_abs(a), 1e-12);
   r.passed = r.figure <= r.tolerance;
   return r;

@@ -54,6 +54,19 @@ TEST_CASE("completeness: IG passes, the gradient fails") {
   CHECK(r.figure > 0.05);
 }
 
+TEST_CASE("a NaN figure fails a check instead of passing it with 0") {
+  const auto m = mlp();
+  Tensor x = inputs();
+  const Tensor b(x.shape());
+  const auto targets = predicted(m, x);
+  x[2] = std::numeric_limits<T>::quiet_NaN();  // one feature of example 0: its F(x) and IG are NaN
+  const CheckResult complete = check_completeness(m, ig_method(), x, b, targets);
+  CHECK(std::isnan(complete.figure));
+  CHECK_FALSE(complete.passed);
+  const CheckResult symmetric = check_symmetry(m, ig_method(), x, b, targets);
+  CHECK_FALSE(symmetric.passed);
+}
+
 TEST_CASE("sensitivity(a): the paper's step function breaks gradients, not IG") {
   const auto m = paper_one_minus_relu();
   const Tensor x(ad::Shape{1, 1}, 2.0), b(ad::Shape{1, 1});
