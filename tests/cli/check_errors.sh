@@ -52,6 +52,11 @@ expect_error "an IG option given to saliency" "--steps is not an option of salie
 expect_error "adaptive 0" "--adaptive (an option of ig) must be a finite number" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --adaptive 0
 expect_error "a baseline for a method without one" "--baseline: gradient uses no baseline" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method gradient --baseline 0.5
 expect_error "deltas for a method without them" "--deltas: saliency has no completeness delta" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method saliency --deltas "$work/d.npy"
+expect_error "evaluate: an unknown metric" "--metric: nope not in {deletion" "$bin" evaluate "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --attributions "$data/mlp_f32_input.npy" --metric nope -o "$work/out.npy"
+expect_error "evaluate: an unknown metric in --metrics" "unknown metric 'nope'" "$bin" evaluate "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --methods ig --metrics deletion,nope -o "$work/out.npy"
+expect_error "evaluate: a mask of the wrong shape" "has shape [3, 2, 9, 9]; expected the inputs' shape [5, 3, 4]" "$bin" evaluate "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --attributions "$data/mlp_f32_input.npy" --metric relevance-mass --mask "$data/cnn_f32_input.npy" -o "$work/out.npy"
+expect_error "evaluate: a mask option for deletion" "--mask is not an option of deletion" "$bin" evaluate "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --attributions "$data/mlp_f32_input.npy" --metric deletion --mask "$data/mlp_f32_input.npy" -o "$work/out.npy"
+expect_error "evaluate -o onto its attributions" "is the same file as --attributions" "$bin" evaluate "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --attributions "$work/out.npy" --metric sparseness -o "$work/out.npy"
 cp "$data/mlp_f32.safetensors" "$work/model_copy.safetensors"
 expect_error "explain -o onto its own model" "is the same file as MODEL" "$bin" explain "$work/model_copy.safetensors" "$data/mlp_f32_input.npy" -o "$work/model_copy.safetensors"
 cmp -s "$data/mlp_f32.safetensors" "$work/model_copy.safetensors" || { echo "FAIL explain -o onto its model changed the model"; failures=$((failures + 1)); }
