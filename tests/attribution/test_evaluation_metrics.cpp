@@ -136,3 +136,17 @@ TEST_CASE("the metrics refuse a map that is not the inputs' shape") {
   const ad::Tensor<T> a(ad::Shape{1, 3}, T(1));
   CHECK_THROWS_WITH_AS(score("deletion", model, x, a), "deletion: the attributions have shape [1, 3]; expected the inputs' shape [1, 2]", std::invalid_argument);
 }
+
+TEST_CASE("sensitivity-max: the gradient of a linear model does not move (0); gradient×input moves by at most R·‖w‖/‖w⊙x‖") {
+  const auto model = linear(3, 2, {1, -2, 4, 0, 0, 0});
+  const ad::Tensor<T> x(ad::Shape{1, 3}, std::vector<T>{1, 2, 3});
+  const ad::Tensor<T> gradient(ad::Shape{1, 3}, std::vector<T>{1, -2, 4});
+  CHECK(score("sensitivity-max", model, x, gradient, {{"method", "gradient"}, {"radius", "0.1"}})[0] < 1e-15);
+  // Φ(x′) − Φ(x) = w ⊙ (x′ − x) with |x′ − x| ≤ R per element: the ratio lies in (0, R·‖w‖ / ‖w ⊙ x‖].
+  const ad::Tensor<T> gxi(ad::Shape{1, 3}, std::vector<T>{1, -4, 12});
+  const double s = score("sensitivity-max", model, x, gxi, {{"method", "gradxinput"}, {"radius", "0.1"}, {"samples", "50"}})[0];
+  const double bound = 0.1 * std::sqrt(1.0 + 4 + 16) / std::sqrt(1.0 + 16 + 144);
+  CHECK(s > 0.3 * bound);  // 50 draws of the max come near the corner
+  CHECK(s <= bound * (1 + 1e-12));
+  CHECK_FALSE(find_metric<T>("sensitivity-max").higher_is_better);
+}

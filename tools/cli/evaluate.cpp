@@ -184,7 +184,19 @@ void evaluate_methods(const EvaluateArgs& a, const std::vector<const attr::Metri
     }
     warn_nonfinite(r.values, "evaluate", name + "'s attributions");
     Row row{name, {}};
-    for (size_t j = 0; j < metrics.size(); ++j) row.scores.push_back(metrics[j]->score(attr::MetricCall<T>{model, x, r.values, baseline, target, options[j]}));
+    for (size_t j = 0; j < metrics.size(); ++j) {
+      // A metric that re-runs a method (sensitivity-max's --method) re-runs this row's, unless told otherwise.
+      const auto& specs = metrics[j]->options;
+      const bool reruns = std::any_of(specs.begin(), specs.end(), [](const attr::OptionSpec& s) { return s.name == "method"; });
+      attr::Options o = options[j];
+      if (reruns && !o.given("method")) {
+        std::map<std::string, std::string> mine{{"method", name}};
+        for (const auto& [key, value] : a.metric_options)
+          if (std::any_of(specs.begin(), specs.end(), [&](const attr::OptionSpec& s) { return s.name == key; })) mine[key] = value;
+        o = attr::parse_options(metrics[j]->name, specs, mine);
+      }
+      row.scores.push_back(metrics[j]->score(attr::MetricCall<T>{model, x, r.values, baseline, target, o}));
+    }
     rows.push_back(std::move(row));
   }
   if (rows.empty()) throw std::invalid_argument("--methods: no method could be evaluated");
