@@ -222,5 +222,24 @@ else
   echo "FAIL a NaN input:"; sed 's/^/    /' "$work/stderr"; failures=$((failures + 1))
 fi
 
+# And evaluate's valid cases: one metric writes a row per example and the mean to every output; a
+# methods × metrics table marks one best per column and notes the method it cannot run by default.
+"$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/ig.npy" >/dev/null 2>&1
+if "$bin" evaluate "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --attributions "$work/ig.npy" --metric insertion --steps 8 \
+     --json "$work/ev.json" --csv "$work/ev.csv" -o "$work/ev.npy" >"$work/stdout" 2>"$work/stderr" &&
+   [ "$(wc -l <"$work/ev.csv")" -eq 7 ] && grep -q '^mean,' "$work/ev.csv" && grep -qF '"higher_is_better": true' "$work/ev.json" &&
+   [ -s "$work/ev.npy" ] && grep -q '^ *mean ' "$work/stdout"; then
+  echo "ok   evaluate writes a row per example and the mean"
+else
+  echo "FAIL evaluate --attributions:"; sed 's/^/    /' "$work/stdout" "$work/stderr"; failures=$((failures + 1))
+fi
+if "$bin" evaluate "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --methods ig,gradient,occlusion --metrics deletion,sparseness \
+     >"$work/stdout" 2>"$work/stderr" && [ "$(grep -o ' \*' "$work/stdout" | wc -l)" -ge 2 ] &&
+   grep -qF "note: skipping occlusion with default options: occlusion needs --window" "$work/stderr" && ! grep -q '^occlusion' "$work/stdout"; then
+  echo "ok   evaluate --methods tabulates and skips what needs options"
+else
+  echo "FAIL evaluate --methods:"; sed 's/^/    /' "$work/stdout" "$work/stderr"; failures=$((failures + 1))
+fi
+
 if [ "$failures" -ne 0 ]; then echo "$failures bad-input cases misbehaved"; exit 1; fi
 echo "all bad-input cases refused cleanly"
