@@ -23,7 +23,9 @@ std::vector<std::vector<double>> perturbation_curves(const nn::Sequential<T>& mo
     const T* a = attributions.data() + i * d;
     std::vector<int64_t> order(static_cast<size_t>(d));
     std::iota(order.begin(), order.end(), int64_t(0));
-    std::stable_sort(order.begin(), order.end(), [a](int64_t p, int64_t q) { return a[p] > a[q]; });
+    // A NaN attribution sorts last (as −∞), keeping the comparison a strict weak order.
+    const auto key = [a](int64_t p) { return std::isnan(double(a[p])) ? -INFINITY : double(a[p]); };
+    std::stable_sort(order.begin(), order.end(), [&key](int64_t p, int64_t q) { return key(p) > key(q); });
     // Copy k starts from x (deletion) or the baseline (insertion) and takes the other for the top round(k·D/K).
     const T* start = kind == CurveKind::deletion ? x : b;
     const T* swap = kind == CurveKind::deletion ? b : x;

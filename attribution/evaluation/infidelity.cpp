@@ -18,6 +18,7 @@ Metric<T> infidelity_metric() {
                           {.name = "noise", .kind = K::real, .default_value = "0.1", .help = "standard deviation S of the perturbation", .min = 0, .max = 1e6}}};
   m.score = [](const MetricCall<T>& c) {
     metric_support::require_input_shape(c, "infidelity");
+    metric_support::require_continuous_inputs(c, "infidelity");
     const std::vector<int64_t> classes = metric_support::classes(c, "infidelity");
     const int64_t n = c.inputs.size(0), d = c.inputs.shape().stride(0), samples = c.options.integer("samples");
     const uint64_t seed = uint64_t(c.options.integer("seed"));

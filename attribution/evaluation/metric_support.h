@@ -50,6 +50,13 @@ void require_input_shape(const MetricCall<T>& c, const std::string& metric) {
                                             c.inputs.shape().str()));
 }
 
+// Refuses token-id inputs for a metric that adds continuous noise to the inputs.
+template <ad::Scalar T>
+void require_continuous_inputs(const MetricCall<T>& c, const std::string& metric) {
+  if (c.model.input_dtype == nn::InputDtype::int64)
+    throw std::invalid_argument(fmt::format("{} adds continuous noise to the inputs; this model takes token ids, which cannot be perturbed so", metric));
+}
+
 // The ground-truth mask of --mask: the inputs' shape, every value 0 or 1.
 template <ad::Scalar T>
 ad::Tensor<T> load_mask(const MetricCall<T>& c, const std::string& metric) {

@@ -21,6 +21,7 @@ Metric<T> sensitivity_max_metric() {
                           {.name = "method", .kind = K::text, .default_value = "ig", .help = "the method Φ re-run on the perturbed inputs, default options"}}};
   m.score = [](const MetricCall<T>& c) {
     metric_support::require_input_shape(c, "sensitivity-max");
+    metric_support::require_continuous_inputs(c, "sensitivity-max");
     const Method<T>& method = find_method<T>(c.options.text("method"));
     const Options defaults = parse_options(method.name, method.options, {});
     const std::vector<int64_t> classes = metric_support::classes(c, "sensitivity-max");

@@ -72,6 +72,9 @@ TEST_CASE("deletion and insertion: the trapezoid area under the probability curv
   // Ties: lower flat index first, so an all-equal map deletes x0 first, as `reversed` does.
   const ad::Tensor<T> flat(ad::Shape{1, 2}, std::vector<T>{5, 5});
   CHECK(score("deletion", model, x, flat, k2)[0] == doctest::Approx(del_reversed).epsilon(1e-14));
+  // A NaN attribution sorts last, as −∞: (NaN, 1) deletes x1 first, as `good` does.
+  const ad::Tensor<T> nan_first(ad::Shape{1, 2}, std::vector<T>{std::nan(""), 1});
+  CHECK(score("deletion", model, x, nan_first, k2)[0] == doctest::Approx(del_good).epsilon(1e-14));
   // The curve itself: K + 1 points, and the default K is 20.
   const auto curves = perturbation_curves<T>(model, x, good, Baseline<T>::zero(), {0}, 2, CurveKind::deletion);
   REQUIRE(curves.size() == 1);
