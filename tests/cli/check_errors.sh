@@ -104,7 +104,9 @@ npy(sys.argv[1] + '/empty_labels.npy', '<i8', '(0,)')
 PY
 if "$bin" predict "$work/m.safetensors" "$work/empty.npy" -o "$work/empty_out.npy" >"$work/stdout" 2>"$work/stderr" && grep -qF "[0, 10]" "$work/stdout" &&
   grep -qF "empty.npy holds no examples" "$work/stderr" && [ -s "$work/empty_out.npy" ] &&
-  "$bin" eval "$work/m.safetensors" --inputs "$work/empty.npy" --labels "$work/empty_labels.npy" >"$work/stdout" 2>"$work/stderr" && grep -qF "no examples" "$work/stdout"; then
+  "$bin" eval "$work/m.safetensors" --inputs "$work/empty.npy" --labels "$work/empty_labels.npy" >"$work/stdout" 2>"$work/stderr" && grep -qF "no examples" "$work/stdout" &&
+  "$bin" evaluate "$work/m.safetensors" "$work/empty.npy" --attributions "$work/empty.npy" --metric deletion -o "$work/empty_scores.npy" --json "$work/empty.json" \
+    >"$work/stdout" 2>"$work/stderr" && grep -qF "empty.npy holds no examples" "$work/stderr" && [ -s "$work/empty_scores.npy" ] && grep -qF '"scores": []' "$work/empty.json"; then
   echo "ok   zero examples give an empty output"
 else
   echo "FAIL zero examples:"; sed 's/^/    /' "$work/stdout" "$work/stderr"; failures=$((failures + 1))

@@ -275,7 +275,10 @@ void run(const EvaluateArgs& a) {
   const ad::Tensor<T> x = load_inputs(a.inputs, model);
   warn_nonfinite(x, "evaluate", "inputs");
   if (note_if_no_examples("evaluate", a.inputs, x.size(0))) {
+    // Empty outputs, as every subcommand's: no scores, a mean of none left out.
     if (!a.output.empty()) nn::npy_write(a.output, ad::Tensor<T>(ad::Shape{0}));
+    if (!a.json.empty()) nn::write_file_atomically(a.json, "{\"scores\": []}\n");
+    if (!a.csv.empty()) nn::write_file_atomically(a.csv, a.attributions.empty() ? "method,metric,mean,standard_error,best\n" : "example,score\n");
     return;
   }
   const attr::Target<T> target = parse_target<T>(a.target, x.size(0));
