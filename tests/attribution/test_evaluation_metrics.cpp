@@ -95,10 +95,10 @@ TEST_CASE("infidelity: the gradient of a linear model scores 0, a shuffled map S
   CHECK(exact[1] < 1e-24);
   CHECK_FALSE(find_metric<T>("infidelity").higher_is_better);
 
-  // Shuffled: a − w = (2, 1, −2.5, −0.5), and E[(Σ (a − w)·I)²] = S²·‖a − w‖².
-  const ad::Tensor<T> shuffled(ad::Shape{1, 4}, std::vector<T>{3, -1, 0.5, 0});
+  // Shuffled: a − w = (2, 2.5, −2, −2.5), and E[(Σ (a − w)·I)²] = S²·‖a − w‖².
+  const ad::Tensor<T> shuffled(ad::Shape{1, 4}, std::vector<T>{3, 0.5, 1, -2});  // w permuted
   const ad::Tensor<T> x1 = x.rows(0, 1);
-  const double expected = 0.25 * ((3 - 1) * (3 - 1) + (-1 + 2) * (-1 + 2) + (0.5 - 3) * (0.5 - 3) + (0 - 0.5) * (0 - 0.5));
+  const double expected = 0.25 * (2 * 2 + 2.5 * 2.5 + 2 * 2 + 2.5 * 2.5);
   const double got = score("infidelity", model, x1, shuffled, {{"samples", "20000"}, {"noise", "0.5"}, {"seed", "3"}})[0];
   CHECK(got == doctest::Approx(expected).epsilon(0.05));  // 20000 samples of a χ²₁·σ²: relative s.e. √(2/20000) = 1%
   // Deterministic for a seed; another seed draws other noise.
