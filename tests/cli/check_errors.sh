@@ -52,6 +52,13 @@ expect_error "an IG option given to saliency" "--steps is not an option of salie
 expect_error "adaptive 0" "--adaptive (an option of ig) must be a finite number" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --adaptive 0
 expect_error "a baseline for a method without one" "--baseline: gradient uses no baseline" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method gradient --baseline 0.5
 expect_error "deltas for a method without them" "--deltas: saliency has no completeness delta" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method saliency --deltas "$work/d.npy"
+expect_error "evaluate: an unknown metric" "--metric: nope not in {deletion" "$bin" evaluate "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --attributions "$data/mlp_f32_input.npy" --metric nope -o "$work/out.npy"
+expect_error "evaluate: an unknown metric in --metrics" "unknown metric 'nope'" "$bin" evaluate "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --methods ig --metrics deletion,nope -o "$work/out.npy"
+expect_error "evaluate: a mask of the wrong shape" "has shape [3, 2, 9, 9]; expected the inputs' shape [5, 3, 4]" "$bin" evaluate "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --attributions "$data/mlp_f32_input.npy" --metric relevance-mass --mask "$data/cnn_f32_input.npy" -o "$work/out.npy"
+expect_error "evaluate: a mask option for deletion" "--mask is not an option of deletion" "$bin" evaluate "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --attributions "$data/mlp_f32_input.npy" --metric deletion --mask "$data/mlp_f32_input.npy" -o "$work/out.npy"
+expect_error "evaluate: sensitivity-max re-running an unknown method" "unknown method 'nope'" "$bin" evaluate "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --attributions "$data/mlp_f32_input.npy" --metric sensitivity-max --method nope -o "$work/out.npy"
+expect_error "evaluate: infidelity on token ids" "this model takes token ids" "$bin" evaluate "$data/text_f32.safetensors" "$data/text_f32_input.npy" --attributions "$data/text_f32_input.npy" --metric infidelity -o "$work/out.npy"
+expect_error "evaluate -o onto its attributions" "is the same file as --attributions" "$bin" evaluate "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --attributions "$work/out.npy" --metric sparseness -o "$work/out.npy"
 cp "$data/mlp_f32.safetensors" "$work/model_copy.safetensors"
 expect_error "explain -o onto its own model" "is the same file as MODEL" "$bin" explain "$work/model_copy.safetensors" "$data/mlp_f32_input.npy" -o "$work/model_copy.safetensors"
 cmp -s "$data/mlp_f32.safetensors" "$work/model_copy.safetensors" || { echo "FAIL explain -o onto its model changed the model"; failures=$((failures + 1)); }
@@ -97,7 +104,9 @@ npy(sys.argv[1] + '/empty_labels.npy', '<i8', '(0,)')
 PY
 if "$bin" predict "$work/m.safetensors" "$work/empty.npy" -o "$work/empty_out.npy" >"$work/stdout" 2>"$work/stderr" && grep -qF "[0, 10]" "$work/stdout" &&
   grep -qF "empty.npy holds no examples" "$work/stderr" && [ -s "$work/empty_out.npy" ] &&
-  "$bin" eval "$work/m.safetensors" --inputs "$work/empty.npy" --labels "$work/empty_labels.npy" >"$work/stdout" 2>"$work/stderr" && grep -qF "no examples" "$work/stdout"; then
+  "$bin" eval "$work/m.safetensors" --inputs "$work/empty.npy" --labels "$work/empty_labels.npy" >"$work/stdout" 2>"$work/stderr" && grep -qF "no examples" "$work/stdout" &&
+  "$bin" evaluate "$work/m.safetensors" "$work/empty.npy" --attributions "$work/empty.npy" --metric deletion -o "$work/empty_scores.npy" --json "$work/empty.json" \
+    >"$work/stdout" 2>"$work/stderr" && grep -qF "empty.npy holds no examples" "$work/stderr" && [ -s "$work/empty_scores.npy" ] && grep -qF '"scores": []' "$work/empty.json"; then
   echo "ok   zero examples give an empty output"
 else
   echo "FAIL zero examples:"; sed 's/^/    /' "$work/stdout" "$work/stderr"; failures=$((failures + 1))
@@ -214,6 +223,25 @@ if "$bin" predict "$data/cnn_f32.safetensors" "$work/nan_input.npy" -o "$work/na
   echo "ok   a NaN input is warned about and reaches the outputs"
 else
   echo "FAIL a NaN input:"; sed 's/^/    /' "$work/stderr"; failures=$((failures + 1))
+fi
+
+# And evaluate's valid cases: one metric writes a row per example and the mean to every output; a
+# methods × metrics table marks one best per column and notes the method it cannot run by default.
+"$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/ig.npy" >/dev/null 2>&1
+if "$bin" evaluate "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --attributions "$work/ig.npy" --metric insertion --steps 8 \
+     --json "$work/ev.json" --csv "$work/ev.csv" -o "$work/ev.npy" >"$work/stdout" 2>"$work/stderr" &&
+   [ "$(wc -l <"$work/ev.csv")" -eq 7 ] && grep -q '^mean,' "$work/ev.csv" && grep -qF '"higher_is_better": true' "$work/ev.json" &&
+   [ -s "$work/ev.npy" ] && grep -q '^ *mean ' "$work/stdout"; then
+  echo "ok   evaluate writes a row per example and the mean"
+else
+  echo "FAIL evaluate --attributions:"; sed 's/^/    /' "$work/stdout" "$work/stderr"; failures=$((failures + 1))
+fi
+if "$bin" evaluate "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --methods ig,gradient,occlusion --metrics deletion,sparseness \
+     >"$work/stdout" 2>"$work/stderr" && [ "$(grep -o ' \*' "$work/stdout" | wc -l)" -ge 2 ] &&
+   grep -qF "note: skipping occlusion with default options: occlusion needs --window" "$work/stderr" && ! grep -q '^occlusion' "$work/stdout"; then
+  echo "ok   evaluate --methods tabulates and skips what needs options"
+else
+  echo "FAIL evaluate --methods:"; sed 's/^/    /' "$work/stdout" "$work/stderr"; failures=$((failures + 1))
 fi
 
 if [ "$failures" -ne 0 ]; then echo "$failures bad-input cases misbehaved"; exit 1; fi

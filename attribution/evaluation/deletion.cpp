@@ -1,0 +1,87 @@
+// Deletion (see deletion.h): remove the most relevant features first, the probability should fall
+// fast; lower area = more faithful. Also the curve code insertion.cpp shares.
+#include "attribution/evaluation/deletion.h"
+
+#include <cmath>
+#include <numeric>
+
+#include "attribution/evaluation/metric_support.h"
+
+namespace integrad::attr {
+
+template <ad::Scalar T>
+std::vector<std::vector<double>> perturbation_curves(const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, const ad::Tensor<T>& attributions,
+                                                     const Baseline<T>& baseline, const std::vector<int64_t>& classes, int64_t steps, CurveKind kind) {
+  if (steps < 1) throw std::invalid_argument("--steps must be at least 1");
+  const int64_t n = inputs.size(0), d = inputs.shape().stride(0);
+  const ad::Tensor<T> base = baseline.expand(inputs);
+  ad::Shape batch_shape = inputs.shape().with(0, steps + 1);
+  std::vector<std::vector<double>> curves;
+  for (int64_t i = 0; i < n; ++i) {
+    const T* x = inputs.data() + i * d;
+    const T* b = base.data() + i * d;
+    const T* a = attributions.data() + i * d;
+    std::vector<int64_t> order(static_cast<size_t>(d));
+    std::iota(order.begin(), order.end(), int64_t(0));
+    // A NaN attribution sorts last (as −∞), keeping the comparison a strict weak order.
+    const auto key = [a](int64_t p) { return std::isnan(double(a[p])) ? -INFINITY : double(a[p]); };
+    std::stable_sort(order.begin(), order.end(), [&key](int64_t p, int64_t q) { return key(p) > key(q); });
+    // Copy k starts from x (deletion) or the baseline (insertion) and takes the other for the top round(k·D/K).
+    const T* start = kind == CurveKind::deletion ? x : b;
+    const T* swap = kind == CurveKind::deletion ? b : x;
+    ad::Tensor<T> batch(batch_shape);
+    for (int64_t k = 0; k <= steps; ++k) {
+      T* row = batch.data() + k * d;
+      std::copy(start, start + d, row);
+      const int64_t top = std::llround(double(k) * double(d) / double(steps));
+      for (int64_t j = 0; j < top; ++j) row[order[size_t(j)]] = swap[order[size_t(j)]];
+    }
+    const ad::Tensor<T> logits = model.predict(batch);
+    const int64_t c = logits.size(1), cls = classes[size_t(i)];
+    if (cls < 0 || cls >= c) throw std::invalid_argument(fmt::format("target class {} is out of range for {} outputs", cls, c));
+    std::vector<double> p;
+    for (int64_t k = 0; k <= steps; ++k) p.push_back(metric_support::softmax_probability(logits.data() + k * c, c, cls));
+    curves.push_back(std::move(p));
+  }
+  return curves;
+}
+
+template <ad::Scalar T>
+std::vector<std::vector<double>> perturbation_curves(const MetricCall<T>& c, CurveKind kind) {
+  const std::string name = kind == CurveKind::deletion ? "deletion" : "insertion";
+  metric_support::require_input_shape(c, name);
+  return perturbation_curves(c.model, c.inputs, c.attributions, c.baseline, metric_support::classes(c, name), c.options.integer("steps"), kind);
+}
+
+double curve_area(const std::vector<double>& p) {
+  if (p.size() < 2) return 0.0;
+  const double steps = double(p.size() - 1);
+  double area = 0;
+  for (size_t k = 1; k < p.size(); ++k) area += (p[k - 1] + p[k]) / (2 * steps);
+  return area;
+}
+
+template <ad::Scalar T>
+Metric<T> deletion_metric() {
+  Metric<T> m{.name = "deletion",
+              .summary = "area under the target's probability as the top-attributed features are set to the baseline (Petsiuk et al.)",
+              .higher_is_better = false,
+              .options = {{.name = "steps", .kind = OptionSpec::Kind::integer, .default_value = "20", .help = "points K of the deletion/insertion curve", .min = 1, .max = 100000}}};
+  m.score = [](const MetricCall<T>& c) {
+    std::vector<double> scores;
+    for (const auto& p : perturbation_curves(c, CurveKind::deletion)) scores.push_back(curve_area(p));
+    return scores;
+  };
+  return m;
+}
+
+#define INTEGRAD_CURVES(T)                                                                                                                               \
+  template std::vector<std::vector<double>> perturbation_curves<T>(const nn::Sequential<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&, const Baseline<T>&, \
+                                                                   const std::vector<int64_t>&, int64_t, CurveKind);                                   \
+  template std::vector<std::vector<double>> perturbation_curves<T>(const MetricCall<T>&, CurveKind);                                                   \
+  template Metric<T> deletion_metric<T>();
+INTEGRAD_CURVES(float)
+INTEGRAD_CURVES(double)
+#undef INTEGRAD_CURVES
+
+}  // namespace integrad::attr

@@ -1,0 +1,155 @@
+// The faithfulness and localisation metrics of the metric registry (deletion, insertion,
+// infidelity, relevance mass, pointing game): for each, an analytic case it gets right and one it
+// must score badly.
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "attribution/evaluation/deletion.h"
+#include "attribution/metric.h"
+#include "nn/architecture.h"
+#include "nn/npy.h"
+
+using namespace integrad;
+using namespace integrad::attr;
+
+namespace {
+using T = double;
+
+// Linear(in, out) with the given weight [out, in] (row-major) and zero bias.
+nn::Sequential<T> linear(int64_t in, int64_t out, std::vector<T> weight) {
+  auto model = nn::parse_architecture<T>(fmt::format("Linear({}, {})", in, out), ad::Shape{in}, nn::InputDtype::float64, 1);
+  auto params = model.named_parameters();
+  params[0].second->value = ad::Tensor<T>(ad::Shape{out, in}, std::move(weight));
+  params[1].second->value = ad::Tensor<T>(ad::Shape{out}, T(0));
+  return model;
+}
+
+std::vector<double> score(const std::string& metric, const nn::Sequential<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& a,
+                          const std::map<std::string, std::string>& options = {}, Target<T> target = Target<T>::of(0)) {
+  const Metric<T>& m = find_metric<T>(metric);
+  const Options o = parse_options(m.name, m.options, options);
+  const Baseline<T> zero = Baseline<T>::zero();
+  return m.score({model, x, a, zero, target, o});
+}
+
+double sigmoid(double z) { return 1 / (1 + std::exp(-z)); }
+
+// A temporary .npy holding a mask, removed at the end of the test.
+struct TempMask {
+  std::string path;
+  TempMask(const ad::Tensor<T>& mask, const std::string& name) : path((std::filesystem::temp_directory_path() / name).string()) { nn::npy_write(path, mask); }
+  ~TempMask() { std::remove(path.c_str()); }
+};
+}  // namespace
+
+// logits = (x0 + x1, 0), so the class-0 probability is σ(x0 + x1); x = (1, 2), baseline 0, K = 2.
+TEST_CASE("deletion and insertion: the trapezoid area under the probability curve, computed by hand") {
+  const auto model = linear(2, 2, {1, 1, 0, 0});
+  const ad::Tensor<T> x(ad::Shape{1, 2}, std::vector<T>{1, 2});
+  const ad::Tensor<T> good(ad::Shape{1, 2}, std::vector<T>{1, 2});      // x1 first: the right order
+  const ad::Tensor<T> reversed(ad::Shape{1, 2}, std::vector<T>{2, 1});  // x0 first
+  const std::map<std::string, std::string> k2{{"steps", "2"}};
+  // Deletion, good order: p = σ(3), σ(1) (x1 gone), σ(0) (both gone); area = Σ (p_{k−1} + p_k) / (2K).
+  const double del_good = (sigmoid(3) + sigmoid(1)) / 4 + (sigmoid(1) + 0.5) / 4;
+  const double del_reversed = (sigmoid(3) + sigmoid(2)) / 4 + (sigmoid(2) + 0.5) / 4;
+  CHECK(score("deletion", model, x, good, k2)[0] == doctest::Approx(del_good).epsilon(1e-14));
+  CHECK(score("deletion", model, x, reversed, k2)[0] == doctest::Approx(del_reversed).epsilon(1e-14));
+  CHECK(del_good < del_reversed);  // deletion: lower is better, and the wrong order loses
+  // Insertion, good order: p = σ(0), σ(2) (x1 back), σ(3).
+  const double ins_good = (0.5 + sigmoid(2)) / 4 + (sigmoid(2) + sigmoid(3)) / 4;
+  const double ins_reversed = (0.5 + sigmoid(1)) / 4 + (sigmoid(1) + sigmoid(3)) / 4;
+  CHECK(score("insertion", model, x, good, k2)[0] == doctest::Approx(ins_good).epsilon(1e-14));
+  CHECK(score("insertion", model, x, reversed, k2)[0] == doctest::Approx(ins_reversed).epsilon(1e-14));
+  CHECK(ins_good > ins_reversed);
+  CHECK_FALSE(find_metric<T>("deletion").higher_is_better);
+  CHECK(find_metric<T>("insertion").higher_is_better);
+
+  // Ties: lower flat index first, so an all-equal map deletes x0 first, as `reversed` does.
+  const ad::Tensor<T> flat(ad::Shape{1, 2}, std::vector<T>{5, 5});
+  CHECK(score("deletion", model, x, flat, k2)[0] == doctest::Approx(del_reversed).epsilon(1e-14));
+  // A NaN attribution sorts last, as −∞: (NaN, 1) deletes x1 first, as `good` does.
+  const ad::Tensor<T> nan_first(ad::Shape{1, 2}, std::vector<T>{std::nan(""), 1});
+  CHECK(score("deletion", model, x, nan_first, k2)[0] == doctest::Approx(del_good).epsilon(1e-14));
+  // The curve itself: K + 1 points, and the default K is 20.
+  const auto curves = perturbation_curves<T>(model, x, good, Baseline<T>::zero(), {0}, 2, CurveKind::deletion);
+  REQUIRE(curves.size() == 1);
+  REQUIRE(curves[0].size() == 3);
+  CHECK(curves[0][1] == doctest::Approx(sigmoid(1)).epsilon(1e-14));
+  CHECK(curve_area({1.0, 0.0}) == 0.5);
+  CHECK(find_metric<T>("deletion").options.at(0).default_value == "20");
+}
+
+TEST_CASE("infidelity: the gradient of a linear model scores 0, a shuffled map S²·‖a − w‖² on average") {
+  // F_0(x) = w·x, so F(x) − F(x − I) = w·I exactly and a = w explains every perturbation.
+  const auto model = linear(4, 2, {1, -2, 3, 0.5, 0, 0, 0, 0});
+  const ad::Tensor<T> x(ad::Shape{2, 4}, std::vector<T>{1, 2, 3, 4, -1, 0.5, 2, -3});
+  const ad::Tensor<T> gradient(ad::Shape{2, 4}, std::vector<T>{1, -2, 3, 0.5, 1, -2, 3, 0.5});
+  const auto exact = score("infidelity", model, x, gradient, {{"samples", "50"}, {"noise", "0.5"}});
+  REQUIRE(exact.size() == 2);
+  CHECK(exact[0] < 1e-24);
+  CHECK(exact[1] < 1e-24);
+  CHECK_FALSE(find_metric<T>("infidelity").higher_is_better);
+
+  // Shuffled: a − w = (2, 2.5, −2, −2.5), and E[(Σ (a − w)·I)²] = S²·‖a − w‖².
+  const ad::Tensor<T> shuffled(ad::Shape{1, 4}, std::vector<T>{3, 0.5, 1, -2});  // w permuted
+  const ad::Tensor<T> x1 = x.rows(0, 1);
+  const double expected = 0.25 * (2 * 2 + 2.5 * 2.5 + 2 * 2 + 2.5 * 2.5);
+  const double got = score("infidelity", model, x1, shuffled, {{"samples", "20000"}, {"noise", "0.5"}, {"seed", "3"}})[0];
+  CHECK(got == doctest::Approx(expected).epsilon(0.05));  // 20000 samples of a χ²₁·σ²: relative s.e. √(2/20000) = 1%
+  // Deterministic for a seed; another seed draws other noise.
+  CHECK(score("infidelity", model, x1, shuffled, {{"seed", "3"}})[0] == score("infidelity", model, x1, shuffled, {{"seed", "3"}})[0]);
+  CHECK(score("infidelity", model, x1, shuffled, {{"seed", "3"}})[0] != score("infidelity", model, x1, shuffled, {{"seed", "4"}})[0]);
+}
+
+TEST_CASE("relevance mass and the pointing game: a map equal to the mask scores 1, a map outside it 0") {
+  const auto model = linear(4, 2, {1, 1, 1, 1, 0, 0, 0, 0});
+  const ad::Tensor<T> x(ad::Shape{3, 4}, T(1));
+  const ad::Tensor<T> mask(ad::Shape{3, 4}, std::vector<T>{1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0});
+  const TempMask file(mask, "integrad_test_mask.npy");
+  const ad::Tensor<T> a(ad::Shape{3, 4}, std::vector<T>{1, 1, 0, 0,     // the mask itself
+                                                        0, 0, 2, 1,     // outside it
+                                                        3, -5, 4, 0});  // 3 of 7 positive inside; the top (4) outside
+  const auto mass = score("relevance-mass", model, x, a, {{"mask", file.path}});
+  const auto hit = score("pointing-game", model, x, a, {{"mask", file.path}});
+  REQUIRE(mass.size() == 3);
+  CHECK(mass[0] == 1.0);
+  CHECK(mass[1] == 0.0);
+  CHECK(mass[2] == doctest::Approx(3.0 / 7.0).epsilon(1e-15));  // the −5 is clipped, not subtracted
+  CHECK(hit == std::vector<double>{1.0, 0.0, 0.0});
+  CHECK(find_metric<T>("relevance-mass").higher_is_better);
+  CHECK(find_metric<T>("pointing-game").higher_is_better);
+
+  // A mask of the wrong shape, a mask not 0/1, and no mask are refused by name.
+  const TempMask small(ad::Tensor<T>(ad::Shape{3, 2}, T(1)), "integrad_test_mask_small.npy");
+  CHECK_THROWS_WITH_AS(score("relevance-mass", model, x, a, {{"mask", small.path}}),
+                       doctest::Contains("has shape [3, 2]; expected the inputs' shape [3, 4]"), std::invalid_argument);
+  const TempMask halves(ad::Tensor<T>(ad::Shape{3, 4}, T(0.5)), "integrad_test_mask_halves.npy");
+  CHECK_THROWS_WITH_AS(score("pointing-game", model, x, a, {{"mask", halves.path}}), doctest::Contains("a mask holds only 0 and 1"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(score("pointing-game", model, x, a), "pointing-game needs --mask GT.npy (0/1, the inputs' shape)", std::invalid_argument);
+}
+
+TEST_CASE("the metrics refuse a map that is not the inputs' shape") {
+  const auto model = linear(2, 2, {1, 1, 0, 0});
+  const ad::Tensor<T> x(ad::Shape{1, 2}, T(1));
+  const ad::Tensor<T> a(ad::Shape{1, 3}, T(1));
+  CHECK_THROWS_WITH_AS(score("deletion", model, x, a), "deletion: the attributions have shape [1, 3]; expected the inputs' shape [1, 2]", std::invalid_argument);
+}
+
+TEST_CASE("sensitivity-max: the gradient of a linear model does not move (0); gradient×input moves by at most R·‖w‖/‖w⊙x‖") {
+  const auto model = linear(3, 2, {1, -2, 4, 0, 0, 0});
+  const ad::Tensor<T> x(ad::Shape{1, 3}, std::vector<T>{1, 2, 3});
+  const ad::Tensor<T> gradient(ad::Shape{1, 3}, std::vector<T>{1, -2, 4});
+  CHECK(score("sensitivity-max", model, x, gradient, {{"method", "gradient"}, {"radius", "0.1"}})[0] < 1e-15);
+  // Φ(x′) − Φ(x) = w ⊙ (x′ − x) with |x′ − x| ≤ R per element: the ratio lies in (0, R·‖w‖ / ‖w ⊙ x‖].
+  const ad::Tensor<T> gxi(ad::Shape{1, 3}, std::vector<T>{1, -4, 12});
+  const double s = score("sensitivity-max", model, x, gxi, {{"method", "gradxinput"}, {"radius", "0.1"}, {"samples", "50"}})[0];
+  const double bound = 0.1 * std::sqrt(1.0 + 4 + 16) / std::sqrt(1.0 + 16 + 144);
+  CHECK(s > 0.3 * bound);  // 50 draws of the max come near the corner
+  CHECK(s <= bound * (1 + 1e-12));
+  CHECK_FALSE(find_metric<T>("sensitivity-max").higher_is_better);
+}

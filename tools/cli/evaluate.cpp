@@ -1,0 +1,353 @@
+// integrad evaluate: scores attribution maps by the metrics of the metric registry
+// (attribution/metric.h), one row per example and the mean; or, with --methods, runs each method
+// with its default options and prints a methods × metrics table (mean ± standard error, the best of
+// each column marked). Metric options are CLI flags read from the registry, as explain's are.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "attribution/metric.h"
+#include "command.h"
+#include "common.h"
+#include "nn/atomic_file.h"
+#include "nn/npy.h"
+#include "nn/output_guard.h"
+
+namespace integrad::cli {
+namespace {
+
+struct EvaluateArgs {
+  std::string model, inputs, attributions, metric, metrics, methods, target = "predicted", baseline = "zero";
+  std::string json, csv, output, dtype;
+  std::map<std::string, std::string> metric_options;  // every option any metric declares, as given
+};
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = std::min(text.find(',', start), text.size());
+    if (comma > start) out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+template <ad::Scalar T>
+attr::Target<T> parse_target(const std::string& text, int64_t n) {
+  if (text == "predicted") return attr::Target<T>::predicted();
+  if (text.ends_with(".npy")) {
+    std::vector<int64_t> t = nn::npy_read_labels(text);
+    if (static_cast<int64_t>(t.size()) != n) throw std::invalid_argument(fmt::format("{} holds {} targets for {} inputs", text, t.size(), n));
+    return attr::Target<T>::each(std::move(t));
+  }
+  size_t used = 0;
+  int64_t k = -1;
+  try {
+    k = std::stoll(text, &used);
+  } catch (const std::exception&) {
+  }
+  if (used != text.size() || k < 0) throw std::invalid_argument("--target must be predicted, a class index or a .npy file; got '" + text + "'");
+  return attr::Target<T>::of(k);
+}
+
+template <ad::Scalar T>
+attr::Baseline<T> parse_baseline(const std::string& text) {
+  if (text == "zero") return attr::Baseline<T>::zero();
+  if (text.ends_with(".npy")) return attr::Baseline<T>::of(nn::npy_read_tensor<T>(text));
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+  }
+  if (used != text.size() || !std::isfinite(v)) throw std::invalid_argument("--baseline must be zero, a number or a .npy file; got '" + text + "'");
+  return attr::Baseline<T>::constant(static_cast<T>(v));
+}
+
+struct Summary {
+  double mean = 0, se = 0;
+};
+
+// Mean and standard error (sample standard deviation / √n; 0 for one example).
+Summary summarise(const std::vector<double>& v) {
+  Summary s;
+  if (v.empty()) return s;
+  for (double x : v) s.mean += x;
+  s.mean /= double(v.size());
+  if (v.size() > 1) {
+    double ss = 0;
+    for (double x : v) ss += (x - s.mean) * (x - s.mean);
+    s.se = std::sqrt(ss / double(v.size() - 1) / double(v.size()));
+  }
+  return s;
+}
+
+std::string json_number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; }
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string json_list(const std::vector<double>& v) {
+  std::vector<std::string> parts;
+  for (double x : v) parts.push_back(json_number(x));
+  return fmt::format("[{}]", fmt::join(parts, ", "));
+}
+
+// The options of the metrics used: each gets those it declares; an option none of them declares is refused.
+template <ad::Scalar T>
+std::vector<attr::Options> metric_options(const std::vector<const attr::Metric<T>*>& metrics, const std::map<std::string, std::string>& given) {
+  std::vector<attr::Options> out;
+  std::set<std::string> used;
+  for (const auto* m : metrics) {
+    std::map<std::string, std::string> mine;
+    for (const auto& [name, value] : given)
+      if (std::any_of(m->options.begin(), m->options.end(), [&](const attr::OptionSpec& s) { return s.name == name; })) mine[name] = value, used.insert(name);
+    out.push_back(attr::parse_options(m->name, m->options, metrics.size() == 1 ? given : mine));
+  }
+  for (const auto& [name, value] : given)
+    if (!used.count(name)) {
+      std::vector<std::string> names;
+      for (const auto* m : metrics) names.push_back(m->name);
+      throw std::invalid_argument(fmt::format("--{} is not an option of {}", name, fmt::join(names, ", ")));
+    }
+  return out;
+}
+
+template <ad::Scalar T>
+void write_scores(const std::string& path, const std::vector<double>& values, ad::Shape shape) {
+  ad::Tensor<T> t(shape);
+  for (size_t i = 0; i < values.size(); ++i) t[int64_t(i)] = static_cast<T>(values[i]);
+  nn::npy_write(path, t);
+}
+
+// One metric on given attributions: a row per example, then the mean.
+template <ad::Scalar T>
+void evaluate_maps(const EvaluateArgs& a, const attr::Metric<T>& metric, const attr::Options& options, const nn::Sequential<T>& model,
+                   const ad::Tensor<T>& x, const attr::Target<T>& target, const attr::Baseline<T>& baseline) {
+  const ad::Tensor<T> maps = nn::npy_read_tensor<T>(a.attributions);
+  if (maps.rank() < 1 || maps.size(0) != x.size(0))
+    throw std::invalid_argument(fmt::format("--attributions {} has shape {}; expected one map per example of {} ({})", a.attributions, maps.shape().str(), a.inputs,
+                                            x.shape().str()));
+  warn_nonfinite(maps, "evaluate", "attributions");
+  const std::vector<double> scores = metric.score(attr::MetricCall<T>{model, x, maps, baseline, target, options});
+  const Summary s = summarise(scores);
+  const char* better = metric.higher_is_better ? "higher" : "lower";
+  fmt::print("{} ({} is better)\n{:>8}  {:>14}\n", metric.name, better, "example", "score");
+  for (size_t i = 0; i < scores.size(); ++i) fmt::print("{:>8}  {:>14.6g}\n", i, scores[i]);
+  fmt::print("{:>8}  {:>14.6g} ± {:.3g}\n", "mean", s.mean, s.se);
+  if (!a.json.empty())
+    nn::write_file_atomically(a.json, fmt::format("{{\"metric\": {}, \"higher_is_better\": {}, \"scores\": {}, \"mean\": {}, \"standard_error\": {}}}\n",
+                                                  json_string(metric.name), metric.higher_is_better, json_list(scores), json_number(s.mean), json_number(s.se)));
+  if (!a.csv.empty()) {
+    std::string csv = "example,score\n";
+    for (size_t i = 0; i < scores.size(); ++i) csv += fmt::format("{},{}\n", i, scores[i]);
+    csv += fmt::format("mean,{}\n", s.mean);
+    nn::write_file_atomically(a.csv, csv);
+  }
+  if (!a.output.empty()) {
+    write_scores<T>(a.output, scores, ad::Shape{int64_t(scores.size())});
+    fmt::print(status_stream(a.output), "wrote {} [{}]\n", a.output, scores.size());
+  }
+}
+
+// Every method with its default options, scored by every metric: a methods × metrics table.
+template <ad::Scalar T>
+void evaluate_methods(const EvaluateArgs& a, const std::vector<const attr::Metric<T>*>& metrics, const std::vector<attr::Options>& options,
+                      const nn::Sequential<T>& model, const ad::Tensor<T>& x, const attr::Target<T>& target, const attr::Baseline<T>& baseline) {
+  struct Row {
+    std::string method;
+    std::vector<std::vector<double>> scores;  // per metric, per example
+  };
+  std::vector<Row> rows;
+  for (const std::string& name : split_list(a.methods)) {
+    const attr::Method<T>& method = attr::find_method<T>(name);
+    attr::Attribution<T> r;
+    try {
+      r = attr::explain(method, model, x, baseline, target, attr::parse_options(method.name, method.options, {}, {}));
+    } catch (const std::invalid_argument& e) {  // e.g. an option without a default it needs (occlusion's --window)
+      fmt::print(stderr, "integrad evaluate: note: skipping {} with default options: {}\n", name, e.what());
+      continue;
+    }
+    if (r.values.shape() != x.shape()) {
+      fmt::print(stderr, "integrad evaluate: note: skipping {}: its maps have shape {}, not the inputs' {}\n", name, r.values.shape().str(), x.shape().str());
+      continue;
+    }
+    warn_nonfinite(r.values, "evaluate", name + "'s attributions");
+    Row row{name, {}};
+    for (size_t j = 0; j < metrics.size(); ++j) {
+      // A metric that re-runs a method (sensitivity-max's --method) re-runs this row's, unless told otherwise.
+      const auto& specs = metrics[j]->options;
+      const bool reruns = std::any_of(specs.begin(), specs.end(), [](const attr::OptionSpec& s) { return s.name == "method"; });
+      attr::Options o = options[j];
+      if (reruns && !o.given("method")) {
+        std::map<std::string, std::string> mine{{"method", name}};
+        for (const auto& [key, value] : a.metric_options)
+          if (std::any_of(specs.begin(), specs.end(), [&](const attr::OptionSpec& s) { return s.name == key; })) mine[key] = value;
+        o = attr::parse_options(metrics[j]->name, specs, mine);
+      }
+      row.scores.push_back(metrics[j]->score(attr::MetricCall<T>{model, x, r.values, baseline, target, o}));
+    }
+    rows.push_back(std::move(row));
+  }
+  if (rows.empty()) throw std::invalid_argument("--methods: no method could be evaluated");
+
+  // The best mean of each column, by the metric's direction.
+  std::vector<double> best(metrics.size());
+  for (size_t j = 0; j < metrics.size(); ++j) {
+    const bool higher = metrics[j]->higher_is_better;
+    best[j] = higher ? -INFINITY : INFINITY;
+    for (const Row& r : rows) {
+      const double m = summarise(r.scores[j]).mean;
+      if (std::isfinite(m) && (higher ? m > best[j] : m < best[j])) best[j] = m;
+    }
+  }
+  fmt::print("{:<16}", "method");
+  for (const auto* m : metrics) fmt::print("  {:>24}", fmt::format("{} ({})", m->name, m->higher_is_better ? "↑" : "↓"));
+  fmt::print("\n");
+  for (const Row& r : rows) {
+    fmt::print("{:<16}", r.method);
+    for (size_t j = 0; j < metrics.size(); ++j) {
+      const Summary s = summarise(r.scores[j]);
+      fmt::print("  {:>24}", fmt::format("{:.4g} ± {:.2g}{}", s.mean, s.se, s.mean == best[j] ? " *" : "  "));
+    }
+    fmt::print("\n");
+  }
+  fmt::print("mean ± standard error over {} examples; * the best of each column (↑ higher, ↓ lower is better)\n", x.size(0));
+
+  if (!a.json.empty()) {
+    std::vector<std::string> ms, rs;
+    for (const auto* m : metrics) ms.push_back(fmt::format("{{\"name\": {}, \"higher_is_better\": {}}}", json_string(m->name), m->higher_is_better));
+    for (const Row& r : rows) {
+      std::vector<std::string> cells;
+      for (size_t j = 0; j < metrics.size(); ++j) {
+        const Summary s = summarise(r.scores[j]);
+        cells.push_back(fmt::format("{}: {{\"mean\": {}, \"standard_error\": {}, \"best\": {}, \"scores\": {}}}", json_string(metrics[j]->name), json_number(s.mean),
+                                    json_number(s.se), s.mean == best[j], json_list(r.scores[j])));
+      }
+      rs.push_back(fmt::format("{{\"method\": {}, \"metrics\": {{{}}}}}", json_string(r.method), fmt::join(cells, ", ")));
+    }
+    nn::write_file_atomically(a.json, fmt::format("{{\"metrics\": [{}], \"methods\": [{}]}}\n", fmt::join(ms, ", "), fmt::join(rs, ", ")));
+  }
+  if (!a.csv.empty()) {
+    std::string csv = "method,metric,mean,standard_error,best\n";
+    for (const Row& r : rows)
+      for (size_t j = 0; j < metrics.size(); ++j) {
+        const Summary s = summarise(r.scores[j]);
+        csv += fmt::format("{},{},{},{},{}\n", r.method, metrics[j]->name, s.mean, s.se, s.mean == best[j] ? 1 : 0);
+      }
+    nn::write_file_atomically(a.csv, csv);
+  }
+  if (!a.output.empty()) {  // [methods, metrics, N]
+    std::vector<double> all;
+    for (const Row& r : rows)
+      for (const auto& v : r.scores) all.insert(all.end(), v.begin(), v.end());
+    write_scores<T>(a.output, all, ad::Shape{int64_t(rows.size()), int64_t(metrics.size()), x.size(0)});
+    fmt::print(status_stream(a.output), "wrote {} [{}, {}, {}]\n", a.output, rows.size(), metrics.size(), x.size(0));
+  }
+}
+
+template <ad::Scalar T>
+void run(const EvaluateArgs& a) {
+  if (a.attributions.empty() == a.methods.empty()) throw std::invalid_argument("give either --attributions A.npy or --methods m1,m2,...");
+  if (!a.metric.empty() && !a.metrics.empty()) throw std::invalid_argument("give either --metric M or --metrics a,b,...");
+  const std::vector<std::string> metric_names = a.metric.empty() ? split_list(a.metrics) : std::vector<std::string>{a.metric};
+  if (metric_names.empty()) throw std::invalid_argument("give the metric: --metric M (or --metrics a,b,... with --methods)");
+  if (!a.attributions.empty() && metric_names.size() != 1) throw std::invalid_argument("--attributions is scored by one --metric; --metrics goes with --methods");
+  std::vector<const attr::Metric<T>*> metrics;
+  for (const std::string& name : metric_names) metrics.push_back(&attr::find_metric<T>(name));
+  for (const std::string& name : split_list(a.methods)) attr::find_method<T>(name);  // unknown names before any work
+  const std::vector<attr::Options> options = metric_options(metrics, a.metric_options);
+  const std::string mask = a.metric_options.count("mask") ? a.metric_options.at("mask") : "";
+  nn::check_outputs({{"-o", a.output}, {"--json", a.json}, {"--csv", a.csv}},
+                    {{"MODEL", a.model}, {"INPUT", a.inputs}, {"--attributions", a.attributions}, {"--mask", mask},
+                     {"--target", a.target.ends_with(".npy") ? a.target : ""}, {"--baseline", a.baseline.ends_with(".npy") ? a.baseline : ""}});
+  const nn::Sequential<T> model = nn::load_model<T>(a.model);
+  const ad::Tensor<T> x = load_inputs(a.inputs, model);
+  warn_nonfinite(x, "evaluate", "inputs");
+  if (note_if_no_examples("evaluate", a.inputs, x.size(0))) {
+    // Empty outputs, as every subcommand's: no scores, a mean of none left out.
+    if (!a.output.empty()) nn::npy_write(a.output, ad::Tensor<T>(ad::Shape{0}));
+    if (!a.json.empty()) nn::write_file_atomically(a.json, "{\"scores\": []}\n");
+    if (!a.csv.empty()) nn::write_file_atomically(a.csv, a.attributions.empty() ? "method,metric,mean,standard_error,best\n" : "example,score\n");
+    return;
+  }
+  const attr::Target<T> target = parse_target<T>(a.target, x.size(0));
+  const attr::Baseline<T> baseline = parse_baseline<T>(a.baseline);
+  if (!a.attributions.empty()) evaluate_maps(a, *metrics[0], options[0], model, x, target, baseline);
+  else evaluate_methods(a, metrics, options, model, x, target, baseline);
+}
+
+struct SharedOption {
+  attr::OptionSpec spec;
+  std::vector<std::string> metrics;
+};
+
+std::vector<SharedOption> shared_metric_options() {
+  std::vector<SharedOption> all;
+  for (const auto& m : attr::metric_registry<float>())
+    for (const auto& spec : m.options) {
+      auto it = std::find_if(all.begin(), all.end(), [&](const auto& s) { return s.spec.name == spec.name; });
+      if (it == all.end()) all.push_back({spec, {m.name}});
+      else it->metrics.push_back(m.name);
+    }
+  return all;
+}
+
+std::string option_help(const SharedOption& o) {
+  const attr::OptionSpec& s = o.spec;
+  std::string help = fmt::format("{}: {}", fmt::join(o.metrics, ", "), s.help);
+  if (!s.choices.empty()) help += fmt::format(" ({})", fmt::join(s.choices, " | "));
+  else if (s.kind != attr::OptionSpec::Kind::flag && s.kind != attr::OptionSpec::Kind::text && std::isfinite(s.min) && std::isfinite(s.max))
+    help += fmt::format(" [{}, {}]", s.min, s.max);
+  if (!s.default_value.empty() && s.kind != attr::OptionSpec::Kind::flag) help += fmt::format(" (default {})", s.default_value);
+  return help;
+}
+
+std::string metrics_help() {
+  std::string help = "One of:";
+  for (const auto& m : attr::metric_registry<float>())
+    help += fmt::format("\n  {:<16} {} ({} is better)", m.name, m.summary, m.higher_is_better ? "higher" : "lower");
+  return help;
+}
+
+void setup(CLI::App& cmd) {
+  auto a = std::make_shared<EvaluateArgs>();
+  cmd.add_option("MODEL", a->model, "Model file (.safetensors)")->required();
+  cmd.add_option("INPUT", a->inputs, "Inputs .npy [N, ...]")->required();
+  cmd.add_option("--attributions", a->attributions, "Attributions .npy, the inputs' shape (as explain -o writes them)");
+  cmd.add_option("--metric", a->metric, metrics_help())->check(CLI::IsMember(attr::metric_names()));
+  cmd.add_option("--methods", a->methods, "Instead of --attributions: run these methods (comma-separated) with default options and tabulate");
+  cmd.add_option("--metrics", a->metrics, "With --methods: the metrics (comma-separated) of the table's columns");
+  cmd.add_option("--target", a->target, "predicted | class index K | TARGETS.npy")->default_val("predicted");
+  cmd.add_option("--baseline", a->baseline, "What deletion/insertion (and the methods) put in: zero | NUMBER | BASELINE.npy")->default_val("zero");
+  for (const SharedOption& o : shared_metric_options()) {
+    const std::string name = o.spec.name;
+    if (o.spec.kind == attr::OptionSpec::Kind::flag) {
+      cmd.add_flag_callback("--" + name, [a, name] { a->metric_options[name] = "true"; }, option_help(o));
+    } else {
+      const auto k = o.spec.kind;
+      cmd.add_option_function<std::string>("--" + name, [a, name](const std::string& v) { a->metric_options[name] = v; }, option_help(o))
+          ->type_name(k == attr::OptionSpec::Kind::choice ? "CHOICE" : k == attr::OptionSpec::Kind::text ? "TEXT" : k == attr::OptionSpec::Kind::integer ? "INT" : "NUMBER");
+    }
+  }
+  cmd.add_option("--json", a->json, "Write the scores as JSON");
+  cmd.add_option("--csv", a->csv, "Write the scores as CSV");
+  cmd.add_option("-o,--output", a->output, "Write the per-example scores .npy: [N]; with --methods [methods, metrics, N]");
+  add_dtype_option(cmd, a->dtype);
+  cmd.callback([a] { with_dtype(a->dtype, [&](auto t) { run<decltype(t)>(*a); }); });
+}
+
+const bool registered = register_command({"evaluate", "Score attribution maps by the registered metrics (deletion, insertion, infidelity, ...)", setup});
+
+}  // namespace
+}  // namespace integrad::cli
