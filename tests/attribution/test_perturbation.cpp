@@ -100,6 +100,9 @@ TEST_CASE("occlusion: windows start at 0, the last is clipped at the edge, cover
     const double left = t2(0) + t2(1) + t2(3) + t2(4), right = t2(2) + t2(5);
     const std::vector<double> want{left, left, right, left, left, right};
     for (int64_t j = 0; j < 6; ++j) CHECK(a.values[j] == doctest::Approx(want[size_t(j)]).epsilon(1e-12));
+    // One number is the same window (or stride) along every dim.
+    const Attribution<T> one = run("occlusion", m2, x2, Baseline<T>::zero(), Target<T>::of(0), {{"window", "2"}, {"stride", "1,2"}});
+    for (int64_t j = 0; j < 6; ++j) CHECK(one.values[j] == a.values[j]);
   }
   CHECK_THROWS_WITH_AS(run("occlusion", model, x, Baseline<T>::zero(), Target<T>::of(0), {{"window", "2,2"}}),
                        doctest::Contains("one entry per input dim"), std::invalid_argument);
