@@ -13,7 +13,8 @@ Method<T> ablation_method() {
               .summary = "F(x) − F(x with the feature group set to the baseline) (Captum's FeatureAblation)",
               .uses_baseline = true,
               .options = {feature_mask_option()}};
-  m.in_tables = [](const nn::Sequential<T>&) { return false; };
+  m.guarantees = {"dummy", "linearity", "symmetry"};
+  m.in_tables = at_most_features<T>(256);
   m.run = [](const MethodCall<T>& c) {
     const std::vector<Groups> groups = feature_groups(c.options, c.inputs.shape());
     const ad::Tensor<T> base = c.baseline.expand(c.inputs);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <stdexcept>
 
@@ -16,6 +17,32 @@ namespace {
 constexpr int64_t kPerturbationsPerEval = 32;
 
 }  // namespace
+
+bool solve_linear(std::vector<double>& a, std::vector<double>& r, size_t k) {
+  double scale = 0;
+  for (size_t i = 0; i < k; ++i) scale = std::max(scale, std::abs(a[i * k + i]));
+  for (size_t col = 0; col < k; ++col) {
+    size_t p = col;
+    for (size_t i = col + 1; i < k; ++i)
+      if (std::abs(a[i * k + col]) > std::abs(a[p * k + col])) p = i;
+    if (!(std::abs(a[p * k + col]) > 1e-12 * scale)) return false;
+    if (p != col) {
+      for (size_t j = 0; j < k; ++j) std::swap(a[p * k + j], a[col * k + j]);
+      std::swap(r[p], r[col]);
+    }
+    for (size_t i = col + 1; i < k; ++i) {
+      const double f = a[i * k + col] / a[col * k + col];
+      for (size_t j = col; j < k; ++j) a[i * k + j] -= f * a[col * k + j];
+      r[i] -= f * r[col];
+    }
+  }
+  for (size_t i = k; i-- > 0;) {
+    double s = r[i];
+    for (size_t j = i + 1; j < k; ++j) s -= a[i * k + j] * r[j];
+    r[i] = s / a[i * k + i];
+  }
+  return true;
+}
 
 OptionSpec feature_mask_option() {
   return {.name = "feature-mask", .kind = OptionSpec::Kind::text,

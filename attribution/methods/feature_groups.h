@@ -28,6 +28,18 @@ template <ad::Scalar T>
 std::vector<double> evaluate_perturbations(const MethodCall<T>& call, std::span<const int64_t> targets, int64_t example, int64_t count,
                                            const std::function<void(int64_t k, std::span<T> row)>& fill);
 
+// Solves A φ = r in place (A k × k, row-major, e.g. normal equations) by Gaussian elimination with
+// partial pivoting: φ is left in r; false if A is singular (a pivot below 1e-12 of the largest diagonal).
+bool solve_linear(std::vector<double>& a, std::vector<double>& r, size_t k);
+
+// The axiom matrix and the report run every method on every model: a perturbation method joins them
+// where the model's examples have at most `limit` scalars (each its own group there). The dummy check
+// appends one input, so a limit that a method enforces (shapley's 16 groups) needs room for it.
+template <ad::Scalar T>
+std::function<bool(const nn::Sequential<T>&)> at_most_features(int64_t limit) {
+  return [limit](const nn::Sequential<T>& model) { return model.input_shape.numel() <= limit; };
+}
+
 // The call's targets resolved to one class per example (empty for a function target).
 template <ad::Scalar T>
 std::vector<int64_t> perturbation_targets(const MethodCall<T>& call);

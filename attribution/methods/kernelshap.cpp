@@ -17,33 +17,6 @@ namespace integrad::attr {
 
 namespace {
 
-// Solves A φ = r (A symmetric, k × k) by Gaussian elimination with partial pivoting; false if singular.
-bool solve(std::vector<double>& a, std::vector<double>& r, size_t k) {
-  double scale = 0;
-  for (size_t i = 0; i < k; ++i) scale = std::max(scale, std::abs(a[i * k + i]));
-  for (size_t col = 0; col < k; ++col) {
-    size_t p = col;
-    for (size_t i = col + 1; i < k; ++i)
-      if (std::abs(a[i * k + col]) > std::abs(a[p * k + col])) p = i;
-    if (!(std::abs(a[p * k + col]) > 1e-12 * scale)) return false;
-    if (p != col) {
-      for (size_t j = 0; j < k; ++j) std::swap(a[p * k + j], a[col * k + j]);
-      std::swap(r[p], r[col]);
-    }
-    for (size_t i = col + 1; i < k; ++i) {
-      const double f = a[i * k + col] / a[col * k + col];
-      for (size_t j = col; j < k; ++j) a[i * k + j] -= f * a[col * k + j];
-      r[i] -= f * r[col];
-    }
-  }
-  for (size_t i = k; i-- > 0;) {
-    double s = r[i];
-    for (size_t j = i + 1; j < k; ++j) s -= a[i * k + j] * r[j];
-    r[i] = s / a[i * k + i];
-  }
-  return true;
-}
-
 template <ad::Scalar T>
 Attribution<T> run_kernelshap(const MethodCall<T>& c) {
   const std::vector<Groups> groups = feature_groups(c.options, c.inputs.shape());
@@ -114,7 +87,7 @@ Attribution<T> run_kernelshap(const MethodCall<T>& c) {
           for (size_t q = 0; q < k; ++q) ata[p * k + q] += weight[s] * row_a[p] * row_a[q];
         }
       }
-      if (!solve(ata, aty, k))
+      if (!solve_linear(ata, aty, k))
         throw std::invalid_argument(fmt::format("kernelshap: {} sampled coalitions do not determine the {} group values of example {}; use more --samples "
                                                 "(or a coarser --feature-mask)", z.size(), m, i));
       double rest = delta;
@@ -142,7 +115,9 @@ Method<T> kernelshap_method() {
                            .help = "coalitions drawn; with N >= 2^M − 2 for M groups all are used (exact Shapley)", .min = 1, .max = 1e7},
                           {.name = "seed", .kind = K::integer, .default_value = "0", .help = "seed of the coalition sampler", .min = 0, .max = 1e15},
                           feature_mask_option()}};
-  m.in_tables = [](const nn::Sequential<T>&) { return false; };
+  // Beside the other methods: 256 coalitions (every one up to 8 features), at most 16 features.
+  m.matrix_rows = {{"kernelshap", {{"samples", "256"}}, {"completeness"}}};
+  m.in_tables = at_most_features<T>(16);
   m.run = run_kernelshap<T>;
   return m;
 }

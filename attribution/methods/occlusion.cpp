@@ -29,9 +29,9 @@ std::vector<int64_t> parse_list(const std::string& option, const std::string& te
       throw std::invalid_argument(fmt::format("--{} takes positive whole numbers separated by commas; got '{}'", option, text));
     out.push_back(v);
   }
-  if (out.size() == 1 && dims > 1 && option == "stride") out.assign(dims, out[0]);
+  if (out.size() == 1 && dims > 1) out.assign(dims, out[0]);  // one number: the same for every dim
   if (out.size() != dims)
-    throw std::invalid_argument(fmt::format("--{} needs one entry per input dim (batch excluded): {} here; got '{}'", option, dims, text));
+    throw std::invalid_argument(fmt::format("--{} needs one entry per input dim (batch excluded), or one for all: {} here; got '{}'", option, dims, text));
   return out;
 }
 
@@ -101,11 +101,13 @@ Method<T> occlusion_method() {
           .display_name = "Occlusion",
           .summary = "mean of F(x) − F(x with a sliding window set to the baseline) over the windows covering each element (Captum's Occlusion)",
           .uses_baseline = true,
-          .options = {{.name = "window", .kind = K::text, .help = "window size per input dim, batch excluded, e.g. 1,4,4 (Captum's sliding_window_shapes)"},
+          .options = {{.name = "window", .kind = K::text, .help = "window size per input dim, batch excluded, e.g. 1,4,4, or one for all (Captum's sliding_window_shapes)"},
                       {.name = "stride", .kind = K::text, .help = "step per input dim, or one for all (Captum's strides; default 1)"}},
-          .in_tables = [](const nn::Sequential<T>&) { return false; },
+          // Beside the other methods: window 1 along every dim (each scalar alone, as ablation).
+          .matrix_rows = {{"occlusion", {{"window", "1"}}, {"dummy", "linearity", "symmetry"}}},
+          .in_tables = at_most_features<T>(256),
           .run = [](const MethodCall<T>& c) {
-            if (!c.options.has("window")) throw std::invalid_argument("occlusion needs --window W1,W2,... (one entry per input dim, batch excluded)");
+            if (!c.options.has("window")) throw std::invalid_argument("occlusion needs --window W1,W2,... (one entry per input dim, batch excluded, or one for all)");
             return run_occlusion(c);
           }};
 }

@@ -23,9 +23,9 @@ Method<T> shapley_method() {
               .summary = "exact Shapley values of the feature groups over all 2^M coalitions, at most 16 groups (Captum's ShapleyValues)",
               .uses_baseline = true,
               .has_delta = true,
-              .guarantees = {"completeness"},
+              .guarantees = {"completeness", "dummy", "linearity", "symmetry"},
               .options = {feature_mask_option()}};
-  m.in_tables = [](const nn::Sequential<T>&) { return false; };
+  m.in_tables = at_most_features<T>(kMaxShapleyGroups - 1);  // room for the dummy check's extra input
   m.run = [](const MethodCall<T>& c) {
     const std::vector<Groups> groups = feature_groups(c.options, c.inputs.shape());
     const ad::Tensor<T> base = c.baseline.expand(c.inputs);

@@ -1,14 +1,18 @@
-// The perturbation methods (occlusion, ablation, shapley, kernelshap): on a linear model each gives
-// w·(x − x′); occlusion's window arithmetic on a hand-computed case; Shapley values of a product;
-// masks and group limits refused.
+// The perturbation methods (occlusion, ablation, shapley, kernelshap, shapley-sampling, lime) and
+// GradientSHAP: on a linear model each gives w·(x − x′); occlusion's window arithmetic on a
+// hand-computed case; Shapley values of a product; masks and group limits refused; the same bits
+// for the same seed; exact Shapley's axioms in the axiom matrix, and a broken variant failing them.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <set>
 #include <cstring>
 #include <filesystem>
 
 #include <fmt/format.h>
 
+#include "attribution/evaluation/axiom_matrix.h"
 #include "attribution/method.h"
 #include "nn/architecture.h"
 #include "nn/npy.h"
@@ -96,6 +100,9 @@ TEST_CASE("occlusion: windows start at 0, the last is clipped at the edge, cover
     const double left = t2(0) + t2(1) + t2(3) + t2(4), right = t2(2) + t2(5);
     const std::vector<double> want{left, left, right, left, left, right};
     for (int64_t j = 0; j < 6; ++j) CHECK(a.values[j] == doctest::Approx(want[size_t(j)]).epsilon(1e-12));
+    // One number is the same window (or stride) along every dim.
+    const Attribution<T> one = run("occlusion", m2, x2, Baseline<T>::zero(), Target<T>::of(0), {{"window", "2"}, {"stride", "1,2"}});
+    for (int64_t j = 0; j < 6; ++j) CHECK(one.values[j] == a.values[j]);
   }
   CHECK_THROWS_WITH_AS(run("occlusion", model, x, Baseline<T>::zero(), Target<T>::of(0), {{"window", "2,2"}}),
                        doctest::Contains("one entry per input dim"), std::invalid_argument);
@@ -184,4 +191,164 @@ TEST_CASE("kernelshap: w·(x − x′) on a linear model sampled or not, equals 
   CHECK(std::abs(s1.deltas[0]) < 1e-9);
   CHECK_THROWS_WITH_AS(run("kernelshap", model, x, Baseline<T>::zero(), Target<T>::of(0), {{"samples", "2"}}), doctest::Contains("use more --samples"),
                        std::invalid_argument);
+}
+
+namespace {
+
+// A model with 5 inputs, 2 outputs and an interaction through the product target; its own weights.
+nn::Sequential<T> product_model() {
+  auto prod = nn::parse_architecture<T>("Linear(5, 2)", ad::Shape{5}, nn::InputDtype::float64, 1);
+  auto params = prod.layers[0]->parameters();
+  const std::vector<T> wp{1, 0.5, 0, -1, 0, 0, 1, 2, 0.5, 1};
+  for (int64_t k = 0; k < 10; ++k) params[0]->value[k] = wp[size_t(k)];
+  params[1]->value[0] = 0.25;
+  params[1]->value[1] = -0.5;
+  return prod;
+}
+
+bool same_bits(const ad::Tensor<T>& a, const ad::Tensor<T>& b) {
+  return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), size_t(a.numel()) * sizeof(T)) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("shapley-sampling, lime and gradientshap give w·(x − x′) on a linear model") {
+  const auto model = linear(4, 2, ad::Shape{4});
+  const ad::Tensor<T> x(ad::Shape{2, 4}, std::vector<T>{1, -2, 3, 0.5, 0.25, 4, -1, 2});
+  const ad::Tensor<T> b(ad::Shape{4}, std::vector<T>{0.5, 0.5, -1, 1});
+  const auto& w = model.layers[0]->parameters()[0]->value;  // [2, 4]
+  const std::vector<std::pair<std::string, std::map<std::string, std::string>>> runs{
+      {"shapley-sampling", {{"samples", "3"}}}, {"lime", {{"samples", "40"}}}, {"gradientshap", {{"samples", "3"}}}};
+  for (const auto& [method, options] : runs) {
+    CAPTURE(method);
+    const Attribution<T> a = run(method, model, x, Baseline<T>::of(b), Target<T>::of(1), options);
+    for (int64_t i = 0; i < 2; ++i)
+      for (int64_t j = 0; j < 4; ++j) CHECK(a.values[i * 4 + j] == doctest::Approx(w.at({1, j}) * (x[i * 4 + j] - b[j])).epsilon(1e-10));
+    if (method != "lime") {
+      REQUIRE(a.deltas.size() == 2);
+      for (double d : a.deltas) CHECK(std::abs(d) < 1e-12);
+    }
+  }
+  // A set of baselines [K, 4] (K = 3 ≠ N = 2), all equal: the same as the one baseline; F(x′) their mean.
+  ad::Tensor<T> set(ad::Shape{3, 4});
+  for (int64_t k = 0; k < 3; ++k) std::copy(b.data(), b.data() + 4, set.data() + k * 4);
+  const Attribution<T> one = run("gradientshap", model, x, Baseline<T>::of(b), Target<T>::of(1), {{"samples", "4"}});
+  const Attribution<T> many = run("gradientshap", model, x, Baseline<T>::of(set), Target<T>::of(1), {{"samples", "4"}});
+  for (int64_t j = 0; j < 8; ++j) CHECK(many.values[j] == doctest::Approx(one.values[j]).epsilon(1e-14));
+  for (size_t i = 0; i < 2; ++i) CHECK(many.f_baseline[i] == doctest::Approx(one.f_baseline[i]).epsilon(1e-14));
+  // Distinct baselines: each draw is w·(x − b_k), so the mean lies between; Σ A − (F(x) − mean F(b_k)) only in expectation.
+  ad::Tensor<T> two(ad::Shape{3, 4});
+  for (int64_t j = 0; j < 4; ++j) two[j] = 0, two[4 + j] = 2, two[8 + j] = 1;
+  const Attribution<T> g = run("gradientshap", model, x, Baseline<T>::of(two), Target<T>::of(1), {{"samples", "400"}, {"seed", "1"}});
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t j = 0; j < 4; ++j) {
+      const double lo = w.at({1, j}) * (x[i * 4 + j] - 2), hi = w.at({1, j}) * x[i * 4 + j];
+      CHECK(g.values[i * 4 + j] >= std::min(lo, hi) - 1e-12);
+      CHECK(g.values[i * 4 + j] <= std::max(lo, hi) + 1e-12);
+      CHECK(g.values[i * 4 + j] == doctest::Approx(w.at({1, j}) * (x[i * 4 + j] - 1)).epsilon(0.1));
+    }
+  CHECK_THROWS_AS(run("gradientshap", model, x, Baseline<T>::of(ad::Tensor<T>(ad::Shape{3, 5})), Target<T>::of(1)), std::invalid_argument);
+}
+
+TEST_CASE("shapley-sampling: exact on additive models, efficiency exact, near shapley with many permutations; lime's Lasso shrinks") {
+  const auto prod = product_model();
+  const ad::Tensor<T> xp(ad::Shape{1, 5}, std::vector<T>{3, 5, 7, -2, 1});
+  const Attribution<T> exact = run("shapley", prod, xp, Baseline<T>::zero(), product_target());
+  const Attribution<T> few = run("shapley-sampling", prod, xp, Baseline<T>::zero(), product_target(), {{"samples", "3"}, {"seed", "2"}});
+  CHECK(std::abs(few.deltas[0]) < 1e-9);  // every permutation telescopes to F(x) − F(x′)
+  const Attribution<T> many = run("shapley-sampling", prod, xp, Baseline<T>::zero(), product_target(), {{"samples", "4000"}, {"seed", "2"}});
+  double scale = 0;
+  for (int64_t j = 0; j < 5; ++j) scale = std::max(scale, std::abs(exact.values[j]));
+  for (int64_t j = 0; j < 5; ++j) CHECK(std::abs(many.values[j] - exact.values[j]) < 0.05 * scale);
+
+  // LIME's Lasso: the penalty shrinks every coefficient towards 0, a large one zeroes them all.
+  const auto model = linear(4, 1, ad::Shape{4});
+  const ad::Tensor<T> x(ad::Shape{1, 4}, std::vector<T>{1, -2, 3, 0.5});
+  const Attribution<T> ls = run("lime", model, x, Baseline<T>::zero(), Target<T>::of(0), {{"samples", "64"}});
+  const Attribution<T> lasso = run("lime", model, x, Baseline<T>::zero(), Target<T>::of(0), {{"samples", "64"}, {"lime-alpha", "0.01"}});
+  const Attribution<T> zero = run("lime", model, x, Baseline<T>::zero(), Target<T>::of(0), {{"samples", "64"}, {"lime-alpha", "100"}});
+  for (int64_t j = 0; j < 4; ++j) {
+    CHECK(std::abs(lasso.values[j]) < std::abs(ls.values[j]));
+    CHECK(std::abs(lasso.values[j]) > 0.8 * std::abs(ls.values[j]));
+    CHECK(zero.values[j] == 0.0);
+  }
+  CHECK_THROWS_WITH_AS(run("lime", model, x, Baseline<T>::zero(), Target<T>::of(0), {{"samples", "2"}}), doctest::Contains("use more"),
+                       std::invalid_argument);
+}
+
+TEST_CASE("the sampling methods give the same bits for the same seed, other bits for another") {
+  const auto prod = product_model();
+  const ad::Tensor<T> xp(ad::Shape{2, 5}, std::vector<T>{3, 5, 7, -2, 1, 1, -1, 2, 0.5, 4});
+  for (const std::string method : {"shapley-sampling", "lime", "gradientshap", "kernelshap"}) {
+    CAPTURE(method);
+    std::map<std::string, std::string> o{{"samples", "20"}, {"seed", "11"}};
+    if (method == "gradientshap") o["stdev"] = "0.3";
+    const Baseline<T> b = Baseline<T>::constant(0.5);
+    const Attribution<T> a = run(method, prod, xp, b, product_target(), o);
+    const Attribution<T> again = run(method, prod, xp, b, product_target(), o);
+    CHECK(same_bits(a.values, again.values));
+    o["seed"] = "12";
+    CHECK_FALSE(same_bits(a.values, run(method, prod, xp, b, product_target(), o).values));
+  }
+}
+
+TEST_CASE("the axiom matrix: exact shapley satisfies efficiency, dummy and symmetry; a broken variant fails them") {
+  // A small ReLU network: 3 inputs (room for the dummy check's extra one under shapley's limit).
+  auto model = nn::parse_architecture<T>("Linear(3, 4); ReLU(); Linear(4, 2)", ad::Shape{3}, nn::InputDtype::float64, 7);
+  const ad::Tensor<T> x(ad::Shape{2, 3}, std::vector<T>{1, -0.5, 2, 0.3, 1.5, -1});
+  const ad::Tensor<T> b(x.shape());
+  const auto methods = matrix_methods(model);
+  auto find = [&](const std::vector<MatrixRow>& rows, const std::string& method, const std::string& axiom) {
+    for (const auto& r : rows)
+      if (r.method == method)
+        for (const auto& c : r.checks)
+          if (c.name == axiom) return c;
+    FAIL("no cell " << method << "/" << axiom);
+    return CheckResult{};
+  };
+  const auto rows = axiom_matrix(model, methods, x, b, {});
+  for (const std::string method : {"shapley", "kernelshap", "shapley-sampling", "occlusion", "ablation", "lime", "gradientshap"}) {
+    CAPTURE(method);
+    for (const auto& r : rows)
+      if (r.method == method)
+        for (const auto& c : r.checks)
+          if (must_satisfy(r, c.name)) CHECK_MESSAGE(c.passed, c.name << ": " << c.detail);
+  }
+  for (const std::string axiom : {"completeness", "dummy", "symmetry", "linearity"}) CHECK(find(rows, "shapley", axiom).passed);
+  CHECK(find(rows, "shapley", "completeness").figure < 1e-12);
+
+  // Broken: every value scaled by 1.5 except the first feature's, which also leaks 0.1 of F(x)
+  // into the last feature (a dummy there gets a share).
+  const auto shapley = std::find_if(methods.begin(), methods.end(), [](const NamedMethod<T>& m) { return m.name == "shapley"; });
+  REQUIRE(shapley != methods.end());
+  NamedMethod<T> broken{"broken-shapley", [fn = shapley->fn](const nn::Sequential<T>& m, const ad::Tensor<T>& xx, const ad::Tensor<T>& bb, const Target<T>& t) {
+                          ad::Tensor<T> a = fn(m, xx, bb, t);
+                          const int64_t row = xx.shape().stride(0);
+                          for (int64_t i = 0; i < xx.size(0); ++i) {
+                            for (int64_t j = 1; j < row; ++j) a[i * row + j] *= T(1.5);
+                            a[i * row + row - 1] += T(0.1);
+                          }
+                          return a;
+                        },
+                        shapley->guarantees};
+  const auto bad = axiom_matrix(model, std::vector<NamedMethod<T>>{broken}, x, b, {});
+  CHECK_FALSE(find(bad, "broken-shapley", "completeness").passed);
+  CHECK_FALSE(find(bad, "broken-shapley", "dummy").passed);
+  CHECK_FALSE(find(bad, "broken-shapley", "symmetry").passed);
+}
+
+TEST_CASE("the tables include a perturbation method only where it is affordable") {
+  auto names = [](const nn::Sequential<T>& model) {
+    std::set<std::string> out;
+    for (const auto& m : matrix_methods(model)) out.insert(m.name);
+    return out;
+  };
+  const auto small = names(linear(4, 2, ad::Shape{4}));
+  for (const std::string m : {"occlusion", "ablation", "shapley", "kernelshap", "shapley-sampling", "lime", "gradientshap"}) CHECK(small.count(m) == 1);
+  const auto wide = names(linear(16, 2, ad::Shape{16}));
+  CHECK(wide.count("shapley") == 0);  // the dummy check's 17th input would exceed its 16 groups
+  CHECK(wide.count("kernelshap") == 1);
+  const auto image = names(linear(784, 2, ad::Shape{1, 28, 28}, "Flatten(); "));
+  for (const std::string m : {"occlusion", "ablation", "shapley", "kernelshap", "shapley-sampling", "lime"}) CHECK(image.count(m) == 0);
+  CHECK(image.count("gradientshap") == 1);
 }

@@ -27,8 +27,8 @@ def test_axioms_equal_cli_json(torch_data, cli, tmp_path):
 def test_axioms_bad_arguments(torch_data):
     model = integrad.load(os.path.join(torch_data, "ig_model_f64.safetensors"))
     x = np.load(os.path.join(torch_data, "ig_input_f64.npy"))
-    with pytest.raises(ValueError, match=r"unknown method 'lime' for this model \(gradient, saliency"):
-        integrad.axioms(model, x, methods=["lime"])
+    with pytest.raises(ValueError, match=r"unknown method 'anchors' for this model \(gradient, saliency"):
+        integrad.axioms(model, x, methods=["anchors"])
     with pytest.raises(ValueError, match=r"expects \[N, 6\]"):
         integrad.axioms(model, x[:, :2])
     with pytest.raises(ValueError, match=r"another dtype"):

@@ -101,8 +101,8 @@ def test_explanation_fields_targets_and_baselines(torch_data):
 def test_explain_bad_arguments(torch_data):
     model = integrad.load(os.path.join(torch_data, "ig_model_f64.safetensors"))
     x = np.load(os.path.join(torch_data, "ig_input_f64.npy"))
-    with pytest.raises(ValueError, match=r"unknown method 'lime'"):
-        integrad.explain(model, x, method="lime")
+    with pytest.raises(ValueError, match=r"unknown method 'anchors'"):
+        integrad.explain(model, x, method="anchors")
     with pytest.raises(ValueError, match=r"--n-stepz is not an option of ig \(its options: --steps, --quadrature, --batch-size"):
         integrad.explain(model, x, n_stepz=3)
     with pytest.raises(ValueError, match=r"--steps \(an option of ig\) must be a whole number in \[1, 1000000\]; got '0'"):

@@ -133,7 +133,7 @@ void setup(CLI::App& cmd) {
   cmd.add_option("-o,--output", a->output, "Attributions .npy (the inputs' shape, or the layer output's)")->required();
   cmd.add_option("--method", a->method, methods_help())->default_val("ig")->check(CLI::IsMember(attr::method_names()));
   cmd.add_option("--target", a->target, "predicted | class index K | TARGETS.npy")->default_val("predicted");
-  cmd.add_option("--baseline", a->baseline, "Methods with a baseline: zero | NUMBER | BASELINE.npy (one example's shape, or [N, ...])")
+  cmd.add_option("--baseline", a->baseline, "Methods with a baseline: zero | NUMBER | BASELINE.npy (one example's shape, or [N, ...]; gradientshap: a set [K, ...])")
       ->default_val("zero")
       ->each([a](const std::string&) { a->baseline_given = true; });
   cmd.add_option("--deltas", a->deltas, "Methods with a completeness delta: write Σ A − (F(x) − F(x′)) per example (.npy)");

@@ -1,0 +1,74 @@
+// Shapley value sampling (`--method shapley-sampling`), Captum's ShapleyValueSampling: the players
+// are the groups of --feature-mask (each scalar without one). For each of --samples N random
+// permutations (drawn from a generator seeded by --seed), the groups are added one at a time, in the
+// permutation's order, to the all-baseline input; each group's marginal contribution
+// v(before ∪ {g}) − v(before) is averaged over the N permutations. Forward-only, batched; every
+// permutation's contributions telescope to F(x) − F(x′), so efficiency holds exactly (to rounding).
+#include <numeric>
+#include <random>
+
+#include "attribution/method.h"
+#include "attribution/methods/feature_groups.h"
+
+namespace integrad::attr {
+
+template <ad::Scalar T>
+Method<T> shapley_sampling_method() {
+  using K = OptionSpec::Kind;
+  Method<T> m{.name = "shapley-sampling",
+              .display_name = "Shapley sampling",
+              .summary = "Shapley values estimated over N random permutations of the feature groups (Captum's ShapleyValueSampling)",
+              .uses_baseline = true,
+              .has_delta = true,
+              .guarantees = {"completeness", "dummy", "linearity"},  // symmetry only in expectation
+              .options = {{.name = "samples", .kind = K::integer, .default_value = "25",
+                           .help = "random permutations (Captum's n_samples)", .min = 1, .max = 1e6},
+                          {.name = "seed", .kind = K::integer, .default_value = "0", .help = "seed of the permutation sampler", .min = 0, .max = 1e15},
+                          feature_mask_option()}};
+  // Beside the other methods: 8 permutations, at most 64 features.
+  m.matrix_rows = {{"shapley-sampling", {{"samples", "8"}}, {"completeness", "dummy", "linearity"}}};
+  m.in_tables = at_most_features<T>(64);
+  m.run = [](const MethodCall<T>& c) {
+    const std::vector<Groups> groups = feature_groups(c.options, c.inputs.shape());
+    const ad::Tensor<T> base = c.baseline.expand(c.inputs);
+    const std::vector<int64_t> targets = perturbation_targets(c);
+    const int64_t row = c.inputs.shape().stride(0), samples = c.options.integer("samples");
+    std::mt19937_64 rng(static_cast<uint64_t>(c.options.integer("seed")));
+    Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
+    for (int64_t i = 0; i < c.inputs.size(0); ++i) {
+      const Groups& g = groups[size_t(i)];
+      const size_t m = g.size();
+      if (m == 0) continue;
+      // perm[p·m + t]: the t-th group added in permutation p (Fisher–Yates on 53-bit uniforms).
+      std::vector<size_t> perm(size_t(samples) * m), rank(m);
+      for (int64_t p = 0; p < samples; ++p) {
+        size_t* o = perm.data() + size_t(p) * m;
+        std::iota(o, o + m, size_t(0));
+        for (size_t k = m; k > 1; --k) {
+          const size_t j = std::min(size_t(double(rng() >> 11) * 0x1.0p-53 * double(k)), k - 1);
+          std::swap(o[k - 1], o[j]);
+        }
+      }
+      // Evaluation p·(m + 1) + t keeps the first t groups of permutation p, the rest at the baseline.
+      const T* b = base.data() + i * row;
+      const int64_t per = int64_t(m) + 1;
+      const std::vector<double> v = evaluate_perturbations<T>(c, targets, i, samples * per, [&](int64_t k, std::span<T> r) {
+        const size_t* o = perm.data() + size_t(k / per) * m;
+        for (size_t t = size_t(k % per); t < m; ++t)
+          for (int64_t off : g[o[t]]) r[size_t(off)] = b[off];
+      });
+      std::vector<double> phi(m, 0.0);
+      for (int64_t p = 0; p < samples; ++p)
+        for (size_t t = 0; t < m; ++t) phi[perm[size_t(p) * m + t]] += v[size_t(p * per) + t + 1] - v[size_t(p * per) + t];
+      for (size_t k = 0; k < m; ++k)
+        for (int64_t o : g[k]) a.values[i * row + o] = T(phi[k] / double(samples));
+    }
+    return a;
+  };
+  return m;
+}
+
+template Method<float> shapley_sampling_method<float>();
+template Method<double> shapley_sampling_method<double>();
+
+}  // namespace integrad::attr
