@@ -17,6 +17,80 @@ namespace integrad::attr {
 
 namespace {
 
+// Coalitions of M groups (1: group kept) with their regression weights.
+struct Coalitions {
+  std::vector<std::vector<char>> keep;
+  std::vector<double> weight;
+};
+
+// Every coalition but the empty and the full one, with the Shapley kernel's weights
+// (M − 1) / (C(M, s)·s·(M − s)): the regression then gives exact Shapley values.
+Coalitions all_coalitions(size_t m) {
+  Coalitions c;
+  std::vector<double> binom(m + 1, 1.0);
+  for (size_t k = 1; k <= m; ++k) binom[k] = binom[k - 1] * double(m - k + 1) / double(k);
+  for (int64_t s = 1; s < (int64_t(1) << m) - 1; ++s) {
+    std::vector<char> keep(m);
+    size_t size = 0;
+    for (size_t k = 0; k < m; ++k) size += (keep[k] = char((s >> k) & 1));
+    c.keep.push_back(std::move(keep));
+    c.weight.push_back(double(m - 1) / (binom[size] * double(size) * double(m - size)));
+  }
+  return c;
+}
+
+// `samples` coalitions drawn with the kernel as their distribution (a size s with probability
+// ∝ (M − 1)/(s(M − s)), then s groups uniformly), so each carries weight 1.
+template <class Uniform>
+Coalitions sampled_coalitions(size_t m, int64_t samples, Uniform&& uniform) {
+  Coalitions c;
+  std::vector<double> mass(m, 0.0);  // mass[s] ∝ (M − 1)/(s(M − s)): the kernel's total over size s
+  double total = 0;
+  for (size_t s = 1; s < m; ++s) total += mass[s] = 1.0 / (double(s) * double(m - s));
+  std::vector<size_t> order(m);
+  for (int64_t n = 0; n < samples; ++n) {
+    double u = uniform() * total;
+    size_t size = 1;
+    while (size + 1 < m && u >= mass[size]) u -= mass[size++];
+    for (size_t k = 0; k < m; ++k) order[k] = k;
+    std::vector<char> keep(m, 0);
+    for (size_t k = 0; k < size; ++k) {
+      const size_t j = k + std::min(size_t(uniform() * double(m - k)), m - k - 1);
+      std::swap(order[k], order[j]);
+      keep[order[k]] = 1;
+    }
+    c.keep.push_back(std::move(keep));
+    c.weight.push_back(1.0);
+  }
+  return c;
+}
+
+// The weighted least-squares fit of v(z) − v(∅) = Σ φ_j z_j with efficiency as a constraint:
+// φ_last = Δ − Σ_{j<last} φ_j, so v(z) − v(∅) − z_last·Δ = Σ_{j<last} φ_j (z_j − z_last).
+// v[0] is F(x), v[1] F(x′), v[s + 2] the value of coalition s. Empty when underdetermined.
+std::vector<double> efficient_fit(const Coalitions& c, const std::vector<double>& v, size_t m) {
+  const double delta = v[0] - v[1];
+  if (m == 1) return {delta};
+  const size_t k = m - 1;
+  std::vector<double> ata(k * k, 0.0), aty(k, 0.0), row_a(k);
+  for (size_t s = 0; s < c.keep.size(); ++s) {
+    const double last = c.keep[s][k];
+    const double y = v[s + 2] - v[1] - last * delta;
+    for (size_t j = 0; j < k; ++j) row_a[j] = double(c.keep[s][j]) - last;
+    for (size_t p = 0; p < k; ++p) {
+      if (row_a[p] == 0) continue;
+      aty[p] += c.weight[s] * row_a[p] * y;
+      for (size_t q = 0; q < k; ++q) ata[p * k + q] += c.weight[s] * row_a[p] * row_a[q];
+    }
+  }
+  if (!solve_linear(ata, aty, k)) return {};
+  std::vector<double> phi(m);
+  double rest = delta;
+  for (size_t j = 0; j < k; ++j) rest -= phi[j] = aty[j];
+  phi[k] = rest;
+  return phi;
+}
+
 template <ad::Scalar T>
 Attribution<T> run_kernelshap(const MethodCall<T>& c) {
   const std::vector<Groups> groups = feature_groups(c.options, c.inputs.shape());
@@ -30,70 +104,18 @@ Attribution<T> run_kernelshap(const MethodCall<T>& c) {
     const Groups& g = groups[size_t(i)];
     const size_t m = g.size();
     if (m == 0) continue;
-    // Coalitions (1: group kept) and their weights; rows 0 and 1 of the evaluation are x and x′.
-    std::vector<std::vector<char>> z;
-    std::vector<double> weight;
-    if (m > 1 && m < 31 && samples >= (int64_t(1) << m) - 2) {
-      std::vector<double> binom(m + 1, 1.0);
-      for (size_t k = 1; k <= m; ++k) binom[k] = binom[k - 1] * double(m - k + 1) / double(k);
-      for (int64_t s = 1; s < (int64_t(1) << m) - 1; ++s) {
-        std::vector<char> keep(m);
-        size_t size = 0;
-        for (size_t k = 0; k < m; ++k) size += (keep[k] = char((s >> k) & 1));
-        z.push_back(std::move(keep));
-        weight.push_back(double(m - 1) / (binom[size] * double(size) * double(m - size)));
-      }
-    } else if (m > 1) {
-      std::vector<double> mass(m, 0.0);  // mass[s] ∝ (M − 1)/(s(M − s)): the kernel's total over size s
-      double total = 0;
-      for (size_t s = 1; s < m; ++s) total += mass[s] = 1.0 / (double(s) * double(m - s));
-      std::vector<size_t> order(m);
-      for (int64_t n = 0; n < samples; ++n) {
-        double u = uniform() * total;
-        size_t size = 1;
-        while (size + 1 < m && u >= mass[size]) u -= mass[size++];
-        for (size_t k = 0; k < m; ++k) order[k] = k;
-        std::vector<char> keep(m, 0);
-        for (size_t k = 0; k < size; ++k) {
-          const size_t j = k + std::min(size_t(uniform() * double(m - k)), m - k - 1);
-          std::swap(order[k], order[j]);
-          keep[order[k]] = 1;
-        }
-        z.push_back(std::move(keep));
-        weight.push_back(1.0);
-      }
-    }
+    const Coalitions z = m < 2 ? Coalitions{} : m < 31 && samples >= (int64_t(1) << m) - 2 ? all_coalitions(m) : sampled_coalitions(m, samples, uniform);
+    // Rows 0 and 1 of the evaluation are x and x′, then one row per coalition.
     const T* b = base.data() + i * row;
-    const std::vector<double> v = evaluate_perturbations<T>(c, targets, i, int64_t(z.size()) + 2, [&](int64_t k, std::span<T> r) {
+    const std::vector<double> v = evaluate_perturbations<T>(c, targets, i, int64_t(z.keep.size()) + 2, [&](int64_t k, std::span<T> r) {
       for (size_t j = 0; j < m; ++j)
-        if (k == 1 || (k >= 2 && !z[size_t(k - 2)][j]))
+        if (k == 1 || (k >= 2 && !z.keep[size_t(k - 2)][j]))
           for (int64_t o : g[j]) r[size_t(o)] = b[o];
     });
-    const double delta = v[0] - v[1];
-    std::vector<double> phi(m, 0.0);
-    if (m == 1) {
-      phi[0] = delta;
-    } else {
-      // φ_last = Δ − Σ_{j<last} φ_j: v(z) − v(∅) − z_last·Δ = Σ_{j<last} φ_j (z_j − z_last).
-      const size_t k = m - 1;
-      std::vector<double> ata(k * k, 0.0), aty(k, 0.0), row_a(k);
-      for (size_t s = 0; s < z.size(); ++s) {
-        const double last = z[s][k];
-        const double y = v[s + 2] - v[1] - last * delta;
-        for (size_t j = 0; j < k; ++j) row_a[j] = double(z[s][j]) - last;
-        for (size_t p = 0; p < k; ++p) {
-          if (row_a[p] == 0) continue;
-          aty[p] += weight[s] * row_a[p] * y;
-          for (size_t q = 0; q < k; ++q) ata[p * k + q] += weight[s] * row_a[p] * row_a[q];
-        }
-      }
-      if (!solve_linear(ata, aty, k))
-        throw std::invalid_argument(fmt::format("kernelshap: {} sampled coalitions do not determine the {} group values of example {}; use more --samples "
-                                                "(or a coarser --feature-mask)", z.size(), m, i));
-      double rest = delta;
-      for (size_t j = 0; j < k; ++j) rest -= phi[j] = aty[j];
-      phi[k] = rest;
-    }
+    const std::vector<double> phi = efficient_fit(z, v, m);
+    if (phi.empty())
+      throw std::invalid_argument(fmt::format("kernelshap: {} sampled coalitions do not determine the {} group values of example {}; use more --samples "
+                                              "(or a coarser --feature-mask)", z.keep.size(), m, i));
     for (size_t j = 0; j < m; ++j)
       for (int64_t o : g[j]) a.values[i * row + o] = T(phi[j]);
   }
