@@ -233,13 +233,6 @@ Sequential<T> parse_architecture(std::string_view text, ad::Shape input_shape, I
   return model;
 }
 
-std::string named_architecture(const std::string& name) {
-  if (name == "mlp") return "Flatten(); Linear(784, 256); ReLU(); Linear(256, 128); ReLU(); Linear(128, 10)";
-  if (name == "cnn") return "Conv2d(1, 16, 3, padding=1); ReLU(); MaxPool2d(2); Conv2d(16, 32, 3, padding=1); ReLU(); MaxPool2d(2); Flatten(); Linear(1568, 10)";
-  if (name == "text") return "Embedding(64, 16); Mean(1); Linear(16, 2)";
-  throw std::invalid_argument("unknown architecture '" + name + "' (known: mlp, cnn, text)");
-}
-
 template std::unique_ptr<Layer<float>> parse_layer<float>(std::string_view);
 template std::unique_ptr<Layer<double>> parse_layer<double>(std::string_view);
 template Sequential<float> parse_architecture<float>(std::string_view, ad::Shape, InputDtype, uint64_t);

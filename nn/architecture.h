@@ -20,7 +20,4 @@ Sequential<T> parse_architecture(std::string_view text, ad::Shape input_shape, I
 template <ad::Scalar T>
 std::unique_ptr<Layer<T>> parse_layer(std::string_view text);
 
-// The built-in architectures: "mlp", "cnn", "text" (for 28x28 images and the synthetic tokens).
-std::string named_architecture(const std::string& name);
-
 }  // namespace integrad::nn

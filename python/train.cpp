@@ -7,6 +7,7 @@
 #include "arrays.h"
 #include "model.h"
 #include "nn/architecture.h"
+#include "nn/named_datasets.h"
 
 namespace integrad::py_bind {
 namespace {

@@ -7,6 +7,7 @@
 
 #include "attribution/methods/integrated_gradients.h"
 #include "nn/architecture.h"
+#include "nn/named_datasets.h"
 #include "nn/synthetic.h"
 #include "nn/train.h"
 

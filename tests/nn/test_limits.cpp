@@ -6,6 +6,7 @@
 #include <string>
 
 #include "nn/architecture.h"
+#include "nn/named_datasets.h"
 
 using namespace integrad;
 

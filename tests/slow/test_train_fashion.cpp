@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "nn/architecture.h"
+#include "nn/named_datasets.h"
 #include "nn/fashion_mnist.h"
 #include "nn/train.h"
 

@@ -8,34 +8,22 @@
 #include <limits>
 
 #include "nn/fashion_mnist.h"
+#include "nn/named_datasets.h"
 #include "nn/image_file.h"
 #include "nn/npy.h"
 #include "nn/output_guard.h"
 #include "nn/printable.h"
-#include "nn/synthetic.h"
 
 namespace integrad::cli {
 
-namespace {
-constexpr int64_t kTokenLength = 16, kTokenVocab = 64;
-// What a synthetic set holds (as many as Fashion-MNIST): --limit is "at most", so a larger one
-// takes them all instead of generating (and allocating) whatever number was asked for.
-constexpr int64_t kSyntheticTrain = 60000, kSyntheticTest = 10000;
-}
-
 void DataOptions::add_to(CLI::App& cmd, bool with_npy) {
-  cmd.add_option("--data", data, "Named data set")->check(CLI::IsMember({"fashion-mnist", "synthetic-patches", "synthetic-tokens"}));
+  cmd.add_option("--data", data, "Named data set")->check(CLI::IsMember(nn::named_dataset_names()));
   cmd.add_option("--data-dir", data_dir, "Directory of the Fashion-MNIST IDX files")->default_val(nn::kFashionMnistDir);
   if (with_npy) {
     cmd.add_option("--inputs", inputs, "Inputs .npy [N, ...]");
     cmd.add_option("--labels", labels, "Labels .npy [N]");
   }
   cmd.add_option("--limit", limit, "Use at most the first N examples (all if the set holds fewer)")->check(CLI::Range(int64_t(0), std::numeric_limits<int64_t>::max()));
-}
-
-ad::Shape data_input_shape(const std::string& data) {
-  if (data == "synthetic-tokens") return ad::Shape{kTokenLength};
-  return ad::Shape{1, 28, 28};
 }
 
 template <ad::Scalar T>
@@ -57,11 +45,8 @@ nn::Dataset<T> load_data(const DataOptions& o, bool train) {
     }
     return ds;
   }
-  const int64_t n = o.limit >= 0 ? std::min(o.limit, train ? kSyntheticTrain : kSyntheticTest) : (train ? 10000 : 2000);
-  if (o.data == "fashion-mnist") return nn::load_fashion_mnist<T>(o.data_dir, train, o.limit);
-  if (o.data == "synthetic-patches") return nn::synthetic_patches<T>(n, train ? 1 : 2);
-  if (o.data == "synthetic-tokens") return nn::synthetic_tokens<T>(n, kTokenLength, kTokenVocab, train ? 1 : 2);
-  throw std::invalid_argument("no data: give --data NAME or --inputs X.npy --labels Y.npy");
+  if (o.data.empty()) throw std::invalid_argument("no data: give --data NAME or --inputs X.npy --labels Y.npy");
+  return nn::load_named<T>(nn::named_dataset(o.data), {train, o.limit, o.data_dir});
 }
 
 template <ad::Scalar T>

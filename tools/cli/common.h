@@ -29,7 +29,7 @@ void with_dtype(const std::string& dtype, Fn&& fn) {
 
 // Where training or evaluation data comes from: a named set or a pair of .npy files.
 struct DataOptions {
-  std::string data;      // fashion-mnist | synthetic-patches | synthetic-tokens
+  std::string data;      // a named data set (nn/named_datasets.h)
   std::string data_dir;  // for fashion-mnist
   std::string inputs, labels;
   int64_t limit = -1;
@@ -41,9 +41,6 @@ struct DataOptions {
 // The training (train = true) or test split. Synthetic sets draw their test split from another seed.
 template <ad::Scalar T>
 nn::Dataset<T> load_data(const DataOptions& options, bool train);
-
-// The input shape and dtype of a named data set's examples.
-ad::Shape data_input_shape(const std::string& data);
 
 // A model's inputs from .npy, checked against the model's input shape: both shapes in the error.
 // Zero examples ([0, ...input_shape]) are valid input; see note_if_no_examples.

@@ -1,9 +1,10 @@
 // integrad dataset: write (part of) a named data set as .npy inputs and labels, e.g. test images
-// to explain.
+// to explain, and for the synthetic sets the ground-truth masks that localisation metrics need.
 #include <fmt/format.h>
 
 #include "command.h"
 #include "common.h"
+#include "nn/named_datasets.h"
 #include "nn/npy.h"
 #include "nn/output_guard.h"
 
@@ -12,18 +13,25 @@ namespace {
 
 struct DatasetArgs {
   DataOptions data;
-  std::string split = "test", inputs_out, labels_out;
+  std::string split = "test", inputs_out, labels_out, masks_out;
 };
 
 void run(const DatasetArgs& a) {
   if (a.data.data.empty()) throw std::invalid_argument("give --data NAME");
-  nn::check_outputs({{"-o", a.inputs_out}, {"--labels-out", a.labels_out}}, {});
+  nn::check_outputs({{"-o", a.inputs_out}, {"--labels-out", a.labels_out}, {"--masks-out", a.masks_out}}, {});
+  const nn::NamedDataset& set = nn::named_dataset(a.data.data);
+  if (!a.masks_out.empty() && !set.masks) throw std::invalid_argument(fmt::format("--masks-out: {} has no ground-truth masks", a.data.data));
   const nn::Dataset<float> ds = load_data<float>(a.data, a.split == "train");
   nn::npy_write(a.inputs_out, ds.inputs);
   fmt::print(status_stream(a.inputs_out), "wrote {} {}\n", a.inputs_out, ds.inputs.shape().str());
   if (!a.labels_out.empty()) {
     nn::npy_write_labels(a.labels_out, ds.labels, ad::Shape{ds.size()});
     fmt::print(status_stream(a.labels_out), "wrote {} [{}]\n", a.labels_out, ds.size());
+  }
+  if (!a.masks_out.empty()) {
+    const ad::Tensor<float> masks = set.masks(ds);
+    nn::npy_write(a.masks_out, masks);
+    fmt::print(status_stream(a.masks_out), "wrote {} {}\n", a.masks_out, masks.shape().str());
   }
 }
 
@@ -33,6 +41,7 @@ void setup(CLI::App& cmd) {
   cmd.add_option("--split", a->split, "train | test")->default_val("test")->check(CLI::IsMember({"train", "test"}));
   cmd.add_option("-o,--output", a->inputs_out, "Inputs .npy")->required();
   cmd.add_option("--labels-out", a->labels_out, "Labels .npy");
+  cmd.add_option("--masks-out", a->masks_out, "Ground-truth masks .npy (the inputs' shape, 1 where the evidence for the label lies; synthetic sets)");
   cmd.callback([a] { run(*a); });
 }
 

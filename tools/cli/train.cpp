@@ -12,6 +12,8 @@
 #include "common.h"
 #include "nn/architecture.h"
 #include "nn/checkpoint.h"
+#include "nn/named_datasets.h"
+#include "nn/npy.h"
 #include "nn/output_guard.h"
 #include "nn/train.h"
 #include "stop_signal.h"
@@ -81,12 +83,23 @@ void run(const TrainArgs& a) {
   if (!a.model.empty()) {
     model = nn::load_model<T>(a.model);
   } else {
-    if (a.arch.empty()) throw std::invalid_argument("give a MODEL file or --arch mlp|cnn|text");
-    std::string data = a.data.data;
-    if (data.empty() && a.arch == "text") data = "synthetic-tokens";
-    if (a.arch == "text" && data != "synthetic-tokens" && a.data.inputs.empty()) throw std::invalid_argument("--arch text trains on --data synthetic-tokens");
-    const auto dtype = a.arch == "text" ? nn::InputDtype::int64 : (sizeof(T) == 8 ? nn::InputDtype::float64 : nn::InputDtype::float32);
-    model = nn::parse_architecture<T>(nn::named_architecture(a.arch), data_input_shape(data), dtype, a.train.seed);
+    if (a.arch.empty()) throw std::invalid_argument(fmt::format("give a MODEL file or --arch {}", fmt::join(nn::named_architecture_names(), "|")));
+    const nn::NamedArchitecture& arch = nn::named_architecture_entry(a.arch);
+    const std::string data = a.data.data.empty() ? arch.default_data : a.data.data;
+    const nn::InputDtype dtype = arch.input_dtype == nn::InputDtype::int64 ? nn::InputDtype::int64 : sizeof(T) == 8 ? nn::InputDtype::float64 : nn::InputDtype::float32;
+    // The input shape: the named set's, or that of the --inputs file's examples.
+    ad::Shape input_shape = arch.designed_for;
+    if (!data.empty()) {
+      const nn::NamedDataset& set = nn::named_dataset(data);
+      if ((set.input_dtype == nn::InputDtype::int64) != (dtype == nn::InputDtype::int64))
+        throw std::invalid_argument(fmt::format("--arch {} does not fit --data {} ({} inputs)", a.arch, data, set.input_dtype == nn::InputDtype::int64 ? "token-id" : "real-valued"));
+      input_shape = set.input_shape;
+    } else if (!a.data.inputs.empty()) {
+      const ad::Shape shape = nn::npy_read(a.data.inputs).shape;
+      if (shape.rank() < 2) throw std::invalid_argument(fmt::format("{} has shape {}: expected [N, ...] examples", a.data.inputs, shape.str()));
+      input_shape = shape.without(0);
+    }
+    model = nn::parse_architecture<T>(arch.layers(input_shape), input_shape, dtype, a.train.seed);
   }
   const std::string checkpoint = nn::checkpoint_path(a.output);
   std::vector<nn::EpochStats> history;
@@ -103,7 +116,7 @@ void run(const TrainArgs& a) {
     fmt::print("resuming from {} after epoch {}\n", checkpoint, resume->epochs_done);
   }
   DataOptions data = a.data;
-  if (data.data.empty() && data.inputs.empty() && a.arch == "text") data.data = "synthetic-tokens";
+  if (data.data.empty() && data.inputs.empty() && !a.arch.empty()) data.data = nn::named_architecture_entry(a.arch).default_data;
   const nn::Dataset<T> train_set = load_data<T>(data, true);
   if (train_set.inputs.shape() != nn::with_batch(train_set.size(), model.input_shape))
     throw std::invalid_argument(fmt::format("the data's examples have shape {}, the model expects {}", train_set.inputs.shape().str(), model.input_shape.str()));
@@ -143,7 +156,7 @@ void run(const TrainArgs& a) {
 void setup(CLI::App& cmd) {
   auto a = std::make_shared<TrainArgs>();
   cmd.add_option("MODEL", a->model, "Start from this model file (.safetensors)");
-  cmd.add_option("--arch", a->arch, "Named architecture")->check(CLI::IsMember({"mlp", "cnn", "text"}));
+  cmd.add_option("--arch", a->arch, "Named architecture")->check(CLI::IsMember(nn::named_architecture_names()));
   a->data.add_to(cmd);
   cmd.add_option("--epochs", a->train.epochs, "Passes over the training set")->default_val(1)->check(CLI::Range(int64_t(1), int64_t(100000)));
   cmd.add_option("--batch-size", a->train.batch_size, "Examples per step")->default_val(64)->check(CLI::Range(int64_t(1), int64_t(1) << 20));

@@ -3,6 +3,7 @@
 #include <attribution/methods/integrated_gradients.h>
 #include <cstdio>
 #include <nn/architecture.h>
+#include <nn/named_datasets.h>
 #include <nn/synthetic.h>
 #include <nn/train.h>
 using namespace integrad;

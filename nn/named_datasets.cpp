@@ -1,0 +1,129 @@
+#include "nn/named_datasets.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "nn/fashion_mnist.h"
+#include "nn/synthetic.h"
+
+namespace integrad::nn {
+namespace {
+
+constexpr int64_t kTokenLength = 16, kTokenVocab = 64;
+// What a synthetic set holds (as many as Fashion-MNIST): --limit is "at most", so a larger one
+// takes them all instead of generating (and allocating) whatever number was asked for.
+constexpr int64_t kSyntheticTrain = 60000, kSyntheticTest = 10000;
+// Synthetic sets draw their test split from another seed than their training split.
+uint64_t split_seed(const DataRequest& r) { return r.train ? 1 : 2; }
+
+// Both precisions' loaders from one generic function.
+template <class Load>
+NamedDataset with_loaders(NamedDataset set, Load load) {
+  set.load_float = [load](const DataRequest& r) { return load(float{}, r); };
+  set.load_double = [load](const DataRequest& r) { return load(double{}, r); };
+  return set;
+}
+
+std::vector<NamedDataset> make_datasets() {
+  std::vector<NamedDataset> sets;
+  sets.push_back(with_loaders({"fashion-mnist", "Fashion-MNIST (Debian's dataset-fashion-mnist): 28x28 clothing images, 10 classes", {1, 28, 28}},
+                              [](auto t, const DataRequest& r) { return load_fashion_mnist<decltype(t)>(r.data_dir, r.train, r.limit); }));
+
+  NamedDataset patches = with_loaders({"synthetic-patches", "noise images; class k is a bright 4x4 patch at a place of its own", {1, 28, 28}},
+                                      [](auto t, const DataRequest& r) { return synthetic_patches<decltype(t)>(synthetic_count(r), split_seed(r)); });
+  patches.masks = [](const Dataset<float>& d) {
+    ad::Tensor<float> m(with_batch(d.size(), {1, 28, 28}));
+    for (int64_t i = 0; i < d.size(); ++i) {
+      const ad::Tensor<float> one = synthetic_patches_mask(d.labels[size_t(i)]);
+      std::copy(one.data(), one.data() + one.numel(), m.data() + i * one.numel());
+    }
+    return m;
+  };
+  sets.push_back(std::move(patches));
+
+  NamedDataset tokens = with_loaders({"synthetic-tokens", "token sequences; the label is whether positive markers outnumber negative ones", {kTokenLength}, InputDtype::int64},
+                                     [](auto t, const DataRequest& r) { return synthetic_tokens<decltype(t)>(synthetic_count(r), kTokenLength, kTokenVocab, split_seed(r)); });
+  // Every marker counts towards the decision: the mask marks the positions holding one.
+  tokens.masks = [](const Dataset<float>& d) {
+    ad::Tensor<float> m(d.inputs.shape());
+    auto markers = synthetic_tokens_positive();
+    for (int64_t id : synthetic_tokens_negative()) markers.push_back(id);
+    for (int64_t k = 0; k < d.inputs.numel(); ++k)
+      m[k] = std::find(markers.begin(), markers.end(), int64_t(d.inputs[k])) != markers.end() ? 1.0f : 0.0f;
+    return m;
+  };
+  sets.push_back(std::move(tokens));
+  return sets;
+}
+
+std::vector<NamedArchitecture> make_architectures() {
+  return {
+      {"mlp", "two hidden layers (256, 128) of ReLU", "", {1, 28, 28}, InputDtype::float32,
+       [](const ad::Shape& in) { return fmt::format("Flatten(); Linear({}, 256); ReLU(); Linear(256, 128); ReLU(); Linear(128, 10)", in.numel()); }},
+      {"cnn", "two 3x3 convolutions (16, 32 channels) with ReLU and 2x2 max pooling, then a Linear", "", {1, 28, 28}, InputDtype::float32,
+       [](const ad::Shape& in) {
+         if (in.rank() != 3) throw std::invalid_argument(fmt::format("--arch cnn needs image inputs [C, H, W], not {}", in.str()));
+         return fmt::format("Conv2d({}, 16, 3, padding=1); ReLU(); MaxPool2d(2); Conv2d(16, 32, 3, padding=1); ReLU(); MaxPool2d(2); Flatten(); Linear({}, 10)",
+                            in[0], 32 * (in[1] / 4) * (in[2] / 4));
+       }},
+      {"text", "a bag of embeddings: Embedding, Mean over the tokens, Linear", "synthetic-tokens", {kTokenLength}, InputDtype::int64,
+       [](const ad::Shape&) { return fmt::format("Embedding({}, 16); Mean(1); Linear(16, 2)", kTokenVocab); }},
+  };
+}
+
+template <class Entry>
+const Entry& find_named(const std::vector<Entry>& entries, const std::string& name, const char* what) {
+  for (const Entry& e : entries)
+    if (e.name == name) return e;
+  std::vector<std::string> names;
+  for (const Entry& e : entries) names.push_back(e.name);
+  throw std::invalid_argument(fmt::format("unknown {} '{}' (known: {})", what, name, fmt::join(names, ", ")));
+}
+
+}  // namespace
+
+int64_t synthetic_count(const DataRequest& r) {
+  if (r.limit >= 0) return std::min(r.limit, r.train ? kSyntheticTrain : kSyntheticTest);
+  return r.train ? 10000 : 2000;
+}
+
+const std::vector<NamedDataset>& named_datasets() {
+  static const std::vector<NamedDataset> sets = make_datasets();
+  return sets;
+}
+
+const NamedDataset& named_dataset(const std::string& name) { return find_named(named_datasets(), name, "data set"); }
+
+std::vector<std::string> named_dataset_names() {
+  std::vector<std::string> names;
+  for (const auto& s : named_datasets()) names.push_back(s.name);
+  return names;
+}
+
+template <>
+Dataset<float> load_named<float>(const NamedDataset& set, const DataRequest& r) { return set.load_float(r); }
+template <>
+Dataset<double> load_named<double>(const NamedDataset& set, const DataRequest& r) { return set.load_double(r); }
+
+const std::vector<NamedArchitecture>& named_architectures() {
+  static const std::vector<NamedArchitecture> archs = make_architectures();
+  return archs;
+}
+
+const NamedArchitecture& named_architecture_entry(const std::string& name) { return find_named(named_architectures(), name, "architecture"); }
+
+std::vector<std::string> named_architecture_names() {
+  std::vector<std::string> names;
+  for (const auto& a : named_architectures()) names.push_back(a.name);
+  return names;
+}
+
+std::string named_architecture(const std::string& name) {
+  const NamedArchitecture& a = named_architecture_entry(name);
+  return a.layers(a.designed_for);
+}
+
+}  // namespace integrad::nn
