@@ -1,14 +1,63 @@
-// integrad.synthetic_patches: the synthetic image set whose ground truth is known (nn/synthetic.h)
-// — class k puts a bright 4x4 patch at a place of its own — for examples and exercises.
+// integrad.dataset / integrad.datasets: the named data sets of the CLI's --data (nn/named_datasets.h),
+// with their ground-truth masks where a set knows them; and integrad.synthetic_patches, the image set
+// whose ground truth is known — class k puts a bright 4x4 patch at a place of its own.
 #include <pybind11/stl.h>
+
+#include <optional>
 
 #include "arrays.h"
 #include "model.h"
+#include "nn/fashion_mnist.h"
+#include "nn/named_datasets.h"
 #include "nn/synthetic.h"
 
 namespace integrad::py_bind {
 
 void bind_data(py::module_& m) {
+  m.def(
+      "datasets",
+      [] {
+        py::list out;
+        for (const nn::NamedDataset& s : nn::named_datasets()) {
+          py::dict d;
+          d["name"] = s.name;
+          d["summary"] = s.summary;
+          d["input_shape"] = s.input_shape.str();
+          d["has_masks"] = bool(s.masks);
+          out.append(d);
+        }
+        return out;
+      },
+      "The named data sets (the CLI's --data): name, summary, input_shape, has_masks.");
+  m.def(
+      "dataset",
+      [](const std::string& name, const std::string& split, std::optional<int64_t> limit, const std::string& data_dir, const std::string& dtype) {
+        if (split != "train" && split != "test") throw py::value_error("split must be 'train' or 'test'");
+        if (limit && *limit < 0) throw py::value_error("limit must be at least 0");
+        const nn::NamedDataset& set = nn::named_dataset(name);
+        const nn::DataRequest request{split == "train", limit.value_or(-1), data_dir};
+        auto make = [&](auto tag) {
+          using T = decltype(tag);
+          nn::Dataset<T> d;
+          std::optional<ad::Tensor<float>> masks;
+          {
+            py::gil_scoped_release release;
+            d = nn::load_named<T>(set, request);
+            if constexpr (std::is_same_v<T, float>) {
+              if (set.masks) masks = set.masks(d);
+            } else if (set.masks) {
+              masks = set.masks(nn::load_named<float>(set, request));  // masks are float32 whatever the dtype
+            }
+          }
+          py::object m = masks ? py::object(to_numpy(std::move(*masks))) : py::none();
+          return py::make_tuple(to_numpy(std::move(d.inputs)), to_numpy(d.labels), m);
+        };
+        return is_float64(dtype) ? make(double{}) : make(float{});
+      },
+      py::arg("name"), py::arg("split") = "test", py::arg("limit") = py::none(), py::arg("data_dir") = nn::kFashionMnistDir,
+      py::arg("dtype") = "float32",
+      "(x, y, masks): a named data set as the CLI's --data reads it; masks (the inputs' shape, 1 where the evidence for the label lies) "
+      "or None when the set has no ground truth.");
   m.def(
       "synthetic_patches",
       [](int64_t n, uint64_t seed, const std::string& dtype) {

@@ -17,10 +17,10 @@ import os
 # Read by libgomp when _integrad loads it, so it must be set first; an explicit setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
-from ._integrad import Model, axioms, load, methods, metrics, synthetic_patch_mask, synthetic_patches, train
+from ._integrad import Model, axioms, dataset, datasets, load, methods, metrics, synthetic_patch_mask, synthetic_patches, train
 from . import _integrad
 
-__all__ = ["Model", "Explanation", "load", "train", "explain", "evaluate", "axioms", "methods", "metrics", "synthetic_patches", "synthetic_patch_mask"]
+__all__ = ["Model", "Explanation", "load", "train", "explain", "evaluate", "axioms", "methods", "metrics", "dataset", "datasets", "synthetic_patches", "synthetic_patch_mask"]
 __version__ = "0.1.0"
 
 

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from conftest import SOURCE
 
@@ -32,3 +33,20 @@ def test_synthetic_patch_mask():
     assert mask.shape == (1, 28, 28) and mask.sum() == 16
     x, y = integrad.synthetic_patches(10, seed=4)
     assert np.all(x[y == 7][:, mask == 1] == 1)  # the patch is bright exactly there
+
+
+def test_named_datasets_with_masks():
+    names = {d["name"]: d for d in integrad.datasets()}
+    assert names["synthetic-patches"]["has_masks"] and not names["fashion-mnist"]["has_masks"]
+    x, y, masks = integrad.dataset("synthetic-patches", limit=5)
+    assert x.shape == (5, 1, 28, 28) and y.shape == (5,) and masks.shape == x.shape
+    # Each mask is the 4x4 patch of the example's class, where the example is bright.
+    for i in range(5):
+        assert masks[i].sum() == 16
+        assert np.array_equal(masks[i], integrad.synthetic_patch_mask(int(y[i])))
+        assert x[i][masks[i] == 1].min() == 1.0
+    xt, yt, mt = integrad.dataset("synthetic-tokens", split="train", limit=3, dtype="float64")
+    assert xt.dtype == np.float64 and mt.shape == xt.shape
+    assert set(np.unique(xt[mt == 1])) <= {1.0, 2.0, 3.0, 4.0}  # the markers decide the label
+    with pytest.raises(ValueError, match="unknown data set 'nope'"):
+        integrad.dataset("nope")
