@@ -75,6 +75,8 @@ expect_error "image for a vector model" "an image is one example" "$bin" predict
 expect_error "JPEG image" "JPEG images are not read" "$bin" predict "$work/m.safetensors" "$images/gray28.jpg" -o "$work/out.npy"
 expect_error "image of the wrong size" "the model expects" "$bin" explain "$work/m.safetensors" "$images/rgb5x4.png" -o "$work/out.npy"
 
+expect_error "dataset: masks of a set without ground truth" "--masks-out: fashion-mnist has no ground-truth masks" "$bin" dataset --data fashion-mnist --limit 2 -o "$work/out.npy" --masks-out "$work/gt.npy"
+expect_error "train: an architecture for another kind of input" "--arch text does not fit --data synthetic-patches" "$bin" train --arch text --data synthetic-patches -o "$work/out.safetensors"
 expect_error "negative --limit" "--limit: Value -1 not in range 0" "$bin" dataset --data synthetic-patches --limit -1 -o "$work/out.npy"
 expect_error "negative train --limit" "--limit: Value -5 not in range 0" "$bin" train --arch mlp --data synthetic-patches --limit -5 -o "$work/out.safetensors"
 expect_error "negative --seed" "--seed: '-1' is not a seed: expected an integer from 0 to 2^63-1" "$bin" train --arch mlp --data synthetic-patches --seed -1 -o "$work/out.safetensors"
