@@ -193,8 +193,23 @@ std::vector<NamedMethod<T>> matrix_methods(const nn::Sequential<T>& model, const
       std::map<std::string, std::string> presets = spec.presets;
       for (const auto& [name, value] : overrides) presets[name] = value;
       const Options options = parse_options(m.name, m.options, {}, presets);
+      // In chunks of --batch-size examples, as explain runs: the tables' memory is bounded by the batch.
       ExplainFn<T> fn = [run = m.run, options](const nn::Sequential<T>& mdl, const ad::Tensor<T>& x, const ad::Tensor<T>& b, const Target<T>& t) {
-        return run({mdl, x, Baseline<T>::of(b), t, options}).values;
+        const int64_t n = x.size(0), chunk = std::max<int64_t>(1, options.integer("batch-size"));
+        if (n <= chunk || b.rank() < 1 || b.size(0) != n || (t.kind == Target<T>::Kind::per_example && int64_t(t.indices.size()) != n))
+          return run({mdl, x, Baseline<T>::of(b), t, options}).values;
+        ad::Tensor<T> out;
+        for (int64_t start = 0; start < n; start += chunk) {
+          const int64_t end = std::min(n, start + chunk);
+          Target<T> ts = t;
+          if (t.kind == Target<T>::Kind::per_example) ts.indices.assign(t.indices.begin() + start, t.indices.begin() + end);
+          const ad::Tensor<T> xs = x.rows(start, end);
+          const Baseline<T> bs = Baseline<T>::of(b.rows(start, end));
+          const ad::Tensor<T> v = run({mdl, xs, bs, ts, options, start, n, true}).values;
+          if (start == 0) out = ad::Tensor<T>(v.shape().with(0, n));
+          std::copy(v.data(), v.data() + v.numel(), out.data() + start * v.shape().stride(0));
+        }
+        return out;
       };
       rows.push_back({spec.name, std::move(fn), spec.guarantees});
     }
