@@ -69,7 +69,7 @@ void run(const ExplainArgs& a) {
     write_range_sidecar(a.deltas, a.shard, range);
   }
   print_summary(r, a.verbose ? -1 : kExamplesShown, range.first);
-  if (!a.png_dir.empty()) write_pngs(a.png_dir, x, r);
+  if (!a.png_dir.empty()) write_pngs(a.png_dir, x, r, range.first);
   if (tokens) {
     if (::isatty(STDOUT_FILENO)) print_tokens(x, r);
     if (!a.html.empty()) write_token_html(a.html, x, r);

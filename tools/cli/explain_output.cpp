@@ -51,7 +51,7 @@ void print_summary(const ExplainResult<T>& r, int64_t lines, int64_t first) {
 }
 
 template <ad::Scalar T>
-void write_pngs(const std::string& dir, const ad::Tensor<T>& inputs, const ExplainResult<T>& r) {
+void write_pngs(const std::string& dir, const ad::Tensor<T>& inputs, const ExplainResult<T>& r, int64_t first) {
   if (r.values.shape() != inputs.shape() || (inputs.rank() != 3 && inputs.rank() != 4))
     throw std::invalid_argument("--png needs image inputs [N, C, H, W] or [N, H, W] and attributions of the same shape, got " + r.values.shape().str());
   std::filesystem::create_directories(dir);
@@ -65,7 +65,7 @@ void write_pngs(const std::string& dir, const ad::Tensor<T>& inputs, const Expla
         gray[static_cast<size_t>(p)] += double(inputs[(i * c + k) * hw + p]) / double(c);
       }
     const double vmax = attr::cumulative_sum_threshold(heat);
-    const std::string stem = fmt::format("{}/{}_{}", dir, i, r.method);
+    const std::string stem = fmt::format("{}/{}_{}", dir, first + i, r.method);
     write_png(stem + "_heatmap.png", attr::with_colour_bar(attr::heatmap(heat, int(h), int(w), r.is_signed, vmax, scale), r.is_signed, vmax));
     write_png(stem + "_overlay.png", attr::with_colour_bar(attr::overlay(gray, heat, int(h), int(w), r.is_signed, vmax, scale), r.is_signed, vmax));
   }
@@ -122,7 +122,7 @@ void write_token_html(const std::string& path, const ad::Tensor<T>& inputs, cons
 
 #define INTEGRAD_INSTANTIATE(T)                                                                       \
   template void print_summary(const ExplainResult<T>&, int64_t, int64_t);                             \
-  template void write_pngs(const std::string&, const ad::Tensor<T>&, const ExplainResult<T>&);        \
+  template void write_pngs(const std::string&, const ad::Tensor<T>&, const ExplainResult<T>&, int64_t); \
   template void print_tokens(const ad::Tensor<T>&, const ExplainResult<T>&);                          \
   template void write_token_html(const std::string&, const ad::Tensor<T>&, const ExplainResult<T>&);
 INTEGRAD_INSTANTIATE(float)
