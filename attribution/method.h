@@ -61,7 +61,30 @@ struct MethodCall {
   const Baseline<T>& baseline;
   const Target<T>& target;
   const Options& options;
+  // Where these inputs sit in the whole set being explained (explain's chunks of --batch-size,
+  // --shard): row 0 is example `first` of `total` (total 0: the inputs are the whole set). Random
+  // methods seed one stream per example from (--seed, first + i), so a chunk or a shard draws what
+  // the whole run draws for it; a per-example --feature-mask [total, ...] is read at these rows.
+  int64_t first = 0, total = 0;
+  // The baseline tensor holds these rows of a per-example baseline [total, ...] (explain sliced it):
+  // gradientshap then gives example i baseline i alone, whatever the chunk's size.
+  bool per_example_baseline = false;
 };
+
+// The seed of example `example`'s own random stream (splitmix64 of the pair): draws for one example
+// do not depend on which other examples share its batch.
+inline uint64_t example_seed(uint64_t seed, int64_t example) {
+  uint64_t z = seed ^ (0x9E3779B97F4A7C15ull * (static_cast<uint64_t>(example) + 1));
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// The option every method takes: rows through the model at once. explain runs the examples in
+// chunks of this many, and a method evaluates at most this many rows (examples, IG's path points,
+// noisy or perturbed copies) per forward/backward pass, so the tape's memory is bounded by it and
+// not by the number of examples. Results do not depend on it, bit for bit.
+OptionSpec batch_size_option();
 
 // A row of the axiom matrix: a method with some options fixed (e.g. one quadrature rule of IG).
 struct MatrixRowSpec {
@@ -105,11 +128,16 @@ const Method<T>& find_method(const std::string& name) {
 }
 inline std::vector<std::string> method_names() { return registry<float>().names(); }
 
-// Runs the method as explain does: resolves the target (predicted = argmax F(x)), and fills in the
-// targets, F(x) and, for a method with a delta, F(x′) and the deltas when run() left them out.
+// Runs the method as explain does, on chunks of --batch-size examples (options.integer("batch-size")):
+// per chunk it resolves the target (predicted = argmax F(x)), and fills in the targets, F(x) and,
+// for a method with a delta, F(x′) and the deltas when run() left them out; the chunks' results are
+// joined in order. `inputs` are examples [first, first + N) of a set of `total` (0: N), as --shard
+// gives them; a per-example baseline or target list covers the whole set ([total, ...]) or just
+// these inputs. `progress(k)` is called after each chunk with the examples it finished.
 template <ad::Scalar T>
 Attribution<T> explain(const Method<T>& method, const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, const Baseline<T>& baseline,
-                       const Target<T>& target, const Options& options);
+                       const Target<T>& target, const Options& options, int64_t first = 0, int64_t total = 0,
+                       const std::function<void(int64_t)>& progress = {});
 
 // An attribution method as the checks see it: attributions of x [N, ...] for the target, with
 // respect to the baseline [N, ...] (methods without a baseline ignore it).

@@ -23,6 +23,10 @@ struct MetricCall {
   const Baseline<T>& baseline;
   const Target<T>& target;
   const Options& options;
+  // The inputs are examples [first, first + N) of a set of `total` (0: N), as `evaluate --shard`
+  // gives them: seeded metrics seed example i by its index in the whole set, and a --mask of the
+  // whole set's shape is read at these rows, so shards score as the whole run does.
+  int64_t first = 0, total = 0;
 };
 
 template <ad::Scalar T>

@@ -5,7 +5,13 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "nn/atomic_file.h"
 #include "nn/printable.h"
@@ -146,19 +152,19 @@ size_t dtype_size(const std::string& dtype) {
   }
 }
 
-// Element i as a double, whatever the dtype and byte order.
-double element(const NpyArray& a, size_t size, int64_t i) {
+// Element i of raw data as a double, whatever the dtype and byte order.
+double element(const char* data, const std::string& dtype, size_t size, int64_t i) {
   unsigned char raw[8] = {};
   size = std::min<size_t>(size, sizeof raw);
-  const char* src = a.data.data() + static_cast<size_t>(i) * size;
-  const bool swap = (a.dtype[0] == '>') != (std::endian::native == std::endian::big);
+  const char* src = data + static_cast<size_t>(i) * size;
+  const bool swap = (dtype[0] == '>') != (std::endian::native == std::endian::big);
   for (size_t k = 0; k < size; ++k) raw[k] = static_cast<unsigned char>(src[swap ? size - 1 - k : k]);
   auto as = [&]<class U>(U) {
     U v;
     std::memcpy(&v, raw, sizeof(U));
     return static_cast<double>(v);
   };
-  switch (a.dtype[1]) {
+  switch (dtype[1]) {
     case 'f': return size == 4 ? as(float{}) : as(double{});
     case 'b': return raw[0] ? 1.0 : 0.0;
     case 'i':
@@ -176,6 +182,19 @@ double element(const NpyArray& a, size_t size, int64_t i) {
         default: return as(uint64_t{});
       }
   }
+}
+double element(const NpyArray& a, size_t size, int64_t i) { return element(a.data.data(), a.dtype, size, i); }
+
+// Elements [from, from + count) of raw data into out, converted to T.
+template <ad::Scalar T>
+void convert(const char* data, const std::string& dtype, int64_t from, int64_t count, T* out) {
+  const size_t size = dtype_size(dtype);
+  const bool native = (dtype[0] == '<') == (std::endian::native == std::endian::little) && dtype[1] == 'f' && size == sizeof(T);
+  if (native) {
+    std::memcpy(out, data + static_cast<size_t>(from) * size, static_cast<size_t>(count) * size);
+    return;
+  }
+  for (int64_t i = 0; i < count; ++i) out[i] = static_cast<T>(element(data, dtype, size, from + i));
 }
 
 // Fortran order stores the first index fastest; permute to row-major.
@@ -216,7 +235,8 @@ std::string header_for(const std::string& descr, const ad::Shape& shape) {
 
 }  // namespace
 
-NpyArray npy_parse(std::string_view bytes, const std::string& name) {
+// The header of a whole file's bytes, checked (the data's size included); the data is not copied.
+NpyLayout npy_layout(std::string_view bytes, const std::string& name) {
   if (bytes.size() < 10 || bytes.substr(0, 6) != "\x93NUMPY") fail(name, "missing the \\x93NUMPY magic at offset 0");
   const int major = static_cast<unsigned char>(bytes[6]);
   if (major < 1 || major > 3) fail(name, "unsupported format version " + std::to_string(major) + " at offset 6 (expected 1, 2 or 3)");
@@ -229,7 +249,8 @@ NpyArray npy_parse(std::string_view bytes, const std::string& name) {
   const std::string header(bytes.substr(8 + len_bytes, header_len));
 
   const NpyHeader h = HeaderParser(header, name).parse();
-  NpyArray a;
+  NpyLayout a;
+  a.fortran_order = h.fortran_order;
   a.dtype = h.descr;
   if (a.dtype.size() >= 2 && a.dtype[0] != '<' && a.dtype[0] != '>' && a.dtype[0] != '|' && a.dtype[0] != '=') a.dtype = "|" + a.dtype;
   if (!a.dtype.empty() && a.dtype[0] == '=') a.dtype[0] = std::endian::native == std::endian::little ? '<' : '>';
@@ -251,9 +272,68 @@ NpyArray npy_parse(std::string_view bytes, const std::string& name) {
   const size_t expected = static_cast<size_t>(count) * size;
   if (bytes.size() - data_start != expected)
     fail(name, "shape " + a.shape.str() + " of " + a.dtype + " needs " + std::to_string(expected) + " data bytes, the file has " + std::to_string(bytes.size() - data_start));
-  a.data = std::string(bytes.substr(data_start));
-  if (h.fortran_order && a.shape.rank() > 1) a.data = fortran_to_c(a.data, a.shape, size);
+  a.data_start = data_start;
   return a;
+}
+
+NpyArray npy_parse(std::string_view bytes, const std::string& name) {
+  const NpyLayout l = npy_layout(bytes, name);
+  NpyArray a{l.dtype, l.shape, std::string(bytes.substr(l.data_start))};
+  if (l.fortran_order && a.shape.rank() > 1) a.data = fortran_to_c(a.data, a.shape, dtype_size(a.dtype));
+  return a;
+}
+
+namespace {
+
+// A read-only memory map of a whole file; empty files and failures to map fall back to reading.
+class MappedFile {
+ public:
+  explicit MappedFile(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p != MAP_FAILED) {
+        map_ = p;
+        size_ = static_cast<size_t>(st.st_size);
+        ::madvise(map_, size_, MADV_SEQUENTIAL);
+      }
+    }
+    if (fd >= 0) ::close(fd);
+    if (!map_) copy_ = read_file(path);  // its errors name the file, as before
+  }
+  ~MappedFile() {
+    if (map_) ::munmap(map_, size_);
+  }
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  std::string_view bytes() const { return map_ ? std::string_view(static_cast<const char*>(map_), size_) : std::string_view(copy_); }
+
+ private:
+  void* map_ = nullptr;
+  size_t size_ = 0;
+  std::string copy_;
+};
+
+}  // namespace
+
+template <ad::Scalar T>
+ad::Tensor<T> npy_read_rows(const std::string& path, int64_t begin, int64_t end, ad::Shape* whole_shape) {
+  const MappedFile file(path);
+  const std::string_view bytes = file.bytes();
+  const NpyLayout l = npy_layout(bytes, path);
+  if (whole_shape) *whole_shape = l.shape;
+  if (l.shape.rank() == 0 || (l.fortran_order && l.shape.rank() > 1)) {
+    const ad::Tensor<T> all = npy_to_tensor<T>(npy_parse(bytes, path), path);
+    return l.shape.rank() == 0 ? all : all.rows(begin, end);
+  }
+  end = std::min(end, l.shape[0]);
+  if (begin < 0 || begin > end)
+    throw std::invalid_argument(path + ": rows [" + std::to_string(begin) + ", " + std::to_string(end) + ") of " + l.shape.str());
+  const int64_t row = l.shape.stride(0);
+  ad::Tensor<T> t(l.shape.with(0, end - begin));
+  convert<T>(bytes.data() + l.data_start, l.dtype, begin * row, (end - begin) * row, t.data());
+  return t;
 }
 
 NpyArray npy_read(const std::string& path) { return npy_parse(read_file(path), path); }
@@ -262,13 +342,13 @@ template <ad::Scalar T>
 ad::Tensor<T> npy_to_tensor(const NpyArray& a, const std::string&) {
   const size_t size = dtype_size(a.dtype);
   ad::Tensor<T> t(a.shape);
-  for (int64_t i = 0; i < t.numel(); ++i) t[i] = static_cast<T>(element(a, size, i));
+  if (size) convert<T>(a.data.data(), a.dtype, 0, t.numel(), t.data());
   return t;
 }
 
 template <ad::Scalar T>
 ad::Tensor<T> npy_read_tensor(const std::string& path) {
-  return npy_to_tensor<T>(npy_read(path), path);
+  return npy_read_rows<T>(path, 0, std::numeric_limits<int64_t>::max());
 }
 
 std::vector<int64_t> npy_read_labels(const std::string& path, ad::Shape* shape_out) {
@@ -292,6 +372,11 @@ void npy_write(const std::string& path, const ad::Tensor<T>& t) {
   write_file_atomically(path, out);
 }
 
+void npy_write_array(const std::string& path, const NpyArray& a) {
+  if (dtype_size(a.dtype) * static_cast<size_t>(a.shape.numel()) != a.data.size()) throw std::invalid_argument("npy_write_array: shape does not match the data");
+  write_file_atomically(path, header_for(a.dtype, a.shape) + a.data);
+}
+
 void npy_write_labels(const std::string& path, std::span<const int64_t> labels, ad::Shape shape) {
   if (shape.numel() != static_cast<int64_t>(labels.size())) throw std::invalid_argument("npy_write_labels: shape does not match the label count");
   std::string out = header_for("<i8", shape);
@@ -302,6 +387,8 @@ void npy_write_labels(const std::string& path, std::span<const int64_t> labels, 
 template ad::Tensor<float> npy_to_tensor<float>(const NpyArray&, const std::string&);
 template ad::Tensor<double> npy_to_tensor<double>(const NpyArray&, const std::string&);
 template ad::Tensor<float> npy_read_tensor<float>(const std::string&);
+template ad::Tensor<float> npy_read_rows<float>(const std::string&, int64_t, int64_t, ad::Shape*);
+template ad::Tensor<double> npy_read_rows<double>(const std::string&, int64_t, int64_t, ad::Shape*);
 template ad::Tensor<double> npy_read_tensor<double>(const std::string&);
 template void npy_write<float>(const std::string&, const ad::Tensor<float>&);
 template void npy_write<double>(const std::string&, const ad::Tensor<double>&);

@@ -27,7 +27,7 @@ Metric<T> infidelity_metric() {
     for (int64_t i = 0; i < n; ++i) {
       const T* x = c.inputs.data() + i * d;
       const T* a = c.attributions.data() + i * d;
-      ad::Rng rng(seed + uint64_t(i));
+      ad::Rng rng(seed + uint64_t(c.first + i));
       // Row 0: x itself; row s: x − I_s.
       ad::Tensor<T> batch(c.inputs.shape().with(0, samples + 1));
       std::vector<double> explained(size_t(samples), 0.0);

@@ -63,6 +63,7 @@ ad::Tensor<T> load_mask(const MetricCall<T>& c, const std::string& metric) {
   if (!c.options.has("mask") || c.options.text("mask").empty()) throw std::invalid_argument(fmt::format("{} needs --mask GT.npy (0/1, the inputs' shape)", metric));
   const std::string& path = c.options.text("mask");
   ad::Tensor<T> mask = nn::npy_read_tensor<T>(path);
+  if (c.total > 0 && c.total != c.inputs.size(0) && mask.shape() == c.inputs.shape().with(0, c.total)) mask = mask.rows(c.first, c.first + c.inputs.size(0));
   if (mask.shape() != c.inputs.shape())
     throw std::invalid_argument(fmt::format("--mask {} has shape {}; expected the inputs' shape {}", path, mask.shape().str(), c.inputs.shape().str()));
   for (T v : mask.span())

@@ -31,7 +31,7 @@ Metric<T> sensitivity_max_metric() {
     for (int64_t i = 0; i < n; ++i) {
       const T* x = c.inputs.data() + i * d;
       const T* a = c.attributions.data() + i * d;
-      ad::Rng rng(uint64_t(c.options.integer("seed")) + uint64_t(i));
+      ad::Rng rng(uint64_t(c.options.integer("seed")) + uint64_t(c.first + i));
       ad::Tensor<T> batch(c.inputs.shape().with(0, samples));
       for (int64_t s = 0; s < samples; ++s)
         for (int64_t j = 0; j < d; ++j) batch[s * d + j] = x[j] + T(rng.uniform(-radius, radius));

@@ -13,7 +13,7 @@ namespace integrad::attr {
 
 namespace {
 
-// Perturbed copies evaluated together in one forward pass.
+// Perturbed copies evaluated together in one forward pass (fewer when --batch-size is smaller).
 constexpr int64_t kPerturbationsPerEval = 32;
 
 }  // namespace
@@ -49,7 +49,7 @@ OptionSpec feature_mask_option() {
           .help = "int64 .npy of group ids, one example's shape or [N, ...]: features with the same id are removed together (default: each scalar alone)"};
 }
 
-std::vector<Groups> feature_groups(const Options& options, const ad::Shape& inputs_shape) {
+std::vector<Groups> feature_groups(const Options& options, const ad::Shape& inputs_shape, int64_t first, int64_t total) {
   const int64_t n = inputs_shape[0], row = inputs_shape.stride(0);
   std::vector<Groups> out(static_cast<size_t>(n));
   if (!options.has("feature-mask")) {
@@ -68,12 +68,13 @@ std::vector<Groups> feature_groups(const Options& options, const ad::Shape& inpu
   std::vector<int64_t> one(inputs_shape.rank() - 1);
   for (int d = 1; d < inputs_shape.rank(); ++d) one[static_cast<size_t>(d - 1)] = inputs_shape[d];
   const bool shared = shape == ad::Shape(one);
-  if (!shared && !(shape == inputs_shape))
+  const ad::Shape whole = inputs_shape.with(0, total > 0 ? total : n);
+  if (!shared && !(shape == whole))
     throw std::invalid_argument(fmt::format("--feature-mask {}: shape {} matches neither one example {} nor the inputs {}", path, shape.str(),
-                                            ad::Shape(one).str(), inputs_shape.str()));
+                                            ad::Shape(one).str(), whole.str()));
   for (int64_t i = 0; i < n; ++i) {
     std::map<int64_t, std::vector<int64_t>> by_id;
-    const int64_t base = shared ? 0 : i * row;
+    const int64_t base = shared ? 0 : (first + i) * row;
     for (int64_t j = 0; j < row; ++j) by_id[ids[static_cast<size_t>(base + j)]].push_back(j);
     for (auto& [id, members] : by_id) out[static_cast<size_t>(i)].push_back(std::move(members));
   }
@@ -94,8 +95,9 @@ std::vector<double> evaluate_perturbations(const MethodCall<T>& call, std::span<
   const bool function_target = call.target.kind == Target<T>::Kind::function;
   std::vector<double> values;
   values.reserve(static_cast<size_t>(count));
-  for (int64_t start = 0; start < count; start += kPerturbationsPerEval) {
-    const int64_t rows = std::min(kPerturbationsPerEval, count - start);
+  const int64_t per_eval = std::min(kPerturbationsPerEval, call.options.has("batch-size") ? call.options.integer("batch-size") : kPerturbationsPerEval);
+  for (int64_t start = 0; start < count; start += per_eval) {
+    const int64_t rows = std::min(per_eval, count - start);
     ad::Shape batch_shape = shape;
     batch_shape[0] = rows;
     ad::Tensor<T> batch(batch_shape);

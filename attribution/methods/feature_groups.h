@@ -19,7 +19,8 @@ OptionSpec feature_mask_option();
 // shape (shared by all) or the inputs' [N, ...]; ids are any int64, in any order, not necessarily
 // contiguous. A mask of another shape is refused, naming the file.
 using Groups = std::vector<std::vector<int64_t>>;
-std::vector<Groups> feature_groups(const Options& options, const ad::Shape& inputs_shape);
+// The inputs are rows [first, first + N) of a set of `total` (0: N): a mask [total, ...] is read at those rows.
+std::vector<Groups> feature_groups(const Options& options, const ad::Shape& inputs_shape, int64_t first = 0, int64_t total = 0);
 
 // F_target of perturbed copies of example `example`: `count` copies, each starting as x[example]
 // and changed by fill(k, row); evaluated forward-only, several per batch. `targets` are the

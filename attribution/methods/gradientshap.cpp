@@ -6,9 +6,9 @@
 // baseline, on a linear model it is exactly w·(x − x′).
 // The baseline set (--baseline): zero or a constant is a set of one; a tensor of one example's shape
 // is a set of one; a tensor [K, ...] of the inputs' rank is a set of K baselines shared by every
-// example, except when K equals the batch N, where (as for every other method) example i has
-// baseline i alone. Draws are seeded by --seed, in order: per draw s, per example i, the baseline
-// index, α, then the noise of each element. F(x′) is the mean of F over the example's set, and the
+// example, except when K equals the number of examples N, where (as for every other method) example i has
+// baseline i alone. Each example draws from its own stream, seeded by --seed and its index in the
+// whole set, in order: per draw s, the baseline index, α, then the noise of each element. F(x′) is the mean of F over the example's set, and the
 // delta Σ A − (F(x) − F(x′)) holds in expectation only.
 #include <fmt/format.h>
 
@@ -32,7 +32,7 @@ Attribution<T> run_gradientshap(const MethodCall<T>& c) {
   bool per_example = false;
   if (c.baseline.kind == Baseline<T>::Kind::tensor && c.baseline.tensor.rank() == shape.rank() && c.baseline.tensor.shape().without(0) == shape.without(0)) {
     set = c.baseline.tensor;
-    per_example = set.size(0) == n;
+    per_example = c.total > 0 ? c.per_example_baseline : set.size(0) == n;
   } else {
     ad::Tensor<T> one = c.baseline.expand(x);  // checks the shape
     set = ad::Tensor<T>(shape.with(0, 1));
@@ -56,16 +56,19 @@ Attribution<T> run_gradientshap(const MethodCall<T>& c) {
       for (int64_t i = 0; i < n; ++i) a.f_baseline[size_t(i)] += fb[size_t(i)] / double(k_set);
     }
   }
-  ad::Rng rng(static_cast<uint64_t>(c.options.integer("seed")));
+  std::vector<ad::Rng> rngs;
+  for (int64_t i = 0; i < n; ++i) rngs.emplace_back(example_seed(static_cast<uint64_t>(c.options.integer("seed")), c.first + i));
   ad::Tensor<double> sum(shape);
   const int64_t rows = samples * n;
   std::vector<int64_t> row_targets;
-  for (int64_t start = 0; start < rows; start += kGradientShapBatch) {
-    const int64_t count = std::min(kGradientShapBatch, rows - start);
+  const int64_t per_pass = std::min(kGradientShapBatch, c.options.has("batch-size") ? c.options.integer("batch-size") : kGradientShapBatch);
+  for (int64_t start = 0; start < rows; start += per_pass) {
+    const int64_t count = std::min(per_pass, rows - start);
     ad::Tensor<T> points(shape.with(0, count)), diff(shape.with(0, count));
     row_targets.clear();
     for (int64_t r = 0; r < count; ++r) {
       const int64_t i = (start + r) % n;
+      ad::Rng& rng = rngs[size_t(i)];
       const int64_t k = per_example ? i : int64_t(rng.below(uint64_t(k_set)));
       const T alpha = T(rng.uniform());
       const T *xi = x.data() + i * row, *b = set.data() + k * row;

@@ -16,8 +16,6 @@ std::vector<OptionSpec> ig_options() {
       {.name = "steps", .kind = K::integer, .default_value = "50", .help = "points on the path (Captum's n_steps)", .min = 1, .max = 1e6},
       {.name = "quadrature", .kind = K::choice, .default_value = "gausslegendre", .help = "the rule for the path integral (Captum's method)",
        .choices = {"gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid"}},
-      {.name = "batch-size", .kind = K::integer, .default_value = "512", .help = "path points evaluated together (Captum's internal_batch_size)",
-       .min = 1, .max = double(1 << 20)},
       {.name = "adaptive", .kind = K::real, .help = "double the steps until |delta| <= TOL·|F(x) − F(x′)| (e.g. 0.05)", .min = 1e-12, .max = 1},
       {.name = "layer", .kind = K::integer, .help = "attribute to the output of layer I (0-based): layer IG", .min = 0, .max = 1e6},
       {.name = "token-norm", .kind = K::flag, .default_value = "false", .help = "layer IG on tokens: L2 norm per token instead of the (complete) sum"},

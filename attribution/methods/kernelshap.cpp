@@ -93,14 +93,14 @@ std::vector<double> efficient_fit(const Coalitions& c, const std::vector<double>
 
 template <ad::Scalar T>
 Attribution<T> run_kernelshap(const MethodCall<T>& c) {
-  const std::vector<Groups> groups = feature_groups(c.options, c.inputs.shape());
+  const std::vector<Groups> groups = feature_groups(c.options, c.inputs.shape(), c.first, c.total);
   const ad::Tensor<T> base = c.baseline.expand(c.inputs);
   const std::vector<int64_t> targets = perturbation_targets(c);
   const int64_t row = c.inputs.shape().stride(0), samples = c.options.integer("samples");
-  std::mt19937_64 rng(static_cast<uint64_t>(c.options.integer("seed")));
-  auto uniform = [&] { return double(rng() >> 11) * 0x1.0p-53; };
   Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
   for (int64_t i = 0; i < c.inputs.size(0); ++i) {
+    std::mt19937_64 rng(example_seed(static_cast<uint64_t>(c.options.integer("seed")), c.first + i));  // one stream per example
+    auto uniform = [&] { return double(rng() >> 11) * 0x1.0p-53; };
     const Groups& g = groups[size_t(i)];
     const size_t m = g.size();
     if (m == 0) continue;

@@ -59,14 +59,14 @@ std::vector<double> lasso(const std::vector<std::vector<char>>& z, const std::ve
 
 template <ad::Scalar T>
 Attribution<T> run_lime(const MethodCall<T>& c) {
-  const std::vector<Groups> groups = feature_groups(c.options, c.inputs.shape());
+  const std::vector<Groups> groups = feature_groups(c.options, c.inputs.shape(), c.first, c.total);
   const ad::Tensor<T> base = c.baseline.expand(c.inputs);
   const std::vector<int64_t> targets = perturbation_targets(c);
   const int64_t row = c.inputs.shape().stride(0), samples = c.options.integer("samples");
   const double alpha = c.options.real("lime-alpha");
-  std::mt19937_64 rng(static_cast<uint64_t>(c.options.integer("seed")));
   Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
   for (int64_t i = 0; i < c.inputs.size(0); ++i) {
+    std::mt19937_64 rng(example_seed(static_cast<uint64_t>(c.options.integer("seed")), c.first + i));  // one stream per example
     const Groups& g = groups[size_t(i)];
     const size_t m = g.size();
     if (m == 0) continue;

@@ -27,7 +27,7 @@ Method<T> shapley_method() {
               .options = {feature_mask_option()}};
   m.in_tables = at_most_features<T>(kMaxShapleyGroups - 1);  // room for the dummy check's extra input
   m.run = [](const MethodCall<T>& c) {
-    const std::vector<Groups> groups = feature_groups(c.options, c.inputs.shape());
+    const std::vector<Groups> groups = feature_groups(c.options, c.inputs.shape(), c.first, c.total);
     const ad::Tensor<T> base = c.baseline.expand(c.inputs);
     const std::vector<int64_t> targets = perturbation_targets(c);
     const int64_t row = c.inputs.shape().stride(0);

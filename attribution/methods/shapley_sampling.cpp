@@ -29,13 +29,13 @@ Method<T> shapley_sampling_method() {
   m.matrix_rows = {{"shapley-sampling", {{"samples", "8"}}, {"completeness", "dummy", "linearity"}}};
   m.in_tables = at_most_features<T>(64);
   m.run = [](const MethodCall<T>& c) {
-    const std::vector<Groups> groups = feature_groups(c.options, c.inputs.shape());
+    const std::vector<Groups> groups = feature_groups(c.options, c.inputs.shape(), c.first, c.total);
     const ad::Tensor<T> base = c.baseline.expand(c.inputs);
     const std::vector<int64_t> targets = perturbation_targets(c);
     const int64_t row = c.inputs.shape().stride(0), samples = c.options.integer("samples");
-    std::mt19937_64 rng(static_cast<uint64_t>(c.options.integer("seed")));
     Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
     for (int64_t i = 0; i < c.inputs.size(0); ++i) {
+      std::mt19937_64 rng(example_seed(static_cast<uint64_t>(c.options.integer("seed")), c.first + i));  // one stream per example
       const Groups& g = groups[size_t(i)];
       const size_t m = g.size();
       if (m == 0) continue;

@@ -19,12 +19,13 @@ ad::Tensor<T> smoothgrad(const std::function<ad::Tensor<T>(const ad::Tensor<T>&)
       const auto [lo, hi] = std::minmax_element(x.data() + i * row, x.data() + (i + 1) * row);
       sigma[static_cast<size_t>(i)] = o.stdev * double(*hi - *lo);
     }
-  ad::Rng rng(o.seed);
+  std::vector<ad::Rng> rngs;
+  for (int64_t i = 0; i < n; ++i) rngs.emplace_back(example_seed(o.seed, o.first_example + i));
   ad::Tensor<double> sum(x.shape()), sum_sq(x.shape());
   for (int s = 0; s < o.samples; ++s) {
     ad::Tensor<T> noisy = x;
     for (int64_t i = 0; i < n; ++i)
-      for (int64_t j = 0; j < row; ++j) noisy[i * row + j] += static_cast<T>(sigma[static_cast<size_t>(i)] * rng.normal());
+      for (int64_t j = 0; j < row; ++j) noisy[i * row + j] += static_cast<T>(sigma[static_cast<size_t>(i)] * rngs[static_cast<size_t>(i)].normal());
     const ad::Tensor<T> a = method(noisy);
     for (int64_t j = 0; j < a.numel(); ++j) {
       sum[j] += double(a[j]);
@@ -74,6 +75,7 @@ Method<T> smoothgrad_method() {
     so.relative = c.options.flag("relative-noise");
     so.seed = static_cast<uint64_t>(c.options.integer("seed"));
     so.kind = parse_noise_kind(c.options.text("noise-type"));
+    so.first_example = c.first;
     const Forward<T> f = forward_of(c.model);
     Attribution<T> a{.values = smoothgrad<T>([&](const ad::Tensor<T>& in) { return gradient(f, in, c.target); }, c.inputs, so)};
     a.is_signed = so.kind == NoiseKind::smoothgrad;

@@ -4,8 +4,9 @@
 //   smoothgrad_sq: mean of A(x + ε)²
 //   vargrad:       variance of A(x + ε)  (mean of squares − square of the mean)
 // σ is absolute (Captum's stdevs) or, with `relative`, a fraction of each example's value range
-// max(x) − min(x) (the paper's convention). Noise comes from a seeded generator: same seed, same
-// result.
+// max(x) − min(x) (the paper's convention). Noise comes from one seeded generator per example
+// (seeded by the seed and the example's index in the whole set): same seed, same result, whatever
+// the batch.
 #pragma once
 
 #include <functional>
@@ -22,6 +23,7 @@ struct SmoothGradOptions {
   double stdev = 0.15;
   bool relative = false;
   uint64_t seed = 0;
+  int64_t first_example = 0;  // x's row 0 is this example of the whole set: each example has its own stream
   NoiseKind kind = NoiseKind::smoothgrad;
 };
 

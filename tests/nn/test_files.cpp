@@ -168,3 +168,35 @@ TEST_CASE("outputs are written whole: no temporary file is left behind, a failed
     CHECK(!e.path().filename().string().starts_with(nn::kTemporaryPrefix));
   CHECK_THROWS_WITH(nn::write_file_atomically("/nonexistent-dir/x.npy", "data"), doctest::Contains("/nonexistent-dir/x.npy"));
 }
+
+TEST_CASE("npy: rows read from a memory map equal the whole array's rows; bad files fail as npy_read does") {
+  ad::Tensor<float> f(ad::Shape{5, 2, 3});
+  for (int64_t i = 0; i < f.numel(); ++i) f[i] = 0.5f * float(i) - 3.0f;
+  nn::npy_write(temp_path("rows.npy"), f);
+  ad::Shape whole;
+  CHECK(nn::npy_read_rows<float>(temp_path("rows.npy"), 1, 4, &whole).vector() == f.rows(1, 4).vector());
+  CHECK(whole == f.shape());
+  CHECK(nn::npy_read_rows<double>(temp_path("rows.npy"), 3, 99).vector() == f.rows(3, 5).to<double>().vector());  // end clamped
+  CHECK(nn::npy_read_rows<float>(temp_path("rows.npy"), 5, 5).shape() == ad::Shape{0, 2, 3});
+  CHECK_THROWS_AS(nn::npy_read_rows<float>(temp_path("rows.npy"), 4, 2), std::invalid_argument);
+  // Big-endian and Fortran order through the rows path.
+  write_raw(temp_path("big_rows.npy"), npy_header("{'descr': '>f8', 'fortran_order': False, 'shape': (2,), }") + std::string("\x3f\xf8\0\0\0\0\0\0\xc0\0\0\0\0\0\0\0", 16));
+  CHECK(nn::npy_read_rows<double>(temp_path("big_rows.npy"), 1, 2).vector() == std::vector<double>{-2});
+  write_raw(temp_path("fortran_rows.npy"), npy_header("{'descr': '|u1', 'fortran_order': True, 'shape': (2, 3), }") + std::string("\x01\x04\x02\x05\x03\x06", 6));
+  CHECK(nn::npy_read_rows<float>(temp_path("fortran_rows.npy"), 1, 2).vector() == std::vector<float>{4, 5, 6});
+  // The same messages as npy_read, whether the file is mapped or (empty, missing) read.
+  const std::string good = npy_header("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }");
+  for (const auto& [name, bytes] : {std::pair<std::string, std::string>{"short_rows.npy", good + std::string(4, '\0')}, {"empty_rows.npy", ""},
+                                    {"magic_rows.npy", "NOTNUMPY" + good}}) {
+    const std::string by_read = error_of(name, bytes, [](auto& p) { nn::npy_read(p); });
+    CHECK(!by_read.empty());
+    CHECK(error_of(name, bytes, [](auto& p) { nn::npy_read_tensor<float>(p); }) == by_read);
+  }
+  std::string missing;
+  try {
+    nn::npy_read_tensor<float>(temp_path("no_such_file.npy"));
+  } catch (const std::exception& e) {
+    missing = e.what();
+  }
+  CHECK(missing.find("no_such_file.npy") != std::string::npos);
+}

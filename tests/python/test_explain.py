@@ -103,7 +103,7 @@ def test_explain_bad_arguments(torch_data):
     x = np.load(os.path.join(torch_data, "ig_input_f64.npy"))
     with pytest.raises(ValueError, match=r"unknown method 'anchors'"):
         integrad.explain(model, x, method="anchors")
-    with pytest.raises(ValueError, match=r"--n-stepz is not an option of ig \(its options: --steps, --quadrature, --batch-size"):
+    with pytest.raises(ValueError, match=r"--n-stepz is not an option of ig \(its options: --steps, --quadrature, --adaptive"):
         integrad.explain(model, x, n_stepz=3)
     with pytest.raises(ValueError, match=r"--steps \(an option of ig\) must be a whole number in \[1, 1000000\]; got '0'"):
         integrad.explain(model, x, steps=0)

@@ -65,12 +65,15 @@ template <ad::Scalar T>
 void warn_nonfinite(const ad::Tensor<T>& x, const std::string& command, const std::string& what) {
   if (x.rank() == 0 || x.size(0) == 0) return;
   const int64_t row = x.numel() / x.size(0);
+  constexpr int64_t kShown = 10;  // big inputs: the first few by name, then how many more
+  int64_t count = 0;
   for (int64_t i = 0; i < x.size(0); ++i)
     for (int64_t j = 0; j < row; ++j)
       if (!std::isfinite(x[i * row + j])) {
-        fmt::print(stderr, "integrad {}: warning: example {} has non-finite {}\n", command, i, what);
+        if (++count <= kShown) fmt::print(stderr, "integrad {}: warning: example {} has non-finite {}\n", command, i, what);
         break;
       }
+  if (count > kShown) fmt::print(stderr, "integrad {}: warning: and {} more examples have non-finite {}\n", command, count - kShown, what);
 }
 
 bool note_if_no_examples(const std::string& command, const std::string& input_path, int64_t n) {

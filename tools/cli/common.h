@@ -50,6 +50,7 @@ ad::Tensor<T> load_inputs(const std::string& path, const nn::Sequential<T>& mode
 // Prints "integrad COMMAND: warning: example i has non-finite WHAT" on stderr once for each example
 // (first dimension) holding a NaN or ±Inf: they propagate (relu(NaN) = NaN, a NaN wins max pooling,
 // as in PyTorch), so the user learns where they came from rather than only that the result is NaN.
+// The first 10 such examples are named, then one line says how many more there are.
 template <ad::Scalar T>
 void warn_nonfinite(const ad::Tensor<T>& x, const std::string& command, const std::string& what);
 

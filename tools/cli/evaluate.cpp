@@ -15,6 +15,7 @@
 #include "nn/atomic_file.h"
 #include "nn/npy.h"
 #include "nn/output_guard.h"
+#include "shard.h"
 #include "target_baseline.h"
 
 namespace integrad::cli {
@@ -24,6 +25,8 @@ struct EvaluateArgs {
   std::string model, inputs, attributions, metric, metrics, methods, target = "predicted", baseline = "zero";
   std::string json, csv, output, dtype;
   std::map<std::string, std::string> metric_options;  // every option any metric declares, as given
+  Shard shard;
+  ExampleRange range;  // the examples this run scores (all, or --shard's)
 };
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -103,28 +106,30 @@ void write_scores(const std::string& path, const std::vector<double>& values, ad
 template <ad::Scalar T>
 void evaluate_maps(const EvaluateArgs& a, const attr::Metric<T>& metric, const attr::Options& options, const nn::Sequential<T>& model,
                    const ad::Tensor<T>& x, const attr::Target<T>& target, const attr::Baseline<T>& baseline) {
-  const ad::Tensor<T> maps = nn::npy_read_tensor<T>(a.attributions);
+  ad::Tensor<T> maps = nn::npy_read_tensor<T>(a.attributions);
+  if (a.shard.given && maps.rank() >= 1 && maps.size(0) == a.range.total) maps = maps.rows(a.range.first, a.range.end);
   if (maps.rank() < 1 || maps.size(0) != x.size(0))
     throw std::invalid_argument(fmt::format("--attributions {} has shape {}; expected one map per example of {} ({})", a.attributions, maps.shape().str(), a.inputs,
                                             x.shape().str()));
   warn_nonfinite(maps, "evaluate", "attributions");
-  const std::vector<double> scores = metric.score(attr::MetricCall<T>{model, x, maps, baseline, target, options});
+  const std::vector<double> scores = metric.score(attr::MetricCall<T>{model, x, maps, baseline, target, options, a.range.first, a.range.total});
   const Summary s = summarise(scores);
   const char* better = metric.higher_is_better ? "higher" : "lower";
   fmt::print("{} ({} is better)\n{:>8}  {:>14}\n", metric.name, better, "example", "score");
-  for (size_t i = 0; i < scores.size(); ++i) fmt::print("{:>8}  {:>14.6g}\n", i, scores[i]);
+  for (size_t i = 0; i < scores.size(); ++i) fmt::print("{:>8}  {:>14.6g}\n", a.range.first + int64_t(i), scores[i]);
   fmt::print("{:>8}  {:>14.6g} ± {:.3g}\n", "mean", s.mean, s.se);
   if (!a.json.empty())
     nn::write_file_atomically(a.json, fmt::format("{{\"metric\": {}, \"higher_is_better\": {}, \"scores\": {}, \"mean\": {}, \"standard_error\": {}}}\n",
                                                   json_string(metric.name), metric.higher_is_better, json_list(scores), json_number(s.mean), json_number(s.se)));
   if (!a.csv.empty()) {
     std::string csv = "example,score\n";
-    for (size_t i = 0; i < scores.size(); ++i) csv += fmt::format("{},{}\n", i, scores[i]);
+    for (size_t i = 0; i < scores.size(); ++i) csv += fmt::format("{},{}\n", a.range.first + int64_t(i), scores[i]);
     csv += fmt::format("mean,{}\n", s.mean);
     nn::write_file_atomically(a.csv, csv);
   }
   if (!a.output.empty()) {
     write_scores<T>(a.output, scores, ad::Shape{int64_t(scores.size())});
+    write_range_sidecar(a.output, a.shard, a.range);
     fmt::print(status_stream(a.output), "wrote {} [{}]\n", a.output, scores.size());
   }
 }
@@ -226,12 +231,13 @@ void evaluate_methods(const EvaluateArgs& a, const std::vector<const attr::Metri
 }
 
 template <ad::Scalar T>
-void run(const EvaluateArgs& a) {
+void run(EvaluateArgs& a) {
   if (a.attributions.empty() == a.methods.empty()) throw std::invalid_argument("give either --attributions A.npy or --methods m1,m2,...");
   if (!a.metric.empty() && !a.metrics.empty()) throw std::invalid_argument("give either --metric M or --metrics a,b,...");
   const std::vector<std::string> metric_names = a.metric.empty() ? split_list(a.metrics) : std::vector<std::string>{a.metric};
   if (metric_names.empty()) throw std::invalid_argument("give the metric: --metric M (or --metrics a,b,... with --methods)");
   if (!a.attributions.empty() && metric_names.size() != 1) throw std::invalid_argument("--attributions is scored by one --metric; --metrics goes with --methods");
+  if (a.shard.given && !a.methods.empty()) throw std::invalid_argument("--shard goes with --attributions (per-example scores -o [N], which merge joins), not --methods");
   std::vector<const attr::Metric<T>*> metrics;
   for (const std::string& name : metric_names) metrics.push_back(&attr::find_metric<T>(name));
   for (const std::string& name : split_list(a.methods)) attr::find_method<T>(name);  // unknown names before any work
@@ -241,17 +247,25 @@ void run(const EvaluateArgs& a) {
                     {{"MODEL", a.model}, {"INPUT", a.inputs}, {"--attributions", a.attributions}, {"--mask", mask},
                      {"--target", a.target.ends_with(".npy") ? a.target : ""}, {"--baseline", a.baseline.ends_with(".npy") ? a.baseline : ""}});
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
-  const ad::Tensor<T> x = load_inputs(a.inputs, model);
+  const ad::Tensor<T> x = load_shard_inputs(a.inputs, model, a.shard, a.range);
   warn_nonfinite(x, "evaluate", "inputs");
   if (note_if_no_examples("evaluate", a.inputs, x.size(0))) {
     // Empty outputs, as every subcommand's: no scores, a mean of none left out.
     if (!a.output.empty()) nn::npy_write(a.output, ad::Tensor<T>(ad::Shape{0}));
+    if (!a.output.empty()) write_range_sidecar(a.output, a.shard, a.range);
     if (!a.json.empty()) nn::write_file_atomically(a.json, "{\"scores\": []}\n");
     if (!a.csv.empty()) nn::write_file_atomically(a.csv, a.attributions.empty() ? "method,metric,mean,standard_error,best\n" : "example,score\n");
     return;
   }
-  const attr::Target<T> target = parse_target<T>(a.target, x.size(0));
-  const attr::Baseline<T> baseline = parse_baseline<T>(a.baseline);
+  // Per-example targets and baselines cover the whole input; a shard scores its rows of them.
+  attr::Target<T> target = parse_target<T>(a.target, a.range.total);
+  attr::Baseline<T> baseline = parse_baseline<T>(a.baseline);
+  if (a.shard.given) {
+    if (target.kind == attr::Target<T>::Kind::per_example)
+      target.indices = std::vector<int64_t>(target.indices.begin() + a.range.first, target.indices.begin() + a.range.end);
+    if (baseline.kind == attr::Baseline<T>::Kind::tensor && baseline.tensor.shape() == x.shape().with(0, a.range.total))
+      baseline = attr::Baseline<T>::of(baseline.tensor.rows(a.range.first, a.range.end));
+  }
   if (!a.attributions.empty()) evaluate_maps(a, *metrics[0], options[0], model, x, target, baseline);
   else evaluate_methods(a, metrics, options, model, x, target, baseline);
 }
@@ -312,6 +326,7 @@ void setup(CLI::App& cmd) {
   cmd.add_option("--json", a->json, "Write the scores as JSON");
   cmd.add_option("--csv", a->csv, "Write the scores as CSV");
   cmd.add_option("-o,--output", a->output, "Write the per-example scores .npy: [N]; with --methods [methods, metrics, N]");
+  add_shard_option(cmd, a->shard);
   add_dtype_option(cmd, a->dtype);
   cmd.callback([a] { with_dtype(a->dtype, [&](auto t) { run<decltype(t)>(*a); }); });
 }

@@ -13,6 +13,8 @@
 #include "explain_output.h"
 #include "nn/npy.h"
 #include "nn/output_guard.h"
+#include "progress.h"
+#include "shard.h"
 #include "target_baseline.h"
 
 namespace integrad::cli {
@@ -23,7 +25,8 @@ struct ExplainArgs {
   std::string deltas, png_dir, html;
   // Every option any registered method declares, by name, as given; each method checks its own.
   std::map<std::string, std::string> method_options;
-  bool baseline_given = false;
+  bool baseline_given = false, verbose = false, quiet = false;
+  Shard shard;
 };
 
 template <ad::Scalar T>
@@ -36,25 +39,37 @@ void run(const ExplainArgs& a) {
                     {{"MODEL", a.model}, {"INPUT", a.inputs}, {"--target", a.target.ends_with(".npy") ? a.target : ""},
                      {"--baseline", a.baseline.ends_with(".npy") ? a.baseline : ""}});
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
-  const ad::Tensor<T> x = load_inputs(a.inputs, model);
+  ExampleRange range;
+  const ad::Tensor<T> x = load_shard_inputs(a.inputs, model, a.shard, range);
   warn_nonfinite(x, "explain", "inputs");
   if (note_if_no_examples("explain", a.inputs, x.size(0))) {
     nn::npy_write(a.output, x);
-    if (!a.deltas.empty()) nn::npy_write(a.deltas, ad::Tensor<T>(ad::Shape{0}));
+    write_range_sidecar(a.output, a.shard, range);
+    if (!a.deltas.empty()) {
+      nn::npy_write(a.deltas, ad::Tensor<T>(ad::Shape{0}));
+      write_range_sidecar(a.deltas, a.shard, range);
+    }
     return;
   }
-  const attr::Target<T> target = parse_target<T>(a.target, x.size(0));
-  const ExplainResult<T> r{attr::explain(method, model, x, parse_baseline<T>(a.baseline), target, options), method.name};
+  // Per-example targets and baselines cover the whole input; explain takes this shard's rows of them.
+  const attr::Target<T> target = parse_target<T>(a.target, range.total);
+  Progress progress("explain", x.size(0), a.quiet);
+  const ExplainResult<T> r{attr::explain(method, model, x, parse_baseline<T>(a.baseline), target, options, range.first, range.total,
+                                         [&](int64_t done) { progress.advance(done); }),
+                           method.name};
+  progress.finish();
   const bool tokens = model.input_dtype == nn::InputDtype::int64;
   warn_nonfinite(r.values, "explain", "attributions");
   nn::npy_write(a.output, r.values);
+  write_range_sidecar(a.output, a.shard, range);
   if (!a.deltas.empty()) {
     ad::Tensor<T> d(ad::Shape{static_cast<int64_t>(r.deltas.size())});
     for (size_t i = 0; i < r.deltas.size(); ++i) d[static_cast<int64_t>(i)] = static_cast<T>(r.deltas[i]);
     nn::npy_write(a.deltas, d);
+    write_range_sidecar(a.deltas, a.shard, range);
   }
-  print_summary(r);
-  if (!a.png_dir.empty()) write_pngs(a.png_dir, x, r);
+  print_summary(r, a.verbose ? -1 : kExamplesShown, range.first);
+  if (!a.png_dir.empty()) write_pngs(a.png_dir, x, r, range.first);
   if (tokens) {
     if (::isatty(STDOUT_FILENO)) print_tokens(x, r);
     if (!a.html.empty()) write_token_html(a.html, x, r);
@@ -70,7 +85,7 @@ struct SharedOption {
 };
 
 std::vector<SharedOption> shared_options() {
-  std::vector<SharedOption> all;
+  std::vector<SharedOption> all{{attr::batch_size_option(), {"every method"}}};
   for (const auto& m : attr::registry<float>())
     for (const auto& spec : m.options) {
       auto it = std::find_if(all.begin(), all.end(), [&](const auto& s) { return s.spec.name == spec.name; });
@@ -116,6 +131,9 @@ void setup(CLI::App& cmd) {
           ->type_name(!number ? "CHOICE" : o.spec.kind == attr::OptionSpec::Kind::integer ? "INT" : "NUMBER");
     }
   }
+  add_shard_option(cmd, a->shard);
+  cmd.add_flag("-v,--verbose", a->verbose, fmt::format("A line per example (default: the first {} and a summary)", kExamplesShown));
+  cmd.add_flag("-q,--quiet", a->quiet, "No progress bar or progress lines on stderr");
   cmd.add_option("--png", a->png_dir, "Write a heatmap and an overlay per image into DIR");
   cmd.add_option("--html", a->html, "Token inputs: write the tokens coloured by attribution as HTML");
   add_dtype_option(cmd, a->dtype);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <stdexcept>
@@ -14,11 +15,12 @@
 namespace integrad::cli {
 
 template <ad::Scalar T>
-void print_summary(const ExplainResult<T>& r) {
+void print_summary(const ExplainResult<T>& r, int64_t lines, int64_t first) {
   const std::vector<double> totals = ad::row_sums(r.values);
-  for (size_t ui = 0; ui < totals.size(); ++ui) {
+  const size_t n = totals.size(), shown = lines < 0 ? n : std::min(n, size_t(lines));
+  for (size_t ui = 0; ui < shown; ++ui) {
     const double total = totals[ui];
-    const int64_t i = int64_t(ui);
+    const int64_t i = first + int64_t(ui);
     std::string line = fmt::format("example {}: target {}", i, r.targets.empty() ? std::string("fn") : std::to_string(r.targets[ui]));
     if (!r.f_input.empty()) line += fmt::format(", F(x) {:.6g}", r.f_input[ui]);
     if (!r.f_baseline.empty()) line += fmt::format(", F(x') {:.6g}", r.f_baseline[ui]);
@@ -27,10 +29,29 @@ void print_summary(const ExplainResult<T>& r) {
     if (!r.steps.empty()) line += fmt::format(", steps {}", r.steps[ui]);
     fmt::print("{}\n", line);
   }
+  if (shown < n) fmt::print("... {} more examples (--verbose prints every one)\n", n - shown);
+  // The summary: over finite deltas; examples whose attributions hold a NaN or ±Inf are counted apart.
+  const int64_t row = n ? r.values.numel() / int64_t(n) : 0;
+  size_t nonfinite = 0, with_delta = 0, worst = 0;
+  double sum = 0, worst_delta = -1;
+  for (size_t i = 0; i < n; ++i) {
+    const T* v = r.values.data() + int64_t(i) * row;
+    if (!std::all_of(v, v + row, [](T e) { return std::isfinite(e); })) ++nonfinite;
+    if (i < r.deltas.size() && std::isfinite(r.deltas[i])) {
+      const double d = std::abs(r.deltas[i]);
+      sum += d;
+      ++with_delta;
+      if (d > worst_delta) worst_delta = d, worst = i;
+    }
+  }
+  std::string line = fmt::format("summary: {} examples", n);
+  if (with_delta) line += fmt::format(", |delta| mean {:.3g}, worst {:.3g} (example {})", sum / double(with_delta), worst_delta, first + int64_t(worst));
+  line += fmt::format(", {} with non-finite attributions", nonfinite);
+  fmt::print("{}\n", line);
 }
 
 template <ad::Scalar T>
-void write_pngs(const std::string& dir, const ad::Tensor<T>& inputs, const ExplainResult<T>& r) {
+void write_pngs(const std::string& dir, const ad::Tensor<T>& inputs, const ExplainResult<T>& r, int64_t first) {
   if (r.values.shape() != inputs.shape() || (inputs.rank() != 3 && inputs.rank() != 4))
     throw std::invalid_argument("--png needs image inputs [N, C, H, W] or [N, H, W] and attributions of the same shape, got " + r.values.shape().str());
   std::filesystem::create_directories(dir);
@@ -44,7 +65,7 @@ void write_pngs(const std::string& dir, const ad::Tensor<T>& inputs, const Expla
         gray[static_cast<size_t>(p)] += double(inputs[(i * c + k) * hw + p]) / double(c);
       }
     const double vmax = attr::cumulative_sum_threshold(heat);
-    const std::string stem = fmt::format("{}/{}_{}", dir, i, r.method);
+    const std::string stem = fmt::format("{}/{}_{}", dir, first + i, r.method);
     write_png(stem + "_heatmap.png", attr::with_colour_bar(attr::heatmap(heat, int(h), int(w), r.is_signed, vmax, scale), r.is_signed, vmax));
     write_png(stem + "_overlay.png", attr::with_colour_bar(attr::overlay(gray, heat, int(h), int(w), r.is_signed, vmax, scale), r.is_signed, vmax));
   }
@@ -100,8 +121,8 @@ void write_token_html(const std::string& path, const ad::Tensor<T>& inputs, cons
 }
 
 #define INTEGRAD_INSTANTIATE(T)                                                                       \
-  template void print_summary(const ExplainResult<T>&);                                               \
-  template void write_pngs(const std::string&, const ad::Tensor<T>&, const ExplainResult<T>&);        \
+  template void print_summary(const ExplainResult<T>&, int64_t, int64_t);                             \
+  template void write_pngs(const std::string&, const ad::Tensor<T>&, const ExplainResult<T>&, int64_t); \
   template void print_tokens(const ad::Tensor<T>&, const ExplainResult<T>&);                          \
   template void write_token_html(const std::string&, const ad::Tensor<T>&, const ExplainResult<T>&);
 INTEGRAD_INSTANTIATE(float)

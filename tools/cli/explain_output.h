@@ -15,11 +15,18 @@ struct ExplainResult : attr::Attribution<T> {
   std::string method;
 };
 
+// Examples explain prints a line for unless --verbose.
+constexpr int64_t kExamplesShown = 10;
+
+// A line per example for the first `lines` examples (all when negative), numbered from `first`,
+// then a summary: the count, mean and worst |delta| where the method has one, and how many
+// examples have non-finite attributions.
 template <ad::Scalar T>
-void print_summary(const ExplainResult<T>& r);
-// DIR/{i}_{method}_heatmap.png and DIR/{i}_{method}_overlay.png for image inputs [N, C, H, W] or [N, H, W].
+void print_summary(const ExplainResult<T>& r, int64_t lines = -1, int64_t first = 0);
+// DIR/{i}_{method}_heatmap.png and DIR/{i}_{method}_overlay.png for image inputs [N, C, H, W] or [N, H, W];
+// i counts from `first` (a shard's first example), so shards write distinct names into one DIR.
 template <ad::Scalar T>
-void write_pngs(const std::string& dir, const ad::Tensor<T>& inputs, const ExplainResult<T>& r);
+void write_pngs(const std::string& dir, const ad::Tensor<T>& inputs, const ExplainResult<T>& r, int64_t first = 0);
 template <ad::Scalar T>
 void print_tokens(const ad::Tensor<T>& inputs, const ExplainResult<T>& r);
 template <ad::Scalar T>

@@ -5,6 +5,7 @@
 #include "common.h"
 #include "nn/npy.h"
 #include "nn/output_guard.h"
+#include "shard.h"
 
 namespace integrad::cli {
 namespace {
@@ -12,18 +13,21 @@ namespace {
 struct PredictArgs {
   std::string model, inputs, output, dtype;
   int64_t batch_size = 256;
+  Shard shard;
 };
 
 template <ad::Scalar T>
 void run(const PredictArgs& a) {
   nn::check_outputs({{"-o", a.output}}, {{"MODEL", a.model}, {"INPUT", a.inputs}});
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
-  const ad::Tensor<T> x = load_inputs(a.inputs, model);
+  ExampleRange range;
+  const ad::Tensor<T> x = load_shard_inputs(a.inputs, model, a.shard, range);
   warn_nonfinite(x, "predict", "inputs");
   note_if_no_examples("predict", a.inputs, x.size(0));
   const ad::Tensor<T> logits = model.predict(x, a.batch_size);
   warn_nonfinite(logits, "predict", "outputs");
   nn::npy_write(a.output, logits);
+  write_range_sidecar(a.output, a.shard, range);
   fmt::print(status_stream(a.output), "wrote {} {}\n", a.output, logits.shape().str());
 }
 
@@ -33,6 +37,7 @@ void setup(CLI::App& cmd) {
   cmd.add_option("INPUT", a->inputs, "Inputs .npy [N, ...], or one PNG image")->required();
   cmd.add_option("-o,--output", a->output, "Logits .npy [N, C]")->required();
   cmd.add_option("--batch-size", a->batch_size, "Examples per forward pass")->default_val(256)->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  add_shard_option(cmd, a->shard);
   add_dtype_option(cmd, a->dtype);
   cmd.callback([a] { with_dtype(a->dtype, [&](auto t) { run<decltype(t)>(*a); }); });
 }
