@@ -102,8 +102,9 @@ T sum_of(const T* x, int64_t n) {
 template <Scalar T>
 void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, bool relu, T* y) {
   const RowsGeometry r(g);
+  FirstException error;  // the thread buffers may fail to grow
 #pragma omp parallel for schedule(static) if (g.n > 1 && g.n * g.o * g.patch() * r.span >= kParallelWork)
-  for (int64_t b = 0; b < g.n; ++b) {
+  for (int64_t b = 0; b < g.n; ++b) error.run([&] {
     T* padded = thread_buffer<T, Buffer::padded>(r.padded);
     T* unfolded = thread_buffer<T, Buffer::unfolded>(g.patch() * r.span);
     T* wide = thread_buffer<T, Buffer::wide>(g.o * r.span);
@@ -122,7 +123,8 @@ void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* b
           for (int64_t ox = 0; ox < g.wo; ++ox) dst[ox] = src[ox] + shift;
       }
     }
-  }
+  });
+  error.rethrow();
 }
 
 template <Scalar T>
@@ -138,8 +140,9 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
   T* partial_dw = partials.data();
   T* partial_db = partial_dw + groups * weights;
 
+  FirstException error;  // the thread buffers may fail to grow
 #pragma omp parallel for schedule(static) if (groups > 1 && g.n * g.o * g.patch() * r.span >= kParallelWork)
-  for (int64_t q = 0; q < groups; ++q) {
+  for (int64_t q = 0; q < groups; ++q) error.run([&] {
     T* padded = thread_buffer<T, Buffer::padded>(r.padded);
     T* unfolded = thread_buffer<T, Buffer::unfolded>(g.patch() * r.span);
     T* wide = thread_buffer<T, Buffer::wide>(g.o * r.span);
@@ -175,7 +178,8 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
           }
       }
     }
-  }
+  });
+  error.rethrow();
   for (int64_t q = 0; q < groups; ++q) {
     if (dw)
       for (int64_t oc = 0; oc < g.o; ++oc)

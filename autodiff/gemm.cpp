@@ -196,12 +196,13 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
       // Later kc blocks add to what the first one wrote.
       const T beta_here = pc == 0 ? beta : T(1);
       const int64_t row_blocks = (m + mc - 1) / mc, column_blocks = (cols + B::task_columns - 1) / B::task_columns;
+      FirstException error;  // a_buffer may fail to grow: the exception must not leave the region
 #pragma omp parallel if (parallel)
       {
         static thread_local std::vector<typename B::Vector> a_buffer;
         int64_t packed_row_block = -1;
 #pragma omp for schedule(static)
-        for (int64_t task = 0; task < row_blocks * column_blocks; ++task) {
+        for (int64_t task = 0; task < row_blocks * column_blocks; ++task) error.run([&] {
           const int64_t rb = task / column_blocks, cb = task % column_blocks;
           const int64_t i0 = rb * mc, rows = std::min(mc, m - i0);
           T* packed_a = scratch<T>(a_buffer, (rows + B::mr - 1) / B::mr * B::mr * depth);
@@ -215,8 +216,9 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
               micro_kernel(depth, packed_a + i * depth, panel, in_place ? ldb : B::nr, c + (i0 + i) * ldc + jc + j, ldc,
                            int(std::min<int64_t>(B::mr, rows - i)), int(std::min<int64_t>(B::nr, j_end - j)), alpha, beta_here);
           }
-        }
+        });
       }
+      error.rethrow();
     }
   }
 }
@@ -232,13 +234,15 @@ void gemm_split_k(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
   static thread_local std::vector<T> partial;
   partial.resize(size_t(chunks * m * n));
   T* parts = partial.data();
+  FirstException error;  // gemm_blocked allocates its packing buffers
 #pragma omp parallel for schedule(static) if (m * n * k >= kParallelWork)
-  for (int64_t q = 0; q < chunks; ++q) {
+  for (int64_t q = 0; q < chunks; ++q) error.run([&] {
     const int64_t p0 = q * chunk, depth = std::min(chunk, k - p0);
     const T* aq = trans_a ? a + p0 * lda : a + p0;
     const T* bq = trans_b ? b + p0 : b + p0 * ldb;
     gemm_blocked(trans_a, trans_b, m, n, depth, T(1), aq, lda, bq, ldb, T(0), parts + q * m * n, n, false);
-  }
+  });
+  error.rethrow();
 #pragma omp parallel for schedule(static) if (m * n * chunks >= kParallelWork)
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) {

@@ -119,15 +119,17 @@ void conv2d_im2col(const ConvGeometry& g, Var<T> x, Var<T> weight, Var<T> bias, 
   T* y = tape.write(out);
   // Multiply-adds of the whole convolution (and of each of its two backward GEMMs).
   const int64_t work = g.n * g.o * g.pixels() * g.patch();
+  FirstException error;  // gemm allocates its packing buffers
 #pragma omp parallel for schedule(static) if (g.n > 1 && work >= kParallelWork)
-  for (int64_t b = 0; b < g.n; ++b) {
+  for (int64_t b = 0; b < g.n; ++b) error.run([&] {
     im2col(g, xv + b * g.c * g.h * g.w, cols, ld, b * g.pixels());
     T* yb = y + b * g.o * g.pixels();
     gemm(false, false, g.o, g.pixels(), g.patch(), T(1), wv, g.patch(), cols + b * g.pixels(), ld, T(0), yb, g.pixels());
     if (bv)
       for (int64_t oc = 0; oc < g.o; ++oc)
         for (int64_t p = 0; p < g.pixels(); ++p) yb[oc * g.pixels() + p] += bv[oc];
-  }
+  });
+  error.rethrow();
 
   if (out.requires_grad()) {
     tape.on_backward(out, [x, weight, bias, out, g, cols, ld, work](Tape<T>& t) {
@@ -154,12 +156,14 @@ void conv2d_im2col(const ConvGeometry& g, Var<T> x, Var<T> weight, Var<T> bias, 
       if (T* dx = t.grad_to(x)) {
         const T* wv = weight.value().data();
         T* dcols = t.template scratch<T>(static_cast<size_t>(g.patch() * ld));
+        FirstException error;  // gemm allocates its packing buffers
 #pragma omp parallel for schedule(static) if (g.n > 1 && work >= kParallelWork)
-        for (int64_t b = 0; b < g.n; ++b) {
+        for (int64_t b = 0; b < g.n; ++b) error.run([&] {
           T* dcols_b = dcols + b * g.patch() * g.pixels();
           gemm(true, false, g.patch(), g.pixels(), g.o, T(1), wv, g.patch(), dy + b * g.o * g.pixels(), g.pixels(), T(0), dcols_b, g.pixels());
           col2im_add(g, dcols_b, dx + b * g.c * g.h * g.w);
-        }
+        });
+        error.rethrow();
       }
     });
   }

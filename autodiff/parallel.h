@@ -1,7 +1,9 @@
 // When a loop is worth sharing between threads. Internal to autodiff (and nn/optim.cpp).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <exception>
 
 namespace integrad::ad {
 
@@ -23,5 +25,36 @@ namespace integrad::ad {
 // Which thread computes an element never changes how it is computed, so results are the same bits
 // whether a loop runs serially or not.
 inline constexpr int64_t kParallelWork = int64_t(1) << 22;
+
+// An exception must never leave an OpenMP region: the runtime would call std::terminate (a
+// std::bad_alloc from a thread's scratch buffer aborted the program with SIGABRT). A loop body
+// that can throw (it allocates, or calls something that does) runs through run(); the first
+// exception is kept, the iterations not yet started are skipped, and rethrow() raises it after the
+// region, where the caller's handlers see it:
+//
+//   FirstException error;
+//   #pragma omp parallel for
+//   for (...) error.run([&] { ... });
+//   error.rethrow();
+class FirstException {
+ public:
+  template <class Body>
+  void run(Body&& body) noexcept {
+    if (failed_.load(std::memory_order_relaxed)) return;
+    try {
+      body();
+    } catch (...) {
+      bool expected = false;
+      if (failed_.compare_exchange_strong(expected, true)) error_ = std::current_exception();
+    }
+  }
+  void rethrow() const {
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  std::atomic<bool> failed_{false};
+  std::exception_ptr error_;
+};
 
 }  // namespace integrad::ad

@@ -92,6 +92,60 @@ int remove_stale_temporaries(const std::string& directory) {
   return removed;
 }
 
+namespace {
+thread_local OutputSet* open_set = nullptr;
+}
+
+OutputSet::OutputSet() : previous_(open_set) { open_set = this; }
+
+OutputSet::~OutputSet() {
+  roll_back();
+  open_set = previous_;
+}
+
+OutputSet* OutputSet::current() { return open_set; }
+
+void OutputSet::roll_back() noexcept {
+  for (const Staged& s : staged) ::unlink(s.temporary.c_str());
+  staged.clear();
+  direct.clear();
+  // Innermost first; a directory that holds something else by now is left alone.
+  for (auto it = created_directories.rbegin(); it != created_directories.rend(); ++it) ::rmdir(it->c_str());
+  created_directories.clear();
+}
+
+void OutputSet::commit() {
+  // Devices and pipes first: they are the writes that can still fail (ENOSPC on /dev/full), and
+  // then no file has been replaced yet. The destructor removes the temporary files.
+  for (const Direct& d : direct) write_directly(d.path, d.bytes, d.truncate);
+  direct.clear();
+  for (size_t i = 0; i < staged.size(); ++i)
+    if (std::rename(staged[i].temporary.c_str(), staged[i].target.c_str()) != 0) {
+      const int err = errno;
+      const std::string given = staged[i].given;
+      // Those before i are in place; i and after are removed by the destructor.
+      staged.erase(staged.begin(), staged.begin() + static_cast<std::ptrdiff_t>(i));
+      fail(given, "cannot move into place", err);
+    }
+  staged.clear();
+  created_directories.clear();  // they hold committed files now
+}
+
+void create_output_directory(const std::string& dir) {
+  std::vector<std::string> missing;
+  for (fs::path p = fs::path(dir).lexically_normal(); !p.empty() && p != p.root_path(); p = p.parent_path()) {
+    std::error_code ec;
+    if (fs::exists(p, ec) || fs::is_symlink(p, ec)) break;
+    missing.push_back(p.string());
+    if (p.parent_path() == p) break;
+  }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir)) throw std::runtime_error(printable(dir) + ": cannot create the directory: " + (ec ? ec.message() : "a file of that name exists"));
+  if (OutputSet* set = OutputSet::current())  // outermost first, so that roll_back removes the innermost first
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it) set->created_directories.push_back(*it);
+}
+
 void write_file_atomically(const std::string& given, std::string_view bytes) {
   struct stat st;
   const bool exists = ::stat(given.c_str(), &st) == 0;
@@ -100,7 +154,17 @@ void write_file_atomically(const std::string& given, std::string_view bytes) {
   // A device or pipe, or a file descriptor the shell opened (-o /dev/stdout > out.npy): written
   // in place, since renaming over it would replace the link or the device node.
   if ((exists && !S_ISREG(st.st_mode)) || path.starts_with("/proc/")) {
-    write_directly(given, bytes, exists && S_ISREG(st.st_mode) && !path.starts_with("/proc/"));
+    const bool truncate = exists && S_ISREG(st.st_mode) && !path.starts_with("/proc/");
+    if (OutputSet* set = OutputSet::current()) {
+      // Opened now, so that a path that cannot be written fails before anything is computed
+      // further; written at commit.
+      const int fd = ::open(given.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0) fail(given, "cannot open for writing", errno);
+      ::close(fd);
+      set->direct.push_back({given, std::string(bytes), truncate});
+    } else {
+      write_directly(given, bytes, truncate);
+    }
     return;
   }
   const fs::path dir = fs::path(path).parent_path();
@@ -121,6 +185,10 @@ void write_file_atomically(const std::string& given, std::string_view bytes) {
     const int err = errno;
     ::unlink(tmp.c_str());
     fail(given, "cannot flush to disk", err);
+  }
+  if (OutputSet* set = OutputSet::current()) {
+    set->staged.push_back({given, tmp, path});
+    return;
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace integrad::nn {
 
@@ -19,6 +20,46 @@ namespace integrad::nn {
 //   /proc (/dev/stdout, whatever the shell redirected it to) are written directly, without a
 //   temporary file; a failed write (ENOSPC on /dev/full) is an error.
 void write_file_atomically(const std::string& path, std::string_view bytes);
+// All the outputs of one command, committed together: a failing command leaves none of them.
+// While an OutputSet is open (the innermost one on this thread), write_file_atomically stages
+// instead of writing: a regular file goes to its temporary file (written and flushed) but is not
+// renamed, and the bytes for a device or pipe are kept in memory; create_output_directory records
+// the directories it creates. commit() writes the devices (a failure there, say ENOSPC on
+// /dev/full, still leaves no file), then renames every temporary file into place, in order.
+// An OutputSet destroyed without commit() (an exception) removes its temporary files and the
+// directories it created (if they are empty by then). commit() may be called more than once:
+// `train` commits after every epoch.
+class OutputSet {
+ public:
+  OutputSet();
+  ~OutputSet();
+  OutputSet(const OutputSet&) = delete;
+  OutputSet& operator=(const OutputSet&) = delete;
+  void commit();
+  // The set write_file_atomically stages into, or nullptr.
+  static OutputSet* current();
+
+  struct Staged {
+    std::string given, temporary, target;
+  };
+  struct Direct {
+    std::string path, bytes;
+    bool truncate;
+  };
+  std::vector<Staged> staged;
+  std::vector<Direct> direct;
+  std::vector<std::string> created_directories;
+
+ private:
+  void roll_back() noexcept;
+  OutputSet* previous_;
+};
+
+// std::filesystem::create_directories, but the directories it creates are recorded in the open
+// OutputSet, which removes them again if the command fails. A path that exists and is not a
+// directory is an error naming it.
+void create_output_directory(const std::string& dir);
+
 // The whole file; errors name the path. Refuses files larger than max_bytes.
 std::string read_file(const std::string& path, size_t max_bytes = size_t(4) << 30);
 

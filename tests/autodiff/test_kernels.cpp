@@ -3,6 +3,11 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <stdexcept>
+#include <thread>
 #include <cmath>
 #include <limits>
 
@@ -174,4 +179,78 @@ TEST_CASE("forward values by hand") {
     tape.backward(sum(relu(x)));
     CHECK(x.grad()[0] == 0.0);
   }
+}
+
+// Allocation failure inside an OpenMP region. This binary's operator new refuses blocks of at least
+// `refuse_from` bytes, while it is set, on threads other than the one that set it (OpenMP's
+// workers), so a worker's scratch buffer fails inside the convolution's parallel loop while the
+// tape's allocations before the loop succeed. Before FirstException, the bad_alloc left the region and the
+// runtime terminated the program (SIGABRT); now it reaches the caller, after the region.
+namespace {
+std::atomic<size_t> refuse_from{0};
+std::thread::id refusing_thread_exempt;
+std::atomic<int> refused{0};
+void* checked_allocate(size_t size, size_t alignment) {
+  const size_t limit = refuse_from.load();
+  if (limit && size >= limit && std::this_thread::get_id() != refusing_thread_exempt) {
+    ++refused;
+    throw std::bad_alloc();
+  }
+  void* p = alignment ? std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment) : std::malloc(size ? size : 1);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+}  // namespace
+void* operator new(size_t size) { return checked_allocate(size, 0); }
+void* operator new[](size_t size) { return checked_allocate(size, 0); }
+void* operator new(size_t size, std::align_val_t a) { return checked_allocate(size, size_t(a)); }
+void* operator new[](size_t size, std::align_val_t a) { return checked_allocate(size, size_t(a)); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t, std::align_val_t) noexcept { std::free(p); }
+
+TEST_CASE("an allocation failing inside a parallel loop is thrown to the caller, not std::terminate") {
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(2);
+  SUBCASE("FirstException keeps the first exception and rethrows it after the region") {
+    FirstException error;
+    std::atomic<int> ran{0};
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < 64; ++i) error.run([&] {
+      ++ran;
+      if (i == 5) throw std::runtime_error("iteration 5");
+    });
+    CHECK_THROWS_WITH_AS(error.rethrow(), "iteration 5", std::runtime_error);
+    CHECK(ran.load() >= 1);
+  }
+  SUBCASE("a convolution whose per-thread unfolded image cannot be allocated") {
+    // [4, 2, 300, 300] ⊛ [2, 2, 3, 3]: each thread's unfolded image (2·9·298·300 floats, 6.4 MB)
+    // is allocated inside the loop (larger than any other test's, so not grown yet).
+    Rng rng(3);
+    Tensor<float> x = Tensor<float>::uniform(Shape{4, 2, 300, 300}, rng, -1, 1);
+    Tensor<float> w = Tensor<float>::uniform(Shape{2, 2, 3, 3}, rng, -1, 1);
+    Tape<float> tape;
+    Var<float> xv = tape.leaf(x), wv = tape.leaf(w), bv;
+    refusing_thread_exempt = std::this_thread::get_id();
+    refuse_from = size_t(4) << 20;
+    bool threw = false;
+    try {
+      (void)conv2d(xv, wv, bv, 1, 0);
+    } catch (const std::bad_alloc&) {
+      threw = true;
+    }
+    refuse_from = 0;
+    CHECK(threw);
+    CHECK(refused.load() >= 1);  // a worker's allocation, inside the parallel loop, is what failed
+    // The library still works afterwards.
+    Tape<float> again;
+    Var<float> y = conv2d(again.leaf(x), again.leaf(w), Var<float>(), 1, 0);
+    CHECK(y.shape() == Shape{4, 2, 298, 298});
+  }
+  omp_set_num_threads(saved);
 }

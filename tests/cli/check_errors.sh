@@ -50,6 +50,14 @@ expect_error "feature mask of the wrong shape" "labels.npy: shape [3] matches ne
 expect_error "occlusion without a window" "occlusion needs --window" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method occlusion
 expect_error "an IG option given to saliency" "--steps is not an option of saliency" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method saliency --steps 10
 expect_error "adaptive 0" "--adaptive (an option of ig) must be a finite number" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --adaptive 0
+for v in nan inf -1; do
+  expect_error "--adaptive $v" "--adaptive (an option of ig) must be a finite number in [1e-12, 1]; got '$v'" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --adaptive "$v"
+done
+for v in nan inf; do
+  expect_error "--stdev $v" "--stdev (an option of smoothgrad) must be a finite number" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method smoothgrad --stdev "$v"
+done
+expect_error "--layer -1" "--layer (an option of ig) must be a whole number in [0, 1000000]; got '-1'" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --layer -1
+expect_error "axioms --limit -1" "--limit" "$bin" axioms "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --limit -1
 expect_error "a baseline for a method without one" "--baseline: gradient uses no baseline" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method gradient --baseline 0.5
 expect_error "deltas for a method without them" "--deltas: saliency has no completeness delta" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method saliency --deltas "$work/d.npy"
 expect_error "evaluate: an unknown metric" "--metric: nope not in {deletion" "$bin" evaluate "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --attributions "$data/mlp_f32_input.npy" --metric nope -o "$work/out.npy"
@@ -198,6 +206,80 @@ kill -TERM "$first"; wait "$first"; status=$?
 [ "$status" -eq 143 ] || { echo "FAIL the first train exited with $status after SIGTERM, not 143:"; sed 's/^/    /' "$work/first.out"; failures=$((failures + 1)); }
 rm -f "$work"/busy*.safetensors
 if ls "$work"/.integrad-lock-* >/dev/null 2>&1; then echo "FAIL the lock file was left behind"; failures=$((failures + 1)); else echo "ok   the lock is released"; fi
+
+# An option's value holding an escape sequence reaches the message escaped by main, not raw.
+expect_error "escape sequence in an option's value" "got '\\x1b[31mred'" "$bin" axioms "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --baseline $'\x1b[31mred'
+if grep -q $'\x1b' "$work/stderr"; then echo "FAIL a raw escape character reached stderr"; failures=$((failures + 1)); fi
+
+# Zero examples, the commands that summarise: refused, naming the input.
+expect_error "axioms on zero examples" "empty.npy holds no examples" "$bin" axioms "$work/m.safetensors" "$work/empty.npy"
+expect_error "convergence on zero examples" "empty.npy holds no examples" "$bin" convergence "$work/m.safetensors" "$work/empty.npy"
+expect_error "report on zero examples" "empty.npy holds no examples" "$bin" report "$work/m.safetensors" --inputs "$work/empty.npy" --labels "$work/empty_labels.npy" -o "$work/out.npy"
+expect_error "train on zero examples" "the training set is empty" "$bin" train --arch mlp --inputs "$work/empty.npy" --labels "$work/empty_labels.npy" -o "$work/out.safetensors"
+# ... and explain, every method, with --deltas: an empty output.
+for m in ig saliency smoothgrad gradient exact_ig occlusion kernelshap; do
+  extra=(); [ "$m" = occlusion ] && extra=(--window 1,4,4)
+  if "$bin" explain "$work/m.safetensors" "$work/empty.npy" -o "$work/e.npy" --method "$m" "${extra[@]}" >"$work/stdout" 2>"$work/stderr" &&
+     grep -qF "empty.npy holds no examples" "$work/stderr" && [ -s "$work/e.npy" ]; then echo "ok   explain --method $m on zero examples: empty output"
+  else echo "FAIL explain --method $m on zero examples:"; sed 's/^/    /' "$work/stderr"; failures=$((failures + 1)); fi
+done
+
+# SmoothGrad with --relative-noise on a constant input: σ = stdev × range = 0, the plain gradient.
+python3 - "$work" <<'PY'
+import struct, sys
+d = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1, 28, 28), }"
+d += ' ' * ((64 - (10 + len(d) + 1) % 64) % 64) + '\n'
+open(sys.argv[1] + '/constant.npy', 'wb').write(b'\x93NUMPY\x01\x00' + bytes([len(d) & 255, len(d) >> 8]) + d.encode() + struct.pack('<f', 0.5) * (2 * 784))
+PY
+if "$bin" explain "$work/m.safetensors" "$work/constant.npy" -o "$work/sg.npy" --method smoothgrad --relative-noise >/dev/null 2>"$work/stderr" &&
+   "$bin" explain "$work/m.safetensors" "$work/constant.npy" -o "$work/g.npy" --method gradient >/dev/null 2>>"$work/stderr" && cmp -s "$work/sg.npy" "$work/g.npy"; then
+  echo "ok   smoothgrad --relative-noise on a constant input is the gradient"
+else
+  echo "FAIL smoothgrad --relative-noise on a constant input:"; sed 's/^/    /' "$work/stderr"; failures=$((failures + 1))
+fi
+
+# A failing command leaves no output of any kind: every output (files, the PNG directory and its
+# images) is staged and committed together when the command has finished (nn::OutputSet). Each
+# case fails on its last output; none of the others may appear, nor a temporary file.
+"$bin" train --arch cnn --data synthetic-patches --limit 32 --val-limit 4 -q -o "$work/c.safetensors" >/dev/null
+touch "$work/a_file"
+mkdir -p "$work/a_dir"
+expect_nothing_left() {
+  local what=$1 needle=$2
+  shift 2
+  rm -rf "$work/tx" && mkdir "$work/tx"
+  "$@" >"$work/stdout" 2>"$work/stderr"
+  local rc=$?
+  if [ "$rc" -eq 0 ] || [ "$rc" -ge 128 ]; then echo "FAIL $what: exit status $rc"; failures=$((failures + 1)); return; fi
+  if ! grep -qF -- "$needle" "$work/stderr"; then
+    echo "FAIL $what: stderr lacks '$needle':"; sed 's/^/    /' "$work/stderr"; failures=$((failures + 1)); return
+  fi
+  if [ -n "$(ls -A "$work/tx")" ]; then echo "FAIL $what: left behind: $(ls -A "$work/tx")"; failures=$((failures + 1)); return; fi
+  echo "ok   $what: nothing left"
+}
+t="$work/tx"
+expect_nothing_left "explain, --png onto a file" "a_file/sub: cannot create the directory" \
+  "$bin" explain "$work/c.safetensors" "$work/images.npy" -o "$t/A.npy" --deltas "$t/D.npy" --png "$work/a_file/sub"
+expect_nothing_left "explain, --deltas a directory" "a_dir: cannot create: it is a directory" \
+  "$bin" explain "$work/c.safetensors" "$work/images.npy" -o "$t/A.npy" --png "$t/P" --deltas "$work/a_dir"
+if [ -w /dev/full ]; then
+  expect_nothing_left "explain, -o /dev/full with --png and --deltas" "No space left on device" \
+    "$bin" explain "$work/c.safetensors" "$work/images.npy" -o /dev/full --png "$t/P/sub" --deltas "$t/D.npy"
+  expect_nothing_left "predict, -o /dev/full" "No space left on device" "$bin" predict "$work/c.safetensors" "$work/images.npy" -o /dev/full
+  expect_nothing_left "dataset, --labels-out /dev/full" "No space left on device" \
+    "$bin" dataset --data synthetic-patches --limit 3 -o "$t/x.npy" --labels-out /dev/full
+  expect_nothing_left "axioms --json, --markdown /dev/full" "No space left on device" \
+    "$bin" axioms "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --limit 1 --json "$t/m.json" --markdown /dev/full
+  expect_nothing_left "convergence --csv, --svg /dev/full" "No space left on device" \
+    "$bin" convergence "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --max-steps 8 --csv "$t/c.csv" --svg /dev/full
+  expect_nothing_left "evaluate -o, --json, --csv /dev/full" "No space left on device" \
+    "$bin" evaluate "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --attributions "$data/mlp_f32_input.npy" --metric deletion \
+    -o "$t/s.npy" --json "$t/s.json" --csv /dev/full
+  expect_nothing_left "report -o /dev/full" "No space left on device" \
+    "$bin" report "$work/c.safetensors" --data synthetic-patches --limit 8 --images 1 --steps 4 -o /dev/full
+else
+  echo "skip /dev/full cases: /dev/full is not writable here"
+fi
 
 # And the valid case: a PNG explained by a model trained on 28×28 images.
 if "$bin" explain "$work/m.safetensors" "$images/gray28.png" -o "$work/ok.npy" >/dev/null 2>"$work/stderr" && [ -s "$work/ok.npy" ]; then

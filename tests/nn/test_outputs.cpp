@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "nn/atomic_file.h"
@@ -127,4 +128,65 @@ TEST_CASE("OutputLock: a second writer of the same output (through a link too) i
   for (const auto& e : fs::directory_iterator(dir)) files += e.path().filename().string().starts_with(".integrad-lock-");
   CHECK(files == 0);
   fs::remove_all(dir);
+}
+
+TEST_CASE("OutputSet: outputs appear together at commit, and none of them when the command fails") {
+  const std::string dir = fresh_dir("output_set");
+  auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  nn::write_file_atomically(dir + "/old.npy", "before");
+  SUBCASE("committed: every file in place, the directories kept, no temporary file") {
+    nn::OutputSet set;
+    nn::write_file_atomically(dir + "/a.npy", "a");
+    nn::create_output_directory(dir + "/png/sub");
+    nn::write_file_atomically(dir + "/png/sub/0.png", "p");
+    nn::write_file_atomically(dir + "/old.npy", "after");
+    CHECK_FALSE(fs::exists(dir + "/a.npy"));  // staged, not yet renamed
+    CHECK(read(dir + "/old.npy") == "before");
+    set.commit();
+    CHECK(read(dir + "/a.npy") == "a");
+    CHECK(read(dir + "/png/sub/0.png") == "p");
+    CHECK(read(dir + "/old.npy") == "after");
+    CHECK(count_temporaries(dir) == 0);
+  }
+  SUBCASE("failed (destroyed without commit): nothing new, the old file unchanged, the directories it made removed") {
+    {
+      nn::OutputSet set;
+      nn::write_file_atomically(dir + "/a.npy", "a");
+      nn::create_output_directory(dir + "/png/sub");
+      nn::write_file_atomically(dir + "/png/sub/0.png", "p");
+      nn::write_file_atomically(dir + "/old.npy", "after");
+      CHECK_THROWS(nn::write_file_atomically(dir + "/png", "a directory"));
+    }
+    CHECK_FALSE(fs::exists(dir + "/a.npy"));
+    CHECK_FALSE(fs::exists(dir + "/png"));
+    CHECK(read(dir + "/old.npy") == "before");
+    CHECK(count_temporaries(dir) == 0);
+  }
+  SUBCASE("a directory that existed before is kept, and so is what it held") {
+    fs::create_directories(dir + "/keep");
+    nn::write_file_atomically(dir + "/keep/mine.txt", "mine");
+    {
+      nn::OutputSet set;
+      nn::create_output_directory(dir + "/keep/new");
+      nn::write_file_atomically(dir + "/keep/new/0.png", "p");
+    }
+    CHECK(fs::is_directory(dir + "/keep"));
+    CHECK_FALSE(fs::exists(dir + "/keep/new"));
+    CHECK(read(dir + "/keep/mine.txt") == "mine");
+  }
+  SUBCASE("a device written at commit: its failure (ENOSPC) comes before any rename") {
+    if (::access("/dev/full", W_OK) != 0) return;
+    {
+      nn::OutputSet set;
+      nn::write_file_atomically(dir + "/a.npy", "a");
+      nn::write_file_atomically("/dev/full", "bytes");
+      CHECK_THROWS_WITH(set.commit(), doctest::Contains("No space left on device"));
+    }
+    CHECK_FALSE(fs::exists(dir + "/a.npy"));
+    CHECK(count_temporaries(dir) == 0);
+  }
+  CHECK_THROWS_WITH(nn::create_output_directory(dir + "/old.npy/x"), doctest::Contains("cannot create the directory"));
 }

@@ -1,21 +1,38 @@
 #!/usr/bin/env python3
-"""The PyTorch side of the benchmark (Debian's python3-torch, 2 threads). Prints the same GEMM
-and conv figures as integrad_bench, and with --job runs one whole-job workload and exits, so that
-compare.sh can time it as a process:
-  train-mlp | train-cnn   one epoch of Fashion-MNIST, Adam lr 1e-3, batch 64, no shuffle
-  ig                      IG, 50 Gauss-Legendre steps, 100 test images, the CNN (Captum's algorithm;
-                          Captum itself is used when importable)
-  saliency                |gradient| on the same 100 images
-Run with /usr/bin/python3."""
-import argparse
+"""The PyTorch/Captum side of the benchmark (Debian's python3-torch 1.13, 2 threads; Captum 0.8
+from CAPTUM_PATH or PYTHONPATH). Run with /usr/bin/python3.
+
+  bench_torch.py                 GEMM and conv figures, as integrad_bench prints them
+  bench_torch.py peak            the best float32 torch.mm rate (GFLOP/s)
+  bench_torch.py job NAME ...    one workload of tools/bench/compare.py, timed in-process: torch,
+                                 Captum, the model (integrad's safetensors, read by the loader below)
+                                 and the data are loaded before the clock starts; prints compute_s.
+
+Jobs (the integrad side is `integrad_bench job`, same arguments):
+  ig MODEL X                 Captum IntegratedGradients, 50 Gauss-Legendre steps,
+                             internal_batch_size = number of images (one step of all per pass)
+  saliency MODEL X           Captum Saliency (abs=True), 1000 images per call
+  occlusion MODEL X          Captum Occlusion, window (1,4,4), strides (1,2,2), perturbations_per_eval=16
+  kernelshap MODEL X MASK    Captum KernelShap, n_samples=200, perturbations_per_eval=50, per image
+  deletion MODEL X ATTR      the deletion metric (20 steps, zero baseline, softmax probability of the
+                             target, trapezoid area), written here in PyTorch, 50 images per pass
+  sensitivity MODEL X ATTR   Captum sensitivity_max of IG (50 GL steps), 10 samples, radius 0.02
+  predict1 MODEL X           model(x[i:i+1]) for every image, no_grad
+  train-mlp | train-cnn DIR  one epoch of Fashion-MNIST, Adam lr 1e-3, batch 64, no shuffle
+Targets are the predicted classes, resolved before the clock."""
 import gzip
+import json
+import os
+import struct
+import sys
 import time
 
 import numpy as np
 import torch
 
 torch.set_num_threads(2)
-DATA = "/usr/share/datasets/fashion-mnist"
+if os.environ.get("CAPTUM_PATH"):
+    sys.path.insert(0, os.environ["CAPTUM_PATH"])
 
 
 def idx(path, offset):
@@ -23,11 +40,11 @@ def idx(path, offset):
         return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
 
 
-def fashion(train, limit=None):
+def fashion(directory, train):
     p = "train" if train else "t10k"
-    x = idx(f"{DATA}/{p}-images-idx3-ubyte.gz", 16).reshape(-1, 1, 28, 28).astype(np.float32) / 255
-    y = idx(f"{DATA}/{p}-labels-idx1-ubyte.gz", 8).astype(np.int64)
-    return torch.from_numpy(x[:limit]), torch.from_numpy(y[:limit])
+    x = idx(f"{directory}/{p}-images-idx3-ubyte.gz", 16).reshape(-1, 1, 28, 28).astype(np.float32) / 255
+    y = idx(f"{directory}/{p}-labels-idx1-ubyte.gz", 8).astype(np.int64)
+    return torch.from_numpy(x), torch.from_numpy(y)
 
 
 def mlp():
@@ -41,45 +58,105 @@ def cnn():
                          nn.Flatten(), nn.Linear(1568, 10))
 
 
-def train(model):
-    x, y = fashion(True)
+def load_safetensors(path):
+    """The tensors of a safetensors file (torch 1.13 has no safetensors package): an 8-byte
+    little-endian header length, a JSON header, the data."""
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    base = 8 + n
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        dtype = {"F32": np.float32, "F64": np.float64}[info["dtype"]]
+        lo, hi = info["data_offsets"]
+        out[name] = torch.from_numpy(np.frombuffer(data[base + lo:base + hi], dtype=dtype).reshape(info["shape"]).copy())
+    return out
+
+
+def load_cnn(path):
+    model = cnn()
+    model.load_state_dict(load_safetensors(path))  # integrad names tensors as Sequential's state_dict does
+    return model.eval()
+
+
+def train(model, directory):
+    x, y = fashion(directory, True)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    t0 = time.perf_counter()
     for i in range(0, len(x), 64):
         opt.zero_grad()
         torch.nn.functional.cross_entropy(model(x[i:i + 64]), y[i:i + 64]).backward()
         opt.step()
+    return time.perf_counter() - t0
 
 
-def integrated_gradients(model, x, target, n_steps=50):
-    try:
-        from captum.attr import IntegratedGradients
-        return IntegratedGradients(model).attribute(x, target=target, n_steps=n_steps, method="gausslegendre")
-    except ImportError:  # Captum's algorithm, as IntegratedGradients._attribute does it
-        nodes, weights = np.polynomial.legendre.leggauss(n_steps)
-        alphas, steps = 0.5 * (1 + nodes), 0.5 * weights
-        base = torch.zeros_like(x)
-        scaled = torch.cat([base + float(a) * (x - base) for a in alphas]).requires_grad_()
-        out = model(scaled).gather(1, target.repeat(n_steps).unsqueeze(1))
-        grads = torch.autograd.grad(out.sum(), scaled)[0]
-        total = (grads.view(n_steps, *x.shape) * torch.tensor(steps, dtype=x.dtype).view(n_steps, 1, 1, 1, 1)).sum(0)
-        return total * (x - base)
+def deletion(model, x, attributions, target, steps=20, per_pass=50):
+    """Deletion (Petsiuk et al.) as integrad computes it: for k = 0..K, the top round(k·D/K)
+    features by attribution (stable order, descending) set to the zero baseline; the target's
+    softmax probability at each k; the score is the trapezoid area over k/K."""
+    n, d = x.shape[0], x[0].numel()
+    flat_x, flat_a = x.reshape(n, d), attributions.reshape(n, d)
+    tops = torch.tensor([round(k * d / steps) for k in range(steps + 1)])
+    scores = []
+    with torch.no_grad():
+        for s in range(0, n, per_pass):
+            xs, a_s, ts = flat_x[s:s + per_pass], flat_a[s:s + per_pass], target[s:s + per_pass]
+            b = xs.shape[0]
+            order = torch.argsort(-a_s, dim=1, stable=True)
+            rank = torch.empty_like(order)
+            rank.scatter_(1, order, torch.arange(d).expand(b, d))
+            keep = rank.unsqueeze(1) >= tops.view(1, -1, 1)  # [b, K+1, d]: still present at step k
+            batch = (xs.unsqueeze(1) * keep).reshape(b * (steps + 1), *x.shape[1:])
+            p = torch.softmax(model(batch), dim=1).reshape(b, steps + 1, -1)
+            p = p.gather(2, ts.view(b, 1, 1).expand(b, steps + 1, 1)).squeeze(2)
+            scores.append(torch.trapz(p, dx=1.0 / steps, dim=1))
+    return torch.cat(scores)
 
 
-def job(name):
-    if name == "train-mlp":
-        train(mlp())
-    elif name == "train-cnn":
-        train(cnn())
-    else:
-        model = cnn().eval()
-        x, _ = fashion(False, 100)
+def job(name, args):
+    if name in ("train-mlp", "train-cnn"):
+        return train(mlp() if name == "train-mlp" else cnn(), args[0])
+    from captum.attr import IntegratedGradients, KernelShap, Occlusion, Saliency
+    model = load_cnn(args[0])
+    x = torch.from_numpy(np.load(args[1]))
+    with torch.no_grad():
         target = model(x).argmax(1)
-        if name == "ig":
-            integrated_gradients(model, x, target)
-        else:
-            x = x.clone().requires_grad_()
-            model(x).gather(1, target.unsqueeze(1)).sum().backward()
-            x.grad.abs()
+    if name == "ig":
+        t0 = time.perf_counter()
+        IntegratedGradients(model).attribute(x, target=target, n_steps=50, method="gausslegendre", internal_batch_size=len(x))
+    elif name == "saliency":
+        t0 = time.perf_counter()
+        for s in range(0, len(x), 1000):
+            Saliency(model).attribute(x[s:s + 1000], target=target[s:s + 1000], abs=True)
+    elif name == "occlusion":
+        t0 = time.perf_counter()
+        Occlusion(model).attribute(x, sliding_window_shapes=(1, 4, 4), strides=(1, 2, 2), target=target, baselines=0, perturbations_per_eval=16)
+    elif name == "kernelshap":
+        mask = torch.from_numpy(np.load(args[2])).reshape(1, 1, 28, 28)
+        ks = KernelShap(model)
+        t0 = time.perf_counter()
+        for i in range(len(x)):
+            ks.attribute(x[i:i + 1], target=int(target[i]), baselines=0, feature_mask=mask, n_samples=200, perturbations_per_eval=50)
+    elif name == "deletion":
+        a = torch.from_numpy(np.load(args[2]))
+        t0 = time.perf_counter()
+        deletion(model, x, a, target)
+    elif name == "sensitivity":
+        from captum.metrics import sensitivity_max
+        ig = IntegratedGradients(model)
+        t0 = time.perf_counter()
+        sensitivity_max(ig.attribute, x, n_perturb_samples=10, max_examples_per_batch=100, target=target, n_steps=50, method="gausslegendre")
+    elif name == "predict1":
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            for i in range(len(x)):
+                model(x[i:i + 1])
+    else:
+        raise SystemExit(f"unknown job {name}")
+    return time.perf_counter() - t0
 
 
 def best(fn, repeats):
@@ -89,6 +166,14 @@ def best(fn, repeats):
         fn()
         t = min(t, time.perf_counter() - t0)
     return t
+
+
+def peak():
+    rate = 0
+    for s in (1024, 2048):
+        a, b = torch.rand(s, s), torch.rand(s, s)
+        rate = max(rate, 2 * s ** 3 / best(lambda: torch.mm(a, b), 5) * 1e-9)
+    print(f"sgemm_peak_gflops {rate:.1f}")
 
 
 def kernels():
@@ -105,7 +190,11 @@ def kernels():
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--job")
-    args = ap.parse_args()
-    job(args.job) if args.job else kernels()
+    if len(sys.argv) >= 3 and sys.argv[1] == "job":
+        seconds = job(sys.argv[2], sys.argv[3:])
+        import resource
+        print(f"compute_s {seconds:.4f}\npeak_mib {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
+    elif len(sys.argv) >= 2 and sys.argv[1] == "peak":
+        peak()
+    else:
+        kernels()

@@ -84,7 +84,11 @@ void run_model(const AxiomsArgs& a) {
   if (!a.json.empty()) nn::write_file_atomically(a.json, attr::matrix_json(rows));
   if (!a.markdown.empty()) nn::write_file_atomically(a.markdown, attr::matrix_markdown(rows));
   const auto broken = report(rows, fmt::format("axiom matrix of {} on {} inputs (baseline {}, {} IG steps)", a.model, x.size(0), a.baseline, a.steps));
-  if (!broken.empty()) throw std::runtime_error("IG fails an axiom it must satisfy:\n  " + fmt::format("{}", fmt::join(broken, "\n  ")));
+  if (!broken.empty()) {
+    // The tables are whole and show the failure: they are kept, although the command fails.
+    if (nn::OutputSet* outputs = nn::OutputSet::current()) outputs->commit();
+    throw std::runtime_error("IG fails an axiom it must satisfy:\n  " + fmt::format("{}", fmt::join(broken, "\n  ")));
+  }
 }
 
 void run_paper(const AxiomsArgs& a) {
@@ -128,7 +132,11 @@ void run_paper(const AxiomsArgs& a) {
   if (!a.json.empty()) nn::write_file_atomically(a.json, "{\"appendix_b\": " + attr::matrix_json(rows_fg) + ", \"one_minus_relu\": " + attr::matrix_json(rows_step) + "}");
   if (!a.markdown.empty()) nn::write_file_atomically(a.markdown, attr::matrix_markdown(rows_fg) + "\n" + attr::matrix_markdown(rows_step));
   if (!all) throw std::runtime_error("a claim of the paper was not reproduced");
-  if (!broken.empty()) throw std::runtime_error("IG fails an axiom it must satisfy:\n  " + fmt::format("{}", fmt::join(broken, "\n  ")));
+  if (!broken.empty()) {
+    // The tables are whole and show the failure: they are kept, although the command fails.
+    if (nn::OutputSet* outputs = nn::OutputSet::current()) outputs->commit();
+    throw std::runtime_error("IG fails an axiom it must satisfy:\n  " + fmt::format("{}", fmt::join(broken, "\n  ")));
+  }
 }
 
 void setup(CLI::App& cmd) {

@@ -54,7 +54,7 @@ template <ad::Scalar T>
 void write_pngs(const std::string& dir, const ad::Tensor<T>& inputs, const ExplainResult<T>& r, int64_t first) {
   if (r.values.shape() != inputs.shape() || (inputs.rank() != 3 && inputs.rank() != 4))
     throw std::invalid_argument("--png needs image inputs [N, C, H, W] or [N, H, W] and attributions of the same shape, got " + r.values.shape().str());
-  std::filesystem::create_directories(dir);
+  nn::create_output_directory(dir);
   const int64_t n = inputs.size(0), c = inputs.rank() == 4 ? inputs.size(1) : 1, h = inputs.size(-2), w = inputs.size(-1), hw = h * w;
   const int scale = static_cast<int>(std::max<int64_t>(1, 224 / std::max(h, w)));
   for (int64_t i = 0; i < n; ++i) {

@@ -25,6 +25,7 @@
 #include "command.h"
 #include "common.h"
 #include "nn/atomic_file.h"
+#include "nn/printable.h"
 #include "nn/output_guard.h"
 #include "nn/train.h"
 #include "png.h"
@@ -226,6 +227,8 @@ void run(const ReportArgs& a) {
   data.limit = 2000;
   progress("evaluating on test data");
   const nn::Dataset<T> test = load_data<T>(data, false);
+  // A report summarises examples: with none there is nothing to show (the rule of axioms and convergence).
+  if (test.size() == 0) throw std::invalid_argument(nn::printable(data.inputs.empty() ? data.data : data.inputs) + " holds no examples: there is nothing to report");
   std::string html = page_head(a.model) + model_section(a, model, test);
   const ad::Tensor<T> x = test.inputs.rows(0, a.images);
   if (x.rank() == 4) html += attributions_section(a, model, test, x);

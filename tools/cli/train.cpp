@@ -11,6 +11,7 @@
 #include "command.h"
 #include "common.h"
 #include "nn/architecture.h"
+#include "nn/atomic_file.h"
 #include "nn/checkpoint.h"
 #include "nn/named_datasets.h"
 #include "nn/npy.h"
@@ -139,6 +140,7 @@ void run(const TrainArgs& a) {
     history.push_back(e);
     nn::save_checkpoint(checkpoint, model, optimizer.state(), history, settings, dtype);
     nn::save_model(a.output, model, dtype, {{"training_curve", nn::training_curve_json(history)}});
+    if (nn::OutputSet* outputs = nn::OutputSet::current()) outputs->commit();  // this epoch's model and checkpoint, together
   };
   try {
     nn::train<T>(model, train_set, val ? &*val : nullptr, options, save, resume ? &*resume : nullptr);
