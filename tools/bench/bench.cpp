@@ -23,6 +23,7 @@
 #include "nn/architecture.h"
 #include "nn/fashion_mnist.h"
 #include "nn/model_file.h"
+#include "nn/named_datasets.h"
 #include "nn/npy.h"
 #include "nn/train.h"
 
