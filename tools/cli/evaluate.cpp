@@ -258,7 +258,7 @@ void run(const EvaluateArgs& a) {
 
 struct SharedOption {
   attr::OptionSpec spec;
-  std::vector<std::string> metrics;
+  std::vector<std::string> metrics, defaults;  // the metrics declaring it, and each one's default
 };
 
 std::vector<SharedOption> shared_metric_options() {
@@ -266,8 +266,8 @@ std::vector<SharedOption> shared_metric_options() {
   for (const auto& m : attr::metric_registry<float>())
     for (const auto& spec : m.options) {
       auto it = std::find_if(all.begin(), all.end(), [&](const auto& s) { return s.spec.name == spec.name; });
-      if (it == all.end()) all.push_back({spec, {m.name}});
-      else it->metrics.push_back(m.name);
+      if (it == all.end()) all.push_back({spec, {m.name}, {spec.default_value}});
+      else it->metrics.push_back(m.name), it->defaults.push_back(spec.default_value);
     }
   return all;
 }
@@ -278,7 +278,13 @@ std::string option_help(const SharedOption& o) {
   if (!s.choices.empty()) help += fmt::format(" ({})", fmt::join(s.choices, " | "));
   else if (s.kind != attr::OptionSpec::Kind::flag && s.kind != attr::OptionSpec::Kind::text && std::isfinite(s.min) && std::isfinite(s.max))
     help += fmt::format(" [{}, {}]", s.min, s.max);
-  if (!s.default_value.empty() && s.kind != attr::OptionSpec::Kind::flag) help += fmt::format(" (default {})", s.default_value);
+  const bool same = std::all_of(o.defaults.begin(), o.defaults.end(), [&](const std::string& d) { return d == s.default_value; });
+  if (!s.default_value.empty() && s.kind != attr::OptionSpec::Kind::flag && same) help += fmt::format(" (default {})", s.default_value);
+  if (!same) {  // e.g. --samples: 10 perturbations for infidelity, 100 subsets for faithfulness-correlation
+    std::vector<std::string> parts;
+    for (size_t i = 0; i < o.metrics.size(); ++i) parts.push_back(fmt::format("{} {}", o.metrics[i], o.defaults[i]));
+    help += fmt::format(" (default: {})", fmt::join(parts, ", "));
+  }
   return help;
 }
 
