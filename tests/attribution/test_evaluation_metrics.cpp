@@ -11,6 +11,7 @@
 
 #include "attribution/evaluation/deletion.h"
 #include "attribution/evaluation/given_perturbations.h"
+#include "attribution/evaluation/method_table.h"
 #include "attribution/evaluation/sanity.h"
 #include "attribution/metric.h"
 #include "nn/architecture.h"
@@ -173,6 +174,35 @@ TEST_CASE("randomisation: the map of a re-initialised model scores 1 (the check 
   CHECK(score("randomisation", model, x, gradient, signed_o)[0] == doctest::Approx(spearman(sw, sr)).epsilon(1e-12));
   // Another seed, other weights.
   CHECK(randomized_model(model, 8).named_parameters()[0].second->value[0] != w_random[0]);
+}
+
+TEST_CASE("the methods × metrics table: the registry's scores per cell, the mean curves, the progress, the best per column") {
+  const auto model = linear(2, 2, {1, 1, 0, 0});
+  const ad::Tensor<T> x(ad::Shape{2, 2}, std::vector<T>{1, 2, 3, -1});
+  std::vector<std::pair<int64_t, int64_t>> calls;
+  const auto table = method_table<T>(model, x, Baseline<T>::zero(), Target<T>::of(0), {"gradxinput", "occlusion", "saliency"}, {"deletion", "sparseness"},
+                                     {{"steps", "2"}}, [&](int64_t done, int64_t total) { calls.emplace_back(done, total); });
+  // occlusion needs --window: skipped with a note; the others are rows.
+  REQUIRE(table.rows.size() == 2);
+  REQUIRE(table.skipped.size() == 1);
+  CHECK(table.skipped[0].find("occlusion") == 0);
+  // Progress: 3 methods × (1 run + 2 metrics) = 9 steps, counted up to the total (the skipped method at once).
+  REQUIRE(!calls.empty());
+  CHECK(calls.back() == std::pair<int64_t, int64_t>{9, 9});
+  for (size_t i = 1; i < calls.size(); ++i) CHECK(calls[i].first > calls[i - 1].first);
+  // Each cell is the metric's own score of the method's map; the curve is the mean of the examples'.
+  const ad::Tensor<T> gxi(ad::Shape{2, 2}, std::vector<T>{1, 2, 3, -1});
+  CHECK(table.rows[0].scores[0] == score("deletion", model, x, gxi, {{"steps", "2"}}));
+  CHECK(table.rows[0].scores[1] == score("sparseness", model, x, gxi));
+  const auto curves = perturbation_curves<T>(model, x, gxi, Baseline<T>::zero(), {0, 0}, 2, CurveKind::deletion);
+  REQUIRE(table.rows[0].deletion_curve.size() == 3);
+  for (size_t k = 0; k < 3; ++k) CHECK(table.rows[0].deletion_curve[k] == doctest::Approx((curves[0][k] + curves[1][k]) / 2).epsilon(1e-15));
+  CHECK(table.rows[0].insertion_curve.empty());  // insertion is not a column
+  // Example 2: x = (3, −1): gradient×input (3, −1) removes x0 first, saliency |(1, 1)| ties and removes x0 too: same
+  // deletion; on example 1 gradient×input (1, 2) removes x1 first, saliency x0: gradient×input is the better.
+  CHECK(summarise(table.rows[0].scores[0]).mean < summarise(table.rows[1].scores[0]).mean);
+  CHECK(table.is_best(0, 0));
+  CHECK_FALSE(table.is_best(1, 0));
 }
 
 TEST_CASE("relevance mass and the pointing game: a map equal to the mask scores 1, a map outside it 0") {
