@@ -3,9 +3,37 @@
 // target's output (logit). Lower: the map predicts how the output moves under small noise. A map
 // that is exactly the gradient×input of a linear model scores 0. Example i draws its noise from
 // seed + i, so its score does not depend on the other examples.
+#include "attribution/evaluation/given_perturbations.h"
 #include "attribution/evaluation/metric_support.h"
 
 namespace integrad::attr {
+
+template <ad::Scalar T>
+double infidelity_given(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& a, int64_t cls, const ad::Tensor<T>& perturbations) {
+  const int64_t d = x.numel(), samples = perturbations.size(0);
+  if (perturbations.numel() != samples * d) throw std::invalid_argument(fmt::format("infidelity: perturbations {} do not match the input {}", perturbations.shape().str(), x.shape().str()));
+  // Row 0: x itself; row s: x − I_s. One forward-only batch.
+  ad::Tensor<T> batch(x.shape().with(0, samples + 1));
+  std::vector<double> explained(size_t(samples), 0.0);
+  std::copy(x.data(), x.data() + d, batch.data());
+  for (int64_t s = 1; s <= samples; ++s) {
+    T* row = batch.data() + s * d;
+    const T* p = perturbations.data() + (s - 1) * d;
+    for (int64_t j = 0; j < d; ++j) {
+      row[j] = x[j] - p[j];
+      explained[size_t(s - 1)] += double(a[j]) * double(p[j]);
+    }
+  }
+  const ad::Tensor<T> out = model.predict(batch);
+  const int64_t k = out.size(1);
+  if (cls < 0 || cls >= k) throw std::invalid_argument(fmt::format("target class {} is out of range for {} outputs", cls, k));
+  double sum = 0;
+  for (int64_t s = 1; s <= samples; ++s) {
+    const double err = explained[size_t(s - 1)] - (double(out[cls]) - double(out[s * k + cls]));
+    sum += err * err;
+  }
+  return sum / double(samples);
+}
 
 template <ad::Scalar T>
 Metric<T> infidelity_metric() {
@@ -13,48 +41,30 @@ Metric<T> infidelity_metric() {
   Metric<T> m{.name = "infidelity",
               .summary = "mean squared error of Σ a·I against F(x) − F(x − I), I ~ N(0, noise²) (Yeh et al.; Captum's infidelity)",
               .higher_is_better = false,
-              .options = {{.name = "samples", .kind = K::integer, .default_value = "10", .help = "perturbations per example", .min = 1, .max = 1e6},
-                          {.name = "seed", .kind = K::integer, .default_value = "0", .help = "seed of the perturbations", .min = 0, .max = 1e15},
+              .options = {{.name = "samples", .kind = K::integer, .default_value = "10", .help = "perturbations (faithfulness-correlation: random subsets) per example", .min = 1, .max = 1e6},
+                          {.name = "seed", .kind = K::integer, .default_value = "0", .help = "seed of the random draws (perturbations, subsets; randomisation: the new weights)", .min = 0, .max = 1e15},
                           {.name = "noise", .kind = K::real, .default_value = "0.1", .help = "standard deviation S of the perturbation", .min = 0, .max = 1e6}}};
   m.score = [](const MetricCall<T>& c) {
     metric_support::require_input_shape(c, "infidelity");
     metric_support::require_continuous_inputs(c, "infidelity");
     const std::vector<int64_t> classes = metric_support::classes(c, "infidelity");
-    const int64_t n = c.inputs.size(0), d = c.inputs.shape().stride(0), samples = c.options.integer("samples");
+    const int64_t n = c.inputs.size(0), samples = c.options.integer("samples");
     const uint64_t seed = uint64_t(c.options.integer("seed"));
     const double noise = c.options.real("noise");
     std::vector<double> scores;
     for (int64_t i = 0; i < n; ++i) {
-      const T* x = c.inputs.data() + i * d;
-      const T* a = c.attributions.data() + i * d;
       ad::Rng rng(seed + uint64_t(c.first + i));
-      // Row 0: x itself; row s: x − I_s.
-      ad::Tensor<T> batch(c.inputs.shape().with(0, samples + 1));
-      std::vector<double> explained(size_t(samples), 0.0);
-      std::copy(x, x + d, batch.data());
-      for (int64_t s = 1; s <= samples; ++s) {
-        T* row = batch.data() + s * d;
-        for (int64_t j = 0; j < d; ++j) {
-          const T perturbation = T(noise * rng.normal());
-          row[j] = x[j] - perturbation;
-          explained[size_t(s - 1)] += double(a[j]) * double(perturbation);
-        }
-      }
-      const ad::Tensor<T> out = c.model.predict(batch);
-      const int64_t classes_n = out.size(1), k = classes[size_t(i)];
-      if (k < 0 || k >= classes_n) throw std::invalid_argument(fmt::format("target class {} is out of range for {} outputs", k, classes_n));
-      double sum = 0;
-      for (int64_t s = 1; s <= samples; ++s) {
-        const double err = explained[size_t(s - 1)] - (double(out[k]) - double(out[s * classes_n + k]));
-        sum += err * err;
-      }
-      scores.push_back(sum / double(samples));
+      ad::Tensor<T> perturbations(c.inputs.shape().with(0, samples));
+      for (T& v : perturbations.span()) v = T(noise * rng.normal());
+      scores.push_back(infidelity_given(c.model, c.inputs.rows(i, i + 1), c.attributions.rows(i, i + 1), classes[size_t(i)], perturbations));
     }
     return scores;
   };
   return m;
 }
 
+template double infidelity_given<float>(const nn::Sequential<float>&, const ad::Tensor<float>&, const ad::Tensor<float>&, int64_t, const ad::Tensor<float>&);
+template double infidelity_given<double>(const nn::Sequential<double>&, const ad::Tensor<double>&, const ad::Tensor<double>&, int64_t, const ad::Tensor<double>&);
 template Metric<float> infidelity_metric<float>();
 template Metric<double> infidelity_metric<double>();
 

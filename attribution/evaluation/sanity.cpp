@@ -34,6 +34,15 @@ double spearman(std::span<const double> a, std::span<const double> b) {
 }
 
 template <ad::Scalar T>
+nn::Sequential<T> randomized_model(const nn::Sequential<T>& model, uint64_t seed) {
+  nn::Sequential<T> out = model.clone();
+  ad::Rng rng(seed);
+  for (size_t i = out.layers.size(); i-- > 0;)
+    if (!out.layers[i]->parameters().empty()) nn::init_layer(*out.layers[i], rng);
+  return out;
+}
+
+template <ad::Scalar T>
 std::vector<SanityPoint> sanity_checks(const nn::Sequential<T>& model, const std::vector<NamedMethod<T>>& methods, const ad::Tensor<T>& x,
                                        const ad::Tensor<T>& baseline, uint64_t seed) {
   const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, Target<T>::predicted());
@@ -66,6 +75,8 @@ std::vector<SanityPoint> sanity_checks(const nn::Sequential<T>& model, const std
   return points;
 }
 
+template nn::Sequential<float> randomized_model<float>(const nn::Sequential<float>&, uint64_t);
+template nn::Sequential<double> randomized_model<double>(const nn::Sequential<double>&, uint64_t);
 template std::vector<SanityPoint> sanity_checks<float>(const nn::Sequential<float>&, const std::vector<NamedMethod<float>>&, const ad::Tensor<float>&,
                                                        const ad::Tensor<float>&, uint64_t);
 template std::vector<SanityPoint> sanity_checks<double>(const nn::Sequential<double>&, const std::vector<NamedMethod<double>>&, const ad::Tensor<double>&,

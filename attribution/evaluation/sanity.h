@@ -25,5 +25,10 @@ std::vector<SanityPoint> sanity_checks(const nn::Sequential<T>& model, const std
 
 double spearman(std::span<const double> a, std::span<const double> b);
 
+// The model with every layer that has parameters re-initialised, from the top down with one
+// generator of `seed` (the last step of sanity_checks' cascade).
+template <ad::Scalar T>
+nn::Sequential<T> randomized_model(const nn::Sequential<T>& model, uint64_t seed);
+
 
 }  // namespace integrad::attr

@@ -10,6 +10,9 @@
 #include <map>
 
 #include "attribution/evaluation/deletion.h"
+#include "attribution/evaluation/given_perturbations.h"
+#include "attribution/evaluation/method_table.h"
+#include "attribution/evaluation/sanity.h"
 #include "attribution/metric.h"
 #include "nn/architecture.h"
 #include "nn/npy.h"
@@ -104,6 +107,102 @@ TEST_CASE("infidelity: the gradient of a linear model scores 0, a shuffled map S
   // Deterministic for a seed; another seed draws other noise.
   CHECK(score("infidelity", model, x1, shuffled, {{"seed", "3"}})[0] == score("infidelity", model, x1, shuffled, {{"seed", "3"}})[0]);
   CHECK(score("infidelity", model, x1, shuffled, {{"seed", "3"}})[0] != score("infidelity", model, x1, shuffled, {{"seed", "4"}})[0]);
+}
+
+TEST_CASE("faithfulness correlation: gradient×input of a linear model correlates 1, a shuffled map as much as it agrees with it") {
+  // F_0(x) = w·x and a zero baseline: setting S to 0 drops F by Σ_S w_j·x_j = Σ_S a_j for a = w⊙x, whatever S.
+  const std::vector<T> w{1, -2, 3, 0.5, 2, -1};
+  const auto model = linear(6, 2, {1, -2, 3, 0.5, 2, -1, 0, 0, 0, 0, 0, 0});
+  const ad::Tensor<T> x(ad::Shape{1, 6}, std::vector<T>{1, 2, 3, 4, -1, 0.5});
+  const std::vector<T> gxi{1, -4, 9, 2, -2, -0.5};
+  const ad::Tensor<T> a(ad::Shape{1, 6}, gxi);
+  const std::map<std::string, std::string> s3{{"subset-size", "3"}, {"samples", "50"}};
+  CHECK(score("faithfulness-correlation", model, x, a, s3)[0] == doctest::Approx(1).epsilon(1e-12));
+  CHECK(find_metric<T>("faithfulness-correlation").higher_is_better);
+  // The negated map is exactly anti-correlated.
+  const ad::Tensor<T> negated(ad::Shape{1, 6}, std::vector<T>{-1, 4, -9, -2, 2, 0.5});
+  CHECK(score("faithfulness-correlation", model, x, negated, s3)[0] == doctest::Approx(-1).epsilon(1e-12));
+
+  // A shuffled map b: over random subsets of a fixed size, Cov(Σ_S a, Σ_S b) is a constant times
+  // Σ_j (a_j − ā)(b_j − b̄) (and likewise the variances), so with many runs the score tends to the
+  // Pearson correlation of b with a over the features: here about 0.
+  const std::vector<double> shuffled{-4, 2, -0.5, 9, -2, 1};  // gxi permuted, nearly uncorrelated with it
+  const double expected = pearson(std::vector<double>(gxi.begin(), gxi.end()), shuffled);
+  CHECK(std::abs(expected) < 0.01);
+  const ad::Tensor<T> b(ad::Shape{1, 6}, std::vector<T>(shuffled.begin(), shuffled.end()));
+  const double got = score("faithfulness-correlation", model, x, b, {{"subset-size", "3"}, {"samples", "20000"}, {"seed", "5"}})[0];
+  CHECK(got == doctest::Approx(expected).scale(1).epsilon(0.02));  // 20000 runs: s.e. of r about (1 − r²)/√20000 < 0.01
+  CHECK(std::abs(got) < 0.05);
+
+  // --subset-fraction 0.5 of 6 features is --subset-size 3: the same subsets for the same seed.
+  CHECK(score("faithfulness-correlation", model, x, b, {{"subset-fraction", "0.5"}, {"seed", "2"}})[0] ==
+        score("faithfulness-correlation", model, x, b, {{"subset-size", "3"}, {"seed", "2"}})[0]);
+  CHECK(score("faithfulness-correlation", model, x, b, {{"seed", "2"}})[0] != score("faithfulness-correlation", model, x, b, {{"seed", "3"}})[0]);
+  // A constant map has no correlation to speak of: NaN, as scipy's pearsonr.
+  const ad::Tensor<T> flat(ad::Shape{1, 6}, T(1));
+  CHECK(std::isnan(score("faithfulness-correlation", model, x, flat, s3)[0]));
+  // The given-subsets entry point: one subset {2} and one {0, 1}: drops 9 and −3, sums 9 and −3.
+  CHECK(faithfulness_correlation_given<T>(model, x, a, ad::Tensor<T>(x.shape(), T(0)), 0, {{2}, {0, 1}, {3}}) == doctest::Approx(1).epsilon(1e-12));
+}
+
+TEST_CASE("randomisation: the map of a re-initialised model scores 1 (the check fails); the trained gradient its rank correlation with the new weights") {
+  // F_0(x) = w·x: the gradient is w, and on the re-initialised model it is that model's first row.
+  const auto model = linear(6, 2, {1, -2, 3, 0.5, 2, -1, 0, 0, 0, 0, 0, 0});
+  const ad::Tensor<T> x(ad::Shape{2, 6}, std::vector<T>{1, 2, 3, 4, -1, 0.5, 0.5, 1, -1, 2, 1, 1});
+  const auto random = randomized_model(model, 7);
+  const ad::Tensor<T>& w_random = random.named_parameters()[0].second->value;
+  std::vector<T> rows;
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 6; ++j) rows.push_back(w_random[j]);
+  const ad::Tensor<T> ignores_training(ad::Shape{2, 6}, rows);  // what a map blind to the weights would show
+  const std::map<std::string, std::string> o{{"method", "gradient"}, {"seed", "7"}};
+  const auto blind = score("randomisation", model, x, ignores_training, o);
+  CHECK(blind[0] == doctest::Approx(1).epsilon(1e-12));
+  CHECK(blind[1] == doctest::Approx(1).epsilon(1e-12));
+  CHECK_FALSE(find_metric<T>("randomisation").higher_is_better);
+
+  // The trained gradient w: Spearman of |w| with |w′| (the re-initialised first row), by hand.
+  const std::vector<T> w{1, -2, 3, 0.5, 2, -1};
+  const ad::Tensor<T> gradient(ad::Shape{2, 6}, std::vector<T>{1, -2, 3, 0.5, 2, -1, 1, -2, 3, 0.5, 2, -1});
+  std::vector<double> abs_w, abs_r, sw, sr;
+  for (int j = 0; j < 6; ++j) abs_w.push_back(std::abs(w[j])), abs_r.push_back(std::abs(double(w_random[j]))), sw.push_back(w[j]), sr.push_back(double(w_random[j]));
+  const auto trained = score("randomisation", model, x, gradient, o);
+  CHECK(trained[0] == doctest::Approx(spearman(abs_w, abs_r)).epsilon(1e-12));
+  CHECK(trained[0] < 0.99);
+  std::map<std::string, std::string> signed_o = o;
+  signed_o["signed"] = "true";
+  CHECK(score("randomisation", model, x, gradient, signed_o)[0] == doctest::Approx(spearman(sw, sr)).epsilon(1e-12));
+  // Another seed, other weights.
+  CHECK(randomized_model(model, 8).named_parameters()[0].second->value[0] != w_random[0]);
+}
+
+TEST_CASE("the methods × metrics table: the registry's scores per cell, the mean curves, the progress, the best per column") {
+  const auto model = linear(2, 2, {1, 1, 0, 0});
+  const ad::Tensor<T> x(ad::Shape{2, 2}, std::vector<T>{1, 2, 3, -1});
+  std::vector<std::pair<int64_t, int64_t>> calls;
+  const auto table = method_table<T>(model, x, Baseline<T>::zero(), Target<T>::of(0), {"gradxinput", "occlusion", "saliency"}, {"deletion", "sparseness"},
+                                     {{"steps", "2"}}, [&](int64_t done, int64_t total) { calls.emplace_back(done, total); });
+  // occlusion needs --window: skipped with a note; the others are rows.
+  REQUIRE(table.rows.size() == 2);
+  REQUIRE(table.skipped.size() == 1);
+  CHECK(table.skipped[0].find("occlusion") == 0);
+  // Progress: 3 methods × (1 run + 2 metrics) = 9 steps, counted up to the total (the skipped method at once).
+  REQUIRE(!calls.empty());
+  CHECK(calls.back() == std::pair<int64_t, int64_t>{9, 9});
+  for (size_t i = 1; i < calls.size(); ++i) CHECK(calls[i].first > calls[i - 1].first);
+  // Each cell is the metric's own score of the method's map; the curve is the mean of the examples'.
+  const ad::Tensor<T> gxi(ad::Shape{2, 2}, std::vector<T>{1, 2, 3, -1});
+  CHECK(table.rows[0].scores[0] == score("deletion", model, x, gxi, {{"steps", "2"}}));
+  CHECK(table.rows[0].scores[1] == score("sparseness", model, x, gxi));
+  const auto curves = perturbation_curves<T>(model, x, gxi, Baseline<T>::zero(), {0, 0}, 2, CurveKind::deletion);
+  REQUIRE(table.rows[0].deletion_curve.size() == 3);
+  for (size_t k = 0; k < 3; ++k) CHECK(table.rows[0].deletion_curve[k] == doctest::Approx((curves[0][k] + curves[1][k]) / 2).epsilon(1e-15));
+  CHECK(table.rows[0].insertion_curve.empty());  // insertion is not a column
+  // Example 2: x = (3, −1): gradient×input (3, −1) removes x0 first, saliency |(1, 1)| ties and removes x0 too: same
+  // deletion; on example 1 gradient×input (1, 2) removes x1 first, saliency x0: gradient×input is the better.
+  CHECK(summarise(table.rows[0].scores[0]).mean < summarise(table.rows[1].scores[0]).mean);
+  CHECK(table.is_best(0, 0));
+  CHECK_FALSE(table.is_best(1, 0));
 }
 
 TEST_CASE("relevance mass and the pointing game: a map equal to the mask scores 1, a map outside it 0") {

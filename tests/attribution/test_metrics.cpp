@@ -44,5 +44,5 @@ TEST_CASE("a metric registered in a test file is found by name and listed") {
                           }});
   const auto names = metric_names();
   CHECK(std::find(names.begin(), names.end(), "test_constant") != names.end());
-  CHECK_THROWS_WITH_AS(find_metric<float>("nope"), "unknown metric 'nope' (known: deletion, insertion, infidelity, sensitivity-max, relevance-mass, pointing-game, sparseness, test_constant)", std::invalid_argument);
+  CHECK_THROWS_WITH_AS(find_metric<float>("nope"), "unknown metric 'nope' (known: deletion, insertion, infidelity, faithfulness-correlation, sensitivity-max, relevance-mass, pointing-game, sparseness, randomisation, test_constant)", std::invalid_argument);
 }

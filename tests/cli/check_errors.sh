@@ -328,5 +328,14 @@ else
   echo "FAIL evaluate --methods:"; sed 's/^/    /' "$work/stdout" "$work/stderr"; failures=$((failures + 1))
 fi
 
+if "$bin" evaluate "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --methods ig,gradient --metrics deletion,insertion,faithfulness-correlation,randomisation \
+     --subset-size 4 --svg "$work/curves" --json "$work/table.json" >"$work/stdout" 2>"$work/stderr" &&
+   grep -q '<svg' "$work/curves/deletion.svg" && grep -q '<svg' "$work/curves/insertion.svg" && grep -qF '"deletion_curve": [' "$work/table.json" &&
+   grep -q '^gradient ' "$work/stdout" && grep -qF 'randomisation (↓)' "$work/stdout"; then
+  echo "ok   evaluate --svg writes the deletion and insertion curves"
+else
+  echo "FAIL evaluate --svg:"; sed 's/^/    /' "$work/stdout" "$work/stderr"; failures=$((failures + 1))
+fi
+expect_error "evaluate --svg without --methods" "--svg writes the curves of the --methods table" "$bin" evaluate "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --attributions "$data/mlp_f32_input.npy" --metric deletion --svg "$work/curves2"
 if [ "$failures" -ne 0 ]; then echo "$failures bad-input cases misbehaved"; exit 1; fi
 echo "all bad-input cases refused cleanly"

@@ -9,6 +9,13 @@
 #include <map>
 #include <set>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "attribution/drawing/curve_plot.h"
+#include "attribution/evaluation/method_table.h"
 #include "attribution/metric.h"
 #include "command.h"
 #include "common.h"
@@ -23,7 +30,7 @@ namespace {
 
 struct EvaluateArgs {
   std::string model, inputs, attributions, metric, metrics, methods, target = "predicted", baseline = "zero";
-  std::string json, csv, output, dtype;
+  std::string json, csv, output, dtype, svg;
   std::map<std::string, std::string> metric_options;  // every option any metric declares, as given
   Shard shard;
   ExampleRange range;  // the examples this run scores (all, or --shard's)
@@ -38,24 +45,6 @@ std::vector<std::string> split_list(const std::string& text) {
     start = comma + 1;
   }
   return out;
-}
-
-struct Summary {
-  double mean = 0, se = 0;
-};
-
-// Mean and standard error (sample standard deviation / √n; 0 for one example).
-Summary summarise(const std::vector<double>& v) {
-  Summary s;
-  if (v.empty()) return s;
-  for (double x : v) s.mean += x;
-  s.mean /= double(v.size());
-  if (v.size() > 1) {
-    double ss = 0;
-    for (double x : v) ss += (x - s.mean) * (x - s.mean);
-    s.se = std::sqrt(ss / double(v.size() - 1) / double(v.size()));
-  }
-  return s;
 }
 
 std::string json_number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; }
@@ -73,26 +62,6 @@ std::string json_list(const std::vector<double>& v) {
   std::vector<std::string> parts;
   for (double x : v) parts.push_back(json_number(x));
   return fmt::format("[{}]", fmt::join(parts, ", "));
-}
-
-// The options of the metrics used: each gets those it declares; an option none of them declares is refused.
-template <ad::Scalar T>
-std::vector<attr::Options> metric_options(const std::vector<const attr::Metric<T>*>& metrics, const std::map<std::string, std::string>& given) {
-  std::vector<attr::Options> out;
-  std::set<std::string> used;
-  for (const auto* m : metrics) {
-    std::map<std::string, std::string> mine;
-    for (const auto& [name, value] : given)
-      if (std::any_of(m->options.begin(), m->options.end(), [&](const attr::OptionSpec& s) { return s.name == name; })) mine[name] = value, used.insert(name);
-    out.push_back(attr::parse_options(m->name, m->options, metrics.size() == 1 ? given : mine));
-  }
-  for (const auto& [name, value] : given)
-    if (!used.count(name)) {
-      std::vector<std::string> names;
-      for (const auto* m : metrics) names.push_back(m->name);
-      throw std::invalid_argument(fmt::format("--{} is not an option of {}", name, fmt::join(names, ", ")));
-    }
-  return out;
 }
 
 template <ad::Scalar T>
@@ -113,14 +82,14 @@ void evaluate_maps(const EvaluateArgs& a, const attr::Metric<T>& metric, const a
                                             x.shape().str()));
   warn_nonfinite(maps, "evaluate", "attributions");
   const std::vector<double> scores = metric.score(attr::MetricCall<T>{model, x, maps, baseline, target, options, a.range.first, a.range.total});
-  const Summary s = summarise(scores);
+  const attr::ScoreSummary s = attr::summarise(scores);
   const char* better = metric.higher_is_better ? "higher" : "lower";
   fmt::print("{} ({} is better)\n{:>8}  {:>14}\n", metric.name, better, "example", "score");
   for (size_t i = 0; i < scores.size(); ++i) fmt::print("{:>8}  {:>14.6g}\n", a.range.first + int64_t(i), scores[i]);
-  fmt::print("{:>8}  {:>14.6g} ± {:.3g}\n", "mean", s.mean, s.se);
+  fmt::print("{:>8}  {:>14.6g} ± {:.3g}\n", "mean", s.mean, s.standard_error);
   if (!a.json.empty())
     nn::write_file_atomically(a.json, fmt::format("{{\"metric\": {}, \"higher_is_better\": {}, \"scores\": {}, \"mean\": {}, \"standard_error\": {}}}\n",
-                                                  json_string(metric.name), metric.higher_is_better, json_list(scores), json_number(s.mean), json_number(s.se)));
+                                                  json_string(metric.name), metric.higher_is_better, json_list(scores), json_number(s.mean), json_number(s.standard_error)));
   if (!a.csv.empty()) {
     std::string csv = "example,score\n";
     for (size_t i = 0; i < scores.size(); ++i) csv += fmt::format("{},{}\n", a.range.first + int64_t(i), scores[i]);
@@ -136,63 +105,30 @@ void evaluate_maps(const EvaluateArgs& a, const attr::Metric<T>& metric, const a
 
 // Every method with its default options, scored by every metric: a methods × metrics table.
 template <ad::Scalar T>
-void evaluate_methods(const EvaluateArgs& a, const std::vector<const attr::Metric<T>*>& metrics, const std::vector<attr::Options>& options,
-                      const nn::Sequential<T>& model, const ad::Tensor<T>& x, const attr::Target<T>& target, const attr::Baseline<T>& baseline) {
-  struct Row {
-    std::string method;
-    std::vector<std::vector<double>> scores;  // per metric, per example
+void evaluate_methods(const EvaluateArgs& a, const std::vector<std::string>& metric_names, const nn::Sequential<T>& model, const ad::Tensor<T>& x,
+                      const attr::Target<T>& target, const attr::Baseline<T>& baseline) {
+  const std::vector<std::string> methods = split_list(a.methods);
+  // One plain line per finished method on a terminal (methods like kernelshap take a while).
+  const bool terminal = isatty(fileno(stderr));
+  const int64_t per_method = 1 + int64_t(metric_names.size());
+  const auto progress = [&](int64_t done, int64_t total) {
+    if (terminal && done % per_method == 0)
+      fmt::print(stderr, "integrad evaluate: {} done ({}/{} methods)\n", methods[size_t(done / per_method - 1)], done / per_method, total / per_method);
   };
-  std::vector<Row> rows;
-  for (const std::string& name : split_list(a.methods)) {
-    const attr::Method<T>& method = attr::find_method<T>(name);
-    attr::Attribution<T> r;
-    try {
-      r = attr::explain(method, model, x, baseline, target, attr::parse_options(method.name, method.options, {}, {}));
-    } catch (const std::invalid_argument& e) {  // e.g. an option without a default it needs (occlusion's --window)
-      fmt::print(stderr, "integrad evaluate: note: skipping {} with default options: {}\n", name, e.what());
-      continue;
-    }
-    if (r.values.shape() != x.shape()) {
-      fmt::print(stderr, "integrad evaluate: note: skipping {}: its maps have shape {}, not the inputs' {}\n", name, r.values.shape().str(), x.shape().str());
-      continue;
-    }
-    warn_nonfinite(r.values, "evaluate", name + "'s attributions");
-    Row row{name, {}};
-    for (size_t j = 0; j < metrics.size(); ++j) {
-      // A metric that re-runs a method (sensitivity-max's --method) re-runs this row's, unless told otherwise.
-      const auto& specs = metrics[j]->options;
-      const bool reruns = std::any_of(specs.begin(), specs.end(), [](const attr::OptionSpec& s) { return s.name == "method"; });
-      attr::Options o = options[j];
-      if (reruns && !o.given("method")) {
-        std::map<std::string, std::string> mine{{"method", name}};
-        for (const auto& [key, value] : a.metric_options)
-          if (std::any_of(specs.begin(), specs.end(), [&](const attr::OptionSpec& s) { return s.name == key; })) mine[key] = value;
-        o = attr::parse_options(metrics[j]->name, specs, mine);
-      }
-      row.scores.push_back(metrics[j]->score(attr::MetricCall<T>{model, x, r.values, baseline, target, o}));
-    }
-    rows.push_back(std::move(row));
-  }
-  if (rows.empty()) throw std::invalid_argument("--methods: no method could be evaluated");
+  const attr::MethodTable<T> table = attr::method_table(model, x, baseline, target, methods, metric_names, a.metric_options, progress);
+  for (const std::string& note : table.skipped) fmt::print(stderr, "integrad evaluate: note: skipping {}\n", note);
+  if (table.rows.empty()) throw std::invalid_argument("--methods: no method could be evaluated");
+  const auto& metrics = table.metrics;
+  const auto& rows = table.rows;
 
-  // The best mean of each column, by the metric's direction.
-  std::vector<double> best(metrics.size());
-  for (size_t j = 0; j < metrics.size(); ++j) {
-    const bool higher = metrics[j]->higher_is_better;
-    best[j] = higher ? -INFINITY : INFINITY;
-    for (const Row& r : rows) {
-      const double m = summarise(r.scores[j]).mean;
-      if (std::isfinite(m) && (higher ? m > best[j] : m < best[j])) best[j] = m;
-    }
-  }
   fmt::print("{:<16}", "method");
   for (const auto* m : metrics) fmt::print("  {:>24}", fmt::format("{} ({})", m->name, m->higher_is_better ? "↑" : "↓"));
   fmt::print("\n");
-  for (const Row& r : rows) {
-    fmt::print("{:<16}", r.method);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    fmt::print("{:<16}", rows[i].method);
     for (size_t j = 0; j < metrics.size(); ++j) {
-      const Summary s = summarise(r.scores[j]);
-      fmt::print("  {:>24}", fmt::format("{:.4g} ± {:.2g}{}", s.mean, s.se, s.mean == best[j] ? " *" : "  "));
+      const attr::ScoreSummary s = attr::summarise(rows[i].scores[j]);
+      fmt::print("  {:>24}", fmt::format("{:.4g} ± {:.2g}{}", s.mean, s.standard_error, table.is_best(i, j) ? " *" : "  "));
     }
     fmt::print("\n");
   }
@@ -201,32 +137,45 @@ void evaluate_methods(const EvaluateArgs& a, const std::vector<const attr::Metri
   if (!a.json.empty()) {
     std::vector<std::string> ms, rs;
     for (const auto* m : metrics) ms.push_back(fmt::format("{{\"name\": {}, \"higher_is_better\": {}}}", json_string(m->name), m->higher_is_better));
-    for (const Row& r : rows) {
+    for (size_t i = 0; i < rows.size(); ++i) {
       std::vector<std::string> cells;
       for (size_t j = 0; j < metrics.size(); ++j) {
-        const Summary s = summarise(r.scores[j]);
+        const attr::ScoreSummary s = attr::summarise(rows[i].scores[j]);
         cells.push_back(fmt::format("{}: {{\"mean\": {}, \"standard_error\": {}, \"best\": {}, \"scores\": {}}}", json_string(metrics[j]->name), json_number(s.mean),
-                                    json_number(s.se), s.mean == best[j], json_list(r.scores[j])));
+                                    json_number(s.standard_error), table.is_best(i, j), json_list(rows[i].scores[j])));
       }
-      rs.push_back(fmt::format("{{\"method\": {}, \"metrics\": {{{}}}}}", json_string(r.method), fmt::join(cells, ", ")));
+      std::string curves;
+      if (!rows[i].deletion_curve.empty()) curves += fmt::format(", \"deletion_curve\": {}", json_list(rows[i].deletion_curve));
+      if (!rows[i].insertion_curve.empty()) curves += fmt::format(", \"insertion_curve\": {}", json_list(rows[i].insertion_curve));
+      rs.push_back(fmt::format("{{\"method\": {}, \"metrics\": {{{}}}{}}}", json_string(rows[i].method), fmt::join(cells, ", "), curves));
     }
     nn::write_file_atomically(a.json, fmt::format("{{\"metrics\": [{}], \"methods\": [{}]}}\n", fmt::join(ms, ", "), fmt::join(rs, ", ")));
   }
   if (!a.csv.empty()) {
     std::string csv = "method,metric,mean,standard_error,best\n";
-    for (const Row& r : rows)
+    for (size_t i = 0; i < rows.size(); ++i)
       for (size_t j = 0; j < metrics.size(); ++j) {
-        const Summary s = summarise(r.scores[j]);
-        csv += fmt::format("{},{},{},{},{}\n", r.method, metrics[j]->name, s.mean, s.se, s.mean == best[j] ? 1 : 0);
+        const attr::ScoreSummary s = attr::summarise(rows[i].scores[j]);
+        csv += fmt::format("{},{},{},{},{}\n", rows[i].method, metrics[j]->name, s.mean, s.standard_error, table.is_best(i, j) ? 1 : 0);
       }
     nn::write_file_atomically(a.csv, csv);
   }
   if (!a.output.empty()) {  // [methods, metrics, N]
     std::vector<double> all;
-    for (const Row& r : rows)
+    for (const auto& r : rows)
       for (const auto& v : r.scores) all.insert(all.end(), v.begin(), v.end());
     write_scores<T>(a.output, all, ad::Shape{int64_t(rows.size()), int64_t(metrics.size()), x.size(0)});
     fmt::print(status_stream(a.output), "wrote {} [{}, {}, {}]\n", a.output, rows.size(), metrics.size(), x.size(0));
+  }
+  if (!a.svg.empty()) {  // the mean deletion and insertion curves, one SVG per metric
+    std::filesystem::create_directories(a.svg);
+    for (const auto kind : {attr::CurveKind::deletion, attr::CurveKind::insertion}) {
+      const std::string svg = attr::perturbation_curve_svg(rows, kind);
+      if (svg.empty()) continue;
+      const std::string path = (std::filesystem::path(a.svg) / (kind == attr::CurveKind::deletion ? "deletion.svg" : "insertion.svg")).string();
+      nn::write_file_atomically(path, svg);
+      fmt::print(status_stream(a.output), "wrote {}\n", path);
+    }
   }
 }
 
@@ -241,9 +190,11 @@ void run(EvaluateArgs& a) {
   std::vector<const attr::Metric<T>*> metrics;
   for (const std::string& name : metric_names) metrics.push_back(&attr::find_metric<T>(name));
   for (const std::string& name : split_list(a.methods)) attr::find_method<T>(name);  // unknown names before any work
-  const std::vector<attr::Options> options = metric_options(metrics, a.metric_options);
+  const std::vector<attr::Options> options = attr::split_metric_options(metrics, a.metric_options);
+  if (!a.svg.empty() && a.methods.empty()) throw std::invalid_argument("--svg writes the curves of the --methods table; give --methods");
   const std::string mask = a.metric_options.count("mask") ? a.metric_options.at("mask") : "";
-  nn::check_outputs({{"-o", a.output}, {"--json", a.json}, {"--csv", a.csv}},
+  const auto svg_file = [&](const char* name) { return a.svg.empty() ? std::string() : (std::filesystem::path(a.svg) / name).string(); };
+  nn::check_outputs({{"-o", a.output}, {"--json", a.json}, {"--csv", a.csv}, {"--svg", svg_file("deletion.svg")}, {"--svg", svg_file("insertion.svg")}},
                     {{"MODEL", a.model}, {"INPUT", a.inputs}, {"--attributions", a.attributions}, {"--mask", mask},
                      {"--target", a.target.ends_with(".npy") ? a.target : ""}, {"--baseline", a.baseline.ends_with(".npy") ? a.baseline : ""}});
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
@@ -267,12 +218,12 @@ void run(EvaluateArgs& a) {
       baseline = attr::Baseline<T>::of(baseline.tensor.rows(a.range.first, a.range.end));
   }
   if (!a.attributions.empty()) evaluate_maps(a, *metrics[0], options[0], model, x, target, baseline);
-  else evaluate_methods(a, metrics, options, model, x, target, baseline);
+  else evaluate_methods(a, metric_names, model, x, target, baseline);
 }
 
 struct SharedOption {
   attr::OptionSpec spec;
-  std::vector<std::string> metrics;
+  std::vector<std::string> metrics, defaults;  // the metrics declaring it, and each one's default
 };
 
 std::vector<SharedOption> shared_metric_options() {
@@ -280,8 +231,8 @@ std::vector<SharedOption> shared_metric_options() {
   for (const auto& m : attr::metric_registry<float>())
     for (const auto& spec : m.options) {
       auto it = std::find_if(all.begin(), all.end(), [&](const auto& s) { return s.spec.name == spec.name; });
-      if (it == all.end()) all.push_back({spec, {m.name}});
-      else it->metrics.push_back(m.name);
+      if (it == all.end()) all.push_back({spec, {m.name}, {spec.default_value}});
+      else it->metrics.push_back(m.name), it->defaults.push_back(spec.default_value);
     }
   return all;
 }
@@ -292,7 +243,13 @@ std::string option_help(const SharedOption& o) {
   if (!s.choices.empty()) help += fmt::format(" ({})", fmt::join(s.choices, " | "));
   else if (s.kind != attr::OptionSpec::Kind::flag && s.kind != attr::OptionSpec::Kind::text && std::isfinite(s.min) && std::isfinite(s.max))
     help += fmt::format(" [{}, {}]", s.min, s.max);
-  if (!s.default_value.empty() && s.kind != attr::OptionSpec::Kind::flag) help += fmt::format(" (default {})", s.default_value);
+  const bool same = std::all_of(o.defaults.begin(), o.defaults.end(), [&](const std::string& d) { return d == s.default_value; });
+  if (!s.default_value.empty() && s.kind != attr::OptionSpec::Kind::flag && same) help += fmt::format(" (default {})", s.default_value);
+  if (!same) {  // e.g. --samples: 10 perturbations for infidelity, 100 subsets for faithfulness-correlation
+    std::vector<std::string> parts;
+    for (size_t i = 0; i < o.metrics.size(); ++i) parts.push_back(fmt::format("{} {}", o.metrics[i], o.defaults[i]));
+    help += fmt::format(" (default: {})", fmt::join(parts, ", "));
+  }
   return help;
 }
 
@@ -325,6 +282,7 @@ void setup(CLI::App& cmd) {
   }
   cmd.add_option("--json", a->json, "Write the scores as JSON");
   cmd.add_option("--csv", a->csv, "Write the scores as CSV");
+  cmd.add_option("--svg", a->svg, "With --methods: write DIR/deletion.svg and DIR/insertion.svg, each method's mean curve (for the metrics in the table)");
   cmd.add_option("-o,--output", a->output, "Write the per-example scores .npy: [N]; with --methods [methods, metrics, N]");
   add_shard_option(cmd, a->shard);
   add_dtype_option(cmd, a->dtype);
