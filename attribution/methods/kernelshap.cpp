@@ -143,10 +143,9 @@ std::vector<double> efficient_fit(const Coalitions& c, const std::vector<double>
 
 template <ad::Scalar T>
 Attribution<T> run_kernelshap(const MethodCall<T>& c) {
-  const std::vector<Groups> groups = feature_groups(c.options, c.inputs.shape());
-  const ad::Tensor<T> base = c.baseline.expand(c.inputs);
-  const std::vector<int64_t> targets = perturbation_targets(c);
-  const int64_t row = c.inputs.shape().stride(0), samples = c.options.integer("samples");
+  const Perturbation<T> p = perturbation_setup(c);
+  const auto& [groups, base, targets, row] = p;
+  const int64_t samples = c.options.integer("samples");
   const uint64_t seed = static_cast<uint64_t>(c.options.integer("seed"));
   Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
   for (int64_t i = 0; i < c.inputs.size(0); ++i) {
@@ -168,6 +167,7 @@ Attribution<T> run_kernelshap(const MethodCall<T>& c) {
     for (size_t j = 0; j < m; ++j)
       for (int64_t o : g[j]) a.values[i * row + o] = T(phi[j]);
   }
+  set_group_deltas(a, c, p);
   return a;
 }
 
@@ -175,17 +175,15 @@ Attribution<T> run_kernelshap(const MethodCall<T>& c) {
 
 template <ad::Scalar T>
 Method<T> kernelshap_method() {
-  using K = OptionSpec::Kind;
   Method<T> m{.name = "kernelshap",
               .display_name = "KernelSHAP",
               .summary = "KernelSHAP: Shapley-kernel weighted least squares over coalitions of feature groups, efficiency exact (Captum's KernelShap)",
               .uses_baseline = true,
               .has_delta = true,
               .guarantees = {"completeness"},
-              .options = {{.name = "samples", .kind = K::integer, .default_value = "1024",
-                           .help = "coalitions drawn; with N >= 2^M − 2 for M groups all are used (exact Shapley)", .min = 1, .max = 1e7},
-                          {.name = "seed", .kind = K::integer, .default_value = "0", .help = "seed of the coalition sampler", .min = 0, .max = 1e15},
-                          feature_mask_option()}};
+              .options = join({sampling_options("1024", "coalitions drawn; with N >= 2^M − 2 for M groups all are used (exact Shapley)", 1e7,
+                                               "coalition sampler"),
+                              mask_options()})};
   // Beside the other methods: 256 coalitions (every one up to 8 features), at most 16 features.
   m.matrix_rows = {{"kernelshap", {{"samples", "256"}}, {"completeness"}}};
   m.in_tables = at_most_features<T>(16);

@@ -403,3 +403,31 @@ TEST_CASE("kernelshap and the sampling methods: the same bits with 1 and 2 threa
   omp_set_num_threads(saved);
   std::remove(mask.c_str());
 }
+
+TEST_CASE("--patch K: K×K superpixels shared by the channels, smaller at the edges, the same as the equivalent mask; refused with a mask or on flat inputs") {
+  ad::Rng rng(4);
+  auto cnn = nn::parse_architecture<T>("Conv2d(2, 3, 3); ReLU(); Flatten(); Linear(75, 2)", ad::Shape{2, 7, 7}, nn::InputDtype::float64, 2);
+  const ad::Tensor<T> x = ad::Tensor<T>::uniform(ad::Shape{2, 2, 7, 7}, rng, -1, 1);
+  // K = 3 on 7×7: columns and rows 0-2, 3-5, 6 → 9 patches, of 9, 3 and 1 pixels per channel.
+  std::vector<int64_t> ids(2 * 49);
+  for (int64_t k = 0; k < 98; ++k) ids[size_t(k)] = 10 + 2 * (((k % 49) / 7 / 3) * 3 + (k % 7) / 3);  // ascending with the patch number: the same group order
+  const std::string mask = temp_mask("patch", ids, ad::Shape{2, 7, 7});
+  for (const std::string method : {"ablation", "shapley", "kernelshap"}) {
+    CAPTURE(method);
+    const Attribution<T> by_patch = run(method, cnn, x, Baseline<T>::constant(0.1), Target<T>::of(1), {{"patch", "3"}});
+    const Attribution<T> by_mask = run(method, cnn, x, Baseline<T>::constant(0.1), Target<T>::of(1), {{"feature-mask", mask}});
+    CHECK(same_bits(by_patch.values, by_mask.values));
+    std::set<T> distinct(by_patch.values.data(), by_patch.values.data() + 98);
+    CHECK(distinct.size() <= 9);
+    CHECK(by_patch.values[6] == by_patch.values[49 + 6 * 7 + 6 - 42]);  // pixel (0, 6) of channel 0 and 1: the same patch
+    if (method != "ablation")  // completeness counts each group once
+      for (double d : by_patch.deltas) CHECK(std::abs(d) < 1e-10);
+  }
+  CHECK_THROWS_WITH_AS(run("ablation", cnn, x, Baseline<T>::zero(), Target<T>::of(0), {{"patch", "3"}, {"feature-mask", mask}}),
+                       doctest::Contains("give one"), std::invalid_argument);
+  const auto model = linear(4, 2, ad::Shape{4});
+  const ad::Tensor<T> flat(ad::Shape{1, 4}, std::vector<T>{1, 2, 3, 4});
+  CHECK_THROWS_WITH_AS(run("ablation", model, flat, Baseline<T>::zero(), Target<T>::of(0), {{"patch", "2"}}), doctest::Contains("--patch needs image inputs"),
+                       std::invalid_argument);
+  std::remove(mask.c_str());
+}

@@ -48,6 +48,21 @@ expect_error "exact IG on a smooth model" "piecewise-linear" "$bin" explain "$da
 expect_error "shapley above 16 groups" "at most 16 feature groups" "$bin" explain "$data/cnn_f32.safetensors" "$data/cnn_f32_input.npy" -o "$work/out.npy" --method shapley
 expect_error "feature mask of the wrong shape" "labels.npy: shape [3] matches neither" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method ablation --feature-mask "$work/labels.npy"
 expect_error "occlusion without a window" "occlusion needs --window" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method occlusion
+# Perturbation methods: masks, windows, patches and sample counts.
+expect_error "feature mask that is no file" "--feature-mask $work/none.npy" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method shapley --feature-mask "$work/none.npy"
+expect_error "feature mask of non-integer ids" "expected an integer label" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method ablation --feature-mask "$data/mlp_f32_input.npy"
+expect_error "--patch 0" "--patch (an option of kernelshap) must be a whole number in [1" "$bin" explain "$data/cnn_f32.safetensors" "$data/cnn_f32_input.npy" -o "$work/out.npy" --method kernelshap --patch 0
+expect_error "--patch with --feature-mask" "--patch and --feature-mask both give the feature groups" "$bin" explain "$data/cnn_f32.safetensors" "$data/cnn_f32_input.npy" -o "$work/out.npy" --method ablation --patch 3 --feature-mask "$work/labels.npy"
+expect_error "--patch on flat inputs" "--patch needs image inputs" "$bin" explain "$data/ig_model_f32.safetensors" "$data/ig_input_f32.npy" -o "$work/out.npy" --method ablation --patch 2
+expect_error "--patch for occlusion" "--patch is not an option of occlusion" "$bin" explain "$data/cnn_f32.safetensors" "$data/cnn_f32_input.npy" -o "$work/out.npy" --method occlusion --window 3 --patch 3
+expect_error "occlusion window 0" "--window takes positive whole numbers" "$bin" explain "$data/cnn_f32.safetensors" "$data/cnn_f32_input.npy" -o "$work/out.npy" --method occlusion --window 1,0,3
+expect_error "occlusion window larger than the input" "--window 10 is larger than the input's dim 1 (9)" "$bin" explain "$data/cnn_f32.safetensors" "$data/cnn_f32_input.npy" -o "$work/out.npy" --method occlusion --window 2,10,3
+expect_error "occlusion window of the wrong rank" "--window needs one entry per input dim" "$bin" explain "$data/cnn_f32.safetensors" "$data/cnn_f32_input.npy" -o "$work/out.npy" --method occlusion --window 1,2
+expect_error "occlusion stride 0" "--stride takes positive whole numbers" "$bin" explain "$data/cnn_f32.safetensors" "$data/cnn_f32_input.npy" -o "$work/out.npy" --method occlusion --window 2 --stride 1,0,1
+expect_error "kernelshap --samples 0" "--samples (an option of kernelshap) must be a whole number in [1" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method kernelshap --samples 0
+expect_error "lime --samples -3" "--samples (an option of lime) must be a whole number in [1" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method lime --samples -3
+expect_error "shapley-sampling --samples x" "--samples (an option of shapley-sampling) must be a whole number" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method shapley-sampling --samples x
+expect_error "kernelshap with too few samples" "use more --samples" "$bin" explain "$data/cnn_f32.safetensors" "$data/cnn_f32_input.npy" -o "$work/out.npy" --method kernelshap --patch 3 --samples 5
 expect_error "an IG option given to saliency" "--steps is not an option of saliency" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method saliency --steps 10
 expect_error "adaptive 0" "--adaptive (an option of ig) must be a finite number" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --adaptive 0
 expect_error "a baseline for a method without one" "--baseline: gradient uses no baseline" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method gradient --baseline 0.5
