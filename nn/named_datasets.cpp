@@ -104,9 +104,17 @@ std::vector<std::string> named_dataset_names() {
 }
 
 template <>
-Dataset<float> load_named<float>(const NamedDataset& set, const DataRequest& r) { return set.load_float(r); }
+Dataset<float> load_named<float>(const NamedDataset& set, const DataRequest& r) {
+  Dataset<float> d = set.load_float(r);
+  if (d.feature_names.empty()) d.feature_names = set.feature_names;
+  return d;
+}
 template <>
-Dataset<double> load_named<double>(const NamedDataset& set, const DataRequest& r) { return set.load_double(r); }
+Dataset<double> load_named<double>(const NamedDataset& set, const DataRequest& r) {
+  Dataset<double> d = set.load_double(r);
+  if (d.feature_names.empty()) d.feature_names = set.feature_names;
+  return d;
+}
 
 const std::vector<NamedArchitecture>& named_architectures() {
   static const std::vector<NamedArchitecture> archs = make_architectures();

@@ -74,3 +74,19 @@ TEST_CASE("csv: bad files are refused naming the line, the column and the cell")
   CHECK(nn::is_csv_path("data/X.CSV"));
   CHECK_FALSE(nn::is_csv_path("x.npy"));
 }
+
+#include <filesystem>
+
+#include "nn/architecture.h"
+#include "nn/model_file.h"
+
+TEST_CASE("a tabular model keeps its feature names in the metadata feature_names") {
+  auto m = nn::parse_architecture<float>("Linear(3, 2)", ad::Shape{3}, nn::InputDtype::float32, 1);
+  m.feature_names = {"age", "income", "x y"};
+  const std::string path = (std::filesystem::temp_directory_path() / "integrad_test_features.safetensors").string();
+  nn::save_model(path, m, "F32");
+  CHECK(nn::model_metadata(path).at("feature_names") == "age,income,x y");
+  CHECK(nn::load_model<double>(path).feature_names == m.feature_names);
+  CHECK(m.clone().feature_names == m.feature_names);
+  std::filesystem::remove(path);
+}

@@ -36,7 +36,8 @@ void run(const ExplainArgs& a) {
                     {{"MODEL", a.model}, {"INPUT", a.inputs}, {"--target", a.target.ends_with(".npy") ? a.target : ""},
                      {"--baseline", a.baseline.ends_with(".npy") ? a.baseline : ""}});
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
-  const ad::Tensor<T> x = load_inputs(a.inputs, model);
+  std::vector<std::string> feature_names;
+  const ad::Tensor<T> x = load_inputs(a.inputs, model, &feature_names);
   warn_nonfinite(x, "explain", "inputs");
   if (note_if_no_examples("explain", a.inputs, x.size(0))) {
     nn::npy_write(a.output, x);
@@ -54,6 +55,7 @@ void run(const ExplainArgs& a) {
     nn::npy_write(a.deltas, d);
   }
   print_summary(r);
+  print_features(x, r, feature_names);
   if (!a.png_dir.empty()) write_pngs(a.png_dir, x, r);
   if (tokens) {
     if (::isatty(STDOUT_FILENO)) print_tokens(x, r);
@@ -98,7 +100,7 @@ std::string methods_help() {
 void setup(CLI::App& cmd) {
   auto a = std::make_shared<ExplainArgs>();
   cmd.add_option("MODEL", a->model, "Model file (.safetensors)")->required();
-  cmd.add_option("INPUT", a->inputs, "Inputs .npy [N, ...], or one PNG image")->required();
+  cmd.add_option("INPUT", a->inputs, "Inputs .npy [N, ...], one PNG image, or a .csv of tabular examples (a header of feature names)")->required();
   cmd.add_option("-o,--output", a->output, "Attributions .npy (the inputs' shape, or the layer output's)")->required();
   cmd.add_option("--method", a->method, methods_help())->default_val("ig")->check(CLI::IsMember(attr::method_names()));
   cmd.add_option("--target", a->target, "predicted | class index K | TARGETS.npy")->default_val("predicted");
