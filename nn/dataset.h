@@ -14,6 +14,7 @@ struct Dataset {
   std::vector<int64_t> labels;  // N class indices
   int64_t num_classes = 0;
   std::vector<std::string> class_names;
+  std::vector<std::string> feature_names;  // tabular sets (a .csv's header, a named set's): one per feature
 
   int64_t size() const { return static_cast<int64_t>(labels.size()); }
 };

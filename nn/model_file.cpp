@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <set>
+#include <sstream>
 #include <stdexcept>
 
 #include "nn/architecture.h"
@@ -67,6 +68,14 @@ Sequential<T> model_from(const SafetensorsFile& file, const std::string& path, c
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(printable(path) + ": " + printable(e.what()));  // the architecture text comes from the file
   }
+  if (const auto it = file.metadata.find("feature_names"); it != file.metadata.end()) {
+    // Comma-separated, one per input feature of a flat input (a tabular model); a mismatch is refused.
+    std::stringstream in(it->second);
+    for (std::string name; std::getline(in, name, ',');) model.feature_names.push_back(name);
+    if (model.input_shape.rank() != 1 || int64_t(model.feature_names.size()) != model.input_shape.numel())
+      throw std::runtime_error(fmt::format("{}: metadata feature_names holds {} names for inputs of shape {} (expected one per feature of a flat input)", printable(path),
+                                           model.feature_names.size(), model.input_shape.str()));
+  }
   std::set<std::string> expected;
   for (auto& [short_name, p] : model.named_parameters()) {
     const std::string name = prefix + short_name;
@@ -94,6 +103,7 @@ std::vector<std::pair<std::string, const ad::Tensor<T>*>> model_tensors(const Se
   metadata["input_shape"] = fmt::format("{}", fmt::join(model.input_shape.dims(), ","));
   metadata["input_dtype"] = input_dtype_name(model.input_dtype);
   metadata["format"] = "pt";
+  if (!model.feature_names.empty()) metadata["feature_names"] = fmt::format("{}", fmt::join(model.feature_names, ","));
   std::vector<std::pair<std::string, const ad::Tensor<T>*>> tensors;
   for (auto& [name, p] : model.named_parameters()) tensors.emplace_back(prefix + name, &p->value);
   return tensors;

@@ -8,6 +8,7 @@
 
 #include "nn/fashion_mnist.h"
 #include "nn/synthetic.h"
+#include "nn/synthetic_tabular.h"
 
 namespace integrad::nn {
 namespace {
@@ -56,6 +57,18 @@ std::vector<NamedDataset> make_datasets() {
     return m;
   };
   sets.push_back(std::move(tokens));
+
+  NamedDataset tabular = with_loaders({"synthetic-tabular", "7 tabular features of known roles: 3 linear, an interaction pair, a dummy, a duplicate (nn/synthetic_tabular.h)", {7}},
+                                      [](auto t, const DataRequest& r) { return synthetic_tabular<decltype(t)>(synthetic_count(r), split_seed(r)); });
+  tabular.feature_names = synthetic_tabular_names();
+  // Every feature the label reads (the duplicate carries linear_a's information), all but the dummy.
+  tabular.masks = [](const Dataset<float>& d) {
+    ad::Tensor<float> m(d.inputs.shape());
+    const auto& features = synthetic_tabular_features();
+    for (int64_t k = 0; k < m.numel(); ++k) m[k] = features[size_t(k % 7)].role == "dummy" ? 0.0f : 1.0f;
+    return m;
+  };
+  sets.push_back(std::move(tabular));
   return sets;
 }
 
@@ -68,6 +81,11 @@ std::vector<NamedArchitecture> make_architectures() {
          if (in.rank() != 3) throw std::invalid_argument(fmt::format("--arch cnn needs image inputs [C, H, W], not {}", in.str()));
          return fmt::format("Conv2d({}, 16, 3, padding=1); ReLU(); MaxPool2d(2); Conv2d(16, 32, 3, padding=1); ReLU(); MaxPool2d(2); Flatten(); Linear({}, 10)",
                             in[0], 32 * (in[1] / 4) * (in[2] / 4));
+       }},
+      {"tabular", "an MLP for tabular features: two hidden layers (32, 32) of ReLU, 2 classes", "synthetic-tabular", {7}, InputDtype::float32,
+       [](const ad::Shape& in) {
+         if (in.rank() != 1) throw std::invalid_argument(fmt::format("--arch tabular needs flat inputs [F], not {}", in.str()));
+         return fmt::format("Linear({}, 32); ReLU(); Linear(32, 32); ReLU(); Linear(32, 2)", in[0]);
        }},
       {"text", "a bag of embeddings: Embedding, Mean over the tokens, Linear", "synthetic-tokens", {kTokenLength}, InputDtype::int64,
        [](const ad::Shape&) { return fmt::format("Embedding({}, 16); Mean(1); Linear(16, 2)", kTokenVocab); }},
@@ -104,9 +122,17 @@ std::vector<std::string> named_dataset_names() {
 }
 
 template <>
-Dataset<float> load_named<float>(const NamedDataset& set, const DataRequest& r) { return set.load_float(r); }
+Dataset<float> load_named<float>(const NamedDataset& set, const DataRequest& r) {
+  Dataset<float> d = set.load_float(r);
+  if (d.feature_names.empty()) d.feature_names = set.feature_names;
+  return d;
+}
 template <>
-Dataset<double> load_named<double>(const NamedDataset& set, const DataRequest& r) { return set.load_double(r); }
+Dataset<double> load_named<double>(const NamedDataset& set, const DataRequest& r) {
+  Dataset<double> d = set.load_double(r);
+  if (d.feature_names.empty()) d.feature_names = set.feature_names;
+  return d;
+}
 
 const std::vector<NamedArchitecture>& named_architectures() {
   static const std::vector<NamedArchitecture> archs = make_architectures();

@@ -97,6 +97,7 @@ Sequential<T> Sequential<T>::clone() const {
   Sequential copy;
   copy.input_shape = input_shape;
   copy.input_dtype = input_dtype;
+  copy.feature_names = feature_names;
   for (const auto& l : layers) copy.layers.push_back(l->clone());
   return copy;
 }
@@ -107,6 +108,7 @@ Sequential<U> Sequential<T>::to() const {
   Sequential<U> out;
   out.input_shape = input_shape;
   out.input_dtype = input_dtype;
+  out.feature_names = feature_names;
   for (const auto& l : layers) out.layers.push_back(parse_layer<U>(l->architecture()));
   auto src = named_parameters();
   auto dst = out.named_parameters();

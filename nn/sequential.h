@@ -3,6 +3,7 @@
 #pragma once
 
 #include <limits>
+#include <string>
 #include <memory>
 #include <string>
 #include <utility>
@@ -22,6 +23,7 @@ class Sequential {
   std::vector<std::unique_ptr<Layer<T>>> layers;
   ad::Shape input_shape;  // per example, e.g. {1, 28, 28}
   InputDtype input_dtype = InputDtype::float32;
+  std::vector<std::string> feature_names;  // tabular models: one name per input feature (metadata "feature_names"), else empty
 
   Sequential() = default;
   Sequential(Sequential&&) noexcept = default;

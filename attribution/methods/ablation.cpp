@@ -12,14 +12,11 @@ Method<T> ablation_method() {
               .display_name = "Feature Ablation",
               .summary = "F(x) − F(x with the feature group set to the baseline) (Captum's FeatureAblation)",
               .uses_baseline = true,
-              .options = {feature_mask_option()}};
+              .options = mask_options()};
   m.guarantees = {"dummy", "linearity", "symmetry"};
   m.in_tables = at_most_features<T>(256);
   m.run = [](const MethodCall<T>& c) {
-    const std::vector<Groups> groups = feature_groups(c.options, c.inputs.shape(), c.first, c.total);
-    const ad::Tensor<T> base = c.baseline.expand(c.inputs);
-    const std::vector<int64_t> targets = perturbation_targets(c);
-    const int64_t row = c.inputs.shape().stride(0);
+    const auto [groups, base, targets, row] = perturbation_setup(c);
     Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
     for (int64_t i = 0; i < c.inputs.size(0); ++i) {
       const Groups& g = groups[size_t(i)];

@@ -13,7 +13,7 @@ namespace integrad::attr {
 
 namespace {
 
-// Perturbed copies evaluated together in one forward pass (fewer when --batch-size is smaller).
+// Perturbed copies evaluated together in one forward pass.
 constexpr int64_t kPerturbationsPerEval = 32;
 
 }  // namespace
@@ -44,13 +44,51 @@ bool solve_linear(std::vector<double>& a, std::vector<double>& r, size_t k) {
   return true;
 }
 
-OptionSpec feature_mask_option() {
-  return {.name = "feature-mask", .kind = OptionSpec::Kind::text,
-          .help = "int64 .npy of group ids, one example's shape or [N, ...]: features with the same id are removed together (default: each scalar alone)"};
+std::vector<OptionSpec> mask_options() {
+  return {{.name = "feature-mask", .kind = OptionSpec::Kind::text,
+           .help = "int64 .npy of group ids, one example's shape or [N, ...]: features with the same id are removed together (default: each scalar alone)"},
+          {.name = "patch", .kind = OptionSpec::Kind::integer,
+           .help = "K: K×K superpixels of an image [..., H, W] as the groups, smaller at the edges (instead of --feature-mask)", .min = 1, .max = 1e6}};
 }
+
+std::vector<OptionSpec> sampling_options(const std::string& default_samples, const std::string& samples_help, double max_samples,
+                                         const std::string& sampler) {
+  return {{.name = "samples", .kind = OptionSpec::Kind::integer, .default_value = default_samples, .help = samples_help, .min = 1, .max = max_samples},
+          {.name = "seed", .kind = OptionSpec::Kind::integer, .default_value = "0", .help = "seed of the " + sampler, .min = 0, .max = 1e15}};
+}
+
+std::vector<OptionSpec> join(std::initializer_list<std::vector<OptionSpec>> lists) {
+  std::vector<OptionSpec> out;
+  for (const auto& l : lists) out.insert(out.end(), l.begin(), l.end());
+  return out;
+}
+
+namespace {
+
+// --patch K: K×K squares over the last two dims, the same for every leading dim.
+std::vector<Groups> patch_groups(int64_t k, const ad::Shape& inputs_shape) {
+  if (inputs_shape.rank() < 3)
+    throw std::invalid_argument(fmt::format("--patch needs image inputs [N, C, H, W] or [N, H, W]; these are {} (use --feature-mask)", inputs_shape.str()));
+  const int64_t h = inputs_shape[inputs_shape.rank() - 2], w = inputs_shape[inputs_shape.rank() - 1];
+  const int64_t row = inputs_shape.stride(0), across = (w + k - 1) / k;
+  std::map<int64_t, std::vector<int64_t>> by_id;
+  for (int64_t j = 0; j < row; ++j) {
+    const int64_t y = (j / w) % h, x = j % w;
+    by_id[(y / k) * across + x / k].push_back(j);
+  }
+  Groups g;
+  for (auto& [id, members] : by_id) g.push_back(std::move(members));
+  return std::vector<Groups>(size_t(inputs_shape[0]), g);
+}
+
+}  // namespace
 
 std::vector<Groups> feature_groups(const Options& options, const ad::Shape& inputs_shape, int64_t first, int64_t total) {
   const int64_t n = inputs_shape[0], row = inputs_shape.stride(0);
+  if (options.has("patch")) {
+    if (options.has("feature-mask")) throw std::invalid_argument("--patch and --feature-mask both give the feature groups: give one");
+    return patch_groups(options.integer("patch"), inputs_shape);
+  }
   std::vector<Groups> out(static_cast<size_t>(n));
   if (!options.has("feature-mask")) {
     for (auto& g : out)
@@ -87,6 +125,31 @@ std::vector<int64_t> perturbation_targets(const MethodCall<T>& call) {
 }
 
 template <ad::Scalar T>
+Perturbation<T> perturbation_setup(const MethodCall<T>& call) {
+  return {.groups = feature_groups(call.options, call.inputs.shape(), call.first, call.total),
+          .base = call.baseline.expand(call.inputs),
+          .targets = perturbation_targets(call),
+          .row = call.inputs.shape().stride(0)};
+}
+
+template <ad::Scalar T>
+void set_group_deltas(Attribution<T>& a, const MethodCall<T>& call, const Perturbation<T>& p) {
+  bool grouped = false;
+  for (const Groups& g : p.groups)
+    for (const auto& members : g) grouped = grouped || members.size() > 1;
+  if (!grouped) return;
+  const Forward<T> f = forward_of(call.model);
+  a.f_input = target_values(f, call.inputs, call.target, p.targets);
+  a.f_baseline = target_values(f, p.base, call.target, p.targets);
+  a.deltas.assign(p.groups.size(), 0.0);
+  for (size_t i = 0; i < p.groups.size(); ++i) {
+    double sum = 0;
+    for (const auto& members : p.groups[i]) sum += double(a.values[int64_t(i) * p.row + members[0]]);
+    a.deltas[i] = sum - (a.f_input[i] - a.f_baseline[i]);
+  }
+}
+
+template <ad::Scalar T>
 std::vector<double> evaluate_perturbations(const MethodCall<T>& call, std::span<const int64_t> targets, int64_t example, int64_t count,
                                            const std::function<void(int64_t k, std::span<T> row)>& fill) {
   const ad::Shape& shape = call.inputs.shape();
@@ -95,9 +158,8 @@ std::vector<double> evaluate_perturbations(const MethodCall<T>& call, std::span<
   const bool function_target = call.target.kind == Target<T>::Kind::function;
   std::vector<double> values;
   values.reserve(static_cast<size_t>(count));
-  const int64_t per_eval = std::min(kPerturbationsPerEval, call.options.has("batch-size") ? call.options.integer("batch-size") : kPerturbationsPerEval);
-  for (int64_t start = 0; start < count; start += per_eval) {
-    const int64_t rows = std::min(per_eval, count - start);
+  for (int64_t start = 0; start < count; start += kPerturbationsPerEval) {
+    const int64_t rows = std::min(kPerturbationsPerEval, count - start);
     ad::Shape batch_shape = shape;
     batch_shape[0] = rows;
     ad::Tensor<T> batch(batch_shape);
@@ -122,6 +184,8 @@ std::vector<double> evaluate_perturbations(const MethodCall<T>& call, std::span<
 
 #define INTEGRAD_INSTANTIATE(T)                                                                                                     \
   template std::vector<int64_t> perturbation_targets<T>(const MethodCall<T>&);                                                      \
+  template Perturbation<T> perturbation_setup<T>(const MethodCall<T>&);                                                              \
+  template void set_group_deltas<T>(Attribution<T>&, const MethodCall<T>&, const Perturbation<T>&);                                 \
   template std::vector<double> evaluate_perturbations<T>(const MethodCall<T>&, std::span<const int64_t>, int64_t, int64_t,          \
                                                          const std::function<void(int64_t, std::span<T>)>&);
 INTEGRAD_INSTANTIATE(float)

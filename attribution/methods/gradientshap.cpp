@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "attribution/method.h"
+#include "attribution/methods/feature_groups.h"
 #include "attribution/methods/gradients.h"
 
 namespace integrad::attr {
@@ -106,10 +107,8 @@ Method<T> gradientshap_method() {
               .uses_baseline = true,
               .has_delta = true,
               .guarantees = {"dummy", "linearity"},
-              .options = {{.name = "samples", .kind = K::integer, .default_value = "5",
-                           .help = "draws per example (Captum's n_samples)", .min = 1, .max = 1e6},
-                          {.name = "stdev", .kind = K::real, .default_value = "0", .help = "input noise standard deviation (Captum's stdevs)", .min = 0, .max = 1e6},
-                          {.name = "seed", .kind = K::integer, .default_value = "0", .help = "seed of the baseline, α and noise draws", .min = 0, .max = 1e15}}};
+              .options = join({sampling_options("5", "draws per example (Captum's n_samples)", 1e6, "baseline, α and noise draws"),
+                               {{.name = "stdev", .kind = K::real, .default_value = "0", .help = "input noise standard deviation (Captum's stdevs)", .min = 0, .max = 1e6}}})};
   m.run = run_gradientshap<T>;
   return m;
 }

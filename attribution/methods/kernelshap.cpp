@@ -3,25 +3,21 @@
 // with efficiency Σ φ = F(x) − F(x′) imposed exactly (the last value is eliminated). With
 // --samples N ≥ 2^M − 2 every coalition is used with the Shapley kernel weight
 // (M − 1)/(C(M, |z|)·|z|·(M − |z|)), and the result is the exact Shapley values (to rounding);
-// otherwise N coalitions are drawn (size ∝ the kernel's mass, then a uniform subset) with weight 1,
-// from a generator seeded by --seed.
+// otherwise N distinct coalitions are drawn by size (sampled_coalitions), from a generator seeded
+// by --seed and the example's index in the whole input (example_seed).
 #include <fmt/format.h>
 
 #include <cmath>
 #include <random>
+#include <set>
 
 #include "attribution/method.h"
 #include "attribution/methods/feature_groups.h"
+#include "attribution/methods/kernelshap.h"
 
 namespace integrad::attr {
 
 namespace {
-
-// Coalitions of M groups (1: group kept) with their regression weights.
-struct Coalitions {
-  std::vector<std::vector<char>> keep;
-  std::vector<double> weight;
-};
 
 // Every coalition but the empty and the full one, with the Shapley kernel's weights
 // (M − 1) / (C(M, s)·s·(M − s)): the regression then gives exact Shapley values.
@@ -39,19 +35,68 @@ Coalitions all_coalitions(size_t m) {
   return c;
 }
 
-// `samples` coalitions drawn with the kernel as their distribution (a size s with probability
-// ∝ (M − 1)/(s(M − s)), then s groups uniformly), so each carries weight 1.
-template <class Uniform>
-Coalitions sampled_coalitions(size_t m, int64_t samples, Uniform&& uniform) {
+}  // namespace
+
+// `samples` distinct coalitions (no repeats), by size, as the shap package does: the kernel's mass
+// of size s is (M − 1)/(s(M − s)); the sizes s and M − s are taken in pairs from the outside in
+// (1 and M − 1 first), and a pair whose coalitions all fit in its share of the remaining budget
+// (budget × its mass / the remaining mass) is enumerated with the kernel's weight per coalition.
+// The budget left is drawn from the other sizes: a size with probability ∝ its mass, then a
+// uniform subset, a coalition already drawn drawn again; each carries the remaining mass / the
+// number drawn. The weights sum to the kernel's total mass (as with every coalition). Needs
+// samples < 2^M − 2 (otherwise all_coalitions).
+Coalitions sampled_coalitions(size_t m, int64_t samples, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  auto uniform = [&] { return double(rng() >> 11) * 0x1.0p-53; };
   Coalitions c;
-  std::vector<double> mass(m, 0.0);  // mass[s] ∝ (M − 1)/(s(M − s)): the kernel's total over size s
-  double total = 0;
-  for (size_t s = 1; s < m; ++s) total += mass[s] = 1.0 / (double(s) * double(m - s));
+  std::vector<double> mass(m, 0.0), binom(m + 1, 1.0);
+  for (size_t k = 1; k <= m; ++k) binom[k] = binom[k - 1] * double(m - k + 1) / double(k);
+  double left_mass = 0;
+  for (size_t s = 1; s < m; ++s) left_mass += mass[s] = double(m - 1) / (double(s) * double(m - s));
+  std::vector<char> open(m, 1);  // sizes still to be sampled
+  open[0] = 0;
+  int64_t budget = samples;
   std::vector<size_t> order(m);
-  for (int64_t n = 0; n < samples; ++n) {
-    double u = uniform() * total;
-    size_t size = 1;
-    while (size + 1 < m && u >= mass[size]) u -= mass[size++];
+  // Enumerate the pairs of sizes that fit.
+  for (size_t s = 1; s <= m / 2; ++s) {
+    const size_t t = m - s;
+    const double pair_count = s == t ? binom[s] : 2 * binom[s];
+    const double pair_mass = s == t ? mass[s] : mass[s] + mass[t];
+    if (!(double(budget) * pair_mass / left_mass >= pair_count - 1e-9)) break;
+    for (size_t size : s == t ? std::vector<size_t>{s} : std::vector<size_t>{s, t}) {
+      // Every subset of `size` groups, in lexicographic order of the kept indices.
+      std::vector<size_t> pick(size);
+      for (size_t k = 0; k < size; ++k) pick[k] = k;
+      while (true) {
+        std::vector<char> keep(m, 0);
+        for (size_t k : pick) keep[k] = 1;
+        c.keep.push_back(std::move(keep));
+        c.weight.push_back(mass[size] / binom[size]);
+        size_t k = size;
+        while (k > 0 && pick[k - 1] == m - size + k - 1) --k;
+        if (k == 0) break;
+        ++pick[k - 1];
+        for (size_t q = k; q < size; ++q) pick[q] = pick[q - 1] + 1;
+      }
+      open[size] = 0;
+    }
+    budget -= int64_t(pair_count);
+    left_mass -= pair_mass;
+  }
+  if (budget <= 0 || left_mass <= 0) return c;
+  std::set<std::vector<char>> seen;
+  const size_t first_sampled = c.keep.size();
+  // At least `budget` coalitions remain among the open sizes (samples < 2^M − 2); the cap on the
+  // draws only guards the loop.
+  for (int64_t draws = 0; budget > 0 && draws < 1000 * samples + 1000; ++draws) {
+    double u = uniform() * left_mass;
+    size_t size = 0;
+    for (size_t s = 1; s < m; ++s) {
+      if (!open[s]) continue;
+      size = s;
+      if (u < mass[s]) break;
+      u -= mass[s];
+    }
     for (size_t k = 0; k < m; ++k) order[k] = k;
     std::vector<char> keep(m, 0);
     for (size_t k = 0; k < size; ++k) {
@@ -59,11 +104,16 @@ Coalitions sampled_coalitions(size_t m, int64_t samples, Uniform&& uniform) {
       std::swap(order[k], order[j]);
       keep[order[k]] = 1;
     }
+    if (!seen.insert(keep).second) continue;
     c.keep.push_back(std::move(keep));
-    c.weight.push_back(1.0);
+    --budget;
   }
+  const double each = left_mass / double(c.keep.size() - first_sampled);
+  for (size_t k = first_sampled; k < c.keep.size(); ++k) c.weight.push_back(each);
   return c;
 }
+
+namespace {
 
 // The weighted least-squares fit of v(z) − v(∅) = Σ φ_j z_j with efficiency as a constraint:
 // φ_last = Δ − Σ_{j<last} φ_j, so v(z) − v(∅) − z_last·Δ = Σ_{j<last} φ_j (z_j − z_last).
@@ -93,18 +143,16 @@ std::vector<double> efficient_fit(const Coalitions& c, const std::vector<double>
 
 template <ad::Scalar T>
 Attribution<T> run_kernelshap(const MethodCall<T>& c) {
-  const std::vector<Groups> groups = feature_groups(c.options, c.inputs.shape(), c.first, c.total);
-  const ad::Tensor<T> base = c.baseline.expand(c.inputs);
-  const std::vector<int64_t> targets = perturbation_targets(c);
-  const int64_t row = c.inputs.shape().stride(0), samples = c.options.integer("samples");
+  const Perturbation<T> p = perturbation_setup(c);
+  const auto& [groups, base, targets, row] = p;
+  const int64_t samples = c.options.integer("samples");
+  const uint64_t seed = static_cast<uint64_t>(c.options.integer("seed"));
   Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
   for (int64_t i = 0; i < c.inputs.size(0); ++i) {
-    std::mt19937_64 rng(example_seed(static_cast<uint64_t>(c.options.integer("seed")), c.first + i));  // one stream per example
-    auto uniform = [&] { return double(rng() >> 11) * 0x1.0p-53; };
     const Groups& g = groups[size_t(i)];
     const size_t m = g.size();
     if (m == 0) continue;
-    const Coalitions z = m < 2 ? Coalitions{} : m < 31 && samples >= (int64_t(1) << m) - 2 ? all_coalitions(m) : sampled_coalitions(m, samples, uniform);
+    const Coalitions z = m < 2 ? Coalitions{} : m < 31 && samples >= (int64_t(1) << m) - 2 ? all_coalitions(m) : sampled_coalitions(m, samples, example_seed(seed, c.first + i));
     // Rows 0 and 1 of the evaluation are x and x′, then one row per coalition.
     const T* b = base.data() + i * row;
     const std::vector<double> v = evaluate_perturbations<T>(c, targets, i, int64_t(z.keep.size()) + 2, [&](int64_t k, std::span<T> r) {
@@ -119,6 +167,7 @@ Attribution<T> run_kernelshap(const MethodCall<T>& c) {
     for (size_t j = 0; j < m; ++j)
       for (int64_t o : g[j]) a.values[i * row + o] = T(phi[j]);
   }
+  set_group_deltas(a, c, p);
   return a;
 }
 
@@ -126,17 +175,15 @@ Attribution<T> run_kernelshap(const MethodCall<T>& c) {
 
 template <ad::Scalar T>
 Method<T> kernelshap_method() {
-  using K = OptionSpec::Kind;
   Method<T> m{.name = "kernelshap",
               .display_name = "KernelSHAP",
               .summary = "KernelSHAP: Shapley-kernel weighted least squares over coalitions of feature groups, efficiency exact (Captum's KernelShap)",
               .uses_baseline = true,
               .has_delta = true,
               .guarantees = {"completeness"},
-              .options = {{.name = "samples", .kind = K::integer, .default_value = "1024",
-                           .help = "coalitions drawn; with N >= 2^M − 2 for M groups all are used (exact Shapley)", .min = 1, .max = 1e7},
-                          {.name = "seed", .kind = K::integer, .default_value = "0", .help = "seed of the coalition sampler", .min = 0, .max = 1e15},
-                          feature_mask_option()}};
+              .options = join({sampling_options("1024", "coalitions drawn; with N >= 2^M − 2 for M groups all are used (exact Shapley)", 1e7,
+                                               "coalition sampler"),
+                              mask_options()})};
   // Beside the other methods: 256 coalitions (every one up to 8 features), at most 16 features.
   m.matrix_rows = {{"kernelshap", {{"samples", "256"}}, {"completeness"}}};
   m.in_tables = at_most_features<T>(16);

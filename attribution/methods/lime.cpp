@@ -59,10 +59,8 @@ std::vector<double> lasso(const std::vector<std::vector<char>>& z, const std::ve
 
 template <ad::Scalar T>
 Attribution<T> run_lime(const MethodCall<T>& c) {
-  const std::vector<Groups> groups = feature_groups(c.options, c.inputs.shape(), c.first, c.total);
-  const ad::Tensor<T> base = c.baseline.expand(c.inputs);
-  const std::vector<int64_t> targets = perturbation_targets(c);
-  const int64_t row = c.inputs.shape().stride(0), samples = c.options.integer("samples");
+  const auto [groups, base, targets, row] = perturbation_setup(c);
+  const int64_t samples = c.options.integer("samples");
   const double alpha = c.options.real("lime-alpha");
   Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
   for (int64_t i = 0; i < c.inputs.size(0); ++i) {
@@ -127,12 +125,10 @@ Method<T> lime_method() {
               .display_name = "LIME",
               .summary = "coefficients of a linear model fitted to F over Bernoulli(0.5) coalitions of feature groups, cosine-kernel weighted (Captum's Lime)",
               .uses_baseline = true,
-              .options = {{.name = "samples", .kind = K::integer, .default_value = "256",
-                           .help = "coalitions drawn (Captum's n_samples)", .min = 1, .max = 1e7},
-                          {.name = "seed", .kind = K::integer, .default_value = "0", .help = "seed of the coalition sampler", .min = 0, .max = 1e15},
-                          {.name = "lime-alpha", .kind = K::real, .default_value = "0",
-                           .help = "Lasso penalty of the fit; 0: weighted least squares", .min = 0, .max = 1e12},
-                          feature_mask_option()}};
+              .options = join({sampling_options("256", "coalitions drawn (Captum's n_samples)", 1e7, "coalition sampler"),
+                               {{.name = "lime-alpha", .kind = K::real, .default_value = "0",
+                                 .help = "Lasso penalty of the fit; 0: weighted least squares", .min = 0, .max = 1e12}},
+                               mask_options()})};
   // Beside the other methods: 256 coalitions, at most 64 features (the fit needs more samples than groups).
   m.matrix_rows = {{"lime", {{"samples", "256"}}, {"linearity"}}};
   m.in_tables = at_most_features<T>(64);

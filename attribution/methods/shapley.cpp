@@ -24,13 +24,11 @@ Method<T> shapley_method() {
               .uses_baseline = true,
               .has_delta = true,
               .guarantees = {"completeness", "dummy", "linearity", "symmetry"},
-              .options = {feature_mask_option()}};
+              .options = mask_options()};
   m.in_tables = at_most_features<T>(kMaxShapleyGroups - 1);  // room for the dummy check's extra input
   m.run = [](const MethodCall<T>& c) {
-    const std::vector<Groups> groups = feature_groups(c.options, c.inputs.shape(), c.first, c.total);
-    const ad::Tensor<T> base = c.baseline.expand(c.inputs);
-    const std::vector<int64_t> targets = perturbation_targets(c);
-    const int64_t row = c.inputs.shape().stride(0);
+    const Perturbation<T> p = perturbation_setup(c);
+    const auto& [groups, base, targets, row] = p;
     Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
     for (int64_t i = 0; i < c.inputs.size(0); ++i) {
       const Groups& g = groups[size_t(i)];
@@ -59,6 +57,7 @@ Method<T> shapley_method() {
       for (size_t k = 0; k < players; ++k)
         for (int64_t o : g[k]) a.values[i * row + o] = T(phi[k]);
     }
+    set_group_deltas(a, c, p);
     return a;
   };
   return m;

@@ -14,25 +14,20 @@ namespace integrad::attr {
 
 template <ad::Scalar T>
 Method<T> shapley_sampling_method() {
-  using K = OptionSpec::Kind;
   Method<T> m{.name = "shapley-sampling",
               .display_name = "Shapley sampling",
               .summary = "Shapley values estimated over N random permutations of the feature groups (Captum's ShapleyValueSampling)",
               .uses_baseline = true,
               .has_delta = true,
               .guarantees = {"completeness", "dummy", "linearity"},  // symmetry only in expectation
-              .options = {{.name = "samples", .kind = K::integer, .default_value = "25",
-                           .help = "random permutations (Captum's n_samples)", .min = 1, .max = 1e6},
-                          {.name = "seed", .kind = K::integer, .default_value = "0", .help = "seed of the permutation sampler", .min = 0, .max = 1e15},
-                          feature_mask_option()}};
+              .options = join({sampling_options("25", "random permutations (Captum's n_samples)", 1e6, "permutation sampler"), mask_options()})};
   // Beside the other methods: 8 permutations, at most 64 features.
   m.matrix_rows = {{"shapley-sampling", {{"samples", "8"}}, {"completeness", "dummy", "linearity"}}};
   m.in_tables = at_most_features<T>(64);
   m.run = [](const MethodCall<T>& c) {
-    const std::vector<Groups> groups = feature_groups(c.options, c.inputs.shape(), c.first, c.total);
-    const ad::Tensor<T> base = c.baseline.expand(c.inputs);
-    const std::vector<int64_t> targets = perturbation_targets(c);
-    const int64_t row = c.inputs.shape().stride(0), samples = c.options.integer("samples");
+    const Perturbation<T> p = perturbation_setup(c);
+    const auto& [groups, base, targets, row] = p;
+    const int64_t samples = c.options.integer("samples");
     Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
     for (int64_t i = 0; i < c.inputs.size(0); ++i) {
       std::mt19937_64 rng(example_seed(static_cast<uint64_t>(c.options.integer("seed")), c.first + i));  // one stream per example
@@ -63,6 +58,7 @@ Method<T> shapley_sampling_method() {
       for (size_t k = 0; k < m; ++k)
         for (int64_t o : g[k]) a.values[i * row + o] = T(phi[k] / double(samples));
     }
+    set_group_deltas(a, c, p);
     return a;
   };
   return m;

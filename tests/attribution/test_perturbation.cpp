@@ -11,9 +11,12 @@
 #include <filesystem>
 
 #include <fmt/format.h>
+#include <omp.h>
 
 #include "attribution/evaluation/axiom_matrix.h"
 #include "attribution/method.h"
+#include "attribution/methods/kernelshap.h"
+#include "autodiff/parallel.h"
 #include "nn/architecture.h"
 #include "nn/npy.h"
 
@@ -351,4 +354,80 @@ TEST_CASE("the tables include a perturbation method only where it is affordable"
   const auto image = names(linear(784, 2, ad::Shape{1, 28, 28}, "Flatten(); "));
   for (const std::string m : {"occlusion", "ablation", "shapley", "kernelshap", "shapley-sampling", "lime"}) CHECK(image.count(m) == 0);
   CHECK(image.count("gradientshap") == 1);
+}
+
+TEST_CASE("kernelshap's sampled coalitions: distinct, by size, weights summing to the kernel's mass, the same for a seed") {
+  for (const auto& [m, samples] : std::vector<std::pair<size_t, int64_t>>{{6, 30}, {6, 61}, {10, 1000}, {10, 100}, {16, 200}, {49, 200}, {2, 1}}) {
+    CAPTURE(m);
+    CAPTURE(samples);
+    const Coalitions c = sampled_coalitions(m, samples, 5);
+    CHECK(int64_t(c.keep.size()) == samples);
+    CHECK(std::set<std::vector<char>>(c.keep.begin(), c.keep.end()).size() == c.keep.size());  // no repeats
+    double total = 0, mass = 0;
+    for (size_t s = 1; s < m; ++s) mass += double(m - 1) / (double(s) * double(m - s));
+    for (size_t k = 0; k < c.keep.size(); ++k) {
+      const size_t size = size_t(std::count(c.keep[k].begin(), c.keep[k].end(), 1));
+      CHECK((size >= 1 && size < m));
+      total += c.weight[k];
+    }
+    CHECK(total == doctest::Approx(mass).epsilon(1e-12));
+    CHECK(sampled_coalitions(m, samples, 5).keep == c.keep);
+    if (m > 6) CHECK(sampled_coalitions(m, samples, 6).keep != c.keep);
+  }
+  // 30 of the 62 coalitions of 6 groups: sizes 1 and 5 (12 coalitions) fit their share and are all there.
+  const Coalitions c = sampled_coalitions(6, 30, 1);
+  int64_t edge = 0;
+  for (const auto& k : c.keep) edge += std::count(k.begin(), k.end(), 1) % 4 == 1;  // size 1 or 5
+  CHECK(edge == 12);
+}
+
+TEST_CASE("kernelshap and the sampling methods: the same bits with 1 and 2 threads") {
+  auto cnn = nn::parse_architecture<T>("Conv2d(1, 32, 5, padding=2); ReLU(); Flatten(); Linear(8192, 3)", ad::Shape{1, 16, 16}, nn::InputDtype::float64, 4);
+  // Batches of 32 perturbations: 32·32·25·256 multiply-adds, above kParallelWork, so the conv splits over threads.
+  REQUIRE(32 * 32 * 25 * 256 >= ad::kParallelWork);
+  ad::Rng rng(3);
+  const ad::Tensor<T> x = ad::Tensor<T>::uniform(ad::Shape{2, 1, 16, 16}, rng, -1, 1);
+  std::vector<int64_t> ids(256);
+  for (int64_t k = 0; k < 256; ++k) ids[size_t(k)] = (k / 16 / 4) * 4 + (k % 16) / 4;  // 16 patches of 4×4
+  const std::string mask = temp_mask("threads", ids, ad::Shape{1, 16, 16});
+  const int saved = omp_get_max_threads();
+  for (const std::string method : {"kernelshap", "shapley-sampling", "lime"}) {
+    CAPTURE(method);
+    auto at = [&](int threads) {
+      omp_set_num_threads(threads);
+      return run(method, cnn, x, Baseline<T>::zero(), Target<T>::of(1), {{"samples", "100"}, {"seed", "9"}, {"feature-mask", mask}}).values;
+    };
+    const ad::Tensor<T> one = at(1), two = at(2);
+    CHECK(same_bits(one, two));
+  }
+  omp_set_num_threads(saved);
+  std::remove(mask.c_str());
+}
+
+TEST_CASE("--patch K: K×K superpixels shared by the channels, smaller at the edges, the same as the equivalent mask; refused with a mask or on flat inputs") {
+  ad::Rng rng(4);
+  auto cnn = nn::parse_architecture<T>("Conv2d(2, 3, 3); ReLU(); Flatten(); Linear(75, 2)", ad::Shape{2, 7, 7}, nn::InputDtype::float64, 2);
+  const ad::Tensor<T> x = ad::Tensor<T>::uniform(ad::Shape{2, 2, 7, 7}, rng, -1, 1);
+  // K = 3 on 7×7: columns and rows 0-2, 3-5, 6 → 9 patches, of 9, 3 and 1 pixels per channel.
+  std::vector<int64_t> ids(2 * 49);
+  for (int64_t k = 0; k < 98; ++k) ids[size_t(k)] = 10 + 2 * (((k % 49) / 7 / 3) * 3 + (k % 7) / 3);  // ascending with the patch number: the same group order
+  const std::string mask = temp_mask("patch", ids, ad::Shape{2, 7, 7});
+  for (const std::string method : {"ablation", "shapley", "kernelshap"}) {
+    CAPTURE(method);
+    const Attribution<T> by_patch = run(method, cnn, x, Baseline<T>::constant(0.1), Target<T>::of(1), {{"patch", "3"}});
+    const Attribution<T> by_mask = run(method, cnn, x, Baseline<T>::constant(0.1), Target<T>::of(1), {{"feature-mask", mask}});
+    CHECK(same_bits(by_patch.values, by_mask.values));
+    std::set<T> distinct(by_patch.values.data(), by_patch.values.data() + 98);
+    CHECK(distinct.size() <= 9);
+    CHECK(by_patch.values[6] == by_patch.values[49 + 6 * 7 + 6 - 42]);  // pixel (0, 6) of channel 0 and 1: the same patch
+    if (method != "ablation")  // completeness counts each group once
+      for (double d : by_patch.deltas) CHECK(std::abs(d) < 1e-10);
+  }
+  CHECK_THROWS_WITH_AS(run("ablation", cnn, x, Baseline<T>::zero(), Target<T>::of(0), {{"patch", "3"}, {"feature-mask", mask}}),
+                       doctest::Contains("give one"), std::invalid_argument);
+  const auto model = linear(4, 2, ad::Shape{4});
+  const ad::Tensor<T> flat(ad::Shape{1, 4}, std::vector<T>{1, 2, 3, 4});
+  CHECK_THROWS_WITH_AS(run("ablation", model, flat, Baseline<T>::zero(), Target<T>::of(0), {{"patch", "2"}}), doctest::Contains("--patch needs image inputs"),
+                       std::invalid_argument);
+  std::remove(mask.c_str());
 }

@@ -48,6 +48,39 @@ expect_error "exact IG on a smooth model" "piecewise-linear" "$bin" explain "$da
 expect_error "shapley above 16 groups" "at most 16 feature groups" "$bin" explain "$data/cnn_f32.safetensors" "$data/cnn_f32_input.npy" -o "$work/out.npy" --method shapley
 expect_error "feature mask of the wrong shape" "labels.npy: shape [3] matches neither" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method ablation --feature-mask "$work/labels.npy"
 expect_error "occlusion without a window" "occlusion needs --window" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method occlusion
+# Tabular .csv inputs.
+printf 'a,b,c,y\n1,2,3,0\n-1,0.5,2,1\n0,0,1,1\n' >"$work/t.csv"
+printf 'a,b,c\n1,2,x\n' >"$work/badcell.csv"
+printf 'a,b,c\n1,2\n' >"$work/ragged.csv"
+printf 'a,b,c\n"1",2,3\n' >"$work/quoted.csv"
+: >"$work/empty.csv"
+"$bin" train --arch mlp --inputs "$work/t.csv" --labels-column y --epochs 1 -q -o "$work/tab.safetensors" >/dev/null
+expect_error "csv: a cell that is no number" "badcell.csv line 2 (example 0), column 3 'c': 'x' is not a number" "$bin" predict "$work/tab.safetensors" "$work/badcell.csv" -o "$work/out.npy"
+expect_error "csv: a ragged row" "ragged.csv line 2: 2 cells, the header has 3 columns" "$bin" explain "$work/tab.safetensors" "$work/ragged.csv" -o "$work/out.npy"
+expect_error "csv: a quoted cell" "is quoted" "$bin" predict "$work/tab.safetensors" "$work/quoted.csv" -o "$work/out.npy"
+expect_error "csv: an empty file" "empty.csv is empty: expected a header row" "$bin" predict "$work/tab.safetensors" "$work/empty.csv" -o "$work/out.npy"
+printf 'a,b\n1,2\n' >"$work/two.csv"
+expect_error "csv: a feature of the model missing" "two.csv has no column 'c', a feature of the model (it was trained on a, b, c)" "$bin" predict "$work/tab.safetensors" "$work/two.csv" -o "$work/out.npy"
+expect_error "csv: an unknown labels column" "has no column 'z' (--labels-column)" "$bin" eval "$work/tab.safetensors" --inputs "$work/t.csv" --labels-column z
+expect_error "csv: no labels" "needs its labels from one of --labels-column NAME or --labels" "$bin" eval "$work/tab.safetensors" --inputs "$work/t.csv"
+expect_error "csv: --labels-column with .npy inputs" "--labels-column NAME needs --inputs X.csv" "$bin" train --arch mlp --inputs "$work/images.npy" --labels-column y -o "$work/out.safetensors"
+expect_error "csv: tabular rows for an image model" "holds tabular examples (one a row), the model expects examples of shape [2, 9, 9]" "$bin" explain "$data/cnn_f32.safetensors" "$work/t.csv" -o "$work/out.npy"
+expect_error "csv: a column count the model does not take" "has 4 columns, the model expects 6 features" "$bin" predict "$data/ig_model_f32.safetensors" "$work/t.csv" -o "$work/out.npy"
+# Perturbation methods: masks, windows, patches and sample counts.
+expect_error "feature mask that is no file" "--feature-mask $work/none.npy" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method shapley --feature-mask "$work/none.npy"
+expect_error "feature mask of non-integer ids" "expected an integer label" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method ablation --feature-mask "$data/mlp_f32_input.npy"
+expect_error "--patch 0" "--patch (an option of kernelshap) must be a whole number in [1" "$bin" explain "$data/cnn_f32.safetensors" "$data/cnn_f32_input.npy" -o "$work/out.npy" --method kernelshap --patch 0
+expect_error "--patch with --feature-mask" "--patch and --feature-mask both give the feature groups" "$bin" explain "$data/cnn_f32.safetensors" "$data/cnn_f32_input.npy" -o "$work/out.npy" --method ablation --patch 3 --feature-mask "$work/labels.npy"
+expect_error "--patch on flat inputs" "--patch needs image inputs" "$bin" explain "$data/ig_model_f32.safetensors" "$data/ig_input_f32.npy" -o "$work/out.npy" --method ablation --patch 2
+expect_error "--patch for occlusion" "--patch is not an option of occlusion" "$bin" explain "$data/cnn_f32.safetensors" "$data/cnn_f32_input.npy" -o "$work/out.npy" --method occlusion --window 3 --patch 3
+expect_error "occlusion window 0" "--window takes positive whole numbers" "$bin" explain "$data/cnn_f32.safetensors" "$data/cnn_f32_input.npy" -o "$work/out.npy" --method occlusion --window 1,0,3
+expect_error "occlusion window larger than the input" "--window 10 is larger than the input's dim 1 (9)" "$bin" explain "$data/cnn_f32.safetensors" "$data/cnn_f32_input.npy" -o "$work/out.npy" --method occlusion --window 2,10,3
+expect_error "occlusion window of the wrong rank" "--window needs one entry per input dim" "$bin" explain "$data/cnn_f32.safetensors" "$data/cnn_f32_input.npy" -o "$work/out.npy" --method occlusion --window 1,2
+expect_error "occlusion stride 0" "--stride takes positive whole numbers" "$bin" explain "$data/cnn_f32.safetensors" "$data/cnn_f32_input.npy" -o "$work/out.npy" --method occlusion --window 2 --stride 1,0,1
+expect_error "kernelshap --samples 0" "--samples (an option of kernelshap) must be a whole number in [1" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method kernelshap --samples 0
+expect_error "lime --samples -3" "--samples (an option of lime) must be a whole number in [1" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method lime --samples -3
+expect_error "shapley-sampling --samples x" "--samples (an option of shapley-sampling) must be a whole number" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method shapley-sampling --samples x
+expect_error "kernelshap with too few samples" "use more --samples" "$bin" explain "$data/cnn_f32.safetensors" "$data/cnn_f32_input.npy" -o "$work/out.npy" --method kernelshap --patch 3 --samples 5
 expect_error "an IG option given to saliency" "--steps is not an option of saliency" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method saliency --steps 10
 expect_error "adaptive 0" "--adaptive (an option of ig) must be a finite number" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --adaptive 0
 for v in nan inf -1; do

@@ -7,6 +7,9 @@
 #include <cstdio>
 #include <limits>
 
+#include <fmt/ranges.h>
+
+#include "nn/csv.h"
 #include "nn/fashion_mnist.h"
 #include "nn/named_datasets.h"
 #include "nn/image_file.h"
@@ -22,17 +25,63 @@ void DataOptions::add_to(CLI::App& cmd, bool with_npy) {
   if (with_npy) {
     cmd.add_option("--inputs", inputs, "Inputs .npy [N, ...]");
     cmd.add_option("--labels", labels, "Labels .npy [N]");
+    cmd.add_option("--labels-column", labels_column, "The labels: this column of the --inputs .csv (the other columns are the features)");
   }
   cmd.add_option("--limit", limit, "Use at most the first N examples (all if the set holds fewer)")->check(CLI::Range(int64_t(0), std::numeric_limits<int64_t>::max()));
 }
 
+namespace {
+
+// The columns named `wanted` of a .csv, in that order (all but `except` if `wanted` is empty).
 template <ad::Scalar T>
-nn::Dataset<T> load_data(const DataOptions& o, bool train) {
+ad::Tensor<T> csv_columns(const nn::CsvTable& table, const std::string& path, const std::vector<std::string>& wanted, const std::string& except,
+                          std::vector<std::string>* names) {
+  if (wanted.empty()) return nn::csv_features<T>(table, except, names);
+  std::vector<int64_t> index;
+  for (const std::string& w : wanted) {
+    const int64_t c = table.column_index(w);
+    if (c < 0)
+      throw std::invalid_argument(fmt::format("{} has no column '{}', a feature of the model (it was trained on {}); the file's columns: {}", nn::printable(path),
+                                              nn::printable(w), fmt::join(wanted, ", "), fmt::join(table.columns, ", ")));
+    index.push_back(c);
+  }
+  const int64_t f = int64_t(index.size()), cols = int64_t(table.columns.size());
+  ad::Tensor<T> x(ad::Shape{table.rows, f});
+  for (int64_t r = 0; r < table.rows; ++r)
+    for (int64_t k = 0; k < f; ++k) x[r * f + k] = T(table.values[size_t(r * cols + index[size_t(k)])]);
+  if (names) *names = wanted;
+  return x;
+}
+
+}  // namespace
+
+ad::Shape inputs_example_shape(const DataOptions& o) {
+  if (nn::is_csv_path(o.inputs)) {
+    const nn::CsvTable t = nn::csv_read(o.inputs);
+    if (!o.labels_column.empty()) nn::csv_labels(t, o.labels_column, o.inputs);  // the column exists
+    return ad::Shape{int64_t(t.columns.size()) - (o.labels_column.empty() ? 0 : 1)};
+  }
+  const ad::Shape shape = nn::npy_read(o.inputs).shape;
+  if (shape.rank() < 2) throw std::invalid_argument(fmt::format("{} has shape {}: expected [N, ...] examples", o.inputs, shape.str()));
+  return shape.without(0);
+}
+
+template <ad::Scalar T>
+nn::Dataset<T> load_data(const DataOptions& o, bool train, const std::vector<std::string>& model_features) {
   nn::Dataset<T> ds;
+  if (!o.labels_column.empty() && !nn::is_csv_path(o.inputs)) throw std::invalid_argument("--labels-column NAME needs --inputs X.csv (a column of it)");
   if (!o.inputs.empty()) {
-    if (o.labels.empty()) throw std::invalid_argument("--inputs needs --labels");
-    ds.inputs = nn::npy_read_tensor<T>(o.inputs);
-    ds.labels = nn::npy_read_labels(o.labels);
+    if (nn::is_csv_path(o.inputs)) {
+      if (o.labels.empty() == o.labels_column.empty())
+        throw std::invalid_argument(fmt::format("--inputs {} needs its labels from one of --labels-column NAME or --labels Y.npy", o.inputs));
+      const nn::CsvTable table = nn::csv_read(o.inputs);
+      ds.labels = o.labels_column.empty() ? nn::npy_read_labels(o.labels) : nn::csv_labels(table, o.labels_column, o.inputs);
+      ds.inputs = csv_columns<T>(table, o.inputs, model_features, o.labels_column, &ds.feature_names);
+    } else {
+      if (o.labels.empty()) throw std::invalid_argument("--inputs needs --labels");
+      ds.inputs = nn::npy_read_tensor<T>(o.inputs);
+      ds.labels = nn::npy_read_labels(o.labels);
+    }
     if (ds.inputs.rank() < 2 || ds.inputs.size(0) != static_cast<int64_t>(ds.labels.size()))
       throw std::invalid_argument(fmt::format("{} has shape {} but {} holds {} labels", o.inputs, ds.inputs.shape().str(), o.labels, ds.labels.size()));
     for (int64_t l : ds.labels) {
@@ -50,7 +99,17 @@ nn::Dataset<T> load_data(const DataOptions& o, bool train) {
 }
 
 template <ad::Scalar T>
-ad::Tensor<T> load_inputs(const std::string& path, const nn::Sequential<T>& model) {
+ad::Tensor<T> load_inputs(const std::string& path, const nn::Sequential<T>& model, std::vector<std::string>* feature_names) {
+  if (feature_names) *feature_names = model.feature_names;
+  if (nn::is_csv_path(path)) {
+    if (model.input_shape.rank() != 1)
+      throw std::invalid_argument(fmt::format("{} holds tabular examples (one a row), the model expects examples of shape {}", nn::printable(path), model.input_shape.str()));
+    const nn::CsvTable table = nn::csv_read(path);
+    ad::Tensor<T> x = csv_columns<T>(table, path, model.feature_names, "", feature_names);
+    if (x.size(1) != model.input_shape[0])
+      throw std::invalid_argument(fmt::format("{} has {} columns, the model expects {} features", nn::printable(path), x.size(1), model.input_shape[0]));
+    return x;
+  }
   if (nn::is_image_path(path) && model.input_shape.rank() != 3)
     throw std::invalid_argument(fmt::format("{}: an image is one example [C, H, W], the model expects {}", path, model.input_shape.str()));
   ad::Tensor<T> x = nn::is_image_path(path) ? nn::read_image<T>(path, model.input_shape[0]) : nn::npy_read_tensor<T>(path);
@@ -99,10 +158,10 @@ void add_seed_option(CLI::App& cmd, uint64_t& seed, const std::string& descripti
       ->type_name("INT");
 }
 
-template nn::Dataset<float> load_data<float>(const DataOptions&, bool);
-template nn::Dataset<double> load_data<double>(const DataOptions&, bool);
-template ad::Tensor<float> load_inputs<float>(const std::string&, const nn::Sequential<float>&);
-template ad::Tensor<double> load_inputs<double>(const std::string&, const nn::Sequential<double>&);
+template nn::Dataset<float> load_data<float>(const DataOptions&, bool, const std::vector<std::string>&);
+template nn::Dataset<double> load_data<double>(const DataOptions&, bool, const std::vector<std::string>&);
+template ad::Tensor<float> load_inputs<float>(const std::string&, const nn::Sequential<float>&, std::vector<std::string>*);
+template ad::Tensor<double> load_inputs<double>(const std::string&, const nn::Sequential<double>&, std::vector<std::string>*);
 template void warn_nonfinite(const ad::Tensor<float>&, const std::string&, const std::string&);
 template void warn_nonfinite(const ad::Tensor<double>&, const std::string&, const std::string&);
 

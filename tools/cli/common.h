@@ -32,6 +32,7 @@ struct DataOptions {
   std::string data;      // a named data set (nn/named_datasets.h)
   std::string data_dir;  // for fashion-mnist
   std::string inputs, labels;
+  std::string labels_column;  // the labels as a column of a .csv --inputs
   int64_t limit = -1;
 
   void add_to(CLI::App& cmd, bool with_npy = true);
@@ -39,13 +40,21 @@ struct DataOptions {
 };
 
 // The training (train = true) or test split. Synthetic sets draw their test split from another seed.
+// --inputs X.csv: the features are its columns but --labels-column (or all, with --labels Y.npy);
+// given `model_features` (a tabular model's names), those columns in that order.
 template <ad::Scalar T>
-nn::Dataset<T> load_data(const DataOptions& options, bool train);
+nn::Dataset<T> load_data(const DataOptions& options, bool train, const std::vector<std::string>& model_features = {});
 
-// A model's inputs from .npy, checked against the model's input shape: both shapes in the error.
-// Zero examples ([0, ...input_shape]) are valid input; see note_if_no_examples.
+// One example's shape in an --inputs file (.npy or .csv, the label column excluded).
+ad::Shape inputs_example_shape(const DataOptions& options);
+
+// A model's inputs from .npy, an image or .csv, checked against the model's input shape: both
+// shapes in the error. Zero examples ([0, ...input_shape]) are valid input; see
+// note_if_no_examples. A .csv's columns: those the model names (model.feature_names, in its order;
+// other columns ignored), or all of them in order; `feature_names`, if given, receives the names
+// of the features (the model's, else a .csv's header; empty otherwise).
 template <ad::Scalar T>
-ad::Tensor<T> load_inputs(const std::string& path, const nn::Sequential<T>& model);
+ad::Tensor<T> load_inputs(const std::string& path, const nn::Sequential<T>& model, std::vector<std::string>* feature_names = nullptr);
 
 // Prints "integrad COMMAND: warning: example i has non-finite WHAT" on stderr once for each example
 // (first dimension) holding a NaN or ±Inf: they propagate (relu(NaN) = NaN, a NaN wins max pooling,

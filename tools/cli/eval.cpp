@@ -15,7 +15,7 @@ struct EvalArgs {
 template <ad::Scalar T>
 void run(const EvalArgs& a) {
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
-  const nn::Dataset<T> ds = load_data<T>(a.data, false);
+  const nn::Dataset<T> ds = load_data<T>(a.data, false, model.feature_names);
   if (ds.inputs.shape() != nn::with_batch(ds.size(), model.input_shape))
     throw std::invalid_argument(fmt::format("the data's examples have shape {}, the model expects {}", ds.inputs.shape().str(), model.input_shape.str()));
   if (note_if_no_examples("eval", a.data.inputs.empty() ? a.data.data : a.data.inputs, ds.size())) {

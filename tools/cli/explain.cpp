@@ -40,7 +40,8 @@ void run(const ExplainArgs& a) {
                      {"--baseline", a.baseline.ends_with(".npy") ? a.baseline : ""}});
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
   ExampleRange range;
-  const ad::Tensor<T> x = load_shard_inputs(a.inputs, model, a.shard, range);
+  std::vector<std::string> feature_names;
+  const ad::Tensor<T> x = load_shard_inputs(a.inputs, model, a.shard, range, &feature_names);
   warn_nonfinite(x, "explain", "inputs");
   if (note_if_no_examples("explain", a.inputs, x.size(0))) {
     nn::npy_write(a.output, x);
@@ -69,6 +70,7 @@ void run(const ExplainArgs& a) {
     write_range_sidecar(a.deltas, a.shard, range);
   }
   print_summary(r, a.verbose ? -1 : kExamplesShown, range.first);
+  print_features(x, r, feature_names);
   if (!a.png_dir.empty()) write_pngs(a.png_dir, x, r, range.first);
   if (tokens) {
     if (::isatty(STDOUT_FILENO)) print_tokens(x, r);
@@ -113,7 +115,7 @@ std::string methods_help() {
 void setup(CLI::App& cmd) {
   auto a = std::make_shared<ExplainArgs>();
   cmd.add_option("MODEL", a->model, "Model file (.safetensors)")->required();
-  cmd.add_option("INPUT", a->inputs, "Inputs .npy [N, ...], or one PNG image")->required();
+  cmd.add_option("INPUT", a->inputs, "Inputs .npy [N, ...], one PNG image, or a .csv of tabular examples (a header of feature names)")->required();
   cmd.add_option("-o,--output", a->output, "Attributions .npy (the inputs' shape, or the layer output's)")->required();
   cmd.add_option("--method", a->method, methods_help())->default_val("ig")->check(CLI::IsMember(attr::method_names()));
   cmd.add_option("--target", a->target, "predicted | class index K | TARGETS.npy")->default_val("predicted");

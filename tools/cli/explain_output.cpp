@@ -51,6 +51,28 @@ void print_summary(const ExplainResult<T>& r, int64_t lines, int64_t first) {
 }
 
 template <ad::Scalar T>
+void print_features(const ad::Tensor<T>& inputs, const ExplainResult<T>& r, const std::vector<std::string>& names, int64_t limit) {
+  if (inputs.rank() != 2 || r.values.shape() != inputs.shape() || int64_t(names.size()) != inputs.size(1)) return;
+  const int64_t n = inputs.size(0), f = inputs.size(1);
+  size_t width = 7;
+  for (const auto& name : names) width = std::max(width, std::min<size_t>(name.size(), 24));
+  for (int64_t i = 0; i < std::min(n, limit); ++i) {
+    double largest = 0;
+    for (int64_t j = 0; j < f; ++j) largest = std::max(largest, std::abs(double(r.values[i * f + j])));
+    fmt::print("example {}{}:\n  {:<{}} {:>11} {:>12}\n", i, r.targets.empty() ? "" : fmt::format(" (target {})", r.targets[size_t(i)]), "feature", width, "value",
+               "attribution");
+    for (int64_t j = 0; j < f; ++j) {
+      const double a = double(r.values[i * f + j]);
+      const int bar = largest > 0 && std::isfinite(a) ? int(std::lround(12 * std::abs(a) / largest)) : 0;
+      std::string drawn;
+      for (int k = 0; k < bar; ++k) drawn += a < 0 ? "-" : "+";
+      fmt::print("  {:<{}} {:>11.4g} {:>12.4g}  {}\n", names[size_t(j)].substr(0, 24), width, double(inputs[i * f + j]), a, drawn);
+    }
+  }
+  if (n > limit) fmt::print("({} more examples in the .npy)\n", n - limit);
+}
+
+template <ad::Scalar T>
 void write_pngs(const std::string& dir, const ad::Tensor<T>& inputs, const ExplainResult<T>& r, int64_t first) {
   if (r.values.shape() != inputs.shape() || (inputs.rank() != 3 && inputs.rank() != 4))
     throw std::invalid_argument("--png needs image inputs [N, C, H, W] or [N, H, W] and attributions of the same shape, got " + r.values.shape().str());
@@ -123,6 +145,7 @@ void write_token_html(const std::string& path, const ad::Tensor<T>& inputs, cons
 #define INTEGRAD_INSTANTIATE(T)                                                                       \
   template void print_summary(const ExplainResult<T>&, int64_t, int64_t);                             \
   template void write_pngs(const std::string&, const ad::Tensor<T>&, const ExplainResult<T>&, int64_t); \
+  template void print_features(const ad::Tensor<T>&, const ExplainResult<T>&, const std::vector<std::string>&, int64_t); \
   template void print_tokens(const ad::Tensor<T>&, const ExplainResult<T>&);                          \
   template void write_token_html(const std::string&, const ad::Tensor<T>&, const ExplainResult<T>&);
 INTEGRAD_INSTANTIATE(float)

@@ -27,6 +27,10 @@ void print_summary(const ExplainResult<T>& r, int64_t lines = -1, int64_t first 
 // i counts from `first` (a shard's first example), so shards write distinct names into one DIR.
 template <ad::Scalar T>
 void write_pngs(const std::string& dir, const ad::Tensor<T>& inputs, const ExplainResult<T>& r, int64_t first = 0);
+// Tabular inputs [N, F] with a name per feature: per example (the first `limit`), a row per feature
+// with its value, its attribution and a bar of the attribution's share of the largest |value|.
+template <ad::Scalar T>
+void print_features(const ad::Tensor<T>& inputs, const ExplainResult<T>& r, const std::vector<std::string>& names, int64_t limit = 5);
 template <ad::Scalar T>
 void print_tokens(const ad::Tensor<T>& inputs, const ExplainResult<T>& r);
 template <ad::Scalar T>

@@ -23,6 +23,7 @@
 #include "attribution/method.h"
 #include "attribution/methods/layer_ig.h"
 #include "command.h"
+#include "report_tabular.h"
 #include "common.h"
 #include "nn/atomic_file.h"
 #include "nn/printable.h"
@@ -35,6 +36,7 @@ namespace {
 
 struct ReportArgs {
   std::string model, output = "report.html", text_model;
+  std::string tabular_model;
   DataOptions data;
   int images = 6, steps = 50;
 };
@@ -235,6 +237,7 @@ void run(const ReportArgs& a) {
   const ad::Tensor<T> xm = x.rows(0, 2);
   html += axioms_section(a, model, xm) + convergence_section(model, x.rows(0, 1)) + sanity_section(model, xm);
   if (!a.text_model.empty()) html += text_section<T>(a);
+  if (!a.tabular_model.empty()) html += tabular_section(a.tabular_model);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   html += fmt::format("<footer><p>Made by integrad {} in {:.0f} s.</p></footer></body></html>\n", INTEGRAD_VERSION, secs);
   nn::write_file_atomically(a.output, html);
@@ -248,6 +251,7 @@ void setup(CLI::App& cmd) {
   cmd.add_option("--images", a->images, "Test images to explain")->default_val(6)->check(CLI::Range(1, 64));
   cmd.add_option("--steps", a->steps, "IG steps")->default_val(50)->check(CLI::Range(2, 10000));
   cmd.add_option("--text-model", a->text_model, "Also show a text model (trained on synthetic-tokens) with coloured tokens");
+  cmd.add_option("--tabular-model", a->tabular_model, "Also show a tabular model (trained on synthetic-tabular) with SHAP-style summaries per method");
   cmd.add_option("-o,--output", a->output, "Output HTML file")->default_val("report.html");
   cmd.callback([a] { run(*a); });
 }

@@ -43,12 +43,14 @@ ExampleRange shard_range(const Shard& shard, int64_t total) {
 }
 
 template <ad::Scalar T>
-ad::Tensor<T> load_shard_inputs(const std::string& path, const nn::Sequential<T>& model, const Shard& shard, ExampleRange& range) {
+ad::Tensor<T> load_shard_inputs(const std::string& path, const nn::Sequential<T>& model, const Shard& shard, ExampleRange& range,
+                                std::vector<std::string>* feature_names) {
   if (!shard.given || nn::is_image_path(path) || !path.ends_with(".npy")) {
-    ad::Tensor<T> x = load_inputs(path, model);
+    ad::Tensor<T> x = load_inputs(path, model, feature_names);
     range = shard_range(shard, x.rank() ? x.size(0) : 0);
     return shard.given ? x.rows(range.first, range.end) : x;
   }
+  if (feature_names) *feature_names = model.feature_names;
   ad::Shape whole;
   nn::npy_read_rows<T>(path, 0, 0, &whole);  // the header only
   range = shard_range(shard, whole.rank() ? whole[0] : 0);
@@ -68,7 +70,7 @@ void write_range_sidecar(const std::string& output, const Shard& shard, const Ex
                                                                range.end, range.total, shard.index, shard.count));
 }
 
-template ad::Tensor<float> load_shard_inputs<float>(const std::string&, const nn::Sequential<float>&, const Shard&, ExampleRange&);
-template ad::Tensor<double> load_shard_inputs<double>(const std::string&, const nn::Sequential<double>&, const Shard&, ExampleRange&);
+template ad::Tensor<float> load_shard_inputs<float>(const std::string&, const nn::Sequential<float>&, const Shard&, ExampleRange&, std::vector<std::string>*);
+template ad::Tensor<double> load_shard_inputs<double>(const std::string&, const nn::Sequential<double>&, const Shard&, ExampleRange&, std::vector<std::string>*);
 
 }  // namespace integrad::cli

@@ -32,7 +32,8 @@ ExampleRange shard_range(const Shard& shard, int64_t total);
 // The model's inputs as load_inputs reads them, but only this shard's rows (read from a memory map
 // of the .npy); range receives which rows of how many.
 template <ad::Scalar T>
-ad::Tensor<T> load_shard_inputs(const std::string& path, const nn::Sequential<T>& model, const Shard& shard, ExampleRange& range);
+ad::Tensor<T> load_shard_inputs(const std::string& path, const nn::Sequential<T>& model, const Shard& shard, ExampleRange& range,
+                                std::vector<std::string>* feature_names = nullptr);
 
 // OUTPUT.range.json, written beside a shard's output (nothing without --shard).
 std::string range_sidecar(const std::string& output);

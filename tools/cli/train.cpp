@@ -96,9 +96,7 @@ void run(const TrainArgs& a) {
         throw std::invalid_argument(fmt::format("--arch {} does not fit --data {} ({} inputs)", a.arch, data, set.input_dtype == nn::InputDtype::int64 ? "token-id" : "real-valued"));
       input_shape = set.input_shape;
     } else if (!a.data.inputs.empty()) {
-      const ad::Shape shape = nn::npy_read(a.data.inputs).shape;
-      if (shape.rank() < 2) throw std::invalid_argument(fmt::format("{} has shape {}: expected [N, ...] examples", a.data.inputs, shape.str()));
-      input_shape = shape.without(0);
+      input_shape = inputs_example_shape(a.data);
     }
     model = nn::parse_architecture<T>(arch.layers(input_shape), input_shape, dtype, a.train.seed);
   }
@@ -118,7 +116,10 @@ void run(const TrainArgs& a) {
   }
   DataOptions data = a.data;
   if (data.data.empty() && data.inputs.empty() && !a.arch.empty()) data.data = nn::named_architecture_entry(a.arch).default_data;
-  const nn::Dataset<T> train_set = load_data<T>(data, true);
+  const nn::Dataset<T> train_set = load_data<T>(data, true, model.feature_names);
+  // A tabular model keeps its features' names (metadata feature_names): explain prints them.
+  if (model.feature_names.empty() && model.input_shape.rank() == 1 && int64_t(train_set.feature_names.size()) == model.input_shape[0])
+    model.feature_names = train_set.feature_names;
   if (train_set.inputs.shape() != nn::with_batch(train_set.size(), model.input_shape))
     throw std::invalid_argument(fmt::format("the data's examples have shape {}, the model expects {}", train_set.inputs.shape().str(), model.input_shape.str()));
   std::optional<nn::Dataset<T>> val;
