@@ -115,7 +115,7 @@ void append(std::vector<V>& all, const std::vector<V>& part) {
 
 template <ad::Scalar T>
 Attribution<T> explain(const Method<T>& method, const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, const Baseline<T>& baseline,
-                       const Target<T>& target, const Options& options, int64_t first, int64_t total, const std::function<void(int64_t)>& progress) {
+                       const Target<T>& target, const Options& options, int64_t first, int64_t total, const std::function<void(double)>& progress) {
   if (model.input_dtype == nn::InputDtype::int64 && !method.takes_token_ids)
     throw std::invalid_argument(fmt::format("token-id inputs have no gradient and {} needs one: use --method ig --layer 0 (the embedding) with a token id as "
                                             "--baseline, e.g. 0", method.name));
@@ -146,6 +146,7 @@ Attribution<T> explain(const Method<T>& method, const nn::Sequential<T>& model, 
     const std::vector<int64_t> targets = resolve_targets(f, xs, t);
     const Target<T> fixed = targets.empty() ? t : Target<T>::each(targets);
     MethodCall<T> call{model, xs, b, fixed, options, first + start, all, own_baseline};
+    if (progress) call.progress = [&](double f) { progress(double(start) + f * double(rows)); };
     Attribution<T> a = method.run(call);
     if (a.targets.empty()) a.targets = targets;
     if (a.f_input.empty()) a.f_input = target_values(f, xs, fixed, targets);
@@ -175,7 +176,7 @@ Attribution<T> explain(const Method<T>& method, const nn::Sequential<T>& model, 
       for (size_t k = 0; k < a.deltas_per_baseline.size() && k < out.deltas_per_baseline.size(); ++k) append(out.deltas_per_baseline[k], a.deltas_per_baseline[k]);
       out.is_signed = out.is_signed && a.is_signed;
     }
-    if (progress) progress(rows);
+    if (progress) progress(double(end));
     if (n == 0) break;
   }
   out.is_signed = out.is_signed && method.is_signed;
@@ -220,7 +221,7 @@ std::vector<NamedMethod<T>> matrix_methods(const nn::Sequential<T>& model, const
 #define INTEGRAD_INSTANTIATE(T)                                                                                                             \
   template Registry<Method<T>>& registry<T>();                                                                                              \
   template Attribution<T> explain<T>(const Method<T>&, const nn::Sequential<T>&, const ad::Tensor<T>&, const Baseline<T>&, const Target<T>&, \
-                                     const Options&, int64_t, int64_t, const std::function<void(int64_t)>&);                                \
+                                     const Options&, int64_t, int64_t, const std::function<void(double)>&);                                 \
   template std::vector<NamedMethod<T>> matrix_methods<T>(const nn::Sequential<T>&, const std::map<std::string, std::string>&);
 INTEGRAD_INSTANTIATE(float)
 INTEGRAD_INSTANTIATE(double)

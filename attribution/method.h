@@ -69,6 +69,9 @@ struct MethodCall {
   // The baseline tensor holds these rows of a per-example baseline [total, ...] (explain sliced it):
   // gradientshap then gives example i baseline i alone, whatever the chunk's size.
   bool per_example_baseline = false;
+  // If set, a long-running method may report the fraction [0, 1] of this call's work it has done
+  // (IG after each pass of path points), so a progress bar moves within one chunk.
+  std::function<void(double)> progress = {};
 };
 
 // The seed of example `example`'s own random stream (splitmix64 of the pair): draws for one example
@@ -133,11 +136,12 @@ inline std::vector<std::string> method_names() { return registry<float>().names(
 // for a method with a delta, F(x′) and the deltas when run() left them out; the chunks' results are
 // joined in order. `inputs` are examples [first, first + N) of a set of `total` (0: N), as --shard
 // gives them; a per-example baseline or target list covers the whole set ([total, ...]) or just
-// these inputs. `progress(k)` is called after each chunk with the examples it finished.
+// these inputs. `progress(d)` says how many of the N examples are done (a fraction within a chunk,
+// where the method reports one), after each chunk and, for IG, each pass.
 template <ad::Scalar T>
 Attribution<T> explain(const Method<T>& method, const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, const Baseline<T>& baseline,
                        const Target<T>& target, const Options& options, int64_t first = 0, int64_t total = 0,
-                       const std::function<void(int64_t)>& progress = {});
+                       const std::function<void(double)>& progress = {});
 
 // An attribution method as the checks see it: attributions of x [N, ...] for the target, with
 // respect to the baseline [N, ...] (methods without a baseline ignore it).

@@ -43,6 +43,7 @@ Attribution<T> run_ig(const MethodCall<T>& c) {
   ig.rule = parse_rule(o.text("quadrature"));
   ig.baselines = {c.baseline};
   ig.batch_size = o.integer("batch-size");
+  ig.progress = c.progress;
   const bool tokens = c.model.input_dtype == nn::InputDtype::int64;
   if (!o.has("layer")) {
     if (tokens) throw std::invalid_argument("token-id inputs have no gradient: use --method ig --layer 0 (the embedding) with a token id as --baseline, e.g. 0");

@@ -34,7 +34,8 @@ namespace {
 // increasing order whatever the batch boundaries, so the result is bitwise independent of them.
 template <ad::Scalar T>
 ad::Tensor<T> path_integral(const Forward<T>& f, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline, const Target<T>& target,
-                            std::span<const int64_t> targets, const Quadrature& q, int64_t batch_size) {
+                            std::span<const int64_t> targets, const Quadrature& q, int64_t batch_size,
+                            const std::function<void(double)>& progress) {
   const int64_t n = x.size(0), row = x.shape().stride(0), steps = static_cast<int64_t>(q.alphas.size()), rows = n * steps;
   ad::Tensor<T> total(x.shape());
   batch_size = std::max<int64_t>(1, batch_size);
@@ -59,6 +60,7 @@ ad::Tensor<T> path_integral(const Forward<T>& f, const ad::Tensor<T>& x, const a
       const T* gr = g.data() + r * row;
       for (int64_t j = 0; j < row; ++j) t[j] += w * gr[j];
     }
+    if (progress) progress(double(start + count) / double(rows));
   }
   return total;
 }
@@ -77,9 +79,13 @@ Attribution<T> integrated_gradients(const Forward<T>& f, const ad::Tensor<T>& x,
   out.values = ad::Tensor<T>(x.shape());
   out.f_baseline.assign(static_cast<size_t>(n), 0.0);
   const T share = T(1) / static_cast<T>(o.baselines.size());
-  for (const Baseline<T>& b : o.baselines) {
+  for (size_t k = 0; k < o.baselines.size(); ++k) {
+    const Baseline<T>& b = o.baselines[k];
     const ad::Tensor<T> base = b.expand(x);
-    ad::Tensor<T> attr = path_integral(f, x, base, target, out.targets, q, o.batch_size);
+    const double share_done = double(k) / double(o.baselines.size());
+    std::function<void(double)> progress;
+    if (o.progress) progress = [&](double f) { o.progress(share_done + f / double(o.baselines.size())); };
+    ad::Tensor<T> attr = path_integral(f, x, base, target, out.targets, q, o.batch_size, progress);
     if (o.multiply_by_inputs)
       for (int64_t j = 0; j < attr.numel(); ++j) attr[j] *= x[j] - base[j];
     const std::vector<double> fb = target_values(f, base, target, out.targets);

@@ -5,6 +5,7 @@
 // multiply_by_inputs, and the convergence delta Σ IG − (F(x) − F(x′)) (Captum's sign).
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "attribution/attribution.h"
@@ -19,6 +20,7 @@ struct IgOptions {
   // Several baselines are averaged (expected-gradients style), each with its own deltas.
   std::vector<Baseline<T>> baselines = {Baseline<T>::zero()};
   int64_t batch_size = 512;  // path points (rows) per forward/backward; the result does not depend on it
+  std::function<void(double)> progress;  // if set: the fraction of the path points done, after each pass
   bool multiply_by_inputs = true;
 };
 

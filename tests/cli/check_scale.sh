@@ -56,6 +56,14 @@ for spec in "gradient" "saliency" "gradxinput" "smoothgrad --samples 5" "ig --st
   if [ -f deltas_512.npy ]; then same "chunked deltas: $spec" deltas_512.npy deltas_1.npy; rm -f deltas_*.npy; fi
 done
 
+# Layer IG on token ids (outputs of the layer's shape, per-token sums, HTML), in chunks of 2.
+"$bin" train --arch text --epochs 1 --lr 0.01 --limit 64 -q -o text.safetensors >/dev/null
+"$bin" dataset --data synthetic-tokens --limit 9 -o tokens.npy >/dev/null
+for bs in 512 2; do
+  "$bin" explain text.safetensors tokens.npy -o "lig_$bs.npy" --layer 0 --baseline 0 --deltas "ld_$bs.npy" --html "t_$bs.html" --batch-size "$bs" -q | grep -v '^wrote' >"lig_$bs.txt"
+done
+if cmp -s lig_512.npy lig_2.npy && cmp -s ld_512.npy ld_2.npy && cmp -s t_512.html t_2.html && cmp -s lig_512.txt lig_2.txt; then ok "layer IG on tokens: chunks of 2 = one chunk"; else fail "layer IG on tokens: chunks differ"; fi
+
 # 2. The summary: 10 example lines, a note, a summary line; all lines with --verbose.
 "$bin" explain cnn.safetensors x.npy -o a.npy --steps 4 >out.txt
 lines=$(grep -c '^example ' out.txt)

@@ -56,7 +56,7 @@ void run(const ExplainArgs& a) {
   const attr::Target<T> target = parse_target<T>(a.target, range.total);
   Progress progress("explain", x.size(0), a.quiet);
   const ExplainResult<T> r{attr::explain(method, model, x, parse_baseline<T>(a.baseline), target, options, range.first, range.total,
-                                         [&](int64_t done) { progress.advance(done); }),
+                                         [&](double done) { progress.set(done); }),
                            method.name};
   progress.finish();
   const bool tokens = model.input_dtype == nn::InputDtype::int64;
