@@ -15,9 +15,8 @@ std::string perturbation_curve_svg(const std::vector<MethodTableRow>& rows, Curv
     series.push_back(std::move(s));
   }
   if (series.empty()) return "";
-  return line_plot(series, deletion ? "deletion: the most relevant features set to the baseline first (lower area is better)"
-                                    : "insertion: the most relevant features put back first (higher area is better)",
-                   deletion ? "fraction of features removed" : "fraction of features put back", "mean probability of the target class", false, false);
+  return line_plot(series, deletion ? "deletion curve (a lower area is better)" : "insertion curve (a higher area is better)",
+                   deletion ? "fraction of features set to the baseline, most relevant first" : "fraction of features put back, most relevant first", "mean probability of the target class", false, false);
 }
 
 }  // namespace integrad::attr

@@ -18,13 +18,19 @@ trap 'rm -rf "$work"' EXIT
 flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync
        --user-data-dir="$work/profile")
 timeout 120 "$browser" "${flags[@]}" --dump-dom "file://$work/report.html" >"$work/dom.html" 2>"$work/chromium.log"
-for section in model attributions axioms convergence sanity text tabular; do
+for section in model attributions axioms convergence sanity text tabular evaluation; do
   grep -q "id=\"$section\"" "$work/dom.html" || { echo "section '$section' missing from the rendered report"; exit 1; }
 done
 grep -q "<svg" "$work/dom.html" || { echo "no inline SVG plot rendered"; exit 1; }
 swarms=$(grep -o 'attribution per example</text>' "$work/dom.html" | wc -l)
 [ "$swarms" -ge 5 ] || { echo "only $swarms beeswarm plots in the tabular section"; exit 1; }
 grep -q '(dummy)</tspan>' "$work/dom.html" || { echo "the tabular plots do not mark the dummy feature's role"; exit 1; }
+# The methods × metrics tables with --patches-model: both, the localisation columns, the curves, the findings.
+"$bin" report "$work/cnn.safetensors" --data synthetic-patches --images 1 --steps 8 --patches-model "$work/cnn.safetensors" -o "$work/report2.html" >/dev/null
+timeout 120 "$browser" "${flags[@]}" --dump-dom "file://$work/report2.html" >"$work/dom2.html" 2>>"$work/chromium.log"
+[ "$(grep -o 'relevance-mass ↑' "$work/dom2.html" | wc -l)" -eq 1 ] || { echo "the synthetic-patches metrics table is missing"; exit 1; }
+[ "$(grep -o 'deletion curve (a lower area is better)' "$work/dom2.html" | wc -l)" -eq 2 ] || { echo "the deletion curves are missing"; exit 1; }
+grep -q "Ranked by relevance mass and by deletion" "$work/dom2.html" || { echo "the localisation finding is missing"; exit 1; }
 imgs=$(grep -o 'src="data:image/png;base64' "$work/dom.html" | wc -l)
 [ "$imgs" -ge 10 ] || { echo "only $imgs PNG images in the rendered report"; exit 1; }
 timeout 120 "$browser" "${flags[@]}" --window-size=1200,2000 --screenshot="$work/shot.png" "file://$work/report.html" >/dev/null 2>&1

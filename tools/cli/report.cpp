@@ -30,6 +30,7 @@
 #include "nn/output_guard.h"
 #include "nn/train.h"
 #include "png.h"
+#include "report_evaluation.h"
 
 namespace integrad::cli {
 namespace {
@@ -39,6 +40,7 @@ struct ReportArgs {
   std::string tabular_model;
   DataOptions data;
   int images = 6, steps = 50;
+  std::string patches_model;
 };
 
 using attr::html_escape;
@@ -223,6 +225,7 @@ void run(const ReportArgs& a) {
   using T = float;
   const auto start = std::chrono::steady_clock::now();
   nn::check_outputs({{"-o", a.output}}, {{"MODEL", a.model}, {"--text-model", a.text_model}, {"--inputs", a.data.inputs}, {"--labels", a.data.labels}});
+  nn::check_outputs({{"-o", a.output}}, {{"--patches-model", a.patches_model}});
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
   DataOptions data = a.data;
   if (data.data.empty() && data.inputs.empty()) data.data = "fashion-mnist";
@@ -236,6 +239,7 @@ void run(const ReportArgs& a) {
   if (x.rank() == 4) html += attributions_section(a, model, test, x);
   const ad::Tensor<T> xm = x.rows(0, 2);
   html += axioms_section(a, model, xm) + convergence_section(model, x.rows(0, 1)) + sanity_section(model, xm);
+  html += evaluation_section(model, x.rows(0, 4), data.data.empty() ? a.data.inputs : data.data, a.patches_model);
   if (!a.text_model.empty()) html += text_section<T>(a);
   if (!a.tabular_model.empty()) html += tabular_section(a.tabular_model);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -253,6 +257,7 @@ void setup(CLI::App& cmd) {
   cmd.add_option("--text-model", a->text_model, "Also show a text model (trained on synthetic-tokens) with coloured tokens");
   cmd.add_option("--tabular-model", a->tabular_model, "Also show a tabular model (trained on synthetic-tabular) with SHAP-style summaries per method");
   cmd.add_option("-o,--output", a->output, "Output HTML file")->default_val("report.html");
+  cmd.add_option("--patches-model", a->patches_model, "Also tabulate the metrics for a CNN trained on synthetic-patches, with its ground-truth masks");
   cmd.callback([a] { run(*a); });
 }
 
