@@ -10,6 +10,7 @@
 #include "attribution/method.h"
 #include "command.h"
 #include "common.h"
+#include "attention_views.h"
 #include "explain_output.h"
 #include "nn/npy.h"
 #include "nn/output_guard.h"
@@ -55,7 +56,11 @@ void run(const ExplainArgs& a) {
   }
   print_summary(r);
   if (!a.png_dir.empty()) write_pngs(a.png_dir, x, r);
-  if (tokens) {
+  if (tokens && has_attention(model) && !r.targets.empty() && (::isatty(STDOUT_FILENO) || !a.html.empty())) {
+    const auto rows = side_by_side(model, x, r.targets, method.name, r.token_values.numel() ? r.token_values : r.values);
+    if (::isatty(STDOUT_FILENO)) print_side_by_side(x, rows);
+    if (!a.html.empty()) write_side_by_side_html(a.html, model, x, r.targets, rows);
+  } else if (tokens) {
     if (::isatty(STDOUT_FILENO)) print_tokens(x, r);
     if (!a.html.empty()) write_token_html(a.html, x, r);
   }
