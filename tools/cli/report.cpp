@@ -28,6 +28,7 @@
 #include "nn/output_guard.h"
 #include "nn/train.h"
 #include "png.h"
+#include "report_transformer.h"
 
 namespace integrad::cli {
 namespace {
@@ -232,6 +233,7 @@ void run(const ReportArgs& a) {
   const ad::Tensor<T> xm = x.rows(0, 2);
   html += axioms_section(a, model, xm) + convergence_section(model, x.rows(0, 1)) + sanity_section(model, xm);
   if (!a.text_model.empty()) html += text_section<T>(a);
+  html += transformer_section(a.output, a.steps);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   html += fmt::format("<footer><p>Made by integrad {} in {:.0f} s.</p></footer></body></html>\n", INTEGRAD_VERSION, secs);
   nn::write_file_atomically(a.output, html);
@@ -245,6 +247,7 @@ void setup(CLI::App& cmd) {
   cmd.add_option("--images", a->images, "Test images to explain")->default_val(6)->check(CLI::Range(1, 64));
   cmd.add_option("--steps", a->steps, "IG steps")->default_val(50)->check(CLI::Range(2, 10000));
   cmd.add_option("--text-model", a->text_model, "Also show a text model (trained on synthetic-tokens) with coloured tokens");
+  cmd.add_option("--transformer-model", transformer_model_option(), "Also show a transformer (integrad train --arch transformer): attention beside attribution");
   cmd.add_option("-o,--output", a->output, "Output HTML file")->default_val("report.html");
   cmd.callback([a] { run(*a); });
 }
