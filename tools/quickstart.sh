@@ -22,6 +22,8 @@ echo "== train the CNN on $data ($epochs epochs, Adam, lr 1e-3, batch 64)"
 $bin train --arch cnn --data "$data" --epochs "$epochs" --seed 0 -o "$out/cnn.safetensors"
 echo "== train a small text classifier on synthetic tokens"
 $bin train --arch text --epochs 3 --lr 0.01 --seed 0 -q -o "$out/text.safetensors"
+echo "== train a small transformer on synthetic-order (which of two markers comes first)"
+$bin train --arch transformer --epochs 3 --lr 0.003 --seed 0 -q -o "$out/transformer.safetensors"
 
 echo "== explain 8 test images with every method"
 $bin dataset --data "$data" --limit 8 -o "$out/test_images.npy" --labels-out "$out/test_labels.npy"
@@ -35,5 +37,5 @@ $bin axioms --example paper --json "$out/axioms_paper.json" --markdown "$out/axi
 $bin axioms "$out/cnn.safetensors" "$out/test_images.npy" --limit 2 --json "$out/axioms.json" --markdown "$out/axioms.md"
 
 echo "== the report"
-$bin report "$out/cnn.safetensors" --data "$data" --text-model "$out/text.safetensors" -o "$out/report.html"
+$bin report "$out/cnn.safetensors" --data "$data" --text-model "$out/text.safetensors" --transformer-model "$out/transformer.safetensors" -o "$out/report.html"
 echo "done: open $out/report.html in a browser; PNGs in $out/png"

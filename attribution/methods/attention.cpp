@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "attribution/method.h"
+#include "attribution/target.h"
 #include "nn/layers_transformer.h"
 
 namespace integrad::attr {
@@ -135,9 +136,10 @@ ad::Tensor<T> readout_scores(const ad::Tensor<T>& maps, int64_t row) {
 }
 
 template <ad::Scalar T>
-ad::Tensor<T> attention_times_gradient(const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, const std::vector<int64_t>& targets, size_t which) {
+ad::Tensor<T> attention_times_gradient(const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, const Target<T>& target, size_t which) {
   const std::vector<size_t> att = attention_layers(model);
   if (which >= att.size()) throw std::invalid_argument(fmt::format("attention layer {} does not exist; the model has {}", which, att.size()));
+  const std::vector<int64_t> targets = resolve_targets(forward_of(model), inputs, target);  // empty for a function target
   const int64_t n = inputs.size(0), row = inputs.shape().stride(0), batch = 64;
   const int64_t t = model.output_shape(att[0])[0];
   ad::Tensor<T> out(ad::Shape{n, t, t});
@@ -146,16 +148,10 @@ ad::Tensor<T> attention_times_gradient(const nn::Sequential<T>& model, const ad:
     const int64_t count = std::min(batch, n - start);
     ad::Var<T> x = tape.leaf(inputs.shape().with(0, count), inputs.data() + start * row);
     ad::Var<T> w;
-    ad::Var<T> logits = run_recording(tape, model, att, x, [&](size_t k, ad::Var<T> v) { if (k == which) w = v; }, att[which]);
-    if (logits.rank() != 2) throw std::invalid_argument("attention × gradient needs a model with outputs [N, classes], got " + logits.shape().str());
-    std::vector<T> seed(size_t(logits.numel()), T(0));
-    const int64_t classes = logits.size(1);
-    for (int64_t e = 0; e < count; ++e) {
-      const int64_t c = targets[size_t(start + e)];
-      if (c < 0 || c >= classes) throw std::invalid_argument(fmt::format("target class {} is out of range for {} classes", c, classes));
-      seed[size_t(e * classes + c)] = T(1);
-    }
-    tape.backward(logits, seed);
+    ad::Var<T> outputs = run_recording(tape, model, att, x, [&](size_t k, ad::Var<T> v) { if (k == which) w = v; }, att[which]);
+    const std::span<const int64_t> rows = targets.empty() ? std::span<const int64_t>() : std::span<const int64_t>(targets).subspan(size_t(start), size_t(count));
+    // Examples never mix: the gradient of the sum is each example's own.
+    tape.backward(ad::sum(select_target(outputs, target, rows)));
     const ad::Tensor<T> g = w.grad_tensor(), v = w.tensor();
     const int64_t h = w.size(1);
     for (int64_t e = 0; e < count; ++e)
@@ -175,7 +171,7 @@ ad::Tensor<T> attention_times_gradient(const nn::Sequential<T>& model, const ad:
   template ad::Tensor<T> attention_rollout<T>(const ad::Tensor<T>&, int64_t);                                                   \
   template int64_t readout_row<T>(const nn::Sequential<T>&, int64_t);                                                           \
   template ad::Tensor<T> readout_scores<T>(const ad::Tensor<T>&, int64_t);                                                      \
-  template ad::Tensor<T> attention_times_gradient<T>(const nn::Sequential<T>&, const ad::Tensor<T>&, const std::vector<int64_t>&, size_t);
+  template ad::Tensor<T> attention_times_gradient<T>(const nn::Sequential<T>&, const ad::Tensor<T>&, const Target<T>&, size_t);
 INTEGRAD_INSTANTIATE(float)
 INTEGRAD_INSTANTIATE(double)
 #undef INTEGRAD_INSTANTIATE

@@ -35,8 +35,8 @@ template <ad::Scalar T>
 ad::Tensor<T> readout_scores(const ad::Tensor<T>& maps, int64_t row);
 
 // attention × gradient at attention layer `which` (index into attention_layers): per head the
-// weights times ∂F_target/∂weights, element-wise, averaged over the heads: [N, T, T].
+// weights times ∂F_target/∂weights (a class per example, or a function of the outputs), element-wise, averaged over the heads: [N, T, T].
 template <ad::Scalar T>
-ad::Tensor<T> attention_times_gradient(const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, const std::vector<int64_t>& targets, size_t which);
+ad::Tensor<T> attention_times_gradient(const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, const Target<T>& target, size_t which);
 
 }  // namespace integrad::attr

@@ -47,9 +47,7 @@ Attribution<T> run_attention(const MethodCall<T>& c, AttentionKind kind) {
   const int64_t row = readout_row(c.model, t);
   ad::Tensor<T> maps;
   if (kind == AttentionKind::times_gradient) {
-    const std::vector<int64_t> targets = resolve_targets(forward_of(c.model), c.inputs, c.target);
-    if (targets.empty()) throw std::invalid_argument("attention-x-gradient needs a class target (one per example)");
-    maps = attention_times_gradient(c.model, c.inputs, targets, which);
+    maps = attention_times_gradient(c.model, c.inputs, c.target, which);
   } else {
     const ad::Tensor<T> w = attention_weights(c.model, c.inputs);
     if (kind == AttentionKind::rollout) maps = attention_rollout(w, int64_t(which) + 1);

@@ -2,11 +2,13 @@
 // methods' shapes and readout row, and layer IG on a transformer's embedding (complete per token).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "attribution/method.h"
 #include "attribution/methods/attention.h"
 #include "attribution/methods/layer_ig.h"
+#include "nn/architecture.h"
 #include "nn/model_file.h"
 #include "nn/npy.h"
 
@@ -91,4 +93,31 @@ TEST_CASE("explain --method attention | rollout | attention-x-gradient: per-toke
   const attr::Options bad = attr::parse_options("attention", attr::find_method<double>("attention").options, {{"layer", "1"}});
   CHECK_THROWS_WITH(attr::explain(attr::find_method<double>("attention"), model, ids, attr::Baseline<double>::zero(), target, bad),
                     doctest::Contains("not a TransformerEncoderLayer (those of this model: 2, 3)"));
+}
+
+TEST_CASE("axiom-matrix rows: the attention methods join the tables for a transformer only; attention × gradient takes a function target") {
+  auto names = [](const auto& rows) {
+    std::vector<std::string> n;
+    for (const auto& r : rows) n.push_back(r.name);
+    return n;
+  };
+  const auto tf = nn::parse_architecture<double>("PositionalEmbedding(6, 4); TransformerEncoderLayer(4, 2, dim_feedforward=8, dropout=0.0); Select(1, 0); Linear(4, 3)",
+                                                 ad::Shape{6, 4}, nn::InputDtype::float64, 5);
+  const auto with = names(attr::matrix_methods(tf));
+  for (const char* m : {"attention", "rollout", "attention-x-gradient"}) CHECK(std::find(with.begin(), with.end(), m) != with.end());
+  const auto mlp = nn::parse_architecture<double>("Flatten(); Linear(24, 3)", ad::Shape{6, 4}, nn::InputDtype::float64, 5);
+  const auto without = names(attr::matrix_methods(mlp));
+  CHECK(std::find(without.begin(), without.end(), "attention") == without.end());
+  // Real [T, d] inputs: each token's score spread over its d features (sums per token kept).
+  ad::Rng rng(2);
+  const ad::Tensor<double> x = ad::Tensor<double>::uniform(ad::Shape{2, 6, 4}, rng, -1, 1);
+  const auto fn = attr::Target<double>::scalar([](ad::Var<double> out) { return ad::sum(out, 1); });
+  const auto& m = attr::find_method<double>("attention-x-gradient");
+  const auto a = m.run({tf, x, attr::Baseline<double>::zero(), fn, attr::parse_options(m.name, m.options, {})});
+  REQUIRE(a.values.shape() == x.shape());
+  for (int64_t i = 0; i < 12; ++i) CHECK(a.values[i * 4] * 4 == doctest::Approx(a.token_values[i]).epsilon(1e-12));
+  // The attention weights of a row sum to 1: Σ scores per example is 1, whatever F(x) − F(x′).
+  const auto& att = attr::find_method<double>("attention");
+  const auto w = att.run({tf, x, attr::Baseline<double>::zero(), attr::Target<double>::of(0), attr::parse_options(att.name, att.options, {})});
+  for (double s : ad::row_sums(w.values)) CHECK(s == doctest::Approx(1.0).epsilon(1e-12));
 }
