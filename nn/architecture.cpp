@@ -239,7 +239,7 @@ std::unique_ptr<Layer<T>> parse_layer(std::string_view text) {
     const std::string act = a.word("activation", "relu");
     if (act != "relu" && act != "gelu") a.fail("'activation' is '" + act + "', expected relu or gelu");
     if (a.real("layer_norm_eps", 1e-5, 0.0, 1.0) != 1e-5) a.fail("only layer_norm_eps=1e-05 is supported");
-    check_size(a, {4 * d + ff + 8, d});
+    check_size(a, {4 * d + 2 * ff + 8, d});  // in/out projections, linear1 and linear2, norms
     return std::make_unique<TransformerEncoderLayer<T>>(d, heads, ff, a.real("dropout", 0.1, 0.0, 1.0),
                                                         act == "gelu" ? FeedForwardActivation::gelu : FeedForwardActivation::relu, a.boolean("norm_first", false));
   }

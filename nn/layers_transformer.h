@@ -201,6 +201,10 @@ struct TransformerEncoderLayer : Layer<T> {
 
   ad::Shape output_shape(const ad::Shape& s) const override {
     if (s.rank() != 2 || s[1] != d_model) throw std::invalid_argument(fmt::format("{} expects input [T, {}], got {}", architecture(), d_model, s.str()));
+    // The attention scores are [nhead, T, T] per example: the same cap as any activation (2^22).
+    if (s[0] > 2048 || nhead * s[0] * s[0] > (int64_t(1) << 22))
+      throw std::invalid_argument(fmt::format("{}: {} heads over {} tokens make {} x {} x {} attention scores per example, more than the limit of 2^22 values",
+                                              architecture(), nhead, s[0], nhead, s[0], s[0]));
     return s;
   }
   std::vector<Parameter<T>*> parameters() override {

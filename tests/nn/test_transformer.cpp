@@ -158,3 +158,9 @@ TEST_CASE("Dropout: identity outside training; in training a seeded mask of 0 an
   }
   CHECK(differs);
 }
+
+TEST_CASE("TransformerEncoderLayer: attention scores beyond 2^22 per example are refused before allocating") {
+  CHECK_THROWS_WITH(nn::parse_architecture<float>("Embedding(5, 8); TransformerEncoderLayer(8, 2, dim_feedforward=8)", ad::Shape{4096}, nn::InputDtype::int64, 0),
+                    doctest::Contains("attention scores per example, more than the limit of 2^22"));
+  CHECK_NOTHROW(nn::parse_architecture<float>("Embedding(5, 8); TransformerEncoderLayer(8, 2, dim_feedforward=8)", ad::Shape{1024}, nn::InputDtype::int64, 0));
+}
