@@ -10,6 +10,10 @@
 
 namespace integrad::cli {
 
+// How many examples explain shows method by method (each runs every companion method and draws
+// an attention map).
+inline constexpr int64_t kSideBySideExamples = 20;
+
 // Whether the model has TransformerEncoderLayers (and so attention to show).
 template <ad::Scalar T>
 bool has_attention(const nn::Sequential<T>& model);
