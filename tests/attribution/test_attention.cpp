@@ -9,6 +9,7 @@
 #include "attribution/methods/attention.h"
 #include "attribution/methods/layer_ig.h"
 #include "nn/architecture.h"
+#include "nn/layers_transformer.h"
 #include "nn/model_file.h"
 #include "nn/npy.h"
 
@@ -120,4 +121,41 @@ TEST_CASE("axiom-matrix rows: the attention methods join the tables for a transf
   const auto& att = attr::find_method<double>("attention");
   const auto w = att.run({tf, x, attr::Baseline<double>::zero(), attr::Target<double>::of(0), attr::parse_options(att.name, att.options, {})});
   for (double s : ad::row_sums(w.values)) CHECK(s == doctest::Approx(1.0).epsilon(1e-12));
+}
+
+TEST_CASE("attention × gradient: ∂F/∂A equals the gradient of the layer rebuilt from ops with A as a leaf") {
+  // One post-norm encoder layer on real inputs; the rest of the layer is recomputed here from the
+  // weights with A a leaf, so its gradient is the definition of ∂F/∂A.
+  auto model = nn::parse_architecture<double>("TransformerEncoderLayer(4, 2, dim_feedforward=5, dropout=0.0); Select(1, 0); Linear(4, 2)", ad::Shape{3, 4},
+                                              nn::InputDtype::float64, 11);
+  ad::Rng rng(4);
+  for (auto& [name, p] : model.named_parameters()) p->value = ad::Tensor<double>::uniform(p->value.shape(), rng, -0.8, 0.8);
+  const ad::Tensor<double> x = ad::Tensor<double>::uniform(ad::Shape{1, 3, 4}, rng, -1, 1);
+  const ad::Tensor<double> w = attr::attention_weights(model, x);  // [1, 1, 2, 3, 3]
+  const ad::Tensor<double> ours = attr::attention_times_gradient(model, x, attr::Target<double>::of(1), 0);  // [1, 3, 3]
+
+  const auto& l = nn::layer_as<nn::TransformerEncoderLayer<double>>(*model.layers[0]);
+  const auto& lin = *model.layers[2]->parameters()[0];
+  const auto& lin_b = *model.layers[2]->parameters()[1];
+  ad::Tape<double> tape;
+  auto c = [&](const ad::Tensor<double>& t) { return tape.leaf(t); };
+  ad::Var<double> xv = c(x), a = tape.leaf(w.reshaped(ad::Shape{2, 3, 3}), true);
+  ad::Var<double> qkv = ad::matmul(xv, c(l.in_proj_weight.value), false, true) + c(l.in_proj_bias.value);  // [1, 3, 12]
+  ad::Var<double> v = ad::slice(qkv, 2, 8, 12);                                                            // [1, 3, 4]: heads of 2
+  const int to_heads[] = {0, 2, 1, 3};
+  v = ad::reshape(ad::permute(ad::reshape(v, ad::Shape{1, 3, 2, 2}), std::span<const int>(to_heads)), ad::Shape{2, 3, 2});
+  ad::Var<double> heads = ad::reshape(ad::permute(ad::reshape(ad::matmul(a, v), ad::Shape{1, 2, 3, 2}), std::span<const int>(to_heads)), ad::Shape{1, 3, 4});
+  ad::Var<double> sa = ad::matmul(heads, c(l.out_proj_weight.value), false, true) + c(l.out_proj_bias.value);
+  ad::Var<double> h1 = ad::layer_norm(xv + sa, c(l.norm1_weight.value), c(l.norm1_bias.value), 1e-5);
+  ad::Var<double> ff = ad::matmul(ad::relu(ad::matmul(h1, c(l.linear1_weight.value), false, true) + c(l.linear1_bias.value)), c(l.linear2_weight.value), false, true) +
+                       c(l.linear2_bias.value);
+  ad::Var<double> h2 = ad::layer_norm(h1 + ff, c(l.norm2_weight.value), c(l.norm2_bias.value), 1e-5);
+  ad::Var<double> logits = ad::matmul(ad::reshape(ad::slice(h2, 1, 0, 1), ad::Shape{1, 4}), c(lin.value), false, true) + c(lin_b.value);
+  tape.backward(ad::sum(ad::slice(logits, 1, 1, 2)));
+  const ad::Tensor<double> g = a.grad_tensor();
+  for (int64_t ij = 0; ij < 9; ++ij) {
+    const double expected = (w[ij] * g[ij] + w[9 + ij] * g[9 + ij]) / 2;
+    CHECK(ours[ij] == doctest::Approx(expected).epsilon(1e-12).scale(1e-6));
+  }
+  CHECK(std::abs(g[0]) > 1e-6);  // a real gradient, not zeros
 }
