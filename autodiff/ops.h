@@ -31,6 +31,7 @@ template <Scalar T> Var<T> relu(Var<T> a);
 template <Scalar T> Var<T> sigmoid(Var<T> a);
 template <Scalar T> Var<T> tanh(Var<T> a);
 template <Scalar T> Var<T> softplus(Var<T> a);
+template <Scalar T> Var<T> gelu(Var<T> a);  // exact: x·Φ(x), as torch.nn.GELU()
 
 template <Scalar T> Var<T> operator+(Var<T> a, Var<T> b) { return add(a, b); }
 template <Scalar T> Var<T> operator-(Var<T> a, Var<T> b) { return sub(a, b); }
@@ -62,6 +63,14 @@ template <Scalar T> Var<T> max(Var<T> a);
 template <Scalar T> Var<T> max(Var<T> a, int dim, bool keepdim = false);
 template <Scalar T> Var<T> softmax(Var<T> a, int dim);
 template <Scalar T> Var<T> log_softmax(Var<T> a, int dim);
+
+// --- normalisation (ops_norm.cpp) -------------------------------------------------------------
+// torch.nn.functional.layer_norm over the last dimension: (x − mean)/sqrt(var + eps)·weight + bias
+// with the biased variance; weight and bias [D]. One pass per row forward and backward.
+template <Scalar T> Var<T> layer_norm(Var<T> x, Var<T> weight, Var<T> bias, T eps);
+// The same with element-wise ops (mean, sub, mul, sqrt, div): the reference layer_norm is tested
+// against.
+template <Scalar T> Var<T> layer_norm_naive(Var<T> x, Var<T> weight, Var<T> bias, T eps);
 
 // --- linear algebra (ops_matmul.cpp) ---------------------------------------------------------
 // op(a)·op(b). 2-D: [m,k]·[k,n]. Batched: [B,m,k]·[B,k,n], or one side 2-D and shared by the

@@ -181,7 +181,22 @@ Var<T> softplus(Var<T> a) {
       [](T g, T x, T) { return g * stable_sigmoid(x); });
 }
 
+// GELU in its exact erf form (PyTorch's default, approximate='none'): x·Φ(x) with
+// Φ(x) = (1 + erf(x/√2))/2; the gradient Φ(x) + x·φ(x), φ the standard normal density, as ATen's
+// GeluBackward writes it.
+template <Scalar T>
+Var<T> gelu(Var<T> a) {
+  return unary(
+      a, [](T x) { return x * T(0.5) * (T(1) + std::erf(x * T(M_SQRT1_2))); },
+      [](T g, T x, T) {
+        const T cdf = T(0.5) * (T(1) + std::erf(x * T(M_SQRT1_2)));
+        const T pdf = std::exp(T(-0.5) * x * x) * T(M_2_SQRTPI * M_SQRT1_2 * 0.5);
+        return g * (cdf + x * pdf);
+      });
+}
+
 #define INTEGRAD_INSTANTIATE(T)                      \
+  template Var<T> gelu(Var<T>);                      \
   template Var<T> add(Var<T>, Var<T>);               \
   template Var<T> sub(Var<T>, Var<T>);               \
   template Var<T> mul(Var<T>, Var<T>);               \

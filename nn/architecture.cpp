@@ -17,6 +17,7 @@
 #include "nn/layers_linear.h"
 #include "nn/layers_pool.h"
 #include "nn/layers_shape.h"
+#include "nn/layers_transformer.h"
 
 namespace integrad::nn {
 
@@ -81,6 +82,29 @@ class Args {
     if (it->second == "True" || it->second == "true") return true;
     if (it->second == "False" || it->second == "false") return false;
     fail("'" + key + "' is '" + it->second + "', expected True or False");
+  }
+  // A finite real number in [lo, hi].
+  double real(const std::string& key, double fallback, double lo, double hi) const {
+    auto it = values_.find(key);
+    if (it == values_.end()) return fallback;
+    double v = 0;
+    try {
+      size_t used = 0;
+      v = std::stod(it->second, &used);
+      if (used != it->second.size()) throw std::invalid_argument("trailing text");
+    } catch (const std::exception&) {
+      fail("'" + key + "' is '" + it->second + "', expected a number");
+    }
+    if (!(v >= lo && v <= hi)) fail(fmt::format("'{}' is {}, expected a number in [{}, {}]", key, it->second, lo, hi));
+    return v;
+  }
+  // A word, with or without quotes ('relu', "relu", relu).
+  std::string word(const std::string& key, const std::string& fallback) const {
+    auto it = values_.find(key);
+    if (it == values_.end()) return fallback;
+    std::string v = it->second;
+    if (v.size() >= 2 && (v.front() == '\'' || v.front() == '"') && v.back() == v.front()) v = v.substr(1, v.size() - 2);
+    return v;
   }
   bool has(const std::string& key) const { return values_.count(key) != 0; }
   bool is_none(const std::string& key) const { return has(key) && values_.at(key) == "None"; }
@@ -180,7 +204,47 @@ std::unique_ptr<Layer<T>> parse_layer(std::string_view text) {
     Args a = args({"dim"});
     return std::make_unique<Mean<T>>(static_cast<int>(a.integer("dim")));
   }
-  throw std::invalid_argument(fmt::format("layer '{}': unknown layer '{}' (known: Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten, ReLU, Sigmoid, Tanh, Softmax, Embedding, Mean)", text, name));
+  if (name == "LayerNorm") {
+    Args a = args({"normalized_shape", "eps", "elementwise_affine"});
+    if (!a.boolean("elementwise_affine", true)) a.fail("only elementwise_affine=True is supported");
+    check_size(a, {a.positive("normalized_shape")});
+    return std::make_unique<LayerNorm<T>>(a.positive("normalized_shape"), a.real("eps", 1e-5, 1e-30, 1.0));
+  }
+  if (name == "GELU") {
+    Args a = args({"approximate"});
+    if (a.word("approximate", "none") != "none") a.fail("only approximate='none' (the exact erf form) is supported");
+    return std::make_unique<GELU<T>>();
+  }
+  if (name == "Dropout") {
+    Args a = args({"p", "inplace"});
+    return std::make_unique<Dropout<T>>(a.real("p", 0.5, 0.0, 1.0));
+  }
+  if (name == "PositionalEmbedding") {
+    Args a = args({"max_len", "embedding_dim"});
+    check_size(a, {a.positive("max_len"), a.positive("embedding_dim")});
+    return std::make_unique<PositionalEmbedding<T>>(a.positive("max_len"), a.positive("embedding_dim"));
+  }
+  if (name == "Select") {
+    Args a = args({"dim", "index"});
+    const int64_t dim = a.integer("dim"), index = a.integer("index");
+    if (dim == 0) a.fail("dim 0 is the batch: Select(0, ...) would pick one example");
+    if (dim < -5 || dim > 5 || index < -(int64_t(1) << 24) || index >= (int64_t(1) << 24)) a.fail("'dim' must be in [-5, 5] and 'index' below 2^24 in size");
+    return std::make_unique<Select<T>>(static_cast<int>(dim), index);
+  }
+  if (name == "TransformerEncoderLayer") {
+    Args a = args({"d_model", "nhead", "dim_feedforward", "dropout", "activation", "layer_norm_eps", "batch_first", "norm_first"});
+    const int64_t d = a.positive("d_model"), heads = a.positive("nhead"), ff = a.positive("dim_feedforward", 2048);
+    if (d % heads != 0) a.fail(fmt::format("nhead {} does not divide d_model {} (each head takes d_model/nhead features)", heads, d));
+    if (!a.boolean("batch_first", true)) a.fail("only batch_first=True is supported (inputs are [N, T, d_model])");
+    const std::string act = a.word("activation", "relu");
+    if (act != "relu" && act != "gelu") a.fail("'activation' is '" + act + "', expected relu or gelu");
+    if (a.real("layer_norm_eps", 1e-5, 0.0, 1.0) != 1e-5) a.fail("only layer_norm_eps=1e-05 is supported");
+    check_size(a, {4 * d + 2 * ff + 8, d});  // in/out projections, linear1 and linear2, norms
+    return std::make_unique<TransformerEncoderLayer<T>>(d, heads, ff, a.real("dropout", 0.1, 0.0, 1.0),
+                                                        act == "gelu" ? FeedForwardActivation::gelu : FeedForwardActivation::relu, a.boolean("norm_first", false));
+  }
+  throw std::invalid_argument(fmt::format("layer '{}': unknown layer '{}' (known: Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten, ReLU, Sigmoid, Tanh, Softmax, "
+                                          "Embedding, Mean, LayerNorm, GELU, Dropout, PositionalEmbedding, Select, TransformerEncoderLayer)", text, name));
 }
 
 template <ad::Scalar T>

@@ -27,7 +27,10 @@ enum class Grads { none, parameters };
 
 // What a layer is, for the code that looks inside a model (model surgery, exact IG, DeepLift,
 // fused kernels): a type to compare, instead of PyTorch's class names as strings.
-enum class LayerKind { linear, conv2d, relu, sigmoid, tanh, softmax, max_pool2d, avg_pool2d, flatten, mean, embedding };
+enum class LayerKind {
+  linear, conv2d, relu, sigmoid, tanh, softmax, max_pool2d, avg_pool2d, flatten, mean, embedding,
+  layer_norm, gelu, dropout, positional_embedding, select, transformer_encoder_layer
+};
 
 template <ad::Scalar T>
 class Layer {

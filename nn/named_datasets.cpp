@@ -9,11 +9,13 @@
 #include "nn/fashion_mnist.h"
 #include "nn/synthetic.h"
 #include "nn/synthetic_tabular.h"
+#include "nn/synthetic_order.h"
 
 namespace integrad::nn {
 namespace {
 
 constexpr int64_t kTokenLength = 16, kTokenVocab = 64;
+constexpr int64_t kOrderLength = 16, kOrderVocab = 32;
 // What a synthetic set holds (as many as Fashion-MNIST): --limit is "at most", so a larger one
 // takes them all instead of generating (and allocating) whatever number was asked for.
 constexpr int64_t kSyntheticTrain = 60000, kSyntheticTest = 10000;
@@ -69,6 +71,10 @@ std::vector<NamedDataset> make_datasets() {
     return m;
   };
   sets.push_back(std::move(tabular));
+  NamedDataset order = with_loaders({"synthetic-order", "CLS, then one A and one B marker among filler tokens; the label is whether A comes first (needs attention)", {kOrderLength}, InputDtype::int64},
+                                    [](auto t, const DataRequest& r) { return synthetic_order<decltype(t)>(synthetic_count(r), kOrderLength, kOrderVocab, split_seed(r)); });
+  order.masks = [](const Dataset<float>& d) { return synthetic_order_masks(d.inputs); };  // the two markers decide
+  sets.push_back(std::move(order));
   return sets;
 }
 
@@ -89,6 +95,12 @@ std::vector<NamedArchitecture> make_architectures() {
        }},
       {"text", "a bag of embeddings: Embedding, Mean over the tokens, Linear", "synthetic-tokens", {kTokenLength}, InputDtype::int64,
        [](const ad::Shape&) { return fmt::format("Embedding({}, 16); Mean(1); Linear(16, 2)", kTokenVocab); }},
+      {"transformer", "Embedding, learned positions, two post-norm TransformerEncoderLayers (2 heads), the CLS token, Linear", "synthetic-order", {kOrderLength}, InputDtype::int64,
+       [](const ad::Shape& in) {
+         if (in.rank() != 1) throw std::invalid_argument(fmt::format("--arch transformer needs token sequences [T], not {}", in.str()));
+         return fmt::format("Embedding({}, 32); PositionalEmbedding({}, 32); TransformerEncoderLayer(32, 2, dim_feedforward=64, dropout=0.0); "
+                            "TransformerEncoderLayer(32, 2, dim_feedforward=64, dropout=0.0); Select(1, 0); Linear(32, 2)", kOrderVocab, in[0]);
+       }},
   };
 }
 

@@ -20,13 +20,17 @@ template <ad::Scalar T> Method<T> kernelshap_method();
 template <ad::Scalar T> Method<T> shapley_sampling_method();
 template <ad::Scalar T> Method<T> lime_method();
 template <ad::Scalar T> Method<T> gradientshap_method();
+template <ad::Scalar T> Method<T> attention_method();
+template <ad::Scalar T> Method<T> rollout_method();
+template <ad::Scalar T> Method<T> attention_x_gradient_method();
 
 template <ad::Scalar T>
 std::vector<Method<T>> builtin_methods() {
   return {gradient_method<T>(), saliency_method<T>(), gradxinput_method<T>(), smoothgrad_method<T>(),
           ig_method<T>(),       exact_ig_method<T>(), deeplift_method<T>(),   guided_backprop_method<T>(),
           occlusion_method<T>(), ablation_method<T>(), shapley_method<T>(), kernelshap_method<T>(),
-          shapley_sampling_method<T>(), lime_method<T>(), gradientshap_method<T>()};
+          shapley_sampling_method<T>(), lime_method<T>(), gradientshap_method<T>(),
+          attention_method<T>(), rollout_method<T>(), attention_x_gradient_method<T>()};
 }
 
 template std::vector<Method<float>> builtin_methods<float>();

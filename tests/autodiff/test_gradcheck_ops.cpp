@@ -190,3 +190,36 @@ TEST_CASE("gradcheck fails on a wrong backward") {
   CHECK_FALSE(r.ok);
   CHECK(r.message.find("analytic") != std::string::npos);
 }
+
+TEST_CASE("gradcheck: gelu (exact erf form) and layer_norm, fused and naive") {
+  const Tensor<double> x = random(Shape{3, 5}, 81, -3.0, 3.0);
+  expect_gradcheck([](auto&, Inputs v) { return gelu(v[0]); }, {x});
+  const Tensor<double> h = random(Shape{2, 3, 5}, 82, -2.0, 2.0), w = random(Shape{5}, 83, 0.5, 1.5), b = random(Shape{5}, 84);
+  expect_gradcheck([](auto&, Inputs v) { return layer_norm(v[0], v[1], v[2], 1e-5); }, {h, w, b});
+  expect_gradcheck([](auto&, Inputs v) { return layer_norm_naive(v[0], v[1], v[2], 1e-5); }, {h, w, b});
+  // Known values: GELU(1) = Φ(1) = 0.841344746068543, GELU(−1) = −0.158655253931457.
+  Tape<double> tape;
+  V g = gelu(tape.leaf(Tensor<double>(Shape{2}, std::vector<double>{1.0, -1.0})));
+  CHECK(g.value()[0] == doctest::Approx(0.8413447460685429).epsilon(1e-15));
+  CHECK(g.value()[1] == doctest::Approx(-0.15865525393145707).epsilon(1e-14));
+}
+
+TEST_CASE("layer_norm: the fused op equals its element-wise twin, values and gradients") {
+  for (int64_t d : {1, 4, 33}) {
+    CAPTURE(d);
+    Tape<double> tape;
+    const Tensor<double> h = random(Shape{3, 2, d}, 91, -4.0, 4.0), w = random(Shape{d}, 92), b = random(Shape{d}, 93);
+    V x1 = tape.leaf(h, true), w1 = tape.leaf(w, true), b1 = tape.leaf(b, true);
+    V x2 = tape.leaf(h, true), w2 = tape.leaf(w, true), b2 = tape.leaf(b, true);
+    V y1 = layer_norm(x1, w1, b1, 1e-5), y2 = layer_norm_naive(x2, w2, b2, 1e-5);
+    const Tensor<double> seed = random(y1.shape(), 94);
+    tape.backward(y1, seed.span());
+    tape.backward(y2, seed.span());
+    for (int64_t i = 0; i < y1.numel(); ++i) CHECK(y1.value()[size_t(i)] == doctest::Approx(y2.value()[size_t(i)]).epsilon(1e-12));
+    for (auto [a, c] : {std::pair{x1, x2}, {w1, w2}, {b1, b2}})
+      for (int64_t i = 0; i < a.numel(); ++i) CHECK(a.grad()[size_t(i)] == doctest::Approx(c.grad()[size_t(i)]).epsilon(1e-10).scale(1.0));
+  }
+  Tape<double> tape;
+  CHECK_THROWS_WITH(layer_norm(tape.leaf(Tensor<double>(Shape{2, 3})), tape.leaf(Tensor<double>(Shape{4})), tape.leaf(Tensor<double>(Shape{4})), 1e-5),
+                    doctest::Contains("last dimension"));
+}

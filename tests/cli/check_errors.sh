@@ -370,5 +370,31 @@ else
   echo "FAIL evaluate --svg:"; sed 's/^/    /' "$work/stdout" "$work/stderr"; failures=$((failures + 1))
 fi
 expect_error "evaluate --svg without --methods" "--svg writes the curves of the --methods table" "$bin" evaluate "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --attributions "$data/mlp_f32_input.npy" --metric deletion --svg "$work/curves2"
+# Transformers: token ids outside the vocabulary, sequences longer than the positional table, a
+# head count that does not divide the width, attention asked of a model without any.
+python3 - "$work" <<'PY'
+import json, struct, sys
+def model(path, arch, shape, tensors):
+    header, data = {"__metadata__": {"architecture": arch, "input_shape": shape, "input_dtype": "int64"}}, b""
+    for name, dims in tensors:
+        n = 1
+        for d in dims: n *= d
+        header[name] = {"dtype": "F32", "shape": dims, "data_offsets": [len(data), len(data) + 4 * n]}
+        data += b"\0" * (4 * n)
+    text = json.dumps(header).encode()
+    open(path, "wb").write(struct.pack("<Q", len(text)) + text + data)
+model(sys.argv[1] + "/long.safetensors", "Embedding(11, 8); PositionalEmbedding(7, 8)", "9", [("0.weight", [11, 8]), ("1.weight", [7, 8])])
+model(sys.argv[1] + "/heads.safetensors", "Embedding(11, 10); TransformerEncoderLayer(10, 3)", "7", [("0.weight", [11, 10])])
+d = "{'descr': '<i8', 'fortran_order': False, 'shape': (1, 7), }"
+d += ' ' * ((64 - (10 + len(d) + 1) % 64) % 64) + '\n'
+open(sys.argv[1] + "/bad_ids.npy", 'wb').write(b'\x93NUMPY\x01\x00' + bytes([len(d) & 255, len(d) >> 8]) + d.encode() + struct.pack("<7q", 1, 2, 3, 20, 4, 5, 6))
+PY
+expect_error "token id outside the vocabulary" "token id 20 at position 3 is not an integer in [0, 11)" "$bin" predict "$data/transformer_select_f32.safetensors" "$work/bad_ids.npy" -o "$work/out.npy"
+expect_error "token id outside the vocabulary (attention)" "token id 20" "$bin" attention "$data/transformer_select_f32.safetensors" "$work/bad_ids.npy" -o "$work/out.npy"
+expect_error "sequence longer than the positional table" "a sequence of 9 tokens is longer than the positional table (7 positions)" "$bin" info "$work/long.safetensors"
+expect_error "nhead not dividing d_model" "nhead 3 does not divide d_model 10" "$bin" info "$work/heads.safetensors"
+expect_error "attention of a model without attention" "has no TransformerEncoderLayer" "$bin" attention "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy"
+expect_error "attention method on a model without attention" "has no TransformerEncoderLayer" "$bin" explain "$data/text_f32.safetensors" "$data/text_f32_input.npy" -o "$work/out.npy" --method rollout
+
 if [ "$failures" -ne 0 ]; then echo "$failures bad-input cases misbehaved"; exit 1; fi
 echo "all bad-input cases refused cleanly"

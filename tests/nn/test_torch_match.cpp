@@ -76,3 +76,69 @@ TEST_CASE("one epoch without shuffling, float64: weights equal PyTorch's (relati
     }
   }
 }
+
+// tests/data/make_transformer_fixtures.py: Embedding; PositionalEmbedding; two
+// TransformerEncoderLayers (post-norm ReLU, pre-norm GELU); Select(1, 0) or Mean(1); Linear.
+TEST_CASE("transformer exported from PyTorch: logits 1e-5 (float32) and 1e-12 (float64); attention weights as need_weights gives them") {
+  for (const char* m : {"transformer_select", "transformer_mean"}) {
+    for (const char* dt : {"f32", "f64"}) {
+      const std::string name = std::string(m) + "_" + dt;
+      CAPTURE(name);
+      const ad::Tensor<double> ids = nn::npy_read_tensor<double>(kDir + "transformer_input.npy");
+      const ad::Tensor<double> expected = nn::npy_read_tensor<double>(kDir + name + "_output.npy");
+      // Relative to the logits' scale (their largest magnitude, ~1): a logit near 0 carries the
+      // float32 rounding of the whole forward, 2e-8 absolute on 0.0017 here.
+      double scale = 0;
+      for (double v : expected.span()) scale = std::max(scale, std::abs(v));
+      if (dt[1] == '3') {
+        const auto model = nn::load_model<float>(kDir + name + ".safetensors");
+        CHECK(max_relative_error(model.predict(ids.to<float>()).to<double>(), expected, scale) <= 1e-5);
+      } else {
+        const auto model = nn::load_model<double>(kDir + name + ".safetensors");
+        CHECK(max_relative_error(model.predict(ids), expected, scale) <= 1e-12);
+      }
+    }
+  }
+}
+
+TEST_CASE("transformer: one epoch of Adam in float64 with dropout 0 ends on PyTorch's weights (relative 1e-10)") {
+  nn::Dataset<double> data;
+  data.inputs = nn::npy_read_tensor<double>(kDir + "transformer_train_x.npy");
+  data.labels = nn::npy_read_labels(kDir + "transformer_train_y.npy");
+  data.num_classes = 3;
+  nn::Sequential<double> model = nn::load_model<double>(kDir + "transformer_train_start.safetensors");
+  nn::TrainOptions o;
+  o.batch_size = 4;
+  o.shuffle = false;
+  o.progress = false;
+  o.optimizer.name = "adam";
+  o.optimizer.lr = 0.01;
+  const nn::Sequential<double> start = nn::load_model<double>(kDir + "transformer_train_start.safetensors");
+  nn::train<double>(model, data, nullptr, o);
+  nn::Sequential<double> expected = nn::load_model<double>(kDir + "transformer_train_adam.safetensors");
+  auto ours = model.named_parameters();
+  auto theirs = expected.named_parameters();
+  auto before = start.named_parameters();
+  REQUIRE(ours.size() == theirs.size());
+  for (size_t k = 0; k < ours.size(); ++k) {
+    CAPTURE(ours[k].first);
+    CHECK(ours[k].first == theirs[k].first);
+    const ad::Tensor<double>&a = ours[k].second->value, &b = theirs[k].second->value, &s = before[k].second->value;
+    if (ours[k].first.find("in_proj_bias") == std::string::npos) {
+      CHECK(max_relative_error(a, b, 1e-6) <= 1e-10);
+      continue;
+    }
+    // The key bias adds q·b_k to a whole row of scores, which softmax ignores: its gradient is 0
+    // up to rounding, and Adam scales that rounding (~1e-17) by 1/eps into steps of ~1e-11, in
+    // PyTorch as here. Queries and values are compared; the key bias must merely stay put.
+    const int64_t d = a.numel() / 3;
+    for (int64_t i = 0; i < a.numel(); ++i) {
+      if (i >= d && i < 2 * d) {
+        CHECK(std::abs(a[i] - s[i]) <= 1e-9);
+        CHECK(std::abs(b[i] - s[i]) <= 1e-9);
+      } else {
+        CHECK(std::abs(a[i] - b[i]) <= 1e-10 * std::max(1e-6, std::abs(b[i])));
+      }
+    }
+  }
+}

@@ -10,6 +10,7 @@
 #include "attribution/method.h"
 #include "command.h"
 #include "common.h"
+#include "attention_views.h"
 #include "explain_output.h"
 #include "nn/npy.h"
 #include "nn/output_guard.h"
@@ -72,7 +73,15 @@ void run(const ExplainArgs& a) {
   print_summary(r, a.verbose ? -1 : kExamplesShown, range.first);
   print_features(x, r, feature_names);
   if (!a.png_dir.empty()) write_pngs(a.png_dir, x, r, range.first);
-  if (tokens) {
+  if (tokens && has_attention(model) && !r.targets.empty() && (::isatty(STDOUT_FILENO) || !a.html.empty())) {
+    // Every companion method runs on the examples shown: the first 20 (an attention map per example).
+    const int64_t shown = std::min<int64_t>(x.size(0), kSideBySideExamples);
+    const std::vector<int64_t> targets(r.targets.begin(), r.targets.begin() + shown);
+    const auto rows = side_by_side(model, x.rows(0, shown), targets, method.name, (r.token_values.numel() ? r.token_values : r.values).rows(0, shown));
+    if (shown < x.size(0)) fmt::print("showing the first {} of {} examples method by method\n", shown, x.size(0));
+    if (::isatty(STDOUT_FILENO)) print_side_by_side(x.rows(0, shown), rows);
+    if (!a.html.empty()) write_side_by_side_html(a.html, model, x.rows(0, shown), targets, rows);
+  } else if (tokens) {
     if (::isatty(STDOUT_FILENO)) print_tokens(x, r);
     if (!a.html.empty()) write_token_html(a.html, x, r);
   }

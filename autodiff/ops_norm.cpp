@@ -1,0 +1,88 @@
+// Layer normalisation over the last dimension, as torch.nn.functional.layer_norm: per row
+// x̂ = (x − μ)·rstd with μ the mean, rstd = 1/sqrt(σ² + eps) and σ² the biased variance; y = x̂·w + b.
+// The fused op keeps μ and rstd per row and writes the backward in closed form:
+//   dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) with ĝ = g·w,  dw = Σ_rows g·x̂,  db = Σ_rows g.
+// layer_norm_naive builds the same function from element-wise ops; the tests compare the two.
+#include <cmath>
+
+#include "autodiff/ops.h"
+
+namespace integrad::ad {
+
+namespace {
+template <Scalar T>
+void check_layer_norm(const Var<T>& x, const Var<T>& w, const Var<T>& b) {
+  const int64_t d = x.rank() ? x.shape()[x.rank() - 1] : 0;
+  if (x.rank() < 1 || w.rank() != 1 || b.rank() != 1 || w.shape()[0] != d || b.shape()[0] != d)
+    throw std::invalid_argument("layer_norm: input " + x.shape().str() + " with weight " + w.shape().str() + " and bias " + b.shape().str() +
+                                " (weight and bias must be [D], D the last dimension)");
+}
+}  // namespace
+
+template <Scalar T>
+Var<T> layer_norm(Var<T> x, Var<T> w, Var<T> b, T eps) {
+  check_layer_norm(x, w, b);
+  Tape<T>& tape = x.tape();
+  const int64_t d = x.shape()[x.rank() - 1], rows = d ? x.numel() / d : 0;
+  Var<T> out = tape.make(x.shape(), x.requires_grad() || w.requires_grad() || b.requires_grad());
+  T* mean = tape.template scratch<T>(static_cast<size_t>(rows));
+  T* rstd = tape.template scratch<T>(static_cast<size_t>(rows));
+  const T *xv = x.value().data(), *wv = w.value().data(), *bv = b.value().data();
+  T* y = tape.write(out);
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* xr = xv + r * d;
+    double mu = 0, var = 0;
+    for (int64_t j = 0; j < d; ++j) mu += double(xr[j]);
+    mu /= double(d);
+    for (int64_t j = 0; j < d; ++j) var += (double(xr[j]) - mu) * (double(xr[j]) - mu);
+    var /= double(d);
+    mean[r] = T(mu);
+    rstd[r] = T(1.0 / std::sqrt(var + double(eps)));
+    for (int64_t j = 0; j < d; ++j) y[r * d + j] = (xr[j] - mean[r]) * rstd[r] * wv[j] + bv[j];
+  }
+  if (out.requires_grad()) {
+    tape.on_backward(out, [x, w, b, out, mean, rstd, d, rows](Tape<T>& t) {
+      const T *xv = x.value().data(), *wv = w.value().data(), *g = t.grad(out);
+      T* gx = t.grad_to(x);
+      T* gw = t.grad_to(w);
+      T* gb = t.grad_to(b);
+      for (int64_t r = 0; r < rows; ++r) {
+        const T* xr = xv + r * d;
+        const T* gr = g + r * d;
+        double sum_g = 0, sum_gx = 0;
+        for (int64_t j = 0; j < d; ++j) {
+          const double xhat = double((xr[j] - mean[r]) * rstd[r]), gh = double(gr[j]) * double(wv[j]);
+          sum_g += gh;
+          sum_gx += gh * xhat;
+          if (gw) gw[j] += gr[j] * T(xhat);
+          if (gb) gb[j] += gr[j];
+        }
+        if (gx) {
+          const double mg = sum_g / double(d), mgx = sum_gx / double(d);
+          for (int64_t j = 0; j < d; ++j) {
+            const double xhat = double((xr[j] - mean[r]) * rstd[r]);
+            gx[r * d + j] += T(double(rstd[r]) * (double(gr[j]) * double(wv[j]) - mg - xhat * mgx));
+          }
+        }
+      }
+    });
+  }
+  return out;
+}
+
+template <Scalar T>
+Var<T> layer_norm_naive(Var<T> x, Var<T> w, Var<T> b, T eps) {
+  check_layer_norm(x, w, b);
+  Var<T> centred = x - mean(x, -1, true);
+  Var<T> var = mean(centred * centred, -1, true);
+  return centred / sqrt(var + eps) * w + b;
+}
+
+#define INTEGRAD_INSTANTIATE(T)                                  \
+  template Var<T> layer_norm(Var<T>, Var<T>, Var<T>, T);         \
+  template Var<T> layer_norm_naive(Var<T>, Var<T>, Var<T>, T);
+INTEGRAD_INSTANTIATE(float)
+INTEGRAD_INSTANTIATE(double)
+#undef INTEGRAD_INSTANTIATE
+
+}  // namespace integrad::ad
