@@ -1,6 +1,7 @@
 #include "nn/csv.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
@@ -12,6 +13,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "nn/atomic_file.h"
 #include "nn/printable.h"
 
 namespace integrad::nn {
@@ -171,6 +173,24 @@ std::vector<int64_t> csv_labels(const CsvTable& table, const std::string& name, 
   return labels;
 }
 
+template <ad::Scalar T>
+void csv_write(const std::string& path, const std::vector<std::string>& names, const T* values, int64_t rows) {
+  for (const auto& n : names)
+    if (n.empty() || n.find_first_of(",\"'\n\r") != std::string::npos)
+      throw std::invalid_argument(fmt::format("{}: column name '{}' cannot be written to a .csv header", printable(path), printable(n)));
+  std::string text = fmt::format("{}\n", fmt::join(names, ","));
+  const size_t cols = names.size();
+  for (int64_t r = 0; r < rows; ++r)
+    for (size_t c = 0; c < cols; ++c) {
+      const T v = values[size_t(r) * cols + c];
+      text += std::isnan(v) ? std::string("nan") : fmt::format("{}", v);
+      text += c + 1 < cols ? ',' : '\n';
+    }
+  write_file_atomically(path, text);
+}
+
+template void csv_write<float>(const std::string&, const std::vector<std::string>&, const float*, int64_t);
+template void csv_write<double>(const std::string&, const std::vector<std::string>&, const double*, int64_t);
 template ad::Tensor<float> csv_features<float>(const CsvTable&, const std::string&, std::vector<std::string>*);
 template ad::Tensor<double> csv_features<double>(const CsvTable&, const std::string&, std::vector<std::string>*);
 

@@ -35,6 +35,11 @@ ad::Tensor<T> csv_features(const CsvTable& table, const std::string& except = ""
 // Column `name` as class labels: whole numbers ≥ 0, else refused naming the line.
 std::vector<int64_t> csv_labels(const CsvTable& table, const std::string& name, const std::string& file);
 
+// Writes [rows, names.size()] values (row-major) under a header of `names`, each number in its
+// shortest form that reads back to the same value (nan, inf, -inf as such); whole file or nothing.
+template <ad::Scalar T>
+void csv_write(const std::string& path, const std::vector<std::string>& names, const T* values, int64_t rows);
+
 // One cell as numpy reads a float; false if it is not a number.
 bool csv_number(std::string_view cell, double& out);
 

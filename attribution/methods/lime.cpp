@@ -81,9 +81,9 @@ Attribution<T> run_lime(const MethodCall<T>& c) {
         if (!z[size_t(k)][j])
           for (int64_t o : g[j]) r[size_t(o)] = b[o];
       double xr = 0, rr = 0;
-      for (int64_t j = 0; j < row; ++j) {
-        xr += double(x[j]) * double(r[size_t(j)]);
-        rr += double(r[size_t(j)]) * double(r[size_t(j)]);
+      for (size_t j = 0; j < r.size(); ++j) {  // r holds one example: row scalars
+        xr += double(x[j]) * double(r[j]);
+        rr += double(r[j]) * double(r[j]);
       }
       const double norms = std::sqrt(xx) * std::sqrt(rr);
       const double d = 1.0 - (norms < 1e-8 ? 0.0 : xr / norms);

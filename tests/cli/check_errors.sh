@@ -64,6 +64,7 @@ expect_error "csv: a feature of the model missing" "two.csv has no column 'c', a
 expect_error "csv: an unknown labels column" "has no column 'z' (--labels-column)" "$bin" eval "$work/tab.safetensors" --inputs "$work/t.csv" --labels-column z
 expect_error "csv: no labels" "needs its labels from one of --labels-column NAME or --labels" "$bin" eval "$work/tab.safetensors" --inputs "$work/t.csv"
 expect_error "csv: --labels-column with .npy inputs" "--labels-column NAME needs --inputs X.csv" "$bin" train --arch mlp --inputs "$work/images.npy" --labels-column y -o "$work/out.safetensors"
+expect_error "csv: an image set written as .csv" "only a tabular set (named features) can be written as .csv" "$bin" dataset --data synthetic-patches --limit 2 -o "$work/out.csv"
 expect_error "csv: tabular rows for an image model" "holds tabular examples (one a row), the model expects examples of shape [2, 9, 9]" "$bin" explain "$data/cnn_f32.safetensors" "$work/t.csv" -o "$work/out.npy"
 expect_error "csv: a column count the model does not take" "has 4 columns, the model expects 6 features" "$bin" predict "$data/ig_model_f32.safetensors" "$work/t.csv" -o "$work/out.npy"
 # Perturbation methods: masks, windows, patches and sample counts.

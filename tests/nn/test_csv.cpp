@@ -90,3 +90,19 @@ TEST_CASE("a tabular model keeps its feature names in the metadata feature_names
   CHECK(m.clone().feature_names == m.feature_names);
   std::filesystem::remove(path);
 }
+
+TEST_CASE("csv_write: shortest numbers that read back bit for bit, nan and inf; names a header cannot hold are refused") {
+  const std::string path = (std::filesystem::temp_directory_path() / "integrad_test_write.csv").string();
+  const std::vector<float> v{0.1f, -2.5e-8f, 3.0f, NAN, INFINITY, -INFINITY};
+  nn::csv_write(path, {"a", "b", "c"}, v.data(), 2);
+  const nn::CsvTable t = nn::csv_read(path);
+  CHECK(t.columns == std::vector<std::string>{"a", "b", "c"});
+  REQUIRE(t.rows == 2);
+  for (size_t k = 0; k < 6; ++k) {
+    CAPTURE(k);
+    if (std::isnan(v[k])) CHECK(std::isnan(t.values[k]));
+    else CHECK(float(t.values[k]) == v[k]);
+  }
+  CHECK_THROWS_WITH(nn::csv_write(path, {"a,b"}, v.data(), 1), doctest::Contains("cannot be written to a .csv header"));
+  std::filesystem::remove(path);
+}

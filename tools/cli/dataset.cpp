@@ -4,6 +4,7 @@
 
 #include "command.h"
 #include "common.h"
+#include "nn/csv.h"
 #include "nn/named_datasets.h"
 #include "nn/npy.h"
 #include "nn/output_guard.h"
@@ -22,7 +23,23 @@ void run(const DatasetArgs& a) {
   const nn::NamedDataset& set = nn::named_dataset(a.data.data);
   if (!a.masks_out.empty() && !set.masks) throw std::invalid_argument(fmt::format("--masks-out: {} has no ground-truth masks", a.data.data));
   const nn::Dataset<float> ds = load_data<float>(a.data, a.split == "train");
-  nn::npy_write(a.inputs_out, ds.inputs);
+  if (nn::is_csv_path(a.inputs_out)) {
+    // Tabular sets as .csv: the features under their names, then the label as a column "label".
+    if (ds.inputs.rank() != 2 || ds.feature_names.size() != size_t(ds.inputs.size(1)))
+      throw std::invalid_argument(fmt::format("-o {}: only a tabular set (named features) can be written as .csv; {} has examples of shape {}", a.inputs_out,
+                                              a.data.data, set.input_shape.str()));
+    std::vector<std::string> names = ds.feature_names;
+    names.push_back("label");
+    const int64_t f = ds.inputs.size(1);
+    std::vector<float> rows(size_t(ds.size() * (f + 1)));
+    for (int64_t i = 0; i < ds.size(); ++i) {
+      std::copy(ds.inputs.data() + i * f, ds.inputs.data() + (i + 1) * f, rows.begin() + i * (f + 1));
+      rows[size_t(i * (f + 1) + f)] = float(ds.labels[size_t(i)]);
+    }
+    nn::csv_write(a.inputs_out, names, rows.data(), ds.size());
+  } else {
+    nn::npy_write(a.inputs_out, ds.inputs);
+  }
   fmt::print(status_stream(a.inputs_out), "wrote {} {}\n", a.inputs_out, ds.inputs.shape().str());
   if (!a.labels_out.empty()) {
     nn::npy_write_labels(a.labels_out, ds.labels, ad::Shape{ds.size()});
@@ -39,7 +56,7 @@ void setup(CLI::App& cmd) {
   auto a = std::make_shared<DatasetArgs>();
   a->data.add_to(cmd, false);
   cmd.add_option("--split", a->split, "train | test")->default_val("test")->check(CLI::IsMember({"train", "test"}));
-  cmd.add_option("-o,--output", a->inputs_out, "Inputs .npy")->required();
+  cmd.add_option("-o,--output", a->inputs_out, "Inputs .npy, or .csv for a tabular set (its features, then a column 'label')")->required();
   cmd.add_option("--labels-out", a->labels_out, "Labels .npy");
   cmd.add_option("--masks-out", a->masks_out, "Ground-truth masks .npy (the inputs' shape, 1 where the evidence for the label lies; synthetic sets)");
   cmd.callback([a] { run(*a); });

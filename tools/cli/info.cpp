@@ -1,6 +1,7 @@
 // integrad info: a model's layers, per-example output shapes and parameter counts; for a training
 // checkpoint, also where its run stands.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "command.h"
 #include "common.h"
@@ -31,6 +32,7 @@ void run(const std::string& path) {
     fmt::print("{:>3}  {:<34} {:<16} {:>10}\n", i, model.layers[i]->architecture(), shapes[i].str(), count);
   }
   fmt::print("\ntotal parameters: {}\n", model.parameter_count());
+  if (!model.feature_names.empty()) fmt::print("features: {}\n", nn::printable(fmt::format("{}", fmt::join(model.feature_names, ", "))));
   if (meta.count("training_curve")) fmt::print("training curve: {}\n", nn::printable(meta.at("training_curve")));
 }
 

@@ -62,7 +62,7 @@ std::string tabular_section(const std::string& model_path, int64_t examples) {
       "(the features' mean). A faithful method gives the dummy nothing; a symmetric one gives the copy and its original equal shares only if the model "
       "uses them alike, which training does not promise. Bars are coloured by role: linear red, interaction orange, dummy grey, duplicate purple.</p>",
       attr::html_escape(model_path), 100 * accuracy, test.size(), n);
-  std::string table = "<table><tr><th>method</th><th>dummy's share of Σ mean |A|</th><th>copy gap: mean |A(linear_a) − A(linear_a_copy)| / mean (|A(linear_a)| + |A(linear_a_copy)|)</th><th>mean |Σ A − (F(x) − F(0))|</th></tr>";
+  std::string table = "<table><tr><th>method</th><th>dummy's share of Σ mean |A|</th><th>copy gap: Σ |A(a) − A(a_copy)| / Σ (|A(a)| + |A(a_copy)|)</th><th>mean |Σ A − (F(x) − F(0))|</th></tr>";
   std::string plots;
   for (const TabularMethod& tm : tabular_methods()) {
     const attr::Method<T>& m = attr::find_method<T>(tm.method);
