@@ -254,3 +254,20 @@ TEST_CASE("an allocation failing inside a parallel loop is thrown to the caller,
   }
   omp_set_num_threads(saved);
 }
+
+TEST_CASE("max_pool2d without a gradient (the 2x2 values-only path) gives the same bits as with one, ties and -0 included") {
+  Rng rng(11);
+  Tensor<float> x = Tensor<float>::uniform(Shape{3, 4, 10, 12}, rng, -1, 1);
+  for (int64_t i = 0; i < x.numel(); i += 7) x[i] = (i / 7) % 2 ? 0.0f : -0.0f;  // ties between -0 and +0
+  for (int64_t i = 3; i < x.numel(); i += 11) x[i] = x[i - 1];                     // equal neighbours
+  Tape<float> with, without;
+  const auto a = max_pool2d(with.leaf(x, true), 2, 2).value();
+  const auto b = max_pool2d(without.leaf(x, false), 2, 2).value();
+  REQUIRE(a.size() == b.size());
+  REQUIRE(a.size() == size_t(3 * 4 * 5 * 6));
+  for (size_t i = 0; i < a.size(); ++i) {
+    CAPTURE(i);
+    CHECK(std::signbit(a[i]) == std::signbit(b[i]));
+    CHECK(a[i] == b[i]);
+  }
+}

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The PyTorch/Captum side of the benchmark (Debian's python3-torch 1.13, 2 threads; Captum 0.8
+"""The PyTorch/Captum side of the benchmark (Debian's python3-torch 1.13, BENCH_THREADS threads,
+default 2; Captum 0.8
 from CAPTUM_PATH or PYTHONPATH). Run with /usr/bin/python3.
 
   bench_torch.py                 GEMM and conv figures, as integrad_bench prints them
@@ -30,7 +31,7 @@ import time
 import numpy as np
 import torch
 
-torch.set_num_threads(2)
+torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
 if os.environ.get("CAPTUM_PATH"):
     sys.path.insert(0, os.environ["CAPTUM_PATH"])
 

@@ -87,8 +87,11 @@ def main():
     ap.add_argument("--captum", default=os.environ.get("CAPTUM_PATH", "/work/captum"))
     ap.add_argument("--only", default="")
     ap.add_argument("--repeats", type=int, default=1, help="best of N for every timing")
+    ap.add_argument("--threads", type=int, default=2, help="OpenMP threads of integrad and torch.set_num_threads (both sides alike)")
     args = ap.parse_args()
-    env = dict(os.environ, CAPTUM_PATH=args.captum, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"))
+    env = dict(os.environ, CAPTUM_PATH=args.captum, OMP_NUM_THREADS=str(args.threads), BENCH_THREADS=str(args.threads),
+               OPENBLAS_NUM_THREADS=str(args.threads))
+    print(f"{args.threads} thread(s) on each side", flush=True)
     with open("/proc/loadavg") as f:
         print(f"load average before: {f.read().split()[0:3]}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
