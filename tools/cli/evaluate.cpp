@@ -7,9 +7,8 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
-
-#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -22,6 +21,7 @@
 #include "nn/atomic_file.h"
 #include "nn/npy.h"
 #include "nn/output_guard.h"
+#include "progress.h"
 #include "shard.h"
 #include "target_baseline.h"
 
@@ -108,12 +108,11 @@ template <ad::Scalar T>
 void evaluate_methods(const EvaluateArgs& a, const std::vector<std::string>& metric_names, const nn::Sequential<T>& model, const ad::Tensor<T>& x,
                       const attr::Target<T>& target, const attr::Baseline<T>& baseline) {
   const std::vector<std::string> methods = split_list(a.methods);
-  // One plain line per finished method on a terminal (methods like kernelshap take a while).
-  const bool terminal = isatty(fileno(stderr));
-  const int64_t per_method = 1 + int64_t(metric_names.size());
+  // Methods like kernelshap take a while: a bar on a terminal, a line every 10% in a log.
+  std::optional<Progress> bar;
   const auto progress = [&](int64_t done, int64_t total) {
-    if (terminal && done % per_method == 0)
-      fmt::print(stderr, "integrad evaluate: {} done ({}/{} methods)\n", methods[size_t(done / per_method - 1)], done / per_method, total / per_method);
+    if (!bar) bar.emplace("evaluate", total);
+    bar->set(double(done));
   };
   const attr::MethodTable<T> table = attr::method_table(model, x, baseline, target, methods, metric_names, a.metric_options, progress);
   for (const std::string& note : table.skipped) fmt::print(stderr, "integrad evaluate: note: skipping {}\n", note);

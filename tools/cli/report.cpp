@@ -38,7 +38,7 @@ namespace {
 
 struct ReportArgs {
   std::string model, output = "report.html", text_model;
-  std::string tabular_model;
+  std::string tabular_model, transformer_model;
   DataOptions data;
   int images = 6, steps = 50;
   std::string patches_model;
@@ -225,8 +225,8 @@ std::string text_section(const ReportArgs& a) {
 void run(const ReportArgs& a) {
   using T = float;
   const auto start = std::chrono::steady_clock::now();
-  nn::check_outputs({{"-o", a.output}}, {{"MODEL", a.model}, {"--text-model", a.text_model}, {"--inputs", a.data.inputs}, {"--labels", a.data.labels}});
-  nn::check_outputs({{"-o", a.output}}, {{"--patches-model", a.patches_model}});
+  nn::check_outputs({{"-o", a.output}}, {{"MODEL", a.model}, {"--text-model", a.text_model}, {"--inputs", a.data.inputs}, {"--labels", a.data.labels},
+                                         {"--patches-model", a.patches_model}, {"--tabular-model", a.tabular_model}, {"--transformer-model", a.transformer_model}});
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
   DataOptions data = a.data;
   if (data.data.empty() && data.inputs.empty()) data.data = "fashion-mnist";
@@ -243,7 +243,7 @@ void run(const ReportArgs& a) {
   html += evaluation_section(model, x.rows(0, 4), data.data.empty() ? a.data.inputs : data.data, a.patches_model);
   if (!a.text_model.empty()) html += text_section<T>(a);
   if (!a.tabular_model.empty()) html += tabular_section(a.tabular_model);
-  html += transformer_section(a.output, a.steps);
+  if (!a.transformer_model.empty()) html += transformer_section(a.transformer_model, a.steps);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   html += fmt::format("<footer><p>Made by integrad {} in {:.0f} s.</p></footer></body></html>\n", INTEGRAD_VERSION, secs);
   nn::write_file_atomically(a.output, html);
@@ -258,7 +258,7 @@ void setup(CLI::App& cmd) {
   cmd.add_option("--steps", a->steps, "IG steps")->default_val(50)->check(CLI::Range(2, 10000));
   cmd.add_option("--text-model", a->text_model, "Also show a text model (trained on synthetic-tokens) with coloured tokens");
   cmd.add_option("--tabular-model", a->tabular_model, "Also show a tabular model (trained on synthetic-tabular) with SHAP-style summaries per method");
-  cmd.add_option("--transformer-model", transformer_model_option(), "Also show a transformer (integrad train --arch transformer): attention beside attribution");
+  cmd.add_option("--transformer-model", a->transformer_model, "Also show a transformer (integrad train --arch transformer): attention beside attribution");
   cmd.add_option("-o,--output", a->output, "Output HTML file")->default_val("report.html");
   cmd.add_option("--patches-model", a->patches_model, "Also tabulate the metrics for a CNN trained on synthetic-patches, with its ground-truth masks");
   cmd.callback([a] { run(*a); });

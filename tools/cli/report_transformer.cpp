@@ -21,11 +21,6 @@
 
 namespace integrad::cli {
 
-std::string& transformer_model_option() {
-  static std::string path;
-  return path;
-}
-
 namespace {
 
 using T = float;
@@ -55,10 +50,7 @@ double mean_of(const std::vector<double>& v) {
 
 }  // namespace
 
-std::string transformer_section(const std::string& output, int steps) {
-  const std::string& path = transformer_model_option();
-  if (path.empty()) return "";
-  nn::check_outputs({{"-o", output}}, {{"--transformer-model", path}});
+std::string transformer_section(const std::string& path, int steps) {
   fmt::print("report: transformer\n");
   std::fflush(stdout);
   const nn::Sequential<T> model = nn::load_model<T>(path);

@@ -8,10 +8,7 @@
 
 namespace integrad::cli {
 
-// The --transformer-model option's value (empty: no section).
-std::string& transformer_model_option();
-
-// The section's HTML, or "" when --transformer-model was not given. `output` is the report's path.
-std::string transformer_section(const std::string& output, int steps);
+// The section's HTML for the model file at `model_path` (trained on synthetic-order).
+std::string transformer_section(const std::string& model_path, int steps);
 
 }  // namespace integrad::cli
