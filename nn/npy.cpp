@@ -188,6 +188,7 @@ double element(const NpyArray& a, size_t size, int64_t i) { return element(a.dat
 // Elements [from, from + count) of raw data into out, converted to T.
 template <ad::Scalar T>
 void convert(const char* data, const std::string& dtype, int64_t from, int64_t count, T* out) {
+  if (count == 0) return;  // an empty tensor's storage may be null, which memcpy must not get
   const size_t size = dtype_size(dtype);
   const bool native = (dtype[0] == '<') == (std::endian::native == std::endian::little) && dtype[1] == 'f' && size == sizeof(T);
   if (native) {
