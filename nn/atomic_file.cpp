@@ -39,15 +39,25 @@ int write_all(int fd, std::string_view bytes) {
 }
 
 // Devices, pipes and sockets take the bytes as they come: there is nothing to rename.
-void write_directly(const std::string& path, std::string_view bytes, bool truncate) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | (truncate ? O_TRUNC : 0));
-  if (fd < 0) fail(path, "cannot open for writing", errno);
+// Writes into an open descriptor and closes it.
+void write_and_close(int fd, const std::string& path, std::string_view bytes, bool truncate) {
+  if (truncate && ::ftruncate(fd, 0) != 0) {
+    const int err = errno;
+    ::close(fd);
+    fail(path, "cannot truncate", err);
+  }
   const int err = write_all(fd, bytes);
   if (err) {
     ::close(fd);
     fail(path, "write failed", err);
   }
   if (::close(fd) != 0) fail(path, "write failed", errno);
+}
+
+void write_directly(const std::string& path, std::string_view bytes, bool truncate) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fail(path, "cannot open for writing", errno);
+  write_and_close(fd, path, bytes, truncate);
 }
 
 // The file a chain of symbolic links ends at, existing or not (a link to a file not yet written
@@ -108,6 +118,7 @@ OutputSet* OutputSet::current() { return open_set; }
 void OutputSet::roll_back() noexcept {
   for (const Staged& s : staged) ::unlink(s.temporary.c_str());
   staged.clear();
+  for (const Direct& d : direct) ::close(d.fd);
   direct.clear();
   // Innermost first; a directory that holds something else by now is left alone.
   for (auto it = created_directories.rbegin(); it != created_directories.rend(); ++it) ::rmdir(it->c_str());
@@ -117,8 +128,11 @@ void OutputSet::roll_back() noexcept {
 void OutputSet::commit() {
   // Devices and pipes first: they are the writes that can still fail (ENOSPC on /dev/full), and
   // then no file has been replaced yet. The destructor removes the temporary files.
-  for (const Direct& d : direct) write_directly(d.path, d.bytes, d.truncate);
-  direct.clear();
+  while (!direct.empty()) {
+    const Direct d = std::move(direct.front());
+    direct.erase(direct.begin());  // closed by write_and_close, whatever happens
+    write_and_close(d.fd, d.path, d.bytes, d.truncate);
+  }
   for (size_t i = 0; i < staged.size(); ++i)
     if (std::rename(staged[i].temporary.c_str(), staged[i].target.c_str()) != 0) {
       const int err = errno;
@@ -160,8 +174,7 @@ void write_file_atomically(const std::string& given, std::string_view bytes) {
       // further; written at commit.
       const int fd = ::open(given.c_str(), O_WRONLY | O_CLOEXEC);
       if (fd < 0) fail(given, "cannot open for writing", errno);
-      ::close(fd);
-      set->direct.push_back({given, std::string(bytes), truncate});
+      set->direct.push_back({given, std::string(bytes), truncate, fd});
     } else {
       write_directly(given, bytes, truncate);
     }

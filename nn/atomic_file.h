@@ -23,7 +23,7 @@ void write_file_atomically(const std::string& path, std::string_view bytes);
 // All the outputs of one command, committed together: a failing command leaves none of them.
 // While an OutputSet is open (the innermost one on this thread), write_file_atomically stages
 // instead of writing: a regular file goes to its temporary file (written and flushed) but is not
-// renamed, and the bytes for a device or pipe are kept in memory; create_output_directory records
+// renamed, and the bytes for a device or pipe are kept in memory (the device held open); create_output_directory records
 // the directories it creates. commit() writes the devices (a failure there, say ENOSPC on
 // /dev/full, still leaves no file), then renames every temporary file into place, in order.
 // An OutputSet destroyed without commit() (an exception) removes its temporary files and the
@@ -42,9 +42,12 @@ class OutputSet {
   struct Staged {
     std::string given, temporary, target;
   };
+  // Opened when staged and held open until commit: closing a FIFO in between would give its
+  // reader an end of file, and the commit's write would then wait for a reader forever.
   struct Direct {
     std::string path, bytes;
     bool truncate;
+    int fd;
   };
   std::vector<Staged> staged;
   std::vector<Direct> direct;
