@@ -115,6 +115,9 @@ OutputSet::~OutputSet() {
 
 OutputSet* OutputSet::current() { return open_set; }
 
+OutputSet::Suspended::Suspended() : saved_(open_set) { open_set = nullptr; }
+OutputSet::Suspended::~Suspended() { open_set = saved_; }
+
 void OutputSet::roll_back() noexcept {
   for (const Staged& s : staged) ::unlink(s.temporary.c_str());
   staged.clear();

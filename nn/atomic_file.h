@@ -38,6 +38,18 @@ class OutputSet {
   void commit();
   // The set write_file_atomically stages into, or nullptr.
   static OutputSet* current();
+  // While one lives, writes on this thread go straight to disk: for scratch files that the command
+  // reads back itself (and removes), which are not outputs.
+  class Suspended {
+   public:
+    Suspended();
+    ~Suspended();
+    Suspended(const Suspended&) = delete;
+    Suspended& operator=(const Suspended&) = delete;
+
+   private:
+    OutputSet* saved_;
+  };
 
   struct Staged {
     std::string given, temporary, target;

@@ -3,9 +3,13 @@
 # into build-asan/ and runs them. Any report fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# -O1 and line tables only (-g1): reports keep file and line, and the build stays quick.
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DINTEGRAD_SANITIZE=ON -DINTEGRAD_NATIVE=ON >/dev/null
+# -O0 and line tables only (-g1): reports keep file and line, and the build takes half the time
+# of -O1 (CI's budget is 15 minutes on 2 cores); the suites run a little slower.
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" -DINTEGRAD_SANITIZE=ON -DINTEGRAD_NATIVE=ON >/dev/null
 # Only what the fast suites run: the test programs and the CLI (not the benchmark or the consumer).
 cmake --build build-asan -j"$(nproc)" --target test_autodiff test_nn test_attribution integrad
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-ctest --test-dir build-asan --output-on-failure -LE slow -E consumer_package
+# The unit suites and the hostile-input CLI cases. Left to the release run: the behaviour checks
+# (chunking and shards are bit-for-bit comparisons; the memory-limit test cannot run under ASan,
+# whose shadow memory needs terabytes of address space) and what is not built here.
+ctest --test-dir build-asan --output-on-failure -LE slow -E "consumer_package|python|docs_method_table|cli_scale|cli_bounded_memory|cli_parallel_shards"

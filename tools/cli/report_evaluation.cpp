@@ -15,6 +15,7 @@
 #include "nn/model_file.h"
 #include "nn/named_datasets.h"
 #include "nn/npy.h"
+#include "scratch_npy.h"
 
 namespace integrad::cli {
 namespace {
@@ -155,15 +156,6 @@ std::string curves_html(const attr::MethodTable<T>& t) {
   return attr::perturbation_curve_svg(t.rows, attr::CurveKind::deletion) + attr::perturbation_curve_svg(t.rows, attr::CurveKind::insertion);
 }
 
-// A mask is an option of the metric registry (a file path): written to a temporary file for the call.
-struct TempNpy {
-  std::string path;
-  explicit TempNpy(const ad::Tensor<float>& t)
-      : path((std::filesystem::temp_directory_path() / fmt::format("integrad_report_masks_{}.npy", getpid())).string()) {
-    nn::npy_write(path, t);
-  }
-  ~TempNpy() { std::filesystem::remove(path); }
-};
 
 }  // namespace
 
@@ -188,10 +180,10 @@ std::string evaluation_section(const nn::Sequential<T>& model, const ad::Tensor<
     const nn::NamedDataset& set = nn::named_dataset("synthetic-patches");
     const nn::Dataset<T> data = nn::load_named<T>(set, {.train = false, .limit = 6});
     const nn::Dataset<float> data_float = nn::load_named<float>(set, {.train = false, .limit = 6});
-    const TempNpy mask(set.masks(data_float));
+    const ScratchNpy mask("report-masks", set.masks(data_float));
     std::vector<std::string> metrics = kMetrics;
     metrics.insert(metrics.end(), kLocalisation.begin(), kLocalisation.end());
-    const attr::MethodTable<T> t = attr::method_table(patches, data.inputs, zero, predicted, kMethods, metrics, {{"mask", mask.path}});
+    const attr::MethodTable<T> t = attr::method_table(patches, data.inputs, zero, predicted, kMethods, metrics, {{"mask", mask.path()}});
     const ad::Tensor<T> logits = patches.predict(data.inputs);
     int64_t correct = 0;
     for (int64_t i = 0; i < data.size(); ++i) {

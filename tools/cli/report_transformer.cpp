@@ -18,6 +18,7 @@
 #include "nn/output_guard.h"
 #include "nn/synthetic_order.h"
 #include "nn/train.h"
+#include "scratch_npy.h"
 
 namespace integrad::cli {
 
@@ -67,12 +68,8 @@ std::string transformer_section(const std::string& path, int steps) {
   const ad::Tensor<T> x = test.inputs.rows(0, n);
   const std::vector<int64_t> targets = ad::row_argmax(model.predict(x));
   const ad::Tensor<float> masks = nn::synthetic_order_masks(x);
-  const std::string mask_path = (std::filesystem::temp_directory_path() / fmt::format("integrad-report-masks-{}.npy", ::getpid())).string();
-  nn::npy_write(mask_path, masks);
-  struct RemoveMask {
-    std::string p;
-    ~RemoveMask() { std::filesystem::remove(p); }
-  } remove_mask{mask_path};
+  const ScratchNpy mask_file("report-token-masks", masks);
+  const std::string& mask_path = mask_file.path();
 
   std::vector<Measured> rows;
   rows.push_back({"Layer IG (embedding)", token_scores(model, x, targets, "ig", {{"layer", "0"}, {"steps", std::to_string(steps)}})});
