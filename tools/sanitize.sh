@@ -9,7 +9,8 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -
 # Only what the fast suites run: the test programs and the CLI (not the benchmark or the consumer).
 cmake --build build-asan -j"$(nproc)" --target test_autodiff test_nn test_attribution integrad
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-# The unit suites and the hostile-input CLI cases. Left to the release run: the behaviour checks
-# (chunking and shards are bit-for-bit comparisons; the memory-limit test cannot run under ASan,
-# whose shadow memory needs terabytes of address space) and what is not built here.
-ctest --test-dir build-asan --output-on-failure -LE slow -E "consumer_package|python|docs_method_table|cli_scale|cli_bounded_memory|cli_parallel_shards"
+# The unit suites and the hostile-input CLI cases, side by side. Left to the release run: the
+# behaviour checks (resuming, chunking and shards are bit-for-bit comparisons; the memory-limit
+# test cannot run under ASan, whose shadow memory needs terabytes of address space) and what is
+# not built here.
+ctest --test-dir build-asan --output-on-failure -j"$(nproc)" -LE slow -E "consumer_package|python|docs_method_table|cli_resume|cli_scale|cli_bounded_memory|cli_parallel_shards"

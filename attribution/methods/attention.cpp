@@ -11,6 +11,13 @@
 namespace integrad::attr {
 
 template <ad::Scalar T>
+bool has_attention(const nn::Sequential<T>& model) {
+  for (const auto& l : model.layers)
+    if (l->type() == nn::LayerKind::transformer_encoder_layer) return true;
+  return false;
+}
+
+template <ad::Scalar T>
 std::vector<size_t> attention_layers(const nn::Sequential<T>& model) {
   std::vector<size_t> out;
   int64_t heads = -1;
@@ -166,6 +173,7 @@ ad::Tensor<T> attention_times_gradient(const nn::Sequential<T>& model, const ad:
 }
 
 #define INTEGRAD_INSTANTIATE(T)                                                                                                  \
+  template bool has_attention<T>(const nn::Sequential<T>&);                                                                      \
   template std::vector<size_t> attention_layers<T>(const nn::Sequential<T>&);                                                   \
   template ad::Tensor<T> attention_weights<T>(const nn::Sequential<T>&, const ad::Tensor<T>&, int64_t);                         \
   template ad::Tensor<T> attention_rollout<T>(const ad::Tensor<T>&, int64_t);                                                   \

@@ -10,6 +10,10 @@
 
 namespace integrad::attr {
 
+// Whether the model has a TransformerEncoderLayer (and so attention to read).
+template <ad::Scalar T>
+bool has_attention(const nn::Sequential<T>& model);
+
 // The model's TransformerEncoderLayer indices, in order; throws when it has none, or when their
 // head counts differ (the weights are one [N, layers, heads, T, T] array).
 template <ad::Scalar T>

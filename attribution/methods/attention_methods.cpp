@@ -20,13 +20,6 @@ namespace {
 
 enum class AttentionKind { weights, rollout, times_gradient };
 
-template <ad::Scalar T>
-bool has_attention(const nn::Sequential<T>& model) {
-  for (const auto& l : model.layers)
-    if (l->type() == nn::LayerKind::transformer_encoder_layer) return true;
-  return false;
-}
-
 // Which attention layer (index into attention_layers) --layer I names; I counts model layers.
 template <ad::Scalar T>
 size_t chosen_layer(const std::vector<size_t>& att, const Options& o) {

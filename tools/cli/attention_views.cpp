@@ -10,13 +10,6 @@
 namespace integrad::cli {
 
 template <ad::Scalar T>
-bool has_attention(const nn::Sequential<T>& model) {
-  for (const auto& l : model.layers)
-    if (l->type() == nn::LayerKind::transformer_encoder_layer) return true;
-  return false;
-}
-
-template <ad::Scalar T>
 std::vector<TokenScores<T>> side_by_side(const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, const std::vector<int64_t>& targets,
                                          const std::string& first_name, const ad::Tensor<T>& first_scores) {
   std::vector<TokenScores<T>> rows{{attr::find_method<T>(first_name).display_name, first_scores}};
@@ -85,7 +78,6 @@ void write_side_by_side_html(const std::string& path, const nn::Sequential<T>& m
 }
 
 #define INTEGRAD_INSTANTIATE(T)                                                                                                                     \
-  template bool has_attention(const nn::Sequential<T>&);                                                                                            \
   template std::vector<TokenScores<T>> side_by_side(const nn::Sequential<T>&, const ad::Tensor<T>&, const std::vector<int64_t>&, const std::string&, \
                                                     const ad::Tensor<T>&);                                                                          \
   template void print_side_by_side(const ad::Tensor<T>&, const std::vector<TokenScores<T>>&);                                                       \

@@ -14,10 +14,6 @@ namespace integrad::cli {
 // an attention map).
 inline constexpr int64_t kSideBySideExamples = 20;
 
-// Whether the model has TransformerEncoderLayers (and so attention to show).
-template <ad::Scalar T>
-bool has_attention(const nn::Sequential<T>& model);
-
 template <ad::Scalar T>
 struct TokenScores {
   std::string method;     // display name

@@ -7,10 +7,11 @@
 #include <cmath>
 #include <map>
 
+#include "attention_views.h"
 #include "attribution/method.h"
+#include "attribution/methods/attention.h"
 #include "command.h"
 #include "common.h"
-#include "attention_views.h"
 #include "explain_output.h"
 #include "nn/npy.h"
 #include "nn/output_guard.h"
@@ -73,7 +74,7 @@ void run(const ExplainArgs& a) {
   print_summary(r, a.verbose ? -1 : kExamplesShown, range.first);
   print_features(x, r, feature_names);
   if (!a.png_dir.empty()) write_pngs(a.png_dir, x, r, range.first);
-  if (tokens && has_attention(model) && !r.targets.empty() && (::isatty(STDOUT_FILENO) || !a.html.empty())) {
+  if (tokens && attr::has_attention(model) && !r.targets.empty() && (::isatty(STDOUT_FILENO) || !a.html.empty())) {
     // Every companion method runs on the examples shown: the first 20 (an attention map per example).
     const int64_t shown = std::min<int64_t>(x.size(0), kSideBySideExamples);
     const std::vector<int64_t> targets(r.targets.begin(), r.targets.begin() + shown);
