@@ -229,13 +229,13 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
 // this too gives the same bits whatever the number of threads.
 template <Scalar T>
 void gemm_split_k(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c,
-                  int64_t ldc, int64_t chunk) {
+                  int64_t ldc, int64_t chunk, bool parallel) {
   const int64_t chunks = (k + chunk - 1) / chunk;
   static thread_local std::vector<T> partial;
   partial.resize(size_t(chunks * m * n));
   T* parts = partial.data();
   FirstException error;  // gemm_blocked allocates its packing buffers
-#pragma omp parallel for schedule(static) if (m * n * k >= kParallelWork)
+#pragma omp parallel for schedule(static) if (parallel && m * n * k >= kParallelWork)
   for (int64_t q = 0; q < chunks; ++q) error.run([&] {
     const int64_t p0 = q * chunk, depth = std::min(chunk, k - p0);
     const T* aq = trans_a ? a + p0 * lda : a + p0;
@@ -243,7 +243,7 @@ void gemm_split_k(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
     gemm_blocked(trans_a, trans_b, m, n, depth, T(1), aq, lda, bq, ldb, T(0), parts + q * m * n, n, false);
   });
   error.rethrow();
-#pragma omp parallel for schedule(static) if (m * n * chunks >= kParallelWork)
+#pragma omp parallel for schedule(static) if (parallel && m * n * chunks >= kParallelWork)
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) {
       T sum = 0;
@@ -265,13 +265,15 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
       for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
     return;
   }
-  // Called from inside a parallel loop (a convolution's loop over images), the caller's threads
-  // are already busy: run serially rather than open nested teams of one.
-  if (in_parallel_region()) return gemm_blocked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, false);
+  // The algorithm (and so the order of each sum) depends on the shapes alone; whether threads
+  // share the work never changes it. Called from inside a parallel loop (a convolution's loop over
+  // images, a method's loop over examples), the caller's threads are already busy: run serially
+  // rather than open nested teams of one.
+  const bool parallel = !in_parallel_region();
   const int64_t mc = row_block_height<T>(m), chunk = 4 * B::kc;
   const int64_t tasks = (m + mc - 1) / mc * ((n + B::task_columns - 1) / B::task_columns);
-  if (tasks < 4 && k >= 4 * chunk) return gemm_split_k(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, chunk);
-  gemm_blocked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, m * n * k >= kParallelWork);
+  if (tasks < 4 && k >= 4 * chunk) return gemm_split_k(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, chunk, parallel);
+  gemm_blocked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parallel && m * n * k >= kParallelWork);
 }
 
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "attribution/evaluation/metric_support.h"
+#include "attribution/for_each_example.h"
 
 namespace integrad::attr {
 
@@ -16,8 +17,8 @@ std::vector<std::vector<double>> perturbation_curves(const nn::Sequential<T>& mo
   const int64_t n = inputs.size(0), d = inputs.shape().stride(0);
   const ad::Tensor<T> base = baseline.expand(inputs);
   ad::Shape batch_shape = inputs.shape().with(0, steps + 1);
-  std::vector<std::vector<double>> curves;
-  for (int64_t i = 0; i < n; ++i) {
+  std::vector<std::vector<double>> curves(static_cast<size_t>(n));
+  for_each_example(n, [&](int64_t i) {
     const T* x = inputs.data() + i * d;
     const T* b = base.data() + i * d;
     const T* a = attributions.data() + i * d;
@@ -41,8 +42,8 @@ std::vector<std::vector<double>> perturbation_curves(const nn::Sequential<T>& mo
     if (cls < 0 || cls >= c) throw std::invalid_argument(fmt::format("target class {} is out of range for {} outputs", cls, c));
     std::vector<double> p;
     for (int64_t k = 0; k <= steps; ++k) p.push_back(metric_support::softmax_probability(logits.data() + k * c, c, cls));
-    curves.push_back(std::move(p));
-  }
+    curves[size_t(i)] = std::move(p);
+  });
   return curves;
 }
 

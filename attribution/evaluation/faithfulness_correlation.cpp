@@ -10,6 +10,7 @@
 
 #include "attribution/evaluation/given_perturbations.h"
 #include "attribution/evaluation/metric_support.h"
+#include "attribution/for_each_example.h"
 
 namespace integrad::attr {
 
@@ -66,8 +67,8 @@ Metric<T> faithfulness_correlation_metric() {
     const double fraction = c.options.real("subset-fraction");
     const int64_t size = std::min(d - 1, fraction > 0 ? std::max<int64_t>(1, std::llround(fraction * double(d))) : c.options.integer("subset-size"));
     const ad::Tensor<T> base = c.baseline.expand(c.inputs);
-    std::vector<double> scores;
-    for (int64_t i = 0; i < n; ++i) {
+    std::vector<double> scores(static_cast<size_t>(n));
+    for_each_example(n, [&](int64_t i) {
       // Subsets without replacement: the first `size` of a partial Fisher–Yates shuffle.
       ad::Rng rng(uint64_t(c.options.integer("seed")) + uint64_t(c.first + i));
       std::vector<std::vector<int64_t>> subsets;
@@ -77,8 +78,8 @@ Metric<T> faithfulness_correlation_metric() {
         for (int64_t j = 0; j < size; ++j) std::swap(perm[size_t(j)], perm[size_t(j + int64_t(rng.below(uint64_t(d - j))))]);
         subsets.emplace_back(perm.begin(), perm.begin() + size);
       }
-      scores.push_back(faithfulness_correlation_given(c.model, c.inputs.rows(i, i + 1), c.attributions.rows(i, i + 1), base.rows(i, i + 1), classes[size_t(i)], subsets));
-    }
+      scores[size_t(i)] = faithfulness_correlation_given(c.model, c.inputs.rows(i, i + 1), c.attributions.rows(i, i + 1), base.rows(i, i + 1), classes[size_t(i)], subsets);
+    });
     return scores;
   };
   return m;

@@ -5,6 +5,7 @@
 // seed + i, so its score does not depend on the other examples.
 #include "attribution/evaluation/given_perturbations.h"
 #include "attribution/evaluation/metric_support.h"
+#include "attribution/for_each_example.h"
 
 namespace integrad::attr {
 
@@ -51,13 +52,13 @@ Metric<T> infidelity_metric() {
     const int64_t n = c.inputs.size(0), samples = c.options.integer("samples");
     const uint64_t seed = uint64_t(c.options.integer("seed"));
     const double noise = c.options.real("noise");
-    std::vector<double> scores;
-    for (int64_t i = 0; i < n; ++i) {
+    std::vector<double> scores(static_cast<size_t>(n));
+    for_each_example(n, [&](int64_t i) {
       ad::Rng rng(seed + uint64_t(c.first + i));
       ad::Tensor<T> perturbations(c.inputs.shape().with(0, samples));
       for (T& v : perturbations.span()) v = T(noise * rng.normal());
-      scores.push_back(infidelity_given(c.model, c.inputs.rows(i, i + 1), c.attributions.rows(i, i + 1), classes[size_t(i)], perturbations));
-    }
+      scores[size_t(i)] = infidelity_given(c.model, c.inputs.rows(i, i + 1), c.attributions.rows(i, i + 1), classes[size_t(i)], perturbations);
+    });
     return scores;
   };
   return m;

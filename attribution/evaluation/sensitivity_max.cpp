@@ -7,6 +7,7 @@
 
 #include "attribution/evaluation/given_perturbations.h"
 #include "attribution/evaluation/metric_support.h"
+#include "attribution/for_each_example.h"
 
 namespace integrad::attr {
 
@@ -50,8 +51,8 @@ Metric<T> sensitivity_max_metric() {
     const std::vector<int64_t> classes = metric_support::classes(c, "sensitivity-max");
     const int64_t n = c.inputs.size(0), d = c.inputs.shape().stride(0), samples = c.options.integer("samples");
     const double radius = c.options.real("radius");
-    std::vector<double> scores;
-    for (int64_t i = 0; i < n; ++i) {
+    std::vector<double> scores(static_cast<size_t>(n));
+    for_each_example(n, [&](int64_t i) {
       ad::Rng rng(uint64_t(c.options.integer("seed")) + uint64_t(c.first + i));
       ad::Tensor<T> noise(c.inputs.shape().with(0, samples));
       for (T& v : noise.span()) v = T(rng.uniform(-radius, radius));
@@ -63,8 +64,8 @@ Metric<T> sensitivity_max_metric() {
         for (int64_t s = 0; s < samples; ++s) std::copy(base.data(), base.data() + d, base_batch.data() + s * d);
         b = Baseline<T>::of(base_batch);
       }
-      scores.push_back(sensitivity_max_given(method, defaults, c.model, c.inputs.rows(i, i + 1), c.attributions.rows(i, i + 1), b, classes[size_t(i)], noise));
-    }
+      scores[size_t(i)] = sensitivity_max_given(method, defaults, c.model, c.inputs.rows(i, i + 1), c.attributions.rows(i, i + 1), b, classes[size_t(i)], noise);
+    });
     return scores;
   };
   return m;

@@ -1,6 +1,7 @@
 // Feature ablation (`--method ablation`), Captum's FeatureAblation: each group of --feature-mask
 // (each scalar without one) gets F(x) − F(x with the group set to the baseline), carried by every
 // element of the group.
+#include "attribution/for_each_example.h"
 #include "attribution/method.h"
 #include "attribution/methods/feature_groups.h"
 
@@ -18,7 +19,7 @@ Method<T> ablation_method() {
   m.run = [](const MethodCall<T>& c) {
     const auto [groups, base, targets, row] = perturbation_setup(c);
     Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
-    for (int64_t i = 0; i < c.inputs.size(0); ++i) {
+    for_each_example(c.inputs.size(0), [&](int64_t i) {
       const Groups& g = groups[size_t(i)];
       const T* b = base.data() + i * row;
       // Row 0 is x itself; row k removes group k − 1.
@@ -28,7 +29,7 @@ Method<T> ablation_method() {
       });
       for (size_t k = 0; k < g.size(); ++k)
         for (int64_t o : g[k]) a.values[i * row + o] = T(f[0] - f[k + 1]);
-    }
+    });
     return a;
   };
   return m;

@@ -11,6 +11,7 @@
 #include <random>
 #include <set>
 
+#include "attribution/for_each_example.h"
 #include "attribution/method.h"
 #include "attribution/methods/feature_groups.h"
 #include "attribution/methods/kernelshap.h"
@@ -148,10 +149,10 @@ Attribution<T> run_kernelshap(const MethodCall<T>& c) {
   const int64_t samples = c.options.integer("samples");
   const uint64_t seed = static_cast<uint64_t>(c.options.integer("seed"));
   Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
-  for (int64_t i = 0; i < c.inputs.size(0); ++i) {
+  for_each_example(c.inputs.size(0), [&](int64_t i) {
     const Groups& g = groups[size_t(i)];
     const size_t m = g.size();
-    if (m == 0) continue;
+    if (m == 0) return;
     const Coalitions z = m < 2 ? Coalitions{} : m < 31 && samples >= (int64_t(1) << m) - 2 ? all_coalitions(m) : sampled_coalitions(m, samples, example_seed(seed, c.first + i));
     // Rows 0 and 1 of the evaluation are x and x′, then one row per coalition.
     const T* b = base.data() + i * row;
@@ -166,7 +167,7 @@ Attribution<T> run_kernelshap(const MethodCall<T>& c) {
                                               "(or a coarser --feature-mask)", z.keep.size(), m, i));
     for (size_t j = 0; j < m; ++j)
       for (int64_t o : g[j]) a.values[i * row + o] = T(phi[j]);
-  }
+  });
   set_group_deltas(a, c, p);
   return a;
 }

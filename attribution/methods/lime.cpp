@@ -12,6 +12,7 @@
 #include <cmath>
 #include <random>
 
+#include "attribution/for_each_example.h"
 #include "attribution/method.h"
 #include "attribution/methods/feature_groups.h"
 
@@ -63,11 +64,11 @@ Attribution<T> run_lime(const MethodCall<T>& c) {
   const int64_t samples = c.options.integer("samples");
   const double alpha = c.options.real("lime-alpha");
   Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
-  for (int64_t i = 0; i < c.inputs.size(0); ++i) {
+  for_each_example(c.inputs.size(0), [&](int64_t i) {
     std::mt19937_64 rng(example_seed(static_cast<uint64_t>(c.options.integer("seed")), c.first + i));  // one stream per example
     const Groups& g = groups[size_t(i)];
     const size_t m = g.size();
-    if (m == 0) continue;
+    if (m == 0) return;
     std::vector<std::vector<char>> z(static_cast<size_t>(samples), std::vector<char>(m, 0));
     for (auto& keep : z)
       for (char& k : keep) k = char(rng() >> 63);  // Bernoulli(0.5): the top bit
@@ -112,7 +113,7 @@ Attribution<T> run_lime(const MethodCall<T>& c) {
     }
     for (size_t j = 0; j < m; ++j)
       for (int64_t o : g[j]) a.values[i * row + o] = T(phi[j]);
-  }
+  });
   return a;
 }
 

@@ -7,6 +7,7 @@
 
 #include <bit>
 
+#include "attribution/for_each_example.h"
 #include "attribution/method.h"
 #include "attribution/methods/feature_groups.h"
 
@@ -30,7 +31,7 @@ Method<T> shapley_method() {
     const Perturbation<T> p = perturbation_setup(c);
     const auto& [groups, base, targets, row] = p;
     Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
-    for (int64_t i = 0; i < c.inputs.size(0); ++i) {
+    for_each_example(c.inputs.size(0), [&](int64_t i) {
       const Groups& g = groups[size_t(i)];
       const size_t players = g.size();
       if (players > kMaxShapleyGroups)
@@ -56,7 +57,7 @@ Method<T> shapley_method() {
           if (!((s >> k) & 1)) phi[k] += weight[size_t(std::popcount(uint64_t(s)))] * (v[size_t(s | (int64_t(1) << k))] - v[size_t(s)]);
       for (size_t k = 0; k < players; ++k)
         for (int64_t o : g[k]) a.values[i * row + o] = T(phi[k]);
-    }
+    });
     set_group_deltas(a, c, p);
     return a;
   };

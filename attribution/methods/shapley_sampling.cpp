@@ -7,6 +7,7 @@
 #include <numeric>
 #include <random>
 
+#include "attribution/for_each_example.h"
 #include "attribution/method.h"
 #include "attribution/methods/feature_groups.h"
 
@@ -29,11 +30,11 @@ Method<T> shapley_sampling_method() {
     const auto& [groups, base, targets, row] = p;
     const int64_t samples = c.options.integer("samples");
     Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
-    for (int64_t i = 0; i < c.inputs.size(0); ++i) {
+    for_each_example(c.inputs.size(0), [&](int64_t i) {
       std::mt19937_64 rng(example_seed(static_cast<uint64_t>(c.options.integer("seed")), c.first + i));  // one stream per example
       const Groups& g = groups[size_t(i)];
       const size_t m = g.size();
-      if (m == 0) continue;
+      if (m == 0) return;
       // perm[p·m + t]: the t-th group added in permutation p (Fisher–Yates on 53-bit uniforms).
       std::vector<size_t> perm(size_t(samples) * m), rank(m);
       for (int64_t p = 0; p < samples; ++p) {
@@ -57,7 +58,7 @@ Method<T> shapley_sampling_method() {
         for (size_t t = 0; t < m; ++t) phi[perm[size_t(p) * m + t]] += v[size_t(p * per) + t + 1] - v[size_t(p * per) + t];
       for (size_t k = 0; k < m; ++k)
         for (int64_t o : g[k]) a.values[i * row + o] = T(phi[k] / double(samples));
-    }
+    });
     set_group_deltas(a, c, p);
     return a;
   };

@@ -1,0 +1,43 @@
+// for_each_example: the examples of a method or metric shared among threads, one example per task.
+//
+// The perturbation methods and the faithfulness metrics evaluate each example on its own: a few
+// hundred perturbed copies, forward-only, in batches of 32. A batch that small is too little work
+// to split at every layer (the second thread waited at each layer's barrier, and two threads ran
+// occlusion no faster than one); whole examples share out with no waiting at all. Inside the loop
+// every layer runs serially (OpenMP's nested regions are inactive, and gemm checks for them).
+//
+// The body must touch only what belongs to example i: its own output row or slot, its own random
+// stream (example_seed(seed, first + i)). Then no number depends on which thread computed it, and
+// the result has the same bits whatever the thread count. If examples throw, the exception of the
+// lowest-numbered one is raised after the loop, as a serial loop would raise it.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <limits>
+#include <mutex>
+
+namespace integrad::attr {
+
+template <class Body>
+void for_each_example(int64_t n, Body&& body) {
+  std::mutex guard;
+  int64_t failed_at = std::numeric_limits<int64_t>::max();
+  std::exception_ptr failure;
+#pragma omp parallel for schedule(dynamic, 1) if (n > 1)
+  for (int64_t i = 0; i < n; ++i) {
+    {
+      const std::lock_guard lock(guard);
+      if (i > failed_at) continue;  // a serial loop would have stopped before this example
+    }
+    try {
+      body(i);
+    } catch (...) {
+      const std::lock_guard lock(guard);
+      if (i < failed_at) failed_at = i, failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace integrad::attr
