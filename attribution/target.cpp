@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "autodiff/thread_tape.h"
+
 namespace integrad::attr {
 
 template <ad::Scalar T>
@@ -19,7 +21,8 @@ std::vector<int64_t> resolve_targets(const Forward<T>& f, const ad::Tensor<T>& i
       return target.indices;
     case Target<T>::Kind::predicted: break;
   }
-  ad::Tape<T> tape;
+  ad::ThreadTape<T> thread_tape;
+  ad::Tape<T>& tape = *thread_tape;
   ad::Var<T> out = f(tape, tape.leaf(inputs));
   return ad::row_argmax(out.tensor());
 }
@@ -45,7 +48,8 @@ ad::Var<T> select_target(ad::Var<T> outputs, const Target<T>& target, std::span<
 
 template <ad::Scalar T>
 std::vector<double> target_values(const Forward<T>& f, const ad::Tensor<T>& x, const Target<T>& target, std::span<const int64_t> targets) {
-  ad::Tape<T> tape;
+  ad::ThreadTape<T> thread_tape;
+  ad::Tape<T>& tape = *thread_tape;
   ad::Var<T> v = select_target(f(tape, tape.leaf(x)), target, targets);
   return std::vector<double>(v.value().begin(), v.value().end());
 }

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "autodiff/thread_tape.h"
 #include "nn/architecture.h"
 #include "nn/layers_conv.h"
 
@@ -32,23 +33,10 @@ ad::Tensor<T> Sequential<T>::predict(const ad::Tensor<T>& inputs, int64_t batch_
   const ad::Shape out_shape = output_shape();
   ad::Tensor<T> out(with_batch(n, out_shape));
   const int64_t out_row = out_shape.numel();
-  // One tape per thread (and nesting depth), rewound and reused: the perturbation methods and
-  // metrics call predict thousands of times on small batches, and a fresh tape mapped and
-  // page-faulted its arena every time (as much time as the arithmetic of a 32-image batch). An
-  // arena grown past 256 MB by a huge batch is given back afterwards rather than kept.
-  static thread_local std::vector<std::unique_ptr<ad::Tape<T>>> tapes;
-  static thread_local size_t depth = 0;
-  const size_t level = depth++;
-  if (tapes.size() <= level) tapes.push_back(std::make_unique<ad::Tape<T>>());
-  struct Nesting {
-    size_t level;
-    ~Nesting() {
-      --depth;
-      if (tapes[level]->arena().bytes_reserved() > (size_t(256) << 20)) tapes[level] = std::make_unique<ad::Tape<T>>();
-    }
-  } nesting{level};
-  ad::Tape<T>& tape = *tapes[level];
-  tape.rewind();
+  // A reused tape (autodiff/thread_tape.h): the perturbation methods and metrics call predict
+  // thousands of times on small batches.
+  ad::ThreadTape<T> thread_tape;
+  ad::Tape<T>& tape = *thread_tape;
   for (int64_t start = 0; start < n; start += batch_size) {
     const int64_t count = std::min(batch_size, n - start);
     ad::Var<T> x = tape.leaf(inputs.shape().with(0, count), inputs.data() + start * row);

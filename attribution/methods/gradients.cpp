@@ -1,32 +1,57 @@
 #include "attribution/methods/gradients.h"
 
+#include <algorithm>
 #include <cmath>
-#include <memory>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "attribution/for_each_example.h"
 #include "attribution/method.h"
+#include "autodiff/thread_tape.h"
 
 namespace integrad::attr {
 
+namespace {
+
+// Rows [begin, end) of x on one tape (one per thread), gradients and values written at those rows.
 template <ad::Scalar T>
-GradientsAndValues<T> gradients_and_values(const Forward<T>& f, const ad::Tensor<T>& x, const Target<T>& target, std::span<const int64_t> row_targets) {
-  // IG and SmoothGrad call this once per batch of points: one tape per thread, rewound and reused,
-  // keeps its arena warm instead of mapping (and faulting in) fresh memory for every batch. A call
-  // made from inside `f` (a nested attribution) gets a tape of its own, one per nesting depth.
-  static thread_local std::vector<std::unique_ptr<ad::Tape<T>>> tapes;
-  static thread_local size_t depth = 0;
-  if (tapes.size() <= depth) tapes.push_back(std::make_unique<ad::Tape<T>>());
-  ad::Tape<T>& tape = *tapes[depth];
-  struct Nesting {
-    size_t& depth;
-    explicit Nesting(size_t& d) : depth(++d) {}
-    ~Nesting() { --depth; }
-  } nesting(depth);
-  tape.rewind();
-  ad::Var<T> input = tape.leaf(x, true);
-  ad::Var<T> selected = select_target(f(tape, input), target, row_targets);
+void gradients_on_one_tape(const Forward<T>& f, const ad::Tensor<T>& x, int64_t begin, int64_t end, const Target<T>& target,
+                           std::span<const int64_t> row_targets, GradientsAndValues<T>& out) {
+  // IG and SmoothGrad call this once per batch of points: a reused tape keeps its arena warm.
+  ad::ThreadTape<T> thread_tape;
+  ad::Tape<T>& tape = *thread_tape;
+  const int64_t row = x.shape().stride(0);
+  ad::Var<T> input = tape.leaf(x.shape().with(0, end - begin), x.data() + begin * row, true);
+  const auto targets = row_targets.empty() ? row_targets : row_targets.subspan(size_t(begin), size_t(end - begin));
+  ad::Var<T> selected = select_target(f(tape, input), target, targets);
   // Examples never mix, so the gradient of the sum is each example's own gradient.
   tape.backward(ad::sum(selected));
-  return {input.grad_tensor(), std::vector<T>(selected.value().begin(), selected.value().end())};
+  const ad::Tensor<T> g = input.grad_tensor();
+  std::copy(g.data(), g.data() + g.numel(), out.gradients.data() + begin * row);
+  std::copy(selected.value().begin(), selected.value().end(), out.values.begin() + begin);
+}
+
+// Rows per thread below which splitting a batch costs more than it saves.
+constexpr int64_t kMinRowsPerThread = 8;
+
+}  // namespace
+
+template <ad::Scalar T>
+GradientsAndValues<T> gradients_and_values(const Forward<T>& f, const ad::Tensor<T>& x, const Target<T>& target, std::span<const int64_t> row_targets) {
+  const int64_t rows = x.size(0);
+  GradientsAndValues<T> out{ad::Tensor<T>(x.shape()), std::vector<T>(static_cast<size_t>(rows))};
+  // The rows shared out in contiguous parts, one tape per thread: every layer then runs serially
+  // within its part (nested regions are inactive), with no barrier per layer, where a batch split
+  // at each layer waited at every one. No example's arithmetic depends on which rows share its
+  // batch (each is its own GEMM rows, image or sequence), so the bits are those of one tape.
+  int parts = 1;
+#ifdef _OPENMP
+  if (!omp_in_parallel()) parts = int(std::clamp<int64_t>(rows / kMinRowsPerThread, 1, omp_get_max_threads()));
+#endif
+  for_each_example(parts, [&](int64_t p) { gradients_on_one_tape(f, x, rows * p / parts, rows * (p + 1) / parts, target, row_targets, out); });
+  return out;
 }
 
 template <ad::Scalar T>
@@ -64,25 +89,40 @@ ad::Tensor<T> max_over_channels(const ad::Tensor<T>& a) {
 }
 
 
+namespace {
+
+// The registry's three gradient methods in one pass: map(∂F/∂x, x) per scalar, and F(x) from the
+// same forward (explain wants F(x) for its summary; computing it apart cost another forward).
+template <ad::Scalar T, class Map>
+Attribution<T> from_one_pass(const MethodCall<T>& c, Map map) {
+  const Forward<T> f = forward_of(c.model);
+  std::vector<int64_t> targets = resolve_targets(f, c.inputs, c.target);
+  GradientsAndValues<T> g = gradients_and_values(f, c.inputs, c.target, targets);
+  for (int64_t i = 0; i < g.gradients.numel(); ++i) g.gradients[i] = map(g.gradients[i], c.inputs[i]);
+  return {.values = std::move(g.gradients), .targets = std::move(targets), .f_input = std::vector<double>(g.values.begin(), g.values.end())};
+}
+
+}  // namespace
+
 // The registry's entries (attribution/method.h): no baseline, no delta, any differentiable model.
 template <ad::Scalar T>
 Method<T> gradient_method() {
   Method<T> m{.name = "gradient", .display_name = "gradient", .summary = "raw gradient ∂F/∂x (Captum's Saliency(abs=False))"};
-  m.run = [](const MethodCall<T>& c) { return Attribution<T>{.values = gradient(forward_of(c.model), c.inputs, c.target)}; };
+  m.run = [](const MethodCall<T>& c) { return from_one_pass(c, [](T g, T) { return g; }); };
   return m;
 }
 
 template <ad::Scalar T>
 Method<T> saliency_method() {
   Method<T> m{.name = "saliency", .display_name = "saliency", .summary = "|∂F/∂x| (Captum's Saliency(abs=True))", .is_signed = false};
-  m.run = [](const MethodCall<T>& c) { return Attribution<T>{.values = saliency(forward_of(c.model), c.inputs, c.target)}; };
+  m.run = [](const MethodCall<T>& c) { return from_one_pass(c, [](T g, T) { return std::abs(g); }); };
   return m;
 }
 
 template <ad::Scalar T>
 Method<T> gradxinput_method() {
   Method<T> m{.name = "gradxinput", .display_name = "gradient × input", .summary = "x ⊙ ∂F/∂x (Captum's InputXGradient)"};
-  m.run = [](const MethodCall<T>& c) { return Attribution<T>{.values = gradient_x_input(forward_of(c.model), c.inputs, c.target)}; };
+  m.run = [](const MethodCall<T>& c) { return from_one_pass(c, [](T g, T x) { return g * x; }); };
   return m;
 }
 

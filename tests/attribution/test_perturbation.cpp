@@ -427,6 +427,30 @@ TEST_CASE("kernelshap and the sampling methods: the same bits with 1 and 2 threa
   std::remove(mask.c_str());
 }
 
+TEST_CASE("the gradient methods: a batch split over 1, 2 or 3 threads gives the bits of one tape") {
+  // gradients_and_values runs contiguous parts of a batch on one tape per thread (8 rows or more
+  // each): 40 images split in 1, 2 or 3 parts, IG's 40 × 8 path points likewise.
+  auto cnn = nn::parse_architecture<T>("Conv2d(1, 4, 3, padding=1); ReLU(); MaxPool2d(2); Flatten(); Linear(64, 3)", ad::Shape{1, 8, 8},
+                                       nn::InputDtype::float64, 5);
+  ad::Rng rng(4);
+  const ad::Tensor<T> x = ad::Tensor<T>::uniform(ad::Shape{40, 1, 8, 8}, rng, -1, 1);
+  const int saved = omp_get_max_threads();
+  for (const std::string method : {"gradient", "saliency", "gradxinput", "ig", "smoothgrad"}) {
+    CAPTURE(method);
+    auto at = [&](int threads) {
+      omp_set_num_threads(threads);
+      const std::map<std::string, std::string> options = method == "ig" ? std::map<std::string, std::string>{{"steps", "8"}} : std::map<std::string, std::string>{};
+      return run(method, cnn, x, Baseline<T>::zero(), Target<T>::predicted(), options);
+    };
+    const Attribution<T> one = at(1), two = at(2), three = at(3);
+    CHECK(same_bits(one.values, two.values));
+    CHECK(same_bits(one.values, three.values));
+    CHECK(one.f_input == two.f_input);
+    CHECK(one.f_input == three.f_input);
+  }
+  omp_set_num_threads(saved);
+}
+
 TEST_CASE("--patch K: K×K superpixels shared by the channels, smaller at the edges, the same as the equivalent mask; refused with a mask or on flat inputs") {
   ad::Rng rng(4);
   auto cnn = nn::parse_architecture<T>("Conv2d(2, 3, 3); ReLU(); Flatten(); Linear(75, 2)", ad::Shape{2, 7, 7}, nn::InputDtype::float64, 2);
