@@ -31,13 +31,18 @@ constexpr int kVectorBytes = 32;
 constexpr int kVectorBytes = 16;
 #endif
 
-template <Scalar T>
+// Micro-tiles are mr rows tall: kTallRows when registers allow (2·mr accumulators + 3 registers
+// fit), or kShortRows where m is a multiple of it that the tall tile would pad: a convolution with
+// 16 or 32 output channels computed 24 or 36 rows of 12 for its 16 or 32.
+constexpr int kTallRows = kVectorBytes == 64 ? 12 : 6, kShortRows = kVectorBytes == 64 ? 8 : 4;
+
+template <Scalar T, int MR = kTallRows>
 struct Blocking {
   using Vector [[gnu::vector_size(kVectorBytes)]] = T;
   static constexpr int lanes = kVectorBytes / int(sizeof(T));
-  static constexpr int nr = 2 * lanes;                     // a micro-tile is two vectors wide...
-  static constexpr int mr = kVectorBytes == 64 ? 12 : 6;  // ...and mr tall: 2·mr accumulators + 3 registers fit
-  static constexpr int64_t kc = 384, max_mc = 22 * mr, nc = 128 * nr;
+  static constexpr int nr = 2 * lanes;  // a micro-tile is two vectors wide and mr tall
+  static constexpr int mr = MR;
+  static constexpr int64_t kc = 384, max_mc = 22 * kTallRows, nc = 128 * nr;
   static constexpr int64_t task_columns = 4 * nr;  // the columns of C one task covers
 };
 
@@ -53,9 +58,9 @@ T* scratch(std::vector<typename Blocking<T>::Vector>& buffer, int64_t count) {
 // op(A)[i0 : i0+rows, p0 : p0+depth] as mr-tall panels, each stored depth-major; the rows past
 // `rows` are zeros, so the micro-kernel never needs a ragged edge. Each loop reads its source
 // contiguously.
-template <Scalar T>
+template <Scalar T, int MR>
 void pack_a(bool trans, const T* a, int64_t lda, int64_t i0, int64_t rows, int64_t p0, int64_t depth, T* out) {
-  constexpr int mr = Blocking<T>::mr;
+  constexpr int mr = MR;
   for (int64_t r = 0; r < rows; r += mr, out += mr * depth) {
     const int height = int(std::min<int64_t>(mr, rows - r));
     if (trans) {
@@ -109,9 +114,9 @@ typename Blocking<T>::Vector broadcast(T x) {
 // C[0:rows, 0:cols] = alpha·(packed A panel · B panel) + beta·C, the panels `depth` deep; row p
 // of the B panel is the nr values at b + p·b_step (a packed panel, or B itself). beta == 0 does
 // not read C.
-template <Scalar T>
+template <Scalar T, int MR>
 void micro_kernel(int64_t depth, const T* a, const T* b, int64_t b_step, T* c, int64_t ldc, int rows, int cols, T alpha, T beta) {
-  using B = Blocking<T>;
+  using B = Blocking<T, MR>;
   using V = typename B::Vector;
   V acc[B::mr][2] = {};
   for (int64_t p = 0; p < depth; ++p, a += B::mr, b += b_step) {
@@ -163,9 +168,9 @@ bool in_parallel_region() {
 // max_mc rows: equal blocks share out evenly over threads (256 rows as 96 + 96 + 64 left one thread
 // idle a fifth of the time). Block heights decide only which task computes an element, never the
 // order of its sum, so they cannot change the result.
-template <Scalar T>
+template <Scalar T, int MR>
 int64_t row_block_height(int64_t m) {
-  using B = Blocking<T>;
+  using B = Blocking<T, MR>;
   const int64_t panels = (m + B::mr - 1) / B::mr, max_panels = B::max_mc / B::mr;
   const int64_t blocks = (panels + max_panels - 1) / max_panels;
   return (panels + blocks - 1) / blocks * B::mr;
@@ -174,11 +179,11 @@ int64_t row_block_height(int64_t m) {
 // The blocked loops: tasks of mc rows × task_columns columns of C split over threads (when
 // `parallel`). Each element of C is owned by one task and summed in a fixed order (kc blocks in
 // turn, p within a block), so the result is the same bits whatever the number of threads.
-template <Scalar T>
+template <Scalar T, int MR>
 void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c,
                   int64_t ldc, [[maybe_unused]] bool parallel) {
-  using B = Blocking<T>;
-  const int64_t mc = row_block_height<T>(m);
+  using B = Blocking<T, MR>;
+  const int64_t mc = row_block_height<T, MR>(m);
   static thread_local std::vector<typename B::Vector> b_buffer;
   for (int64_t jc = 0; jc < n; jc += B::nc) {
     const int64_t cols = std::min(B::nc, n - jc), panels = (cols + B::nr - 1) / B::nr;
@@ -206,14 +211,14 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
           const int64_t rb = task / column_blocks, cb = task % column_blocks;
           const int64_t i0 = rb * mc, rows = std::min(mc, m - i0);
           T* packed_a = scratch<T>(a_buffer, (rows + B::mr - 1) / B::mr * B::mr * depth);
-          if (rb != packed_row_block) pack_a(trans_a, a, lda, i0, rows, pc, depth, packed_a);
+          if (rb != packed_row_block) pack_a<T, MR>(trans_a, a, lda, i0, rows, pc, depth, packed_a);
           packed_row_block = rb;
           const int64_t j_end = std::min(cols, (cb + 1) * B::task_columns);
           for (int64_t j = cb * B::task_columns; j < j_end; j += B::nr) {
             const bool in_place = b_in_place && j + B::nr <= cols;
             const T* panel = in_place ? b + pc * ldb + jc + j : packed_b + j * depth;
             for (int64_t i = 0; i < rows; i += B::mr)
-              micro_kernel(depth, packed_a + i * depth, panel, in_place ? ldb : B::nr, c + (i0 + i) * ldc + jc + j, ldc,
+              micro_kernel<T, MR>(depth, packed_a + i * depth, panel, in_place ? ldb : B::nr, c + (i0 + i) * ldc + jc + j, ldc,
                            int(std::min<int64_t>(B::mr, rows - i)), int(std::min<int64_t>(B::nr, j_end - j)), alpha, beta_here);
           }
         });
@@ -227,7 +232,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
 // pixels) gives the blocked loops too few tasks to share. Then k is cut into fixed chunks whose
 // products are computed side by side and summed in chunk order; the chunks depend on k alone, so
 // this too gives the same bits whatever the number of threads.
-template <Scalar T>
+template <Scalar T, int MR>
 void gemm_split_k(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c,
                   int64_t ldc, int64_t chunk, bool parallel) {
   const int64_t chunks = (k + chunk - 1) / chunk;
@@ -240,7 +245,7 @@ void gemm_split_k(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
     const int64_t p0 = q * chunk, depth = std::min(chunk, k - p0);
     const T* aq = trans_a ? a + p0 * lda : a + p0;
     const T* bq = trans_b ? b + p0 : b + p0 * ldb;
-    gemm_blocked(trans_a, trans_b, m, n, depth, T(1), aq, lda, bq, ldb, T(0), parts + q * m * n, n, false);
+    gemm_blocked<T, MR>(trans_a, trans_b, m, n, depth, T(1), aq, lda, bq, ldb, T(0), parts + q * m * n, n, false);
   });
   error.rethrow();
 #pragma omp parallel for schedule(static) if (parallel && m * n * chunks >= kParallelWork)
@@ -253,12 +258,22 @@ void gemm_split_k(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
     }
 }
 
+// Split-k or the blocked loops, by shape, with micro-tiles MR rows tall.
+template <Scalar T, int MR>
+void gemm_shaped(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c,
+                 int64_t ldc, bool parallel) {
+  using B = Blocking<T, MR>;
+  const int64_t mc = row_block_height<T, MR>(m), chunk = 4 * B::kc;
+  const int64_t tasks = (m + mc - 1) / mc * ((n + B::task_columns - 1) / B::task_columns);
+  if (tasks < 4 && k >= 4 * chunk) return gemm_split_k<T, MR>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, chunk, parallel);
+  gemm_blocked<T, MR>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parallel && m * n * k >= kParallelWork);
+}
+
 }  // namespace
 
 template <Scalar T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
           const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
-  using B = Blocking<T>;
   if (m == 0 || n == 0) return;
   if (k == 0) {
     for (int64_t i = 0; i < m; ++i)
@@ -268,12 +283,12 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
   // The algorithm (and so the order of each sum) depends on the shapes alone; whether threads
   // share the work never changes it. Called from inside a parallel loop (a convolution's loop over
   // images, a method's loop over examples), the caller's threads are already busy: run serially
-  // rather than open nested teams of one.
+  // rather than open nested teams of one. The micro-tile height decides only which registers
+  // hold an element's sum, never its order.
   const bool parallel = !in_parallel_region();
-  const int64_t mc = row_block_height<T>(m), chunk = 4 * B::kc;
-  const int64_t tasks = (m + mc - 1) / mc * ((n + B::task_columns - 1) / B::task_columns);
-  if (tasks < 4 && k >= 4 * chunk) return gemm_split_k(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, chunk, parallel);
-  gemm_blocked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parallel && m * n * k >= kParallelWork);
+  const auto padding = [m](int mr) { return (m + mr - 1) / mr * mr - m; };
+  if (padding(kShortRows) < padding(kTallRows)) return gemm_shaped<T, kShortRows>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parallel);
+  gemm_shaped<T, kTallRows>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parallel);
 }
 
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,
