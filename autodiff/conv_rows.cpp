@@ -5,9 +5,9 @@
 // of the wo valid columns, the im2col row of (channel, i, j) becomes ONE contiguous span of
 // ho·wp values starting at i·wp + j. The GEMM then computes kw − 1 extra columns per output row
 // (garbage, never read: a valid column ox < wo only reads ox + j < wp, inside its own row), and
-// in return the unfolding is a handful of long copies. In the backward those columns of dY are
-// zero, and those of the unfolded matrix are cleared, so they add nothing to dW or dx (not even
-// the NaN that 0 · Inf would make).
+// in return the unfolding is a handful of long copies. In the backward, dW and db sum over those
+// columns, so there they are zero in dY and cleared in the unfolded input: they add nothing (not
+// even the NaN that 0 · Inf would make); dX's col2im skips them.
 #include <algorithm>
 #include <vector>
 
@@ -65,11 +65,13 @@ void clear_extra_columns(const ConvGeometry& g, const RowsGeometry& r, T* m, int
     for (int64_t oy = 0; oy < g.ho; ++oy) std::fill_n(m + row * r.span + oy * r.wp + g.wo, r.wp - g.wo, T(0));
 }
 
-// dY of one image [O, ho, wo] spread to the wide layout [O, ho·wp], zeros in the extra columns;
-// with a fused ReLU, PyTorch's relu backward y <= 0 ? 0 : dY (relu.h), as ad::relu forms it: a NaN
-// in dY where y = 0 gives 0, and dY passes where y is NaN.
+// dY of one image [O, ho, wo] spread to the wide layout [O, ho·wp]; with a fused ReLU, PyTorch's
+// relu backward y <= 0 ? 0 : dY (relu.h), as ad::relu forms it: a NaN in dY where y = 0 gives 0,
+// and dY passes where y is NaN. The extra columns are zeroed only with `zero_extra` (dW and db sum
+// over them); dX never reads what they produce (dx_from_wide skips them), and zeroing them was a
+// memset call per output row, a twentieth of a backward pass.
 template <Scalar T>
-void widen(const ConvGeometry& g, const RowsGeometry& r, const T* dy, const T* relu_y, T* wide) {
+void widen(const ConvGeometry& g, const RowsGeometry& r, const T* dy, const T* relu_y, bool zero_extra, T* wide) {
   for (int64_t oc = 0; oc < g.o; ++oc)
     for (int64_t oy = 0; oy < g.ho; ++oy) {
       T* dst = wide + oc * r.span + oy * r.wp;
@@ -78,7 +80,29 @@ void widen(const ConvGeometry& g, const RowsGeometry& r, const T* dy, const T* r
         for (int64_t ox = 0; ox < g.wo; ++ox) dst[ox] = relu_grad(dy[at + ox], relu_y[at + ox]);
       else
         std::copy_n(dy + at, g.wo, dst);
-      std::fill(dst + g.wo, dst + r.wp, T(0));
+      if (zero_extra) std::fill(dst + g.wo, dst + r.wp, T(0));
+    }
+}
+
+// dX of one image from Wᵀ·dY in the wide layout (`unfolded`, [patch, ho·wp]): col2im, each unfolded
+// row added back onto its span of the zero-padded image, the valid columns only (the extra ones
+// pair wrapped-around pixels with whatever the wide dY held there), then the padding dropped.
+// Skipping a column adds nothing where adding its zero would add +0: the sums start at +0, so
+// they are never −0 and x + 0 = x; the bits are the same.
+template <Scalar T>
+void dx_from_wide(const ConvGeometry& g, const RowsGeometry& r, const T* unfolded, T* padded, T* dxb, bool dx_fresh) {
+  std::fill_n(padded, r.padded, T(0));
+  for (int64_t row = 0; row < g.patch(); ++row) {
+    T* dst = padded + r.row_start(g, row);
+    const T* src = unfolded + row * r.span;
+    for (int64_t oy = 0; oy < g.ho; ++oy)
+      for (int64_t ox = 0; ox < g.wo; ++ox) dst[oy * r.wp + ox] += src[oy * r.wp + ox];
+  }
+  for (int64_t ic = 0; ic < g.c; ++ic)
+    for (int64_t y = 0; y < g.h; ++y) {
+      const T* src = padded + (ic * r.hp + y + g.padding) * r.wp + g.padding;
+      T* dst = dxb + (ic * g.h + y) * g.w;
+      for (int64_t xx = 0; xx < g.w; ++xx) dst[xx] = (dx_fresh ? T(0) : dst[xx]) + src[xx];
     }
 }
 
@@ -150,7 +174,7 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
     T* wide = thread_buffer<T, Buffer::wide>(g.o * r.span);
     for (int64_t b = q * group; b < std::min(g.n, (q + 1) * group); ++b) {
       const int64_t out_at = b * g.o * g.pixels();
-      widen(g, r, dy + out_at, relu_y ? relu_y + out_at : nullptr, wide);
+      widen(g, r, dy + out_at, relu_y ? relu_y + out_at : nullptr, dw || db, wide);
       if (db)  // the extra columns of `wide` are zeros
         for (int64_t oc = 0; oc < g.o; ++oc) partial_db[q * g.o + oc] += sum_of(wide + oc * r.span, r.span);
       if (dw) {
@@ -164,20 +188,7 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
       if (dx) {
         // dX = col2im(Wᵀ·dY): each unfolded row adds back onto its span of the padded image.
         gemm(true, false, g.patch(), r.span, g.o, T(1), w, g.patch(), wide, r.span, T(0), unfolded, r.span);
-        clear_extra_columns(g, r, unfolded, g.patch());
-        std::fill_n(padded, r.padded, T(0));
-        for (int64_t row = 0; row < g.patch(); ++row) {
-          T* dst = padded + r.row_start(g, row);
-          const T* src = unfolded + row * r.span;
-          for (int64_t k = 0; k < r.span; ++k) dst[k] += src[k];
-        }
-        T* dxb = dx + b * g.image();
-        for (int64_t ic = 0; ic < g.c; ++ic)
-          for (int64_t y = 0; y < g.h; ++y) {
-            const T* src = padded + (ic * r.hp + y + g.padding) * r.wp + g.padding;
-            T* dst = dxb + (ic * g.h + y) * g.w;
-            for (int64_t xx = 0; xx < g.w; ++xx) dst[xx] = (dx_fresh ? T(0) : dst[xx]) + src[xx];
-          }
+        dx_from_wide(g, r, unfolded, padded, dx + b * g.image(), dx_fresh);
       }
     }
   });
