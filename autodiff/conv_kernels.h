@@ -29,14 +29,26 @@ struct ConvGeometry {
 // Checks x [N, C, H, W] against weight [O, C, kh, kw]; throws std::invalid_argument naming both.
 ConvGeometry conv_geometry(const Shape& x, const Shape& weight, int stride, int padding);
 
-// y [N, O, Ho, Wo] = conv(x, w) + bias (bias may be null), then ReLU when `relu`. Stride 1 only.
-template <Scalar T>
-void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, bool relu, T* y);
+// How conv_rows_forward writes its output: conv(x, w) + bias, then ReLU when `relu`, then with
+// `pool` a 2×2 max pooling of stride 2 (PyTorch's floor: y is [N, O, Ho/2, Wo/2]), which records
+// each window's winner in `winners` when that is not null, as an offset into the image's wide
+// layout (conv_rows.cpp) that conv_rows_backward reads back.
+struct ConvOutput {
+  bool relu = false;
+  bool pool = false;
+  int32_t* winners = nullptr;
+};
 
-// Gradients from dy [N, O, Ho, Wo]; each of dx, dw, db may be null (not needed). dw and db are
-// added to; dx is overwritten when `dx_fresh`, added to otherwise. With `relu_y` (the forward's
-// output after a fused ReLU), dy passes only where relu_y > 0. Stride 1 only.
+// y [N, O, Ho, Wo] (pooled: [N, O, Ho/2, Wo/2]) from x and w; bias may be null. Stride 1 only.
 template <Scalar T>
-void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* dy, const T* relu_y, T* dx, bool dx_fresh, T* dw, T* db);
+void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, ConvOutput out, T* y);
+
+// Gradients from dy (the shape of y); each of dx, dw, db may be null (not needed). dw and db are
+// added to; dx is overwritten when `dx_fresh`, added to otherwise. With `relu_y` (the forward's
+// output after a fused ReLU, pooled or not), dy passes only where relu_y > 0; with `winners` (a
+// pooled forward's), dy reaches the convolution's output at each window's winner only. Stride 1.
+template <Scalar T>
+void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* dy, const T* relu_y, const int32_t* winners, T* dx, bool dx_fresh, T* dw,
+                        T* db);
 
 }  // namespace integrad::ad

@@ -14,6 +14,7 @@
 #include "autodiff/conv_kernels.h"
 #include "autodiff/gemm.h"
 #include "autodiff/parallel.h"
+#include "autodiff/pool_kernels.h"
 #include "autodiff/relu.h"
 
 namespace integrad::ad {
@@ -84,6 +85,22 @@ void widen(const ConvGeometry& g, const RowsGeometry& r, const T* dy, const T* r
     }
 }
 
+// dY of a pooled output [O, ho/2, wo/2] spread to the wide layout at each window's winner (where
+// the forward's max_pool_plane_any found it), zeros elsewhere: what max_pool2d's backward and
+// then ReLU's would give the convolution's output, 0 + dY at the winner (the pooling's gradient
+// starts at 0) through relu_grad with the pooled value, which is the winner's own.
+template <Scalar T>
+void unpool(const ConvGeometry& g, const RowsGeometry& r, int64_t out_plane, const T* dy, const T* relu_y, const int32_t* winners, T* wide) {
+  std::fill_n(wide, g.o * r.span, T(0));
+  for (int64_t oc = 0; oc < g.o; ++oc) {
+    T* plane = wide + oc * r.span;
+    for (int64_t k = oc * out_plane; k < (oc + 1) * out_plane; ++k) {
+      const T d = T(0) + dy[k];
+      plane[winners[k]] = relu_y ? relu_grad(d, relu_y[k]) : d;
+    }
+  }
+}
+
 // dX of one image from Wᵀ·dY in the wide layout (`unfolded`, [patch, ho·wp]): col2im, each unfolded
 // row added back onto its span of the zero-padded image, the valid columns only (the extra ones
 // pair wrapped-around pixels with whatever the wide dY held there), then the padding dropped.
@@ -124,8 +141,12 @@ T sum_of(const T* x, int64_t n) {
 }  // namespace
 
 template <Scalar T>
-void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, bool relu, T* y) {
+void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, ConvOutput out, T* y) {
   const RowsGeometry r(g);
+  // With pooling, each output channel's wide rows are pooled in place, as a plane hp wide whose
+  // extra columns no window reaches: the winners come out as offsets into the wide layout.
+  const PoolGeometry pool{1, g.ho, r.wp, g.ho / 2, g.wo / 2, 2, 2};
+  const int64_t out_plane = out.pool ? pool.ho * pool.wo : g.pixels();
   FirstException error;  // the thread buffers may fail to grow
 #pragma omp parallel for schedule(static) if (g.n > 1 && g.n * g.o * g.patch() * r.span >= kParallelWork)
   for (int64_t b = 0; b < g.n; ++b) error.run([&] {
@@ -135,13 +156,23 @@ void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* b
     pad_image(g, r, x + b * g.image(), padded);
     unfold(g, r, padded, unfolded);
     gemm(false, false, g.o, r.span, g.patch(), T(1), w, g.patch(), unfolded, r.span, T(0), wide, r.span);
-    T* yb = y + b * g.o * g.pixels();
+    T* yb = y + b * g.o * out_plane;
     for (int64_t oc = 0; oc < g.o; ++oc) {
       const T shift = bias ? bias[oc] : T(0);
+      if (out.pool) {
+        // The whole span, extra columns too (they are pooled by no window): one loop that vectorises.
+        T* row = wide + oc * r.span;
+        if (out.relu)
+          for (int64_t t = 0; t < r.span; ++t) row[t] = relu_value(row[t] + shift);
+        else
+          for (int64_t t = 0; t < r.span; ++t) row[t] += shift;
+        max_pool_plane_any(pool, row, yb + oc * out_plane, out.winners ? out.winners + (b * g.o + oc) * out_plane : nullptr);
+        continue;
+      }
       for (int64_t oy = 0; oy < g.ho; ++oy) {
         const T* src = wide + oc * r.span + oy * r.wp;
         T* dst = yb + (oc * g.ho + oy) * g.wo;
-        if (relu)  // relu_value, as ad::relu, so the fused op gives the same bits (NaN included)
+        if (out.relu)  // relu_value, as ad::relu, so the fused op gives the same bits (NaN included)
           for (int64_t ox = 0; ox < g.wo; ++ox) dst[ox] = relu_value(src[ox] + shift);
         else
           for (int64_t ox = 0; ox < g.wo; ++ox) dst[ox] = src[ox] + shift;
@@ -152,8 +183,10 @@ void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* b
 }
 
 template <Scalar T>
-void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* dy, const T* relu_y, T* dx, bool dx_fresh, T* dw, T* db) {
+void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* dy, const T* relu_y, const int32_t* winners, T* dx, bool dx_fresh, T* dw,
+                        T* db) {
   const RowsGeometry r(g);
+  const int64_t out_plane = winners ? (g.ho / 2) * (g.wo / 2) : g.pixels();
   // dW and db sum over the batch. Images are taken in fixed groups, each summed into its own
   // partial in image order, and the partials are added in group order: the same bits whatever the
   // thread count. The group size depends on the batch size alone (at most 32 partials).
@@ -173,8 +206,9 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
     T* unfolded = thread_buffer<T, Buffer::unfolded>(g.patch() * r.span);
     T* wide = thread_buffer<T, Buffer::wide>(g.o * r.span);
     for (int64_t b = q * group; b < std::min(g.n, (q + 1) * group); ++b) {
-      const int64_t out_at = b * g.o * g.pixels();
-      widen(g, r, dy + out_at, relu_y ? relu_y + out_at : nullptr, dw || db, wide);
+      const int64_t out_at = b * g.o * out_plane;
+      if (winners) unpool(g, r, out_plane, dy + out_at, relu_y ? relu_y + out_at : nullptr, winners + out_at, wide);
+      else widen(g, r, dy + out_at, relu_y ? relu_y + out_at : nullptr, dw || db, wide);
       if (db)  // the extra columns of `wide` are zeros
         for (int64_t oc = 0; oc < g.o; ++oc) partial_db[q * g.o + oc] += sum_of(wide + oc * r.span, r.span);
       if (dw) {
@@ -202,9 +236,10 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
   }
 }
 
-template void conv_rows_forward(const ConvGeometry&, const float*, const float*, const float*, bool, float*);
-template void conv_rows_forward(const ConvGeometry&, const double*, const double*, const double*, bool, double*);
-template void conv_rows_backward(const ConvGeometry&, const float*, const float*, const float*, const float*, float*, bool, float*, float*);
-template void conv_rows_backward(const ConvGeometry&, const double*, const double*, const double*, const double*, double*, bool, double*, double*);
+template void conv_rows_forward(const ConvGeometry&, const float*, const float*, const float*, ConvOutput, float*);
+template void conv_rows_forward(const ConvGeometry&, const double*, const double*, const double*, ConvOutput, double*);
+template void conv_rows_backward(const ConvGeometry&, const float*, const float*, const float*, const float*, const int32_t*, float*, bool, float*, float*);
+template void conv_rows_backward(const ConvGeometry&, const double*, const double*, const double*, const double*, const int32_t*, double*, bool, double*,
+                                 double*);
 
 }  // namespace integrad::ad

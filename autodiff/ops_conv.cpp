@@ -95,16 +95,18 @@ void col2im_add(const ConvGeometry& g, const T* cols, T* dx) {
       }
 }
 
-// The stride-1 path: both directions in conv_rows.cpp, optionally with a ReLU fused in.
+// The stride-1 path: both directions in conv_rows.cpp, optionally with a ReLU (and a 2×2 max
+// pooling after it) fused in. A pooled forward keeps each window's winner for the backward.
 template <Scalar T>
-void conv2d_rows(const ConvGeometry& g, Var<T> x, Var<T> weight, Var<T> bias, bool relu, Var<T> out) {
+void conv2d_rows(const ConvGeometry& g, Var<T> x, Var<T> weight, Var<T> bias, ConvOutput how, Var<T> out) {
   Tape<T>& tape = x.tape();
-  conv_rows_forward(g, x.value().data(), weight.value().data(), bias.valid() ? bias.value().data() : nullptr, relu, tape.write(out));
+  if (how.pool && out.requires_grad()) how.winners = tape.template scratch<int32_t>(static_cast<size_t>(out.numel()));
+  conv_rows_forward(g, x.value().data(), weight.value().data(), bias.valid() ? bias.value().data() : nullptr, how, tape.write(out));
   if (out.requires_grad())
-    tape.on_backward(out, [x, weight, bias, relu, out, g](Tape<T>& t) {
+    tape.on_backward(out, [x, weight, bias, how, out, g](Tape<T>& t) {
       const auto [dx, fresh] = t.grad_slot(x);
-      conv_rows_backward(g, x.value().data(), weight.value().data(), t.grad(out), relu ? out.value().data() : nullptr, dx, fresh, t.grad_to(weight),
-                         bias.valid() ? t.grad_to(bias) : nullptr);
+      conv_rows_backward(g, x.value().data(), weight.value().data(), t.grad(out), how.relu ? out.value().data() : nullptr, how.winners, dx, fresh,
+                         t.grad_to(weight), bias.valid() ? t.grad_to(bias) : nullptr);
     });
 }
 
@@ -169,37 +171,49 @@ void conv2d_im2col(const ConvGeometry& g, Var<T> x, Var<T> weight, Var<T> bias, 
   }
 }
 
-// conv2d or conv2d_relu: checks the shapes, then takes the path the stride allows.
+// conv2d, conv2d_relu or conv2d_relu_max_pool2d: checks the shapes, then takes the path the stride
+// allows (the stride-1 kernel fuses the ReLU and the pooling; the other runs them as ops after it).
 template <Scalar T>
-Var<T> convolve(Var<T> x, Var<T> weight, Var<T> bias, int stride, int padding, bool relu) {
+Var<T> convolve(Var<T> x, Var<T> weight, Var<T> bias, int stride, int padding, bool relu, bool pool) {
   const ConvGeometry g = conv_geometry(x.shape(), weight.shape(), stride, padding);
   if (bias.valid() && (bias.rank() != 1 || bias.shape()[0] != g.o))
     throw std::invalid_argument("conv2d: bias " + bias.shape().str() + " does not match " + std::to_string(g.o) + " output channels");
   const bool needs_grad = x.requires_grad() || weight.requires_grad() || (bias.valid() && bias.requires_grad());
-  Var<T> out = x.tape().make(Shape{g.n, g.o, g.ho, g.wo}, needs_grad);
-  if (stride == 1) {
-    conv2d_rows(g, x, weight, bias, relu, out);
-    return out;
+  if (stride != 1) {
+    Var<T> out = x.tape().make(Shape{g.n, g.o, g.ho, g.wo}, needs_grad);
+    conv2d_im2col(g, x, weight, bias, out);
+    if (relu) out = ad::relu(out);
+    return pool ? max_pool2d(out, 2, 2) : out;
   }
-  conv2d_im2col(g, x, weight, bias, out);
-  return relu ? ad::relu(out) : out;
+  if (pool && (g.ho < 2 || g.wo < 2))
+    throw std::invalid_argument("max_pool2d: kernel 2 larger than input " + Shape{g.n, g.o, g.ho, g.wo}.str());
+  Var<T> out = x.tape().make(pool ? Shape{g.n, g.o, g.ho / 2, g.wo / 2} : Shape{g.n, g.o, g.ho, g.wo}, needs_grad);
+  conv2d_rows(g, x, weight, bias, ConvOutput{.relu = relu, .pool = pool}, out);
+  return out;
 }
 
 }  // namespace
 
 template <Scalar T>
 Var<T> conv2d(Var<T> x, Var<T> weight, Var<T> bias, int stride, int padding) {
-  return convolve(x, weight, bias, stride, padding, false);
+  return convolve(x, weight, bias, stride, padding, false, false);
 }
 
 template <Scalar T>
 Var<T> conv2d_relu(Var<T> x, Var<T> weight, Var<T> bias, int stride, int padding) {
-  return convolve(x, weight, bias, stride, padding, true);
+  return convolve(x, weight, bias, stride, padding, true, false);
+}
+
+template <Scalar T>
+Var<T> conv2d_relu_max_pool2d(Var<T> x, Var<T> weight, Var<T> bias, int stride, int padding) {
+  return convolve(x, weight, bias, stride, padding, true, true);
 }
 
 template Var<float> conv2d(Var<float>, Var<float>, Var<float>, int, int);
 template Var<double> conv2d(Var<double>, Var<double>, Var<double>, int, int);
 template Var<float> conv2d_relu(Var<float>, Var<float>, Var<float>, int, int);
 template Var<double> conv2d_relu(Var<double>, Var<double>, Var<double>, int, int);
+template Var<float> conv2d_relu_max_pool2d(Var<float>, Var<float>, Var<float>, int, int);
+template Var<double> conv2d_relu_max_pool2d(Var<double>, Var<double>, Var<double>, int, int);
 
 }  // namespace integrad::ad

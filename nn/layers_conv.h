@@ -35,6 +35,10 @@ struct Conv2d : Layer<T> {
   ad::Var<T> forward_relu(ad::Tape<T>& tape, ad::Var<T> x, Grads grads) const {
     return ad::conv2d_relu(x, on_tape(tape, weight, grads), has_bias ? on_tape(tape, bias, grads) : ad::Var<T>(), stride, padding);
   }
+  // This layer, a ReLU and a MaxPool2d(2) after it, in one op (Sequential uses it).
+  ad::Var<T> forward_relu_max_pool(ad::Tape<T>& tape, ad::Var<T> x, Grads grads) const {
+    return ad::conv2d_relu_max_pool2d(x, on_tape(tape, weight, grads), has_bias ? on_tape(tape, bias, grads) : ad::Var<T>(), stride, padding);
+  }
   ad::Shape output_shape(const ad::Shape& s) const override {
     if (s.rank() != 3 || s[0] != in_ch || s[1] + 2 * padding < kernel || s[2] + 2 * padding < kernel)
       throw std::invalid_argument(fmt::format("{} expects input [{}, H, W] with H, W >= {}, got {}", architecture(), in_ch, kernel - 2 * padding, s.str()));

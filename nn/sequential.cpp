@@ -7,6 +7,7 @@
 #include "autodiff/thread_tape.h"
 #include "nn/architecture.h"
 #include "nn/layers_conv.h"
+#include "nn/layers_pool.h"
 
 namespace integrad::nn {
 
@@ -14,11 +15,18 @@ template <ad::Scalar T>
 ad::Var<T> Sequential<T>::forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, size_t from, size_t to) const {
   to = std::min(to, layers.size());
   for (size_t i = from; i < to; ++i) {
-    // Conv2d then ReLU run as one op: the same values and gradients, one pass fewer over the
-    // largest activations. Only inside [from, to), so a caller that stops between them (layer
-    // attribution) still gets the convolution's own output.
+    // Conv2d then ReLU (then MaxPool2d(2)) run as one op: the same values and gradients, one or
+    // three passes fewer over the largest activations. Only inside [from, to), so a caller that
+    // stops between them (layer attribution) still gets the convolution's own output.
     if (layers[i]->type() == LayerKind::conv2d && i + 1 < to && layers[i + 1]->type() == LayerKind::relu) {
-      x = layer_as<Conv2d<T>>(*layers[i]).forward_relu(tape, x, grads);
+      const Conv2d<T>& conv = layer_as<Conv2d<T>>(*layers[i]);
+      if (i + 2 < to && layers[i + 2]->type() == LayerKind::max_pool2d && layer_as<MaxPool2d<T>>(*layers[i + 2]).kernel == 2 &&
+          layer_as<MaxPool2d<T>>(*layers[i + 2]).stride == 2) {
+        x = conv.forward_relu_max_pool(tape, x, grads);
+        i += 2;
+        continue;
+      }
+      x = conv.forward_relu(tape, x, grads);
       ++i;
       continue;
     }

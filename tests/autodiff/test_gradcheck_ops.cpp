@@ -133,6 +133,17 @@ TEST_CASE("gradcheck: conv2d_relu (away from the kink, where finite differences 
                    {random(Shape{2, 2, 5, 4}, 71, 0.1, 1.0), random(Shape{3, 2, 3, 3}, 72), random(Shape{3}, 73, 0.1, 0.3)});
 }
 
+TEST_CASE("gradcheck: conv2d_relu_max_pool2d (away from kinks and ties)") {
+  // Inputs in [0.1, 1], a positive bias: outputs mostly positive and distinct within their
+  // windows, so a small step changes neither a ReLU's side nor a window's winner. 5 × 4 outputs pool
+  // to 2 × 2 (the last row uncovered); stride 2 runs the ops one after the other.
+  for (int stride : {1, 2}) {
+    CAPTURE(stride);
+    expect_gradcheck([=](auto&, Inputs v) { return conv2d_relu_max_pool2d(v[0], v[1], v[2], stride, 1); },
+                     {random(Shape{2, 2, 5, 4}, 74, 0.1, 1.0), random(Shape{3, 2, 3, 3}, 75), random(Shape{3}, 76, 0.1, 0.3)});
+  }
+}
+
 TEST_CASE("gradcheck: conv2d over a batch that splits into several image groups, ragged last") {
   // The stride-1 kernel sums dW and db over groups of 4 images (conv_rows.cpp): 9 images make 3.
   expect_gradcheck([](auto&, Inputs v) { return conv2d(v[0], v[1], v[2], 1, 1); },

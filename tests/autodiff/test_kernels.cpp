@@ -106,6 +106,47 @@ TEST_CASE("conv2d_relu gives relu(conv2d) bit for bit: values and the gradients 
   }
 }
 
+TEST_CASE("conv2d_relu_max_pool2d gives max_pool2d(relu(conv2d), 2, 2) bit for bit: values and the gradients of x, weight and bias") {
+  // Odd and even output sizes (9 × 8 pools to 4 × 4, the last row uncovered), stride 2 (the ops run
+  // one after the other), and the ReLU's zeros, which tie in many windows: the first one wins.
+  Rng rng(18);
+  for (int stride : {1, 2})
+    for (int64_t h : {9, 6}) {
+      CAPTURE(stride);
+      CAPTURE(h);
+      const Tensor<float> x = Tensor<float>::uniform(Shape{5, 3, h, 8}, rng, -1, 1), w = Tensor<float>::uniform(Shape{4, 3, 3, 3}, rng, -1, 1);
+      const Tensor<float> b = Tensor<float>::uniform(Shape{4}, rng, -0.5, 0.5);
+      Tensor<float> seed = Tensor<float>::uniform(Shape{5 * 4 * 4 * 4}, rng, -1, 1);
+      auto run = [&](bool fused) {
+        Tape<float> tape;
+        Tensor<float> gw(w.shape()), gb(b.shape());
+        Var<float> xv = tape.leaf(x, true), wv = tape.parameter(w, &gw), bv = tape.parameter(b, &gb);
+        Var<float> y = fused ? conv2d_relu_max_pool2d(xv, wv, bv, stride, 1) : max_pool2d(relu(conv2d(xv, wv, bv, stride, 1)), 2, 2);
+        tape.backward(y, std::span<const float>(seed.data(), size_t(y.numel())));
+        std::vector<float> all(y.value().begin(), y.value().end());
+        for (std::span<const float> s : {xv.grad(), std::span<const float>(gw.span()), std::span<const float>(gb.span())}) all.insert(all.end(), s.begin(), s.end());
+        return all;
+      };
+      const std::vector<float> values = run(true);
+      CHECK(values == run(false));
+      // A NaN in dY where the pooled ReLU output is 0 is stopped there, fused or not.
+      const auto zero = std::find(values.begin(), values.end(), 0.0f);
+      REQUIRE(zero != values.end());
+      REQUIRE(zero - values.begin() < int64_t(seed.numel()));
+      seed[zero - values.begin()] = std::nanf("");
+      const std::vector<float> fused = run(true), separate = run(false);
+      CHECK(std::count_if(fused.begin(), fused.end(), [](float v) { return std::isnan(v); }) == 0);
+      CHECK(fused == separate);
+      // Forward only (no gradient wanted: no winners kept) gives the same values.
+      Tape<float> tape;
+      Var<float> y = conv2d_relu_max_pool2d(tape.leaf(x), tape.leaf(w), tape.leaf(b), stride, 1);
+      CHECK(std::vector<float>(y.value().begin(), y.value().end()) == std::vector<float>(values.begin(), values.begin() + y.numel()));
+    }
+  Tape<float> tape;
+  CHECK_THROWS_WITH_AS(conv2d_relu_max_pool2d(tape.leaf(Tensor<float>(Shape{1, 1, 1, 4})), tape.leaf(Tensor<float>(Shape{2, 1, 1, 1})), Var<float>()),
+                       doctest::Contains("larger than input"), std::invalid_argument);
+}
+
 TEST_CASE("conv2d forward and backward are bitwise identical with 1 and 2 threads") {
   Rng rng(9);
   Tensor<float> x = Tensor<float>::uniform(Shape{16, 3, 32, 32}, rng, -1, 1);

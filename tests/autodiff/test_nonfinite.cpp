@@ -402,5 +402,17 @@ TEST_CASE("non-finite: conv2d and conv2d_relu, both kernels, against direct loop
         REQUIRE(fa.size() == sa.size());
         for (size_t k = 0; k < fa.size(); ++k) CHECK((fa[k] == sa[k] || (std::isnan(fa[k]) && std::isnan(sa[k]))));
       }
+      // And with the 2×2 max pooling fused too: a NaN wins its window, its gradient goes there.
+      const int64_t pooled_outputs = 2 * 3 * (((6 + 2 - 3) / stride + 1) / 2) * (((7 + 2 - 3) / stride + 1) / 2);
+      const std::vector<double> pooled_dy(dy.begin(), dy.begin() + pooled_outputs);
+      const Run<double> pooled = run<double>([&](auto& v) { return conv2d_relu_max_pool2d(v[0], v[1], v[2], stride, 1); }, {x, w, bias}, pooled_dy);
+      const Run<double> chain = run<double>([&](auto& v) { return max_pool2d(relu(conv2d(v[0], v[1], v[2], stride, 1)), 2, 2); }, {x, w, bias}, pooled_dy);
+      REQUIRE(pooled.value.size() == chain.value.size());
+      CHECK(std::count_if(pooled.value.begin(), pooled.value.end(), [](double v) { return std::isnan(v); }) > 0);
+      for (size_t k = 0; k < pooled.value.size(); ++k) CHECK(same(pooled.value[k], chain.value[k], 0));
+      for (size_t in = 0; in < 3; ++in) {
+        CAPTURE(in);
+        for (size_t k = 0; k < pooled.grads[in].size(); ++k) CHECK(same(pooled.grads[in][k], chain.grads[in][k], 0));
+      }
     }
 }
