@@ -1,10 +1,10 @@
 // The two ways conv2d (ops_conv.cpp) computes a convolution, on raw arrays. Internal to autodiff.
 //
 //  * conv_rows_*: stride 1 (every layer of the CNNs here). Each image is zero-padded once; then
-//    every row of its im2col matrix is one contiguous span of the padded image, so unfolding is
-//    one copy per (channel, kernel offset) instead of one per output row, and it happens per image
-//    in a buffer that stays in cache. Nothing batch-sized is kept between forward and backward:
-//    the backward unfolds again, which is cheaper than writing and re-reading the patches.
+//    every row of its im2col matrix is one contiguous span of the padded image: the forward's GEMM
+//    reads those spans where they are (gemm_rows), and the weight gradient unfolds them with one
+//    copy per (channel, kernel offset) instead of one per output row, per image, in a buffer that
+//    stays in cache. Nothing batch-sized is kept between forward and backward.
 //  * im2col_*: any stride, the classic unfolding of the whole batch (Caffe, ggml).
 //
 // conv_naive.h holds the direct loops both are tested against.

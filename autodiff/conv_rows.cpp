@@ -5,7 +5,8 @@
 // of the wo valid columns, the im2col row of (channel, i, j) becomes ONE contiguous span of
 // ho·wp values starting at i·wp + j. The GEMM then computes kw − 1 extra columns per output row
 // (garbage, never read: a valid column ox < wo only reads ox + j < wp, inside its own row), and
-// in return the unfolding is a handful of long copies. In the backward, dW and db sum over those
+// in return the forward's GEMM reads its B rows straight from the padded image (gemm_rows) and
+// the weight gradient's unfolding is a handful of long copies. In the backward, dW and db sum over those
 // columns, so there they are zero in dY and cleared in the unfolded input: they add nothing (not
 // even the NaN that 0 · Inf would make); dX's col2im skips them.
 #include <algorithm>
@@ -35,7 +36,7 @@ struct RowsGeometry {
 };
 
 // A per-thread buffer for each role, grown as needed and kept (OpenMP threads persist).
-enum class Buffer { padded, unfolded, wide };
+enum class Buffer { padded, unfolded, wide, unpooled };
 template <Scalar T, Buffer role>
 T* thread_buffer(int64_t count) {
   static thread_local std::vector<T> buffer;
@@ -89,15 +90,19 @@ void widen(const ConvGeometry& g, const RowsGeometry& r, const T* dy, const T* r
 // the forward's max_pool_plane_any found it), zeros elsewhere: what max_pool2d's backward and
 // then ReLU's would give the convolution's output, 0 + dY at the winner (the pooling's gradient
 // starts at 0) through relu_grad with the pooled value, which is the winner's own.
+// The values first (a loop that vectorises), then the scatter.
 template <Scalar T>
 void unpool(const ConvGeometry& g, const RowsGeometry& r, int64_t out_plane, const T* dy, const T* relu_y, const int32_t* winners, T* wide) {
   std::fill_n(wide, g.o * r.span, T(0));
+  T* values = thread_buffer<T, Buffer::unpooled>(out_plane);
   for (int64_t oc = 0; oc < g.o; ++oc) {
+    const int64_t at = oc * out_plane;
+    if (relu_y)
+      for (int64_t k = 0; k < out_plane; ++k) values[k] = relu_grad(T(0) + dy[at + k], relu_y[at + k]);
+    else
+      for (int64_t k = 0; k < out_plane; ++k) values[k] = T(0) + dy[at + k];
     T* plane = wide + oc * r.span;
-    for (int64_t k = oc * out_plane; k < (oc + 1) * out_plane; ++k) {
-      const T d = T(0) + dy[k];
-      plane[winners[k]] = relu_y ? relu_grad(d, relu_y[k]) : d;
-    }
+    for (int64_t k = 0; k < out_plane; ++k) plane[winners[at + k]] = values[k];
   }
 }
 
@@ -151,11 +156,13 @@ void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* b
 #pragma omp parallel for schedule(static) if (g.n > 1 && g.n * g.o * g.patch() * r.span >= kParallelWork)
   for (int64_t b = 0; b < g.n; ++b) error.run([&] {
     T* padded = thread_buffer<T, Buffer::padded>(r.padded);
-    T* unfolded = thread_buffer<T, Buffer::unfolded>(g.patch() * r.span);
     T* wide = thread_buffer<T, Buffer::wide>(g.o * r.span);
     pad_image(g, r, x + b * g.image(), padded);
-    unfold(g, r, padded, unfolded);
-    gemm(false, false, g.o, r.span, g.patch(), T(1), w, g.patch(), unfolded, r.span, T(0), wide, r.span);
+    // The unfolded matrix's rows are spans of the padded image: the GEMM reads them there.
+    static thread_local std::vector<const T*> patch_rows;
+    patch_rows.resize(size_t(g.patch()));
+    for (int64_t row = 0; row < g.patch(); ++row) patch_rows[size_t(row)] = padded + r.row_start(g, row);
+    gemm_rows(g.o, r.span, g.patch(), T(1), w, g.patch(), patch_rows.data(), T(0), wide, r.span);
     T* yb = y + b * g.o * out_plane;
     for (int64_t oc = 0; oc < g.o; ++oc) {
       const T shift = bias ? bias[oc] : T(0);

@@ -81,11 +81,27 @@ void pack_a(bool trans, const T* a, int64_t lda, int64_t i0, int64_t rows, int64
   }
 }
 
+// op(B) as gemm and gemm_rows give it: stored row-major with row stride ld (transposed or not), or
+// (gemm_rows) row p of B anywhere, at rows[p].
+template <Scalar T>
+struct MatrixB {
+  const T* data = nullptr;
+  int64_t ld = 0;
+  bool trans = false;
+  const T* const* rows = nullptr;
+  // Row p of op(B), when B is not transposed.
+  const T* row(int64_t p) const { return rows ? rows[p] : data + p * ld; }
+  // op(B) from row p0 on (split-k's chunks).
+  MatrixB from(int64_t p0) const { return rows ? MatrixB{nullptr, 0, false, rows + p0} : MatrixB{trans ? data + p0 : data + p0 * ld, ld, trans, nullptr}; }
+};
+
 // op(B)[p0 : p0+depth, j0 : j0+cols] as one nr-wide panel stored depth-major, zero-padded.
 template <Scalar T>
-void pack_b_panel(bool trans, const T* b, int64_t ldb, int64_t p0, int64_t depth, int64_t j0, int64_t cols, T* out) {
+void pack_b_panel(const MatrixB<T>& matrix, int64_t p0, int64_t depth, int64_t j0, int64_t cols, T* out) {
   constexpr int nr = Blocking<T>::nr;
-  if (trans) {
+  const T* b = matrix.data;
+  const int64_t ldb = matrix.ld;
+  if (matrix.trans) {
     // A transpose, done 16 rows of the panel at a time so the rows being written stay in L1.
     constexpr int64_t step = 16;
     for (int64_t p_begin = 0; p_begin < depth; p_begin += step) {
@@ -97,10 +113,10 @@ void pack_b_panel(bool trans, const T* b, int64_t ldb, int64_t p0, int64_t depth
       for (int64_t p = p_begin; p < p_end; ++p) std::fill(out + p * nr + cols, out + (p + 1) * nr, T(0));
     }
   } else if (cols == nr) {
-    for (int64_t p = 0; p < depth; ++p) std::copy_n(b + (p0 + p) * ldb + j0, nr, out + p * nr);
+    for (int64_t p = 0; p < depth; ++p) std::copy_n(matrix.row(p0 + p) + j0, nr, out + p * nr);
   } else {
     for (int64_t p = 0; p < depth; ++p)
-      for (int jj = 0; jj < nr; ++jj) out[p * nr + jj] = jj < cols ? b[(p0 + p) * ldb + j0 + jj] : T(0);
+      for (int jj = 0; jj < nr; ++jj) out[p * nr + jj] = jj < cols ? matrix.row(p0 + p)[j0 + jj] : T(0);
   }
 }
 
@@ -112,14 +128,15 @@ typename Blocking<T>::Vector broadcast(T x) {
 }
 
 // C[0:rows, 0:cols] = alpha·(packed A panel · B panel) + beta·C, the panels `depth` deep; row p
-// of the B panel is the nr values at b + p·b_step (a packed panel, or B itself). beta == 0 does
-// not read C.
-template <Scalar T, int MR>
-void micro_kernel(int64_t depth, const T* a, const T* b, int64_t b_step, T* c, int64_t ldc, int rows, int cols, T alpha, T beta) {
+// of the B panel is the nr values at panel_row(p) (a packed panel, B itself, or a row of
+// gemm_rows's B). beta == 0 does not read C.
+template <Scalar T, int MR, class PanelRow>
+void micro_kernel(int64_t depth, const T* a, PanelRow panel_row, T* c, int64_t ldc, int rows, int cols, T alpha, T beta) {
   using B = Blocking<T, MR>;
   using V = typename B::Vector;
   V acc[B::mr][2] = {};
-  for (int64_t p = 0; p < depth; ++p, a += B::mr, b += b_step) {
+  for (int64_t p = 0; p < depth; ++p, a += B::mr) {
+    const T* b = panel_row(p);
     V b0, b1;
     std::memcpy(&b0, b, sizeof(V));
     std::memcpy(&b1, b + B::lanes, sizeof(V));
@@ -180,8 +197,8 @@ int64_t row_block_height(int64_t m) {
 // `parallel`). Each element of C is owned by one task and summed in a fixed order (kc blocks in
 // turn, p within a block), so the result is the same bits whatever the number of threads.
 template <Scalar T, int MR>
-void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c,
-                  int64_t ldc, [[maybe_unused]] bool parallel) {
+void gemm_blocked(bool trans_a, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const MatrixB<T>& b, T beta, T* c, int64_t ldc,
+                  [[maybe_unused]] bool parallel) {
   using B = Blocking<T, MR>;
   const int64_t mc = row_block_height<T, MR>(m);
   static thread_local std::vector<typename B::Vector> b_buffer;
@@ -191,12 +208,12 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
       const int64_t depth = std::min(B::kc, k - pc);
       // When C has a single block of rows, each panel of B is read once: packing it would cost as
       // much as using it, so a row-major B is read in place and only a ragged last panel is packed.
-      const bool b_in_place = !trans_b && m <= mc;
+      const bool b_in_place = !b.trans && m <= mc;
       T* packed_b = scratch<T>(b_buffer, panels * B::nr * depth);
 #pragma omp parallel for schedule(static) if (parallel)
       for (int64_t q = 0; q < panels; ++q)
         if (!b_in_place || cols - q * B::nr < B::nr)
-          pack_b_panel(trans_b, b, ldb, pc, depth, jc + q * B::nr, std::min<int64_t>(B::nr, cols - q * B::nr), packed_b + q * B::nr * depth);
+          pack_b_panel(b, pc, depth, jc + q * B::nr, std::min<int64_t>(B::nr, cols - q * B::nr), packed_b + q * B::nr * depth);
 
       // Later kc blocks add to what the first one wrote.
       const T beta_here = pc == 0 ? beta : T(1);
@@ -215,11 +232,24 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
           packed_row_block = rb;
           const int64_t j_end = std::min(cols, (cb + 1) * B::task_columns);
           for (int64_t j = cb * B::task_columns; j < j_end; j += B::nr) {
-            const bool in_place = b_in_place && j + B::nr <= cols;
-            const T* panel = in_place ? b + pc * ldb + jc + j : packed_b + j * depth;
-            for (int64_t i = 0; i < rows; i += B::mr)
-              micro_kernel<T, MR>(depth, packed_a + i * depth, panel, in_place ? ldb : B::nr, c + (i0 + i) * ldc + jc + j, ldc,
-                           int(std::min<int64_t>(B::mr, rows - i)), int(std::min<int64_t>(B::nr, j_end - j)), alpha, beta_here);
+            T* const c_tile = c + jc + j;
+            const auto tile = [&](auto panel_row) {
+              for (int64_t i = 0; i < rows; i += B::mr)
+                micro_kernel<T, MR>(depth, packed_a + i * depth, panel_row, c_tile + (i0 + i) * ldc, ldc, int(std::min<int64_t>(B::mr, rows - i)),
+                                    int(std::min<int64_t>(B::nr, j_end - j)), alpha, beta_here);
+            };
+            const int64_t column = jc + j;
+            if (!b_in_place || j + B::nr > cols) {
+              const T* panel = packed_b + j * depth;
+              tile([panel](int64_t p) { return panel + p * B::nr; });
+            } else if (b.rows) {
+              const T* const* rows_here = b.rows + pc;
+              tile([rows_here, column](int64_t p) { return rows_here[p] + column; });
+            } else {
+              const T* panel = b.data + pc * b.ld + column;
+              const int64_t ld = b.ld;
+              tile([panel, ld](int64_t p) { return panel + p * ld; });
+            }
           }
         });
       }
@@ -233,8 +263,8 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
 // products are computed side by side and summed in chunk order; the chunks depend on k alone, so
 // this too gives the same bits whatever the number of threads.
 template <Scalar T, int MR>
-void gemm_split_k(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c,
-                  int64_t ldc, int64_t chunk, bool parallel) {
+void gemm_split_k(bool trans_a, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const MatrixB<T>& b, T beta, T* c, int64_t ldc,
+                  int64_t chunk, bool parallel) {
   const int64_t chunks = (k + chunk - 1) / chunk;
   static thread_local std::vector<T> partial;
   partial.resize(size_t(chunks * m * n));
@@ -244,8 +274,7 @@ void gemm_split_k(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
   for (int64_t q = 0; q < chunks; ++q) error.run([&] {
     const int64_t p0 = q * chunk, depth = std::min(chunk, k - p0);
     const T* aq = trans_a ? a + p0 * lda : a + p0;
-    const T* bq = trans_b ? b + p0 : b + p0 * ldb;
-    gemm_blocked<T, MR>(trans_a, trans_b, m, n, depth, T(1), aq, lda, bq, ldb, T(0), parts + q * m * n, n, false);
+    gemm_blocked<T, MR>(trans_a, m, n, depth, T(1), aq, lda, b.from(p0), T(0), parts + q * m * n, n, false);
   });
   error.rethrow();
 #pragma omp parallel for schedule(static) if (parallel && m * n * chunks >= kParallelWork)
@@ -260,13 +289,32 @@ void gemm_split_k(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
 
 // Split-k or the blocked loops, by shape, with micro-tiles MR rows tall.
 template <Scalar T, int MR>
-void gemm_shaped(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c,
-                 int64_t ldc, bool parallel) {
+void gemm_shaped(bool trans_a, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const MatrixB<T>& b, T beta, T* c, int64_t ldc,
+                 bool parallel) {
   using B = Blocking<T, MR>;
   const int64_t mc = row_block_height<T, MR>(m), chunk = 4 * B::kc;
   const int64_t tasks = (m + mc - 1) / mc * ((n + B::task_columns - 1) / B::task_columns);
-  if (tasks < 4 && k >= 4 * chunk) return gemm_split_k<T, MR>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, chunk, parallel);
-  gemm_blocked<T, MR>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parallel && m * n * k >= kParallelWork);
+  if (tasks < 4 && k >= 4 * chunk) return gemm_split_k<T, MR>(trans_a, m, n, k, alpha, a, lda, b, beta, c, ldc, chunk, parallel);
+  gemm_blocked<T, MR>(trans_a, m, n, k, alpha, a, lda, b, beta, c, ldc, parallel && m * n * k >= kParallelWork);
+}
+
+// gemm and gemm_rows: the algorithm (and so the order of each sum) depends on the shapes alone;
+// whether threads share the work never changes it. Called from inside a parallel loop (a
+// convolution's loop over images, a method's loop over examples), the caller's threads are
+// already busy: run serially rather than open nested teams of one. The micro-tile height decides
+// only which registers hold an element's sum, never its order.
+template <Scalar T>
+void gemm_any(bool trans_a, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const MatrixB<T>& b, T beta, T* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
+    return;
+  }
+  const bool parallel = !in_parallel_region();
+  const auto padding = [m](int mr) { return (m + mr - 1) / mr * mr - m; };
+  if (padding(kShortRows) < padding(kTallRows)) return gemm_shaped<T, kShortRows>(trans_a, m, n, k, alpha, a, lda, b, beta, c, ldc, parallel);
+  gemm_shaped<T, kTallRows>(trans_a, m, n, k, alpha, a, lda, b, beta, c, ldc, parallel);
 }
 
 }  // namespace
@@ -274,26 +322,19 @@ void gemm_shaped(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T 
 template <Scalar T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
           const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
-  if (m == 0 || n == 0) return;
-  if (k == 0) {
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
-    return;
-  }
-  // The algorithm (and so the order of each sum) depends on the shapes alone; whether threads
-  // share the work never changes it. Called from inside a parallel loop (a convolution's loop over
-  // images, a method's loop over examples), the caller's threads are already busy: run serially
-  // rather than open nested teams of one. The micro-tile height decides only which registers
-  // hold an element's sum, never its order.
-  const bool parallel = !in_parallel_region();
-  const auto padding = [m](int mr) { return (m + mr - 1) / mr * mr - m; };
-  if (padding(kShortRows) < padding(kTallRows)) return gemm_shaped<T, kShortRows>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parallel);
-  gemm_shaped<T, kTallRows>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parallel);
+  gemm_any(trans_a, m, n, k, alpha, a, lda, MatrixB<T>{b, ldb, trans_b, nullptr}, beta, c, ldc);
+}
+
+template <Scalar T>
+void gemm_rows(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* const* b_rows, T beta, T* c, int64_t ldc) {
+  gemm_any(false, m, n, k, alpha, a, lda, MatrixB<T>{nullptr, 0, false, b_rows}, beta, c, ldc);
 }
 
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,
                           float, float*, int64_t);
 template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t, const double*,
                            int64_t, double, double*, int64_t);
+template void gemm_rows<float>(int64_t, int64_t, int64_t, float, const float*, int64_t, const float* const*, float, float*, int64_t);
+template void gemm_rows<double>(int64_t, int64_t, int64_t, double, const double*, int64_t, const double* const*, double, double*, int64_t);
 
 }  // namespace integrad::ad

@@ -16,6 +16,13 @@ template <Scalar T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
           const T* b, int64_t ldb, T beta, T* c, int64_t ldc);
 
+// C = alpha·A·B + beta·C (A not transposed) where row p of B (k × n) is the n values at b_rows[p]:
+// B gathered from anywhere without a copy. A stride-1 convolution reads its patches straight from
+// the padded image this way (conv_rows.cpp) instead of unfolding them first. The same sums in the
+// same order as gemm on B copied into a matrix.
+template <Scalar T>
+void gemm_rows(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* const* b_rows, T beta, T* c, int64_t ldc);
+
 // The reference: three loops, no blocking, no threads. Tests compare gemm with it.
 template <Scalar T>
 void gemm_naive(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
