@@ -74,8 +74,14 @@ int job(int argc, char** argv) {
   namespace attr = integrad::attr;
   namespace nn = integrad::nn;
   const std::string name = argv[2];
+  const bool training = name == "train-mlp" || name == "train-cnn";
+  const bool third_file = name == "kernelshap" || name == "deletion" || name == "sensitivity";
+  if (argc < (training ? 4 : third_file ? 6 : 5)) {
+    fmt::print(stderr, "job {}: missing arguments (see the usage at the top of tools/bench/bench.cpp)\n", name);
+    return 2;
+  }
   double seconds = 0;
-  if (name == "train-mlp" || name == "train-cnn") {
+  if (training) {
     const nn::Dataset<T> data = nn::load_fashion_mnist<T>(argv[3], true);
     nn::Sequential<T> model = nn::parse_architecture<T>(nn::named_architecture(name == "train-mlp" ? "mlp" : "cnn"), Shape{1, 28, 28},
                                                         nn::InputDtype::float32, 0);
