@@ -3,10 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include "attribution/for_each_example.h"
 #include "attribution/method.h"
 #include "autodiff/thread_tape.h"
@@ -33,8 +29,8 @@ void gradients_on_one_tape(const Forward<T>& f, const ad::Tensor<T>& x, int64_t 
   std::copy(selected.value().begin(), selected.value().end(), out.values.begin() + begin);
 }
 
-// Rows per thread below which splitting a batch costs more than it saves.
-constexpr int64_t kMinRowsPerThread = 8;
+// Rows per tape: a batch is cut into parts of at most this many rows, whatever the thread count.
+constexpr int64_t kRowsPerPart = 64;
 
 }  // namespace
 
@@ -42,15 +38,14 @@ template <ad::Scalar T>
 GradientsAndValues<T> gradients_and_values(const Forward<T>& f, const ad::Tensor<T>& x, const Target<T>& target, std::span<const int64_t> row_targets) {
   const int64_t rows = x.size(0);
   GradientsAndValues<T> out{ad::Tensor<T>(x.shape()), std::vector<T>(static_cast<size_t>(rows))};
-  // The rows shared out in contiguous parts, one tape per thread: every layer then runs serially
-  // within its part (nested regions are inactive), with no barrier per layer, where a batch split
-  // at each layer waited at every one. No example's arithmetic depends on which rows share its
-  // batch (each is its own GEMM rows, image or sequence), so the bits are those of one tape.
-  int parts = 1;
-#ifdef _OPENMP
-  if (!omp_in_parallel()) parts = int(std::clamp<int64_t>(rows / kMinRowsPerThread, 1, omp_get_max_threads()));
-#endif
-  for_each_example(parts, [&](int64_t p) { gradients_on_one_tape(f, x, rows * p / parts, rows * (p + 1) / parts, target, row_targets, out); });
+  // The rows in fixed parts, each on a tape of its own, the parts shared among threads: every
+  // layer then runs serially within its part (nested regions are inactive), with no barrier per
+  // layer, where a batch split at each layer waited at every one. The parts depend on the rows
+  // alone, never on the thread count, and they are small enough that each layer's GEMM takes the
+  // same path for every part (one block of rows), so an example gets the same bits whichever
+  // batch and part it is in.
+  const int64_t parts = std::max<int64_t>(1, (rows + kRowsPerPart - 1) / kRowsPerPart);
+  for_each_example(parts, [&](int64_t p) { gradients_on_one_tape(f, x, p * kRowsPerPart, std::min(rows, (p + 1) * kRowsPerPart), target, row_targets, out); });
   return out;
 }
 
