@@ -10,6 +10,7 @@
 // columns, so there they are zero in dY and cleared in the unfolded input: they add nothing (not
 // even the NaN that 0 · Inf would make); dX's col2im skips them.
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "autodiff/conv_kernels.h"
@@ -36,7 +37,7 @@ struct RowsGeometry {
 };
 
 // A per-thread buffer for each role, grown as needed and kept (OpenMP threads persist).
-enum class Buffer { padded, unfolded, wide, unpooled, valid };
+enum class Buffer { padded, unfolded, wide, unpooled, valid, dy_padded, dx_wide };
 template <Scalar T, Buffer role>
 T* thread_buffer(int64_t count) {
   static thread_local std::vector<T> buffer;
@@ -151,6 +152,58 @@ T sum_of(const T* x, int64_t n) {
   return s;
 }
 
+// dX as a convolution: the adjoint of a stride-1 convolution is the convolution of dY, zero-padded
+// by kh − 1 − padding, with the weights flipped and transposed,
+//   Wᵀ[c, (o·kh + i)·kw + j] = W[o, c, kh − 1 − i, kw − 1 − j],
+// so dX [C, H, W] is one GEMM (C × O·kh·kw) reading its B rows straight from the padded dY: no
+// col2im, and each output sums O·kh·kw products where the col2im GEMM summed O (k = O left that
+// GEMM's stores costing as much as its arithmetic). Taken for square kernels with padding ≤ kh − 1,
+// enough input channels to fill the GEMM's rows (C ≥ 8, not a first layer), and finite weights:
+// the padding's zeros meet every weight (0 · Inf = NaN) where col2im, as PyTorch, adds only the
+// terms of real outputs.
+ConvGeometry adjoint_geometry(const ConvGeometry& g) {
+  return ConvGeometry{g.n, g.o, g.ho, g.wo, g.c, g.kh, g.kw, g.h, g.w, 1, int(g.kh - 1 - g.padding)};
+}
+
+template <Scalar T>
+bool dx_by_adjoint(const ConvGeometry& g, const T* w) {
+  if (g.c < 8 || g.kh != g.kw || g.padding > g.kh - 1) return false;
+  for (int64_t k = 0; k < g.o * g.patch(); ++k)
+    if (!std::isfinite(w[k])) return false;
+  return true;
+}
+
+template <Scalar T>
+std::vector<T> flipped_transposed(const ConvGeometry& g, const T* w) {
+  std::vector<T> wt(size_t(g.c * g.o * g.kh * g.kw));
+  for (int64_t o = 0; o < g.o; ++o)
+    for (int64_t c = 0; c < g.c; ++c)
+      for (int64_t i = 0; i < g.kh; ++i)
+        for (int64_t j = 0; j < g.kw; ++j)
+          wt[size_t(c * g.o * g.kh * g.kw + (o * g.kh + i) * g.kw + j)] = w[((o * g.c + c) * g.kh + g.kh - 1 - i) * g.kw + g.kw - 1 - j];
+  return wt;
+}
+
+// dX of one image by the adjoint convolution, from dY in the wide layout (its valid columns).
+template <Scalar T>
+void dx_by_adjoint_convolution(const ConvGeometry& g, const RowsGeometry& r, const ConvGeometry& ga, const RowsGeometry& ra, const T* wt, const T* wide,
+                               T* dy_padded, T* dx_wide, T* dxb, bool dx_fresh) {
+  std::fill_n(dy_padded, ra.padded, T(0));
+  for (int64_t oc = 0; oc < g.o; ++oc)
+    for (int64_t oy = 0; oy < g.ho; ++oy)
+      std::copy_n(wide + oc * r.span + oy * r.wp, g.wo, dy_padded + (oc * ra.hp + oy + ga.padding) * ra.wp + ga.padding);
+  static thread_local std::vector<const T*> rows;
+  rows.resize(size_t(ga.patch()));
+  for (int64_t row = 0; row < ga.patch(); ++row) rows[size_t(row)] = dy_padded + ra.row_start(ga, row);
+  gemm_rows(ga.o, ra.span, ga.patch(), T(1), wt, ga.patch(), rows.data(), T(0), dx_wide, ra.span);
+  for (int64_t ic = 0; ic < g.c; ++ic)
+    for (int64_t y = 0; y < g.h; ++y) {
+      const T* src = dx_wide + ic * ra.span + y * ra.wp;
+      T* dst = dxb + (ic * g.h + y) * g.w;
+      for (int64_t xx = 0; xx < g.w; ++xx) dst[xx] = (dx_fresh ? T(0) : dst[xx]) + src[xx];
+    }
+}
+
 }  // namespace
 
 template <Scalar T>
@@ -214,13 +267,20 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
   T* partial_dw = dw || db ? partials.data() : nullptr;
   T* partial_db = dw || db ? partial_dw + groups * weights : nullptr;
 
+  const bool adjoint = dx && dx_by_adjoint(g, w);
+  const ConvGeometry ga = adjoint_geometry(g);
+  const RowsGeometry ra(ga);
+  const std::vector<T> wt = adjoint ? flipped_transposed(g, w) : std::vector<T>();
+
   FirstException error;  // the thread buffers may fail to grow
 #pragma omp parallel for schedule(static) if (groups > 1 && g.n * g.o * g.patch() * r.span >= kParallelWork)
   for (int64_t q = 0; q < groups; ++q) error.run([&] {
     T* padded = thread_buffer<T, Buffer::padded>(r.padded);
     T* unfolded = thread_buffer<T, Buffer::unfolded>(g.patch() * r.span);
     T* wide = thread_buffer<T, Buffer::wide>(g.o * r.span);
-    const T* valid = dx ? valid_columns<T>(g, r) : nullptr;
+    const T* valid = dx && !adjoint ? valid_columns<T>(g, r) : nullptr;
+    T* dy_padded = adjoint ? thread_buffer<T, Buffer::dy_padded>(ra.padded) : nullptr;
+    T* dx_wide = adjoint ? thread_buffer<T, Buffer::dx_wide>(g.c * ra.span) : nullptr;
     for (int64_t b = q * group; b < std::min(g.n, (q + 1) * group); ++b) {
       const int64_t out_at = b * g.o * out_plane;
       if (winners) unpool(g, r, out_plane, dy + out_at, relu_y ? relu_y + out_at : nullptr, winners + out_at, wide);
@@ -235,7 +295,9 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
         // and O its 32-wide ones far better than the other way round (16 × 9 for a first layer).
         gemm(false, true, g.patch(), g.o, r.span, T(1), unfolded, r.span, wide, r.span, T(1), partial_dw + q * weights, g.o);
       }
-      if (dx) {
+      if (adjoint) {
+        dx_by_adjoint_convolution(g, r, ga, ra, wt.data(), wide, dy_padded, dx_wide, dx + b * g.image(), dx_fresh);
+      } else if (dx) {
         // dX = col2im(Wᵀ·dY): each unfolded row adds back onto its span of the padded image.
         gemm(true, false, g.patch(), r.span, g.o, T(1), w, g.patch(), wide, r.span, T(0), unfolded, r.span);
         dx_from_wide(g, r, unfolded, valid, padded, dx + b * g.image(), dx_fresh);

@@ -127,6 +127,19 @@ TEST_CASE("gradcheck: conv2d over strides, paddings, with and without bias") {
       }
 }
 
+TEST_CASE("gradcheck: conv2d with 8 input channels, whose dX is the adjoint convolution") {
+  // C ≥ 8 takes the flipped-weight convolution of the padded dY for dX (conv_rows.cpp): square
+  // kernels 2, 3 and 5 with every padding it allows (kh − 1 − padding ≥ 0), and 3 × 2, which it
+  // leaves to col2im.
+  const int shapes[][3] = {{2, 2, 0}, {2, 2, 1}, {3, 3, 0}, {3, 3, 1}, {3, 3, 2}, {5, 5, 2}, {5, 5, 4}, {3, 2, 1}};
+  for (auto [kh, kw, padding] : shapes) {
+    CAPTURE(kh);
+    CAPTURE(padding);
+    expect_gradcheck([=](auto&, Inputs v) { return conv2d(v[0], v[1], v[2], 1, padding); },
+                     {random(Shape{2, 8, 5, 6}, 81), random(Shape{3, 8, kh, kw}, 82), random(Shape{3}, 83)});
+  }
+}
+
 TEST_CASE("gradcheck: conv2d_relu (away from the kink, where finite differences hold)") {
   // Inputs in [0.1, 1] and a positive bias with mixed-sign weights: outputs of both signs, few near 0.
   expect_gradcheck([](auto&, Inputs v) { return conv2d_relu(v[0], v[1], v[2], 1, 1); },

@@ -362,6 +362,28 @@ void check_same_nonfinite(const std::vector<double>& actual, const std::vector<d
 
 }  // namespace
 
+TEST_CASE("non-finite: conv2d's dX by the adjoint convolution (8 input channels) against direct loops") {
+  // With finite weights dX is the flipped-weight convolution of the padded dY, whose padding zeros
+  // meet only finite weights: NaN and Inf in x and dY reach dX as in the direct loops. A NaN weight
+  // sends dX back to col2im, where only real outputs' terms are added (0 · NaN is never formed).
+  Rng rng(32);
+  for (bool nan_weight : {false, true}) {
+    CAPTURE(nan_weight);
+    Tensor<double> x = Tensor<double>::uniform(Shape{2, 8, 5, 6}, rng, -1, 1), w = Tensor<double>::uniform(Shape{3, 8, 3, 3}, rng, -1, 1);
+    const Tensor<double> bias = Tensor<double>::uniform(Shape{3}, rng, -0.5, 0.5);
+    if (nan_weight) w.at({1, 4, 0, 2}) = kNaN;
+    else x.at({0, 5, 2, 0}) = kNaN, x.at({1, 0, 3, 4}) = kInf;
+    std::vector<double> dy(size_t(2 * 3 * 5 * 6));
+    for (size_t k = 0; k < dy.size(); ++k) dy[k] = std::sin(double(k));
+    if (!nan_weight) dy[7] = kInf, dy[40] = kNaN;
+    const ConvGrads expected = conv_grads_naive(x, w, dy, 1, 1);
+    const Run<double> r = run<double>([&](auto& v) { return conv2d(v[0], v[1], v[2], 1, 1); }, {x, w, bias}, dy);
+    check_same_nonfinite(r.grads[0], expected.dx);
+    CHECK(std::count_if(r.grads[0].begin(), r.grads[0].end(), [](double v) { return std::isnan(v); }) > 0);
+    if (nan_weight) CHECK(std::count_if(r.grads[0].begin(), r.grads[0].end(), [](double v) { return !std::isnan(v); }) > 0);
+  }
+}
+
 TEST_CASE("non-finite: conv2d and conv2d_relu, both kernels, against direct loops") {
   // A NaN pixel at the left edge and an Inf one inside, and (separately) a NaN weight whose tap
   // meets only padding at the border outputs: padding is a zero that is multiplied (0 · NaN = NaN),
