@@ -106,6 +106,7 @@ expect_error "explain -o onto its own model" "is the same file as MODEL" "$bin" 
 cmp -s "$data/mlp_f32.safetensors" "$work/model_copy.safetensors" || { echo "FAIL explain -o onto its model changed the model"; failures=$((failures + 1)); }
 expect_error "axioms --limit 0" "--limit" "$bin" axioms "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --limit 0
 expect_error "axioms --baseline nan" "--baseline must be zero or a finite number" "$bin" axioms "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --baseline nan
+expect_error "axioms on a token-id model" "the axiom checks need continuous inputs" "$bin" axioms "$data/text_f32.safetensors" "$data/text_f32_input.npy"
 expect_error "labels do not match inputs" "labels" "$bin" train --arch cnn --inputs "$work/images.npy" --labels "$data/ig_target.npy" -o "$work/out.safetensors"
 expect_error "missing data set directory" "dataset-fashion-mnist" "$bin" train --arch mlp --data fashion-mnist --data-dir "$work/nowhere" -o "$work/out.safetensors"
 expect_error "diverging training" "training stopped" "$bin" train --arch mlp --data synthetic-patches --limit 200 --lr 1e30 --optimizer sgd -o "$work/out.safetensors"

@@ -64,6 +64,10 @@ void run_model(const AxiomsArgs& a) {
   for (const auto& t : a.twins) inputs.push_back({"--twin", t});
   nn::check_outputs({{"--json", a.json}, {"--markdown", a.markdown}}, inputs);
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
+  // The checks perturb and differentiate the inputs; token ids have neither a gradient nor a path.
+  if (model.input_dtype == nn::InputDtype::int64)
+    throw std::invalid_argument(a.model + " reads token ids (its first layer is an Embedding): the axiom checks need continuous inputs; attribute "
+                                "to the embeddings with explain --method ig --layer 0 --baseline 0, whose --deltas show completeness");
   ad::Tensor<T> x = load_inputs(a.inputs, model);
   if (x.size(0) == 0) throw std::invalid_argument(a.inputs + " holds no examples: there is nothing to check");
   if (a.limit > 0 && x.size(0) > a.limit) x = x.rows(0, a.limit);
