@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <functional>
 #include <atomic>
 #include <cstdlib>
 #include <new>
@@ -98,6 +99,24 @@ TEST_CASE("conv2d (im2col + GEMM) equals the direct loops") {
     }
 }
 
+namespace {
+
+// A conv op's output values, then the gradients of x, weight and bias, all in one vector: the
+// backward seeded with `seed` (its first numel values).
+using ConvOp = std::function<Var<float>(Var<float>, Var<float>, Var<float>)>;
+std::vector<float> values_and_gradients(const ConvOp& op, const Tensor<float>& x, const Tensor<float>& w, const Tensor<float>& b, const Tensor<float>& seed) {
+  Tape<float> tape;
+  Tensor<float> gw(w.shape()), gb(b.shape());
+  Var<float> xv = tape.leaf(x, true), wv = tape.parameter(w, &gw), bv = tape.parameter(b, &gb);
+  Var<float> y = op(xv, wv, bv);
+  tape.backward(y, std::span<const float>(seed.data(), size_t(y.numel())));
+  std::vector<float> all(y.value().begin(), y.value().end());
+  for (std::span<const float> s : {xv.grad(), std::span<const float>(gw.span()), std::span<const float>(gb.span())}) all.insert(all.end(), s.begin(), s.end());
+  return all;
+}
+
+}  // namespace
+
 TEST_CASE("conv2d_relu gives relu(conv2d) bit for bit: values and the gradients of x, weight and bias") {
   Rng rng(8);
   for (int stride : {1, 2}) {
@@ -106,14 +125,8 @@ TEST_CASE("conv2d_relu gives relu(conv2d) bit for bit: values and the gradients 
     const Tensor<float> b = Tensor<float>::uniform(Shape{4}, rng, -0.5, 0.5);
     Tensor<float> seed = Tensor<float>::uniform(Shape{5 * 4 * 9 * 8}, rng, -1, 1);
     auto run = [&](bool fused) {
-      Tape<float> tape;
-      Tensor<float> gw(w.shape()), gb(b.shape());
-      Var<float> xv = tape.leaf(x, true), wv = tape.parameter(w, &gw), bv = tape.parameter(b, &gb);
-      Var<float> y = fused ? conv2d_relu(xv, wv, bv, stride, 1) : relu(conv2d(xv, wv, bv, stride, 1));
-      tape.backward(y, std::span<const float>(seed.data(), size_t(y.numel())));
-      std::vector<float> all(y.value().begin(), y.value().end());
-      for (std::span<const float> s : {xv.grad(), std::span<const float>(gw.span()), std::span<const float>(gb.span())}) all.insert(all.end(), s.begin(), s.end());
-      return all;
+      return values_and_gradients([&](auto xv, auto wv, auto bv) { return fused ? conv2d_relu(xv, wv, bv, stride, 1) : relu(conv2d(xv, wv, bv, stride, 1)); },
+                                  x, w, b, seed);
     };
     const std::vector<float> values = run(true);
     CHECK(values == run(false));
@@ -141,14 +154,9 @@ TEST_CASE("conv2d_relu_max_pool2d gives max_pool2d(relu(conv2d), 2, 2) bit for b
       const Tensor<float> b = Tensor<float>::uniform(Shape{4}, rng, -0.5, 0.5);
       Tensor<float> seed = Tensor<float>::uniform(Shape{5 * 4 * 4 * 4}, rng, -1, 1);
       auto run = [&](bool fused) {
-        Tape<float> tape;
-        Tensor<float> gw(w.shape()), gb(b.shape());
-        Var<float> xv = tape.leaf(x, true), wv = tape.parameter(w, &gw), bv = tape.parameter(b, &gb);
-        Var<float> y = fused ? conv2d_relu_max_pool2d(xv, wv, bv, stride, 1) : max_pool2d(relu(conv2d(xv, wv, bv, stride, 1)), 2, 2);
-        tape.backward(y, std::span<const float>(seed.data(), size_t(y.numel())));
-        std::vector<float> all(y.value().begin(), y.value().end());
-        for (std::span<const float> s : {xv.grad(), std::span<const float>(gw.span()), std::span<const float>(gb.span())}) all.insert(all.end(), s.begin(), s.end());
-        return all;
+        return values_and_gradients(
+            [&](auto xv, auto wv, auto bv) { return fused ? conv2d_relu_max_pool2d(xv, wv, bv, stride, 1) : max_pool2d(relu(conv2d(xv, wv, bv, stride, 1)), 2, 2); },
+            x, w, b, seed);
       };
       const std::vector<float> values = run(true);
       CHECK(values == run(false));
