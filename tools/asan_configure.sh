@@ -11,6 +11,11 @@ cd "$(dirname "$0")/.."
 # GEMMs and convolutions, which run 4-5 times faster so, for a few seconds more of compiling.
 # -ffp-contract=off: GCC's rule in ISO C++ mode (our release build), not clang's default of fusing
 # a*b+c into FMAs, so the suites' tolerances and bit-for-bit checks mean the same in both builds.
+# A build-asan/ from before, configured with GCC, is started afresh: CMake, seeing the compiler
+# change, would delete its cache and forget the options given here (no sanitizers at all).
+if [ -f build-asan/CMakeCache.txt ] && ! grep -q '^CMAKE_CXX_COMPILER:[A-Z]*=.*clang' build-asan/CMakeCache.txt; then
+  rm -rf build-asan
+fi
 cmake -S . -B build-asan -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -gline-tables-only" \
   -DINTEGRAD_SANITIZE=ON -DINTEGRAD_FUZZ=ON -DINTEGRAD_NATIVE=ON -DINTEGRAD_AUTODIFF_OPTIONS=-O1 \
   -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link -ffp-contract=off" "$@" >/dev/null
