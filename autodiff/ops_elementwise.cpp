@@ -86,7 +86,10 @@ Var<T> unary(Var<T> a, F f, Dx dx) {
   if (out.requires_grad()) {
     tape.on_backward(out, [a, out, dx](Tape<T>& t) {
       const T *x = a.value().data(), *y = out.value().data(), *g = t.grad(out);
-      const auto [gx, fresh] = t.grad_slot(a);
+      // Not a structured binding: clang 14 cannot name one inside an OpenMP region.
+      const auto slot = t.grad_slot(a);
+      T* const gx = slot.data;
+      const bool fresh = slot.fresh;
       const int64_t n = a.numel();
 #pragma omp parallel for schedule(static) if (n >= kParallelWork)
       for (int64_t i = 0; i < n; ++i) {

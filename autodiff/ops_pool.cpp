@@ -41,7 +41,10 @@ Var<T> max_pool2d(Var<T> x, int kernel, int stride) {
   if (out.requires_grad()) {
     tape.on_backward(out, [x, out, g, winner](Tape<T>& t) {
       const T* dy = t.grad(out);
-      const auto [dx, fresh] = t.grad_slot(x);
+      // Not a structured binding: clang 14 cannot name one inside an OpenMP region.
+      const auto slot = t.grad_slot(x);
+      T* const dx = slot.data;
+      const bool fresh = slot.fresh;
       // A plane's winners lie in that plane: planes have one writer each, in a fixed order. A
       // fresh gradient is zeroed plane by plane here, where the plane is about to be used.
 #pragma omp parallel for schedule(static) if (g.planes > 1 && g.planes * g.h * g.w >= kParallelWork)

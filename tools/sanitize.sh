@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# Builds the library and the fast test suites with AddressSanitizer + UndefinedBehaviorSanitizer
-# into build-asan/ and runs them. Any report fails the run.
+# Builds the fast test suites and the CLI with AddressSanitizer + UndefinedBehaviorSanitizer into
+# build-asan/ (clang; the build tools/fuzz.sh shares, see tools/asan_configure.sh) and runs them.
+# Any report fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# -O0 and line tables only (-g1): reports keep file and line, and the build takes half the time
-# of -O1 (CI's budget is 15 minutes on 2 cores); the suites run a little slower.
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" -DINTEGRAD_SANITIZE=ON -DINTEGRAD_NATIVE=ON >/dev/null
+bash tools/asan_configure.sh
 # Only what the fast suites run: the test programs and the CLI (not the benchmark or the consumer).
 cmake --build build-asan -j"$(nproc)" --target test_autodiff test_nn test_attribution integrad
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -17,7 +17,12 @@ Method<T> ablation_method() {
   m.guarantees = {"dummy", "linearity", "symmetry"};
   m.in_tables = at_most_features<T>(256);
   m.run = [](const MethodCall<T>& c) {
-    const auto [groups, base, targets, row] = perturbation_setup(c);
+    const Perturbation<T> p = perturbation_setup(c);
+    // Names, not a structured binding: clang 14 cannot capture one in a lambda (C++20 can).
+    const auto& groups = p.groups;
+    const auto& base = p.base;
+    const auto& targets = p.targets;
+    const int64_t row = p.row;
     Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
     for_each_example(c.inputs.size(0), [&](int64_t i) {
       const Groups& g = groups[size_t(i)];

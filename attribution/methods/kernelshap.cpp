@@ -145,7 +145,11 @@ std::vector<double> efficient_fit(const Coalitions& c, const std::vector<double>
 template <ad::Scalar T>
 Attribution<T> run_kernelshap(const MethodCall<T>& c) {
   const Perturbation<T> p = perturbation_setup(c);
-  const auto& [groups, base, targets, row] = p;
+  // Names, not a structured binding: clang 14 cannot capture one in a lambda (C++20 can).
+  const auto& groups = p.groups;
+  const auto& base = p.base;
+  const auto& targets = p.targets;
+  const int64_t row = p.row;
   const int64_t samples = c.options.integer("samples");
   const uint64_t seed = static_cast<uint64_t>(c.options.integer("seed"));
   Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};

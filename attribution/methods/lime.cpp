@@ -60,7 +60,12 @@ std::vector<double> lasso(const std::vector<std::vector<char>>& z, const std::ve
 
 template <ad::Scalar T>
 Attribution<T> run_lime(const MethodCall<T>& c) {
-  const auto [groups, base, targets, row] = perturbation_setup(c);
+  const Perturbation<T> p = perturbation_setup(c);
+  // Names, not a structured binding: clang 14 cannot capture one in a lambda (C++20 can).
+  const auto& groups = p.groups;
+  const auto& base = p.base;
+  const auto& targets = p.targets;
+  const int64_t row = p.row;
   const int64_t samples = c.options.integer("samples");
   const double alpha = c.options.real("lime-alpha");
   Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};

@@ -89,7 +89,9 @@ TEST_CASE("implementation invariance: built twins compute the same function; IG 
   const Tensor x = inputs(), b(x.shape());
   const auto twins = built_twins(m);
   REQUIRE(twins.size() == 4);
-  for (const auto& [name, twin] : twins) {
+  for (const auto& entry : twins) {
+    const auto& name = entry.first;  // not a structured binding: clang 14 cannot capture one (CAPTURE)
+    const auto& twin = entry.second;
     CAPTURE(name);
     CHECK(output_difference(m, twin, x) < 1e-12);
   }
@@ -170,7 +172,9 @@ TEST_CASE("image models: conv twins compute the same function, and IG is invaria
   const Tensor x = images(), b(x.shape());
   const auto twins = built_twins(m);
   REQUIRE(twins.size() == 3);  // permuted channels, a scaled channel, an inserted identity 1×1 convolution
-  for (const auto& [name, twin] : twins) {
+  for (const auto& entry : twins) {
+    const auto& name = entry.first;  // not a structured binding: clang 14 cannot capture one (CAPTURE)
+    const auto& twin = entry.second;
     CAPTURE(name);
     CHECK(output_difference(m, twin, x) < 1e-12);
   }
@@ -187,7 +191,9 @@ TEST_CASE("image models: conv twins compute the same function, and IG is invaria
   CHECK_FALSE(check_implementation_invariance(m, weight_dependent, x, b, predicted(m, x), twins).passed);
   // Twins of the second block too: Linear after Flatten takes the channel's columns.
   const auto flat = nn::parse_architecture<T>("Conv2d(1, 2, 3); ReLU(); AvgPool2d(2); Flatten(); Linear(2, 2)", ad::Shape{1, 4, 4}, nn::InputDtype::float64, 2);
-  for (const auto& [name, twin] : built_twins(flat)) {
+  for (const auto& entry : built_twins(flat)) {
+    const auto& name = entry.first;  // not a structured binding: clang 14 cannot capture one (CAPTURE)
+    const auto& twin = entry.second;
     CAPTURE(name);
     CHECK(output_difference(flat, twin, x) < 1e-12);
   }

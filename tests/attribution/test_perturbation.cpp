@@ -223,7 +223,9 @@ TEST_CASE("shapley-sampling, lime and gradientshap give w·(x − x′) on a lin
   const auto& w = model.layers[0]->parameters()[0]->value;  // [2, 4]
   const std::vector<std::pair<std::string, std::map<std::string, std::string>>> runs{
       {"shapley-sampling", {{"samples", "3"}}}, {"lime", {{"samples", "40"}}}, {"gradientshap", {{"samples", "3"}}}};
-  for (const auto& [method, options] : runs) {
+  for (const auto& run_options : runs) {
+    const auto& method = run_options.first;  // not a structured binding: clang 14 cannot capture one (CAPTURE)
+    const auto& options = run_options.second;
     CAPTURE(method);
     const Attribution<T> a = run(method, model, x, Baseline<T>::of(b), Target<T>::of(1), options);
     for (int64_t i = 0; i < 2; ++i)
@@ -358,7 +360,9 @@ TEST_CASE("the tables include a perturbation method only where it is affordable"
 }
 
 TEST_CASE("kernelshap's sampled coalitions: distinct, by size, weights summing to the kernel's mass, the same for a seed") {
-  for (const auto& [m, samples] : std::vector<std::pair<size_t, int64_t>>{{6, 30}, {6, 61}, {10, 1000}, {10, 100}, {16, 200}, {49, 200}, {2, 1}}) {
+  for (const auto& m_samples : std::vector<std::pair<size_t, int64_t>>{{6, 30}, {6, 61}, {10, 1000}, {10, 100}, {16, 200}, {49, 200}, {2, 1}}) {
+    const size_t m = m_samples.first;  // not a structured binding: clang 14 cannot capture one (CAPTURE)
+    const int64_t samples = m_samples.second;
     CAPTURE(m);
     CAPTURE(samples);
     const Coalitions c = sampled_coalitions(m, samples, 5);

@@ -24,7 +24,8 @@ TEST_CASE("gradcheck: broadcasting binary ops over each axis") {
       {Shape{2, 3, 4}, Shape{2, 3, 4}}, {Shape{2, 3, 4}, Shape{3, 1}}, {Shape{2, 3, 4}, Shape{1, 4}},
       {Shape{2, 3, 4}, Shape{2, 1, 4}}, {Shape{2, 3, 4}, Shape{}},     {Shape{4}, Shape{2, 3, 4}},
       {Shape{3, 1}, Shape{1, 5}}};
-  for (auto [sa, sb] : pairs) {
+  for (const auto& pair : pairs) {
+    const Shape &sa = pair.first, &sb = pair.second;  // not a structured binding: clang 14 cannot capture one
     CAPTURE(sa.str());
     CAPTURE(sb.str());
     expect_gradcheck([](auto&, Inputs v) { return v[0] + v[1]; }, {random(sa, 1), random(sb, 2)});
@@ -181,7 +182,8 @@ TEST_CASE("gradcheck: ops that write a fresh gradient also add to one that other
 
 TEST_CASE("gradcheck: max and average pooling") {
   const Tensor<double> x = random(Shape{2, 3, 6, 7}, 71);
-  for (auto [k, s] : {std::pair{2, 2}, std::pair{3, 2}, std::pair{2, 1}}) {
+  for (const auto& ks : {std::pair{2, 2}, std::pair{3, 2}, std::pair{2, 1}}) {
+    const int k = ks.first, s = ks.second;  // not a structured binding: clang 14 cannot capture one
     CAPTURE(k);
     CAPTURE(s);
     expect_gradcheck([=](auto&, Inputs v) { return max_pool2d(v[0], k, s); }, {x});

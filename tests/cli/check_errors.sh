@@ -209,11 +209,12 @@ rm -f "$work/out_link.npy" "$work/target.npy" "$work/fifo.npy" "$work/from_fifo.
 
 # Devices, on private nodes in a private mount namespace (a bug that renamed over /dev/null would
 # otherwise damage the machine): /dev/null takes the bytes, /dev/full is ENOSPC, /dev/stdout goes
-# wherever the shell sent it, with the "wrote" line on stderr; the nodes stay nodes.
+# wherever the shell sent it, with the "wrote" line on stderr; the nodes stay nodes. (/dev/shm:
+# LLVM's OpenMP runtime, in the clang sanitizer build, registers itself there and aborts without it.)
 if unshare -m true 2>/dev/null; then
   if unshare -m bash -c '
     set -u
-    mount -t tmpfs none /dev && mknod -m 666 /dev/null c 1 3 && mknod -m 666 /dev/full c 1 7 && ln -s /proc/self/fd/1 /dev/stdout || exit 2
+    mount -t tmpfs none /dev && mknod -m 666 /dev/null c 1 3 && mknod -m 666 /dev/full c 1 7 && ln -s /proc/self/fd/1 /dev/stdout && mkdir /dev/shm || exit 2
     ok=0
     "$1" predict "$2" "$3" -o /dev/null >/dev/null 2>&1 && [ -c /dev/null ] || { echo "    -o /dev/null failed"; ok=1; }
     "$1" predict "$2" "$3" -o /dev/full >/dev/null 2>"$4/full.err"; rc=$?
