@@ -133,7 +133,9 @@ TEST_CASE("gradcheck: conv2d with 8 input channels, whose dX is the adjoint conv
   // kernels 2, 3 and 5 with every padding it allows (kh − 1 − padding ≥ 0), and 3 × 2, which it
   // leaves to col2im.
   const int shapes[][3] = {{2, 2, 0}, {2, 2, 1}, {3, 3, 0}, {3, 3, 1}, {3, 3, 2}, {5, 5, 2}, {5, 5, 4}, {3, 2, 1}};
-  for (auto [kh, kw, padding] : shapes) {
+  for (const auto& shape : shapes) {
+    // Named copies, not a structured binding: clang 14 cannot capture one in a lambda.
+    const int kh = shape[0], kw = shape[1], padding = shape[2];
     CAPTURE(kh);
     CAPTURE(padding);
     expect_gradcheck([=](auto&, Inputs v) { return conv2d(v[0], v[1], v[2], 1, padding); },
