@@ -228,13 +228,16 @@ void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* b
     for (int64_t oc = 0; oc < g.o; ++oc) {
       const T shift = bias ? bias[oc] : T(0);
       if (out.pool) {
-        // The whole span, extra columns too (they are pooled by no window): one loop that vectorises.
+        // The whole span, extra columns too (they are pooled by no window): one loop that
+        // vectorises, and notes a NaN on the way (the pooling takes another loop for one).
         T* row = wide + oc * r.span;
-        if (out.relu)
-          for (int64_t t = 0; t < r.span; ++t) row[t] = relu_value(row[t] + shift);
-        else
-          for (int64_t t = 0; t < r.span; ++t) row[t] += shift;
-        max_pool_plane_any(pool, row, yb + oc * out_plane, out.winners ? out.winners + (b * g.o + oc) * out_plane : nullptr);
+        int nan = 0;
+        for (int64_t t = 0; t < r.span; ++t) {
+          const T v = out.relu ? relu_value(row[t] + shift) : row[t] + shift;
+          row[t] = v;
+          nan |= v != v;
+        }
+        max_pool_plane_any(pool, row, yb + oc * out_plane, out.winners ? out.winners + (b * g.o + oc) * out_plane : nullptr, nan != 0);
         continue;
       }
       for (int64_t oy = 0; oy < g.ho; ++oy) {

@@ -298,6 +298,16 @@ void gemm_shaped(bool trans_a, int64_t m, int64_t n, int64_t k, T alpha, const T
   gemm_blocked<T, MR>(trans_a, m, n, k, alpha, a, lda, b, beta, c, ldc, parallel && m * n * k >= kParallelWork);
 }
 
+// Rows a micro-tile MR tall leaves unused below m; and the area of C that micro-tiles cover,
+// with the tile height gemm picks for m.
+inline int64_t padding(int64_t m, int mr) { return (m + mr - 1) / mr * mr - m; }
+template <Scalar T>
+int64_t padded_area(int64_t m, int64_t n) {
+  const int mr = padding(m, kShortRows) < padding(m, kTallRows) ? kShortRows : kTallRows;
+  constexpr int nr = Blocking<T>::nr;
+  return (m + mr - 1) / mr * mr * ((n + nr - 1) / nr * nr);
+}
+
 // gemm and gemm_rows: the algorithm (and so the order of each sum) depends on the shapes alone;
 // whether threads share the work never changes it. Called from inside a parallel loop (a
 // convolution's loop over images, a method's loop over examples), the caller's threads are
@@ -311,9 +321,20 @@ void gemm_any(bool trans_a, int64_t m, int64_t n, int64_t k, T alpha, const T* a
       for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
     return;
   }
+  // A C narrower than a micro-tile (a classifier's 10 outputs against tiles 32 wide: a third of
+  // each tile used) is computed transposed, Cᵀ = op(B)ᵀ·op(A)ᵀ, where that pads less, then copied
+  // back. Every element is the same sum in the same order either way; with beta = 0 only, so
+  // that beta·C is not added in a different place.
+  if (!b.rows && beta == T(0) && n < Blocking<T>::nr && padded_area<T>(n, m) < padded_area<T>(m, n)) {
+    static thread_local std::vector<T> transposed;
+    transposed.resize(size_t(n * m));
+    gemm_any(!b.trans, n, m, k, alpha, b.data, b.ld, MatrixB<T>{a, lda, !trans_a, nullptr}, T(0), transposed.data(), m);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = transposed[size_t(j * m + i)];
+    return;
+  }
   const bool parallel = !in_parallel_region();
-  const auto padding = [m](int mr) { return (m + mr - 1) / mr * mr - m; };
-  if (padding(kShortRows) < padding(kTallRows)) return gemm_shaped<T, kShortRows>(trans_a, m, n, k, alpha, a, lda, b, beta, c, ldc, parallel);
+  if (padding(m, kShortRows) < padding(m, kTallRows)) return gemm_shaped<T, kShortRows>(trans_a, m, n, k, alpha, a, lda, b, beta, c, ldc, parallel);
   gemm_shaped<T, kTallRows>(trans_a, m, n, k, alpha, a, lda, b, beta, c, ldc, parallel);
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "autodiff/tensor.h"
 
@@ -69,9 +70,11 @@ void max_pool_plane_2x2_values(const PoolGeometry& g, const T* plane, T* y) {
 
 // One plane [h, w] pooled into y [ho, wo], each window's winner (an offset within the plane) in
 // `winner` when it is not null: the fastest of the loops above that gives PyTorch's result.
+// `holds_nan` says whether the plane holds a NaN when the caller knows (the convolution finds out
+// as it writes the plane); otherwise the plane is scanned for one.
 template <Scalar T>
-void max_pool_plane_any(const PoolGeometry& g, const T* plane, T* y, int32_t* winner) {
-  const bool nan_wins = has_nan(plane, g.h * g.w);
+void max_pool_plane_any(const PoolGeometry& g, const T* plane, T* y, int32_t* winner, std::optional<bool> holds_nan = std::nullopt) {
+  const bool nan_wins = holds_nan ? *holds_nan : has_nan(plane, g.h * g.w);
   if (!winner && !nan_wins && g.kernel == 2 && g.stride == 2) max_pool_plane_2x2_values(g, plane, y);
   else if (g.kernel == 2) nan_wins ? max_pool_plane<2, true>(g, plane, y, winner) : max_pool_plane<2, false>(g, plane, y, winner);
   else nan_wins ? max_pool_plane<0, true>(g, plane, y, winner) : max_pool_plane<0, false>(g, plane, y, winner);

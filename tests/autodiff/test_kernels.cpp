@@ -38,9 +38,11 @@ void check_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, T be
 TEST_CASE("gemm equals the naive reference for every transpose flag and awkward sizes") {
   // Past every block edge: k beyond two kc blocks, m beyond mc, n beyond nc, ragged micro-tiles, and
   // small products over a long k (computed in chunks of k); micro-tiles 12 and 8 rows tall (m = 16,
-  // 32, 64, 272 take the short ones: the convolutions' 16 and 32 output channels, two row blocks).
-  const int64_t sizes[][3] = {{1, 1, 1},    {7, 5, 3},    {67, 33, 129},  {64, 256, 784}, {3, 300, 2},    {130, 45, 600},
-                              {5, 4200, 3}, {13, 33, 0},  {16, 9, 7000},  {20, 150, 6200}, {32, 224, 144}, {16, 840, 9}, {272, 70, 50}};
+  // 32, 64, 272 take the short ones: the convolutions' 16 and 32 output channels, two row blocks);
+  // C narrower than a tile computed transposed (n = 9, 10: a classifier's outputs).
+  const int64_t sizes[][3] = {{1, 1, 1},      {7, 5, 3},      {67, 33, 129}, {64, 256, 784}, {3, 300, 2},   {130, 45, 600}, {5, 4200, 3},
+                              {13, 33, 0},    {16, 9, 7000},  {20, 150, 6200}, {32, 224, 144}, {16, 840, 9}, {272, 70, 50}, {64, 10, 1568},
+                              {500, 10, 400}};
   for (auto& s : sizes)
     for (bool ta : {false, true})
       for (bool tb : {false, true}) {
