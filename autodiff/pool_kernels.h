@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
+#include <type_traits>
 
 #include "autodiff/tensor.h"
 
@@ -68,6 +70,59 @@ void max_pool_plane_2x2_values(const PoolGeometry& g, const T* plane, T* y) {
   }
 }
 
+// The 2×2, stride-2 case in float32 for planes without a NaN, 8 outputs at a time with GCC's
+// vector types: each row pair's inputs split into even and odd columns by shuffles, the same
+// comparisons as max_pool_plane_2x2_values (so the same values and the same first-maximal
+// winners), and the winners as offsets from integer selects. GCC left the scalar loops with winners
+// scalar, and those without them scalar in their tails (a 7-wide output row is all tail). Every
+// output row but the plane's last is done in whole vectors: the reads past its row pair's end land
+// in the plane's next rows, and the writes past its end in the next output row, which is written
+// after it; the last row finishes one output at a time. Needs wo ≥ 7 (for those writes to stay
+// within the next row) and w ≥ 8 (for those reads to stay within the plane).
+inline void max_pool_plane_2x2_f32(const PoolGeometry& g, const float* plane, float* y, int32_t* winner) {
+  using V [[gnu::vector_size(32)]] = float;
+  using I [[gnu::vector_size(32)]] = int32_t;
+  constexpr int64_t lanes = 8;
+  const I even = {0, 2, 4, 6, 8, 10, 12, 14};
+  // mask ? x : y, lane by lane, as bits (a vector ?: is not portable between GCC and clang).
+  const auto pick = [](I mask, V x, V y) { return (V)(((I)x & mask) | ((I)y & ~mask)); };
+  for (int64_t oy = 0; oy < g.ho; ++oy) {
+    const float* r0 = plane + (2 * oy) * g.w;
+    const float* r1 = r0 + g.w;
+    float* out = y + oy * g.wo;
+    int32_t* at = winner ? winner + oy * g.wo : nullptr;
+    const auto top = static_cast<int32_t>(2 * oy * g.w), w = static_cast<int32_t>(g.w);
+    const int64_t vector_end = oy + 1 < g.ho ? g.wo : g.wo / lanes * lanes;
+    int64_t ox = 0;
+    for (; ox < vector_end; ox += lanes) {
+      V p0, p1, q0, q1;
+      std::memcpy(&p0, r0 + 2 * ox, sizeof(V));
+      std::memcpy(&p1, r0 + 2 * ox + lanes, sizeof(V));
+      std::memcpy(&q0, r1 + 2 * ox, sizeof(V));
+      std::memcpy(&q1, r1 + 2 * ox + lanes, sizeof(V));
+      const V a = __builtin_shufflevector(p0, p1, 0, 2, 4, 6, 8, 10, 12, 14), b = __builtin_shufflevector(p0, p1, 1, 3, 5, 7, 9, 11, 13, 15);
+      const V c = __builtin_shufflevector(q0, q1, 0, 2, 4, 6, 8, 10, 12, 14), d = __builtin_shufflevector(q0, q1, 1, 3, 5, 7, 9, 11, 13, 15);
+      const I right_top = a < b, right_bottom = c < d;  // −1 where the right element of the pair wins
+      const V m0 = pick(right_top, b, a), m1 = pick(right_bottom, d, c);
+      const I bottom = m0 < m1;
+      const V best = pick(bottom, m1, m0);
+      std::memcpy(out + ox, &best, sizeof(V));
+      if (at) {
+        const I left = top + static_cast<int32_t>(2 * ox) + even;
+        const I top_winner = left - right_top, bottom_winner = left + w - right_bottom;
+        const I from = (bottom_winner & bottom) | (top_winner & ~bottom);
+        std::memcpy(at + ox, &from, sizeof(I));
+      }
+    }
+    for (; ox < g.wo; ++ox) {
+      const float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+      const float m0 = a < b ? b : a, m1 = c < d ? d : c;
+      out[ox] = m0 < m1 ? m1 : m0;
+      if (at) at[ox] = m0 < m1 ? top + w + static_cast<int32_t>(2 * ox) + (c < d) : top + static_cast<int32_t>(2 * ox) + (a < b);
+    }
+  }
+}
+
 // One plane [h, w] pooled into y [ho, wo], each window's winner (an offset within the plane) in
 // `winner` when it is not null: the fastest of the loops above that gives PyTorch's result.
 // `holds_nan` says whether the plane holds a NaN when the caller knows (the convolution finds out
@@ -75,6 +130,8 @@ void max_pool_plane_2x2_values(const PoolGeometry& g, const T* plane, T* y) {
 template <Scalar T>
 void max_pool_plane_any(const PoolGeometry& g, const T* plane, T* y, int32_t* winner, std::optional<bool> holds_nan = std::nullopt) {
   const bool nan_wins = holds_nan ? *holds_nan : has_nan(plane, g.h * g.w);
+  if constexpr (std::is_same_v<T, float>)
+    if (!nan_wins && g.kernel == 2 && g.stride == 2 && g.wo >= 7 && g.w >= 8) return max_pool_plane_2x2_f32(g, plane, y, winner);
   if (!winner && !nan_wins && g.kernel == 2 && g.stride == 2) max_pool_plane_2x2_values(g, plane, y);
   else if (g.kernel == 2) nan_wins ? max_pool_plane<2, true>(g, plane, y, winner) : max_pool_plane<2, false>(g, plane, y, winner);
   else nan_wins ? max_pool_plane<0, true>(g, plane, y, winner) : max_pool_plane<0, false>(g, plane, y, winner);

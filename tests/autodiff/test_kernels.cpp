@@ -16,6 +16,7 @@
 #include "autodiff/gemm.h"
 #include "autodiff/parallel.h"
 #include "autodiff/ops.h"
+#include "autodiff/pool_kernels.h"
 
 using namespace integrad::ad;
 
@@ -329,6 +330,31 @@ TEST_CASE("an allocation failing inside a parallel loop is thrown to the caller,
     CHECK(y.shape() == Shape{4, 16, 298, 298});
   }
   omp_set_num_threads(saved);
+}
+
+TEST_CASE("2x2 max pooling in float32 vectors gives the scalar loop's values and winners, ties and -0 included") {
+  // Planes of every output width from 7 (a row is one vector, ragged) to 20, odd and even heights
+  // and widths, a wide layout with extra columns (w > 2·wo + 1), and values with many ties.
+  Rng rng(13);
+  for (int64_t h : {14, 15, 28})
+    for (int64_t w = 14; w <= 44; ++w) {
+      CAPTURE(h);
+      CAPTURE(w);
+      const PoolGeometry g{1, h, w, h / 2, std::min<int64_t>(w / 2, 20), 2, 2};
+      Tensor<float> plane = Tensor<float>::uniform(Shape{h * w}, rng, -1, 1);
+      for (int64_t i = 0; i < plane.numel(); ++i) plane[i] = i % 5 == 0 ? (i % 2 ? 0.0f : -0.0f) : std::round(plane[i] * 4) / 4;
+      std::vector<float> y0(size_t(g.ho * g.wo)), y1(y0.size()), y2(y0.size());
+      std::vector<int32_t> w0(y0.size()), w1(y0.size());
+      max_pool_plane<2, false>(g, plane.data(), y0.data(), w0.data());
+      max_pool_plane_2x2_f32(g, plane.data(), y1.data(), w1.data());
+      max_pool_plane_2x2_f32(g, plane.data(), y2.data(), nullptr);
+      CHECK(w1 == w0);
+      for (size_t i = 0; i < y0.size(); ++i) {
+        CHECK(std::signbit(y1[i]) == std::signbit(y0[i]));
+        CHECK(y1[i] == y0[i]);
+        CHECK(std::signbit(y2[i]) == std::signbit(y0[i]));
+      }
+    }
 }
 
 TEST_CASE("max_pool2d without a gradient (the 2x2 values-only path) gives the same bits as with one, ties and -0 included") {
