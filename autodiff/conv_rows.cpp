@@ -87,14 +87,18 @@ void widen(const ConvGeometry& g, const RowsGeometry& r, const T* dy, const T* r
     }
 }
 
-// dY of a pooled output [O, ho/2, wo/2] spread to the wide layout at each window's winner (where
-// the forward's max_pool_plane_any found it), zeros elsewhere: what max_pool2d's backward and
-// then ReLU's would give the convolution's output, 0 + dY at the winner (the pooling's gradient
-// starts at 0) through relu_grad with the pooled value, which is the winner's own.
-// The values first (a loop that vectorises), then the scatter.
+// dY of a pooled output [O, ho/2, wo/2] spread to the convolution's output at each window's winner
+// (where the forward's max_pool_plane_any found it), zeros elsewhere: what max_pool2d's backward
+// and then ReLU's would give the convolution's output, 0 + dY at the winner (the pooling's
+// gradient starts at 0) through relu_grad with the pooled value, which is the winner's own. The
+// winners are offsets into the wide layout; `to` has `zeroed` values, output channel oc's wide
+// plane starting at to + oc·plane_stride + shift (the wide layout itself, or the adjoint
+// convolution's padded dY when its rows are as wide). The values first (a loop that vectorises),
+// then the scatter.
 template <Scalar T>
-void unpool(const ConvGeometry& g, const RowsGeometry& r, int64_t out_plane, const T* dy, const T* relu_y, const int32_t* winners, T* wide) {
-  std::fill_n(wide, g.o * r.span, T(0));
+void unpool(const ConvGeometry& g, int64_t out_plane, const T* dy, const T* relu_y, const int32_t* winners, T* to, int64_t zeroed, int64_t plane_stride,
+            int64_t shift) {
+  std::fill_n(to, zeroed, T(0));
   T* values = thread_buffer<T, Buffer::unpooled>(out_plane);
   for (int64_t oc = 0; oc < g.o; ++oc) {
     const int64_t at = oc * out_plane;
@@ -102,7 +106,7 @@ void unpool(const ConvGeometry& g, const RowsGeometry& r, int64_t out_plane, con
       for (int64_t k = 0; k < out_plane; ++k) values[k] = relu_grad(T(0) + dy[at + k], relu_y[at + k]);
     else
       for (int64_t k = 0; k < out_plane; ++k) values[k] = T(0) + dy[at + k];
-    T* plane = wide + oc * r.span;
+    T* plane = to + oc * plane_stride + shift;
     for (int64_t k = 0; k < out_plane; ++k) plane[winners[at + k]] = values[k];
   }
 }
@@ -184,14 +188,19 @@ std::vector<T> flipped_transposed(const ConvGeometry& g, const T* w) {
   return wt;
 }
 
-// dX of one image by the adjoint convolution, from dY in the wide layout (its valid columns).
+// dY from the wide layout (its valid columns) into the adjoint convolution's zero-padded input.
 template <Scalar T>
-void dx_by_adjoint_convolution(const ConvGeometry& g, const RowsGeometry& r, const ConvGeometry& ga, const RowsGeometry& ra, const T* wt, const T* wide,
-                               T* dy_padded, T* dx_wide, T* dxb, bool dx_fresh) {
+void pad_dy(const ConvGeometry& g, const RowsGeometry& r, const ConvGeometry& ga, const RowsGeometry& ra, const T* wide, T* dy_padded) {
   std::fill_n(dy_padded, ra.padded, T(0));
   for (int64_t oc = 0; oc < g.o; ++oc)
     for (int64_t oy = 0; oy < g.ho; ++oy)
       std::copy_n(wide + oc * r.span + oy * r.wp, g.wo, dy_padded + (oc * ra.hp + oy + ga.padding) * ra.wp + ga.padding);
+}
+
+// dX of one image by the adjoint convolution of the padded dY.
+template <Scalar T>
+void dx_by_adjoint_convolution(const ConvGeometry& g, const ConvGeometry& ga, const RowsGeometry& ra, const T* wt, const T* dy_padded, T* dx_wide, T* dxb,
+                               bool dx_fresh) {
   static thread_local std::vector<const T*> rows;
   rows.resize(size_t(ga.patch()));
   for (int64_t row = 0; row < ga.patch(); ++row) rows[size_t(row)] = dy_padded + ra.row_start(ga, row);
@@ -274,6 +283,7 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
   const ConvGeometry ga = adjoint_geometry(g);
   const RowsGeometry ra(ga);
   const std::vector<T> wt = adjoint ? flipped_transposed(g, w) : std::vector<T>();
+  const bool unpool_into_adjoint = adjoint && winners && !dw && !db && ra.wp == r.wp;
 
   FirstException error;  // the thread buffers may fail to grow
 #pragma omp parallel for schedule(static) if (groups > 1 && g.n * g.o * g.patch() * r.span >= kParallelWork)
@@ -286,8 +296,15 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
     T* dx_wide = adjoint ? thread_buffer<T, Buffer::dx_wide>(g.c * ra.span) : nullptr;
     for (int64_t b = q * group; b < std::min(g.n, (q + 1) * group); ++b) {
       const int64_t out_at = b * g.o * out_plane;
-      if (winners) unpool(g, r, out_plane, dy + out_at, relu_y ? relu_y + out_at : nullptr, winners + out_at, wide);
-      else widen(g, r, dy + out_at, relu_y ? relu_y + out_at : nullptr, dw || db, wide);
+      const T* pooled = relu_y ? relu_y + out_at : nullptr;
+      if (unpool_into_adjoint) {
+        // Only dX is wanted: dY goes straight into the adjoint's padded input, rows as wide.
+        unpool(g, out_plane, dy + out_at, pooled, winners + out_at, dy_padded, ra.padded, ra.hp * ra.wp, ga.padding * ra.wp + ga.padding);
+        dx_by_adjoint_convolution(g, ga, ra, wt.data(), dy_padded, dx_wide, dx + b * g.image(), dx_fresh);
+        continue;
+      }
+      if (winners) unpool(g, out_plane, dy + out_at, pooled, winners + out_at, wide, g.o * r.span, r.span, 0);
+      else widen(g, r, dy + out_at, pooled, dw || db, wide);
       if (db)  // the extra columns of `wide` are zeros
         for (int64_t oc = 0; oc < g.o; ++oc) partial_db[q * g.o + oc] += sum_of(wide + oc * r.span, r.span);
       if (dw) {
@@ -299,7 +316,8 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
         gemm(false, true, g.patch(), g.o, r.span, T(1), unfolded, r.span, wide, r.span, T(1), partial_dw + q * weights, g.o);
       }
       if (adjoint) {
-        dx_by_adjoint_convolution(g, r, ga, ra, wt.data(), wide, dy_padded, dx_wide, dx + b * g.image(), dx_fresh);
+        pad_dy(g, r, ga, ra, wide, dy_padded);
+        dx_by_adjoint_convolution(g, ga, ra, wt.data(), dy_padded, dx_wide, dx + b * g.image(), dx_fresh);
       } else if (dx) {
         // dX = col2im(Wᵀ·dY): each unfolded row adds back onto its span of the padded image.
         gemm(true, false, g.patch(), r.span, g.o, T(1), w, g.patch(), wide, r.span, T(0), unfolded, r.span);

@@ -176,6 +176,22 @@ TEST_CASE("conv2d_relu_max_pool2d gives max_pool2d(relu(conv2d), 2, 2) bit for b
       Var<float> y = conv2d_relu_max_pool2d(tape.leaf(x), tape.leaf(w), tape.leaf(b), stride, 1);
       CHECK(std::vector<float>(y.value().begin(), y.value().end()) == std::vector<float>(values.begin(), values.begin() + y.numel()));
     }
+  // 8 input channels and only dX wanted (attribution): dY is unpooled straight into the adjoint
+  // convolution's padded input. The same bits as the three ops.
+  for (int64_t h : {9, 6}) {
+    CAPTURE(h);
+    const Tensor<float> x = Tensor<float>::uniform(Shape{3, 8, h, 8}, rng, -1, 1), w = Tensor<float>::uniform(Shape{4, 8, 3, 3}, rng, -1, 1);
+    const Tensor<float> b = Tensor<float>::uniform(Shape{4}, rng, -0.5, 0.5);
+    const Tensor<float> seed = Tensor<float>::uniform(Shape{3 * 4 * 4 * 4}, rng, -1, 1);
+    auto input_gradient = [&](bool fused) {
+      Tape<float> t;
+      Var<float> xv = t.leaf(x, true), wv = t.leaf(w), bv = t.leaf(b);
+      Var<float> y = fused ? conv2d_relu_max_pool2d(xv, wv, bv, 1, 1) : max_pool2d(relu(conv2d(xv, wv, bv, 1, 1)), 2, 2);
+      t.backward(y, std::span<const float>(seed.data(), size_t(y.numel())));
+      return std::vector<float>(xv.grad().begin(), xv.grad().end());
+    };
+    CHECK(input_gradient(true) == input_gradient(false));
+  }
   Tape<float> tape;
   CHECK_THROWS_WITH_AS(conv2d_relu_max_pool2d(tape.leaf(Tensor<float>(Shape{1, 1, 1, 4})), tape.leaf(Tensor<float>(Shape{2, 1, 1, 1})), Var<float>()),
                        doctest::Contains("larger than input"), std::invalid_argument);
