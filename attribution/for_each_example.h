@@ -5,6 +5,7 @@
 // to split at every layer (the second thread waited at each layer's barrier, and two threads ran
 // occlusion no faster than one); whole examples share out with no waiting at all. Inside the loop
 // every layer runs serially (OpenMP's nested regions are inactive, and gemm checks for them).
+// The gradient methods share the fixed parts of a batch the same way (methods/gradients.cpp).
 //
 // The body must touch only what belongs to example i: its own output row or slot, its own random
 // stream (example_seed(seed, first + i)). Then no number depends on which thread computed it, and
