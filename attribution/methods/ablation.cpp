@@ -18,22 +18,17 @@ Method<T> ablation_method() {
   m.in_tables = at_most_features<T>(256);
   m.run = [](const MethodCall<T>& c) {
     const Perturbation<T> p = perturbation_setup(c);
-    // Names, not a structured binding: clang 14 cannot capture one in a lambda (C++20 can).
-    const auto& groups = p.groups;
-    const auto& base = p.base;
-    const auto& targets = p.targets;
-    const int64_t row = p.row;
     Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
     for_each_example(c.inputs.size(0), [&](int64_t i) {
-      const Groups& g = groups[size_t(i)];
-      const T* b = base.data() + i * row;
+      const Groups& g = p.groups[size_t(i)];
+      const T* b = p.base.data() + i * p.row;
       // Row 0 is x itself; row k removes group k − 1.
-      const std::vector<double> f = evaluate_perturbations<T>(c, targets, i, int64_t(g.size()) + 1, [&](int64_t k, std::span<T> r) {
+      const std::vector<double> f = evaluate_perturbations<T>(c, p.targets, i, int64_t(g.size()) + 1, [&](int64_t k, std::span<T> r) {
         if (k > 0)
           for (int64_t o : g[size_t(k - 1)]) r[size_t(o)] = b[o];
       });
       for (size_t k = 0; k < g.size(); ++k)
-        for (int64_t o : g[k]) a.values[i * row + o] = T(f[0] - f[k + 1]);
+        for (int64_t o : g[k]) a.values[i * p.row + o] = T(f[0] - f[k + 1]);
     });
     return a;
   };

@@ -145,22 +145,17 @@ std::vector<double> efficient_fit(const Coalitions& c, const std::vector<double>
 template <ad::Scalar T>
 Attribution<T> run_kernelshap(const MethodCall<T>& c) {
   const Perturbation<T> p = perturbation_setup(c);
-  // Names, not a structured binding: clang 14 cannot capture one in a lambda (C++20 can).
-  const auto& groups = p.groups;
-  const auto& base = p.base;
-  const auto& targets = p.targets;
-  const int64_t row = p.row;
   const int64_t samples = c.options.integer("samples");
   const uint64_t seed = static_cast<uint64_t>(c.options.integer("seed"));
   Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
   for_each_example(c.inputs.size(0), [&](int64_t i) {
-    const Groups& g = groups[size_t(i)];
+    const Groups& g = p.groups[size_t(i)];
     const size_t m = g.size();
     if (m == 0) return;
     const Coalitions z = m < 2 ? Coalitions{} : m < 31 && samples >= (int64_t(1) << m) - 2 ? all_coalitions(m) : sampled_coalitions(m, samples, example_seed(seed, c.first + i));
     // Rows 0 and 1 of the evaluation are x and x′, then one row per coalition.
-    const T* b = base.data() + i * row;
-    const std::vector<double> v = evaluate_perturbations<T>(c, targets, i, int64_t(z.keep.size()) + 2, [&](int64_t k, std::span<T> r) {
+    const T* b = p.base.data() + i * p.row;
+    const std::vector<double> v = evaluate_perturbations<T>(c, p.targets, i, int64_t(z.keep.size()) + 2, [&](int64_t k, std::span<T> r) {
       for (size_t j = 0; j < m; ++j)
         if (k == 1 || (k >= 2 && !z.keep[size_t(k - 2)][j]))
           for (int64_t o : g[j]) r[size_t(o)] = b[o];
@@ -170,7 +165,7 @@ Attribution<T> run_kernelshap(const MethodCall<T>& c) {
       throw std::invalid_argument(fmt::format("kernelshap: {} sampled coalitions do not determine the {} group values of example {}; use more --samples "
                                               "(or a coarser --feature-mask)", z.keep.size(), m, i));
     for (size_t j = 0; j < m; ++j)
-      for (int64_t o : g[j]) a.values[i * row + o] = T(phi[j]);
+      for (int64_t o : g[j]) a.values[i * p.row + o] = T(phi[j]);
   });
   set_group_deltas(a, c, p);
   return a;

@@ -61,33 +61,28 @@ std::vector<double> lasso(const std::vector<std::vector<char>>& z, const std::ve
 template <ad::Scalar T>
 Attribution<T> run_lime(const MethodCall<T>& c) {
   const Perturbation<T> p = perturbation_setup(c);
-  // Names, not a structured binding: clang 14 cannot capture one in a lambda (C++20 can).
-  const auto& groups = p.groups;
-  const auto& base = p.base;
-  const auto& targets = p.targets;
-  const int64_t row = p.row;
   const int64_t samples = c.options.integer("samples");
   const double alpha = c.options.real("lime-alpha");
   Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
   for_each_example(c.inputs.size(0), [&](int64_t i) {
     std::mt19937_64 rng(example_seed(static_cast<uint64_t>(c.options.integer("seed")), c.first + i));  // one stream per example
-    const Groups& g = groups[size_t(i)];
+    const Groups& g = p.groups[size_t(i)];
     const size_t m = g.size();
     if (m == 0) return;
     std::vector<std::vector<char>> z(static_cast<size_t>(samples), std::vector<char>(m, 0));
     for (auto& keep : z)
       for (char& k : keep) k = char(rng() >> 63);  // Bernoulli(0.5): the top bit
-    const T* x = c.inputs.data() + i * row;
-    const T* b = base.data() + i * row;
+    const T* x = c.inputs.data() + i * p.row;
+    const T* b = p.base.data() + i * p.row;
     double xx = 0;
-    for (int64_t j = 0; j < row; ++j) xx += double(x[j]) * double(x[j]);
+    for (int64_t j = 0; j < p.row; ++j) xx += double(x[j]) * double(x[j]);
     std::vector<double> weight(static_cast<size_t>(samples));
-    const std::vector<double> y = evaluate_perturbations<T>(c, targets, i, samples, [&](int64_t k, std::span<T> r) {
+    const std::vector<double> y = evaluate_perturbations<T>(c, p.targets, i, samples, [&](int64_t k, std::span<T> r) {
       for (size_t j = 0; j < m; ++j)
         if (!z[size_t(k)][j])
           for (int64_t o : g[j]) r[size_t(o)] = b[o];
       double xr = 0, rr = 0;
-      for (size_t j = 0; j < r.size(); ++j) {  // r holds one example: row scalars
+      for (size_t j = 0; j < r.size(); ++j) {  // r holds one example: p.row scalars
         xr += double(x[j]) * double(r[j]);
         rr += double(r[j]) * double(r[j]);
       }
@@ -117,7 +112,7 @@ Attribution<T> run_lime(const MethodCall<T>& c) {
       phi.assign(aty.begin() + 1, aty.end());
     }
     for (size_t j = 0; j < m; ++j)
-      for (int64_t o : g[j]) a.values[i * row + o] = T(phi[j]);
+      for (int64_t o : g[j]) a.values[i * p.row + o] = T(phi[j]);
   });
   return a;
 }

@@ -29,23 +29,18 @@ Method<T> shapley_method() {
   m.in_tables = at_most_features<T>(kMaxShapleyGroups - 1);  // room for the dummy check's extra input
   m.run = [](const MethodCall<T>& c) {
     const Perturbation<T> p = perturbation_setup(c);
-    // Names, not a structured binding: clang 14 cannot capture one in a lambda (C++20 can).
-    const auto& groups = p.groups;
-    const auto& base = p.base;
-    const auto& targets = p.targets;
-    const int64_t row = p.row;
     Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
     for_each_example(c.inputs.size(0), [&](int64_t i) {
-      const Groups& g = groups[size_t(i)];
+      const Groups& g = p.groups[size_t(i)];
       const size_t players = g.size();
       if (players > kMaxShapleyGroups)
         throw std::invalid_argument(fmt::format("shapley evaluates all 2^M coalitions and takes at most {} feature groups; example {} has {}: "
                                                 "group features with --feature-mask, or use kernelshap",
                                                 kMaxShapleyGroups, i, players));
-      const T* b = base.data() + i * row;
+      const T* b = p.base.data() + i * p.row;
       const int64_t coalitions = int64_t(1) << players;
       // v[S]: bit k of S set keeps group k.
-      const std::vector<double> v = evaluate_perturbations<T>(c, targets, i, coalitions, [&](int64_t s, std::span<T> r) {
+      const std::vector<double> v = evaluate_perturbations<T>(c, p.targets, i, coalitions, [&](int64_t s, std::span<T> r) {
         for (size_t k = 0; k < players; ++k)
           if (!((s >> k) & 1))
             for (int64_t o : g[k]) r[size_t(o)] = b[o];
@@ -60,7 +55,7 @@ Method<T> shapley_method() {
         for (size_t k = 0; k < players; ++k)
           if (!((s >> k) & 1)) phi[k] += weight[size_t(std::popcount(uint64_t(s)))] * (v[size_t(s | (int64_t(1) << k))] - v[size_t(s)]);
       for (size_t k = 0; k < players; ++k)
-        for (int64_t o : g[k]) a.values[i * row + o] = T(phi[k]);
+        for (int64_t o : g[k]) a.values[i * p.row + o] = T(phi[k]);
     });
     set_group_deltas(a, c, p);
     return a;

@@ -26,17 +26,12 @@ Method<T> shapley_sampling_method() {
   m.matrix_rows = {{"shapley-sampling", {{"samples", "8"}}, {"completeness", "dummy", "linearity"}}};
   m.in_tables = at_most_features<T>(64);
   m.run = [](const MethodCall<T>& c) {
-    const Perturbation<T> p = perturbation_setup(c);
-    // Names, not a structured binding: clang 14 cannot capture one in a lambda (C++20 can).
-    const auto& groups = p.groups;
-    const auto& base = p.base;
-    const auto& targets = p.targets;
-    const int64_t row = p.row;
+    const Perturbation<T> setup = perturbation_setup(c);
     const int64_t samples = c.options.integer("samples");
     Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
     for_each_example(c.inputs.size(0), [&](int64_t i) {
       std::mt19937_64 rng(example_seed(static_cast<uint64_t>(c.options.integer("seed")), c.first + i));  // one stream per example
-      const Groups& g = groups[size_t(i)];
+      const Groups& g = setup.groups[size_t(i)];
       const size_t m = g.size();
       if (m == 0) return;
       // perm[p·m + t]: the t-th group added in permutation p (Fisher–Yates on 53-bit uniforms).
@@ -50,9 +45,9 @@ Method<T> shapley_sampling_method() {
         }
       }
       // Evaluation p·(m + 1) + t keeps the first t groups of permutation p, the rest at the baseline.
-      const T* b = base.data() + i * row;
+      const T* b = setup.base.data() + i * setup.row;
       const int64_t per = int64_t(m) + 1;
-      const std::vector<double> v = evaluate_perturbations<T>(c, targets, i, samples * per, [&](int64_t k, std::span<T> r) {
+      const std::vector<double> v = evaluate_perturbations<T>(c, setup.targets, i, samples * per, [&](int64_t k, std::span<T> r) {
         const size_t* o = perm.data() + size_t(k / per) * m;
         for (size_t t = size_t(k % per); t < m; ++t)
           for (int64_t off : g[o[t]]) r[size_t(off)] = b[off];
@@ -61,9 +56,9 @@ Method<T> shapley_sampling_method() {
       for (int64_t p = 0; p < samples; ++p)
         for (size_t t = 0; t < m; ++t) phi[perm[size_t(p) * m + t]] += v[size_t(p * per) + t + 1] - v[size_t(p * per) + t];
       for (size_t k = 0; k < m; ++k)
-        for (int64_t o : g[k]) a.values[i * row + o] = T(phi[k] / double(samples));
+        for (int64_t o : g[k]) a.values[i * setup.row + o] = T(phi[k] / double(samples));
     });
-    set_group_deltas(a, c, p);
+    set_group_deltas(a, c, setup);
     return a;
   };
   return m;
