@@ -102,10 +102,11 @@ void unpool(const ConvGeometry& g, int64_t out_plane, const T* dy, const T* relu
   T* values = thread_buffer<T, Buffer::unpooled>(out_plane);
   for (int64_t oc = 0; oc < g.o; ++oc) {
     const int64_t at = oc * out_plane;
+    // Two loops: in one, GCC sinks the addition into relu_grad's branch and then keeps it out of
+    // vector code (an addition might trap), and the loop ran scalar.
+    for (int64_t k = 0; k < out_plane; ++k) values[k] = T(0) + dy[at + k];
     if (relu_y)
-      for (int64_t k = 0; k < out_plane; ++k) values[k] = relu_grad(T(0) + dy[at + k], relu_y[at + k]);
-    else
-      for (int64_t k = 0; k < out_plane; ++k) values[k] = T(0) + dy[at + k];
+      for (int64_t k = 0; k < out_plane; ++k) values[k] = relu_grad(values[k], relu_y[at + k]);
     T* plane = to + oc * plane_stride + shift;
     for (int64_t k = 0; k < out_plane; ++k) plane[winners[at + k]] = values[k];
   }
