@@ -18,6 +18,10 @@
 #include <limits>
 #include <mutex>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 namespace integrad::attr {
 
 template <class Body>
@@ -39,6 +43,16 @@ void for_each_example(int64_t n, Body&& body) {
     }
   }
   if (failure) std::rethrow_exception(failure);
+}
+
+// Whether this thread is the one that started every enclosing loop: thread 0 of its team at each
+// level of nesting. A progress callback called from there alone never runs on two threads at once.
+inline bool on_calling_thread() {
+#ifdef _OPENMP
+  for (int level = 1; level <= omp_get_level(); ++level)
+    if (omp_get_ancestor_thread_num(level) != 0) return false;
+#endif
+  return true;
 }
 
 }  // namespace integrad::attr

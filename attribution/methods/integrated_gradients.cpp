@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
 
+#include "attribution/for_each_example.h"
 #include "attribution/methods/gradients.h"
 
 namespace integrad::attr {
@@ -29,39 +32,48 @@ ad::Tensor<T> Baseline<T>::expand(const ad::Tensor<T>& inputs) const {
 
 namespace {
 
-// Σ_k w_k ∂F/∂x(x′ + α_k(x − x′)) for every example: rows are laid out step-major as in Captum
-// (row r = k·N + i) and cut into batches of batch_size rows. Each example's sum runs over k in
-// increasing order whatever the batch boundaries, so the result is bitwise independent of them.
+// Σ_k w_k ∂F/∂x(x′ + α_k(x − x′)) for every example. The examples share out over the threads
+// (for_each_example), each building its own path points, batch_size at a time, and summing their
+// gradients into its own row of the total over k in increasing order. Nothing runs on one thread
+// between passes, where building the points and summing them for a whole batch of rows did (IG
+// on 1,000 CNN images took 2.25 s on two threads that way, 1.90 s this way). A single example
+// runs on the calling thread, and its passes' parts then share out instead (gradients_and_values).
+// A row's gradient has the same bits in any pass, so the result is bitwise independent of
+// batch_size and of the thread count.
 template <ad::Scalar T>
 ad::Tensor<T> path_integral(const Forward<T>& f, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline, const Target<T>& target,
                             std::span<const int64_t> targets, const Quadrature& q, int64_t batch_size,
                             const std::function<void(double)>& progress) {
-  const int64_t n = x.size(0), row = x.shape().stride(0), steps = static_cast<int64_t>(q.alphas.size()), rows = n * steps;
+  const int64_t n = x.size(0), row = x.shape().stride(0), steps = static_cast<int64_t>(q.alphas.size());
+  const int64_t per_pass = std::clamp<int64_t>(batch_size, 1, steps);
   ad::Tensor<T> total(x.shape());
-  batch_size = std::max<int64_t>(1, batch_size);
-  std::vector<int64_t> row_targets;
-  for (int64_t start = 0; start < rows; start += batch_size) {
-    const int64_t count = std::min(batch_size, rows - start);
-    ad::Tensor<T> points(x.shape().with(0, count));
-    row_targets.clear();
-    for (int64_t r = 0; r < count; ++r) {
-      const int64_t k = (start + r) / n, i = (start + r) % n;
-      const T alpha = static_cast<T>(q.alphas[static_cast<size_t>(k)]);
-      const T *xi = x.data() + i * row, *bi = baseline.data() + i * row;
-      T* p = points.data() + r * row;
-      for (int64_t j = 0; j < row; ++j) p[j] = bi[j] + alpha * (xi[j] - bi[j]);
-      if (!targets.empty()) row_targets.push_back(targets[static_cast<size_t>(i)]);
+  std::atomic<int64_t> points_done = 0;
+  for_each_example(n, [&](int64_t i) {
+    const T *xi = x.data() + i * row, *bi = baseline.data() + i * row;
+    T* t = total.data() + i * row;
+    ad::Tensor<T> points(x.shape().with(0, per_pass));
+    const std::vector<int64_t> row_targets(targets.empty() ? 0 : size_t(per_pass), targets.empty() ? 0 : targets[size_t(i)]);
+    for (int64_t k0 = 0; k0 < steps; k0 += per_pass) {
+      const int64_t count = std::min(per_pass, steps - k0);
+      if (count < per_pass) points = ad::Tensor<T>(x.shape().with(0, count));
+      for (int64_t r = 0; r < count; ++r) {
+        const T alpha = static_cast<T>(q.alphas[size_t(k0 + r)]);
+        T* p = points.data() + r * row;
+        for (int64_t j = 0; j < row; ++j) p[j] = bi[j] + alpha * (xi[j] - bi[j]);
+      }
+      const ad::Tensor<T> g =
+          gradients_and_values(f, points, target, std::span(row_targets).first(row_targets.empty() ? 0 : size_t(count))).gradients;
+      for (int64_t r = 0; r < count; ++r) {
+        const T w = static_cast<T>(q.weights[size_t(k0 + r)]);
+        const T* gr = g.data() + r * row;
+        for (int64_t j = 0; j < row; ++j) t[j] += w * gr[j];
+      }
+      // After every pass (one example with a million steps shows progress too), by the calling
+      // thread alone, so that the callback never runs on two threads at once.
+      const int64_t finished = points_done.fetch_add(count) + count;
+      if (progress && on_calling_thread()) progress(double(finished) / double(n * steps));
     }
-    const ad::Tensor<T> g = gradients_and_values(f, points, target, row_targets).gradients;
-    for (int64_t r = 0; r < count; ++r) {
-      const int64_t k = (start + r) / n, i = (start + r) % n;
-      const T w = static_cast<T>(q.weights[static_cast<size_t>(k)]);
-      T* t = total.data() + i * row;
-      const T* gr = g.data() + r * row;
-      for (int64_t j = 0; j < row; ++j) t[j] += w * gr[j];
-    }
-    if (progress) progress(double(start + count) / double(rows));
-  }
+  });
   return total;
 }
 
