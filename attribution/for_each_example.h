@@ -18,9 +18,7 @@
 #include <limits>
 #include <mutex>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "autodiff/parallel.h"
 
 namespace integrad::attr {
 
@@ -29,11 +27,10 @@ void for_each_example(int64_t n, Body&& body) {
   std::mutex guard;
   int64_t failed_at = std::numeric_limits<int64_t>::max();
   std::exception_ptr failure;
-#pragma omp parallel for schedule(dynamic, 1) if (n > 1)
-  for (int64_t i = 0; i < n; ++i) {
+  const auto run = [&](int64_t i) {
     {
       const std::lock_guard lock(guard);
-      if (i > failed_at) continue;  // a serial loop would have stopped before this example
+      if (i > failed_at) return;  // a serial loop would have stopped before this example
     }
     try {
       body(i);
@@ -41,6 +38,14 @@ void for_each_example(int64_t n, Body&& body) {
       const std::lock_guard lock(guard);
       if (i < failed_at) failed_at = i, failure = std::current_exception();
     }
+  };
+  // Not a parallel region with an `if` clause: a false `if` still opens a team of one, whose
+  // barrier costs a system call (autodiff/parallel.h), once for every example of a nested loop.
+  if (ad::can_share(n > 1)) {
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t i = 0; i < n; ++i) run(i);
+  } else {
+    for (int64_t i = 0; i < n; ++i) run(i);
   }
   if (failure) std::rethrow_exception(failure);
 }

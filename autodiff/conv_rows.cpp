@@ -224,8 +224,7 @@ void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* b
   const PoolGeometry pool{1, g.ho, r.wp, g.ho / 2, g.wo / 2, 2, 2};
   const int64_t out_plane = out.pool ? pool.ho * pool.wo : g.pixels();
   FirstException error;  // the thread buffers may fail to grow
-#pragma omp parallel for schedule(static) if (g.n > 1 && g.n * g.o * g.patch() * r.span >= kParallelWork)
-  for (int64_t b = 0; b < g.n; ++b) error.run([&] {
+  parallel_for(g.n, g.n > 1 && g.n * g.o * g.patch() * r.span >= kParallelWork, [&](int64_t b) { error.run([&] {
     T* padded = thread_buffer<T, Buffer::padded>(r.padded);
     T* wide = thread_buffer<T, Buffer::wide>(g.o * r.span);
     pad_image(g, r, x + b * g.image(), padded);
@@ -259,7 +258,7 @@ void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* b
           for (int64_t ox = 0; ox < g.wo; ++ox) dst[ox] = src[ox] + shift;
       }
     }
-  });
+  }); });
   error.rethrow();
 }
 
@@ -287,8 +286,7 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
   const bool unpool_into_adjoint = adjoint && winners && !dw && !db && ra.wp == r.wp;
 
   FirstException error;  // the thread buffers may fail to grow
-#pragma omp parallel for schedule(static) if (groups > 1 && g.n * g.o * g.patch() * r.span >= kParallelWork)
-  for (int64_t q = 0; q < groups; ++q) error.run([&] {
+  parallel_for(groups, groups > 1 && g.n * g.o * g.patch() * r.span >= kParallelWork, [&](int64_t q) { error.run([&] {
     T* padded = thread_buffer<T, Buffer::padded>(r.padded);
     T* unfolded = thread_buffer<T, Buffer::unfolded>(g.patch() * r.span);
     T* wide = thread_buffer<T, Buffer::wide>(g.o * r.span);
@@ -325,7 +323,7 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
         dx_from_wide(g, r, unfolded, valid, padded, dx + b * g.image(), dx_fresh);
       }
     }
-  });
+  }); });
   error.rethrow();
   for (int64_t q = 0; q < groups; ++q) {
     if (dw)

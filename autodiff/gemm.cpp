@@ -210,21 +210,20 @@ void gemm_blocked(bool trans_a, int64_t m, int64_t n, int64_t k, T alpha, const 
       // much as using it, so a row-major B is read in place and only a ragged last panel is packed.
       const bool b_in_place = !b.trans && m <= mc;
       T* packed_b = scratch<T>(b_buffer, panels * B::nr * depth);
-#pragma omp parallel for schedule(static) if (parallel)
-      for (int64_t q = 0; q < panels; ++q)
+      parallel_for(panels, parallel, [&](int64_t q) {
         if (!b_in_place || cols - q * B::nr < B::nr)
           pack_b_panel(b, pc, depth, jc + q * B::nr, std::min<int64_t>(B::nr, cols - q * B::nr), packed_b + q * B::nr * depth);
+      });
 
       // Later kc blocks add to what the first one wrote.
       const T beta_here = pc == 0 ? beta : T(1);
       const int64_t row_blocks = (m + mc - 1) / mc, column_blocks = (cols + B::task_columns - 1) / B::task_columns;
+      const int64_t tasks = row_blocks * column_blocks;
       FirstException error;  // a_buffer may fail to grow: the exception must not leave the region
-#pragma omp parallel if (parallel)
-      {
-        static thread_local std::vector<typename B::Vector> a_buffer;
-        int64_t packed_row_block = -1;
-#pragma omp for schedule(static)
-        for (int64_t task = 0; task < row_blocks * column_blocks; ++task) error.run([&] {
+      // One task; packed_row_block is the calling thread's: the row block its a_buffer holds.
+      const auto run_task = [&](int64_t task, int64_t& packed_row_block) {
+        error.run([&] {
+          static thread_local std::vector<typename B::Vector> a_buffer;
           const int64_t rb = task / column_blocks, cb = task % column_blocks;
           const int64_t i0 = rb * mc, rows = std::min(mc, m - i0);
           T* packed_a = scratch<T>(a_buffer, (rows + B::mr - 1) / B::mr * B::mr * depth);
@@ -252,6 +251,18 @@ void gemm_blocked(bool trans_a, int64_t m, int64_t n, int64_t k, T alpha, const 
             }
           }
         });
+      };
+      // parallel_for's reasoning, with a per-thread packed_row_block.
+      if (can_share(parallel && tasks > 1)) {
+#pragma omp parallel
+        {
+          int64_t packed_row_block = -1;
+#pragma omp for schedule(static)
+          for (int64_t task = 0; task < tasks; ++task) run_task(task, packed_row_block);
+        }
+      } else {
+        int64_t packed_row_block = -1;
+        for (int64_t task = 0; task < tasks; ++task) run_task(task, packed_row_block);
       }
       error.rethrow();
     }
@@ -270,21 +281,22 @@ void gemm_split_k(bool trans_a, int64_t m, int64_t n, int64_t k, T alpha, const 
   partial.resize(size_t(chunks * m * n));
   T* parts = partial.data();
   FirstException error;  // gemm_blocked allocates its packing buffers
-#pragma omp parallel for schedule(static) if (parallel && m * n * k >= kParallelWork)
-  for (int64_t q = 0; q < chunks; ++q) error.run([&] {
-    const int64_t p0 = q * chunk, depth = std::min(chunk, k - p0);
-    const T* aq = trans_a ? a + p0 * lda : a + p0;
-    gemm_blocked<T, MR>(trans_a, m, n, depth, T(1), aq, lda, b.from(p0), T(0), parts + q * m * n, n, false);
+  parallel_for(chunks, parallel && m * n * k >= kParallelWork, [&](int64_t q) {
+    error.run([&] {
+      const int64_t p0 = q * chunk, depth = std::min(chunk, k - p0);
+      const T* aq = trans_a ? a + p0 * lda : a + p0;
+      gemm_blocked<T, MR>(trans_a, m, n, depth, T(1), aq, lda, b.from(p0), T(0), parts + q * m * n, n, false);
+    });
   });
   error.rethrow();
-#pragma omp parallel for schedule(static) if (parallel && m * n * chunks >= kParallelWork)
-  for (int64_t i = 0; i < m; ++i)
+  parallel_for(m, parallel && m * n * chunks >= kParallelWork, [&](int64_t i) {
     for (int64_t j = 0; j < n; ++j) {
       T sum = 0;
       for (int64_t q = 0; q < chunks; ++q) sum += parts[(q * m + i) * n + j];
       T& out = c[i * ldc + j];
       out = beta == T(0) ? alpha * sum : alpha * sum + beta * out;
     }
+  });
 }
 
 // Split-k or the blocked loops, by shape, with micro-tiles MR rows tall.
