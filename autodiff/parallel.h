@@ -12,7 +12,7 @@
 
 namespace integrad::ad {
 
-// A loop is split over threads (OpenMP `if` clauses) only when it does at least this much work,
+// A loop is split over threads (parallel_for below) only when it does at least this much work,
 // counted in multiply-adds (GEMM, convolution) or element updates: 2^22 is a few hundred
 // microseconds of one core for a GEMM, a few milliseconds for element-wise loops. Below it, one
 // thread runs it. At 2^20 the second convolution of the CNN (1.0M multiply-adds per image) and the
@@ -69,7 +69,8 @@ inline bool can_share(bool wanted) {
 #ifdef _OPENMP
   return wanted && omp_get_max_threads() > 1 && !omp_in_parallel();
 #else
-  return wanted && false;
+  (void)wanted;
+  return false;
 #endif
 }
 
