@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "nn/init.h"
+#include "nn/layer_args.h"
+#include "nn/layer_registry.h"
 #include "nn/layers_activation.h"
 #include "nn/layers_conv.h"
 #include "nn/layers_embedding.h"
@@ -22,114 +24,6 @@
 namespace integrad::nn {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-// A layer's arguments matched to PyTorch's parameter names, positional first, then key=value.
-class Args {
- public:
-  Args(std::string_view layer, std::string_view args, std::vector<std::string> names) : layer_(layer), names_(std::move(names)) {
-    size_t position = 0;
-    for (std::string_view rest = args; !trim(rest).empty();) {
-      const size_t comma = rest.find(',');
-      std::string_view item = trim(rest.substr(0, comma));
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      if (item.empty()) fail("empty argument");
-      const size_t eq = item.find('=');
-      std::string key;
-      if (eq == std::string_view::npos) {
-        if (!values_.empty() && keyword_seen_) fail("positional argument after a keyword argument");
-        if (position >= names_.size()) fail(fmt::format("takes at most {} arguments", names_.size()));
-        key = names_[position++];
-      } else {
-        keyword_seen_ = true;
-        key = std::string(trim(item.substr(0, eq)));
-        if (std::find(names_.begin(), names_.end(), key) == names_.end()) fail("unknown option '" + key + "'");
-        item = trim(item.substr(eq + 1));
-      }
-      if (values_.count(key)) fail("'" + key + "' given twice");
-      values_[key] = std::string(item);
-    }
-  }
-
-  int64_t integer(const std::string& key, std::optional<int64_t> fallback = std::nullopt) const {
-    auto it = values_.find(key);
-    if (it == values_.end()) {
-      if (!fallback) fail("missing '" + key + "'");
-      return *fallback;
-    }
-    try {
-      size_t used = 0;
-      const int64_t v = std::stoll(it->second, &used);
-      if (used != it->second.size()) throw std::invalid_argument("trailing text");
-      return v;
-    } catch (const std::exception&) {
-      fail("'" + key + "' is '" + it->second + "', expected an integer");
-    }
-  }
-  int64_t positive(const std::string& key, std::optional<int64_t> fallback = std::nullopt) const {
-    const int64_t v = integer(key, fallback);
-    if (v < 1 || v > (int64_t(1) << 24)) fail(fmt::format("'{}' is {}, expected a positive integer below 2^24", key, v));
-    return v;
-  }
-  bool boolean(const std::string& key, bool fallback) const {
-    auto it = values_.find(key);
-    if (it == values_.end()) return fallback;
-    if (it->second == "True" || it->second == "true") return true;
-    if (it->second == "False" || it->second == "false") return false;
-    fail("'" + key + "' is '" + it->second + "', expected True or False");
-  }
-  // A finite real number in [lo, hi].
-  double real(const std::string& key, double fallback, double lo, double hi) const {
-    auto it = values_.find(key);
-    if (it == values_.end()) return fallback;
-    double v = 0;
-    try {
-      size_t used = 0;
-      v = std::stod(it->second, &used);
-      if (used != it->second.size()) throw std::invalid_argument("trailing text");
-    } catch (const std::exception&) {
-      fail("'" + key + "' is '" + it->second + "', expected a number");
-    }
-    if (!(v >= lo && v <= hi)) fail(fmt::format("'{}' is {}, expected a number in [{}, {}]", key, it->second, lo, hi));
-    return v;
-  }
-  // A word, with or without quotes ('relu', "relu", relu).
-  std::string word(const std::string& key, const std::string& fallback) const {
-    auto it = values_.find(key);
-    if (it == values_.end()) return fallback;
-    std::string v = it->second;
-    if (v.size() >= 2 && (v.front() == '\'' || v.front() == '"') && v.back() == v.front()) v = v.substr(1, v.size() - 2);
-    return v;
-  }
-  bool has(const std::string& key) const { return values_.count(key) != 0; }
-  bool is_none(const std::string& key) const { return has(key) && values_.at(key) == "None"; }
-
-  [[noreturn]] void fail(const std::string& what) const { throw std::invalid_argument(fmt::format("layer '{}': {}", layer_, what)); }
-
- private:
-  std::string layer_;
-  std::vector<std::string> names_;
-  std::map<std::string, std::string> values_;
-  bool keyword_seen_ = false;
-};
-
-// A layer's parameters (values and gradients) are allocated when it is built: refuse sizes no toy
-// model needs (2^26 values per layer and per model) before allocating, so a hostile file cannot
-// exhaust memory.
-constexpr int64_t kMaxLayerParameters = int64_t(1) << 26;
-
-void check_size(const Args& a, std::initializer_list<int64_t> dims) {
-  int64_t total = 1;
-  for (int64_t d : dims) {
-    if (d > kMaxLayerParameters / std::max<int64_t>(total, 1)) a.fail("more than 2^26 parameters");
-    total *= d;
-  }
-}
 
 // What one example's activations may need: every layer's output at most 2^22 values (16 MB in
 // float32), a convolution's unfolded input at most 2^24. Without these caps a 3 KB file
@@ -158,93 +52,76 @@ std::unique_ptr<Layer<T>> parse_layer(std::string_view text) {
   const std::string_view inside = text.substr(open + 1, text.size() - open - 2);
   if (inside.find('(') != std::string_view::npos)
     throw std::invalid_argument(fmt::format("layer '{}': tuple arguments are not supported (use square kernels and a single number)", text));
-  auto args = [&](std::vector<std::string> names) { return Args(text, inside, std::move(names)); };
+  const LayerType<T>* type = nullptr;
+  try {
+    type = &layer_type<T>(name);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(fmt::format("layer '{}': {}", text, e.what()));
+  }
+  return type->make(LayerArgs(text, inside, type->arguments));
+}
 
-  if (name == "Linear") {
-    Args a = args({"in_features", "out_features", "bias"});
-    check_size(a, {a.positive("in_features"), a.positive("out_features")});
-    return std::make_unique<Linear<T>>(a.positive("in_features"), a.positive("out_features"), a.boolean("bias", true));
+namespace {
+
+// A graph node's line: [name =] Layer(arguments) [(input, input, ...)].
+struct NodeText {
+  std::string name;  // empty: named by its index
+  std::string_view layer;
+  std::vector<std::string> reads;  // empty: the node before
+};
+
+bool valid_node_name(std::string_view n) {
+  if (n.empty() || n.size() > 200) return false;
+  for (char c : n)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' || c == '/' || c == ':')) return false;
+  return true;
+}
+
+NodeText split_node(std::string_view item) {
+  NodeText node;
+  const size_t open = item.find('(');
+  if (const size_t eq = item.find('='); eq != std::string_view::npos && eq < open) {
+    node.name = std::string(trim(item.substr(0, eq)));
+    if (!valid_node_name(node.name))
+      throw std::invalid_argument(fmt::format("'{}': a layer's name is letters, digits and _ . - / :, at most 200 characters", item));
+    item = trim(item.substr(eq + 1));
   }
-  if (name == "Conv2d") {
-    Args a = args({"in_channels", "out_channels", "kernel_size", "stride", "padding", "bias"});
-    const int64_t padding = a.integer("padding", 0);
-    if (padding < 0 || padding > 1024) a.fail("'padding' must be in [0, 1024]");
-    if (a.positive("kernel_size") > 1024 || a.positive("stride", 1) > 1024) a.fail("'kernel_size' and 'stride' must be at most 1024");
-    check_size(a, {a.positive("in_channels"), a.positive("out_channels"), a.positive("kernel_size"), a.positive("kernel_size")});
-    return std::make_unique<Conv2d<T>>(a.positive("in_channels"), a.positive("out_channels"), static_cast<int>(a.positive("kernel_size")),
-                                       static_cast<int>(a.positive("stride", 1)), static_cast<int>(padding), a.boolean("bias", true));
+  const size_t close = item.find(')');
+  if (close == std::string_view::npos) throw std::invalid_argument(fmt::format("layer '{}': expected Name(arguments)", item));
+  node.layer = trim(item.substr(0, close + 1));
+  std::string_view rest = trim(item.substr(close + 1));
+  if (rest.empty()) return node;
+  if (rest.front() != '(' || rest.back() != ')') throw std::invalid_argument(fmt::format("layer '{}': after the arguments only (its inputs, ...) may follow", item));
+  rest = rest.substr(1, rest.size() - 2);
+  while (true) {
+    const size_t comma = rest.find(',');
+    const std::string_view read = trim(rest.substr(0, comma));
+    if (!valid_node_name(read)) throw std::invalid_argument(fmt::format("layer '{}': input '{}' is not a layer's name", item, read));
+    node.reads.emplace_back(read);
+    if (comma == std::string_view::npos) break;
+    rest = rest.substr(comma + 1);
   }
-  if (name == "MaxPool2d" || name == "AvgPool2d") {
-    Args a = args({"kernel_size", "stride"});
-    if (a.positive("kernel_size") > 1024 || (a.has("stride") && !a.is_none("stride") && a.positive("stride") > 1024))
-      a.fail("'kernel_size' and 'stride' must be at most 1024");
-    const int k = static_cast<int>(a.positive("kernel_size"));
-    const int s = a.has("stride") && !a.is_none("stride") ? static_cast<int>(a.positive("stride")) : k;
-    if (name == "MaxPool2d") return std::make_unique<MaxPool2d<T>>(k, s);
-    return std::make_unique<AvgPool2d<T>>(k, s);
+  return node;
+}
+
+}  // namespace
+
+template <ad::Scalar T>
+std::string architecture_text(const Sequential<T>& model) {
+  std::string s;
+  if (model.is_chain()) {
+    for (size_t i = 0; i < model.layers.size(); ++i) s += (i ? "; " : "") + model.layers[i]->architecture();
+    return s;
   }
-  if (name == "Flatten") {
-    Args a = args({"start_dim"});
-    if (a.integer("start_dim", 1) != 1) a.fail("only start_dim=1 is supported");
-    return std::make_unique<Flatten<T>>();
+  for (size_t i = 0; i < model.layers.size(); ++i) {
+    s += fmt::format("{}{} = {}", i ? "\n" : "", model.node_name(i), model.layers[i]->architecture());
+    const std::vector<int> reads = model.node_inputs(i);
+    if (reads == std::vector<int>{static_cast<int>(i) - 1}) continue;
+    std::vector<std::string> read_names;
+    for (int r : reads) read_names.push_back(r == Sequential<T>::kModelInput ? std::string(kInputName) : model.node_name(r));
+    s += fmt::format("({})", fmt::join(read_names, ", "));
   }
-  if (name == "ReLU") return (void)args({"inplace"}), std::make_unique<ElementWise<T>>(Activation::relu);
-  if (name == "Sigmoid") return (void)args({}), std::make_unique<ElementWise<T>>(Activation::sigmoid);
-  if (name == "Tanh") return (void)args({}), std::make_unique<ElementWise<T>>(Activation::tanh);
-  if (name == "Softmax") {
-    Args a = args({"dim"});
-    return std::make_unique<Softmax<T>>(static_cast<int>(a.integer("dim", -1)));
-  }
-  if (name == "Embedding") {
-    Args a = args({"num_embeddings", "embedding_dim"});
-    check_size(a, {a.positive("num_embeddings"), a.positive("embedding_dim")});
-    return std::make_unique<Embedding<T>>(a.positive("num_embeddings"), a.positive("embedding_dim"));
-  }
-  if (name == "Mean") {
-    Args a = args({"dim"});
-    return std::make_unique<Mean<T>>(static_cast<int>(a.integer("dim")));
-  }
-  if (name == "LayerNorm") {
-    Args a = args({"normalized_shape", "eps", "elementwise_affine"});
-    if (!a.boolean("elementwise_affine", true)) a.fail("only elementwise_affine=True is supported");
-    check_size(a, {a.positive("normalized_shape")});
-    return std::make_unique<LayerNorm<T>>(a.positive("normalized_shape"), a.real("eps", 1e-5, 1e-30, 1.0));
-  }
-  if (name == "GELU") {
-    Args a = args({"approximate"});
-    if (a.word("approximate", "none") != "none") a.fail("only approximate='none' (the exact erf form) is supported");
-    return std::make_unique<GELU<T>>();
-  }
-  if (name == "Dropout") {
-    Args a = args({"p", "inplace"});
-    return std::make_unique<Dropout<T>>(a.real("p", 0.5, 0.0, 1.0));
-  }
-  if (name == "PositionalEmbedding") {
-    Args a = args({"max_len", "embedding_dim"});
-    check_size(a, {a.positive("max_len"), a.positive("embedding_dim")});
-    return std::make_unique<PositionalEmbedding<T>>(a.positive("max_len"), a.positive("embedding_dim"));
-  }
-  if (name == "Select") {
-    Args a = args({"dim", "index"});
-    const int64_t dim = a.integer("dim"), index = a.integer("index");
-    if (dim == 0) a.fail("dim 0 is the batch: Select(0, ...) would pick one example");
-    if (dim < -5 || dim > 5 || index < -(int64_t(1) << 24) || index >= (int64_t(1) << 24)) a.fail("'dim' must be in [-5, 5] and 'index' below 2^24 in size");
-    return std::make_unique<Select<T>>(static_cast<int>(dim), index);
-  }
-  if (name == "TransformerEncoderLayer") {
-    Args a = args({"d_model", "nhead", "dim_feedforward", "dropout", "activation", "layer_norm_eps", "batch_first", "norm_first"});
-    const int64_t d = a.positive("d_model"), heads = a.positive("nhead"), ff = a.positive("dim_feedforward", 2048);
-    if (d % heads != 0) a.fail(fmt::format("nhead {} does not divide d_model {} (each head takes d_model/nhead features)", heads, d));
-    if (!a.boolean("batch_first", true)) a.fail("only batch_first=True is supported (inputs are [N, T, d_model])");
-    const std::string act = a.word("activation", "relu");
-    if (act != "relu" && act != "gelu") a.fail("'activation' is '" + act + "', expected relu or gelu");
-    if (a.real("layer_norm_eps", 1e-5, 0.0, 1.0) != 1e-5) a.fail("only layer_norm_eps=1e-05 is supported");
-    check_size(a, {4 * d + 2 * ff + 8, d});  // in/out projections, linear1 and linear2, norms
-    return std::make_unique<TransformerEncoderLayer<T>>(d, heads, ff, a.real("dropout", 0.1, 0.0, 1.0),
-                                                        act == "gelu" ? FeedForwardActivation::gelu : FeedForwardActivation::relu, a.boolean("norm_first", false));
-  }
-  throw std::invalid_argument(fmt::format("layer '{}': unknown layer '{}' (known: Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten, ReLU, Sigmoid, Tanh, Softmax, "
-                                          "Embedding, Mean, LayerNorm, GELU, Dropout, PositionalEmbedding, Select, TransformerEncoderLayer)", text, name));
+  return s;
 }
 
 template <ad::Scalar T>
@@ -256,8 +133,9 @@ Sequential<T> parse_architecture(std::string_view text, ad::Shape input_shape, I
   // output shape against the previous one — so parsing stays linear in the number of layers and
   // a hostile text is refused before the layers after the offending one are built.
   int64_t parameters = 0;
-  ad::Shape s = input_shape;
-  check_activation_size(s, "the input");
+  check_activation_size(input_shape, "the input");
+  std::map<std::string, int> index_of;  // node names so far
+  std::vector<ad::Shape> shapes;        // per-example output shape of each node
   size_t start = 0;
   while (start <= text.size()) {
     const size_t end = text.find_first_of(";\n", start);
@@ -265,12 +143,34 @@ Sequential<T> parse_architecture(std::string_view text, ad::Shape input_shape, I
     if (!item.empty()) {
       if (model.layers.size() >= kMaxLayers) throw std::invalid_argument(fmt::format("architecture has more than {} layers", kMaxLayers));
       const size_t i = model.layers.size();
-      model.layers.push_back(parse_layer<T>(item));
+      const NodeText node = split_node(item);
+      std::vector<int> reads;
+      for (const std::string& r : node.reads) {
+        if (r == kInputName) {
+          reads.push_back(Sequential<T>::kModelInput);
+          continue;
+        }
+        const auto it = index_of.find(r);
+        if (it == index_of.end()) throw std::invalid_argument(fmt::format("layer '{}' reads '{}', which is no layer before it", node.name, r));
+        reads.push_back(it->second);
+      }
+      std::unique_ptr<Layer<T>> layer = parse_layer<T>(node.layer);
+      const size_t arity = layer->arity(), count = reads.empty() ? 1 : reads.size();
+      const std::string name = node.name.empty() ? std::to_string(i) : node.name;
+      if (arity == 0 ? count < 2 : count != arity)
+        throw std::invalid_argument(fmt::format("layer '{}' ({}) reads {} value(s), it takes {}", name, layer->architecture(), count,
+                                                arity == 0 ? std::string("two or more") : std::to_string(arity)));
+      if (name == kInputName || index_of.count(name)) throw std::invalid_argument(fmt::format("two layers are named '{}'", name));
+      index_of[name] = static_cast<int>(i);
+      model.add(name, std::move(layer), reads);
+      shapes.push_back(ad::Shape{});
       for (const Parameter<T>* p : model.layers.back()->parameters()) parameters += p->value.numel();
       if (parameters > kMaxLayerParameters) throw std::invalid_argument("architecture has more than 2^26 parameters");
-      const ad::Shape in = s;
+      std::vector<ad::Shape> in;
+      for (int r : model.node_inputs(i)) in.push_back(r == Sequential<T>::kModelInput ? model.input_shape : shapes[r]);
+      ad::Shape& s = shapes.back();
       try {
-        s = model.layers.back()->output_shape(s);
+        s = in.size() == 1 ? model.layers.back()->output_shape(in[0]) : model.layers.back()->output_shape(std::span<const ad::Shape>(in));
       } catch (const std::invalid_argument& e) {
         throw std::invalid_argument(fmt::format("layer {} does not fit: {}", i, e.what()));
       }
@@ -282,11 +182,11 @@ Sequential<T> parse_architecture(std::string_view text, ad::Shape input_shape, I
         const int64_t patch = conv->in_ch * conv->kernel * conv->kernel, pixels = s[1] * s[2];
         if (patch > kMaxConvColumns / std::max<int64_t>(pixels, 1))
           throw std::invalid_argument(fmt::format("layer {} ({}) on input {} unfolds into {} x {} values per example, above the limit of 2^24",
-                                                  i, conv->architecture(), in.str(), patch, pixels));
-        const int64_t padded = conv->in_ch * (in[1] + 2 * conv->padding) * (in[2] + 2 * conv->padding);
+                                                  i, conv->architecture(), in[0].str(), patch, pixels));
+        const int64_t padded = conv->in_ch * (in[0][1] + 2 * conv->padding) * (in[0][2] + 2 * conv->padding);
         if (padded > kMaxConvColumns)
           throw std::invalid_argument(fmt::format("layer {} ({}) pads input {} to {} values per example, above the limit of 2^24", i,
-                                                  conv->architecture(), in.str(), padded));
+                                                  conv->architecture(), in[0].str(), padded));
       }
     }
     if (end == std::string_view::npos) break;
@@ -299,6 +199,8 @@ Sequential<T> parse_architecture(std::string_view text, ad::Shape input_shape, I
 
 template std::unique_ptr<Layer<float>> parse_layer<float>(std::string_view);
 template std::unique_ptr<Layer<double>> parse_layer<double>(std::string_view);
+template std::string architecture_text<float>(const Sequential<float>&);
+template std::string architecture_text<double>(const Sequential<double>&);
 template Sequential<float> parse_architecture<float>(std::string_view, ad::Shape, InputDtype, uint64_t);
 template Sequential<double> parse_architecture<double>(std::string_view, ad::Shape, InputDtype, uint64_t);
 

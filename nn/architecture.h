@@ -1,6 +1,10 @@
 // The architecture text of model files: layers separated by ';' or newlines, each written as in
-// PyTorch — Name(positional, ..., key=value) — e.g.
+// PyTorch — Name(positional, ..., key=value) — e.g. a chain (torch.nn.Sequential):
 //   Conv2d(1, 16, 3, padding=1); ReLU(); MaxPool2d(2); Flatten(); Linear(3136, 10)
+// A graph names its nodes and says what each reads when it is not the node before (docs/engine.md):
+//   conv1 = Conv2d(1, 16, 3, padding=1); bn1 = BatchNorm2d(16); relu = ReLU()
+//   layer1.0.conv1 = Conv2d(16, 16, 3, padding=1); ...; layer1.0.add = Add()(layer1.0.bn2, relu)
+// where `input` is the model's input. An unnamed node is named by its index.
 #pragma once
 
 #include <memory>
@@ -15,6 +19,13 @@ namespace integrad::nn {
 // the shapes chain from input_shape through every layer.
 template <ad::Scalar T>
 Sequential<T> parse_architecture(std::string_view text, ad::Shape input_shape, InputDtype input_dtype, uint64_t init_seed);
+
+inline constexpr std::string_view kInputName = "input";
+
+// The text that parse_architecture reads back: a chain as "A(); B()" (the files of earlier
+// versions, byte for byte), a graph as one named node per line.
+template <ad::Scalar T>
+std::string architecture_text(const Sequential<T>& model);
 
 // One layer from its text, e.g. "Linear(784, 10)"; parameters zero.
 template <ad::Scalar T>

@@ -1,10 +1,16 @@
 // The module interface: a layer is a small struct with its parameters as public fields and a
-// forward that records ops on a tape. Layers never mix examples (no batch statistics), so in every
-// mode one backward of a sum over the batch gives each example's own gradient — the "eval mode"
-// that attribution relies on is simply how every layer works.
+// forward that records ops on a tape. A layer is a node of the model's graph (nn/sequential.h): most
+// read one value, a few (the residual Add, Concat) several.
+//
+// Modes, as PyTorch's train() and eval(): a forward with Grads::parameters is training, one with
+// Grads::none is evaluation. In evaluation no layer mixes examples, so one backward of a sum over
+// the batch gives each example's own gradient, which every attribution method relies on. In
+// training BatchNorm does mix them (batch statistics) and updates its running statistics; Dropout
+// draws its masks. Attribution always runs in evaluation.
 #pragma once
 
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -19,17 +25,21 @@ struct Parameter {
   std::string name;  // "weight" or "bias", as in PyTorch's state_dict
   ad::Tensor<T> value;
   ad::Tensor<T> grad;
+  // A buffer (BatchNorm's running statistics) is saved and loaded with the parameters, as in a
+  // state_dict, but no optimiser steps it and no gradient reaches it.
+  bool buffer = false;
 };
 
-// none: parameters enter the tape as constants (attribution: only input gradients are computed).
-// parameters: their gradients accumulate into Parameter::grad (training).
+// none: evaluation; parameters enter the tape as constants (attribution: only input gradients).
+// parameters: training; their gradients accumulate into Parameter::grad.
 enum class Grads { none, parameters };
 
 // What a layer is, for the code that looks inside a model (model surgery, exact IG, DeepLift,
 // fused kernels): a type to compare, instead of PyTorch's class names as strings.
 enum class LayerKind {
   linear, conv2d, relu, sigmoid, tanh, softmax, max_pool2d, avg_pool2d, flatten, mean, embedding,
-  layer_norm, gelu, dropout, positional_embedding, select, transformer_encoder_layer
+  layer_norm, gelu, dropout, positional_embedding, select, transformer_encoder_layer, batch_norm, add, concat,
+  adaptive_avg_pool2d, identity
 };
 
 template <ad::Scalar T>
@@ -43,6 +53,11 @@ class Layer {
   virtual ad::Var<T> forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads) const = 0;
   // Per-example shapes (no batch dimension); throws when the input does not fit the layer.
   virtual ad::Shape output_shape(const ad::Shape& input) const = 0;
+  // A layer that reads several values (the residual Add, Concat) says how many (0: any number from
+  // two) and overrides the two functions below; a one-input layer keeps these defaults.
+  virtual size_t arity() const { return 1; }
+  virtual ad::Var<T> forward(ad::Tape<T>& tape, std::span<const ad::Var<T>> xs, Grads grads) const { return forward(tape, xs[0], grads); }
+  virtual ad::Shape output_shape(std::span<const ad::Shape> inputs) const { return output_shape(inputs[0]); }
   virtual std::vector<Parameter<T>*> parameters() { return {}; }
   virtual std::unique_ptr<Layer<T>> clone() const = 0;
 };

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "nn/layer.h"
+#include "nn/layer_registry.h"
 
 namespace integrad::nn {
 
@@ -56,5 +57,17 @@ struct Softmax : Layer<T> {
   }
   std::unique_ptr<Layer<T>> clone() const override { return std::make_unique<Softmax>(*this); }
 };
+
+template <ad::Scalar T, Activation Fn>
+LayerType<T> activation_layer_type() {
+  const ElementWise<T> layer(Fn);
+  return {layer.kind(), Fn == Activation::relu ? std::vector<std::string>{"inplace"} : std::vector<std::string>{},
+          [](const LayerArgs&) -> std::unique_ptr<Layer<T>> { return std::make_unique<ElementWise<T>>(Fn); }};
+}
+
+template <ad::Scalar T>
+LayerType<T> softmax_layer_type() {
+  return {"Softmax", {"dim"}, [](const LayerArgs& a) -> std::unique_ptr<Layer<T>> { return std::make_unique<Softmax<T>>(static_cast<int>(a.integer("dim", -1))); }};
+}
 
 }  // namespace integrad::nn

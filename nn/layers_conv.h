@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "nn/layer.h"
+#include "nn/layer_registry.h"
 
 namespace integrad::nn {
 
@@ -50,5 +51,24 @@ struct Conv2d : Layer<T> {
   }
   std::unique_ptr<Layer<T>> clone() const override { return std::make_unique<Conv2d>(*this); }
 };
+
+template <ad::Scalar T>
+LayerType<T> conv2d_layer_type() {
+  return {"Conv2d", {"in_channels", "out_channels", "kernel_size", "stride", "padding", "bias"},
+          [](const LayerArgs& a) -> std::unique_ptr<Layer<T>> {
+            const int64_t padding = a.integer("padding", 0);
+            if (padding < 0 || padding > 1024) a.fail("'padding' must be in [0, 1024]");
+            if (a.positive("kernel_size") > 1024 || a.positive("stride", 1) > 1024) a.fail("'kernel_size' and 'stride' must be at most 1024");
+            check_size(a, {a.positive("in_channels"), a.positive("out_channels"), a.positive("kernel_size"), a.positive("kernel_size")});
+            return std::make_unique<Conv2d<T>>(a.positive("in_channels"), a.positive("out_channels"), static_cast<int>(a.positive("kernel_size")),
+                                               static_cast<int>(a.positive("stride", 1)), static_cast<int>(padding), a.boolean("bias", true));
+          },
+          [](Layer<T>& layer, ad::Rng& rng) {
+            auto& c = layer_as<Conv2d<T>>(layer);
+            const double bound = 1.0 / std::sqrt(static_cast<double>(c.in_ch * c.kernel * c.kernel));
+            fill_uniform(c.weight.value, rng, bound);
+            fill_uniform(c.bias.value, rng, bound);
+          }};
+}
 
 }  // namespace integrad::nn

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "nn/layer.h"
+#include "nn/layer_registry.h"
 
 namespace integrad::nn {
 
@@ -39,5 +40,17 @@ struct Embedding : Layer<T> {
   std::vector<Parameter<T>*> parameters() override { return {&weight}; }
   std::unique_ptr<Layer<T>> clone() const override { return std::make_unique<Embedding>(*this); }
 };
+
+template <ad::Scalar T>
+LayerType<T> embedding_layer_type() {
+  return {"Embedding", {"num_embeddings", "embedding_dim"},
+          [](const LayerArgs& a) -> std::unique_ptr<Layer<T>> {
+            check_size(a, {a.positive("num_embeddings"), a.positive("embedding_dim")});
+            return std::make_unique<Embedding<T>>(a.positive("num_embeddings"), a.positive("embedding_dim"));
+          },
+          [](Layer<T>& layer, ad::Rng& rng) {
+            for (T& v : layer_as<Embedding<T>>(layer).weight.value.span()) v = static_cast<T>(rng.normal());
+          }};
+}
 
 }  // namespace integrad::nn

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "nn/layer.h"
+#include "nn/layer_registry.h"
 
 namespace integrad::nn {
 
@@ -35,5 +36,20 @@ struct Linear : Layer<T> {
   }
   std::unique_ptr<Layer<T>> clone() const override { return std::make_unique<Linear>(*this); }
 };
+
+template <ad::Scalar T>
+LayerType<T> linear_layer_type() {
+  return {"Linear", {"in_features", "out_features", "bias"},
+          [](const LayerArgs& a) -> std::unique_ptr<Layer<T>> {
+            check_size(a, {a.positive("in_features"), a.positive("out_features")});
+            return std::make_unique<Linear<T>>(a.positive("in_features"), a.positive("out_features"), a.boolean("bias", true));
+          },
+          [](Layer<T>& layer, ad::Rng& rng) {
+            auto& l = layer_as<Linear<T>>(layer);
+            const double bound = 1.0 / std::sqrt(static_cast<double>(l.in));
+            fill_uniform(l.weight.value, rng, bound);
+            fill_uniform(l.bias.value, rng, bound);
+          }};
+}
 
 }  // namespace integrad::nn

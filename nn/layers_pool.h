@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "nn/layer.h"
+#include "nn/layer_registry.h"
 
 namespace integrad::nn {
 
@@ -33,5 +34,40 @@ template <ad::Scalar T>
 using MaxPool2d = Pool2d<T, true>;
 template <ad::Scalar T>
 using AvgPool2d = Pool2d<T, false>;
+
+template <ad::Scalar T, bool IsMax>
+LayerType<T> pool2d_layer_type() {
+  return {IsMax ? "MaxPool2d" : "AvgPool2d", {"kernel_size", "stride"}, [](const LayerArgs& a) -> std::unique_ptr<Layer<T>> {
+            if (a.positive("kernel_size") > 1024 || (a.has("stride") && !a.is_none("stride") && a.positive("stride") > 1024))
+              a.fail("'kernel_size' and 'stride' must be at most 1024");
+            const int k = static_cast<int>(a.positive("kernel_size"));
+            const int s = a.has("stride") && !a.is_none("stride") ? static_cast<int>(a.positive("stride")) : k;
+            return std::make_unique<Pool2d<T, IsMax>>(k, s);
+          }};
+}
+
+// AdaptiveAvgPool2d(1): the global average pool of a ResNet's head, [C, H, W] -> [C, 1, 1]. Other
+// output sizes are refused.
+template <ad::Scalar T>
+struct AdaptiveAvgPool2d : Layer<T> {
+  static constexpr LayerKind kType = LayerKind::adaptive_avg_pool2d;
+  LayerKind type() const override { return kType; }
+  std::string kind() const override { return "AdaptiveAvgPool2d"; }
+  std::string architecture() const override { return "AdaptiveAvgPool2d(1)"; }
+  ad::Var<T> forward(ad::Tape<T>&, ad::Var<T> x, Grads) const override { return ad::mean(ad::mean(x, 3, true), 2, true); }
+  ad::Shape output_shape(const ad::Shape& s) const override {
+    if (s.rank() != 3) throw std::invalid_argument(fmt::format("AdaptiveAvgPool2d(1) expects input [C, H, W], got {}", s.str()));
+    return ad::Shape{s[0], 1, 1};
+  }
+  std::unique_ptr<Layer<T>> clone() const override { return std::make_unique<AdaptiveAvgPool2d>(*this); }
+};
+
+template <ad::Scalar T>
+LayerType<T> adaptive_avg_pool2d_layer_type() {
+  return {"AdaptiveAvgPool2d", {"output_size"}, [](const LayerArgs& a) -> std::unique_ptr<Layer<T>> {
+            if (a.integer("output_size") != 1) a.fail("only output_size=1 (the global average) is supported");
+            return std::make_unique<AdaptiveAvgPool2d<T>>();
+          }};
+}
 
 }  // namespace integrad::nn

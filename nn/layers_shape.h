@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "nn/layer.h"
+#include "nn/layer_registry.h"
 
 namespace integrad::nn {
 
@@ -36,5 +37,35 @@ struct Mean : Layer<T> {
   }
   std::unique_ptr<Layer<T>> clone() const override { return std::make_unique<Mean>(*this); }
 };
+
+template <ad::Scalar T>
+LayerType<T> flatten_layer_type() {
+  return {"Flatten", {"start_dim"}, [](const LayerArgs& a) -> std::unique_ptr<Layer<T>> {
+            if (a.integer("start_dim", 1) != 1) a.fail("only start_dim=1 is supported");
+            return std::make_unique<Flatten<T>>();
+          }};
+}
+
+template <ad::Scalar T>
+LayerType<T> mean_layer_type() {
+  return {"Mean", {"dim"}, [](const LayerArgs& a) -> std::unique_ptr<Layer<T>> { return std::make_unique<Mean<T>>(static_cast<int>(a.integer("dim"))); }};
+}
+
+// Identity: passes its input on (a named place in a graph, e.g. a downsample that does nothing).
+template <ad::Scalar T>
+struct Identity : Layer<T> {
+  static constexpr LayerKind kType = LayerKind::identity;
+  LayerKind type() const override { return kType; }
+  std::string kind() const override { return "Identity"; }
+  std::string architecture() const override { return "Identity()"; }
+  ad::Var<T> forward(ad::Tape<T>&, ad::Var<T> x, Grads) const override { return x; }
+  ad::Shape output_shape(const ad::Shape& s) const override { return s; }
+  std::unique_ptr<Layer<T>> clone() const override { return std::make_unique<Identity>(*this); }
+};
+
+template <ad::Scalar T>
+LayerType<T> identity_layer_type() {
+  return {"Identity", {}, [](const LayerArgs&) -> std::unique_ptr<Layer<T>> { return std::make_unique<Identity<T>>(); }};
+}
 
 }  // namespace integrad::nn

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "nn/layer.h"
+#include "nn/layer_registry.h"
 
 namespace integrad::nn {
 
@@ -242,5 +243,91 @@ struct TransformerEncoderLayer : Layer<T> {
     return detail::dropout(tape, out, dropout_p, rng, grads);
   }
 };
+
+template <ad::Scalar T>
+LayerType<T> layer_norm_layer_type() {
+  return {"LayerNorm", {"normalized_shape", "eps", "elementwise_affine"},
+          [](const LayerArgs& a) -> std::unique_ptr<Layer<T>> {
+            if (!a.boolean("elementwise_affine", true)) a.fail("only elementwise_affine=True is supported");
+            check_size(a, {a.positive("normalized_shape")});
+            return std::make_unique<LayerNorm<T>>(a.positive("normalized_shape"), a.real("eps", 1e-5, 1e-30, 1.0));
+          },
+          [](Layer<T>& layer, ad::Rng&) {
+            auto& l = layer_as<LayerNorm<T>>(layer);
+            l.weight.value.fill(T(1));
+            l.bias.value.fill(T(0));
+          }};
+}
+
+template <ad::Scalar T>
+LayerType<T> gelu_layer_type() {
+  return {"GELU", {"approximate"}, [](const LayerArgs& a) -> std::unique_ptr<Layer<T>> {
+            if (a.word("approximate", "none") != "none") a.fail("only approximate='none' (the exact erf form) is supported");
+            return std::make_unique<GELU<T>>();
+          }};
+}
+
+template <ad::Scalar T>
+LayerType<T> dropout_layer_type() {
+  return {"Dropout", {"p", "inplace"}, [](const LayerArgs& a) -> std::unique_ptr<Layer<T>> { return std::make_unique<Dropout<T>>(a.real("p", 0.5, 0.0, 1.0)); },
+          [](Layer<T>& layer, ad::Rng& rng) { layer_as<Dropout<T>>(layer).rng = ad::Rng(rng.next_u64()); }};
+}
+
+template <ad::Scalar T>
+LayerType<T> positional_embedding_layer_type() {
+  return {"PositionalEmbedding", {"max_len", "embedding_dim"},
+          [](const LayerArgs& a) -> std::unique_ptr<Layer<T>> {
+            check_size(a, {a.positive("max_len"), a.positive("embedding_dim")});
+            return std::make_unique<PositionalEmbedding<T>>(a.positive("max_len"), a.positive("embedding_dim"));
+          },
+          // As a learned positional table made of an nn.Embedding: N(0, 1).
+          [](Layer<T>& layer, ad::Rng& rng) {
+            for (T& v : layer_as<PositionalEmbedding<T>>(layer).weight.value.span()) v = static_cast<T>(rng.normal());
+          }};
+}
+
+template <ad::Scalar T>
+LayerType<T> select_layer_type() {
+  return {"Select", {"dim", "index"}, [](const LayerArgs& a) -> std::unique_ptr<Layer<T>> {
+            const int64_t dim = a.integer("dim"), index = a.integer("index");
+            if (dim == 0) a.fail("dim 0 is the batch: Select(0, ...) would pick one example");
+            if (dim < -5 || dim > 5 || index < -(int64_t(1) << 24) || index >= (int64_t(1) << 24)) a.fail("'dim' must be in [-5, 5] and 'index' below 2^24 in size");
+            return std::make_unique<Select<T>>(static_cast<int>(dim), index);
+          }};
+}
+
+template <ad::Scalar T>
+LayerType<T> transformer_encoder_layer_type() {
+  return {"TransformerEncoderLayer",
+          {"d_model", "nhead", "dim_feedforward", "dropout", "activation", "layer_norm_eps", "batch_first", "norm_first"},
+          [](const LayerArgs& a) -> std::unique_ptr<Layer<T>> {
+            const int64_t d = a.positive("d_model"), heads = a.positive("nhead"), ff = a.positive("dim_feedforward", 2048);
+            if (d % heads != 0) a.fail(fmt::format("nhead {} does not divide d_model {} (each head takes d_model/nhead features)", heads, d));
+            if (!a.boolean("batch_first", true)) a.fail("only batch_first=True is supported (inputs are [N, T, d_model])");
+            const std::string act = a.word("activation", "relu");
+            if (act != "relu" && act != "gelu") a.fail("'activation' is '" + act + "', expected relu or gelu");
+            if (a.real("layer_norm_eps", 1e-5, 0.0, 1.0) != 1e-5) a.fail("only layer_norm_eps=1e-05 is supported");
+            check_size(a, {4 * d + 2 * ff + 8, d});  // in/out projections, linear1 and linear2, norms
+            return std::make_unique<TransformerEncoderLayer<T>>(d, heads, ff, a.real("dropout", 0.1, 0.0, 1.0),
+                                                                act == "gelu" ? FeedForwardActivation::gelu : FeedForwardActivation::relu, a.boolean("norm_first", false));
+          },
+          // PyTorch's: in_proj xavier_uniform, both attention biases 0, out_proj kaiming_uniform(a=√5)
+          // (bound 1/√d), linear1/linear2 as Linear, the norms 1 and 0.
+          [](Layer<T>& layer, ad::Rng& rng) {
+            auto& l = layer_as<TransformerEncoderLayer<T>>(layer);
+            const double d = double(l.d_model), ff = double(l.dim_ff);
+            fill_uniform(l.in_proj_weight.value, rng, std::sqrt(6.0 / (d + 3 * d)));
+            l.in_proj_bias.value.fill(T(0));
+            fill_uniform(l.out_proj_weight.value, rng, 1.0 / std::sqrt(d));
+            l.out_proj_bias.value.fill(T(0));
+            fill_uniform(l.linear1_weight.value, rng, 1.0 / std::sqrt(d));
+            fill_uniform(l.linear1_bias.value, rng, 1.0 / std::sqrt(d));
+            fill_uniform(l.linear2_weight.value, rng, 1.0 / std::sqrt(ff));
+            fill_uniform(l.linear2_bias.value, rng, 1.0 / std::sqrt(ff));
+            for (auto* p : {&l.norm1_weight, &l.norm2_weight}) p->value.fill(T(1));
+            for (auto* p : {&l.norm1_bias, &l.norm2_bias}) p->value.fill(T(0));
+            l.rng = ad::Rng(rng.next_u64());
+          }};
+}
 
 }  // namespace integrad::nn

@@ -78,6 +78,27 @@ std::vector<NamedDataset> make_datasets() {
   return sets;
 }
 
+// torchvision's BasicBlock, named by its module paths: conv, BatchNorm, ReLU, conv, BatchNorm, the
+// residual sum (through a 1x1 convolution and BatchNorm where the shape changes), ReLU.
+std::string basic_block(const std::string& at, const std::string& in, int64_t in_ch, int64_t out_ch, int stride) {
+  std::string s = fmt::format("{0}.conv1 = Conv2d({1}, {2}, 3, stride={3}, padding=1, bias=False)({4})\n{0}.bn1 = BatchNorm2d({2})\n{0}.relu = ReLU()\n"
+                              "{0}.conv2 = Conv2d({2}, {2}, 3, padding=1, bias=False)\n{0}.bn2 = BatchNorm2d({2})\n",
+                              at, in_ch, out_ch, stride, in);
+  std::string shortcut = in;
+  if (stride != 1 || in_ch != out_ch) {
+    s += fmt::format("{0}.downsample.0 = Conv2d({1}, {2}, 1, stride={3}, bias=False)({4})\n{0}.downsample.1 = BatchNorm2d({2})\n", at, in_ch, out_ch, stride, in);
+    shortcut = at + ".downsample.1";
+  }
+  return s + fmt::format("{0}.add = Add()({0}.bn2, {1})\n{0}.relu2 = ReLU()\n", at, shortcut);
+}
+
+std::string resnet_layers(const ad::Shape& in) {
+  if (in.rank() != 3) throw std::invalid_argument(fmt::format("--arch resnet needs image inputs [C, H, W], not {}", in.str()));
+  return fmt::format("conv1 = Conv2d({}, 16, 3, padding=1, bias=False)\nbn1 = BatchNorm2d(16)\nrelu = ReLU()\n", in[0]) +
+         basic_block("layer1.0", "relu", 16, 16, 1) + basic_block("layer2.0", "layer1.0.relu2", 16, 32, 2) +
+         "avgpool = AdaptiveAvgPool2d(1)\nflatten = Flatten()\nfc = Linear(32, 10)";
+}
+
 std::vector<NamedArchitecture> make_architectures() {
   return {
       {"mlp", "two hidden layers (256, 128) of ReLU", "", {1, 28, 28}, InputDtype::float32,
@@ -88,6 +109,8 @@ std::vector<NamedArchitecture> make_architectures() {
          return fmt::format("Conv2d({}, 16, 3, padding=1); ReLU(); MaxPool2d(2); Conv2d(16, 32, 3, padding=1); ReLU(); MaxPool2d(2); Flatten(); Linear({}, 10)",
                             in[0], 32 * (in[1] / 4) * (in[2] / 4));
        }},
+      {"resnet", "a small residual net: a 3x3 stem (16 channels), two BasicBlocks with BatchNorm (16, then 32 channels at stride 2), global average pooling, Linear",
+       "", {1, 28, 28}, InputDtype::float32, resnet_layers},
       {"tabular", "an MLP for tabular features: two hidden layers (32, 32) of ReLU, 2 classes", "synthetic-tabular", {7}, InputDtype::float32,
        [](const ad::Shape& in) {
          if (in.rank() != 1) throw std::invalid_argument(fmt::format("--arch tabular needs flat inputs [F], not {}", in.str()));

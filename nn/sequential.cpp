@@ -1,5 +1,9 @@
 #include "nn/sequential.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -7,32 +11,123 @@
 #include "autodiff/thread_tape.h"
 #include "nn/architecture.h"
 #include "nn/layers_conv.h"
+#include "nn/layer_registry.h"
 #include "nn/layers_pool.h"
 
 namespace integrad::nn {
 
 template <ad::Scalar T>
+void Sequential<T>::add(std::string name, std::unique_ptr<Layer<T>> layer, std::vector<int> reads) {
+  const int i = static_cast<int>(layers.size());
+  if (reads.empty()) reads = {i - 1};
+  for (int r : reads)
+    if (r < kModelInput || r >= i) throw std::invalid_argument(fmt::format("layer '{}' reads node {}, which does not come before it", name, r));
+  const bool chain_node = name == std::to_string(i) && reads == std::vector<int>{i - 1};
+  if (names.empty() && !chain_node)  // the first node off the chain turns the model into a graph
+    for (int k = 0; k < i; ++k) names.push_back(std::to_string(k)), inputs.push_back({k - 1});
+  if (!names.empty()) {
+    if (std::find(names.begin(), names.end(), name) != names.end()) throw std::invalid_argument(fmt::format("two layers are named '{}'", name));
+    names.push_back(std::move(name));
+    inputs.push_back(std::move(reads));
+  }
+  layers.push_back(std::move(layer));
+}
+
+template <ad::Scalar T>
+bool Sequential<T>::is_chain() const {
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (inputs[i] != std::vector<int>{static_cast<int>(i) - 1} || names[i] != std::to_string(i)) return false;
+  return true;
+}
+
+template <ad::Scalar T>
+std::vector<int> Sequential<T>::node_inputs(size_t i) const {
+  return inputs.empty() ? std::vector<int>{static_cast<int>(i) - 1} : inputs[i];
+}
+
+template <ad::Scalar T>
+std::vector<size_t> Sequential<T>::node_readers(int i) const {
+  std::vector<size_t> out;
+  for (size_t k = 0; k < layers.size(); ++k)
+    for (int r : node_inputs(k))
+      if (r == i) {
+        out.push_back(k);
+        break;
+      }
+  return out;
+}
+
+template <ad::Scalar T>
+size_t Sequential<T>::node_index(std::string_view name) const {
+  for (size_t i = 0; i < layers.size(); ++i)
+    if (node_name(i) == name) return i;
+  std::vector<std::string> known;
+  for (size_t i = 0; i < layers.size() && i < 40; ++i) known.push_back(node_name(i));
+  if (layers.size() > 40) known.push_back("...");
+  throw std::invalid_argument(fmt::format("the model has no layer '{}'; its layers are {}", name, fmt::join(known, ", ")));
+}
+
+template <ad::Scalar T>
 ad::Var<T> Sequential<T>::forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, size_t from, size_t to) const {
   to = std::min(to, layers.size());
+  if (!is_chain()) {
+    if (from != 0) throw std::logic_error("a graph model computes from its input: use a NodeHook to replace a node's value");
+    return forward_graph(tape, x, grads, to, nullptr);
+  }
   for (size_t i = from; i < to; ++i) {
     // Conv2d then ReLU (then MaxPool2d(2)) run as one op: the same values and gradients, one or
     // three passes fewer over the largest activations. Only inside [from, to), so a caller that
     // stops between them (layer attribution) still gets the convolution's own output.
-    if (layers[i]->type() == LayerKind::conv2d && i + 1 < to && layers[i + 1]->type() == LayerKind::relu) {
-      const Conv2d<T>& conv = layer_as<Conv2d<T>>(*layers[i]);
-      if (i + 2 < to && layers[i + 2]->type() == LayerKind::max_pool2d && layer_as<MaxPool2d<T>>(*layers[i + 2]).kernel == 2 &&
-          layer_as<MaxPool2d<T>>(*layers[i + 2]).stride == 2) {
-        x = conv.forward_relu_max_pool(tape, x, grads);
-        i += 2;
-        continue;
-      }
-      x = conv.forward_relu(tape, x, grads);
-      ++i;
+    if (const size_t fused = fusable(i, to); fused > 1) {
+      x = fused == 3 ? layer_as<Conv2d<T>>(*layers[i]).forward_relu_max_pool(tape, x, grads) : layer_as<Conv2d<T>>(*layers[i]).forward_relu(tape, x, grads);
+      i += fused - 1;
       continue;
     }
     x = layers[i]->forward(tape, x, grads);
   }
   return x;
+}
+
+template <ad::Scalar T>
+ad::Var<T> Sequential<T>::forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, const NodeHook<T>& hook) const {
+  return forward_graph(tape, x, grads, layers.size(), &hook);
+}
+
+template <ad::Scalar T>
+size_t Sequential<T>::fusable(size_t i, size_t to) const {
+  // Node i + 1 must read node i alone, and nothing else may read node i (nor i + 1, for the pool).
+  auto only_reader = [&](size_t k) { return k + 1 < to && node_inputs(k + 1) == std::vector<int>{static_cast<int>(k)} && node_readers(static_cast<int>(k)).size() == 1; };
+  if (layers[i]->type() != LayerKind::conv2d || !only_reader(i) || layers[i + 1]->type() != LayerKind::relu) return 1;
+  if (only_reader(i + 1) && layers[i + 2]->type() == LayerKind::max_pool2d) {
+    const auto& pool = layer_as<MaxPool2d<T>>(*layers[i + 2]);
+    if (pool.kernel == 2 && pool.stride == 2) return 3;
+  }
+  return 2;
+}
+
+template <ad::Scalar T>
+ad::Var<T> Sequential<T>::forward_graph(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, size_t to, const NodeHook<T>* hook) const {
+  std::vector<ad::Var<T>> values(to);
+  std::vector<ad::Var<T>> reads;
+  auto value_of = [&](int r) { return r == kModelInput ? x : values[r]; };
+  for (size_t i = 0; i < to; ++i) {
+    if (!hook) {
+      if (const size_t fused = fusable(i, to); fused > 1) {
+        const auto& conv = layer_as<Conv2d<T>>(*layers[i]);
+        const ad::Var<T> in = value_of(node_inputs(i)[0]);
+        values[i + fused - 1] = fused == 3 ? conv.forward_relu_max_pool(tape, in, grads) : conv.forward_relu(tape, in, grads);
+        i += fused - 1;
+        continue;
+      }
+    }
+    reads.clear();
+    for (int r : node_inputs(i)) reads.push_back(value_of(r));
+    if (hook && hook->instead) values[i] = hook->instead(i, std::span<const ad::Var<T>>(reads));
+    if (!values[i].valid())
+      values[i] = reads.size() == 1 ? layers[i]->forward(tape, reads[0], grads) : layers[i]->forward(tape, std::span<const ad::Var<T>>(reads), grads);
+    if (hook && hook->after) values[i] = hook->after(i, values[i]);
+  }
+  return to == 0 ? x : values[to - 1];
 }
 
 template <ad::Scalar T>
@@ -59,7 +154,7 @@ template <ad::Scalar T>
 std::vector<std::pair<std::string, Parameter<T>*>> Sequential<T>::named_parameters() {
   std::vector<std::pair<std::string, Parameter<T>*>> out;
   for (size_t i = 0; i < layers.size(); ++i)
-    for (Parameter<T>* p : layers[i]->parameters()) out.emplace_back(std::to_string(i) + "." + p->name, p);
+    for (Parameter<T>* p : layers[i]->parameters()) out.emplace_back(node_name(i) + "." + p->name, p);
   return out;
 }
 
@@ -73,31 +168,38 @@ std::vector<std::pair<std::string, const Parameter<T>*>> Sequential<T>::named_pa
 template <ad::Scalar T>
 int64_t Sequential<T>::parameter_count() const {
   int64_t n = 0;
-  for (auto& [name, p] : named_parameters()) n += p->value.numel();
+  for (auto& [name, p] : named_parameters())
+    if (!p->buffer) n += p->value.numel();
   return n;
 }
 
 template <ad::Scalar T>
 std::string Sequential<T>::architecture() const {
-  std::string s;
-  for (size_t i = 0; i < layers.size(); ++i) s += (i ? "; " : "") + layers[i]->architecture();
-  return s;
+  return architecture_text(*this);
 }
 
 template <ad::Scalar T>
 ad::Shape Sequential<T>::output_shape(size_t upto) const {
-  ad::Shape s = input_shape;
   upto = std::min(upto, layers.size());
-  for (size_t i = 0; i < upto; ++i) s = layers[i]->output_shape(s);
-  return s;
+  if (upto == 0) return input_shape;
+  if (is_chain()) {
+    ad::Shape s = input_shape;
+    for (size_t i = 0; i < upto; ++i) s = layers[i]->output_shape(s);
+    return s;
+  }
+  return output_shapes()[upto - 1];
 }
 
 template <ad::Scalar T>
 std::vector<ad::Shape> Sequential<T>::output_shapes() const {
   std::vector<ad::Shape> shapes;
   shapes.reserve(layers.size());
-  ad::Shape s = input_shape;
-  for (const auto& layer : layers) shapes.push_back(s = layer->output_shape(s));
+  std::vector<ad::Shape> reads;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    reads.clear();
+    for (int r : node_inputs(i)) reads.push_back(r == kModelInput ? input_shape : shapes[r]);
+    shapes.push_back(reads.size() == 1 ? layers[i]->output_shape(reads[0]) : layers[i]->output_shape(std::span<const ad::Shape>(reads)));
+  }
   return shapes;
 }
 
@@ -112,6 +214,8 @@ Sequential<T> Sequential<T>::clone() const {
   copy.input_shape = input_shape;
   copy.input_dtype = input_dtype;
   copy.feature_names = feature_names;
+  copy.names = names;
+  copy.inputs = inputs;
   for (const auto& l : layers) copy.layers.push_back(l->clone());
   return copy;
 }
@@ -123,6 +227,8 @@ Sequential<U> Sequential<T>::to() const {
   out.input_shape = input_shape;
   out.input_dtype = input_dtype;
   out.feature_names = feature_names;
+  out.names = names;
+  out.inputs = inputs;
   for (const auto& l : layers) out.layers.push_back(parse_layer<U>(l->architecture()));
   auto src = named_parameters();
   auto dst = out.named_parameters();

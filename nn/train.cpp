@@ -78,6 +78,7 @@ std::vector<EpochStats> train(Sequential<T>& model, const Dataset<T>& data, cons
   if (data.size() == 0) throw std::invalid_argument("the training set is empty");
   std::vector<Parameter<T>*> params;
   for (auto& [name, p] : model.named_parameters()) {
+    if (p->buffer) continue;  // running statistics: updated by the forward, not stepped
     p->grad = ad::Tensor<T>(p->value.shape());
     params.push_back(p);
   }

@@ -17,7 +17,7 @@ std::vector<OptionSpec> ig_options() {
       {.name = "quadrature", .kind = K::choice, .default_value = "gausslegendre", .help = "the rule for the path integral (Captum's method)",
        .choices = {"gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid"}},
       {.name = "adaptive", .kind = K::real, .help = "double the steps until |delta| <= TOL·|F(x) − F(x′)| (e.g. 0.05)", .min = 1e-12, .max = 1},
-      {.name = "layer", .kind = K::integer, .help = "attribute to the output of layer I (0-based): layer IG", .min = 0, .max = 1e6},
+      {.name = "layer", .kind = K::text, .help = "attribute to this layer's output (layer IG): its name (module path), or in a chain its 0-based index"},
       {.name = "token-norm", .kind = K::flag, .default_value = "false", .help = "layer IG on tokens: L2 norm per token instead of the (complete) sum"},
   };
 }
@@ -52,7 +52,7 @@ Attribution<T> run_ig(const MethodCall<T>& c) {
     return integrated_gradients(forward_of(c.model), c.inputs, c.target, ig);
   }
   if (o.has("adaptive")) throw std::invalid_argument("--adaptive works on the input only; it does not combine with --layer");
-  Attribution<T> a = layer_integrated_gradients(c.model, static_cast<size_t>(o.integer("layer")), c.inputs, c.target, ig);
+  Attribution<T> a = layer_integrated_gradients(c.model, c.model.node_index(o.text("layer")), c.inputs, c.target, ig);
   if (tokens && a.values.rank() == 3) a.token_values = o.flag("token-norm") ? norm_last_dim(a.values) : sum_last_dim(a.values);
   return a;
 }

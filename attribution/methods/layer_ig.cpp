@@ -1,9 +1,56 @@
 #include "attribution/methods/layer_ig.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
 namespace integrad::attr {
+
+namespace {
+
+// [N, a...] and [N, b...] side by side as [N, a + b] (row by row).
+template <ad::Scalar T>
+ad::Tensor<T> pack_rows(const ad::Tensor<T>& a, const ad::Tensor<T>& b) {
+  const int64_t n = a.size(0), da = a.numel() / std::max<int64_t>(n, 1), db = b.numel() / std::max<int64_t>(n, 1);
+  ad::Tensor<T> out(ad::Shape{n, da + db});
+  for (int64_t i = 0; i < n; ++i) {
+    std::copy(a.data() + i * da, a.data() + (i + 1) * da, out.data() + i * (da + db));
+    std::copy(b.data() + i * db, b.data() + (i + 1) * db, out.data() + i * (da + db) + da);
+  }
+  return out;
+}
+
+// Layer IG inside a graph, where other branches read the model's input beside the layer (a
+// residual block's shortcut): Captum's LayerIntegratedGradients holds the input at x and moves the
+// layer's value alone. Both travel in one row [x | h] whose x part starts and ends at x — so IG's
+// path leaves it fixed and gives it exactly zero — while a hook puts h in place of the layer's value.
+template <ad::Scalar T>
+Attribution<T> graph_layer_ig(const nn::Sequential<T>& model, size_t layer, const ad::Tensor<T>& inputs, const Target<T>& target,
+                              const IgOptions<T>& options, const std::vector<int64_t>& targets) {
+  const ad::Shape node_shape = model.output_shape(layer + 1);
+  const int64_t dx = model.input_shape.numel(), dh = node_shape.numel();
+  auto value_at = [&](const ad::Tensor<T>& x) {
+    ad::Tape<T> tape;
+    return model.forward(tape, tape.leaf(x), nn::Grads::none, 0, layer + 1).tensor();
+  };
+  const Forward<T> packed = [&](ad::Tape<T>& tape, ad::Var<T> v) {
+    const int64_t rows = v.shape()[0];
+    const ad::Var<T> x = ad::reshape(ad::slice(v, 1, 0, dx), nn::with_batch(rows, model.input_shape));
+    const ad::Var<T> h = ad::reshape(ad::slice(v, 1, dx, dx + dh), nn::with_batch(rows, node_shape));
+    return model.forward(tape, x, nn::Grads::none, {.after = [&](size_t i, ad::Var<T> value) { return i == layer ? h : value; }});
+  };
+  IgOptions<T> packed_options = options;
+  packed_options.baselines.clear();
+  for (const Baseline<T>& b : options.baselines) packed_options.baselines.push_back(Baseline<T>::of(pack_rows(inputs, value_at(b.expand(inputs)))));
+  Attribution<T> a = integrated_gradients(packed, pack_rows(inputs, value_at(inputs)), targets.empty() ? target : Target<T>::each(targets), packed_options);
+  const int64_t n = inputs.size(0);
+  ad::Tensor<T> values(nn::with_batch(n, node_shape));
+  for (int64_t i = 0; i < n; ++i) std::copy(a.values.data() + i * (dx + dh) + dx, a.values.data() + (i + 1) * (dx + dh), values.data() + i * dh);
+  a.values = std::move(values);
+  return a;
+}
+
+}  // namespace
 
 template <ad::Scalar T>
 Attribution<T> layer_integrated_gradients(const nn::Sequential<T>& model, size_t layer, const ad::Tensor<T>& inputs, const Target<T>& target,
@@ -12,6 +59,7 @@ Attribution<T> layer_integrated_gradients(const nn::Sequential<T>& model, size_t
     throw std::invalid_argument("layer " + std::to_string(layer) + " does not exist; the model has " + std::to_string(model.layers.size()) + " layers");
   // Targets come from the whole model on the real inputs.
   const std::vector<int64_t> targets = resolve_targets(forward_of(model), inputs, target);
+  if (!model.is_chain()) return graph_layer_ig(model, layer, inputs, target, options, targets);
   const Target<T> fixed = targets.empty() ? target : Target<T>::each(targets);
   auto head = [&](const ad::Tensor<T>& x) {
     ad::Tape<T> tape;

@@ -62,7 +62,8 @@ nn::Checkpoint<T> checkpoint_to_resume(const TrainArgs& a, const std::string& pa
     throw std::invalid_argument(fmt::format("--resume: {} was written by a run with other settings; repeat them, or start afresh without --resume:\n  {}",
                                             path, fmt::join(changes, "\n  ")));
   std::vector<nn::Parameter<T>*> params;
-  for (auto& [name, p] : c.model.named_parameters()) params.push_back(p);
+  for (auto& [name, p] : c.model.named_parameters())
+    if (!p->buffer) params.push_back(p);
   try {
     nn::make_optimizer<T>(a.train.optimizer, params)->load_state(c.resume.optimizer);
   } catch (const std::invalid_argument& e) {
