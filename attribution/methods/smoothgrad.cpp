@@ -77,7 +77,8 @@ Method<T> smoothgrad_method() {
   // Beside every other method (axiom matrix, report) fewer, smaller samples keep the tables quick.
   // Every noise type is a function of gradients alone, which are exactly 0 for an ignored feature
   // and the same for functionally equal networks (the same seed draws the same noise); the mean is
-  // also linear in F. Symmetry fails: two symmetric features get different noise. VarGrad is
+  // also linear in F. Symmetry is not claimed: where F is symmetric in two features but not a
+  // function of their sum (the matrix's symmetric copies are), their noise differs. VarGrad is
   // invariant in exact arithmetic only: E[a²] − E[a]² cancels where the gradient hardly varies, and
   // the twins' rounding differences (1e-7 in float32) grow by E[a]² / Var[a] there.
   m.guarantees = {"dummy", "implementation_invariance", "linearity"};  // of the default, --noise-type smoothgrad
