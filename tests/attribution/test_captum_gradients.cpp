@@ -4,7 +4,8 @@
 // NoiseTunnel's torch.normal draw cannot be replayed, so the fixture saved its noise and
 // SmoothGrad is given the same; everything after the draw is compared. Then what holds in closed
 // form: deconvolution of Linear-ReLU-Linear is W₁ᵀ max(W₂ᵀ e_t, 0) whatever the input, and the
-// plain gradient on a model without ReLU; VarGrad of one sample is refused.
+// plain gradient on a model without ReLU; on a linear model SmoothGrad is w, SmoothGrad² w² and
+// VarGrad 0 whatever the noise; VarGrad of one sample is refused.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -94,4 +95,24 @@ TEST_CASE("smoothgrad --noise-type vargrad refuses one sample; given noise must 
   o.noise = &wrong;
   const Forward<double> f = forward_of(model);
   CHECK_THROWS_AS(smoothgrad<double>([&](const ad::Tensor<double>& in) { return gradient(f, in, Target<double>::of(0)); }, x, o), std::invalid_argument);
+}
+
+TEST_CASE("smoothgrad on a linear model: the mean is w, the mean of squares w², the variance 0, whatever the noise") {
+  const auto model = nn::parse_architecture<double>("Linear(4, 3)", ad::Shape{4}, nn::InputDtype::float64, 6);
+  const auto& w = model.layers[0]->parameters()[0]->value;  // [3, 4]
+  const ad::Tensor<double> x(ad::Shape{2, 4}, std::vector<double>{1, -2, 0.5, 3, -4, 1, -0.5, 2});
+  const Method<double>& m = find_method<double>("smoothgrad");
+  for (const char* type : {"smoothgrad", "smoothgrad_sq", "vargrad"}) {
+    CAPTURE(type);
+    const Attribution<double> a = explain(m, model, x, Baseline<double>::zero(), Target<double>::of(2),
+                                          parse_options(m.name, m.options, {{"noise-type", type}, {"samples", "7"}, {"stdev", "0.8"}}));
+    for (int64_t i = 0; i < 2; ++i)
+      for (int64_t j = 0; j < 4; ++j) {
+        const double g = w.at({2, j}), v = a.values[i * 4 + j];
+        if (std::string(type) == "smoothgrad") CHECK(v == doctest::Approx(g).epsilon(1e-14));
+        else if (std::string(type) == "smoothgrad_sq") CHECK(v == doctest::Approx(g * g).epsilon(1e-14));
+        else CHECK(std::abs(v) <= 1e-15);
+      }
+    CHECK(a.is_signed == (std::string(type) == "smoothgrad"));
+  }
 }
