@@ -2,7 +2,7 @@
 """Fixtures that pin integrad's smoothgrad (all three --noise-type values), deconvolution and
 guided_backprop to Captum 0.8's NoiseTunnel(Saliency(abs=False)), Deconvolution and
 GuidedBackprop, in float64, on the CNN and MLP of make_captum_perturbation_fixtures.py (read from
-tests/data/captum/, not regenerated). Needs PyTorch and Captum (not committed; Captum imports
+tests/data/captum/, not regenerated: run this script again after that one). Needs PyTorch and Captum (not committed; Captum imports
 tqdm: Debian's python3-tqdm):
 
     CAPTUM_PATH=/path/to/captum /usr/bin/python3 make_captum_gradient_fixtures.py
