@@ -62,35 +62,45 @@ ad::Tensor<T> deeplift_rescale(const nn::Sequential<T>& model, const ad::Tensor<
 }
 
 namespace {
-// ReLU whose backward passes only positive gradients where its input was positive.
+// ReLU whose backward is replaced: guided backprop passes only positive gradients where its input
+// was positive (Captum: relu of the ReLU's own input gradient); deconvolution passes the positive
+// part of the gradient regardless of the input (Captum: relu of the output gradient).
 template <ad::Scalar T>
-ad::Var<T> guided_relu(ad::Var<T> a) {
+ad::Var<T> modified_relu(ad::Var<T> a, ReluBackward rule) {
   ad::Tape<T>& tape = a.tape();
   ad::Var<T> out = tape.make(a.shape(), a.requires_grad());
   T* y = tape.write(out);
   for (int64_t i = 0; i < a.numel(); ++i) y[i] = std::max(a.value()[size_t(i)], T(0));
   if (out.requires_grad())
-    tape.on_backward(out, [a, out](ad::Tape<T>& t) {
+    tape.on_backward(out, [a, out, rule](ad::Tape<T>& t) {
       const T* g = t.grad(out);
       T* gx = t.grad_to(a);
-      for (int64_t i = 0; i < a.numel(); ++i) gx[i] += (a.value()[size_t(i)] > 0 && g[i] > 0) ? g[i] : T(0);
+      for (int64_t i = 0; i < a.numel(); ++i)
+        gx[i] += (g[i] > 0 && (rule == ReluBackward::deconvolution || a.value()[size_t(i)] > 0)) ? g[i] : T(0);
     });
   return out;
 }
 }  // namespace
 
 template <ad::Scalar T>
-ad::Tensor<T> guided_backprop(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const Target<T>& target) {
+ad::Tensor<T> modified_relu_gradient(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const Target<T>& target, ReluBackward rule) {
   const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, target);
   return surrogate_gradient(x, target, targets, [&](ad::Tape<T>& tape, ad::Var<T> h) {
-    for (const auto& layer : model.layers) h = layer->type() == nn::LayerKind::relu ? guided_relu(h) : layer->forward(tape, h, nn::Grads::none);
+    for (const auto& layer : model.layers) h = layer->type() == nn::LayerKind::relu ? modified_relu(h, rule) : layer->forward(tape, h, nn::Grads::none);
     return h;
   });
+}
+
+template <ad::Scalar T>
+ad::Tensor<T> guided_backprop(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const Target<T>& target) {
+  return modified_relu_gradient(model, x, target, ReluBackward::guided);
 }
 
 template ad::Tensor<float> deeplift_rescale<float>(const nn::Sequential<float>&, const ad::Tensor<float>&, const ad::Tensor<float>&, const Target<float>&);
 template ad::Tensor<double> deeplift_rescale<double>(const nn::Sequential<double>&, const ad::Tensor<double>&, const ad::Tensor<double>&,
                                                      const Target<double>&);
+template ad::Tensor<float> modified_relu_gradient<float>(const nn::Sequential<float>&, const ad::Tensor<float>&, const Target<float>&, ReluBackward);
+template ad::Tensor<double> modified_relu_gradient<double>(const nn::Sequential<double>&, const ad::Tensor<double>&, const Target<double>&, ReluBackward);
 template ad::Tensor<float> guided_backprop<float>(const nn::Sequential<float>&, const ad::Tensor<float>&, const Target<float>&);
 template ad::Tensor<double> guided_backprop<double>(const nn::Sequential<double>&, const ad::Tensor<double>&, const Target<double>&);
 

@@ -17,6 +17,14 @@ namespace integrad::attr {
 template <ad::Scalar T>
 ad::Tensor<T> deeplift_rescale(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline, const Target<T>& target);
 
+// The gradient with every ReLU layer's backward replaced (Captum's ModifiedReluGradientAttribution):
+// `guided` passes g where g > 0 and the ReLU's input was > 0 (guided backprop); `deconvolution`
+// passes max(g, 0) whatever the input (Zeiler & Fergus's deconvnet, Captum's Deconvolution).
+// Other layers, max pooling included, pass gradients as usual.
+enum class ReluBackward { guided, deconvolution };
+template <ad::Scalar T>
+ad::Tensor<T> modified_relu_gradient(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const Target<T>& target, ReluBackward rule);
+
 template <ad::Scalar T>
 ad::Tensor<T> guided_backprop(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const Target<T>& target);
 

@@ -12,7 +12,13 @@ template <ad::Scalar T>
 ad::Tensor<T> smoothgrad(const std::function<ad::Tensor<T>(const ad::Tensor<T>&)>& method, const ad::Tensor<T>& x, const SmoothGradOptions& o) {
   if (o.samples < 1) throw std::invalid_argument("SmoothGrad needs at least one sample");
   if (o.stdev < 0) throw std::invalid_argument("SmoothGrad noise stdev must be >= 0");
+  if (o.kind == NoiseKind::vargrad && o.samples < 2)
+    throw std::invalid_argument("--noise-type vargrad needs --samples 2 or more: the variance of one sample is 0 whatever the model");
   const int64_t n = x.size(0), row = x.shape().stride(0);
+  std::vector<int64_t> noise_dims = x.shape().vec();
+  noise_dims.insert(noise_dims.begin() + 1, o.samples);
+  if (o.noise && !(o.noise->shape() == ad::Shape(noise_dims)))
+    throw std::invalid_argument("SmoothGrad: given noise must be [N, samples, ...], got " + o.noise->shape().str());
   std::vector<double> sigma(static_cast<size_t>(n), o.stdev);
   if (o.relative)
     for (int64_t i = 0; i < n; ++i) {
@@ -25,7 +31,9 @@ ad::Tensor<T> smoothgrad(const std::function<ad::Tensor<T>(const ad::Tensor<T>&)
   for (int s = 0; s < o.samples; ++s) {
     ad::Tensor<T> noisy = x;
     for (int64_t i = 0; i < n; ++i)
-      for (int64_t j = 0; j < row; ++j) noisy[i * row + j] += static_cast<T>(sigma[static_cast<size_t>(i)] * rngs[static_cast<size_t>(i)].normal());
+      for (int64_t j = 0; j < row; ++j)
+        noisy[i * row + j] += static_cast<T>(o.noise ? (*o.noise)[(i * o.samples + s) * row + j]
+                                                     : sigma[static_cast<size_t>(i)] * rngs[static_cast<size_t>(i)].normal());
     const ad::Tensor<T> a = method(noisy);
     for (int64_t j = 0; j < a.numel(); ++j) {
       sum[j] += double(a[j]);
@@ -67,7 +75,16 @@ Method<T> smoothgrad_method() {
       {.name = "seed", .kind = K::integer, .default_value = "0", .help = "noise seed", .min = 0, .max = 9.2e18},
   };
   // Beside every other method (axiom matrix, report) fewer, smaller samples keep the tables quick.
-  m.matrix_rows = {{"smoothgrad", {{"samples", "20"}, {"stdev", "0.1"}}, {}}};
+  // Every noise type is a function of gradients alone, which are exactly 0 for an ignored feature
+  // and the same for functionally equal networks (the same seed draws the same noise); the mean is
+  // also linear in F. Symmetry is not claimed: where F is symmetric in two features but not a
+  // function of their sum (the matrix's symmetric copies are), their noise differs. VarGrad is
+  // invariant in exact arithmetic only: E[a²] − E[a]² cancels where the gradient hardly varies, and
+  // the twins' rounding differences (1e-7 in float32) grow by E[a]² / Var[a] there.
+  m.guarantees = {"dummy", "implementation_invariance", "linearity"};  // of the default, --noise-type smoothgrad
+  m.matrix_rows = {{"smoothgrad", {{"samples", "20"}, {"stdev", "0.1"}}, m.guarantees},
+                   {"smoothgrad_sq", {{"samples", "20"}, {"stdev", "0.1"}, {"noise-type", "smoothgrad_sq"}}, {"dummy", "implementation_invariance"}},
+                   {"vargrad", {{"samples", "20"}, {"stdev", "0.1"}, {"noise-type", "vargrad"}}, {"dummy"}}};
   m.run = [](const MethodCall<T>& c) {
     SmoothGradOptions so;
     so.samples = static_cast<int>(c.options.integer("samples"));

@@ -2,7 +2,8 @@
 // method over noisy copies of the input, x + N(0, σ²).
 //   smoothgrad:    mean of A(x + ε)
 //   smoothgrad_sq: mean of A(x + ε)²
-//   vargrad:       variance of A(x + ε)  (mean of squares − square of the mean)
+//   vargrad:       variance of A(x + ε)  (mean of squares − square of the mean, Captum's formula;
+//                  refused for one sample, where it is 0 whatever the model)
 // σ is absolute (Captum's stdevs) or, with `relative`, a fraction of each example's value range
 // max(x) − min(x) (the paper's convention). Noise comes from one seeded generator per example
 // (seeded by the seed and the example's index in the whole set): same seed, same result, whatever
@@ -25,6 +26,9 @@ struct SmoothGradOptions {
   uint64_t seed = 0;
   int64_t first_example = 0;  // x's row 0 is this example of the whole set: each example has its own stream
   NoiseKind kind = NoiseKind::smoothgrad;
+  // If set, the noise itself, [N, samples, ...] (already scaled), instead of the seeded draws: a
+  // test replays the noise a Captum fixture used.
+  const ad::Tensor<double>* noise = nullptr;
 };
 
 // `method` maps a batch [N, ...] to attributions of the same shape (targets fixed beforehand).

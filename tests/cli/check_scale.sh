@@ -43,7 +43,9 @@ write_mask mask.npy
 for spec in "gradient" "saliency" "gradxinput" "smoothgrad --samples 5" "ig --steps 8 --deltas D.npy" "ig --steps 8 --baseline base.npy --target y.npy" \
   "ig --steps 6 --adaptive 0.05" "exact_ig MLP" "deeplift" "guided_backprop" "occlusion --window 1,7,7 --stride 1,7,7" "ablation --feature-mask mask.npy" \
   "shapley --feature-mask mask.npy" "kernelshap --feature-mask mask.npy --samples 20" "shapley-sampling --feature-mask mask.npy --samples 3" \
-  "lime --feature-mask mask.npy --samples 30" "gradientshap --samples 4" "gradientshap --samples 3 --baseline base.npy"; do
+  "lime --feature-mask mask.npy --samples 30" "gradientshap --samples 4" "gradientshap --samples 3 --baseline base.npy" \
+  "smoothgrad --samples 3 --noise-type vargrad" "deconvolution" "blur-ig --steps 6 --max-sigma 4 --deltas D.npy" \
+  "guided-ig --steps 6 --max-dist 0.1 --baseline base.npy --deltas D.npy"; do
   model=cnn
   case $spec in *MLP) model=mlp spec=${spec% MLP} ;; esac  # exact IG walks every kink: quick on the MLP only
   for bs in 512 4 1; do

@@ -42,6 +42,8 @@ def test_ig_equals_cli_bit_for_bit(torch_data, cli, tmp_path, dtype):
 REQUIRED = {"occlusion": {"window": "2"}}
 # Methods that read a TransformerEncoderLayer's attention: test_attention_methods_equal_cli.
 ATTENTION = {"attention", "rollout", "attention-x-gradient"}
+# Methods for images [N, C, H, W] only: test_image_methods_equal_cli.
+IMAGES = {"blur-ig"}
 
 
 def test_every_registered_method_equals_cli_bit_for_bit(cli, tmp_path):
@@ -56,7 +58,7 @@ def test_every_registered_method_equals_cli_bit_for_bit(cli, tmp_path):
     names = [m["name"] for m in integrad.methods()]
     assert "ig" in names and "saliency" in names and len(names) >= 5
     for m in integrad.methods():
-        if m["name"] in ATTENTION:
+        if m["name"] in ATTENTION or m["name"] in IMAGES:
             continue
         kwargs, args = {}, []
         ints = [o for o in m["options"] if o["type"] == "int" and o["default"] is not None and o["name"] != "layer"]
@@ -82,6 +84,31 @@ def test_every_registered_method_equals_cli_bit_for_bit(cli, tmp_path):
         "--relative-noise", "--samples", 7)
     e = integrad.explain(model, x_test, method="smoothgrad", stdev=0.3, relative_noise=True, samples=7)
     assert np.array_equal(e.attributions, np.load(tmp_path / "s.npy"))
+
+
+def test_image_methods_equal_cli(torch_data, cli, tmp_path):
+    """blur-ig, guided-ig, deconvolution and the SmoothGrad types on a CNN, from Python as from the CLI."""
+    path = os.path.join(torch_data, "cnn_f32.safetensors")
+    x = np.random.default_rng(4).uniform(0, 1, size=(2, 2, 9, 9)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    model = integrad.load(path)
+    for method, kwargs in [("blur-ig", dict(max_sigma=3.5, steps=12)), ("guided-ig", dict(steps=15, fraction=0.5, max_dist=0.1)),
+                           ("deconvolution", {}), ("smoothgrad", dict(noise_type="vargrad", samples=4)),
+                           ("smoothgrad", dict(noise_type="smoothgrad_sq", samples=3))]:
+        args = [a for k, v in kwargs.items() for a in ("--" + k.replace("_", "-"), v)]
+        cli("explain", path, tmp_path / "x.npy", "-o", tmp_path / "a.npy", "--method", method, *args)
+        e = integrad.explain(model, x, method=method, **kwargs)
+        assert np.array_equal(e.attributions, np.load(tmp_path / "a.npy")), method
+        assert np.abs(e.attributions).max() > 0, method
+    blur = integrad.explain(model, x, method="blur-ig", max_sigma=3.5, steps=12)
+    assert blur.f_baseline.shape == (2,)  # F of the fully blurred image
+    np.testing.assert_allclose(blur.attributions.reshape(2, -1).sum(1) - (blur.f_input - blur.f_baseline), blur.delta, atol=1e-5)
+    with pytest.raises(ValueError, match="uses no baseline"):
+        integrad.explain(model, x, method="blur-ig", baseline=0.5)
+    with pytest.raises(ValueError, match="vargrad needs --samples 2 or more"):
+        integrad.explain(model, x, method="smoothgrad", noise_type="vargrad", samples=1)
+    with pytest.raises(ValueError, match="max-dist"):
+        integrad.explain(model, x, method="guided-ig", max_dist=1.5)
 
 
 def test_explanation_fields_targets_and_baselines(torch_data):

@@ -14,6 +14,9 @@ Jobs (the integrad side is `integrad_bench job`, same arguments):
                              internal_batch_size = number of images (one step of all per pass)
   saliency MODEL X           Captum Saliency (abs=True), 1000 images per call
   occlusion MODEL X          Captum Occlusion, window (1,4,4), strides (1,2,2), perturbations_per_eval=16
+  blur-ig MODEL X            PAIR saliency's BlurIG (saliency/core/blur_ig.py from SALIENCY_SRC), max_sigma 50,
+                             100 steps, per image, batch_size 100 (all of an image's steps in one
+                             PyTorch pass; PAIR's default of 1 would make 100 passes an image)
   kernelshap MODEL X MASK    Captum KernelShap, n_samples=200, perturbations_per_eval=50, per image
   deletion MODEL X ATTR      the deletion metric (20 steps, zero baseline, softmax probability of the
                              target, trapezoid area), written here in PyTorch, 50 images per pass
@@ -135,6 +138,24 @@ def job(name, args):
     elif name == "occlusion":
         t0 = time.perf_counter()
         Occlusion(model).attribute(x, sliding_window_shapes=(1, 4, 4), strides=(1, 2, 2), target=target, baselines=0, perturbations_per_eval=16)
+    elif name == "blur-ig":
+        import importlib
+        import types
+        core = types.ModuleType("pair_saliency_core")
+        core.__path__ = [os.path.join(os.environ["SALIENCY_SRC"], "saliency", "core")]
+        sys.modules["pair_saliency_core"] = core
+        blur_ig = importlib.import_module("pair_saliency_core.blur_ig")
+
+        def gradients(t):
+            def call(batch, call_model_args=None, expected_keys=None):
+                b = torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2).requires_grad_(True)
+                model(b)[:, t].sum().backward()
+                return {"INPUT_OUTPUT_GRADIENTS": b.grad.permute(0, 2, 3, 1).numpy()}
+            return call
+        images = [np.ascontiguousarray(x[i].numpy().transpose(1, 2, 0)) for i in range(len(x))]
+        t0 = time.perf_counter()
+        for i in range(len(x)):
+            blur_ig.BlurIG().GetMask(images[i], gradients(int(target[i])), max_sigma=50, steps=100, batch_size=100)
     elif name == "kernelshap":
         mask = torch.from_numpy(np.load(args[2])).reshape(1, 1, 28, 28)
         ks = KernelShap(model)

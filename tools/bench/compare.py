@@ -11,6 +11,7 @@ same images and the same targets (the predicted classes). For each workload: the
 estimated from the architecture (a multiply-add is 2 FLOP), and the fraction of this machine's
 float32 GEMM peak (integrad_bench peak) that integrad's compute time reaches.
 Run: python3 tools/bench/compare.py [--captum PATH] [--only ig,saliency,...] [--repeats N]
+(blur-ig's reference is PAIR saliency's BlurIG: set SALIENCY_SRC to the directory holding `saliency`)
 Needs a build (cmake --build build --target integrad integrad_bench) and Fashion-MNIST."""
 import argparse
 import os
@@ -49,6 +50,8 @@ def workloads(w):
                                                         "--val-limit", "1", "-o", w["model_out"]], 2 * 60000 * CNN_TRAIN, 0.3),
         "occlusion": ("occlusion 1,4,4 / 1,2,2, 100 images", ["explain", w["cnn"], w["x100"], "-o", w["out"], "--method", "occlusion", "--window", "1,4,4",
                                                              "--stride", "1,2,2"], 2 * 100 * (OCCLUSION_WINDOWS + 1) * CNN_FWD, 0.2),
+        "blur-ig": ("blur-ig, max σ 50, 100 steps, 100 images", ["explain", w["cnn"], w["x100"], "-o", w["out"], "--method", "blur-ig",
+                                                                 "--max-sigma", "50", "--steps", "100"], 2 * 100 * 100 * CNN_FWD_BWD_INPUT, 0.2),
         "kernelshap": ("kernelshap 200 samples, 7×7 patches, 100 images", ["explain", w["cnn"], w["x100"], "-o", w["out"], "--method", "kernelshap",
                                                                           "--samples", "200", "--feature-mask", w["mask"]], 2 * 100 * 202 * CNN_FWD, 0.1),
         "deletion": ("deletion, 20 steps, 1,000 images", ["evaluate", w["cnn"], w["x1000"], "--attributions", w["sal1000"], "--metric", "deletion",

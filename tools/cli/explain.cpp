@@ -93,16 +93,16 @@ void run(const ExplainArgs& a) {
 // --seed) are added once and documented for all of them.
 struct SharedOption {
   attr::OptionSpec spec;
-  std::vector<std::string> methods;
+  std::vector<std::string> methods, defaults;  // the methods declaring it, and each one's default
 };
 
 std::vector<SharedOption> shared_options() {
-  std::vector<SharedOption> all{{attr::batch_size_option(), {"every method"}}};
+  std::vector<SharedOption> all{{attr::batch_size_option(), {"every method"}, {attr::batch_size_option().default_value}}};
   for (const auto& m : attr::registry<float>())
     for (const auto& spec : m.options) {
       auto it = std::find_if(all.begin(), all.end(), [&](const auto& s) { return s.spec.name == spec.name; });
-      if (it == all.end()) all.push_back({spec, {m.name}});
-      else it->methods.push_back(m.name);
+      if (it == all.end()) all.push_back({spec, {m.name}, {spec.default_value}});
+      else it->methods.push_back(m.name), it->defaults.push_back(spec.default_value);
     }
   return all;
 }
@@ -112,7 +112,14 @@ std::string option_help(const SharedOption& o) {
   std::string help = fmt::format("{}: {}", fmt::join(o.methods, ", "), s.help);
   if (!s.choices.empty()) help += fmt::format(" ({})", fmt::join(s.choices, " | "));
   else if (s.kind != attr::OptionSpec::Kind::flag && std::isfinite(s.min) && std::isfinite(s.max)) help += fmt::format(" [{}, {}]", s.min, s.max);
-  if (!s.default_value.empty() && s.kind != attr::OptionSpec::Kind::flag) help += fmt::format(" (default {})", s.default_value);
+  const bool same = std::all_of(o.defaults.begin(), o.defaults.end(), [&](const std::string& d) { return d == s.default_value; });
+  if (!s.default_value.empty() && s.kind != attr::OptionSpec::Kind::flag && same) help += fmt::format(" (default {})", s.default_value);
+  if (!same && s.kind != attr::OptionSpec::Kind::flag) {  // e.g. --steps: 50 for ig, 100 for blur-ig, 200 for guided-ig
+    std::vector<std::string> parts;
+    for (size_t i = 0; i < o.methods.size(); ++i)
+      if (!o.defaults[i].empty()) parts.push_back(fmt::format("{} {}", o.methods[i], o.defaults[i]));
+    help += fmt::format(" (default: {})", fmt::join(parts, ", "));
+  }
   return help;
 }
 
