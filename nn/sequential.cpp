@@ -23,9 +23,10 @@ void Sequential<T>::add(std::string name, std::unique_ptr<Layer<T>> layer, std::
   for (int r : reads)
     if (r < kModelInput || r >= i) throw std::invalid_argument(fmt::format("layer '{}' reads node {}, which does not come before it", name, r));
   const bool chain_node = name == std::to_string(i) && reads == std::vector<int>{i - 1};
-  if (names.empty() && !chain_node)  // the first node off the chain turns the model into a graph
+  const bool graph = !names.empty() || !chain_node;
+  if (names.empty() && graph)  // the first node off the chain turns the model into a graph
     for (int k = 0; k < i; ++k) names.push_back(std::to_string(k)), inputs.push_back({k - 1});
-  if (!names.empty()) {
+  if (graph) {
     if (std::find(names.begin(), names.end(), name) != names.end()) throw std::invalid_argument(fmt::format("two layers are named '{}'", name));
     names.push_back(std::move(name));
     inputs.push_back(std::move(reads));

@@ -26,36 +26,44 @@ ad::Tensor<T> surrogate_gradient(const ad::Tensor<T>& x, const Target<T>& target
 template <ad::Scalar T>
 ad::Tensor<T> deeplift_rescale(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline, const Target<T>& target) {
   const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, target);
-  // Pre-activations at x and at the baseline, for every element-wise nonlinearity.
-  ad::Tape<T> values;
-  std::vector<ad::Tensor<T>> slopes(model.layers.size());
-  ad::Var<T> hx = values.leaf(x), hb = values.leaf(baseline);
-  for (size_t i = 0; i < model.layers.size(); ++i) {
+  // What every element-wise nonlinearity reads, at x and at the baseline.
+  const size_t n = model.layers.size();
+  auto nonlinear = [&](size_t i) { return elementwise_nonlinearity(model.layers[i]->type()); };
+  auto pre_activations = [&](const ad::Tensor<T>& input) {
+    std::vector<ad::Tensor<T>> pre(n);
+    ad::Tape<T> tape;
+    model.forward(tape, tape.leaf(input), nn::Grads::none, {.instead = [&](size_t i, std::span<const ad::Var<T>> reads) {
+                    if (nonlinear(i)) pre[i] = reads[0].tensor();
+                    return ad::Var<T>();
+                  }});
+    return pre;
+  };
+  const std::vector<ad::Tensor<T>> pre_x = pre_activations(x), pre_b = pre_activations(baseline);
+  std::vector<ad::Tensor<T>> slopes(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (!nonlinear(i)) continue;
     const auto& layer = *model.layers[i];
-    ad::Var<T> nx = layer.forward(values, hx, nn::Grads::none), nb = layer.forward(values, hb, nn::Grads::none);
-    if (elementwise_nonlinearity(layer.type())) {
-      ad::Tensor<T> s(hx.shape());
-      ad::Tape<T> local;
-      for (int64_t j = 0; j < s.numel(); ++j) {
-        const T z = hx.value()[size_t(j)], zb = hb.value()[size_t(j)], dz = z - zb;
-        if (std::abs(dz) > T(1e-7) * (T(1) + std::abs(z))) {
-          s[j] = (nx.value()[size_t(j)] - nb.value()[size_t(j)]) / dz;
-        } else {  // the secant becomes the tangent
-          ad::Var<T> v = local.leaf(ad::Tensor<T>(ad::Shape{1}, z), true);
-          local.backward(ad::sum(layer.forward(local, v, nn::Grads::none)));
-          s[j] = v.grad()[0];
-          local.rewind();
-        }
+    ad::Tape<T> values;
+    const ad::Var<T> nx = layer.forward(values, values.leaf(pre_x[i]), nn::Grads::none), nb = layer.forward(values, values.leaf(pre_b[i]), nn::Grads::none);
+    ad::Tensor<T> s(pre_x[i].shape());
+    ad::Tape<T> local;
+    for (int64_t j = 0; j < s.numel(); ++j) {
+      const T z = pre_x[i][j], zb = pre_b[i][j], dz = z - zb;
+      if (std::abs(dz) > T(1e-7) * (T(1) + std::abs(z))) {
+        s[j] = (nx.value()[size_t(j)] - nb.value()[size_t(j)]) / dz;
+      } else {  // the secant becomes the tangent
+        ad::Var<T> v = local.leaf(ad::Tensor<T>(ad::Shape{1}, z), true);
+        local.backward(ad::sum(layer.forward(local, v, nn::Grads::none)));
+        s[j] = v.grad()[0];
+        local.rewind();
       }
-      slopes[i] = std::move(s);
     }
-    hx = nx;
-    hb = nb;
+    slopes[i] = std::move(s);
   }
   ad::Tensor<T> m = surrogate_gradient(x, target, targets, [&](ad::Tape<T>& tape, ad::Var<T> h) {
-    for (size_t i = 0; i < model.layers.size(); ++i)
-      h = slopes[i].numel() ? h * tape.leaf(slopes[i]) : model.layers[i]->forward(tape, h, nn::Grads::none);
-    return h;
+    return model.forward(tape, h, nn::Grads::none, {.instead = [&](size_t i, std::span<const ad::Var<T>> reads) {
+                           return nonlinear(i) ? reads[0] * tape.leaf(slopes[i]) : ad::Var<T>();
+                         }});
   });
   for (int64_t j = 0; j < m.numel(); ++j) m[j] *= x[j] - baseline[j];
   return m;
@@ -86,8 +94,9 @@ template <ad::Scalar T>
 ad::Tensor<T> modified_relu_gradient(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const Target<T>& target, ReluBackward rule) {
   const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, target);
   return surrogate_gradient(x, target, targets, [&](ad::Tape<T>& tape, ad::Var<T> h) {
-    for (const auto& layer : model.layers) h = layer->type() == nn::LayerKind::relu ? modified_relu(h, rule) : layer->forward(tape, h, nn::Grads::none);
-    return h;
+    return model.forward(tape, h, nn::Grads::none, {.instead = [&](size_t i, std::span<const ad::Var<T>> reads) {
+                           return model.layers[i]->type() == nn::LayerKind::relu ? modified_relu(reads[0], rule) : ad::Var<T>();
+                         }});
   });
 }
 

@@ -8,6 +8,7 @@
 
 #include "attribution/method.h"
 #include "attribution/methods/gradients.h"
+#include "nn/layers_batch_norm.h"
 #include "nn/layers_conv.h"
 #include "nn/layers_linear.h"
 #include "nn/layers_pool.h"
@@ -17,7 +18,8 @@ namespace integrad::attr {
 
 bool is_piecewise_linear(nn::LayerKind k) {
   using enum nn::LayerKind;
-  return k == linear || k == conv2d || k == relu || k == max_pool2d || k == avg_pool2d || k == flatten || k == mean;
+  return k == linear || k == conv2d || k == relu || k == max_pool2d || k == avg_pool2d || k == flatten || k == mean || k == batch_norm || k == add ||
+         k == concat || k == adaptive_avg_pool2d || k == identity;
 }
 
 template <ad::Scalar T>
@@ -25,8 +27,10 @@ bool exact_ig_affordable(const nn::Sequential<T>& model, int64_t max_relu_units)
   int64_t units = 0;
   for (size_t i = 0; i < model.layers.size(); ++i) {
     if (!is_piecewise_linear(model.layers[i]->type())) return false;
-    if (model.layers[i]->type() == nn::LayerKind::relu) units += model.output_shape(i + 1).numel();
   }
+  const std::vector<ad::Shape> shapes = model.output_shapes();
+  for (size_t i = 0; i < model.layers.size(); ++i)
+    if (model.layers[i]->type() == nn::LayerKind::relu) units += shapes[i].numel();
   return units <= max_relu_units;
 }
 
@@ -40,7 +44,7 @@ namespace {
 template <ad::Scalar T>
 double next_kink(const nn::Sequential<T>& model, const ad::Tensor<T>& point, const ad::Tensor<T>& direction, double alpha0) {
   ad::Tape<T> tape;
-  ad::Var<T> v = tape.leaf(point), d = tape.leaf(direction);
+  const ad::Var<T> v0 = tape.leaf(point), d0 = tape.leaf(direction);
   double next = std::numeric_limits<double>::infinity();
   // The piece's pattern (which ReLUs are on, which element wins each pool window) is read a step δ
   // ahead of α0, and crossings closer than δ are not kinks ahead: rounding puts a unit that sits on
@@ -49,8 +53,15 @@ double next_kink(const nn::Sequential<T>& model, const ad::Tensor<T>& point, con
   auto consider = [&](double da) {
     if (da > delta && alpha0 + da < next) next = alpha0 + da;
   };
-  for (const auto& layer : model.layers) {
+  // Each node's value and rate, in node order (a graph's branches join in Add and Concat).
+  std::vector<ad::Var<T>> values(model.layers.size()), rates(model.layers.size());
+  for (size_t node = 0; node < model.layers.size(); ++node) {
+    const auto& layer = model.layers[node];
     const nn::LayerKind kind = layer->type();
+    const std::vector<int> reads = model.node_inputs(node);
+    auto value_of = [&](int r) { return r == nn::Sequential<T>::kModelInput ? v0 : values[size_t(r)]; };
+    auto rate_of = [&](int r) { return r == nn::Sequential<T>::kModelInput ? d0 : rates[size_t(r)]; };
+    ad::Var<T> v = value_of(reads[0]), d = rate_of(reads[0]);
     if (kind == nn::LayerKind::relu) {
       ad::Tensor<T> mask(v.shape());
       for (int64_t i = 0; i < v.numel(); ++i) {
@@ -95,12 +106,25 @@ double next_kink(const nn::Sequential<T>& model, const ad::Tensor<T>& point, con
       const auto& c = nn::layer_as<nn::Conv2d<T>>(*layer);
       v = layer->forward(tape, v, nn::Grads::none);
       d = ad::conv2d(d, tape.parameter(c.weight.value, nullptr), ad::Var<T>(), c.stride, c.padding);
-    } else if (is_piecewise_linear(kind)) {  // AvgPool2d, Flatten, Mean: linear without offset
+    } else if (kind == nn::LayerKind::batch_norm) {  // in evaluation an affine map per channel
+      auto [scale, shift] = nn::layer_as<nn::BatchNorm<T>>(*layer).affine();
+      std::vector<int64_t> per_channel(size_t(v.shape().rank()), 1);
+      per_channel[1] = scale.numel();
+      v = layer->forward(tape, v, nn::Grads::none);
+      d = d * tape.leaf(scale.reshaped(ad::Shape(per_channel)));
+    } else if (kind == nn::LayerKind::add || kind == nn::LayerKind::concat) {  // linear in all addends
+      std::vector<ad::Var<T>> vs, ds;
+      for (int r : reads) vs.push_back(value_of(r)), ds.push_back(rate_of(r));
+      v = layer->forward(tape, std::span<const ad::Var<T>>(vs), nn::Grads::none);
+      d = layer->forward(tape, std::span<const ad::Var<T>>(ds), nn::Grads::none);
+    } else if (is_piecewise_linear(kind)) {  // AvgPool2d, Flatten, Mean, global pooling, Identity: linear without offset
       v = layer->forward(tape, v, nn::Grads::none);
       d = layer->forward(tape, d, nn::Grads::none);
     } else {
       throw std::invalid_argument("exact IG needs a piecewise-linear network; layer " + layer->architecture() + " is not");
     }
+    values[node] = v;
+    rates[node] = d;
   }
   return next;
 }

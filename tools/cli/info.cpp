@@ -23,13 +23,26 @@ void run(const std::string& path) {
   } else {
     model = nn::load_model<double>(path);
   }
-  fmt::print("{}\ninput {} ({})\n\n{:>3}  {:<34} {:<16} {:>10}\n", nn::printable(path), model.input_shape.str(), nn::input_dtype_name(model.input_dtype), "#", "layer", "output",
-             "parameters");
+  fmt::print("{}\ninput {} ({})\n\n", nn::printable(path), model.input_shape.str(), nn::input_dtype_name(model.input_dtype));
   const std::vector<ad::Shape> shapes = model.output_shapes();
-  for (size_t i = 0; i < model.layers.size(); ++i) {
-    int64_t count = 0;
-    for (auto* p : model.layers[i]->parameters()) count += p->value.numel();
-    fmt::print("{:>3}  {:<34} {:<16} {:>10}\n", i, model.layers[i]->architecture(), shapes[i].str(), count);
+  auto count = [&](size_t i) {
+    int64_t n = 0;
+    for (auto* p : model.layers[i]->parameters()) n += p->buffer ? 0 : p->value.numel();
+    return n;
+  };
+  if (model.is_chain()) {
+    fmt::print("{:>3}  {:<34} {:<16} {:>10}\n", "#", "layer", "output", "parameters");
+    for (size_t i = 0; i < model.layers.size(); ++i) fmt::print("{:>3}  {:<34} {:<16} {:>10}\n", i, model.layers[i]->architecture(), shapes[i].str(), count(i));
+  } else {
+    // A graph: the names are what --layer takes; "reads" where a node does not read the one before.
+    fmt::print("{:>3}  {:<24} {:<42} {:<16} {:>10}  {}\n", "#", "name (--layer)", "layer", "output", "parameters", "reads");
+    for (size_t i = 0; i < model.layers.size(); ++i) {
+      std::vector<std::string> reads;
+      for (int r : model.node_inputs(i)) reads.push_back(r == nn::Sequential<double>::kModelInput ? "input" : model.node_name(size_t(r)));
+      const bool previous = model.node_inputs(i) == std::vector<int>{static_cast<int>(i) - 1};
+      fmt::print("{:>3}  {:<24} {:<42} {:<16} {:>10}  {}\n", i, nn::printable(model.node_name(i)), model.layers[i]->architecture(), shapes[i].str(), count(i),
+                 previous ? "" : fmt::format("{}", fmt::join(reads, ", ")));
+    }
   }
   fmt::print("\ntotal parameters: {}\n", model.parameter_count());
   if (!model.feature_names.empty()) fmt::print("features: {}\n", nn::printable(fmt::format("{}", fmt::join(model.feature_names, ", "))));
