@@ -62,6 +62,11 @@ template <ad::Scalar T>
 size_t Sequential<T>::node_index(std::string_view name) const {
   for (size_t i = 0; i < layers.size(); ++i)
     if (node_name(i) == name) return i;
+  // A module that holds several nodes (PyTorch's `layer1`, a Sequential of blocks): its output is
+  // that of the last node in its scope, as a forward hook on the module sees it.
+  const std::string scope = std::string(name) + ".";
+  for (size_t i = layers.size(); i-- > 0;)
+    if (node_name(i).starts_with(scope)) return i;
   std::vector<std::string> known;
   for (size_t i = 0; i < layers.size() && i < 40; ++i) known.push_back(node_name(i));
   if (layers.size() > 40) known.push_back("...");

@@ -107,13 +107,18 @@ py::dict info(const Model& m) {
     d["output_shape"] = shape_tuple(net.output_shape());
     d["parameters"] = net.parameter_count();
     py::list layers;
+    const std::vector<ad::Shape> shapes = net.output_shapes();
     for (size_t i = 0; i < net.layers.size(); ++i) {
       int64_t count = 0;
-      for (auto* p : net.layers[i]->parameters()) count += p->value.numel();
+      for (auto* p : net.layers[i]->parameters()) count += p->buffer ? 0 : p->value.numel();
       py::dict l;
       l["index"] = i;
+      l["name"] = net.node_name(i);  // what layer= takes
+      py::list reads;
+      for (int r : net.node_inputs(i)) reads.append(r < 0 ? std::string("input") : net.node_name(size_t(r)));
+      l["reads"] = reads;
       l["layer"] = net.layers[i]->architecture();
-      l["output_shape"] = shape_tuple(net.output_shape(i + 1));
+      l["output_shape"] = shape_tuple(shapes[i]);
       l["parameters"] = count;
       layers.append(l);
     }
@@ -128,10 +133,11 @@ std::string info_text(const Model& m) {
   return m.visit([&](const auto& net) {
     std::string s = fmt::format("integrad.Model ({})\ninput {} ({})\n\n{:>3}  {:<34} {:<16} {:>10}\n", m.dtype(), net.input_shape.str(),
                                 nn::input_dtype_name(net.input_dtype), "#", "layer", "output", "parameters");
+    const std::vector<ad::Shape> shapes = net.output_shapes();
     for (size_t i = 0; i < net.layers.size(); ++i) {
       int64_t count = 0;
-      for (auto* p : net.layers[i]->parameters()) count += p->value.numel();
-      s += fmt::format("{:>3}  {:<34} {:<16} {:>10}\n", i, net.layers[i]->architecture(), net.output_shape(i + 1).str(), count);
+      for (auto* p : net.layers[i]->parameters()) count += p->buffer ? 0 : p->value.numel();
+      s += fmt::format("{:>3}  {:<34} {:<16} {:>10}\n", net.is_chain() ? std::to_string(i) : net.node_name(i), net.layers[i]->architecture(), shapes[i].str(), count);
     }
     return s + fmt::format("\ntotal parameters: {}", net.parameter_count());
   });

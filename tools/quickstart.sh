@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job, on a fresh Debian machine: install what is missing, build, train the CNN on
 # Fashion-MNIST (or, when the data set cannot be installed, on a built-in synthetic set) and the
-# small models beside it (text, tabular, synthetic-patches, transformer), explain test images with
+# small models beside it (a ResNet, text, tabular, synthetic-patches, transformer), explain test images with
 # every method, check the axioms, and write out/report.html with the PNGs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +21,9 @@ fi
 
 echo "== train the CNN on $data ($epochs epochs, Adam, lr 1e-3, batch 64)"
 $bin train --arch cnn --data "$data" --epochs "$epochs" --seed 0 -o "$out/cnn.safetensors"
+echo "== train a residual network with BatchNorm (a graph of named layers) on 6000 images of $data"
+$bin train --arch resnet --data "$data" --limit 6000 --epochs 1 --seed 0 -q -o "$out/resnet.safetensors"
+$bin info "$out/resnet.safetensors" | sed -n '4,8p'
 echo "== train a small text classifier on synthetic tokens"
 $bin train --arch text --epochs 3 --lr 0.01 --seed 0 -q -o "$out/text.safetensors"
 echo "== train a tabular MLP on synthetic-tabular (features of known roles)"
@@ -39,11 +42,16 @@ for method in gradient saliency gradxinput smoothgrad; do
   $bin explain "$out/cnn.safetensors" "$out/test_images.npy" -o "$out/$method.npy" --method "$method" --png "$out/png" >/dev/null
 done
 
+echo "== explain them with the ResNet: IG on the input, and layer IG at the first residual block (its module path)"
+$bin explain "$out/resnet.safetensors" "$out/test_images.npy" -o "$out/resnet_ig.npy" --png "$out/png_resnet" | tail -1
+$bin explain "$out/resnet.safetensors" "$out/test_images.npy" -o "$out/resnet_layer1_ig.npy" --layer layer1 | tail -1
+
 echo "== the axioms: the paper's examples, then the trained model"
 $bin axioms --example paper --json "$out/axioms_paper.json" --markdown "$out/axioms_paper.md"
 $bin axioms "$out/cnn.safetensors" "$out/test_images.npy" --limit 2 --json "$out/axioms.json" --markdown "$out/axioms.md"
 
 echo "== the report"
 $bin report "$out/cnn.safetensors" --data "$data" --text-model "$out/text.safetensors" -o "$out/report.html" \
-  --tabular-model "$out/tabular.safetensors" --patches-model "$out/patches.safetensors" --transformer-model "$out/transformer.safetensors"
+  --tabular-model "$out/tabular.safetensors" --patches-model "$out/patches.safetensors" --transformer-model "$out/transformer.safetensors" \
+  --graph-model "$out/resnet.safetensors"
 echo "done: open $out/report.html in a browser; PNGs in $out/png"

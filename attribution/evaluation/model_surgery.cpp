@@ -20,6 +20,7 @@ struct ConvBlock {
 
 template <ad::Scalar T>
 ConvBlock conv_block(const nn::Sequential<T>& model) {
+  if (!model.is_chain()) return {};  // the edits below insert layers and follow a chain
   for (size_t k = 0; k < model.layers.size(); ++k) {
     if (model.layers[k]->type() != nn::LayerKind::conv2d) continue;
     bool flattened = false;
@@ -111,8 +112,8 @@ namespace {
 enum class InputChannel { first, added, other };
 template <ad::Scalar T, class Weight>
 nn::Sequential<T> widened_input(const nn::Sequential<T>& model, Weight weight) {
-  if (model.layers.empty() || model.layers[0]->type() != nn::LayerKind::conv2d)
-    throw std::invalid_argument("needs a model whose first layer is Conv2d, got " + model.architecture());
+  if (model.layers.empty() || model.layers[0]->type() != nn::LayerKind::conv2d || model.node_readers(nn::Sequential<T>::kModelInput).size() != 1)
+    throw std::invalid_argument("needs a model whose input is read by one Conv2d, its first layer");
   const auto& conv = nn::layer_as<nn::Conv2d<T>>(*model.layers[0]);
   auto wide = std::make_unique<nn::Conv2d<T>>(conv.in_ch + 1, conv.out_ch, conv.kernel, conv.stride, conv.padding, conv.has_bias);
   const int64_t k2 = int64_t(conv.kernel) * conv.kernel;
@@ -170,6 +171,7 @@ ad::Tensor<T> with_channel_0_repeated(const ad::Tensor<T>& x) {
 
 template <ad::Scalar T>
 int first_linear(const nn::Sequential<T>& model) {
+  if (!model.is_chain()) return -1;
   for (size_t i = 0; i < model.layers.size(); ++i) {
     const nn::LayerKind k = model.layers[i]->type();
     if (k == nn::LayerKind::linear) return static_cast<int>(i);

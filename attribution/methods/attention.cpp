@@ -29,7 +29,7 @@ std::vector<size_t> attention_layers(const nn::Sequential<T>& model) {
     heads = l.nhead;
     out.push_back(i);
   }
-  if (out.empty()) throw std::invalid_argument("the model has no TransformerEncoderLayer: there is no attention to read (" + model.architecture() + ")");
+  if (out.empty()) throw std::invalid_argument("the model has no TransformerEncoderLayer: there is no attention to read");
   return out;
 }
 
@@ -40,18 +40,18 @@ namespace {
 template <ad::Scalar T, class F>
 ad::Var<T> run_recording(ad::Tape<T>& tape, const nn::Sequential<T>& model, const std::vector<size_t>& att, ad::Var<T> x, F&& on_attention,
                          size_t grad_from = nn::Sequential<T>::npos) {
+  if (grad_from == 0) x = tape.leaf(x.tensor(), true);
   size_t k = 0;
-  for (size_t i = 0; i < model.layers.size(); ++i) {
-    if (i == grad_from) x = tape.leaf(x.tensor(), true);
-    if (k < att.size() && att[k] == i) {
-      ad::Var<T> w;
-      x = nn::layer_as<nn::TransformerEncoderLayer<T>>(*model.layers[i]).forward_attention(tape, x, nn::Grads::none, &w);
-      on_attention(k++, w);
-    } else {
-      x = model.layers[i]->forward(tape, x, nn::Grads::none);
-    }
-  }
-  return x;
+  nn::NodeHook<T> hook;
+  hook.instead = [&](size_t i, std::span<const ad::Var<T>> reads) {
+    if (k >= att.size() || att[k] != i) return ad::Var<T>();
+    ad::Var<T> w;
+    ad::Var<T> y = nn::layer_as<nn::TransformerEncoderLayer<T>>(*model.layers[i]).forward_attention(tape, reads[0], nn::Grads::none, &w);
+    on_attention(k++, w);
+    return y;
+  };
+  hook.after = [&](size_t i, ad::Var<T> value) { return i + 1 == grad_from ? tape.leaf(value.tensor(), true) : value; };
+  return model.forward(tape, x, nn::Grads::none, hook);
 }
 }  // namespace
 

@@ -19,8 +19,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 from ._integrad import Model, axioms, dataset, datasets, load, methods, metrics, synthetic_patch_mask, synthetic_patches, train
 from . import _integrad
+from .torch_import import from_torch
 
-__all__ = ["Model", "Explanation", "load", "train", "explain", "evaluate", "axioms", "methods", "metrics", "dataset", "datasets", "synthetic_patches", "synthetic_patch_mask"]
+__all__ = ["Model", "Explanation", "load", "from_torch", "train", "explain", "evaluate", "axioms", "methods", "metrics", "dataset", "datasets", "synthetic_patches", "synthetic_patch_mask"]
 __version__ = "0.1.0"
 
 

@@ -26,7 +26,7 @@ TEST_CASE("architecture text: PyTorch's names and arguments, round trip, and sha
   CHECK_THROWS_WITH(nn::parse_architecture<float>("Flatten(); Linear(100, 10)", ad::Shape{1, 28, 28}, nn::InputDtype::float32, 0),
                     doctest::Contains("[784]"));
   CHECK_THROWS_WITH(nn::parse_layer<float>("Linear(3)"), doctest::Contains("missing 'out_features'"));
-  CHECK_THROWS_WITH(nn::parse_layer<float>("BatchNorm2d(3)"), doctest::Contains("unknown layer"));
+  CHECK_THROWS_WITH(nn::parse_layer<float>("GroupNorm(3)"), doctest::Contains("unknown layer"));
   CHECK_THROWS_WITH(nn::parse_layer<float>("Linear(3, 4, bias=maybe)"), doctest::Contains("True or False"));
   CHECK_THROWS_WITH(nn::parse_layer<float>("Conv2d(1, 2, kernel=3)"), doctest::Contains("unknown option 'kernel'"));
   CHECK_THROWS(nn::parse_architecture<float>("", ad::Shape{1}, nn::InputDtype::float32, 0));

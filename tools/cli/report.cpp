@@ -38,7 +38,7 @@ namespace {
 
 struct ReportArgs {
   std::string model, output = "report.html", text_model;
-  std::string tabular_model, transformer_model;
+  std::string tabular_model, transformer_model, graph_model;
   DataOptions data;
   int images = 6, steps = 50;
   std::string patches_model;
@@ -101,17 +101,33 @@ section{page-break-inside:avoid;margin-bottom:2em}code{background:#f5f5f5;paddin
   return html + fmt::format("<h1>integrad report</h1><p>Model <code>{}</code>.</p>", html_escape(model_path));
 }
 
+// The layers, with a graph's names (what --layer takes) and what each reads where it is not the
+// layer before.
+template <ad::Scalar T>
+std::string layers_table(const nn::Sequential<T>& model) {
+  const bool graph = !model.is_chain();
+  std::string html = fmt::format("<table><tr><th>#</th>{}<th>layer</th><th>output</th><th>parameters</th>{}</tr>", graph ? "<th>name</th>" : "",
+                                 graph ? "<th>reads</th>" : "");
+  const std::vector<ad::Shape> shapes = model.output_shapes();
+  for (size_t i = 0; i < model.layers.size(); ++i) {
+    int64_t count = 0;
+    for (auto* p : model.layers[i]->parameters()) count += p->buffer ? 0 : p->value.numel();
+    std::string reads;
+    const std::vector<int> from = model.node_inputs(i);
+    if (graph && from != std::vector<int>{static_cast<int>(i) - 1})
+      for (int r : from) reads += (reads.empty() ? "" : ", ") + (r < 0 ? std::string("input") : model.node_name(size_t(r)));
+    html += fmt::format("<tr><td>{}</td>{}<td><code>{}</code></td><td>{}</td><td>{}</td>{}</tr>", i,
+                        graph ? "<td><code>" + html_escape(model.node_name(i)) + "</code></td>" : "", html_escape(model.layers[i]->architecture()),
+                        shapes[i].str(), count, graph ? "<td>" + html_escape(reads) + "</td>" : "");
+  }
+  return html + "</table>";
+}
+
 template <ad::Scalar T>
 std::string model_section(const ReportArgs& a, const nn::Sequential<T>& model, const nn::Dataset<T>& test) {
   const double acc = nn::accuracy(model, test);
-  std::string html = "<section id=\"model\"><h2>Model</h2><table><tr><th>#</th><th>layer</th><th>output</th><th>parameters</th></tr>";
-  for (size_t i = 0; i < model.layers.size(); ++i) {
-    int64_t count = 0;
-    for (auto* p : model.layers[i]->parameters()) count += p->value.numel();
-    html += fmt::format("<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>", i, html_escape(model.layers[i]->architecture()),
-                        model.output_shape(i + 1).str(), count);
-  }
-  html += fmt::format("</table><p>{} parameters. Test accuracy <b>{:.2f}%</b> on {} test examples.</p>", model.parameter_count(), 100 * acc, test.size());
+  std::string html = "<section id=\"model\"><h2>Model</h2>" + layers_table(model);
+  html += fmt::format("<p>{} parameters. Test accuracy <b>{:.2f}%</b> on {} test examples.</p>", model.parameter_count(), 100 * acc, test.size());
   return html + "<h3>Training curve</h3>" + training_curve(a.model, nn::model_metadata(a.model)) + "</section>";
 }
 
@@ -131,15 +147,16 @@ std::vector<std::pair<const attr::Method<T>*, attr::Attribution<T>>> explained_b
 }
 
 template <ad::Scalar T>
-std::string attributions_section(const ReportArgs& a, const nn::Sequential<T>& model, const nn::Dataset<T>& test, const ad::Tensor<T>& x) {
+std::string attributions_section(const ReportArgs& a, const nn::Sequential<T>& model, const nn::Dataset<T>& test, const ad::Tensor<T>& x,
+                                 const std::string& id = "attributions", const std::string& title = "Test images explained") {
   progress(fmt::format("explaining {} test images with every method", x.size(0)));
   const std::vector<int64_t> targets = attr::resolve_targets(attr::forward_of(model), x, attr::Target<T>::predicted());
   const auto columns = explained_by_every_method(a, model, x, attr::Target<T>::each(targets));
   const attr::Attribution<T>& ig = std::find_if(columns.begin(), columns.end(), [](const auto& c) { return c.first->name == "ig"; })->second;
-  std::string html = fmt::format("<section id=\"attributions\"><h2>Test images explained</h2><p>Overlays: red raises the target's logit, blue lowers it "
+  std::string html = fmt::format("<section id=\"{}\"><h2>{}</h2><p>Overlays: red raises the target's logit, blue lowers it "
                                  "(saliency: darker is larger |gradient|); colours saturate at Captum's 2% outlier threshold. Baseline: the black image; "
                                  "IG: {} Gauss-Legendre steps.</p><table class=\"grid\"><tr><th>input</th>",
-                                 a.steps);
+                                 id, html_escape(title), a.steps);
   for (const auto& [method, values] : columns) html += "<th>" + html_escape(method->display_name) + "</th>";
   html += "<th>target, F(x), F(x′), delta</th></tr>";
   for (int64_t i = 0; i < x.size(0); ++i) {
@@ -222,11 +239,36 @@ std::string text_section(const ReportArgs& a) {
   return html + "</section>";
 }
 
+// A graph model (a ResNet with BatchNorm and residual sums): its named layers, every method on a
+// few test images, and the axiom matrix, whose implementation-invariance twin is the same network
+// with each BatchNorm folded into the convolution before it.
+template <ad::Scalar T>
+std::string graph_section(const ReportArgs& a, const nn::Dataset<T>& test) {
+  progress("graph model " + a.graph_model);
+  const nn::Sequential<T> model = nn::load_model<T>(a.graph_model);
+  if (!(model.input_shape == test.inputs.shape().without(0)))
+    throw std::invalid_argument(fmt::format("--graph-model {} takes inputs {}, the report's images are {}", nn::printable(a.graph_model), model.input_shape.str(),
+                                            test.inputs.shape().without(0).str()));
+  std::string html = fmt::format("<section id=\"graph\"><h2>A residual network: <code>{}</code></h2><p>A graph of named layers (their PyTorch module "
+                                 "paths, which <code>--layer</code> takes). Test accuracy <b>{:.2f}%</b> on {} test examples.</p>",
+                                 html_escape(a.graph_model), 100 * nn::accuracy(model, test), test.size()) +
+                     layers_table(model) + "</section>";
+  const ad::Tensor<T> x = test.inputs.rows(0, std::min<int64_t>(a.images, 4));
+  if (x.rank() == 4) html += attributions_section(a, model, test, x, "graph-attributions", "The residual network's test images explained");
+  progress("axiom matrix of the graph model");
+  const ad::Tensor<T> x1 = x.rows(0, 1);
+  const auto rows = attr::axiom_matrix(model, attr::matrix_methods(model, {{"steps", std::to_string(a.steps)}}), x1, ad::Tensor<T>(x1.shape()), {});
+  return html + "<section id=\"graph-axioms\"><h2>The residual network's axiom matrix</h2><p>On one test image, baseline 0. Implementation invariance "
+                "compares each method with the same network whose BatchNorms are folded into the convolutions before them: equal functions, other "
+                "weights.</p>" + attr::matrix_html(rows) + "</section>";
+}
+
 void run(const ReportArgs& a) {
   using T = float;
   const auto start = std::chrono::steady_clock::now();
   nn::check_outputs({{"-o", a.output}}, {{"MODEL", a.model}, {"--text-model", a.text_model}, {"--inputs", a.data.inputs}, {"--labels", a.data.labels},
-                                         {"--patches-model", a.patches_model}, {"--tabular-model", a.tabular_model}, {"--transformer-model", a.transformer_model}});
+                                         {"--patches-model", a.patches_model}, {"--tabular-model", a.tabular_model}, {"--transformer-model", a.transformer_model},
+                                         {"--graph-model", a.graph_model}});
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
   DataOptions data = a.data;
   if (data.data.empty() && data.inputs.empty()) data.data = "fashion-mnist";
@@ -241,6 +283,7 @@ void run(const ReportArgs& a) {
   const ad::Tensor<T> xm = x.rows(0, 2);
   html += axioms_section(a, model, xm) + convergence_section(model, x.rows(0, 1)) + sanity_section(model, xm);
   html += evaluation_section(model, x.rows(0, 4), data.data.empty() ? a.data.inputs : data.data, a.patches_model);
+  if (!a.graph_model.empty()) html += graph_section(a, test);
   if (!a.text_model.empty()) html += text_section<T>(a);
   if (!a.tabular_model.empty()) html += tabular_section(a.tabular_model);
   if (!a.transformer_model.empty()) html += transformer_section(a.transformer_model, a.steps);
@@ -259,6 +302,7 @@ void setup(CLI::App& cmd) {
   cmd.add_option("--text-model", a->text_model, "Also show a text model (trained on synthetic-tokens) with coloured tokens");
   cmd.add_option("--tabular-model", a->tabular_model, "Also show a tabular model (trained on synthetic-tabular) with SHAP-style summaries per method");
   cmd.add_option("--transformer-model", a->transformer_model, "Also show a transformer (integrad train --arch transformer): attention beside attribution");
+  cmd.add_option("--graph-model", a->graph_model, "Also show a graph model for the same images (integrad train --arch resnet): every method, the axiom matrix");
   cmd.add_option("-o,--output", a->output, "Output HTML file")->default_val("report.html");
   cmd.add_option("--patches-model", a->patches_model, "Also tabulate the metrics for a CNN trained on synthetic-patches, with its ground-truth masks");
   cmd.callback([a] { run(*a); });

@@ -1,0 +1,61 @@
+#include "nn/fold_batch_norm.h"
+
+#include "nn/layers_batch_norm.h"
+#include "nn/layers_conv.h"
+#include "nn/layers_linear.h"
+#include "nn/layers_shape.h"
+
+namespace integrad::nn {
+
+namespace {
+
+// The layer's output channels: rows of a Linear's weight, filters of a Conv2d. Returns a copy with
+// a bias (zero where it had none) whose weights and bias are folded with scale and shift.
+template <ad::Scalar T, class L>
+std::unique_ptr<Layer<T>> folded(const L& layer, const ad::Tensor<T>& scale, const ad::Tensor<T>& shift, std::unique_ptr<L> with_bias) {
+  const int64_t channels = scale.numel(), per_channel = layer.weight.value.numel() / channels;
+  for (int64_t c = 0; c < channels; ++c) {
+    for (int64_t k = 0; k < per_channel; ++k) with_bias->weight.value[c * per_channel + k] = layer.weight.value[c * per_channel + k] * scale[c];
+    with_bias->bias.value[c] = (layer.has_bias ? layer.bias.value[c] : T(0)) * scale[c] + shift[c];
+  }
+  return with_bias;
+}
+
+}  // namespace
+
+template <ad::Scalar T>
+Sequential<T> fold_batch_norm(const Sequential<T>& model) {
+  Sequential<T> out = model.clone();
+  for (size_t i = 0; i < out.layers.size(); ++i) {
+    if (out.layers[i]->type() != LayerKind::batch_norm) continue;
+    const std::vector<int> reads = out.node_inputs(i);
+    if (reads[0] == Sequential<T>::kModelInput || out.node_readers(reads[0]).size() != 1) continue;
+    const auto [scale, shift] = layer_as<BatchNorm<T>>(*out.layers[i]).affine();
+    std::unique_ptr<Layer<T>>& before = out.layers[size_t(reads[0])];
+    if (before->type() == LayerKind::conv2d) {
+      const auto& c = layer_as<Conv2d<T>>(*before);
+      before = folded(c, scale, shift, std::make_unique<Conv2d<T>>(c.in_ch, c.out_ch, c.kernel, c.stride, c.padding, true));
+    } else if (before->type() == LayerKind::linear) {
+      const auto& l = layer_as<Linear<T>>(*before);
+      before = folded(l, scale, shift, std::make_unique<Linear<T>>(l.in, l.out, true));
+    } else {
+      continue;
+    }
+    out.layers[i] = std::make_unique<Identity<T>>();
+  }
+  return out;
+}
+
+template <ad::Scalar T>
+int count_batch_norms(const Sequential<T>& model) {
+  int n = 0;
+  for (const auto& l : model.layers) n += l->type() == LayerKind::batch_norm;
+  return n;
+}
+
+template Sequential<float> fold_batch_norm<float>(const Sequential<float>&);
+template Sequential<double> fold_batch_norm<double>(const Sequential<double>&);
+template int count_batch_norms<float>(const Sequential<float>&);
+template int count_batch_norms<double>(const Sequential<double>&);
+
+}  // namespace integrad::nn
