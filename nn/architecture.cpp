@@ -16,6 +16,7 @@
 #include "nn/layers_embedding.h"
 #include "nn/layers_linear.h"
 #include "nn/layers_pool.h"
+#include "nn/layers_recurrent.h"
 #include "nn/layers_shape.h"
 #include "nn/layers_transformer.h"
 
@@ -243,8 +244,20 @@ std::unique_ptr<Layer<T>> parse_layer(std::string_view text) {
     return std::make_unique<TransformerEncoderLayer<T>>(d, heads, ff, a.real("dropout", 0.1, 0.0, 1.0),
                                                         act == "gelu" ? FeedForwardActivation::gelu : FeedForwardActivation::relu, a.boolean("norm_first", false));
   }
+  if (name == "LSTM" || name == "GRU") {
+    Args a = args({"input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional", "proj_size"});
+    const int64_t in = a.positive("input_size"), hidden = a.positive("hidden_size"), layers = a.positive("num_layers", 1);
+    if (layers > 64) a.fail("'num_layers' must be at most 64");
+    if (a.real("dropout", 0.0, 0.0, 1.0) != 0.0) a.fail("only dropout=0 is supported (no dropout between layers)");
+    if (a.boolean("bidirectional", false)) a.fail("only bidirectional=False is supported");
+    if (a.integer("proj_size", 0) != 0) a.fail("only proj_size=0 is supported");
+    const int64_t gates = name == "LSTM" ? 4 : 3;
+    check_size(a, {layers, gates * hidden, std::max(in, hidden) + hidden + 2});
+    if (name == "LSTM") return std::make_unique<LSTM<T>>(in, hidden, int(layers), a.boolean("bias", true), a.boolean("batch_first", false));
+    return std::make_unique<GRU<T>>(in, hidden, int(layers), a.boolean("bias", true), a.boolean("batch_first", false));
+  }
   throw std::invalid_argument(fmt::format("layer '{}': unknown layer '{}' (known: Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten, ReLU, Sigmoid, Tanh, Softmax, "
-                                          "Embedding, Mean, LayerNorm, GELU, Dropout, PositionalEmbedding, Select, TransformerEncoderLayer)", text, name));
+                                          "Embedding, Mean, LayerNorm, GELU, Dropout, PositionalEmbedding, Select, TransformerEncoderLayer, LSTM, GRU)", text, name));
 }
 
 template <ad::Scalar T>

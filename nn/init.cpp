@@ -5,6 +5,7 @@
 #include "nn/layers_conv.h"
 #include "nn/layers_embedding.h"
 #include "nn/layers_linear.h"
+#include "nn/layers_recurrent.h"
 #include "nn/layers_transformer.h"
 
 namespace integrad::nn {
@@ -55,6 +56,10 @@ void init_layer(Layer<T>& layer, ad::Rng& rng) {
     for (auto* p : {&l.norm1_weight, &l.norm2_weight}) p->value.fill(T(1));
     for (auto* p : {&l.norm1_bias, &l.norm2_bias}) p->value.fill(T(0));
     l.rng = ad::Rng(rng.next_u64());
+  } else if (layer.type() == LayerKind::lstm) {
+    layer_as<LSTM<T>>(layer).init(rng);
+  } else if (layer.type() == LayerKind::gru) {
+    layer_as<GRU<T>>(layer).init(rng);
   }
 }
 

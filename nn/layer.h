@@ -29,7 +29,7 @@ enum class Grads { none, parameters };
 // fused kernels): a type to compare, instead of PyTorch's class names as strings.
 enum class LayerKind {
   linear, conv2d, relu, sigmoid, tanh, softmax, max_pool2d, avg_pool2d, flatten, mean, embedding,
-  layer_norm, gelu, dropout, positional_embedding, select, transformer_encoder_layer
+  layer_norm, gelu, dropout, positional_embedding, select, transformer_encoder_layer, lstm, gru
 };
 
 template <ad::Scalar T>
