@@ -17,6 +17,7 @@
 //   h' = (1 − z)·n + z·h.
 #include <cmath>
 
+#include "autodiff/activation_kernels.h"
 #include "autodiff/gemm.h"
 #include "autodiff/ops.h"
 
@@ -46,11 +47,6 @@ SeqDims check_recurrent(const char* op, int64_t gates, const Var<T>& x, const Va
                                 std::to_string(gates) + "H, H], biases [" + std::to_string(gates) + "H] or none)");
   const int64_t n = batch_first ? x.shape()[0] : x.shape()[1], l = batch_first ? x.shape()[1] : x.shape()[0];
   return {n, l, in, h, batch_first};
-}
-
-template <Scalar T>
-T sigmoid_of(T v) {
-  return T(1) / (T(1) + std::exp(-v));
 }
 
 // G = x·W_ihᵀ (+ b_ih + b_hh when `both_biases`, else + b_ih): every step's input projection at once.
@@ -114,6 +110,7 @@ Var<T> lstm(Var<T> x, Var<T> w_ih, Var<T> w_hh, Var<T> b_ih, Var<T> b_hh, bool b
   // gates: pre-activations, then (in place) the activated i, f, g, o kept for the backward.
   T* gates = tape.template scratch<T>(static_cast<size_t>(rows * W));
   T* cells = tape.template scratch<T>(static_cast<size_t>(rows * H));
+  T* tanh_cells = tape.template scratch<T>(static_cast<size_t>(rows * H));  // tanh(c), which the backward needs too
   T* h = tape.write(out);
   const T* whh = w_hh.value().data();
   input_projection(d, W, x.value().data(), w_ih.value().data(), b_ih.valid() ? b_ih.value().data() : nullptr,
@@ -123,19 +120,22 @@ Var<T> lstm(Var<T> x, Var<T> w_ih, Var<T> w_hh, Var<T> b_ih, Var<T> b_hh, bool b
       gemm(false, true, d.n, W, H, T(1), h + d.first_row(s - 1) * H, rs * H, whh, H, T(1), gates + d.first_row(s) * W, rs * W);
     for (int64_t b = 0; b < d.n; ++b) {
       const int64_t r = d.row(s, b);
-      T* g = gates + r * W;
+      T* g = gates + r * W;  // i, f, g, o
+      sigmoid_inplace(g, 2 * H);
+      tanh_inplace(g + 2 * H, H);
+      sigmoid_inplace(g + 3 * H, H);
       const T* c_prev = s > 0 ? cells + d.row(s - 1, b) * H : nullptr;
-      for (int64_t j = 0; j < H; ++j) {
-        const T i = sigmoid_of(g[j]), f = sigmoid_of(g[H + j]), gg = std::tanh(g[2 * H + j]), o = sigmoid_of(g[3 * H + j]);
-        const T c = (c_prev ? f * c_prev[j] : T(0)) + i * gg;
-        g[j] = i, g[H + j] = f, g[2 * H + j] = gg, g[3 * H + j] = o;
-        cells[r * H + j] = c;
-        h[r * H + j] = o * std::tanh(c);
-      }
+      T *c = cells + r * H, *tc = tanh_cells + r * H, *hr = h + r * H;
+      for (int64_t j = 0; j < H; ++j) c[j] = g[j] * g[2 * H + j];
+      if (c_prev)
+        for (int64_t j = 0; j < H; ++j) c[j] += g[H + j] * c_prev[j];
+      std::copy(c, c + H, tc);
+      tanh_inplace(tc, H);
+      for (int64_t j = 0; j < H; ++j) hr[j] = g[3 * H + j] * tc[j];
     }
   }
   if (out.requires_grad()) {
-    tape.on_backward(out, [x, w_ih, w_hh, b_ih, b_hh, out, d, gates, cells](Tape<T>& t) {
+    tape.on_backward(out, [x, w_ih, w_hh, b_ih, b_hh, out, d, gates, cells, tanh_cells](Tape<T>& t) {
       const int64_t H = d.h, W = 4 * H, rs = d.row_stride();
       const T *dout = t.grad(out), *whh = w_hh.value().data();
       T* dg = t.template scratch<T>(static_cast<size_t>(d.rows() * W));  // pre-activation gradients, every step
@@ -151,7 +151,7 @@ Var<T> lstm(Var<T> x, Var<T> w_ih, Var<T> w_hh, Var<T> b_ih, Var<T> b_hh, bool b
           T* dgr = dg + r * W;
           for (int64_t j = 0; j < H; ++j) {
             const T i = g[j], f = g[H + j], gg = g[2 * H + j], o = g[3 * H + j];
-            const T tc = std::tanh(cells[r * H + j]);
+            const T tc = tanh_cells[r * H + j];
             const T dht = dout[r * H + j] + dh[b * H + j];
             const T dct = dc[b * H + j] + dht * o * (T(1) - tc * tc);
             dc[b * H + j] = dct * f;
@@ -191,15 +191,17 @@ Var<T> gru(Var<T> x, Var<T> w_ih, Var<T> w_hh, Var<T> b_ih, Var<T> b_hh, bool ba
     if (s > 0) gemm(false, true, d.n, W, H, T(1), h + d.first_row(s - 1) * H, rs * H, whh, H, T(1), ghs, rs * W);
     for (int64_t b = 0; b < d.n; ++b) {
       const int64_t r = d.row(s, b);
-      T* g = gi + r * W;
+      T* g = gi + r * W;  // r, z, n
       const T* a = gh + r * W;
       const T* h_prev = s > 0 ? h + d.row(s - 1, b) * H : nullptr;
-      for (int64_t j = 0; j < H; ++j) {
-        const T rr = sigmoid_of(g[j] + a[j]), z = sigmoid_of(g[H + j] + a[H + j]);
-        const T n = std::tanh(g[2 * H + j] + rr * a[2 * H + j]);
-        g[j] = rr, g[H + j] = z, g[2 * H + j] = n;
-        h[r * H + j] = (T(1) - z) * n + (h_prev ? z * h_prev[j] : T(0));
-      }
+      T* hr = h + r * H;
+      for (int64_t j = 0; j < 2 * H; ++j) g[j] += a[j];
+      sigmoid_inplace(g, 2 * H);
+      for (int64_t j = 0; j < H; ++j) g[2 * H + j] += g[j] * a[2 * H + j];
+      tanh_inplace(g + 2 * H, H);
+      for (int64_t j = 0; j < H; ++j) hr[j] = (T(1) - g[H + j]) * g[2 * H + j];
+      if (h_prev)
+        for (int64_t j = 0; j < H; ++j) hr[j] += g[H + j] * h_prev[j];
     }
   }
   if (out.requires_grad()) {

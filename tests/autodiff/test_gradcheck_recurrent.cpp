@@ -108,3 +108,35 @@ TEST_CASE("lstm and gru: shapes that do not fit are refused with the shapes name
   CHECK_THROWS_AS(lstm(tape.leaf(Tensor<double>(Shape{2, 4, 5})), w_ih, w_hh, V(), V(), true), std::invalid_argument);
   CHECK_THROWS_AS(lstm(x, w_ih, w_hh, tape.leaf(Tensor<double>(Shape{8})), V(), true), std::invalid_argument);
 }
+
+TEST_CASE("lstm and gru in float (polynomial sigmoid and tanh) against their composed twins (libm's), within 2e-6") {
+  using F = Var<float>;
+  for (bool lstm_cell : {true, false}) {
+    CAPTURE(lstm_cell);
+    const int64_t gates = lstm_cell ? 4 : 3, n = 3, l = 7, in = 5, h = 6;
+    Rng rng(51);
+    const std::vector<Tensor<float>> inputs = {Tensor<float>::uniform(Shape{n, l, in}, rng, -3, 3), Tensor<float>::uniform(Shape{gates * h, in}, rng, -1, 1),
+                                               Tensor<float>::uniform(Shape{gates * h, h}, rng, -1, 1), Tensor<float>::uniform(Shape{gates * h}, rng, -1, 1),
+                                               Tensor<float>::uniform(Shape{gates * h}, rng, -1, 1)};
+    auto run = [&](bool fused) {
+      Tape<float> tape;
+      std::vector<F> v;
+      for (const auto& t : inputs) v.push_back(tape.leaf(t, true));
+      auto op = lstm_cell ? (fused ? &lstm<float> : &lstm_naive<float>) : (fused ? &gru<float> : &gru_naive<float>);
+      F y = op(v[0], v[1], v[2], v[3], v[4], true);
+      Rng seed_rng(52);
+      const Tensor<float> seed = Tensor<float>::uniform(y.shape(), seed_rng, -1, 1);
+      tape.backward(y, seed.span());
+      std::vector<Tensor<float>> out = {y.tensor()};
+      for (const F& x : v) out.push_back(x.grad_tensor());
+      return out;
+    };
+    const auto fused = run(true), naive = run(false);
+    for (size_t k = 0; k < fused.size(); ++k) {
+      CAPTURE(k);
+      double worst = 0;
+      for (int64_t j = 0; j < fused[k].numel(); ++j) worst = std::max(worst, std::abs(double(fused[k][j]) - double(naive[k][j])) / std::max(1.0, std::abs(double(naive[k][j]))));
+      CHECK(worst <= 2e-6);
+    }
+  }
+}
