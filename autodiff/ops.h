@@ -98,6 +98,18 @@ template <Scalar T> Var<T> conv2d_relu_max_pool2d(Var<T> x, Var<T> weight, Var<T
 template <Scalar T> Var<T> max_pool2d(Var<T> x, int kernel, int stride);
 template <Scalar T> Var<T> avg_pool2d(Var<T> x, int kernel, int stride);
 
+// --- recurrent (ops_recurrent.cpp) -----------------------------------------------------------
+// One layer of torch.nn.LSTM over a whole sequence from a zero state: x [N, L, I] (batch_first) or
+// [L, N, I]; w_ih [4H, I], w_hh [4H, H], b_ih and b_hh [4H] or both empty Vars (bias=False); gates
+// in PyTorch's order i, f, g, o. The result is h at every step, [N, L, H] or [L, N, H].
+template <Scalar T> Var<T> lstm(Var<T> x, Var<T> w_ih, Var<T> w_hh, Var<T> b_ih, Var<T> b_hh, bool batch_first);
+// The same for torch.nn.GRU: gates r, z, n, weights [3H, ·], n = tanh(W_in x + b_in + r·(W_hn h + b_hn)).
+template <Scalar T> Var<T> gru(Var<T> x, Var<T> w_ih, Var<T> w_hh, Var<T> b_ih, Var<T> b_hh, bool batch_first);
+// The same functions composed from matmul, slice, sigmoid, tanh and concat, step by step: the
+// references the fused ops are tested against.
+template <Scalar T> Var<T> lstm_naive(Var<T> x, Var<T> w_ih, Var<T> w_hh, Var<T> b_ih, Var<T> b_hh, bool batch_first);
+template <Scalar T> Var<T> gru_naive(Var<T> x, Var<T> w_ih, Var<T> w_hh, Var<T> b_ih, Var<T> b_hh, bool batch_first);
+
 // --- losses (ops_loss.cpp) --------------------------------------------------------------------
 // Mean over the batch of −log softmax(logits)[target]; logits [N, C], targets in [0, C).
 template <Scalar T> Var<T> cross_entropy(Var<T> logits, std::span<const int64_t> targets);

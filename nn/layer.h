@@ -39,7 +39,7 @@ enum class Grads { none, parameters };
 enum class LayerKind {
   linear, conv2d, relu, sigmoid, tanh, softmax, max_pool2d, avg_pool2d, flatten, mean, embedding,
   layer_norm, gelu, dropout, positional_embedding, select, transformer_encoder_layer, batch_norm, add, concat,
-  adaptive_avg_pool2d, identity
+  adaptive_avg_pool2d, identity, lstm, gru
 };
 
 template <ad::Scalar T>

@@ -8,6 +8,7 @@
 #include "nn/layers_linear.h"
 #include "nn/layers_merge.h"
 #include "nn/layers_pool.h"
+#include "nn/layers_recurrent.h"
 #include "nn/layers_shape.h"
 #include "nn/layers_transformer.h"
 
@@ -36,6 +37,8 @@ const std::vector<LayerType<T>>& layer_types() {
       positional_embedding_layer_type<T>(),
       select_layer_type<T>(),
       transformer_encoder_layer_type<T>(),
+      recurrent_layer_type<T, RecurrentCell::lstm>(),
+      recurrent_layer_type<T, RecurrentCell::gru>(),
       add_layer_type<T>(),
       concat_layer_type<T>(),
       identity_layer_type<T>(),

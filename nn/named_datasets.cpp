@@ -124,6 +124,16 @@ std::vector<NamedArchitecture> make_architectures() {
          return fmt::format("Embedding({}, 32); PositionalEmbedding({}, 32); TransformerEncoderLayer(32, 2, dim_feedforward=64, dropout=0.0); "
                             "TransformerEncoderLayer(32, 2, dim_feedforward=64, dropout=0.0); Select(1, 0); Linear(32, 2)", kOrderVocab, in[0]);
        }},
+      {"lstm", "Embedding, an LSTM (32 -> 64, batch_first), its last step, Linear", "synthetic-order", {kOrderLength}, InputDtype::int64,
+       [](const ad::Shape& in) {
+         if (in.rank() != 1) throw std::invalid_argument(fmt::format("--arch lstm needs token sequences [T], not {}", in.str()));
+         return fmt::format("Embedding({}, 32); LSTM(32, 64, batch_first=True); Select(1, -1); Linear(64, 2)", kOrderVocab);
+       }},
+      {"gru", "Embedding, a GRU (32 -> 64, batch_first), its last step, Linear", "synthetic-order", {kOrderLength}, InputDtype::int64,
+       [](const ad::Shape& in) {
+         if (in.rank() != 1) throw std::invalid_argument(fmt::format("--arch gru needs token sequences [T], not {}", in.str()));
+         return fmt::format("Embedding({}, 32); GRU(32, 64, batch_first=True); Select(1, -1); Linear(64, 2)", kOrderVocab);
+       }},
   };
 }
 

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <limits>
 
+#include "autodiff/activation_kernels.h"
 #include "autodiff/conv_naive.h"
 #include "autodiff/gemm.h"
 #include "autodiff/parallel.h"
@@ -388,4 +389,26 @@ TEST_CASE("max_pool2d without a gradient (the 2x2 values-only path) gives the sa
     CHECK(std::signbit(a[i]) == std::signbit(b[i]));
     CHECK(a[i] == b[i]);
   }
+}
+
+TEST_CASE("exp_poly and tanh_poly (the recurrent ops' float sigmoid and tanh) against libm in double") {
+  double worst_exp = 0, worst_tanh = 0;
+  for (int k = -200000; k <= 200000; ++k) {
+    const float x = float(k) * 4e-4f;  // [−80, 80]
+    worst_exp = std::max(worst_exp, std::abs(double(integrad::ad::exp_poly(x)) - std::exp(double(x))) / std::exp(double(x)));
+    const double t = std::tanh(double(x));
+    worst_tanh = std::max(worst_tanh, std::abs(double(integrad::ad::tanh_poly(x)) - t) / std::max(std::abs(t), 1e-30));
+  }
+  CHECK(worst_exp <= 4e-7);   // a few float ulp (1 ulp = 6e-8 relative)
+  CHECK(worst_tanh <= 4e-7);
+  CHECK(integrad::ad::tanh_poly(0.0f) == 0.0f);
+  CHECK(integrad::ad::tanh_poly(1e-20f) == 1e-20f);
+  CHECK(integrad::ad::tanh_poly(-30.0f) == -1.0f);
+  CHECK(integrad::ad::exp_poly(-1000.0f) > 0.0f);  // clamped: tiny, not a denormal nor 0
+  float v[3] = {-200.0f, 0.0f, 200.0f};
+  integrad::ad::sigmoid_inplace(v, 3);
+  CHECK(v[0] >= 0.0f);
+  CHECK(v[0] < 1e-37f);
+  CHECK(v[1] == 0.5f);
+  CHECK(v[2] == 1.0f);
 }
