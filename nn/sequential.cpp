@@ -112,6 +112,7 @@ Sequential<T> Sequential<T>::clone() const {
   copy.input_shape = input_shape;
   copy.input_dtype = input_dtype;
   copy.feature_names = feature_names;
+  copy.output_kind = output_kind;
   for (const auto& l : layers) copy.layers.push_back(l->clone());
   return copy;
 }
@@ -123,6 +124,7 @@ Sequential<U> Sequential<T>::to() const {
   out.input_shape = input_shape;
   out.input_dtype = input_dtype;
   out.feature_names = feature_names;
+  out.output_kind = output_kind;
   for (const auto& l : layers) out.layers.push_back(parse_layer<U>(l->architecture()));
   auto src = named_parameters();
   auto dst = out.named_parameters();

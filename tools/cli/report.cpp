@@ -26,6 +26,7 @@
 #include "report_tabular.h"
 #include "common.h"
 #include "nn/atomic_file.h"
+#include "nn/named_datasets.h"
 #include "nn/printable.h"
 #include "nn/output_guard.h"
 #include "nn/train.h"
@@ -159,8 +160,9 @@ std::string axioms_section(const ReportArgs& a, const nn::Sequential<T>& model, 
   const std::map<std::string, std::string> steps = {{"steps", std::to_string(a.steps)}};
   const auto rows = attr::axiom_matrix(model, attr::matrix_methods(model, steps), xm, ad::Tensor<T>(xm.shape()), {});
   std::string html = fmt::format("<section id=\"axioms\"><h2>Axiom matrix</h2><p>On {} test images, baseline 0. Each cell: pass/fail and the measured figure "
-                                 "(hover for what it measures). Completeness is held to 5% of |F(x) − F(x′)|, equalities to 1e-6 relative; n/a: the check needs "
-                                 "structure this model lacks (e.g. a first Linear layer).</p>{}",
+                                 "(hover for what it measures). Completeness is held to 5% of max(|F(x) − F(x′)|, "
+                                 "0.1·max(|F(x)|, |F(x′)|)), equalities (dummy included) to 1e-6 of the largest |A|; n/a: the check needs structure this "
+                                 "model lacks (e.g. a first Linear layer), or the method was left out (the row says why).</p>{}",
                                  xm.size(0), attr::matrix_html(rows));
   progress("axiom matrix of the paper's examples");
   const auto f = attr::paper_appendix_b_f();
@@ -222,6 +224,19 @@ std::string text_section(const ReportArgs& a) {
   return html + "</section>";
 }
 
+// Without --data or --inputs: the named set the model was trained on (its feature names say so for a
+// tabular model), else the first whose examples have the model's input shape (Fashion-MNIST for
+// 28x28 images). A tabular model used to be fed Fashion-MNIST and died in a matmul.
+template <ad::Scalar T>
+std::string default_report_data(const nn::Sequential<T>& model, const std::string& path) {
+  for (const auto& set : nn::named_datasets())
+    if (!model.feature_names.empty() && set.feature_names == model.feature_names) return set.name;
+  for (const auto& set : nn::named_datasets())
+    if (set.input_shape == model.input_shape && (set.input_dtype == nn::InputDtype::int64) == (model.input_dtype == nn::InputDtype::int64)) return set.name;
+  throw std::invalid_argument(fmt::format("{} takes inputs of shape {}, which no named data set has: give --data NAME or --inputs X.npy", nn::printable(path),
+                                          model.input_shape.str()));
+}
+
 void run(const ReportArgs& a) {
   using T = float;
   const auto start = std::chrono::steady_clock::now();
@@ -229,10 +244,14 @@ void run(const ReportArgs& a) {
                                          {"--patches-model", a.patches_model}, {"--tabular-model", a.tabular_model}, {"--transformer-model", a.transformer_model}});
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
   DataOptions data = a.data;
-  if (data.data.empty() && data.inputs.empty()) data.data = "fashion-mnist";
+  if (data.data.empty() && data.inputs.empty()) data.data = default_report_data(model, a.model);
   data.limit = 2000;
   progress("evaluating on test data");
-  const nn::Dataset<T> test = load_data<T>(data, false);
+  const nn::Dataset<T> test = load_data<T>(data, false, model.feature_names);
+  if (test.inputs.shape().without(0) != model.input_shape)
+    throw std::invalid_argument(fmt::format("{}'s examples have shape {}; {} takes {}: give --data or --inputs that fit the model",
+                                            nn::printable(data.inputs.empty() ? data.data : data.inputs), test.inputs.shape().without(0).str(),
+                                            nn::printable(a.model), model.input_shape.str()));
   // A report summarises examples: with none there is nothing to show (the rule of axioms and convergence).
   if (test.size() == 0) throw std::invalid_argument(nn::printable(data.inputs.empty() ? data.data : data.inputs) + " holds no examples: there is nothing to report");
   std::string html = page_head(a.model) + model_section(a, model, test);
