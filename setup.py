@@ -18,7 +18,8 @@ class CMakeExtension(Extension):
 
 class CMakeBuild(build_ext):
     def build_extension(self, ext):
-        build_dir = os.environ.get("INTEGRAD_PIP_BUILD_DIR", os.path.join(HERE, "build", "pip"))
+        # A sibling of build/: the same relative paths, so ccache serves what a build/ compiled.
+        build_dir = os.environ.get("INTEGRAD_PIP_BUILD_DIR", os.path.join(HERE, "build-pip"))
         configure = ["cmake", "-S", HERE, "-B", build_dir, "-DCMAKE_BUILD_TYPE=Release", f"-DPython3_EXECUTABLE={sys.executable}",
                      "-DINTEGRAD_PYTHON=ON"]
         if shutil.which("ccache"):
@@ -35,4 +36,6 @@ class CMakeBuild(build_ext):
         shutil.copyfile(os.path.join(built, module), target)
 
 
-setup(ext_modules=[CMakeExtension("integrad._integrad")], cmdclass={"build_ext": CMakeBuild})
+# setuptools' own staging goes beside the CMake build, not into build/ (the CMake build tree).
+setup(ext_modules=[CMakeExtension("integrad._integrad")], cmdclass={"build_ext": CMakeBuild},
+      options={"build": {"build_base": os.path.join("build-pip", "setuptools")}})

@@ -10,8 +10,9 @@ for m in venv pip setuptools wheel; do
   /usr/bin/python3 -c "import $m" 2>/dev/null || { echo "skip: python3 module $m is missing (apt-get install python3-$m)"; exit 77; }
 done
 /usr/bin/python3 -m venv --system-site-packages "$work/venv"
-# The CMake build of pip goes to its own directory under BUILD_DIR (ccache makes a second build cheap).
-INTEGRAD_PIP_BUILD_DIR="$1/pip" PIP_NO_INDEX=1 "$work/venv/bin/python" -m pip install --no-build-isolation --no-deps -q "$source_dir"
+# pip's CMake build goes to build-pip/ beside BUILD_DIR: at the same depth, the compile commands
+# match, and ccache serves what BUILD_DIR compiled (a second full build otherwise).
+INTEGRAD_PIP_BUILD_DIR="$(cd "$1/.." && pwd)/build-pip" PIP_NO_INDEX=1 "$work/venv/bin/python" -m pip install --no-build-isolation --no-deps -q "$source_dir"
 cd "$work"
 "$work/venv/bin/python" - "$source_dir/tests/data/torch/mlp_f64.safetensors" <<'PY'
 import sys, numpy as np, integrad, integrad.plot
