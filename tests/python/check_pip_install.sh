@@ -10,9 +10,9 @@ for m in venv pip setuptools wheel; do
   /usr/bin/python3 -c "import $m" 2>/dev/null || { echo "skip: python3 module $m is missing (apt-get install python3-$m)"; exit 77; }
 done
 /usr/bin/python3 -m venv --system-site-packages "$work/venv"
-# pip's CMake build goes to build-pip/ beside BUILD_DIR: at the same depth, the compile commands
-# match, and ccache serves what BUILD_DIR compiled (a second full build otherwise).
-INTEGRAD_PIP_BUILD_DIR="$(cd "$1/.." && pwd)/build-pip" PIP_NO_INDEX=1 "$work/venv/bin/python" -m pip install --no-build-isolation --no-deps -q "$source_dir"
+# setup.py reuses BUILD_DIR, configured for this interpreter (a venv's python is the base one):
+# the install costs a link, not a second build of the library. Without it, build-pip/ is made.
+INTEGRAD_CMAKE_BUILD_DIR="$1" PIP_NO_INDEX=1 "$work/venv/bin/python" -m pip install --no-build-isolation --no-deps -q "$source_dir"
 cd "$work"
 "$work/venv/bin/python" - "$source_dir/tests/data/torch/mlp_f64.safetensors" <<'PY'
 import sys, numpy as np, integrad, integrad.plot
