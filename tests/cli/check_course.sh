@@ -55,6 +55,22 @@ if /usr/bin/python3 -c "import numpy, sys; d = numpy.load('$work/d.npy'); sys.ex
 "$bin" train --arch tabular --limit 256 --epochs 2 -q -o "$work/tab.safetensors" >/dev/null 2>&1
 expect "report on a tabular model without --inputs" "wrote" "$bin" report "$work/tab.safetensors" --steps 8 -o "$work/r.html"
 
+# The report's sections on the shortcut sets: the watermark model's accuracy gap, the loan model's proxy.
+"$bin" train --arch mlp --data synthetic-watermark --limit 1000 --epochs 3 -q -o "$work/wm.safetensors" >/dev/null 2>&1
+"$bin" train --arch tabular --data synthetic-loan --limit 1000 --epochs 10 --lr 3e-3 -q -o "$work/loan.safetensors" >/dev/null 2>&1
+expect "report --watermark-model --loan-model" "wrote" "$bin" report "$work/tab.safetensors" --steps 8 --watermark-model "$work/wm.safetensors" --loan-model "$work/loan.safetensors" -o "$work/r2.html"
+for id in watermark loan; do
+  if grep -q "<section id=\"$id\">" "$work/r2.html"; then ok "... section $id"; else fail "report has no section $id"; fi
+done
+if /usr/bin/python3 - "$work/r2.html" <<'PY'
+import re, sys
+s = open(sys.argv[1]).read()
+cells = re.search(r'id="watermark">.*?<tr><td>([\d.]+)</td><td>([\d.]+)</td><td>([\d.]+)</td>', s, re.S)
+train, test, mass = map(float, cells.groups())
+sys.exit(0 if train > 0.95 and test < 0.75 and mass > 0.3 else 1)
+PY
+then ok "... the watermark model: train accuracy > 0.95, test < 0.75, mass on the watermark > 0.3"; else fail "watermark section's figures"; fi
+
 # The image model's axiom matrix dropped the perturbation rows without a word; kernelshap's
 # coalitions for 784 pixels were noise without a warning.
 "$bin" train --arch mlp --data synthetic-patches --limit 64 --val-limit 10 -q -o "$work/img.safetensors" >/dev/null 2>&1

@@ -32,6 +32,7 @@
 #include "nn/train.h"
 #include "png.h"
 #include "report_evaluation.h"
+#include "report_shortcuts.h"
 #include "report_transformer.h"
 
 namespace integrad::cli {
@@ -39,7 +40,7 @@ namespace {
 
 struct ReportArgs {
   std::string model, output = "report.html", text_model;
-  std::string tabular_model, transformer_model;
+  std::string tabular_model, transformer_model, watermark_model, loan_model;
   DataOptions data;
   int images = 6, steps = 50;
   std::string patches_model;
@@ -241,7 +242,8 @@ void run(const ReportArgs& a) {
   using T = float;
   const auto start = std::chrono::steady_clock::now();
   nn::check_outputs({{"-o", a.output}}, {{"MODEL", a.model}, {"--text-model", a.text_model}, {"--inputs", a.data.inputs}, {"--labels", a.data.labels},
-                                         {"--patches-model", a.patches_model}, {"--tabular-model", a.tabular_model}, {"--transformer-model", a.transformer_model}});
+                                         {"--patches-model", a.patches_model}, {"--tabular-model", a.tabular_model}, {"--transformer-model", a.transformer_model},
+                                         {"--watermark-model", a.watermark_model}, {"--loan-model", a.loan_model}});
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
   DataOptions data = a.data;
   if (data.data.empty() && data.inputs.empty()) data.data = default_report_data(model, a.model);
@@ -263,6 +265,8 @@ void run(const ReportArgs& a) {
   if (!a.text_model.empty()) html += text_section<T>(a);
   if (!a.tabular_model.empty()) html += tabular_section(a.tabular_model);
   if (!a.transformer_model.empty()) html += transformer_section(a.transformer_model, a.steps);
+  if (!a.watermark_model.empty()) html += watermark_section(a.watermark_model, a.steps);
+  if (!a.loan_model.empty()) html += loan_section(a.loan_model);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   html += fmt::format("<footer><p>Made by integrad {} in {:.0f} s.</p></footer></body></html>\n", INTEGRAD_VERSION, secs);
   nn::write_file_atomically(a.output, html);
@@ -278,6 +282,8 @@ void setup(CLI::App& cmd) {
   cmd.add_option("--text-model", a->text_model, "Also show a text model (trained on synthetic-tokens) with coloured tokens");
   cmd.add_option("--tabular-model", a->tabular_model, "Also show a tabular model (trained on synthetic-tabular) with SHAP-style summaries per method");
   cmd.add_option("--transformer-model", a->transformer_model, "Also show a transformer (integrad train --arch transformer): attention beside attribution");
+  cmd.add_option("--watermark-model", a->watermark_model, "Also measure a model trained on synthetic-watermark: the shortcut's accuracy gap and where IG looks");
+  cmd.add_option("--loan-model", a->loan_model, "Also measure a model trained on synthetic-loan: the zip-code proxy's Shapley share and the decisions it flips");
   cmd.add_option("-o,--output", a->output, "Output HTML file")->default_val("report.html");
   cmd.add_option("--patches-model", a->patches_model, "Also tabulate the metrics for a CNN trained on synthetic-patches, with its ground-truth masks");
   cmd.callback([a] { run(*a); });
