@@ -7,8 +7,8 @@
     attributions, delta = e                             # Captum's (attributions, delta)
 
 Errors: ValueError for bad arguments (shapes, dtypes, options), FileNotFoundError for a missing
-file, RuntimeError for a file that is not a valid model; the messages are the CLI's. See
-docs/python.md.
+file, RuntimeError for a file that is not a valid model; the messages are the CLI's, naming the
+Python keyword (steps=, feature_mask=) where the CLI names a flag. See docs/python.md.
 """
 import contextlib
 import functools
@@ -88,6 +88,8 @@ def _options_for_core(options):
                     if array.dtype.kind not in "iu":
                         raise ValueError(f"feature_mask= has dtype {array.dtype}; group ids are integers")
                     array = array.astype(np.int64)
+                elif array.dtype.kind == "b":
+                    array = array.astype(np.float64)  # a boolean mask: the .npy reader takes numbers
                 path = os.path.join(tmp, f"{key}.npy")
                 np.save(path, array)
                 given[key] = path
@@ -141,6 +143,8 @@ def explain(model, x, method="ig", target=None, baseline=None, **options):
               here (the CLI's --batch-size is batch_size=); the registry checks them
     target    None (the predicted class), a class index, or one class per example
     baseline  None (zero), a number, or an array of one example's shape or of x's shape
+    feature_mask  (perturbation methods) integer group ids, an array of one example's shape or of
+              x's, or a .npy path; window=, stride= (occlusion) tuples such as (1, 4, 4)
     Returns an Explanation; ``attributions, delta = explain(...)`` unpacks it.
     """
     with _options_for_core(options) as given:

@@ -71,6 +71,7 @@ def test_relevance_mass_mask_as_array(tabular):
     mask = np.zeros_like(x)
     mask[:, :3] = 1
     r = integrad.evaluate(model, x, e, metric="relevance-mass", mask=mask)
+    assert np.array_equal(integrad.evaluate(model, x, e, metric="relevance-mass", mask=mask.astype(bool))["scores"], r["scores"])
     positive = np.clip(e.attributions, 0, None)
     expected = positive[:, :3].sum(axis=1) / np.maximum(positive.sum(axis=1), 1e-300)
     np.testing.assert_allclose(r["scores"], np.where(positive.sum(axis=1) > 0, expected, r["scores"]), rtol=1e-6)
