@@ -9,6 +9,8 @@ shift
 labs="$(cd "$(dirname "$0")/../../docs/labs" && pwd)"
 command -v jupyter-nbconvert >/dev/null || { echo "skip: jupyter-nbconvert is not installed (apt-get install jupyter-nbconvert python3-nbclient python3-ipykernel)"; exit 77; }
 [ -d "$build/python/integrad" ] || { echo "skip: the Python module is not built in $build/python"; exit 77; }
+# The notebooks are what their sources (docs/labs/src) give.
+/usr/bin/python3 "$labs/make_labs.py" --check || exit 1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 notebooks=("$@")
