@@ -3,6 +3,7 @@
 // completeness delta Σ A − (F(x) − F(x′)) (Captum's sign convention).
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "attribution/target.h"
@@ -33,6 +34,7 @@ struct Attribution {
   std::vector<std::vector<double>> deltas_per_baseline;
   std::vector<int> steps;                    // per example
   bool is_signed = true;                     // false: magnitudes only (saliency, SmoothGrad²)
+  std::vector<std::string> warnings;         // for the user, once each: settings that make the values unreliable
 };
 
 }  // namespace integrad::attr

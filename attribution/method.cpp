@@ -175,6 +175,8 @@ Attribution<T> explain(const Method<T>& method, const nn::Sequential<T>& model, 
       append(out.steps, a.steps);
       for (size_t k = 0; k < a.deltas_per_baseline.size() && k < out.deltas_per_baseline.size(); ++k) append(out.deltas_per_baseline[k], a.deltas_per_baseline[k]);
       out.is_signed = out.is_signed && a.is_signed;
+      for (auto& w : a.warnings)
+        if (std::find(out.warnings.begin(), out.warnings.end(), w) == out.warnings.end()) out.warnings.push_back(std::move(w));
     }
     if (progress) progress(double(end));
     if (n == 0) break;
@@ -187,7 +189,18 @@ template <ad::Scalar T>
 std::vector<NamedMethod<T>> matrix_methods(const nn::Sequential<T>& model, const std::map<std::string, std::string>& overrides) {
   std::vector<NamedMethod<T>> rows;
   for (const Method<T>& m : registry<T>()) {
-    if (m.in_tables && !m.in_tables(model)) continue;
+    if (m.in_tables && !m.in_tables(model)) {
+      // A perturbation method takes every scalar as a feature in the tables: too many on an image.
+      const auto declares = [&m](const char* name) {
+        return std::any_of(m.options.begin(), m.options.end(), [name](const OptionSpec& s) { return s.name == name; });
+      };
+      if (declares("feature-mask") || declares("window"))
+        rows.push_back({m.name, {}, {},
+                        fmt::format("left out: each of the {} input scalars would be a feature of its own, too many for its row; explain it on "
+                                    "groups with {}",
+                                    model.input_shape.numel(), declares("window") ? "a larger --window" : "--patch K or --feature-mask")});
+      continue;
+    }
     std::vector<MatrixRowSpec> specs = m.matrix_rows;
     if (specs.empty()) specs.push_back({m.name, {}, m.guarantees});
     for (const MatrixRowSpec& spec : specs) {

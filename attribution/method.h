@@ -153,10 +153,13 @@ struct NamedMethod {
   std::string name;
   ExplainFn<T> fn;
   std::vector<std::string> guarantees;
+  std::string left_out;  // non-empty: not run on this model (fn empty), and why
 };
 
 // The rows of the axiom matrix for this model: every registered method that is in_tables for it, each
 // matrix row with its presets, then `overrides` (e.g. {"steps", "50"}) where the method declares them.
+// A perturbation method whose table row cannot take this many features (every scalar its own
+// group, e.g. 784 pixels) comes as a row with `left_out` saying so, not silently dropped.
 template <ad::Scalar T>
 std::vector<NamedMethod<T>> matrix_methods(const nn::Sequential<T>& model, const std::map<std::string, std::string>& overrides = {});
 

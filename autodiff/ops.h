@@ -113,6 +113,8 @@ template <Scalar T> Var<T> gru_naive(Var<T> x, Var<T> w_ih, Var<T> w_hh, Var<T> 
 // --- losses (ops_loss.cpp) --------------------------------------------------------------------
 // Mean over the batch of −log softmax(logits)[target]; logits [N, C], targets in [0, C).
 template <Scalar T> Var<T> cross_entropy(Var<T> logits, std::span<const int64_t> targets);
+// PyTorch's BCEWithLogitsLoss (mean): logits one per example ([N] or [N, 1]), targets in [0, 1].
+template <Scalar T> Var<T> binary_cross_entropy_with_logits(Var<T> logits, std::span<const T> targets);
 // Mean of (a − b)² over all elements.
 template <Scalar T> Var<T> mse(Var<T> a, Var<T> b);
 

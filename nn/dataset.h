@@ -11,12 +11,14 @@ namespace integrad::nn {
 template <ad::Scalar T>
 struct Dataset {
   ad::Tensor<T> inputs;         // [N, ...]
-  std::vector<int64_t> labels;  // N class indices
+  std::vector<int64_t> labels;  // N class indices (empty for a regression)
+  std::vector<double> targets;  // a regression's N values (empty for a classification)
   int64_t num_classes = 0;
   std::vector<std::string> class_names;
   std::vector<std::string> feature_names;  // tabular sets (a .csv's header, a named set's): one per feature
 
-  int64_t size() const { return static_cast<int64_t>(labels.size()); }
+  int64_t size() const { return static_cast<int64_t>(targets.empty() ? labels.size() : targets.size()); }
+  bool is_regression() const { return !targets.empty(); }
 };
 
 }  // namespace integrad::nn

@@ -76,6 +76,11 @@ Sequential<T> model_from(const SafetensorsFile& file, const std::string& path, c
       throw std::runtime_error(fmt::format("{}: metadata feature_names holds {} names for inputs of shape {} (expected one per feature of a flat input)", printable(path),
                                            model.feature_names.size(), model.input_shape.str()));
   }
+  if (const auto it = file.metadata.find("output"); it != file.metadata.end()) {
+    if (it->second != "logits" && it->second != "binary-logit" && it->second != "regression")
+      throw std::runtime_error(fmt::format("{}: metadata output is '{}'; expected logits, binary-logit or regression", printable(path), printable(it->second)));
+    model.output_kind = it->second;
+  }
   std::set<std::string> expected;
   for (auto& [short_name, p] : model.named_parameters()) {
     const std::string name = prefix + short_name;
@@ -104,6 +109,7 @@ std::vector<std::pair<std::string, const ad::Tensor<T>*>> model_tensors(const Se
   metadata["input_dtype"] = input_dtype_name(model.input_dtype);
   metadata["format"] = "pt";
   if (!model.feature_names.empty()) metadata["feature_names"] = fmt::format("{}", fmt::join(model.feature_names, ","));
+  if (!model.output_kind.empty()) metadata["output"] = model.output_kind;
   std::vector<std::pair<std::string, const ad::Tensor<T>*>> tensors;
   for (auto& [name, p] : model.named_parameters()) tensors.emplace_back(prefix + name, &p->value);
   return tensors;

@@ -7,7 +7,10 @@
 #include <stdexcept>
 
 #include "nn/fashion_mnist.h"
+#include "nn/sklearn_data.h"
 #include "nn/synthetic.h"
+#include "nn/synthetic_loan.h"
+#include "nn/synthetic_watermark.h"
 #include "nn/synthetic_tabular.h"
 #include "nn/synthetic_order.h"
 
@@ -75,8 +78,47 @@ std::vector<NamedDataset> make_datasets() {
                                     [](auto t, const DataRequest& r) { return synthetic_order<decltype(t)>(synthetic_count(r), kOrderLength, kOrderVocab, split_seed(r)); });
   order.masks = [](const Dataset<float>& d) { return synthetic_order_masks(d.inputs); };  // the two markers decide
   sets.push_back(std::move(order));
+  NamedDataset watermark = with_loaders({"synthetic-watermark", "Clever Hans: a square or a plus decides the class; a corner watermark agrees with the label in train, random in test", {1, 28, 28}},
+                                        [](auto t, const DataRequest& r) { return synthetic_watermark<decltype(t)>(synthetic_count(r), split_seed(r), r.train); });
+  watermark.masks = [](const Dataset<float>& d) { return synthetic_watermark_object_masks(d.inputs); };
+  watermark.shortcut_masks = [](const Dataset<float>& d) { return synthetic_watermark_masks(d.inputs); };
+  sets.push_back(std::move(watermark));
+
+  NamedDataset loan = with_loaders({"synthetic-loan", "a biased loan history: approval follows income and debt, and a protected attribute that zip_code stands in for", {6}},
+                                   [](auto t, const DataRequest& r) { return synthetic_loan<decltype(t)>(synthetic_count(r), split_seed(r)); });
+  loan.feature_names = synthetic_loan_names();
+  const auto feature_mask = [](std::vector<std::string> marked) {
+    return [marked](const Dataset<float>& d) {
+      const auto names = synthetic_loan_names();
+      ad::Tensor<float> m(d.inputs.shape());
+      for (int64_t k = 0; k < m.numel(); ++k)
+        m[k] = std::find(marked.begin(), marked.end(), names[size_t(k % int64_t(names.size()))]) != marked.end() ? 1.0f : 0.0f;
+      return m;
+    };
+  };
+  loan.masks = feature_mask({"income", "debt"});        // what a fair decision reads
+  loan.shortcut_masks = feature_mask({"zip_code"});     // the proxy for the protected attribute
+  sets.push_back(std::move(loan));
+
+  // scikit-learn's bundled sets, from Debian's python3-sklearn (nn/sklearn_data.h, docs/datasets.md).
+  for (const SklearnSet& sk : sklearn_sets()) {
+    const std::string summary = sk.regression ? fmt::format("scikit-learn's {} (Debian's python3-sklearn): {} raw features, a regression", sk.name,
+                                                            sk.input_shape.numel())
+                                              : fmt::format("scikit-learn's {} (Debian's python3-sklearn): {} features, {} classes", sk.name,
+                                                            sk.input_shape.str(), sk.class_names.size());
+    NamedDataset set = with_loaders({sk.name, summary, sk.input_shape}, [&sk](auto t, const DataRequest& r) {
+      return load_sklearn<decltype(t)>(sk, r.all ? "all" : r.train ? "train" : "test", r.limit);
+    });
+    set.feature_names = sk.feature_names;
+    set.regression = sk.regression;
+    set.has_all_split = true;
+    sets.push_back(std::move(set));
+  }
   return sets;
 }
+
+// The number of outputs asked for, or the architecture's own default.
+int64_t outputs_or(int64_t outputs, int64_t fallback) { return outputs > 0 ? outputs : fallback; }
 
 // torchvision's BasicBlock, named by its module paths: conv, BatchNorm, ReLU, conv, BatchNorm, the
 // residual sum (through a 1x1 convolution and BatchNorm where the shape changes), ReLU.
@@ -92,47 +134,50 @@ std::string basic_block(const std::string& at, const std::string& in, int64_t in
   return s + fmt::format("{0}.add = Add()({0}.bn2, {1})\n{0}.relu2 = ReLU()\n", at, shortcut);
 }
 
-std::string resnet_layers(const ad::Shape& in) {
+std::string resnet_layers(const ad::Shape& in, int64_t out) {
   if (in.rank() != 3) throw std::invalid_argument(fmt::format("--arch resnet needs image inputs [C, H, W], not {}", in.str()));
   return fmt::format("conv1 = Conv2d({}, 16, 3, padding=1, bias=False)\nbn1 = BatchNorm2d(16)\nrelu = ReLU()\n", in[0]) +
          basic_block("layer1.0", "relu", 16, 16, 1) + basic_block("layer2.0", "layer1.0.relu2", 16, 32, 2) +
-         "avgpool = AdaptiveAvgPool2d(1)\nflatten = Flatten()\nfc = Linear(32, 10)";
+         fmt::format("avgpool = AdaptiveAvgPool2d(1)\nflatten = Flatten()\nfc = Linear(32, {})", outputs_or(out, 10));
 }
 
 std::vector<NamedArchitecture> make_architectures() {
   return {
       {"mlp", "two hidden layers (256, 128) of ReLU", "", {1, 28, 28}, InputDtype::float32,
-       [](const ad::Shape& in) { return fmt::format("Flatten(); Linear({}, 256); ReLU(); Linear(256, 128); ReLU(); Linear(128, 10)", in.numel()); }},
+       [](const ad::Shape& in, int64_t out) {
+         return fmt::format("Flatten(); Linear({}, 256); ReLU(); Linear(256, 128); ReLU(); Linear(128, {})", in.numel(), outputs_or(out, 10));
+       }},
       {"cnn", "two 3x3 convolutions (16, 32 channels) with ReLU and 2x2 max pooling, then a Linear", "", {1, 28, 28}, InputDtype::float32,
-       [](const ad::Shape& in) {
+       [](const ad::Shape& in, int64_t out) {
          if (in.rank() != 3) throw std::invalid_argument(fmt::format("--arch cnn needs image inputs [C, H, W], not {}", in.str()));
-         return fmt::format("Conv2d({}, 16, 3, padding=1); ReLU(); MaxPool2d(2); Conv2d(16, 32, 3, padding=1); ReLU(); MaxPool2d(2); Flatten(); Linear({}, 10)",
-                            in[0], 32 * (in[1] / 4) * (in[2] / 4));
+         return fmt::format("Conv2d({}, 16, 3, padding=1); ReLU(); MaxPool2d(2); Conv2d(16, 32, 3, padding=1); ReLU(); MaxPool2d(2); Flatten(); Linear({}, {})",
+                            in[0], 32 * (in[1] / 4) * (in[2] / 4), outputs_or(out, 10));
        }},
       {"resnet", "a small residual net: a 3x3 stem (16 channels), two BasicBlocks with BatchNorm (16, then 32 channels at stride 2), global average pooling, Linear",
        "", {1, 28, 28}, InputDtype::float32, resnet_layers},
-      {"tabular", "an MLP for tabular features: two hidden layers (32, 32) of ReLU, 2 classes", "synthetic-tabular", {7}, InputDtype::float32,
-       [](const ad::Shape& in) {
+      {"tabular", "an MLP for tabular features: two hidden layers (32, 32) of ReLU; its width and outputs follow the data", "synthetic-tabular", {7},
+       InputDtype::float32,
+       [](const ad::Shape& in, int64_t out) {
          if (in.rank() != 1) throw std::invalid_argument(fmt::format("--arch tabular needs flat inputs [F], not {}", in.str()));
-         return fmt::format("Linear({}, 32); ReLU(); Linear(32, 32); ReLU(); Linear(32, 2)", in[0]);
+         return fmt::format("Linear({}, 32); ReLU(); Linear(32, 32); ReLU(); Linear(32, {})", in[0], outputs_or(out, 2));
        }},
       {"text", "a bag of embeddings: Embedding, Mean over the tokens, Linear", "synthetic-tokens", {kTokenLength}, InputDtype::int64,
-       [](const ad::Shape&) { return fmt::format("Embedding({}, 16); Mean(1); Linear(16, 2)", kTokenVocab); }},
+       [](const ad::Shape&, int64_t out) { return fmt::format("Embedding({}, 16); Mean(1); Linear(16, {})", kTokenVocab, outputs_or(out, 2)); }},
       {"transformer", "Embedding, learned positions, two post-norm TransformerEncoderLayers (2 heads), the CLS token, Linear", "synthetic-order", {kOrderLength}, InputDtype::int64,
-       [](const ad::Shape& in) {
+       [](const ad::Shape& in, int64_t out) {
          if (in.rank() != 1) throw std::invalid_argument(fmt::format("--arch transformer needs token sequences [T], not {}", in.str()));
          return fmt::format("Embedding({}, 32); PositionalEmbedding({}, 32); TransformerEncoderLayer(32, 2, dim_feedforward=64, dropout=0.0); "
-                            "TransformerEncoderLayer(32, 2, dim_feedforward=64, dropout=0.0); Select(1, 0); Linear(32, 2)", kOrderVocab, in[0]);
+                            "TransformerEncoderLayer(32, 2, dim_feedforward=64, dropout=0.0); Select(1, 0); Linear(32, {})", kOrderVocab, in[0], outputs_or(out, 2));
        }},
       {"lstm", "Embedding, an LSTM (32 -> 64, batch_first), its last step, Linear", "synthetic-order", {kOrderLength}, InputDtype::int64,
-       [](const ad::Shape& in) {
+       [](const ad::Shape& in, int64_t out) {
          if (in.rank() != 1) throw std::invalid_argument(fmt::format("--arch lstm needs token sequences [T], not {}", in.str()));
-         return fmt::format("Embedding({}, 32); LSTM(32, 64, batch_first=True); Select(1, -1); Linear(64, 2)", kOrderVocab);
+         return fmt::format("Embedding({}, 32); LSTM(32, 64, batch_first=True); Select(1, -1); Linear(64, {})", kOrderVocab, outputs_or(out, 2));
        }},
       {"gru", "Embedding, a GRU (32 -> 64, batch_first), its last step, Linear", "synthetic-order", {kOrderLength}, InputDtype::int64,
-       [](const ad::Shape& in) {
+       [](const ad::Shape& in, int64_t out) {
          if (in.rank() != 1) throw std::invalid_argument(fmt::format("--arch gru needs token sequences [T], not {}", in.str()));
-         return fmt::format("Embedding({}, 32); GRU(32, 64, batch_first=True); Select(1, -1); Linear(64, 2)", kOrderVocab);
+         return fmt::format("Embedding({}, 32); GRU(32, 64, batch_first=True); Select(1, -1); Linear(64, {})", kOrderVocab, outputs_or(out, 2));
        }},
   };
 }
@@ -166,14 +211,23 @@ std::vector<std::string> named_dataset_names() {
   return names;
 }
 
+namespace {
+void check_request(const NamedDataset& set, const DataRequest& r) {
+  if (r.all && !set.has_all_split)
+    throw std::invalid_argument(fmt::format("--split all: {} is generated, not a fixed list of examples; ask for train or test", set.name));
+}
+}  // namespace
+
 template <>
 Dataset<float> load_named<float>(const NamedDataset& set, const DataRequest& r) {
+  check_request(set, r);
   Dataset<float> d = set.load_float(r);
   if (d.feature_names.empty()) d.feature_names = set.feature_names;
   return d;
 }
 template <>
 Dataset<double> load_named<double>(const NamedDataset& set, const DataRequest& r) {
+  check_request(set, r);
   Dataset<double> d = set.load_double(r);
   if (d.feature_names.empty()) d.feature_names = set.feature_names;
   return d;
@@ -194,7 +248,7 @@ std::vector<std::string> named_architecture_names() {
 
 std::string named_architecture(const std::string& name) {
   const NamedArchitecture& a = named_architecture_entry(name);
-  return a.layers(a.designed_for);
+  return a.layers(a.designed_for, 0);
 }
 
 }  // namespace integrad::nn

@@ -18,6 +18,7 @@ struct DataRequest {
   bool train = false;
   int64_t limit = -1;
   std::string data_dir;  // where a set read from disk lives (Fashion-MNIST's IDX files)
+  bool all = false;      // every example in the file's order (`dataset --split all`; sets read from files only)
 };
 
 struct NamedDataset {
@@ -29,7 +30,12 @@ struct NamedDataset {
   // Ground truth for localisation metrics: [N, ...input_shape], 1 where the evidence for the label
   // lies, 0 elsewhere. Empty (no function) when the set does not know it.
   std::function<ad::Tensor<float>(const Dataset<float>&)> masks;
+  // Sets built around a shortcut (a watermark, a proxy feature): the same kind of mask for the
+  // shortcut, which a model may use instead of the evidence. Empty elsewhere.
+  std::function<ad::Tensor<float>(const Dataset<float>&)> shortcut_masks;
   std::vector<std::string> feature_names;  // tabular sets: one name per feature
+  bool regression = false;  // real-valued targets (Dataset::targets), not class labels
+  bool has_all_split = false;  // a fixed set of examples (read from a file) that --split all can list
 };
 
 const std::vector<NamedDataset>& named_datasets();
@@ -48,8 +54,9 @@ struct NamedArchitecture {
   std::string default_data;  // the named set it trains on when --data is not given ("" = none)
   ad::Shape designed_for;    // the input shape named_architecture(name) builds it for
   InputDtype input_dtype = InputDtype::float32;  // int64 for token models; float otherwise
-  // The layers for one example's input shape (a Linear's width follows the number of features).
-  std::function<std::string(const ad::Shape& input_shape)> layers;
+  // The layers for one example's input shape (a Linear's width follows the number of features) and
+  // a number of outputs (the classes, or 1 for a single logit or a regression; 0: the default).
+  std::function<std::string(const ad::Shape& input_shape, int64_t outputs)> layers;
 };
 
 const std::vector<NamedArchitecture>& named_architectures();

@@ -222,6 +222,7 @@ Sequential<T> Sequential<T>::clone() const {
   copy.feature_names = feature_names;
   copy.names = names;
   copy.inputs = inputs;
+  copy.output_kind = output_kind;
   for (const auto& l : layers) copy.layers.push_back(l->clone());
   return copy;
 }
@@ -235,6 +236,7 @@ Sequential<U> Sequential<T>::to() const {
   out.feature_names = feature_names;
   out.names = names;
   out.inputs = inputs;
+  out.output_kind = output_kind;
   for (const auto& l : layers) out.layers.push_back(parse_layer<U>(l->architecture()));
   auto src = named_parameters();
   auto dst = out.named_parameters();

@@ -45,6 +45,9 @@ class Sequential {
   ad::Shape input_shape;  // per example, e.g. {1, 28, 28}
   InputDtype input_dtype = InputDtype::float32;
   std::vector<std::string> feature_names;  // tabular models: one name per input feature (metadata "feature_names"), else empty
+  // What the outputs are (metadata "output"): "logits" (classes, softmax), "binary-logit" (one
+  // logit, sigmoid) or "regression" (values); empty when the file does not say.
+  std::string output_kind;
 
   Sequential() = default;
   Sequential(Sequential&&) noexcept = default;

@@ -18,9 +18,19 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 
+// Predicted classes: argmax over C ≥ 2 outputs; for one logit, 1 where it is positive.
+template <ad::Scalar T>
+std::vector<int64_t> predicted_classes(const ad::Tensor<T>& logits) {
+  if (logits.numel() != logits.size(0) || logits.rank() < 2 || logits.size(1) >= 2) return ad::row_argmax(logits);
+  std::vector<int64_t> out;
+  for (T z : logits.span()) out.push_back(z > T(0) ? 1 : 0);
+  return out;
+}
+
 template <ad::Scalar T>
 int64_t count_correct(ad::Var<T> logits, std::span<const int64_t> labels) {
-  const std::vector<int64_t> predicted = ad::row_argmax(logits.tensor());
+  if (labels.empty()) return 0;  // a regression
+  const std::vector<int64_t> predicted = predicted_classes(logits.tensor());
   int64_t correct = 0;
   for (size_t i = 0; i < predicted.size(); ++i) correct += predicted[i] == labels[i];
   return correct;
@@ -61,11 +71,46 @@ class Progress {
 
 }  // namespace
 
+Loss parse_loss(const std::string& name) {
+  if (name == "cross-entropy") return Loss::cross_entropy;
+  if (name == "bce") return Loss::bce;
+  if (name == "mse") return Loss::mse;
+  throw std::invalid_argument(fmt::format("--loss must be cross-entropy, bce or mse; got '{}'", name));
+}
+
+std::string loss_name(Loss loss) { return loss == Loss::bce ? "bce" : loss == Loss::mse ? "mse" : "cross-entropy"; }
+
+std::string output_kind_of(Loss loss) { return loss == Loss::bce ? "binary-logit" : loss == Loss::mse ? "regression" : "logits"; }
+
+template <ad::Scalar T>
+void check_loss(Loss loss, const Sequential<T>& model, const Dataset<T>& data) {
+  const int64_t outputs = model.output_shape().numel();
+  switch (loss) {
+    case Loss::cross_entropy:
+      if (data.is_regression()) throw std::invalid_argument("--loss cross-entropy needs class labels; these data are values (a regression): use --loss mse");
+      if (outputs < 2)
+        throw std::invalid_argument("--loss cross-entropy needs at least two outputs; this model has one (a softmax over one output is 1 and the loss 0 "
+                                    "whatever the labels): use --loss bce for 0/1 labels, or --loss mse for values");
+      return;
+    case Loss::bce:
+      if (outputs != 1) throw std::invalid_argument(fmt::format("--loss bce trains one logit; this model has {} outputs (use --loss cross-entropy)", outputs));
+      if (data.is_regression()) throw std::invalid_argument("--loss bce needs 0/1 labels; these data are values (a regression): use --loss mse");
+      for (size_t i = 0; i < data.labels.size(); ++i)
+        if (data.labels[i] != 0 && data.labels[i] != 1)
+          throw std::invalid_argument(fmt::format("--loss bce needs labels 0 and 1; example {} has label {}", i, data.labels[i]));
+      return;
+    case Loss::mse:
+      if (outputs != 1) throw std::invalid_argument(fmt::format("--loss mse trains one output; this model has {}", outputs));
+      return;
+  }
+}
+
 template <ad::Scalar T>
 double accuracy(const Sequential<T>& model, const Dataset<T>& data, int64_t batch_size) {
+  if (data.is_regression()) return -1;
   if (data.size() == 0) return 0;
   const ad::Tensor<T> logits = model.predict(data.inputs, batch_size);
-  const std::vector<int64_t> predicted = ad::row_argmax(logits);
+  const std::vector<int64_t> predicted = predicted_classes(logits);
   int64_t correct = 0;
   for (size_t i = 0; i < predicted.size(); ++i) correct += predicted[i] == data.labels[i];
   return double(correct) / double(data.size());
@@ -76,6 +121,7 @@ std::vector<EpochStats> train(Sequential<T>& model, const Dataset<T>& data, cons
                               const OnEpoch<T>& on_epoch, const ResumePoint<T>* resume) {
   if (options.batch_size < 1) throw std::invalid_argument("batch size must be at least 1");
   if (data.size() == 0) throw std::invalid_argument("the training set is empty");
+  check_loss(options.loss, model, data);
   std::vector<Parameter<T>*> params;
   for (auto& [name, p] : model.named_parameters()) {
     if (p->buffer) continue;  // running statistics: updated by the forward, not stepped
@@ -93,13 +139,22 @@ std::vector<EpochStats> train(Sequential<T>& model, const Dataset<T>& data, cons
     double loss_sum = 0;
     int64_t seen = 0, correct = 0, skipped = 0;
     std::vector<int64_t> labels;
+    std::vector<T> values;  // the targets of bce and mse
     for (size_t b = 0; b < batches.size(); ++b) {
       const auto& rows = batches[b];
       labels.clear();
-      for (int64_t r : rows) labels.push_back(data.labels[static_cast<size_t>(r)]);
+      values.clear();
+      for (int64_t r : rows) {
+        if (data.is_regression()) values.push_back(T(data.targets[size_t(r)]));
+        else labels.push_back(data.labels[static_cast<size_t>(r)]);
+        if (!data.is_regression() && options.loss != Loss::cross_entropy) values.push_back(T(labels.back()));
+      }
       const ad::Tensor<T> x = gather_rows(data.inputs, rows);
       ad::Var<T> logits = model.forward(tape, tape.leaf(x), Grads::parameters);
-      ad::Var<T> loss = ad::cross_entropy(logits, labels);
+      ad::Var<T> loss = options.loss == Loss::cross_entropy ? ad::cross_entropy(logits, labels)
+                        : options.loss == Loss::bce         ? ad::binary_cross_entropy_with_logits(logits, std::span<const T>(values))
+                                                            : ad::mse(ad::reshape(logits, ad::Shape{logits.shape()[0]}),
+                                                                      tape.leaf(ad::Tensor<T>(ad::Shape{int64_t(values.size())}, values)));
       model.zero_grad();
       tape.backward(loss);
       const double l = double(loss.item());
@@ -119,7 +174,7 @@ std::vector<EpochStats> train(Sequential<T>& model, const Dataset<T>& data, cons
       progress.update(static_cast<int64_t>(b), loss_sum / double(std::max<int64_t>(seen, 1)), double(correct) / double(std::max<int64_t>(seen, 1)), seen);
       if (options.stop && options.stop->load()) throw Interrupted(epoch + 1, static_cast<int64_t>(b) + 1);
     }
-    EpochStats stats{epoch + 1, loss_sum / double(std::max<int64_t>(seen, 1)), double(correct) / double(std::max<int64_t>(seen, 1)),
+    EpochStats stats{epoch + 1, loss_sum / double(std::max<int64_t>(seen, 1)), data.is_regression() ? -1.0 : double(correct) / double(std::max<int64_t>(seen, 1)),
                      val ? accuracy(model, *val) : -1.0, std::chrono::duration<double>(Clock::now() - start).count(), skipped};
     if (options.progress && val) fmt::print("epoch {}/{}: validation accuracy {:.4f}\n", epoch + 1, options.epochs, stats.val_accuracy);
     history.push_back(stats);
@@ -156,6 +211,8 @@ std::string training_curve_json(const std::vector<EpochStats>& history) {
   return j.dump();
 }
 
+template void check_loss<float>(Loss, const Sequential<float>&, const Dataset<float>&);
+template void check_loss<double>(Loss, const Sequential<double>&, const Dataset<double>&);
 template double accuracy<float>(const Sequential<float>&, const Dataset<float>&, int64_t);
 template double accuracy<double>(const Sequential<double>&, const Dataset<double>&, int64_t);
 template std::vector<EpochStats> train<float>(Sequential<float>&, const Dataset<float>&, const Dataset<float>*, const TrainOptions&, const OnEpoch<float>&,

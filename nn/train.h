@@ -14,7 +14,20 @@
 
 namespace integrad::nn {
 
+// The loss, as PyTorch defines it (mean over the batch): CrossEntropyLoss over C ≥ 2 class logits,
+// BCEWithLogitsLoss on one logit with 0/1 labels, MSELoss on one output with real targets.
+enum class Loss { cross_entropy, bce, mse };
+Loss parse_loss(const std::string& name);                 // "cross-entropy" | "bce" | "mse"
+std::string loss_name(Loss loss);
+std::string output_kind_of(Loss loss);                    // what a model trained so outputs (metadata "output")
+
+// Refuses a model and data the loss cannot train, e.g. cross-entropy on one output (a softmax over
+// one output is 1 and the loss 0 whatever the labels: training "succeeded" with loss 0).
+template <ad::Scalar T>
+void check_loss(Loss loss, const Sequential<T>& model, const Dataset<T>& data);
+
 struct TrainOptions {
+  Loss loss = Loss::cross_entropy;
   int64_t epochs = 1;
   int64_t batch_size = 64;
   bool shuffle = true;
@@ -48,6 +61,8 @@ struct EpochStats {
   int64_t skipped_batches;
 };
 
+// The fraction classified right: argmax over C ≥ 2 outputs, logit > 0 for one output; -1 for a
+// regression (data with targets), which has no accuracy.
 template <ad::Scalar T>
 double accuracy(const Sequential<T>& model, const Dataset<T>& data, int64_t batch_size = 256);
 

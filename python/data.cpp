@@ -8,6 +8,7 @@
 #include "arrays.h"
 #include "model.h"
 #include "nn/fashion_mnist.h"
+#include "nn/model_file.h"
 #include "nn/named_datasets.h"
 #include "nn/synthetic.h"
 
@@ -24,6 +25,9 @@ void bind_data(py::module_& m) {
           d["summary"] = s.summary;
           d["input_shape"] = s.input_shape.str();
           d["has_masks"] = bool(s.masks);
+          d["input_dtype"] = nn::input_dtype_name(s.input_dtype);
+          d["feature_names"] = s.feature_names;
+          d["regression"] = s.regression;
           out.append(d);
         }
         return out;
@@ -32,10 +36,10 @@ void bind_data(py::module_& m) {
   m.def(
       "dataset",
       [](const std::string& name, const std::string& split, std::optional<int64_t> limit, const std::string& data_dir, const std::string& dtype) {
-        if (split != "train" && split != "test") throw py::value_error("split must be 'train' or 'test'");
-        if (limit && *limit < 0) throw py::value_error("limit must be at least 0");
+        if (split != "train" && split != "test" && split != "all") throw py::value_error("split= must be 'train', 'test' or 'all'");
+        if (limit && *limit < 0) throw py::value_error("limit= must be at least 0");
         const nn::NamedDataset& set = nn::named_dataset(name);
-        const nn::DataRequest request{split == "train", limit.value_or(-1), data_dir};
+        const nn::DataRequest request{split == "train", limit.value_or(-1), data_dir, split == "all"};
         auto make = [&](auto tag) {
           using T = decltype(tag);
           nn::Dataset<T> d;
@@ -50,7 +54,9 @@ void bind_data(py::module_& m) {
             }
           }
           py::object m = masks ? py::object(to_numpy(std::move(*masks))) : py::none();
-          return py::make_tuple(to_numpy(std::move(d.inputs)), to_numpy(d.labels), m);
+          // A regression's targets come back as float64 values, a classification's as int64 labels.
+          py::object y = d.is_regression() ? py::object(to_numpy(ad::Tensor<double>(ad::Shape{d.size()}, d.targets))) : py::object(to_numpy(d.labels));
+          return py::make_tuple(to_numpy(std::move(d.inputs)), y, m);
         };
         return is_float64(dtype) ? make(double{}) : make(float{});
       },

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "arrays.h"
+#include "attribution/evaluation/deletion.h"
 #include "attribution/metric.h"
 #include "explain_args.h"
 #include "model.h"
@@ -26,12 +27,17 @@ py::dict evaluate_typed(const nn::Sequential<T>& net, py::handle x, py::handle a
   const attr::Target<T> requested = target_from<T>(target, in.size(0));
   const attr::Baseline<T> b = baseline_from<T>(baseline);
   std::vector<double> scores;
+  std::vector<std::vector<double>> curves;
   {
     py::gil_scoped_release release;
     const attr::Forward<T> f = attr::forward_of(net);
     const std::vector<int64_t> classes = attr::resolve_targets(f, in, requested);  // a metric scores the resolved target
     const attr::Target<T> resolved = classes.empty() ? requested : attr::Target<T>::each(classes);
-    scores = metric.score(attr::MetricCall<T>{net, in, a, b, resolved, options});
+    const attr::MetricCall<T> call{net, in, a, b, resolved, options};
+    scores = metric.score(call);
+    // The curves behind deletion's and insertion's areas, for plotting them (one forward pass more).
+    if (metric.name == "deletion" || metric.name == "insertion")
+      curves = attr::perturbation_curves(call, metric.name == "deletion" ? attr::CurveKind::deletion : attr::CurveKind::insertion);
   }
   py::dict d;
   d["metric"] = metric.name;
@@ -40,6 +46,12 @@ py::dict evaluate_typed(const nn::Sequential<T>& net, py::handle x, py::handle a
   double sum = 0;
   for (double s : scores) sum += s;
   d["mean"] = scores.empty() ? 0.0 : sum / double(scores.size());
+  if (!curves.empty()) {
+    const int64_t points = int64_t(curves.front().size());
+    ad::Tensor<double> c(ad::Shape{int64_t(curves.size()), points});
+    for (size_t i = 0; i < curves.size(); ++i) std::copy(curves[i].begin(), curves[i].end(), c.data() + int64_t(i) * points);
+    d["curves"] = to_numpy(std::move(c));
+  }
   return d;
 }
 

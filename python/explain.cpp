@@ -92,6 +92,8 @@ py::dict explain_typed(const nn::Sequential<T>& net, py::handle x, const std::st
     a = attr::explain(method, net, in, b, t, options);
   }
   if (!method.has_delta) a.deltas.clear();
+  for (const auto& w : a.warnings)
+    if (PyErr_WarnEx(PyExc_UserWarning, w.c_str(), 1) != 0) throw py::error_already_set();
   return result_dict(std::move(a), method.name);
 }
 

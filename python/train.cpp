@@ -8,6 +8,9 @@
 #include "model.h"
 #include "nn/architecture.h"
 #include "nn/named_datasets.h"
+#include "nn/train.h"
+
+#include <fmt/ranges.h>
 
 namespace integrad::py_bind {
 namespace {
@@ -16,26 +19,47 @@ namespace {
 struct StopTraining {};
 
 template <ad::Scalar T>
-nn::Dataset<T> dataset_of(const nn::Sequential<T>& net, py::handle x, py::handle y, const std::string& xname, const std::string& yname) {
+nn::Dataset<T> dataset_of(const nn::Sequential<T>& net, py::handle x, py::handle y, const std::string& xname, const std::string& yname, nn::Loss loss) {
   nn::Dataset<T> d;
   d.inputs = inputs_from<T>(x, net, xname);
+  if (loss == nn::Loss::mse) {
+    // A regression: real targets, one per example.
+    const ad::Tensor<double> t = tensor_from<double>(y, yname, true);
+    if (t.rank() != 1 || t.size(0) != d.inputs.size(0))
+      throw py::value_error(fmt::format("{} has shape {}; expected [{}], one target per example", yname, t.shape().str(), d.inputs.size(0)));
+    d.targets.assign(t.span().begin(), t.span().end());
+    return d;
+  }
   d.labels = labels_from(y, d.inputs.size(0), yname);
   const ad::Shape out = net.output_shape();
   if (out.rank() != 1) throw py::value_error(fmt::format("the model's output per example is {}; training needs one logit per class", out.str()));
-  d.num_classes = out[0];
+  d.num_classes = loss == nn::Loss::bce ? 2 : out[0];
   for (size_t i = 0; i < d.labels.size(); ++i)
     if (d.labels[i] < 0 || d.labels[i] >= d.num_classes)
       throw py::value_error(fmt::format("{}[{}] is {}; the model has {} classes (0 to {})", yname, i, d.labels[i], d.num_classes, d.num_classes - 1));
   return d;
 }
 
-Model build(const std::string& arch, const py::array& x, const std::optional<std::string>& dtype, uint64_t seed) {
+// The outputs a named architecture gets: one for bce and mse, else one per class of y (at least 2).
+int64_t outputs_of(nn::Loss loss, py::handle y) {
+  if (loss != nn::Loss::cross_entropy) return 1;
+  py::array a = as_array(y, "y");
+  int64_t classes = 2;
+  if (a.dtype().kind() == 'i' || a.dtype().kind() == 'u') {
+    auto c = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(a);
+    for (py::ssize_t i = 0; i < c.size(); ++i) classes = std::max(classes, c.data()[i] + 1);
+  }
+  return classes;
+}
+
+Model build(const std::string& arch, const py::array& x, const std::optional<std::string>& dtype, uint64_t seed, int64_t outputs) {
   if (x.ndim() < 2) throw py::value_error("x has shape " + shape_text(x) + "; expected [N, ...], a batch of examples");
   std::vector<int64_t> per(x.shape() + 1, x.shape() + x.ndim());
   const char kind = x.dtype().kind();
   const bool tokens = kind == 'i' || kind == 'u';
   const bool f64 = dtype ? is_float64(*dtype) : (kind == 'f' && x.itemsize() == 8);
-  const std::string text = arch.find('(') == std::string::npos ? nn::named_architecture(arch) : arch;
+  // A named architecture is sized for x (a tabular MLP's width) and y (its outputs).
+  const std::string text = arch.find('(') == std::string::npos ? nn::named_architecture_entry(arch).layers(ad::Shape(per), outputs) : arch;
   const nn::InputDtype input_dtype = tokens ? nn::InputDtype::int64 : f64 ? nn::InputDtype::float64 : nn::InputDtype::float32;
   Model m;
   if (f64) m.net = nn::parse_architecture<double>(text, ad::Shape(per), input_dtype, seed);
@@ -45,21 +69,25 @@ Model build(const std::string& arch, const py::array& x, const std::optional<std
 
 py::object train(py::object model_or_arch, py::handle x, py::handle y, int64_t epochs, int64_t batch_size, double lr, const std::string& optimizer,
                  uint64_t seed, bool shuffle, double momentum, bool nesterov, double weight_decay, py::object validation, py::object progress,
-                 const std::optional<std::string>& dtype) {
+                 const std::optional<std::string>& dtype, const std::string& loss_name) {
   if (epochs < 1) throw py::value_error("epochs must be at least 1");
+  if (loss_name != "cross-entropy" && loss_name != "bce" && loss_name != "mse")
+    throw py::value_error("loss= must be 'cross-entropy', 'bce' or 'mse', not '" + loss_name + "'");
+  const nn::Loss loss = nn::parse_loss(loss_name);
   if (batch_size < 1) throw py::value_error("batch_size must be at least 1");
   if (optimizer != "sgd" && optimizer != "adam" && optimizer != "adamw")
     throw py::value_error("optimizer must be 'sgd', 'adam' or 'adamw', not '" + optimizer + "'");
   if (!progress.is_none() && !PyCallable_Check(progress.ptr())) throw py::value_error("progress must be a callable (called with a dict after each epoch) or None");
   py::object result;
   if (py::isinstance<py::str>(model_or_arch)) {
-    result = py::cast(build(model_or_arch.cast<std::string>(), as_array(x, "x"), dtype, seed));
+    result = py::cast(build(model_or_arch.cast<std::string>(), as_array(x, "x"), dtype, seed, outputs_of(loss, y)));
   } else if (py::isinstance<Model>(model_or_arch)) {
     result = model_or_arch;
     if (dtype && *dtype != result.cast<Model&>().dtype())
       throw py::value_error("dtype '" + *dtype + "' differs from the model's '" + result.cast<Model&>().dtype() + "'; convert it with model.to(dtype) first");
   } else {
-    throw py::value_error("train takes a Model or an architecture ('mlp', 'cnn', 'text' or a layer list such as 'Linear(4, 3)')");
+    throw py::value_error(fmt::format("train takes a Model or an architecture ({} or a layer list such as 'Linear(4, 3)')",
+                                      fmt::join(nn::named_architecture_names(), ", ")));
   }
   Model& model = result.cast<Model&>();
   nn::TrainOptions options;
@@ -73,14 +101,16 @@ py::object train(py::object model_or_arch, py::handle x, py::handle y, int64_t e
   options.optimizer.momentum = momentum;
   options.optimizer.nesterov = nesterov;
   options.optimizer.weight_decay = weight_decay;
+  options.loss = loss;
   model.visit([&](auto& net) {
     using T = scalar_of<decltype(net)>;
-    const nn::Dataset<T> data = dataset_of(net, x, y, "x", "y");
+    const nn::Dataset<T> data = dataset_of(net, x, y, "x", "y", loss);
+    net.output_kind = nn::output_kind_of(loss);
     std::optional<nn::Dataset<T>> val;
     if (!validation.is_none()) {
       auto pair = validation.cast<py::tuple>();
       if (pair.size() != 2) throw py::value_error("validation must be a pair (x_val, y_val)");
-      val = dataset_of(net, pair[0], pair[1], "validation x", "validation y");
+      val = dataset_of(net, pair[0], pair[1], "validation x", "validation y", loss);
     }
     const int64_t done_before = static_cast<int64_t>(model.history.size());
     auto on_epoch = [&](const nn::EpochStats& e, const nn::Optimizer<T>&) {
@@ -107,11 +137,26 @@ py::object train(py::object model_or_arch, py::handle x, py::handle y, int64_t e
 }  // namespace
 
 void bind_train(py::module_& m) {
+  m.def(
+      "architectures",
+      [] {
+        py::list out;
+        for (const auto& a : nn::named_architectures()) {
+          py::dict d;
+          d["name"] = a.name;
+          d["summary"] = a.summary;
+          d["default_data"] = a.default_data;
+          out.append(d);
+        }
+        return out;
+      },
+      "The named architectures of integrad.train and the CLI's --arch: name, summary, default_data.");
   m.def("train", &train, py::arg("model_or_arch"), py::arg("x"), py::arg("y"), py::kw_only(), py::arg("epochs") = 1, py::arg("batch_size") = 64,
         py::arg("lr") = 1e-3, py::arg("optimizer") = "adam", py::arg("seed") = 0, py::arg("shuffle") = true, py::arg("momentum") = 0.0, py::arg("nesterov") = false,
         py::arg("weight_decay") = 0.0, py::arg("validation") = py::none(), py::arg("progress") = py::none(), py::arg("dtype") = py::none(),
-        "Trains with mean cross-entropy, as integrad train does, and returns the model.\n"
-        "model_or_arch: a Model (trained in place) or 'mlp' | 'cnn' | 'text' | an architecture text, built for x's per-example\n"
+        py::arg("loss") = "cross-entropy",
+        "Trains with the mean loss (cross-entropy, bce or mse, as PyTorch defines them), as integrad train does, and returns the model.\n"
+        "model_or_arch: a Model (trained in place), a name of integrad.architectures() or an architecture text, built for x's per-example\n"
         "shape with PyTorch's initialisation from `seed` (float64 arithmetic when x is float64, unless dtype says otherwise).\n"
         "y: integer classes [N]. validation: (x_val, y_val), its accuracy reported after each epoch. progress: called after each\n"
         "epoch with a dict (epoch, epochs, loss, train_accuracy, val_accuracy, seconds, skipped_batches); returning False stops.");

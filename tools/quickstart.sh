@@ -34,6 +34,9 @@ $bin eval "$out/patches.safetensors" --data synthetic-patches --limit 1000 |
   awk 'NR == 1 { print "   patches model: test " $0; if ($2 < 0.95) bad = 1 } END { if (bad) { print "   expected an accuracy of at least 0.95"; exit 1 } }'
 echo "== train a small transformer on synthetic-order (which of two markers comes first)"
 $bin train --arch transformer --epochs 3 --lr 0.003 --seed 0 -q -o "$out/transformer.safetensors"
+echo "== train on the shortcut sets: a watermark that agrees with the label in training only, a zip code that stands in for a protected attribute"
+$bin train --arch mlp --data synthetic-watermark --limit 2000 --epochs 3 --seed 0 -q -o "$out/watermark.safetensors"
+$bin train --arch tabular --data synthetic-loan --limit 3000 --epochs 30 --lr 3e-3 --seed 0 -q -o "$out/loan.safetensors"
 
 echo "== explain 8 test images with every method"
 $bin dataset --data "$data" --limit 8 -o "$out/test_images.npy" --labels-out "$out/test_labels.npy"
@@ -53,5 +56,5 @@ $bin axioms "$out/cnn.safetensors" "$out/test_images.npy" --limit 2 --json "$out
 echo "== the report"
 $bin report "$out/cnn.safetensors" --data "$data" --text-model "$out/text.safetensors" -o "$out/report.html" \
   --tabular-model "$out/tabular.safetensors" --patches-model "$out/patches.safetensors" --transformer-model "$out/transformer.safetensors" \
-  --graph-model "$out/resnet.safetensors"
+  --graph-model "$out/resnet.safetensors" --watermark-model "$out/watermark.safetensors" --loan-model "$out/loan.safetensors"
 echo "done: open $out/report.html in a browser; PNGs in $out/png"

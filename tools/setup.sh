@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 
 packages=(g++ cmake make pkg-config libfmt-dev doctest-dev libstb-dev zlib1g-dev libcli11-dev nlohmann-json3-dev dataset-fashion-mnist
           pybind11-dev python3-dev python3-numpy python3-pytest python3-matplotlib)  # the Python module and its tests
+packages+=(python3-sklearn)  # scikit-learn's bundled data files: --data breast-cancer|wine|iris|diabetes|digits (docs/datasets.md)
+packages+=(python3-venv python3-pip python3-setuptools python3-wheel)  # pip install . in a venv, offline (docs/python.md)
+packages+=(jupyter-nbconvert python3-nbclient python3-ipykernel)  # the labs (docs/labs), executed by the test `labs`
 packages+=(parallel)  # GNU parallel: the sharded-run test (tests/cli/check_parallel_shards.sh) and docs/scale.md's example
 # shellcheck disable=SC2206
 packages+=(${INTEGRAD_EXTRA_PACKAGES:-})

@@ -21,7 +21,9 @@ std::string matrix_table(const std::vector<MatrixRow>& rows) {
   s += "\n";
   for (const auto& r : rows) {
     s += fmt::format("{:<22}", r.method);
-    for (const auto& c : r.checks) s += fmt::format(" {:<13}", cell(c));
+    if (!r.left_out.empty()) s += " " + r.left_out;
+    else
+      for (const auto& c : r.checks) s += fmt::format(" {:<13}", cell(c));
     s += "\n";
   }
   return s;
@@ -35,7 +37,9 @@ std::string matrix_markdown(const std::vector<MatrixRow>& rows) {
   s += "\n";
   for (const auto& r : rows) {
     s += fmt::format("| {} |", r.method);
-    for (const auto& c : r.checks) s += fmt::format(" {} |", cell(c));
+    if (!r.left_out.empty()) s += fmt::format(" {} |", r.left_out) + std::string(axiom_names().size() - 1, '|');
+    else
+      for (const auto& c : r.checks) s += fmt::format(" {} |", cell(c));
     s += "\n";
   }
   return s;
@@ -47,7 +51,9 @@ std::string matrix_json(const std::vector<MatrixRow>& rows) {
     nlohmann::ordered_json checks = nlohmann::ordered_json::object();
     for (const auto& c : r.checks)
       checks[c.name] = {{"applicable", c.applicable}, {"passed", c.passed}, {"figure", c.figure}, {"tolerance", c.tolerance}, {"detail", c.detail}};
-    j.push_back({{"method", r.method}, {"checks", checks}});
+    nlohmann::ordered_json row = {{"method", r.method}, {"checks", checks}};
+    if (!r.left_out.empty()) row["left_out"] = r.left_out;
+    j.push_back(row);
   }
   return j.dump(2);
 }
@@ -58,6 +64,10 @@ std::string matrix_html(const std::vector<MatrixRow>& rows) {
   s += "</tr>";
   for (const auto& r : rows) {
     s += "<tr><td>" + r.method + "</td>";
+    if (!r.left_out.empty()) {
+      s += fmt::format("<td class=\"na\" colspan=\"{}\">{}</td></tr>", axiom_names().size(), html_escape(r.left_out));
+      continue;
+    }
     for (const auto& c : r.checks)
       s += !c.applicable ? fmt::format("<td class=\"na\" title=\"{}\">n/a</td>", html_escape(c.detail))
                          : fmt::format("<td class=\"{}\" title=\"{}\">{} {:.2g}</td>", c.passed ? "pass" : "fail", html_escape(c.detail),

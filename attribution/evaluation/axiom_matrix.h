@@ -13,6 +13,7 @@ struct MatrixRow {
   std::string method;
   std::vector<CheckResult> checks;      // in axiom_names() order
   std::vector<std::string> guarantees;  // axioms the method must satisfy by theory
+  std::string left_out;                 // non-empty: the method was not run (checks all n/a), and why
 };
 
 // The columns: each axiom's name, its short name for narrow tables, in column order.

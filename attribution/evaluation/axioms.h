@@ -3,11 +3,13 @@
 // was held to — and each can fail: tests/attribution/test_axioms.cpp shows every one failing on a
 // constructed violation.
 //
-//   completeness         Σ A(x) = F(x) − F(x′), within tol·|F(x) − F(x′)|
+//   completeness         Σ A(x) = F(x) − F(x′), within tol·max(|F(x) − F(x′)|, 0.1·max(|F(x)|, |F(x′)|), ε)
+//                        (ε = 1e-6 in float64, 1e-4 in float32): relative, with an absolute floor
 //   sensitivity_a        an input that differs from the baseline in one feature only, and whose
 //                        output differs, gives that feature a non-zero attribution
-//   dummy                (sensitivity b) a feature the function ignores gets exactly 0 — checked on
-//                        a copy of the model with one appended input whose weights are zero
+//   dummy                (sensitivity b) a feature the function ignores gets 0 (to rounding: within the
+//                        equality tolerance of the map's largest |A|) — checked on a copy of the model
+//                        with one appended input whose weights are zero
 //   implementation_invariance  functionally equal networks get equal attributions — twins given by
 //                        the user and twins built from the model (hidden units permuted, a ReLU unit
 //                        scaled by c and its outgoing weights by 1/c, a unit split in two, an
@@ -38,6 +40,9 @@ struct CheckResult {
 
 struct CheckOptions {
   double completeness_tolerance = 0.05;  // relative to |F(x) − F(x′)|: the original authors' 5%
+  // ... but to no less than this fraction of max(|F(x)|, |F(x′)|): where F(x) ≈ F(x′) the error is
+  // judged against the outputs' size (an absolute tolerance of 0.05 · 0.1 · |F|).
+  double completeness_output_fraction = 0.1;
   // Relative to the largest |attribution|; below 0, by precision: 1e-6 in float64, 1e-4 in float32.
   double equality_tolerance = -1;
   int max_features = 8;                  // sensitivity(a): features tried per example

@@ -10,6 +10,37 @@
 
 namespace integrad::attr {
 
+namespace {
+
+// How p_k is read from one row of outputs (docs/evaluation.md): the target's softmax probability
+// over C ≥ 2 class logits; for a regression the raw output (there is no probability to take); for a
+// single binary logit its sigmoid. A softmax over one output is 1 whatever the input, so a
+// one-output model that does not say what its output is gets a refusal, not a curve of ones.
+enum class CurveScore { softmax, sigmoid, raw };
+
+template <ad::Scalar T>
+CurveScore curve_score(const nn::Sequential<T>& model, int64_t outputs, const std::string& metric) {
+  if (model.output_kind == "regression") return CurveScore::raw;
+  if (outputs >= 2) return CurveScore::softmax;
+  if (model.output_kind == "binary-logit") return CurveScore::sigmoid;
+  throw std::invalid_argument(fmt::format("{}: the model has one output and does not say what it is (a softmax over one output is always 1): "
+                                          "give the model file the metadata output=regression or output=binary-logit (integrad train --loss mse|bce "
+                                          "writes it)",
+                                          metric));
+}
+
+template <ad::Scalar T>
+double curve_point(const T* row, int64_t outputs, int64_t cls, CurveScore score) {
+  switch (score) {
+    case CurveScore::raw: return double(row[cls]);
+    case CurveScore::sigmoid: return 1.0 / (1.0 + std::exp(-double(row[cls])));
+    case CurveScore::softmax: break;
+  }
+  return metric_support::softmax_probability(row, outputs, cls);
+}
+
+}  // namespace
+
 template <ad::Scalar T>
 std::vector<std::vector<double>> perturbation_curves(const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, const ad::Tensor<T>& attributions,
                                                      const Baseline<T>& baseline, const std::vector<int64_t>& classes, int64_t steps, CurveKind kind) {
@@ -18,6 +49,7 @@ std::vector<std::vector<double>> perturbation_curves(const nn::Sequential<T>& mo
   const ad::Tensor<T> base = baseline.expand(inputs);
   ad::Shape batch_shape = inputs.shape().with(0, steps + 1);
   std::vector<std::vector<double>> curves(static_cast<size_t>(n));
+  const CurveScore score = curve_score(model, model.output_shape().numel(), kind == CurveKind::deletion ? "deletion" : "insertion");
   for_each_example(n, [&](int64_t i) {
     const T* x = inputs.data() + i * d;
     const T* b = base.data() + i * d;
@@ -41,7 +73,7 @@ std::vector<std::vector<double>> perturbation_curves(const nn::Sequential<T>& mo
     const int64_t c = logits.size(1), cls = classes[size_t(i)];
     if (cls < 0 || cls >= c) throw std::invalid_argument(fmt::format("target class {} is out of range for {} outputs", cls, c));
     std::vector<double> p;
-    for (int64_t k = 0; k <= steps; ++k) p.push_back(metric_support::softmax_probability(logits.data() + k * c, c, cls));
+    for (int64_t k = 0; k <= steps; ++k) p.push_back(curve_point(logits.data() + k * c, c, cls, score));
     curves[size_t(i)] = std::move(p);
   });
   return curves;

@@ -142,12 +142,24 @@ std::vector<double> efficient_fit(const Coalitions& c, const std::vector<double>
   return phi;
 }
 
+// Below this many sampled coalitions per group, KernelSHAP warns that its values are noise.
+constexpr int64_t kCoalitionsPerGroup = 4;
+
 template <ad::Scalar T>
 Attribution<T> run_kernelshap(const MethodCall<T>& c) {
   const Perturbation<T> p = perturbation_setup(c);
   const int64_t samples = c.options.integer("samples");
   const uint64_t seed = static_cast<uint64_t>(c.options.integer("seed"));
   Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
+  // A few coalitions of many groups fit a regression with more unknowns than equations' worth of
+  // information: the values come out, and are noise (1,024 coalitions for 784 pixels). Say so.
+  size_t groups = 0;
+  for (const Groups& g : p.groups) groups = std::max(groups, g.size());
+  const bool exact = groups < 31 && samples >= (int64_t(1) << groups) - 2;
+  if (!exact && samples < kCoalitionsPerGroup * int64_t(groups))
+    a.warnings.push_back(fmt::format("kernelshap: {} coalitions for {} feature groups are fewer than {} per group: the values are mostly noise; group the "
+                                     "features (--patch K or --feature-mask) or raise --samples",
+                                     samples, groups, kCoalitionsPerGroup));
   for_each_example(c.inputs.size(0), [&](int64_t i) {
     const Groups& g = p.groups[size_t(i)];
     const size_t m = g.size();

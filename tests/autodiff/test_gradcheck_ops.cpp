@@ -197,6 +197,25 @@ TEST_CASE("gradcheck: losses") {
   const std::vector<int64_t> targets = {3, 0, 2};
   expect_gradcheck([&](auto&, Inputs v) { return cross_entropy(v[0], targets); }, {random(Shape{3, 4}, 81, -3, 3)});
   expect_gradcheck([](auto&, Inputs v) { return mse(v[0], v[1]); }, {random(Shape{2, 5}, 82), random(Shape{2, 5}, 83)});
+  const std::vector<double> soft = {1.0, 0.0, 0.25, 1.0};
+  expect_gradcheck([&](auto&, Inputs v) { return binary_cross_entropy_with_logits(v[0], std::span<const double>(soft)); }, {random(Shape{4, 1}, 84, -30, 30)});
+}
+
+TEST_CASE("binary cross-entropy with logits: PyTorch's values, finite at large logits") {
+  // torch.nn.BCEWithLogitsLoss()(torch.tensor([[2.0], [-1.0], [40.0], [-40.0]], dtype=torch.float64),
+  //                              torch.tensor([[1.0], [0.0], [0.0], [0.0]], dtype=torch.float64))
+  // = mean(log1p(e^-2), log1p(e^-1), 40 + log1p(e^-40), log1p(e^-40)) = 10.1100474246403 (torch 1.13, Debian)
+  Tape<double> tape;
+  const std::vector<double> y = {1, 0, 0, 0};
+  V z = tape.leaf(Tensor<double>(Shape{4, 1}, std::vector<double>{2, -1, 40, -40}), true);
+  V loss = binary_cross_entropy_with_logits(z, std::span<const double>(y));
+  const double expected = (std::log1p(std::exp(-2.0)) + std::log1p(std::exp(-1.0)) + 40 + 2 * std::log1p(std::exp(-40.0))) / 4;
+  CHECK(loss.item() == doctest::Approx(expected).epsilon(1e-15));
+  CHECK(expected == doctest::Approx(10.1100474246403).epsilon(1e-13));
+  tape.backward(loss);
+  // dL/dz = (σ(z) − y) / N
+  CHECK(z.grad()[0] == doctest::Approx((1 / (1 + std::exp(-2.0)) - 1) / 4).epsilon(1e-12));
+  CHECK(z.grad()[2] == doctest::Approx(0.25).epsilon(1e-12));
 }
 
 namespace {

@@ -142,3 +142,50 @@ TEST_CASE("transformer: one epoch of Adam in float64 with dropout 0 ends on PyTo
     }
   }
 }
+
+// tests/data/make_loss_fixtures.py: a one-output model trained one epoch (Adam, lr 0.01, batches
+// of 4 in order) with BCEWithLogitsLoss on 0/1 labels and with MSELoss on real targets.
+TEST_CASE("--loss bce and --loss mse: one epoch ends on PyTorch's weights (relative 1e-10)") {
+  for (const nn::Loss loss : {nn::Loss::bce, nn::Loss::mse}) {
+    const std::string name = nn::loss_name(loss);
+    CAPTURE(name);
+    nn::Dataset<double> data;
+    data.inputs = nn::npy_read_tensor<double>(kDir + "loss_x.npy");
+    if (loss == nn::Loss::bce) {
+      data.labels = nn::npy_read_labels(kDir + "loss_y_binary.npy");
+      data.num_classes = 2;
+    } else {
+      const ad::Tensor<double> y = nn::npy_read_tensor<double>(kDir + "loss_y_values.npy");
+      data.targets.assign(y.span().begin(), y.span().end());
+    }
+    nn::Sequential<double> model = nn::load_model<double>(kDir + "loss_start.safetensors");
+    nn::TrainOptions o;
+    o.batch_size = 4;
+    o.shuffle = false;
+    o.progress = false;
+    o.loss = loss;
+    o.optimizer.name = "adam";
+    o.optimizer.lr = 0.01;
+    nn::train<double>(model, data, nullptr, o);
+    const nn::Sequential<double> expected = nn::load_model<double>(kDir + "loss_" + name + ".safetensors");
+    auto ours = model.named_parameters();
+    auto theirs = expected.named_parameters();
+    for (size_t k = 0; k < ours.size(); ++k) {
+      CAPTURE(ours[k].first);
+      CHECK(max_relative_error(ours[k].second->value, theirs[k].second->value, 1e-6) <= 1e-10);
+    }
+  }
+}
+
+TEST_CASE("cross-entropy refuses a one-output model (a softmax over one output: loss 0 whatever the labels)") {
+  nn::Dataset<double> data;
+  data.inputs = nn::npy_read_tensor<double>(kDir + "loss_x.npy");
+  data.labels.assign(10, 0);  // all-zero labels: training "succeeded" with loss 0 before
+  nn::Sequential<double> model = nn::load_model<double>(kDir + "loss_start.safetensors");
+  nn::TrainOptions o;
+  o.progress = false;
+  CHECK_THROWS_WITH_AS(nn::train<double>(model, data, nullptr, o), doctest::Contains("needs at least two outputs"), std::invalid_argument);
+  o.loss = nn::Loss::bce;
+  data.labels[3] = 2;
+  CHECK_THROWS_WITH_AS(nn::train<double>(model, data, nullptr, o), doctest::Contains("example 3 has label 2"), std::invalid_argument);
+}

@@ -35,7 +35,7 @@ def test_evaluate_bad_arguments(torch_data):
         integrad.evaluate(model, x, np.ones((4, 6)), metric="sparsity")
     with pytest.raises(ValueError, match=r"one map per example"):
         integrad.evaluate(model, x, np.ones((3, 6)))
-    with pytest.raises(ValueError, match=r"--window is not an option of sparseness"):
+    with pytest.raises(ValueError, match=r"window= is not an option of sparseness"):
         integrad.evaluate(model, x, np.ones((4, 6)), window=3)
 
 
@@ -77,5 +77,5 @@ def test_relevance_mass_and_pointing_game_read_the_mask_option(torch_data, tmp_p
     r = integrad.evaluate(model, x, a, metric="relevance-mass", mask=str(tmp_path / "gt.npy"))
     np.testing.assert_allclose(r["scores"], 4 / 8, rtol=0, atol=1e-15)  # 3 + 1 inside, 3 + 1 + 4 positive
     assert (integrad.evaluate(model, x, a, metric="pointing-game", mask=str(tmp_path / "gt.npy"))["scores"] == 0).all()  # the 4 is outside
-    with pytest.raises(ValueError, match=r"needs --mask"):
+    with pytest.raises(ValueError, match=r"needs mask=GT.npy"):
         integrad.evaluate(model, x, a, metric="pointing-game")

@@ -46,7 +46,7 @@ def test_named_datasets_with_masks():
         assert np.array_equal(masks[i], integrad.synthetic_patch_mask(int(y[i])))
         assert x[i][masks[i] == 1].min() == 1.0
     xt, yt, mt = integrad.dataset("synthetic-tokens", split="train", limit=3, dtype="float64")
-    assert xt.dtype == np.float64 and mt.shape == xt.shape
-    assert set(np.unique(xt[mt == 1])) <= {1.0, 2.0, 3.0, 4.0}  # the markers decide the label
+    assert xt.dtype == np.int64 and mt.shape == xt.shape  # token ids are int64 whatever dtype= says (it sets the masks' and floats')
+    assert set(np.unique(xt[mt == 1])) <= {1, 2, 3, 4}  # the markers decide the label
     with pytest.raises(ValueError, match="unknown data set 'nope'"):
         integrad.dataset("nope")

@@ -134,11 +134,11 @@ def test_explain_bad_arguments(torch_data):
     x = np.load(os.path.join(torch_data, "ig_input_f64.npy"))
     with pytest.raises(ValueError, match=r"unknown method 'anchors'"):
         integrad.explain(model, x, method="anchors")
-    with pytest.raises(ValueError, match=r"--n-stepz is not an option of ig \(its options: --steps, --quadrature, --adaptive"):
+    with pytest.raises(ValueError, match=r"n_stepz= is not an option of ig \(its options: steps=, quadrature=, adaptive="):
         integrad.explain(model, x, n_stepz=3)
-    with pytest.raises(ValueError, match=r"--steps \(an option of ig\) must be a whole number in \[1, 1000000\]; got '0'"):
+    with pytest.raises(ValueError, match=r"steps= \(an option of ig\) must be a whole number in \[1, 1000000\]; got '0'"):
         integrad.explain(model, x, steps=0)
-    with pytest.raises(ValueError, match=r"--quadrature \(an option of ig\) must be one of gausslegendre, .*; got 'simpson'"):
+    with pytest.raises(ValueError, match=r"quadrature= \(an option of ig\) must be one of gausslegendre, .*; got 'simpson'"):
         integrad.explain(model, x, quadrature="simpson")
     with pytest.raises(ValueError, match=r"baseline: saliency uses no baseline"):
         integrad.explain(model, x, method="saliency", baseline=0.5)

@@ -12,7 +12,7 @@ using namespace integrad;
 namespace {
 double train_and_test(const std::string& arch, double lr) {
   const nn::NamedDataset& set = nn::named_dataset("synthetic-order");
-  auto model = nn::parse_architecture<float>(nn::named_architecture_entry(arch).layers(set.input_shape), set.input_shape, nn::InputDtype::int64, 0);
+  auto model = nn::parse_architecture<float>(nn::named_architecture_entry(arch).layers(set.input_shape, 0), set.input_shape, nn::InputDtype::int64, 0);
   const auto train = nn::load_named<float>(set, {.train = true});
   const auto test = nn::load_named<float>(set, {.train = false});
   nn::TrainOptions o;

@@ -53,6 +53,27 @@ ad::Tensor<T> csv_columns(const nn::CsvTable& table, const std::string& path, co
   return x;
 }
 
+// A regression's targets: a .npy [N] of any real dtype, or a .csv column; finite values only.
+std::vector<double> npy_values(const std::string& path) {
+  const ad::Tensor<double> t = nn::npy_read_tensor<double>(path);
+  if (t.rank() != 1) throw std::invalid_argument(fmt::format("{} has shape {}: the targets of a regression are one value per example, [N]", path, t.shape().str()));
+  std::vector<double> v(t.span().begin(), t.span().end());
+  for (size_t i = 0; i < v.size(); ++i)
+    if (!std::isfinite(v[i])) throw std::invalid_argument(fmt::format("{}: target {} is {}", path, i, v[i]));
+  return v;
+}
+
+std::vector<double> csv_values(const nn::CsvTable& table, const std::string& name, const std::string& path) {
+  const int64_t c = table.column_index(name), cols = int64_t(table.columns.size());
+  if (c < 0) throw std::invalid_argument(fmt::format("{} has no column '{}' (its columns: {})", nn::printable(path), nn::printable(name), fmt::join(table.columns, ", ")));
+  std::vector<double> v;
+  for (int64_t r = 0; r < table.rows; ++r) {
+    v.push_back(table.values[size_t(r * cols + c)]);
+    if (!std::isfinite(v.back())) throw std::invalid_argument(fmt::format("{}: column '{}' row {} is {}", nn::printable(path), nn::printable(name), r + 1, v.back()));
+  }
+  return v;
+}
+
 }  // namespace
 
 ad::Shape inputs_example_shape(const DataOptions& o) {
@@ -75,27 +96,30 @@ nn::Dataset<T> load_data(const DataOptions& o, bool train, const std::vector<std
       if (o.labels.empty() == o.labels_column.empty())
         throw std::invalid_argument(fmt::format("--inputs {} needs its labels from one of --labels-column NAME or --labels Y.npy", o.inputs));
       const nn::CsvTable table = nn::csv_read(o.inputs);
-      ds.labels = o.labels_column.empty() ? nn::npy_read_labels(o.labels) : nn::csv_labels(table, o.labels_column, o.inputs);
+      if (o.values) ds.targets = o.labels_column.empty() ? npy_values(o.labels) : csv_values(table, o.labels_column, o.inputs);
+      else ds.labels = o.labels_column.empty() ? nn::npy_read_labels(o.labels) : nn::csv_labels(table, o.labels_column, o.inputs);
       ds.inputs = csv_columns<T>(table, o.inputs, model_features, o.labels_column, &ds.feature_names);
     } else {
       if (o.labels.empty()) throw std::invalid_argument("--inputs needs --labels");
       ds.inputs = nn::npy_read_tensor<T>(o.inputs);
-      ds.labels = nn::npy_read_labels(o.labels);
+      if (o.values) ds.targets = npy_values(o.labels);
+      else ds.labels = nn::npy_read_labels(o.labels);
     }
-    if (ds.inputs.rank() < 2 || ds.inputs.size(0) != static_cast<int64_t>(ds.labels.size()))
-      throw std::invalid_argument(fmt::format("{} has shape {} but {} holds {} labels", o.inputs, ds.inputs.shape().str(), o.labels, ds.labels.size()));
+    if (ds.inputs.rank() < 2 || ds.inputs.size(0) != ds.size())
+      throw std::invalid_argument(fmt::format("{} has shape {} but {} holds {} labels", o.inputs, ds.inputs.shape().str(), o.labels, ds.size()));
     for (int64_t l : ds.labels) {
       if (l < 0) throw std::invalid_argument(fmt::format("{}: negative label {}", o.labels, l));
       ds.num_classes = std::max(ds.num_classes, l + 1);
     }
     if (o.limit >= 0 && o.limit < ds.size()) {
       ds.inputs = ad::Tensor<T>(ds.inputs.shape().with(0, o.limit), std::span<const T>(ds.inputs.data(), static_cast<size_t>(o.limit * ds.inputs.shape().stride(0))));
-      ds.labels.resize(static_cast<size_t>(o.limit));
+      if (ds.is_regression()) ds.targets.resize(static_cast<size_t>(o.limit));
+      else ds.labels.resize(static_cast<size_t>(o.limit));
     }
     return ds;
   }
   if (o.data.empty()) throw std::invalid_argument("no data: give --data NAME or --inputs X.npy --labels Y.npy");
-  return nn::load_named<T>(nn::named_dataset(o.data), {train, o.limit, o.data_dir});
+  return nn::load_named<T>(nn::named_dataset(o.data), {train, o.limit, o.data_dir, o.all});
 }
 
 template <ad::Scalar T>

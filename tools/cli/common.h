@@ -34,6 +34,8 @@ struct DataOptions {
   std::string inputs, labels;
   std::string labels_column;  // the labels as a column of a .csv --inputs
   int64_t limit = -1;
+  bool values = false;        // the labels are real values (a regression, --loss mse), not class indices
+  bool all = false;           // a named set's every example (dataset --split all)
 
   void add_to(CLI::App& cmd, bool with_npy = true);
   bool given() const { return !data.empty() || !inputs.empty(); }

@@ -14,15 +14,19 @@ namespace {
 
 struct DatasetArgs {
   DataOptions data;
-  std::string split = "test", inputs_out, labels_out, masks_out;
+  std::string split = "test", inputs_out, labels_out, masks_out, shortcut_masks_out;
 };
 
 void run(const DatasetArgs& a) {
   if (a.data.data.empty()) throw std::invalid_argument("give --data NAME");
-  nn::check_outputs({{"-o", a.inputs_out}, {"--labels-out", a.labels_out}, {"--masks-out", a.masks_out}}, {});
+  nn::check_outputs({{"-o", a.inputs_out}, {"--labels-out", a.labels_out}, {"--masks-out", a.masks_out}, {"--shortcut-masks-out", a.shortcut_masks_out}}, {});
   const nn::NamedDataset& set = nn::named_dataset(a.data.data);
   if (!a.masks_out.empty() && !set.masks) throw std::invalid_argument(fmt::format("--masks-out: {} has no ground-truth masks", a.data.data));
-  const nn::Dataset<float> ds = load_data<float>(a.data, a.split == "train");
+  if (!a.shortcut_masks_out.empty() && !set.shortcut_masks)
+    throw std::invalid_argument(fmt::format("--shortcut-masks-out: {} has no shortcut (synthetic-watermark and synthetic-loan have)", a.data.data));
+  DataOptions data = a.data;
+  data.all = a.split == "all";
+  const nn::Dataset<float> ds = load_data<float>(data, a.split == "train");
   if (nn::is_csv_path(a.inputs_out)) {
     // Tabular sets as .csv: the features under their names, then the label as a column "label".
     if (ds.inputs.rank() != 2 || ds.feature_names.size() != size_t(ds.inputs.size(1)))
@@ -34,7 +38,7 @@ void run(const DatasetArgs& a) {
     std::vector<float> rows(size_t(ds.size() * (f + 1)));
     for (int64_t i = 0; i < ds.size(); ++i) {
       std::copy(ds.inputs.data() + i * f, ds.inputs.data() + (i + 1) * f, rows.begin() + i * (f + 1));
-      rows[size_t(i * (f + 1) + f)] = float(ds.labels[size_t(i)]);
+      rows[size_t(i * (f + 1) + f)] = ds.is_regression() ? float(ds.targets[size_t(i)]) : float(ds.labels[size_t(i)]);
     }
     nn::csv_write(a.inputs_out, names, rows.data(), ds.size());
   } else {
@@ -42,7 +46,9 @@ void run(const DatasetArgs& a) {
   }
   fmt::print(status_stream(a.inputs_out), "wrote {} {}\n", a.inputs_out, ds.inputs.shape().str());
   if (!a.labels_out.empty()) {
-    nn::npy_write_labels(a.labels_out, ds.labels, ad::Shape{ds.size()});
+    // A regression's targets as float64 values (interfaces.md), class labels as int64.
+    if (ds.is_regression()) nn::npy_write(a.labels_out, ad::Tensor<double>(ad::Shape{ds.size()}, ds.targets));
+    else nn::npy_write_labels(a.labels_out, ds.labels, ad::Shape{ds.size()});
     fmt::print(status_stream(a.labels_out), "wrote {} [{}]\n", a.labels_out, ds.size());
   }
   if (!a.masks_out.empty()) {
@@ -50,15 +56,24 @@ void run(const DatasetArgs& a) {
     nn::npy_write(a.masks_out, masks);
     fmt::print(status_stream(a.masks_out), "wrote {} {}\n", a.masks_out, masks.shape().str());
   }
+  if (!a.shortcut_masks_out.empty()) {
+    const ad::Tensor<float> masks = set.shortcut_masks(ds);
+    nn::npy_write(a.shortcut_masks_out, masks);
+    fmt::print(status_stream(a.shortcut_masks_out), "wrote {} {}\n", a.shortcut_masks_out, masks.shape().str());
+  }
 }
 
 void setup(CLI::App& cmd) {
   auto a = std::make_shared<DatasetArgs>();
   a->data.add_to(cmd, false);
-  cmd.add_option("--split", a->split, "train | test")->default_val("test")->check(CLI::IsMember({"train", "test"}));
+  cmd.add_option("--split", a->split, "train | test | all (every example in the file's order; the sets read from files)")
+      ->default_val("test")
+      ->check(CLI::IsMember({"train", "test", "all"}));
   cmd.add_option("-o,--output", a->inputs_out, "Inputs .npy, or .csv for a tabular set (its features, then a column 'label')")->required();
   cmd.add_option("--labels-out", a->labels_out, "Labels .npy");
   cmd.add_option("--masks-out", a->masks_out, "Ground-truth masks .npy (the inputs' shape, 1 where the evidence for the label lies; synthetic sets)");
+  cmd.add_option("--shortcut-masks-out", a->shortcut_masks_out,
+                 "The shortcut's masks .npy (synthetic-watermark: the watermark; synthetic-loan: zip_code, the proxy), as --masks-out");
   cmd.callback([a] { run(*a); });
 }
 

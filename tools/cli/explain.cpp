@@ -61,6 +61,7 @@ void run(const ExplainArgs& a) {
                                          [&](double done) { progress.set(done); }),
                            method.name};
   progress.finish();
+  for (const auto& w : r.warnings) fmt::print(stderr, "integrad explain: warning: {}\n", w);
   const bool tokens = model.input_dtype == nn::InputDtype::int64;
   warn_nonfinite(r.values, "explain", "attributions");
   nn::npy_write(a.output, r.values);

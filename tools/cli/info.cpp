@@ -46,6 +46,7 @@ void run(const std::string& path) {
   }
   fmt::print("\ntotal parameters: {}\n", model.parameter_count());
   if (!model.feature_names.empty()) fmt::print("features: {}\n", nn::printable(fmt::format("{}", fmt::join(model.feature_names, ", "))));
+  if (!model.output_kind.empty()) fmt::print("output: {}\n", model.output_kind);
   if (meta.count("training_curve")) fmt::print("training curve: {}\n", nn::printable(meta.at("training_curve")));
 }
 

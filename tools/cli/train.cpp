@@ -23,7 +23,7 @@ namespace integrad::cli {
 namespace {
 
 struct TrainArgs {
-  std::string model, arch, output, dtype;
+  std::string model, arch, output, dtype, loss = "cross-entropy";
   DataOptions data;
   nn::TrainOptions train;
   bool no_shuffle = false, quiet = false, resume = false;
@@ -33,7 +33,7 @@ struct TrainArgs {
 // What a resumed run must repeat to end where the uninterrupted run would (--epochs may grow).
 std::string settings_json(const TrainArgs& a) {
   const auto& o = a.train.optimizer;
-  return nlohmann::json{{"optimizer", o.name},
+  nlohmann::json j{{"optimizer", o.name},
                         {"lr", o.lr},
                         {"momentum", o.momentum},
                         {"nesterov", o.nesterov},
@@ -46,8 +46,18 @@ std::string settings_json(const TrainArgs& a) {
                         {"data", a.data.data},
                         {"inputs", a.data.inputs},
                         {"labels", a.data.labels},
-                        {"limit", a.data.limit}}
-      .dump();
+                        {"limit", a.data.limit}};
+  if (a.loss != "cross-entropy") j["loss"] = a.loss;  // absent from the checkpoints of runs before --loss
+  return j.dump();
+}
+
+// The outputs a fresh architecture gets: one for bce and mse, else one per class of the labels.
+template <ad::Scalar T>
+int64_t outputs_for(nn::Loss loss, const nn::Dataset<T>& data) {
+  if (loss != nn::Loss::cross_entropy) return 1;
+  int64_t classes = data.num_classes;
+  for (int64_t l : data.labels) classes = std::max(classes, l + 1);
+  return std::max<int64_t>(classes, 2);
 }
 
 // The checkpoint to continue from, checked against this run's model and settings.
@@ -81,26 +91,30 @@ void run(const TrainArgs& a) {
   catch_stop_signals();
   // Held until the run ends: a second `train -o` onto the same file is refused, not interleaved.
   const nn::OutputLock lock(a.output);
+  const nn::Loss loss = nn::parse_loss(a.loss);
+  DataOptions data = a.data;
+  if (data.data.empty() && data.inputs.empty() && !a.arch.empty()) data.data = nn::named_architecture_entry(a.arch).default_data;
+  data.values = loss == nn::Loss::mse;
   nn::Sequential<T> model;
+  std::optional<nn::Dataset<T>> loaded;  // a fresh architecture is sized by its data, loaded first
   if (!a.model.empty()) {
     model = nn::load_model<T>(a.model);
   } else {
     if (a.arch.empty()) throw std::invalid_argument(fmt::format("give a MODEL file or --arch {}", fmt::join(nn::named_architecture_names(), "|")));
     const nn::NamedArchitecture& arch = nn::named_architecture_entry(a.arch);
-    const std::string data = a.data.data.empty() ? arch.default_data : a.data.data;
     const nn::InputDtype dtype = arch.input_dtype == nn::InputDtype::int64 ? nn::InputDtype::int64 : sizeof(T) == 8 ? nn::InputDtype::float64 : nn::InputDtype::float32;
-    // The input shape: the named set's, or that of the --inputs file's examples.
-    ad::Shape input_shape = arch.designed_for;
-    if (!data.empty()) {
-      const nn::NamedDataset& set = nn::named_dataset(data);
+    if (!data.data.empty()) {
+      const nn::NamedDataset& set = nn::named_dataset(data.data);
       if ((set.input_dtype == nn::InputDtype::int64) != (dtype == nn::InputDtype::int64))
-        throw std::invalid_argument(fmt::format("--arch {} does not fit --data {} ({} inputs)", a.arch, data, set.input_dtype == nn::InputDtype::int64 ? "token-id" : "real-valued"));
-      input_shape = set.input_shape;
-    } else if (!a.data.inputs.empty()) {
-      input_shape = inputs_example_shape(a.data);
+        throw std::invalid_argument(fmt::format("--arch {} does not fit --data {} ({} inputs)", a.arch, data.data, set.input_dtype == nn::InputDtype::int64 ? "token-id" : "real-valued"));
     }
-    model = nn::parse_architecture<T>(arch.layers(input_shape), input_shape, dtype, a.train.seed);
+    // The input shape and the outputs come from the data: --arch tabular on a .csv of 3 features
+    // is Linear(3, 32)..., on iris Linear(4, 32)...Linear(32, 3).
+    loaded = load_data<T>(data, true);
+    const ad::Shape input_shape = loaded->inputs.shape().without(0);
+    model = nn::parse_architecture<T>(arch.layers(input_shape, outputs_for(loss, *loaded)), input_shape, dtype, a.train.seed);
   }
+  model.output_kind = nn::output_kind_of(loss);
   const std::string checkpoint = nn::checkpoint_path(a.output);
   std::vector<nn::EpochStats> history;
   std::optional<nn::ResumePoint<T>> resume;
@@ -115,9 +129,7 @@ void run(const TrainArgs& a) {
     }
     fmt::print("resuming from {} after epoch {}\n", checkpoint, resume->epochs_done);
   }
-  DataOptions data = a.data;
-  if (data.data.empty() && data.inputs.empty() && !a.arch.empty()) data.data = nn::named_architecture_entry(a.arch).default_data;
-  const nn::Dataset<T> train_set = load_data<T>(data, true, model.feature_names);
+  const nn::Dataset<T> train_set = loaded ? std::move(*loaded) : load_data<T>(data, true, model.feature_names);
   // A tabular model keeps its features' names (metadata feature_names): explain prints them.
   if (model.feature_names.empty() && model.input_shape.rank() == 1 && int64_t(train_set.feature_names.size()) == model.input_shape[0])
     model.feature_names = train_set.feature_names;
@@ -135,6 +147,7 @@ void run(const TrainArgs& a) {
   options.shuffle = !a.no_shuffle;
   options.progress = !a.quiet;
   options.stop = &stop_requested;
+  options.loss = loss;
   const std::string dtype = sizeof(T) == 8 ? "F64" : "F32", settings = settings_json(a);
   // After every epoch, the model and the checkpoint, each written whole: an interrupted run leaves
   // the last finished epoch on disk and --resume continues from it.
@@ -153,7 +166,7 @@ void run(const TrainArgs& a) {
                  checkpoint, history.size());
     throw ExitStatus{128 + stop_signal.load()};
   }
-  if (val) fmt::print("test accuracy {:.4f} on {} examples\n", history.back().val_accuracy, val->size());
+  if (val && !val->is_regression()) fmt::print("test accuracy {:.4f} on {} examples\n", history.back().val_accuracy, val->size());
   fmt::print("wrote {} (checkpoint {})\n", a.output, checkpoint);
 }
 
@@ -162,6 +175,9 @@ void setup(CLI::App& cmd) {
   cmd.add_option("MODEL", a->model, "Start from this model file (.safetensors)");
   cmd.add_option("--arch", a->arch, "Named architecture")->check(CLI::IsMember(nn::named_architecture_names()));
   a->data.add_to(cmd);
+  cmd.add_option("--loss", a->loss, "cross-entropy (C >= 2 class logits) | bce (one logit, labels 0/1) | mse (one output, real targets); as PyTorch defines them")
+      ->default_val("cross-entropy")
+      ->check(CLI::IsMember({"cross-entropy", "bce", "mse"}));
   cmd.add_option("--epochs", a->train.epochs, "Passes over the training set")->default_val(1)->check(CLI::Range(int64_t(1), int64_t(100000)));
   cmd.add_option("--batch-size", a->train.batch_size, "Examples per step")->default_val(64)->check(CLI::Range(int64_t(1), int64_t(1) << 20));
   cmd.add_option("--lr", a->train.optimizer.lr, "Learning rate")->default_val(1e-3);
