@@ -46,6 +46,15 @@ def open_browser():
     return d
 
 
+def screenshot(d, name):
+    """The whole page (the window grown to its height) as BUILD_DIR/NAME."""
+    height = d.execute_script("return document.documentElement.scrollHeight")
+    d.set_window_size(1500, min(max(height + 200, 900), 4000))
+    d.execute_script("window.scrollTo(0, 0)")
+    d.save_screenshot(os.path.join(harness.BUILD, name))
+    d.set_window_size(1500, 1300)
+
+
 def wait(d, condition, seconds=120):
     return WebDriverWait(d, seconds, poll_frequency=0.1).until(lambda _: condition())
 
@@ -106,13 +115,13 @@ with Server(model("cnn.safetensors"), model("cnn2.safetensors"), "--data", "synt
         second = float(d.find_element(By.CSS_SELECTOR, '#results .map[data-model="1"][data-method="ig"] .delta').get_attribute("data-value"))
         assert abs(second - cli_delta(patches[6:7], "cnn2.safetensors")) <= 1e-6 * max(1.0, abs(second))
         print("page: the compared model's delta is the CLI's for that model")
-        d.save_screenshot(os.path.join(harness.BUILD, "explorer-screenshot.png"))
+        screenshot(d, "explorer-screenshot.png")
         # IG's convergence and the axioms render.
         d.find_element(By.ID, "convergence").click()
         wait(d, lambda: d.find_elements(By.CSS_SELECTOR, "#convergence-plot polyline"))
         d.find_element(By.ID, "axioms").click()
         wait(d, lambda: d.find_elements(By.CSS_SELECTOR, "table.axioms td.pass"))
-        d.save_screenshot(os.path.join(harness.BUILD, "explorer-screenshot-axioms.png"))
+        screenshot(d, "explorer-screenshot-axioms.png")
         print("page: convergence plot and axiom table shown")
     finally:
         d.quit()
@@ -139,16 +148,19 @@ with Server(model("cnn.safetensors"), model("cnn2.safetensors"), "--data", "synt
         assert abs(results[e] - expected) <= 1e-6 * max(1.0, abs(expected)), f"browser on example {e}: {results[e]} vs the CLI's {expected}"
     print(f"two browsers at once: deltas {results} equal the CLI's")
 
-# A tabular model, and a feature name that is HTML: the slider moves the prediction, the name stays text.
-integrad("dataset", "--data", "synthetic-tabular", "--split", "test", "--limit", 30, "-o", os.path.join(work, "tab.csv"))
+# A tabular model whose feature name and data file name are HTML: the slider moves the prediction,
+# the names stay text.
+integrad("dataset", "--data", "synthetic-tabular", "--split", "test", "--limit", 300, "-o", os.path.join(work, "tab.csv"))
 with open(os.path.join(work, "tab.csv")) as f:
     lines = f.read().splitlines()
 header = lines[0].split(",")
 evil = "<img src=x onerror=window.__xss=1>"
-csv = os.path.join(work, "evil.csv")
+csv = os.path.join(work, "<img src=x onerror=window.__xss=2>.csv")
 with open(csv, "w") as f:
     f.write(",".join([header[0] + evil] + header[1:]) + "\n" + "\n".join(lines[1:]) + "\n")
-with Server(model("tabular.safetensors"), "--inputs", csv) as srv:
+evil_model = os.path.join(work, "evil.safetensors")
+integrad("train", "--arch", "tabular", "--inputs", csv, "--labels-column", "label", "--epochs", 20, "--val-limit", 50, "-q", "-o", evil_model)
+with Server(evil_model, "--inputs", csv, "--limit", 30) as srv:
     d = open_browser()
     try:
         load(d, srv.url)
@@ -161,11 +173,49 @@ with Server(model("tabular.safetensors"), "--inputs", csv) as srv:
         print(f"tabular: moving feature 0's slider to its end changed p(predicted) {float(before):.4f} -> {float(after):.4f}")
         labels = [e.text for e in d.find_elements(By.CSS_SELECTOR, ".slider span[title]")]
         assert any(evil in t for t in labels), f"the HTML feature name is not shown as text: {labels}"
-        assert d.execute_script("return window.__xss === undefined"), "a feature name ran as HTML"
+        assert os.path.basename(csv) in d.find_element(By.ID, "source").text, "the file name is not shown as text"
+        assert d.execute_script("return window.__xss === undefined"), "a feature or file name ran as HTML"
         assert not d.find_elements(By.CSS_SELECTOR, "#editor img"), "a feature name became an element"
         explain_in_page(d, 2, ["ig"])
-        d.save_screenshot(os.path.join(harness.BUILD, "explorer-screenshot-tabular.png"))
+        screenshot(d, "explorer-screenshot-tabular.png")
         print("tabular: the HTML feature name is shown as text, nothing ran")
+    finally:
+        d.quit()
+# A token model: masking tokens changes the prediction; layer IG's delta is the CLI's for the edit.
+integrad("dataset", "--data", "synthetic-tokens", "--split", "test", "--limit", 20, "-o", os.path.join(work, "tok.npy"))
+tokens = np.load(os.path.join(work, "tok.npy"))
+with Server(model("text.safetensors"), "--data", "synthetic-tokens", "--limit", 20) as srv:
+    d = open_browser()
+    try:
+        load(d, srv.url)
+        d.find_element(By.CSS_SELECTOR, '.example[data-index="3"]').click()
+        wait(d, lambda: d.find_elements(By.CSS_SELECTOR, "#tokens .token"))
+        version = lambda: int(d.find_element(By.ID, "predictions").get_attribute("data-version") or 0)
+        probability = lambda: d.find_element(By.ID, "prediction-0").get_attribute("data-probability")
+        wait(d, lambda: d.find_elements(By.ID, "prediction-0"))
+        start, edited = probability(), tokens[3].copy()
+        for j in range(tokens.shape[1]):
+            if edited[j] == 0:
+                continue
+            d.find_element(By.CSS_SELECTOR, f'#tokens .token[data-position="{j}"]').click()
+            v = version()
+            d.find_element(By.XPATH, "//button[text()='Mask (id 0)']").click()
+            edited[j] = 0
+            wait(d, lambda: version() > v)
+            if probability() != start:
+                break
+        assert probability() != start, "masking tokens never changed the prediction"
+        print(f"tokens: masking up to position {j} changed p(predicted) {float(start):.6f} -> {float(probability()):.6f}")
+        d.find_element(By.ID, "m-ig").click()
+        d.find_element(By.ID, "explain").click()
+        wait(d, lambda: d.find_elements(By.CSS_SELECTOR, '#results .map[data-method="ig"] .delta') or d.find_element(By.ID, "error").text)
+        assert not d.find_element(By.ID, "error").text, d.find_element(By.ID, "error").text
+        shown = float(d.find_element(By.CSS_SELECTOR, '#results .map[data-method="ig"] .delta').get_attribute("data-value"))
+        expected = cli_delta(edited[None], "text.safetensors", "--layer", "0", "--baseline", "0")
+        assert abs(shown - expected) <= 1e-5 * max(1.0, abs(expected)), f"token delta {shown} vs the CLI's {expected}"
+        assert len(d.find_elements(By.CSS_SELECTOR, "#results .tokens-map .token")) == tokens.shape[1]
+        screenshot(d, "explorer-screenshot-tokens.png")
+        print(f"tokens: layer IG of the edited sequence, delta {shown:.3g} (the CLI's {expected:.3g})")
     finally:
         d.quit()
 print("explorer in Chromium: all checks passed")

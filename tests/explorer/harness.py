@@ -25,10 +25,10 @@ def train_models():
     """Small models, trained once for all the explorer's tests (a CTest fixture)."""
     os.makedirs(MODELS, exist_ok=True)
     jobs = {
-        "cnn.safetensors": ["--arch", "cnn", "--data", "synthetic-patches", "--limit", "400", "--val-limit", "100", "--epochs", "1"],
+        "cnn.safetensors": ["--arch", "cnn", "--data", "synthetic-patches", "--limit", "2000", "--val-limit", "100", "--epochs", "2"],
         "cnn2.safetensors": ["--arch", "cnn", "--data", "synthetic-patches", "--limit", "400", "--val-limit", "100", "--epochs", "1", "--seed", "7"],
-        "tabular.safetensors": ["--arch", "tabular", "--limit", "2000", "--val-limit", "200", "--epochs", "3"],
-        "text.safetensors": ["--arch", "text", "--limit", "300", "--val-limit", "100", "--lr", "0.01", "--epochs", "1"],
+        "tabular.safetensors": ["--arch", "tabular", "--limit", "2000", "--val-limit", "200", "--epochs", "10"],
+        "text.safetensors": ["--arch", "text", "--limit", "2000", "--val-limit", "100", "--lr", "0.01", "--epochs", "2"],
     }
     for name, args in jobs.items():
         integrad("train", *args, "-q", "-o", os.path.join(MODELS, name))

@@ -218,6 +218,7 @@ async function predict() {
     const r = await api('/api/run?wait=1', { op: 'predict', models: models(), ...inputPart() });
     const box = $('predictions');
     box.replaceChildren();
+    box.dataset.version = (Number(box.dataset.version) || 0) + 1;  // tests wait for a new one
     r.result.predictions.forEach((p, k) => {
       const m = models()[k];
       const top = p.predicted;
@@ -488,7 +489,7 @@ async function action(op, show) {
 }
 
 function showConvergence(result) {
-  const box = $('extra');
+  const box = $('convergence-box');
   const W = 420, H = 220, L = 50, B = 30;
   const all = result.convergence.flatMap((r) => r.points);
   const ys = all.map((p) => Math.log10(Math.max(p.delta, 1e-12)));
@@ -507,10 +508,11 @@ function showConvergence(result) {
     s.append(svg('text', { x: W, y: 20 + 14 * k, 'font-size': 11, fill: colours[k] }, r.rule));
   });
   box.replaceChildren(el('h2', {}, 'IG convergence: |completeness delta| against the steps, per quadrature rule'), s);
+  box.scrollIntoView({ block: 'nearest' });
 }
 
 function showAxioms(result) {
-  const box = $('extra');
+  const box = $('axioms-box');
   const rows = result.axioms;
   const names = rows.length ? Object.keys(rows[0].checks) : [];
   const table = el('table', { class: 'axioms' }, el('tr', {}, el('th', {}, 'method'), ...names.map((n) => el('th', {}, n))));
@@ -524,6 +526,7 @@ function showAxioms(result) {
     table.append(tr);
   }
   box.replaceChildren(el('h2', {}, 'Axiom checks on this example (hover a cell for the detail)'), table);
+  box.scrollIntoView({ block: 'nearest' });
 }
 
 // ---- start -----------------------------------------------------------------------------------------
