@@ -32,6 +32,8 @@ if not browser or not driver_bin:
     sys.exit(77)
 
 work = tempfile.mkdtemp(prefix="explorer-browser-")
+downloads = os.path.join(work, "downloads")
+os.makedirs(downloads)
 
 
 def open_browser():
@@ -41,8 +43,10 @@ def open_browser():
                  "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"):
         o.add_argument(flag)
     o.add_argument(f"--user-data-dir={tempfile.mkdtemp(dir=work)}")
+    o.add_experimental_option("prefs", {"download.default_directory": downloads, "download.prompt_for_download": False})
     d = webdriver.Chrome(service=Service(driver_bin), options=o)
     d.set_page_load_timeout(60)
+    d.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": downloads})
     return d
 
 
@@ -98,6 +102,16 @@ with Server(model("cnn.safetensors"), model("cnn2.safetensors"), "--data", "synt
         assert abs(value - expected) <= 1e-6 * max(1.0, abs(expected)), f"the page shows delta {value}, the CLI {expected}"
         assert abs(float(text) - expected) <= 1e-3 * max(abs(expected), 1e-12) + 1e-12, f"the page's text {text!r} vs the CLI's {expected}"
         print(f"page: example 6, ig and saliency; delta shown {text} (the CLI's {expected:.6g})")
+        # Save .npy and Save PNG: the saved map is the CLI's attributions, the PNG a picture of it.
+        cards["ig"].find_element(By.XPATH, ".//button[text()='Save .npy']").click()
+        cards["ig"].find_element(By.XPATH, ".//button[text()='Save PNG']").click()
+        saved = lambda ext: [f for f in os.listdir(downloads) if f.endswith(ext)]
+        wait(d, lambda: saved(".npy") and saved(".png"), 30)
+        npy = np.load(os.path.join(downloads, saved(".npy")[0]))
+        assert np.array_equal(npy, np.load(os.path.join(work, "a.npy"))), "the saved .npy is not the CLI's attributions"
+        with open(os.path.join(downloads, saved(".png")[0]), "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n", "the saved PNG is not a PNG"
+        print(f"page: saved {saved('.npy')[0]} (the CLI's attributions, bit for bit) and {saved('.png')[0]}")
         assert cards["saliency"].find_elements(By.TAG_NAME, "canvas"), "no saliency map drawn"
         # The view's URL restores it: a fresh page at that URL shows the same delta.
         url = d.current_url
@@ -123,6 +137,19 @@ with Server(model("cnn.safetensors"), model("cnn2.safetensors"), "--data", "synt
         wait(d, lambda: d.find_elements(By.CSS_SELECTOR, "table.axioms td.pass"))
         screenshot(d, "explorer-screenshot-axioms.png")
         print("page: convergence plot and axiom table shown")
+        # Paint a bright 3x3 patch elsewhere: the prediction moves; Reset brings it back.
+        from selenium.webdriver.common.action_chains import ActionChains
+        from selenium.webdriver.support.ui import Select
+        Select(d.find_element(By.ID, "brush-size")).select_by_value("3")
+        version = lambda: int(d.find_element(By.ID, "predictions").get_attribute("data-version") or 0)
+        probability = lambda: d.find_element(By.ID, "prediction-0").get_attribute("data-probability")
+        before, v = probability(), version()
+        canvas = d.find_element(By.ID, "paint")
+        d.execute_script("arguments[0].scrollIntoView()", canvas)
+        ActionChains(d).move_to_element_with_offset(canvas, 60, -60).click_and_hold().move_by_offset(10, 0).release().perform()
+        wait(d, lambda: version() > v)
+        assert probability() != before, "painting did not change the prediction"
+        print(f"page: painting a patch changed p(predicted) {float(before):.4f} -> {float(probability()):.4f}")
     finally:
         d.quit()
 

@@ -380,13 +380,16 @@ function mapCard(mi, m, example) {
     card.append(canvas);
   } else if (S.kind === 'tabular' && values.length === exampleSize()) {
     const names = S.info.feature_names.length ? S.info.feature_names : values.map((_, j) => `feature ${j}`);
-    const W = 260, rowH = 16, s = svg('svg', { width: W, height: rowH * values.length + 4 });
+    const W = 330, rowH = 16, mid = 215, s = svg('svg', { width: W, height: rowH * values.length + 4 });
     values.forEach((v, j) => {
-      const len = (Math.abs(v) / (scale || 1)) * 90;
+      const len = (Math.abs(v) / (scale || 1)) * 60;
       const [r, g, b] = colour(v, scale, m.signed);
-      s.append(svg('text', { x: 0, y: rowH * j + 12, 'font-size': 11 }, names[j]));
-      s.append(svg('rect', { x: v >= 0 ? 160 : 160 - len, y: rowH * j + 3, width: len, height: rowH - 6, fill: `rgb(${r},${g},${b})`, stroke: '#888' }));
-      s.append(svg('text', { x: 160 + (v >= 0 ? len + 3 : 3), y: rowH * j + 12, 'font-size': 9 }, fmt(v, 3)));
+      // A long name is cut; the whole of it is the row's tooltip.
+      const label = svg('text', { x: 0, y: rowH * j + 12, 'font-size': 11 }, names[j].length > 22 ? names[j].slice(0, 21) + '…' : names[j]);
+      label.append(svg('title', {}, names[j]));
+      s.append(label);
+      s.append(svg('rect', { x: v >= 0 ? mid : mid - len, y: rowH * j + 3, width: len, height: rowH - 6, fill: `rgb(${r},${g},${b})`, stroke: '#888' }));
+      s.append(svg('text', { x: v >= 0 ? mid + len + 3 : mid + 3, y: rowH * j + 12, 'font-size': 9 }, fmt(v, 3)));
     });
     card.append(s);
   } else if (S.kind === 'tokens' && values.length === exampleSize()) {
