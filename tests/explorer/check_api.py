@@ -5,6 +5,7 @@ import concurrent.futures
 import json
 import os
 import statistics
+import subprocess
 import tempfile
 
 import numpy as np
@@ -174,6 +175,25 @@ with Server(model("cnn.safetensors"), model("cnn2.safetensors"), "--data", "synt
     print(f"  median {median:.1f} ms, fastest {min(times):.1f} ms over 10 examples (target 50 ms)")
     # On the idle machine it is well under 50 ms; the bound here leaves room for a loaded CI box.
     assert median < 500, f"IG on one image took {median} ms"
+
+print(".npz inputs (np.savez_compressed with x and y, np.savez with two unnamed arrays):")
+integrad("dataset", "--data", "synthetic-patches", "--split", "test", "--limit", 12, "-o", os.path.join(work, "p12.npy"), "--labels-out", os.path.join(work, "l12.npy"))
+x12, y12 = np.load(os.path.join(work, "p12.npy")), np.load(os.path.join(work, "l12.npy"))
+np.savez_compressed(os.path.join(work, "named.npz"), x=x12, y=y12)
+np.savez(os.path.join(work, "positional.npz"), x12, y12)
+for name in ("named.npz", "positional.npz"):
+    with Server(model("cnn.safetensors"), "--inputs", os.path.join(work, name)) as srv:
+        info = srv.api("GET", "/api/info")[1]
+        assert info["count"] == 12 and info["has_labels"], info
+        assert srv.api("GET", "/api/examples")[1]["labels"] == y12.tolist()
+        check_equal(f"ig on {name}", api_map(srv.run({"op": "explain", "example": 5, "methods": [{"name": "ig"}]}))[0], cli_explain(x12[5:6], "ig")[0])
+with open(os.path.join(work, "named.npz"), "rb") as f:
+    blob = f.read()
+with open(os.path.join(work, "broken.npz"), "wb") as f:
+    f.write(blob[: len(blob) // 2])
+r = subprocess.run([harness.BIN, "serve", model("cnn.safetensors"), "--inputs", os.path.join(work, "broken.npz"), "--port", "0"], capture_output=True, text=True, timeout=60)
+assert r.returncode != 0 and "broken.npz" in r.stderr and "zip" in r.stderr, r.stderr
+print(f"  a truncated .npz: {r.stderr.strip()}")
 
 print("tabular and token models:")
 with Server(model("tabular.safetensors"), "--data", "synthetic-tabular", "--limit", LIMIT) as srv:

@@ -13,6 +13,7 @@
 #include "attribution/method.h"
 #include "common.h"
 #include "nn/named_datasets.h"
+#include "nn/npz.h"
 #include "nn/printable.h"
 
 namespace integrad::cli::explorer {
@@ -214,6 +215,37 @@ json run_explain(const Session& s, const std::vector<int64_t>& models, const ad:
   return out;
 }
 
+// --inputs X.npz: the examples are the array named x (or inputs), else the first; the labels, if any,
+// the array named y (or labels), else a second array of one integer per example.
+void read_npz(const std::string& path, const nn::Sequential<float>& model, Examples& d) {
+  const auto arrays = nn::npz_read(path);
+  const auto named = [&](std::initializer_list<const char*> names) -> std::ptrdiff_t {
+    for (const char* n : names)
+      for (size_t i = 0; i < arrays.size(); ++i)
+        if (arrays[i].first == n) return std::ptrdiff_t(i);
+    return -1;
+  };
+  const size_t xi = static_cast<size_t>(std::max<std::ptrdiff_t>(0, named({"x", "inputs", "X"})));
+  const std::string name = fmt::format("{} ({})", nn::printable(path), nn::printable(arrays[xi].first));
+  d.inputs = nn::npy_to_tensor<float>(arrays[xi].second, name);
+  if (d.inputs.rank() < 1 || d.inputs.shape().without(0) != model.input_shape)
+    throw std::invalid_argument(fmt::format("{} has shape {}, the model expects [N, {}]", name, d.inputs.shape().str(), model.input_shape.str()));
+  std::ptrdiff_t yi = named({"y", "labels", "Y"});
+  const bool named_labels = yi >= 0;
+  if (yi < 0 && arrays.size() == 2) yi = xi == 0 ? 1 : 0;
+  if (yi < 0) return;
+  const ad::Tensor<double> labels = nn::npy_to_tensor<double>(arrays[size_t(yi)].second, path + " (labels)");
+  if (labels.numel() != d.inputs.size(0)) {
+    if (named_labels) throw std::invalid_argument(fmt::format("{}: {} labels for {} examples", nn::printable(path), labels.numel(), d.inputs.size(0)));
+    return;  // a second array that is not one label per example: no labels
+  }
+  for (int64_t i = 0; i < labels.numel(); ++i) {
+    if (!(labels[i] >= 0 && labels[i] == std::floor(labels[i]) && labels[i] <= 1e9))
+      throw std::invalid_argument(fmt::format("{}: label {} of example {} is not a class index", nn::printable(path), labels[i], i));
+    d.labels.push_back(static_cast<int64_t>(labels[i]));
+  }
+}
+
 }  // namespace
 
 Session open_session(const std::vector<std::string>& model_paths, const std::string& data_name, const std::string& inputs_path, int64_t limit) {
@@ -244,7 +276,8 @@ Session open_session(const std::vector<std::string>& model_paths, const std::str
     }
   } else {
     d.source = std::filesystem::path(inputs_path).filename().string();
-    d.inputs = load_inputs(inputs_path, first.model, &d.feature_names);
+    if (nn::is_npz_path(inputs_path)) read_npz(inputs_path, first.model, d);
+    else d.inputs = load_inputs(inputs_path, first.model, &d.feature_names);
     if (limit >= 0 && d.inputs.size(0) > limit) d.inputs = d.inputs.rows(0, limit);
     if (d.inputs.size(0) > 0) {
       const int64_t row = d.inputs.shape().stride(0);

@@ -57,7 +57,7 @@ void serve(const ServeArgs& a) {
   const bool loopback = a.host == "127.0.0.1" || a.host == "localhost" || a.host == "::1";
   if (!loopback)
     fmt::print(stderr, "integrad serve: warning: listening on {}: any machine that reaches it can use the explorer and see your models and data\n", a.host);
-  if (a.data.empty() == a.inputs.empty()) throw std::invalid_argument("give the examples to explore: --data NAME or --inputs X.npy|X.csv");
+  if (a.data.empty() == a.inputs.empty()) throw std::invalid_argument("give the examples to explore: --data NAME or --inputs X.npy|X.npz|X.csv");
   const Session session = open_session(a.models, a.data, a.inputs, a.limit);
   const std::string token = random_token();
   JobTable jobs;
@@ -160,7 +160,7 @@ void setup(CLI::App& cmd) {
   auto a = std::make_shared<ServeArgs>();
   cmd.add_option("MODEL", a->models, "Model files (.safetensors); a second one is compared with the first on the same examples")->required();
   cmd.add_option("--data", a->data, "Explore a named data set's test split (integrad dataset --help lists them)");
-  cmd.add_option("--inputs", a->inputs, "Explore these examples: .npy [N, ...], .csv (a header of feature names) or one PNG image");
+  cmd.add_option("--inputs", a->inputs, "Explore these examples: .npy [N, ...], .npz (x and, for the filters, y), .csv (a header of feature names) or one PNG image");
   cmd.add_option("--limit", a->limit, "At most this many examples")->default_val(500)->check(CLI::Range(int64_t(1), int64_t(100000)));
   cmd.add_option("--port", a->port, "TCP port (0: any free one)")->default_val(8765)->check(CLI::Range(0, 65535));
   cmd.add_option("--host", a->host, "Address to listen on; anything but loopback exposes the explorer to the network")->default_val("127.0.0.1");
