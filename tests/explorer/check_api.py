@@ -154,6 +154,20 @@ with Server(model("cnn.safetensors"), model("cnn2.safetensors"), "--data", "synt
     print(f"  progress seen {seen:.2f}, then cancelled")
     # The server still answers afterwards.
     assert srv.run({"op": "predict", "example": 0})["predictions"][0]["predicted"] >= 0
+    # Both workers busy with long jobs: the page and a prediction are still answered at once.
+    import time
+    long_jobs = [srv.api("POST", "/api/run", {"op": "convergence", "example": e, "max_steps": 1024})[1]["job"] for e in (1, 2)]
+    while any(srv.api("GET", f"/api/job?id={j}")[1]["state"] == "queued" for j in long_jobs):
+        time.sleep(0.01)
+    start = time.time()
+    assert srv.request("GET", "/", token=False)[0] == 200
+    assert srv.run({"op": "predict", "example": 0})["predictions"][0]["predicted"] >= 0
+    answered = time.time() - start
+    states = [srv.api("GET", f"/api/job?id={j}")[1]["state"] for j in long_jobs]
+    for j in long_jobs:
+        srv.api("POST", f"/api/cancel?id={j}", {})
+    assert answered < 2.0, f"the page and a prediction took {answered:.2f} s while the workers were busy"
+    print(f"  with both workers busy ({states}): page and prediction answered in {1000 * answered:.0f} ms")
 
     print("IG's convergence and the axioms for one example:")
     conv = srv.run({"op": "convergence", "example": 2, "max_steps": 64})["convergence"]

@@ -124,6 +124,12 @@ void serve(const ServeArgs& a) {
   svr.Post("/api/run", [&](const httplib::Request& req, httplib::Response& res) {
     const json request = json::parse(req.body);
     check(session, request);  // a bad request is refused now, not after it waited in the queue
+    if (request.at("op") == "predict") {
+      // One forward pass: answered at once, never queued behind long explanations, so sliders and
+      // brushes stay live while the workers are busy.
+      Job inline_job;
+      return send_json(res, 200, {{"state", "done"}, {"progress", 1}, {"result", run(session, request, inline_job)}});
+    }
     auto job = jobs.submit([&session, request](Job& j) { return run(session, request, j); });
     if (req.get_param_value("wait") != "1") return send_json(res, 202, {{"job", job->id}});
     jobs.wait(*job);
