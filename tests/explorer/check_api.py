@@ -93,6 +93,13 @@ with Server(model("cnn.safetensors"), model("cnn2.safetensors"), "--data", "synt
     assert np.max(np.abs(got - p)) < 1e-6, (got, p)
     print("  predict: the CLI's logits, softmaxed")
 
+    ex = srv.api("GET", "/api/example?i=7")[1]["values"]
+    assert np.array_equal(np.array(ex, dtype=np.float32), patches[7].ravel()), "/api/example is not the data set's example"
+    grid = srv.api("GET", "/api/examples")[1]
+    assert grid["thumb_shape"] == [1, 28, 28] and len(grid["labels"]) == LIMIT and len(grid["predicted"]) == 2, {k: grid[k] for k in ("thumb_shape", "range")}
+    expect_error(srv, 400, "GET", "/api/example?i=x", contains="example's index")
+    expect_error(srv, 400, "GET", f"/api/example?i={LIMIT}", contains="there are 40")
+    print("  /api/example and the grid: the data set's values")
     print("the registry, as the page's form reads it:")
     info = srv.api("GET", "/api/info")[1]
     ig = next(m for m in info["methods"] if m["name"] == "ig")

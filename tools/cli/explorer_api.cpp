@@ -341,19 +341,34 @@ std::string base64(const std::vector<uint8_t>& bytes) {
 json examples(const Session& s) {
   const ad::Tensor<float>& x = s.data.inputs;
   json j = {{"labels", s.data.labels}, {"predicted", s.predicted}};
-  const InputKind k = s.models[0].kind;
-  if (k == InputKind::image) {
+  if (s.models[0].kind == InputKind::image) {
+    // Thumbnails of at most 48 pixels a side (nearest pixel), one byte a value: 500 ImageNet-sized
+    // examples stay a few megabytes. The page fetches the selected example whole (/api/example).
+    const int64_t c = x.size(1), h = x.size(2), w = x.size(3), th = std::min<int64_t>(h, 48), tw = std::min<int64_t>(w, 48);
     float lo = INFINITY, hi = -INFINITY;
     for (int64_t i = 0; i < x.numel(); ++i) lo = std::min(lo, x[i]), hi = std::max(hi, x[i]);
-    std::vector<uint8_t> bytes(size_t(x.numel()));
-    for (int64_t i = 0; i < x.numel(); ++i) bytes[size_t(i)] = static_cast<uint8_t>(std::lround(255.0 * (x[i] - lo) / std::max(1e-12f, hi - lo)));
+    std::vector<uint8_t> bytes;
+    bytes.reserve(size_t(x.size(0) * c * th * tw));
+    for (int64_t n = 0; n < x.size(0); ++n)
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t y = 0; y < th; ++y)
+          for (int64_t xx = 0; xx < tw; ++xx) {
+            const float v = x[((n * c + ch) * h + y * h / th) * w + xx * w / tw];
+            bytes.push_back(static_cast<uint8_t>(std::lround(255.0 * (v - lo) / std::max(1e-12f, hi - lo))));
+          }
     j["pixels"] = base64(bytes);
+    j["thumb_shape"] = {c, th, tw};
     j["range"] = {lo, hi};
   } else {
     // Tabular rows and token sequences are small: the values themselves.
     j["values"] = flat(x);
   }
   return j;
+}
+
+json example(const Session& s, int64_t i) {
+  if (i < 0 || i >= s.data.inputs.size(0)) throw BadRequest(fmt::format("'i' is {}: there are {} examples", i, s.data.inputs.size(0)));
+  return {{"values", flat(s.data.inputs.rows(i, i + 1))}};
 }
 
 void check(const Session& s, const json& r) {

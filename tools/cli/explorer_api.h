@@ -39,6 +39,8 @@ Session open_session(const std::vector<std::string>& model_paths, const std::str
 nlohmann::json info(const Session& s);
 // The example grid: labels, predictions and, for images, thumbnails (uint8, base64).
 nlohmann::json examples(const Session& s);
+// One example's values, whole.
+nlohmann::json example(const Session& s, int64_t i);
 
 // A computing request (op: predict, explain, convergence, axioms), run on a worker thread.
 nlohmann::json run(const Session& s, const nlohmann::json& request, Job& job);

@@ -51,7 +51,7 @@ struct Busy : std::runtime_error {
 
 class JobTable {
  public:
-  static constexpr size_t kWorkers = 2, kMaxQueued = 8, kMaxKept = 32;
+  static constexpr size_t kWorkers = 2, kMaxQueued = 8, kMaxKept = 8;
 
   JobTable() {
     for (size_t i = 0; i < kWorkers; ++i) workers_.emplace_back([this] { serve(); });

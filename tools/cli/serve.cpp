@@ -121,6 +121,11 @@ void serve(const ServeArgs& a) {
   const json info_json = info(session), examples_json = examples(session);
   svr.Get("/api/info", [&](const httplib::Request&, httplib::Response& res) { send_json(res, 200, info_json); });
   svr.Get("/api/examples", [&](const httplib::Request&, httplib::Response& res) { send_json(res, 200, examples_json); });
+  svr.Get("/api/example", [&](const httplib::Request& req, httplib::Response& res) {
+    const std::string v = req.get_param_value("i");
+    if (v.empty() || v.size() > 12 || v.find_first_not_of("0123456789") != std::string::npos) throw BadRequest("'i' must be an example's index");
+    send_json(res, 200, example(session, std::stoll(v)));
+  });
   svr.Post("/api/run", [&](const httplib::Request& req, httplib::Response& res) {
     const json request = json::parse(req.body);
     check(session, request);  // a bad request is refused now, not after it waited in the queue

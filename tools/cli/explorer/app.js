@@ -73,17 +73,20 @@ async function runJob(body) {
 }
 
 // ---- examples ----------------------------------------------------------------------------------
-function exampleValues(i) {
-  const n = exampleSize();
+// The grid's values of example i: thumbnails (at most 48 pixels a side) for images, else the values.
+function gridValues(i) {
   if (S.kind === 'image') {
+    const n = S.ex.thumb_shape.reduce((a, b) => a * b, 1);
     const [lo, hi] = S.ex.range;
     return Array.from(S.pixels.subarray(i * n, (i + 1) * n), (b) => lo + (b / 255) * (hi - lo));
   }
+  const n = exampleSize();
   return S.ex.values.slice(i * n, (i + 1) * n);
 }
 
-function drawImage(canvas, values, scale) {
-  const [c, h, w] = S.shape;
+// An image [C, H, W] (C = 1 or 3) drawn `scale` times its size.
+function drawImage(canvas, values, scale, shape = S.shape) {
+  const [c, h, w] = shape;
   canvas.width = w * scale; canvas.height = h * scale;
   const ctx = canvas.getContext('2d');
   const img = ctx.createImageData(w, h);
@@ -116,10 +119,10 @@ function buildGrid() {
     let item;
     if (S.kind === 'image') {
       item = el('canvas', { class: 'example', title, 'data-index': i });
-      drawImage(item, exampleValues(i), 1);
+      drawImage(item, gridValues(i), 1, S.ex.thumb_shape);
       item.style.width = item.style.height = '40px';
     } else {
-      const vals = exampleValues(i).map((v) => (S.kind === 'tokens' ? v : Number(v).toFixed(2)));
+      const vals = gridValues(i).map((v) => (S.kind === 'tokens' ? v : Number(v).toFixed(2)));
       item = el('button', { class: 'example row', title, 'data-index': i }, `#${i} ${labels.length ? className(labels[i]) + '→' : ''}${className(pred[i])}: ${vals.join(' ')}`);
     }
     if (correct === false) item.classList.add('wrong');
@@ -131,10 +134,13 @@ function buildGrid() {
   if (!shown) grid.append(el('p', {}, 'no example matches the filters'));
 }
 
-function selectExample(i, keepInput) {
+async function selectExample(i) {
   S.example = i;
-  S.original = exampleValues(i);
-  if (!keepInput) { S.input = S.original.slice(); S.edited = false; }
+  try {
+    S.original = (await api('/api/example?i=' + i)).values;
+  } catch (e) { return showError(e); }
+  S.input = S.original.slice();
+  S.edited = false;
   for (const e of document.querySelectorAll('.example')) e.classList.toggle('selected', Number(e.dataset.index) === i);
   const label = S.ex.labels.length ? `, true class ${className(S.ex.labels[i])}` : '';
   $('example-name').textContent = `#${i}${label}`;
@@ -441,7 +447,7 @@ function saveView() {
   history.replaceState(null, '', '#' + encodeURIComponent(JSON.stringify(view)));
 }
 
-function restoreView() {
+async function restoreView() {
   if (location.hash.length < 2) return false;
   let v;
   try { v = JSON.parse(decodeURIComponent(location.hash.slice(1))); } catch { return false; }
@@ -465,7 +471,7 @@ function restoreView() {
   const e = Number.isInteger(v.e) && v.e >= 0 && v.e < S.info.count ? v.e : 0;
   S.example = e;
   buildGrid();
-  selectExample(e);
+  await selectExample(e);
   if (Array.isArray(v.in) && v.in.length === exampleSize() && v.in.every((x) => typeof x === 'number')) {
     S.input = v.in.slice();
     S.edited = true;
@@ -562,8 +568,8 @@ async function start() {
   $('axioms').addEventListener('click', () => action('axioms', showAxioms));
   $('cancel').addEventListener('click', () => { if (S.job) api('/api/cancel?id=' + S.job, {}).catch(showError); });
   buildMethods();
-  if (restoreView()) $('explain').click();
-  else { buildGrid(); selectExample(0); }
+  if (await restoreView()) $('explain').click();
+  else { buildGrid(); await selectExample(0); }
   document.body.dataset.ready = '1';
 }
 
