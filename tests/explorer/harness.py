@@ -89,12 +89,16 @@ class Server:
         return j["result"]
 
     def stop(self):
+        """SIGTERM, as Ctrl-C: the server finishes its jobs' current passes and exits 0 (under the
+        sanitizers: with no leak or error report)."""
         self.proc.terminate()
         try:
-            self.proc.wait(timeout=20)
+            self.proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             raise RuntimeError("integrad serve did not stop on SIGTERM")
+        if self.proc.returncode != 0:
+            raise RuntimeError(f"integrad serve exited with {self.proc.returncode} on SIGTERM: {self.proc.stderr.read()[-3000:]}")
 
     def __enter__(self):
         return self
