@@ -88,13 +88,21 @@ def cli_delta(x, model_file="cnn.safetensors", *options):
     return float(np.load(os.path.join(work, "d.npy"))[0])
 
 
-integrad("dataset", "--data", "synthetic-patches", "--split", "test", "--limit", 40, "-o", os.path.join(work, "patches.npy"))
-patches = np.load(os.path.join(work, "patches.npy"))
+integrad("dataset", "--data", "synthetic-patches", "--split", "test", "--limit", 40, "-o", os.path.join(work, "patches.npy"),
+         "--labels-out", os.path.join(work, "labels.npy"))
+patches, labels = np.load(os.path.join(work, "patches.npy")), np.load(os.path.join(work, "labels.npy")).tolist()
 
 with Server(model("cnn.safetensors"), model("cnn2.safetensors"), "--data", "synthetic-patches", "--limit", 40) as srv:
     d = open_browser()
     try:
         load(d, srv.url)
+        # The filters: true class 3 shows exactly the examples labelled 3.
+        from selenium.webdriver.support.ui import Select
+        Select(d.find_element(By.ID, "filter-true")).select_by_value("3")
+        shown = sorted(int(e.get_attribute("data-index")) for e in d.find_elements(By.CSS_SELECTOR, "#examples .example"))
+        assert shown == [i for i, label in enumerate(labels) if label == 3], f"filter true = 3 shows {shown}"
+        Select(d.find_element(By.ID, "filter-true")).select_by_value("")
+        print(f"page: the true-class filter shows examples {shown}, those labelled 3")
         cards = explain_in_page(d, 6, ["ig", "saliency"])
         shown = cards["ig"].find_element(By.CLASS_NAME, "delta")
         value, text = float(shown.get_attribute("data-value")), shown.text
@@ -122,7 +130,6 @@ with Server(model("cnn.safetensors"), model("cnn2.safetensors"), "--data", "synt
         assert again == value, f"the restored view shows delta {again}, not {value}"
         print("page: the URL restored the view (same example, methods and delta)")
         # Compare two models: the second row is the second model's.
-        from selenium.webdriver.support.ui import Select
         Select(d.find_element(By.ID, "model-b")).select_by_value("1")
         d.find_element(By.ID, "explain").click()
         wait(d, lambda: d.find_elements(By.CSS_SELECTOR, '#results .map[data-model="1"][data-method="ig"] .delta'))
@@ -139,7 +146,6 @@ with Server(model("cnn.safetensors"), model("cnn2.safetensors"), "--data", "synt
         print("page: convergence plot and axiom table shown")
         # Paint a bright 3x3 patch elsewhere: the prediction moves; Reset brings it back.
         from selenium.webdriver.common.action_chains import ActionChains
-        from selenium.webdriver.support.ui import Select
         Select(d.find_element(By.ID, "brush-size")).select_by_value("3")
         version = lambda: int(d.find_element(By.ID, "predictions").get_attribute("data-version") or 0)
         probability = lambda: d.find_element(By.ID, "prediction-0").get_attribute("data-probability")
@@ -215,11 +221,12 @@ with Server(model("text.safetensors"), "--data", "synthetic-tokens", "--limit", 
     d = open_browser()
     try:
         load(d, srv.url)
-        d.find_element(By.CSS_SELECTOR, '.example[data-index="3"]').click()
-        wait(d, lambda: d.find_elements(By.CSS_SELECTOR, "#tokens .token"))
         version = lambda: int(d.find_element(By.ID, "predictions").get_attribute("data-version") or 0)
         probability = lambda: d.find_element(By.ID, "prediction-0").get_attribute("data-probability")
-        wait(d, lambda: d.find_elements(By.ID, "prediction-0"))
+        wait(d, lambda: version() >= 1)  # example 0's prediction
+        v0 = version()
+        d.find_element(By.CSS_SELECTOR, '.example[data-index="3"]').click()
+        wait(d, lambda: version() > v0)  # example 3's
         start, edited = probability(), tokens[3].copy()
         for j in range(tokens.shape[1]):
             if edited[j] == 0:
