@@ -219,6 +219,17 @@ r = subprocess.run([harness.BIN, "serve", model("cnn.safetensors"), "--inputs", 
 assert r.returncode != 0 and "broken.npz" in r.stderr and "zip" in r.stderr, r.stderr
 print(f"  a truncated .npz: {r.stderr.strip()}")
 
+print("bad command lines:")
+def refused(args, contains):
+    r = subprocess.run([harness.BIN, "serve", *map(str, args)], capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and contains in r.stderr, (args, r.returncode, r.stderr)
+    print(f"  {r.stderr.strip()}")
+refused([model("cnn.safetensors"), "--port", "0"], "--data NAME or --inputs")
+refused([model("cnn.safetensors"), model("tabular.safetensors"), "--data", "synthetic-patches", "--port", "0"], "must read the same inputs")
+refused([model("cnn.safetensors"), "--data", "synthetic-patches", "--inputs", os.path.join(work, "named.npz"), "--port", "0"], "--data NAME or --inputs")
+with Server(model("cnn.safetensors"), "--data", "synthetic-patches", "--limit", 5) as srv:
+    refused([model("cnn.safetensors"), "--data", "synthetic-patches", "--limit", 5, "--port", srv.port], "cannot listen")
+
 print("tabular and token models:")
 with Server(model("tabular.safetensors"), "--data", "synthetic-tabular", "--limit", LIMIT) as srv:
     integrad("dataset", "--data", "synthetic-tabular", "--split", "test", "--limit", LIMIT, "-o", os.path.join(work, "tab.npy"))

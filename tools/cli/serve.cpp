@@ -67,6 +67,12 @@ void serve(const ServeArgs& a) {
   // computing is on the job pool, explorer_jobs.h); an idle connection gives its thread back soon.
   svr.new_task_queue = [] { return new httplib::ThreadPool(16); };
   svr.set_keep_alive_timeout(1);
+  // SO_REUSEADDR (a restart binds at once) but not httplib's default SO_REUSEPORT, with which a
+  // second explorer on the same port would share it and answer half the requests with its token.
+  svr.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   svr.set_default_headers({{"Content-Security-Policy",
                             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
                             "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"},
@@ -178,7 +184,7 @@ void setup(CLI::App& cmd) {
   cmd.callback([a] { serve(*a); });
 }
 
-const bool registered = register_command({"serve", "The explorer: a local web page to explore models, methods and axioms (loopback only)", setup});
+const bool registered = register_command({"serve", "The explorer: a local web page to explore models, methods and axioms (on 127.0.0.1 unless --host)", setup});
 
 }  // namespace
 }  // namespace integrad::cli
