@@ -29,7 +29,8 @@ struct Reader {
 };
 
 std::string inflate_raw(std::string_view in, uint64_t size, const std::string& what) {
-  if (size > (uint64_t(1) << 36)) throw std::invalid_argument(what + ": the member claims more than 64 GB");
+  // Deflate expands at most 1032 to 1: a larger claimed size is a lie, refused before allocating.
+  if (size > 1032 * uint64_t(in.size()) + 1024) throw std::invalid_argument(fmt::format("{}: {} bytes cannot inflate to the {} claimed", what, in.size(), size));
   std::string out(static_cast<size_t>(size), '\0');
   z_stream z{};
   if (inflateInit2(&z, -MAX_WBITS) != Z_OK) throw std::runtime_error(what + ": zlib initialisation failed");
@@ -51,7 +52,10 @@ std::vector<std::pair<std::string, NpyArray>> npz_read(const std::string& path) 
   if (!f) throw std::invalid_argument(fmt::format("cannot open {}", printable(path)));
   std::ostringstream ss;
   ss << f.rdbuf();
-  const std::string bytes = ss.str();
+  return npz_parse(ss.str(), path);
+}
+
+std::vector<std::pair<std::string, NpyArray>> npz_parse(const std::string& bytes, const std::string& path) {
   const Reader r{bytes, path};
   // The end-of-central-directory record: the last signature within its 22 bytes plus a comment.
   size_t end = std::string::npos;
