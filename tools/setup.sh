@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 packages=(g++ cmake make pkg-config libfmt-dev doctest-dev libstb-dev zlib1g-dev libcli11-dev nlohmann-json3-dev dataset-fashion-mnist
           pybind11-dev python3-dev python3-numpy python3-pytest python3-matplotlib)  # the Python module and its tests
-packages+=(libcpp-httplib-dev)  # the explorer's HTTP server (integrad serve), one header
+packages+=(libcpp-httplib-dev)  # the explorer's HTTP server (integrad serve), found by pkg-config
 packages+=(parallel)  # GNU parallel: the sharded-run test (tests/cli/check_parallel_shards.sh) and docs/scale.md's example
 # shellcheck disable=SC2206
 packages+=(${INTEGRAD_EXTRA_PACKAGES:-})
