@@ -11,6 +11,7 @@ packages=(g++ cmake make pkg-config libfmt-dev doctest-dev libstb-dev zlib1g-dev
 packages+=(python3-sklearn)  # scikit-learn's bundled data files: --data breast-cancer|wine|iris|diabetes|digits (docs/datasets.md)
 packages+=(python3-venv python3-pip python3-setuptools python3-wheel)  # pip install . in a venv, offline (docs/python.md)
 packages+=(jupyter-nbconvert python3-nbclient python3-ipykernel)  # the labs (docs/labs), executed by the test `labs`
+packages+=(libcpp-httplib-dev)  # the explorer's HTTP server (integrad serve), found by pkg-config
 packages+=(parallel)  # GNU parallel: the sharded-run test (tests/cli/check_parallel_shards.sh) and docs/scale.md's example
 # shellcheck disable=SC2206
 packages+=(${INTEGRAD_EXTRA_PACKAGES:-})
