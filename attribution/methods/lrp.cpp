@@ -20,7 +20,8 @@
 // parameters (x⁺ with W⁺, ...), the relevance divided by a stabilised sum of branch outputs and
 // sent back through each branch's transposed Jacobian, then weighted by the branch's input.
 // LRP conserves relevance only up to what the biases and ε absorb; it is not implementation
-// invariant (the rules see the layers, not the function), and no axiom is guaranteed.
+// invariant (the rules see the layers, not the function). It is linear in the relevance it starts
+// with, and (but for the flat first layer) gives a feature with zero weights nothing.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -325,6 +326,16 @@ Method<T> lrp_method() {
                           {.name = "gamma", .kind = K::real, .default_value = "0.25", .help = "γ of the γ rule (epsilon-gamma-box)", .min = 0, .max = 1e6},
                           {.name = "low", .kind = K::real, .default_value = "0", .help = "the lowest input value, for z-box (epsilon-gamma-box)", .min = -1e9, .max = 1e9},
                           {.name = "high", .kind = K::real, .default_value = "1", .help = "the highest input value, for z-box (epsilon-gamma-box)", .min = -1e9, .max = 1e9}}};
+  // One matrix row per composite. Every rule's backward is linear in the relevance handed to it,
+  // so the map of a combination of outputs is that combination of maps (linearity). Dummy holds
+  // wherever the first layer's rule weighs each input by its own weights (a feature with zero
+  // weights gets x·0 = 0); the flat rule spreads relevance over the receptive field whatever the
+  // weights, so it does not.
+  for (const char* composite : {"epsilon", "epsilon-plus", "epsilon-plus-flat", "epsilon-gamma-box", "epsilon-alpha2-beta1"}) {
+    MatrixRowSpec row{fmt::format("lrp_{}", composite), {{"composite", composite}}, {"dummy", "linearity"}};
+    if (std::string(composite) == "epsilon-plus-flat") row.guarantees = {"linearity"};
+    m.matrix_rows.push_back(std::move(row));
+  }
   m.in_tables = [](const nn::Sequential<T>& model) { return model.input_dtype != nn::InputDtype::int64; };
   m.run = [](const MethodCall<T>& c) {
     if (c.model.input_dtype == nn::InputDtype::int64) throw std::invalid_argument("LRP needs floating-point inputs, not token ids");
