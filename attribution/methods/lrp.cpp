@@ -101,9 +101,10 @@ Affine<T> affine_of(const nn::Layer<T>& layer, const nn::BatchNorm<T>* bn) {
   Affine<T> a;
   if (const auto* c = dynamic_cast<const nn::Conv2d<T>*>(&layer)) {
     a = {c->weight.value, c->has_bias ? c->bias.value : ad::Tensor<T>(ad::Shape{c->out_ch}), true, c->stride, c->padding};
+  } else if (const auto* l = dynamic_cast<const nn::Linear<T>*>(&layer)) {
+    a = {l->weight.value, l->has_bias ? l->bias.value : ad::Tensor<T>(ad::Shape{l->out}), false, 1, 0};
   } else {
-    const auto& l = dynamic_cast<const nn::Linear<T>&>(layer);
-    a = {l.weight.value, l.has_bias ? l.bias.value : ad::Tensor<T>(ad::Shape{l.out}), false, 1, 0};
+    throw std::invalid_argument("lrp: no rule for " + layer.architecture() + " (Conv2d and Linear layers only)");
   }
   if (bn) {  // Zennit's MergeBatchNorm: W·s per output, (b − mean)·s + β = b·s + t
     const auto [scale, shift] = bn->affine();
@@ -279,9 +280,9 @@ ad::Tensor<T> lrp(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const 
     if (kind != nn::LayerKind::conv2d && kind != nn::LayerKind::linear) continue;
     if (first == n && (kind == nn::LayerKind::conv2d || composite.first_dense)) first = i;
     const std::vector<size_t> readers = model.node_readers(int(i));
-    if (readers.size() == 1 && model.layers[readers[0]]->type() == nn::LayerKind::batch_norm) {
+    if (readers.size() == 1) {
       merged[i] = dynamic_cast<const nn::BatchNorm<T>*>(model.layers[readers[0]].get());
-      merged_away[readers[0]] = true;
+      merged_away[readers[0]] = merged[i] != nullptr;
     }
   }
   std::deque<NodeRule<T>> rules;  // stable addresses for the tape's closures

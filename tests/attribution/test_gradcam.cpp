@@ -48,7 +48,17 @@ TEST_CASE("gradcam and guided-gradcam equal Captum's LayerGradCam + interpolate 
     const Method<double>& m = find_method<double>(c["method"]);
     const std::map<std::string, std::string> options = c["options"];
     const Attribution<double> a = explain(m, model, x, Baseline<double>::zero(), target, parse_options(m.name, m.options, options));
-    CHECK(relative_gap(a.values, nn::npy_read_tensor<double>(kDir + name + "_attr.npy")) <= 1e-10);
+    const ad::Tensor<double> captum = nn::npy_read_tensor<double>(kDir + name + "_attr.npy");
+    CHECK(relative_gap(a.values, captum) <= 1e-10);
+    // The same in float32, within its rounding.
+    const nn::Sequential<float> model32 = nn::load_model<float>(kDir + model_name + ".safetensors");
+    const Method<float>& m32 = find_method<float>(c["method"]);
+    const ad::Tensor<float> a32 = explain(m32, model32, nn::npy_read_tensor<float>(kDir + model_name + "_input.npy"), Baseline<float>::zero(),
+                                          Target<float>::each(nn::npy_read_labels(kDir + model_name + "_target.npy")), parse_options(m32.name, m32.options, options))
+                                      .values;
+    ad::Tensor<double> widened(a32.shape());
+    for (int64_t i = 0; i < a32.numel(); ++i) widened[i] = a32[i];
+    CHECK(relative_gap(widened, captum) <= 1e-4);
   }
 }
 

@@ -58,6 +58,15 @@ TEST_CASE("lrp equals Zennit 0.5.1's composites with its canonizers, on a CNN an
     }
     REQUIRE(largest > 1e-6);
     CHECK(gap / largest <= 1e-8);
+    // The same in float32, within its rounding.
+    const nn::Sequential<float> model32 = nn::load_model<float>(kModels + model_name + ".safetensors");
+    const Method<float>& m = find_method<float>("lrp");
+    const ad::Tensor<float> a32 = explain(m, model32, nn::npy_read_tensor<float>(kModels + model_name + "_input.npy"), Baseline<float>::zero(),
+                                          Target<float>::each(nn::npy_read_labels(kModels + model_name + "_target.npy")), parse_options(m.name, m.options, options))
+                                      .values;
+    double gap32 = 0;
+    for (int64_t i = 0; i < a32.numel(); ++i) gap32 = std::max(gap32, std::abs(double(a32[i]) - zennit[i]));
+    CHECK(gap32 / largest <= 1e-4);
   }
 }
 
