@@ -30,7 +30,8 @@ size_t gradcam_layer(const nn::Sequential<T>& model, const Options& options) {
 }
 
 template <ad::Scalar T>
-ad::Tensor<T> grad_cam(const nn::Sequential<T>& model, size_t layer, const ad::Tensor<T>& x, const Target<T>& target, bool keep_sign) {
+ad::Tensor<T> grad_cam(const nn::Sequential<T>& model, size_t layer, const ad::Tensor<T>& x, const Target<T>& target, bool keep_sign,
+                       std::vector<double>* f_input) {
   const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, target);
   ad::Tape<T> tape;
   ad::Var<T> a;  // the layer's value, as a leaf whose gradient is ∂F/∂A
@@ -39,7 +40,9 @@ ad::Tensor<T> grad_cam(const nn::Sequential<T>& model, size_t layer, const ad::T
                                          a = tape.leaf(value.tensor(), true);
                                          return a;
                                        }});
-  tape.backward(ad::sum(select_target(out, target, targets)));
+  const ad::Var<T> f = select_target(out, target, targets);
+  if (f_input) f_input->assign(f.value().begin(), f.value().end());
+  tape.backward(ad::sum(f));
   const ad::Tensor<T> acts = a.tensor(), grads = a.grad_tensor();
   const int64_t n = acts.size(0), channels = acts.size(1), hw = acts.size(2) * acts.size(3);
   ad::Tensor<T> cam(ad::Shape{n, 1, acts.size(2), acts.size(3)});
@@ -134,17 +137,19 @@ Method<T> gradcam_method() {
     if (c.model.input_shape.rank() != 3 || c.model.input_dtype == nn::InputDtype::int64)
       throw std::invalid_argument(fmt::format("Grad-CAM needs image inputs [C, H, W], not {}", c.model.input_shape.str()));
     const bool keep_sign = c.options.flag("signed");
-    const ad::Tensor<T> cam = grad_cam(c.model, gradcam_layer(c.model, c.options), c.inputs, c.target, keep_sign);
-    return Attribution<T>{.values = interpolate(cam, c.inputs.size(2), c.inputs.size(3), parse_interpolation(c.options.text("interpolate"))),
-                          .is_signed = keep_sign};
+    Attribution<T> a{.is_signed = keep_sign};
+    const ad::Tensor<T> cam = grad_cam(c.model, gradcam_layer(c.model, c.options), c.inputs, c.target, keep_sign, &a.f_input);
+    a.values = interpolate(cam, c.inputs.size(2), c.inputs.size(3), parse_interpolation(c.options.text("interpolate")));
+    return a;
   };
   return m;
 }
 
 template size_t gradcam_layer<float>(const nn::Sequential<float>&, const Options&);
 template size_t gradcam_layer<double>(const nn::Sequential<double>&, const Options&);
-template ad::Tensor<float> grad_cam<float>(const nn::Sequential<float>&, size_t, const ad::Tensor<float>&, const Target<float>&, bool);
-template ad::Tensor<double> grad_cam<double>(const nn::Sequential<double>&, size_t, const ad::Tensor<double>&, const Target<double>&, bool);
+template ad::Tensor<float> grad_cam<float>(const nn::Sequential<float>&, size_t, const ad::Tensor<float>&, const Target<float>&, bool, std::vector<double>*);
+template ad::Tensor<double> grad_cam<double>(const nn::Sequential<double>&, size_t, const ad::Tensor<double>&, const Target<double>&, bool,
+                                                  std::vector<double>*);
 template ad::Tensor<float> interpolate<float>(const ad::Tensor<float>&, int64_t, int64_t, Interpolation);
 template ad::Tensor<double> interpolate<double>(const ad::Tensor<double>&, int64_t, int64_t, Interpolation);
 template Method<float> gradcam_method<float>();

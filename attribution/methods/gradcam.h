@@ -19,8 +19,10 @@ size_t gradcam_layer(const nn::Sequential<T>& model, const Options& options);
 // Σ_c mean_{h,w}(∂F/∂A_c) · A_c at node `layer`, [N, 1, h, w]; clipped at 0 unless `keep_sign`
 // (Captum's relu_attributions=True). The target's gradient at the node is taken with the node's
 // value as a leaf, so nothing below it is differentiated.
+// `f_input`, if given, receives F(x) per example from the same forward (explain need not run another).
 template <ad::Scalar T>
-ad::Tensor<T> grad_cam(const nn::Sequential<T>& model, size_t layer, const ad::Tensor<T>& x, const Target<T>& target, bool keep_sign);
+ad::Tensor<T> grad_cam(const nn::Sequential<T>& model, size_t layer, const ad::Tensor<T>& x, const Target<T>& target, bool keep_sign,
+                       std::vector<double>* f_input = nullptr);
 
 // [N, C, h, w] resized to [N, C, H, W] as torch.nn.functional.interpolate does it: "nearest"
 // (PyTorch's legacy nearest: source index floor(i · h / H) with the scale in float) or "bilinear"

@@ -268,7 +268,8 @@ ad::Var<T> with_rule(ad::Tape<T>& tape, std::span<const ad::Var<T>> reads, const
 }
 
 template <ad::Scalar T>
-ad::Tensor<T> lrp(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const Target<T>& target, const Composite& composite, const Settings& settings) {
+ad::Tensor<T> lrp(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const Target<T>& target, const Composite& composite, const Settings& settings,
+                  std::vector<double>& f_input) {
   const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, target);
   const size_t n = model.layers.size();
   // The canonizer: node i's BatchNorm reader, when it is i's only reader and i is conv/dense.
@@ -308,7 +309,9 @@ ad::Tensor<T> lrp(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const 
                                          }
                                          return with_rule(tape, reads, value, &r);
                                        }});
-  tape.backward(ad::sum(select_target(out, target, targets)));
+  const ad::Var<T> f = select_target(out, target, targets);
+  f_input.assign(f.value().begin(), f.value().end());  // F(x) from this forward: explain need not run another
+  tape.backward(ad::sum(f));
   return input.grad_tensor();
 }
 
@@ -342,7 +345,9 @@ Method<T> lrp_method() {
     if (c.model.input_dtype == nn::InputDtype::int64) throw std::invalid_argument("LRP needs floating-point inputs, not token ids");
     const Settings s{c.options.real("epsilon"), c.options.real("gamma"), c.options.real("low"), c.options.real("high")};
     if (s.low > s.high) throw std::invalid_argument(fmt::format("--low {} is above --high {}", s.low, s.high));
-    return Attribution<T>{.values = lrp(c.model, c.inputs, c.target, parse_composite(c.options.text("composite")), s)};
+    Attribution<T> a;
+    a.values = lrp(c.model, c.inputs, c.target, parse_composite(c.options.text("composite")), s, a.f_input);
+    return a;
   };
   return m;
 }
