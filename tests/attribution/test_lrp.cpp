@@ -130,3 +130,34 @@ TEST_CASE("lrp refuses --low above --high and token ids") {
   CHECK_THROWS_WITH_AS(run_lrp(model, x, Target<double>::of(0), {{"composite", "epsilon-gamma-box"}, {"low", "2"}, {"high", "1"}}),
                        "--low 2 is above --high 1", std::invalid_argument);
 }
+
+TEST_CASE("lrp merges a BatchNorm into the dense layer before it: the same relevance as the merged model") {
+  auto model = nn::parse_architecture<double>("Linear(4, 5); BatchNorm1d(5); ReLU(); Linear(5, 3)", ad::Shape{4}, nn::InputDtype::float64, 12);
+  auto params = model.layers[1]->parameters();  // weight, bias, running_mean, running_var
+  for (int64_t c = 0; c < 5; ++c) {
+    params[0]->value[c] = 0.5 + 0.2 * double(c);
+    params[1]->value[c] = 0.1 * double(c) - 0.2;
+    params[2]->value[c] = 0.3 - 0.15 * double(c);
+    params[3]->value[c] = 0.6 + 0.25 * double(c);
+  }
+  // The merged model by hand: W·s, b·s + (β − mean·s), s = γ / sqrt(var + eps).
+  auto merged = nn::parse_architecture<double>("Linear(4, 5); ReLU(); Linear(5, 3)", ad::Shape{4}, nn::InputDtype::float64, 1);
+  auto& w = merged.layers[0]->parameters()[0]->value;
+  auto& b = merged.layers[0]->parameters()[1]->value;
+  const auto& w0 = model.layers[0]->parameters()[0]->value;
+  const auto& b0 = model.layers[0]->parameters()[1]->value;
+  for (int64_t o = 0; o < 5; ++o) {
+    const double s = params[0]->value[o] / std::sqrt(params[3]->value[o] + 1e-5);
+    for (int64_t i = 0; i < 4; ++i) w[o * 4 + i] = w0[o * 4 + i] * s;
+    b[o] = b0[o] * s + params[1]->value[o] - params[2]->value[o] * s;
+  }
+  merged.layers[2]->parameters()[0]->value = model.layers[3]->parameters()[0]->value;
+  merged.layers[2]->parameters()[1]->value = model.layers[3]->parameters()[1]->value;
+  const ad::Tensor<double> x = wavy(ad::Shape{3, 4}, 0.4);
+  for (const char* composite : {"epsilon", "epsilon-plus-flat"}) {
+    CAPTURE(std::string(composite));
+    const ad::Tensor<double> a = run_lrp(model, x, Target<double>::of(1), {{"composite", composite}});
+    const ad::Tensor<double> e = run_lrp(merged, x, Target<double>::of(1), {{"composite", composite}});
+    for (int64_t i = 0; i < a.numel(); ++i) CHECK(a[i] == doctest::Approx(e[i]).epsilon(1e-12));
+  }
+}
