@@ -215,7 +215,6 @@ struct NodeRule {
   std::vector<ad::Tensor<T>> reads;  // the values the node read
   std::vector<ad::Tensor<T>> backward(const ad::Tensor<T>& relevance) const {
     switch (rule) {
-      case Rule::pass: return {relevance};
       case Rule::norm: {
         if (layer->type() == nn::LayerKind::add) {  // Zennit's Norm on its Sum: x_j · R / stab(Σ x)
           std::vector<ad::Tensor<T>> out(reads.size(), ad::Tensor<T>(relevance.shape()));
@@ -241,6 +240,22 @@ struct NodeRule {
     }
   }
 };
+
+// Zennit's Pass rule: the node keeps its value (written by `fill`) and hands the relevance from
+// above to its input unchanged. No copy of the input is kept.
+template <ad::Scalar T, class Fill>
+ad::Var<T> pass_rule(ad::Tape<T>& tape, ad::Var<T> x, Fill&& fill) {
+  ad::Var<T> out = tape.make(x.shape(), x.requires_grad());
+  fill(tape.write(out));
+  if (out.requires_grad())
+    tape.on_backward(out, [x, out](ad::Tape<T>& t) {
+      const T* g = t.grad(out);
+      T* gx = t.grad_to(x);
+      if (!g || !gx) return;
+      for (int64_t k = 0; k < out.numel(); ++k) gx[k] += g[k];
+    });
+  return out;
+}
 
 // `value` on the tape, reading `reads`, with the rule as its backward.
 template <ad::Scalar T>
@@ -293,13 +308,24 @@ ad::Tensor<T> lrp(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const 
                                          const nn::Layer<T>& layer = *model.layers[i];
                                          const Rule rule = rule_of(layer.type(), composite, i == first);
                                          if (rule == Rule::gradient) return ad::Var<T>();
+                                         if (rule == Rule::pass) {
+                                           const ad::Var<T> in = reads[0];
+                                           const std::span<const T> v = in.value();
+                                           if (merged_away[i])  // the BatchNorm merged into the layer before: the identity
+                                             return pass_rule(tape, in, [&](T* y) { std::copy(v.begin(), v.end(), y); });
+                                           if (layer.type() == nn::LayerKind::relu)
+                                             return pass_rule(tape, in, [&](T* y) {
+                                               for (size_t k = 0; k < v.size(); ++k) y[k] = std::max(v[k], T(0));
+                                             });
+                                           ad::Tape<T> local;
+                                           const ad::Var<T> value = layer.forward(local, local.leaf(in.tensor()), nn::Grads::none);
+                                           return pass_rule(tape, in, [&](T* y) { std::copy(value.value().begin(), value.value().end(), y); });
+                                         }
                                          NodeRule<T>& r = rules.emplace_back(NodeRule<T>{rule, &settings, &layer, {}, {}});
                                          for (const auto& v : reads) r.reads.push_back(v.tensor());
                                          ad::Tensor<T> value;
                                          ad::Tape<T> local;
-                                         if (merged_away[i]) {
-                                           value = reads[0].tensor();  // the BatchNorm merged into the layer before
-                                         } else if (rule == Rule::pass || rule == Rule::norm) {
+                                         if (rule == Rule::norm) {
                                            std::vector<ad::Var<T>> in;
                                            for (const auto& v : r.reads) in.push_back(local.leaf(v));
                                            value = layer.forward(local, std::span<const ad::Var<T>>(in), nn::Grads::none).tensor();
