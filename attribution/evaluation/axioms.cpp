@@ -79,7 +79,10 @@ CheckResult dummy_verdict(CheckResult r, const ad::Tensor<T>& a) {
 template <ad::Scalar T>
 CheckResult check_dummy_channel(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                                 const std::vector<int64_t>& targets, const CheckOptions& o) {
-  const ad::Tensor<T> a = method(with_dummy_channel(model), with_constant_channel(x, T(1)), with_constant_channel(baseline, T(0)), Target<T>::each(targets));
+  const ad::Tensor<T> xd = with_constant_channel(x, T(1));
+  const ad::Tensor<T> a = method(with_dummy_channel(model), xd, with_constant_channel(baseline, T(0)), Target<T>::each(targets));
+  // A map of another shape than the inputs' (Grad-CAM's one channel) has no value per channel.
+  if (a.shape() != xd.shape()) return not_applicable<T>("dummy", "the map has shape " + a.shape().str() + ", not the inputs' " + xd.shape().str());
   const int64_t c = x.size(1), hw = x.numel() / (x.size(0) * c);
   CheckResult r{"dummy", true, true, 0, equality_tolerance<T>(o), "max |A| over an input channel the function ignores / max |A|"};
   for (int64_t i = 0; i < x.size(0); ++i)
@@ -92,7 +95,9 @@ CheckResult check_dummy_channel(const nn::Sequential<T>& model, const ExplainFn<
 template <ad::Scalar T>
 CheckResult check_symmetry_channel(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                                    const std::vector<int64_t>& targets, const CheckOptions& o) {
-  const ad::Tensor<T> a = method(with_shared_channel(model), with_channel_0_repeated(x), with_channel_0_repeated(baseline), Target<T>::each(targets));
+  const ad::Tensor<T> xs = with_channel_0_repeated(x);
+  const ad::Tensor<T> a = method(with_shared_channel(model), xs, with_channel_0_repeated(baseline), Target<T>::each(targets));
+  if (a.shape() != xs.shape()) return not_applicable<T>("symmetry", "the map has shape " + a.shape().str() + ", not the inputs' " + xs.shape().str());
   const int64_t c = x.size(1), hw = x.numel() / (x.size(0) * c);
   CheckResult r{"symmetry", true, true, 0, equality_tolerance<T>(o), "max |A(channel 0) − A(its interchangeable copy)| / max |A|, pixel by pixel"};
   double d = 0;

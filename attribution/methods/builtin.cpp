@@ -14,6 +14,9 @@ template <ad::Scalar T> Method<T> exact_ig_method();
 template <ad::Scalar T> Method<T> deeplift_method();
 template <ad::Scalar T> Method<T> guided_backprop_method();
 template <ad::Scalar T> Method<T> deconvolution_method();
+template <ad::Scalar T> Method<T> gradcam_method();
+template <ad::Scalar T> Method<T> guided_gradcam_method();
+template <ad::Scalar T> Method<T> lrp_method();
 template <ad::Scalar T> Method<T> blur_ig_method();
 template <ad::Scalar T> Method<T> guided_ig_method();
 template <ad::Scalar T> Method<T> occlusion_method();
@@ -32,6 +35,7 @@ std::vector<Method<T>> builtin_methods() {
   return {gradient_method<T>(), saliency_method<T>(), gradxinput_method<T>(), smoothgrad_method<T>(),
           ig_method<T>(),       exact_ig_method<T>(), blur_ig_method<T>(), guided_ig_method<T>(),
           deeplift_method<T>(), guided_backprop_method<T>(), deconvolution_method<T>(),
+          gradcam_method<T>(), guided_gradcam_method<T>(), lrp_method<T>(),
           occlusion_method<T>(), ablation_method<T>(), shapley_method<T>(), kernelshap_method<T>(),
           shapley_sampling_method<T>(), lime_method<T>(), gradientshap_method<T>(),
           attention_method<T>(), rollout_method<T>(), attention_x_gradient_method<T>()};

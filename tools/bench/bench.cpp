@@ -4,7 +4,7 @@
 // `job NAME ...`: one workload of tools/bench/compare.py, timed in-process: the model and the data
 // are loaded (and anything the workload takes as given, like the attributions a metric scores)
 // before the clock starts, and the output is not written. Prints "compute_s SECONDS".
-//   job ig|saliency|occlusion|blur-ig|kernelshap|predict1 MODEL INPUTS [MASK]
+//   job ig|saliency|occlusion|blur-ig|kernelshap|gradcam|lrp|predict1 MODEL INPUTS [MASK] (gradcam, lrp: MODEL an --arch resnet)
 //   job deletion|sensitivity MODEL INPUTS ATTRIBUTIONS
 //   job train-mlp|train-cnn DATA_DIR
 #include <fmt/format.h>
@@ -135,6 +135,8 @@ int job(int argc, char** argv) {
     else if (name == "occlusion") run_method("occlusion", {{"window", "1,4,4"}, {"stride", "1,2,2"}});
     else if (name == "blur-ig") run_method("blur-ig", {{"max-sigma", "50"}, {"steps", "100"}});
     else if (name == "kernelshap") run_method("kernelshap", {{"samples", "200"}, {"feature-mask", argv[5]}});
+    else if (name == "gradcam") run_method("gradcam", {{"layer", "layer2.0.relu2"}});  // MODEL: an --arch resnet
+    else if (name == "lrp") run_method("lrp", {{"composite", "epsilon-plus-flat"}});
     else if (name == "deletion") run_metric("deletion", {{"steps", "20"}});
     else if (name == "sensitivity") run_metric("sensitivity-max", {{"samples", "10"}, {"method", "ig"}});
     else if (name == "predict1") {

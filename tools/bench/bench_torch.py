@@ -21,6 +21,11 @@ Jobs (the integrad side is `integrad_bench job`, same arguments):
   deletion MODEL X ATTR      the deletion metric (20 steps, zero baseline, softmax probability of the
                              target, trapezoid area), written here in PyTorch, 50 images per pass
   sensitivity MODEL X ATTR   Captum sensitivity_max of IG (50 GL steps), 10 samples, radius 0.02
+  gradcam RESNET X           Captum LayerGradCam at layer2[0] (integrad's layer2.0.relu2), then
+                             LayerAttribution.interpolate to 28x28 bilinear, 512 images per call
+                             (integrad's chunk); RESNET is an `--arch resnet` model
+  lrp RESNET X               Zennit 0.5.1 (ZENNIT_PATH) EpsilonPlusFlat with ResNetCanonizer, the
+                             Gradient attributor with one-hot targets, 512 images per call
   predict1 MODEL X           model(x[i:i+1]) for every image, no_grad
   train-mlp | train-cnn DIR  one epoch of Fashion-MNIST, Adam lr 1e-3, batch 64, no shuffle
 Targets are the predicted classes, resolved before the clock."""
@@ -80,6 +85,33 @@ def load_safetensors(path):
     return out
 
 
+def load_resnet(path):
+    """integrad's `--arch resnet` as torchvision BasicBlocks (the same state_dict names)."""
+    from torchvision.models.resnet import BasicBlock
+    nn = torch.nn
+
+    class ResNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 16, 3, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(16)
+            self.relu = nn.ReLU()
+            self.layer1 = nn.Sequential(BasicBlock(16, 16))
+            down = nn.Sequential(nn.Conv2d(16, 32, 1, stride=2, bias=False), nn.BatchNorm2d(32))
+            self.layer2 = nn.Sequential(BasicBlock(16, 32, stride=2, downsample=down))
+            self.avgpool = nn.AdaptiveAvgPool2d(1)
+            self.fc = nn.Linear(32, 10)
+            for m in self.modules():
+                if isinstance(m, nn.ReLU):
+                    m.inplace = False  # Zennit's hooks need it; the same function
+
+        def forward(self, x):
+            return self.fc(torch.flatten(self.avgpool(self.layer2(self.layer1(self.relu(self.bn1(self.conv1(x)))))), 1))
+    model = ResNet()
+    model.load_state_dict(load_safetensors(path))
+    return model.eval()
+
+
 def load_cnn(path):
     model = cnn()
     model.load_state_dict(load_safetensors(path))  # integrad names tensors as Sequential's state_dict does
@@ -124,7 +156,7 @@ def job(name, args):
     if name in ("train-mlp", "train-cnn"):
         return train(mlp() if name == "train-mlp" else cnn(), args[0])
     from captum.attr import IntegratedGradients, KernelShap, Occlusion, Saliency
-    model = load_cnn(args[0])
+    model = load_resnet(args[0]) if name in ("gradcam", "lrp") else load_cnn(args[0])
     x = torch.from_numpy(np.load(args[1]))
     with torch.no_grad():
         target = model(x).argmax(1)
@@ -171,6 +203,23 @@ def job(name, args):
         ig = IntegratedGradients(model)
         t0 = time.perf_counter()
         sensitivity_max(ig.attribute, x, n_perturb_samples=10, max_examples_per_batch=100, target=target, n_steps=50, method="gausslegendre")
+    elif name == "gradcam":
+        from captum.attr import LayerAttribution, LayerGradCam
+        gc = LayerGradCam(model, model.layer2[0])
+        t0 = time.perf_counter()
+        for s in range(0, len(x), 512):
+            cam = gc.attribute(x[s:s + 512], target=target[s:s + 512], relu_attributions=True)
+            LayerAttribution.interpolate(cam, (28, 28), "bilinear")
+    elif name == "lrp":
+        if os.environ.get("ZENNIT_PATH"):
+            sys.path.insert(0, os.environ["ZENNIT_PATH"])
+        from zennit.attribution import Gradient
+        from zennit.composites import EpsilonPlusFlat
+        from zennit.torchvision import ResNetCanonizer
+        t0 = time.perf_counter()
+        with Gradient(model=model, composite=EpsilonPlusFlat(canonizers=[ResNetCanonizer()])) as attributor:
+            for s in range(0, len(x), 512):
+                attributor(x[s:s + 512], torch.nn.functional.one_hot(target[s:s + 512], 10).to(x.dtype))
     elif name == "predict1":
         t0 = time.perf_counter()
         with torch.no_grad():

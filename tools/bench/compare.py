@@ -11,7 +11,8 @@ same images and the same targets (the predicted classes). For each workload: the
 estimated from the architecture (a multiply-add is 2 FLOP), and the fraction of this machine's
 float32 GEMM peak (integrad_bench peak) that integrad's compute time reaches.
 Run: python3 tools/bench/compare.py [--captum PATH] [--only ig,saliency,...] [--repeats N]
-(blur-ig's reference is PAIR saliency's BlurIG: set SALIENCY_SRC to the directory holding `saliency`)
+(blur-ig's reference is PAIR saliency's BlurIG: set SALIENCY_SRC to the directory holding `saliency`;
+lrp's is Zennit 0.5.1: set ZENNIT_PATH to its `src` directory)
 Needs a build (cmake --build build --target integrad integrad_bench) and Fashion-MNIST."""
 import argparse
 import os
@@ -35,6 +36,9 @@ CNN_FWD_BWD_INPUT = 2 * CNN_FWD                           # forward, then dX thr
 CNN_TRAIN = CNN_FWD + CNN_FWD + (CNN_CONV2 + CNN_FC)      # forward, dW, dX (not into the image)
 MLP_FWD = 784 * 256 + 256 * 128 + 128 * 10
 MLP_TRAIN = 2 * MLP_FWD + (256 * 128 + 128 * 10)
+# `--arch resnet`: the stem, layer1's two 16-channel convolutions at 28x28, layer2's at 14x14 and
+# its 1x1 downsample, the Linear.
+RESNET_FWD = 16 * 9 * 784 + 2 * 16 * 16 * 9 * 784 + (32 * 16 * 9 + 32 * 32 * 9 + 32 * 16) * 196 + 32 * 10
 OCCLUSION_WINDOWS = ((28 - 4) // 2 + 1) ** 2              # 13 x 13 positions of a 4x4 window, stride 2
 
 # name: (label, integrad CLI arguments, FLOP, target ratio)
@@ -59,6 +63,10 @@ def workloads(w):
         "sensitivity": ("sensitivity-max of IG, 10 samples, 100 images", ["evaluate", w["cnn"], w["x100"], "--attributions", w["ig100"], "--metric",
                                                                           "sensitivity-max", "--samples", "10", "-o", w["out"]],
                         2 * 100 * 10 * (50 * CNN_FWD_BWD_INPUT + 2 * CNN_FWD), 0.2),
+        "gradcam": ("Grad-CAM at layer2.0, `resnet`, 10,000 images", ["explain", w["resnet"], w["x10000"], "-o", w["out"], "--method", "gradcam",
+                                                                    "--layer", "layer2.0.relu2"], 2 * 10000 * RESNET_FWD, 0.5),
+        "lrp": ("LRP epsilon-plus-flat, `resnet`, 1,000 images", ["explain", w["resnet"], w["x1000"], "-o", w["out"], "--method", "lrp",
+                                                                 "--composite", "epsilon-plus-flat"], 2 * 1000 * 5 * RESNET_FWD, 0.3),
         "predict1": ("predict, batch size 1, 1,000 images", ["predict", w["cnn"], w["x1000"], "--batch-size", "1", "-o", w["out"]],
                      2 * 1000 * CNN_FWD, None),
     }
@@ -67,9 +75,9 @@ def workloads(w):
 def job_args(name, w):
     if name.startswith("train-"):
         return [DATA]
-    x = w["x10000"] if name == "saliency" else w["x1000"] if name in ("ig", "deletion", "predict1") else w["x100"]
+    x = w["x10000"] if name in ("saliency", "gradcam") else w["x1000"] if name in ("ig", "deletion", "predict1", "lrp") else w["x100"]
     extra = {"kernelshap": [w["mask"]], "deletion": [w["sal1000"]], "sensitivity": [w["ig100"]]}.get(name, [])
-    return [w["cnn"], x] + extra
+    return [w["resnet"] if name in ("gradcam", "lrp") else w["cnn"], x] + extra
 
 
 def run(cmd, env=None):
@@ -100,8 +108,10 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         w = {k: os.path.join(tmp, v) for k, v in {"cnn": "cnn.safetensors", "x100": "x100.npy", "x1000": "x1000.npy", "x10000": "x10000.npy",
                                                  "mask": "mask.npy", "sal1000": "sal1000.npy", "ig100": "ig100.npy", "out": "out.npy",
-                                                 "model_out": "m.safetensors"}.items()}
+                                                 "model_out": "m.safetensors", "resnet": "resnet.safetensors"}.items()}
         run([BIN, "train", "--arch", "cnn", "--data", "fashion-mnist", "--epochs", "1", "-q", "-o", w["cnn"]], env)
+        if not args.only or {"gradcam", "lrp"} & set(args.only.split(",")):
+            run([BIN, "train", "--arch", "resnet", "--data", "fashion-mnist", "--limit", "2000", "--epochs", "1", "-q", "-o", w["resnet"]], env)
         for n in (100, 1000, 10000):
             run([BIN, "dataset", "--data", "fashion-mnist", "--limit", str(n), "-o", w[f"x{n}"]], env)
         # A 7x7 grid of 4x4 patches: ids 0..48.

@@ -74,18 +74,22 @@ void print_features(const ad::Tensor<T>& inputs, const ExplainResult<T>& r, cons
 
 template <ad::Scalar T>
 void write_pngs(const std::string& dir, const ad::Tensor<T>& inputs, const ExplainResult<T>& r, int64_t first) {
-  if (r.values.shape() != inputs.shape() || (inputs.rank() != 3 && inputs.rank() != 4))
-    throw std::invalid_argument("--png needs image inputs [N, C, H, W] or [N, H, W] and attributions of the same shape, got " + r.values.shape().str());
+  // A map of one channel per pixel (Grad-CAM's [N, 1, H, W]) goes with inputs of any channel count.
+  const bool per_pixel = inputs.rank() == 4 && r.values.rank() == 4 && r.values.size(1) == 1 && r.values.size(0) == inputs.size(0) &&
+                         r.values.size(2) == inputs.size(2) && r.values.size(3) == inputs.size(3);
+  if ((r.values.shape() != inputs.shape() && !per_pixel) || (inputs.rank() != 3 && inputs.rank() != 4))
+    throw std::invalid_argument("--png needs image inputs [N, C, H, W] or [N, H, W] and attributions of the same shape (or [N, 1, H, W]), got " +
+                                r.values.shape().str());
   nn::create_output_directory(dir);
   const int64_t n = inputs.size(0), c = inputs.rank() == 4 ? inputs.size(1) : 1, h = inputs.size(-2), w = inputs.size(-1), hw = h * w;
+  const int64_t ac = per_pixel ? 1 : c;  // the attributions' channels
   const int scale = static_cast<int>(std::max<int64_t>(1, 224 / std::max(h, w)));
   for (int64_t i = 0; i < n; ++i) {
     std::vector<double> heat(static_cast<size_t>(hw)), gray(static_cast<size_t>(hw));
     for (int64_t k = 0; k < c; ++k)
-      for (int64_t p = 0; p < hw; ++p) {
-        heat[static_cast<size_t>(p)] += double(r.values[(i * c + k) * hw + p]);
-        gray[static_cast<size_t>(p)] += double(inputs[(i * c + k) * hw + p]) / double(c);
-      }
+      for (int64_t p = 0; p < hw; ++p) gray[static_cast<size_t>(p)] += double(inputs[(i * c + k) * hw + p]) / double(c);
+    for (int64_t k = 0; k < ac; ++k)
+      for (int64_t p = 0; p < hw; ++p) heat[static_cast<size_t>(p)] += double(r.values[(i * ac + k) * hw + p]);
     const double vmax = attr::cumulative_sum_threshold(heat);
     const std::string stem = fmt::format("{}/{}_{}", dir, first + i, r.method);
     write_png(stem + "_heatmap.png", attr::with_colour_bar(attr::heatmap(heat, int(h), int(w), r.is_signed, vmax, scale), r.is_signed, vmax));

@@ -1,0 +1,384 @@
+// The registry entry of layer-wise relevance propagation (`--method lrp`; Bach et al. 2015,
+// Montavon et al. 2019) with Zennit 0.5.1's rules and composites. The relevance starts as the
+// one-hot of the target at the output and is passed down node by node; the result is the
+// relevance at the input.
+//
+// As in Zennit, LRP is a modified gradient: each node's backward is replaced by its rule (a
+// NodeHook `.instead` that computes the node's usual value and attaches the rule as its backward),
+// and nodes without a rule pass relevance as gradients do (max pooling to the winner, Flatten,
+// Concat). Zennit's canonizer is here too: a BatchNorm that is the only reader of a convolution or
+// dense layer is merged into it (W·s, b·s + t with the eval-mode scale s and shift t), and the
+// BatchNorm node then passes its input through.
+//
+// Which rule a node gets is the table `rule_of` below, from the composite and the node's kind:
+//   first conv/dense layer   flat (epsilon-plus-flat), z-box (epsilon-gamma-box, convolutions only)
+//   Conv2d                   ε (epsilon), z+ (epsilon-plus, -flat), γ (epsilon-gamma-box), α2β1
+//   Linear                   ε
+//   Add, AvgPool2d, AdaptiveAvgPool2d   Norm: each input gets its share x_j·R / Σ x
+//   ReLU, Sigmoid, Tanh, GELU, BatchNorm   pass: relevance goes through unchanged
+// A conv/dense rule is Zennit's BasicHook: a few branches, each the layer with modified inputs and
+// parameters (x⁺ with W⁺, ...), the relevance divided by a stabilised sum of branch outputs and
+// sent back through each branch's transposed Jacobian, then weighted by the branch's input.
+// LRP conserves relevance only up to what the biases and ε absorb; it is not implementation
+// invariant (the rules see the layers, not the function). It is linear in the relevance it starts
+// with, and (but for the flat first layer) gives a feature with zero weights nothing.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <deque>
+#include <functional>
+#include <stdexcept>
+
+#include "attribution/method.h"
+#include "nn/layers_batch_norm.h"
+#include "nn/layers_conv.h"
+#include "nn/layers_linear.h"
+
+namespace integrad::attr {
+
+namespace {
+
+enum class Rule { gradient, pass, norm, epsilon, zplus, gamma, alpha2beta1, flat, zbox };
+
+struct Composite {
+  Rule conv, dense, first;
+  bool first_dense;  // the first-layer rule applies to a Linear too (Zennit's flat: any linear layer; z-box: convolutions only)
+};
+
+Composite parse_composite(const std::string& name) {
+  if (name == "epsilon") return {Rule::epsilon, Rule::epsilon, Rule::epsilon, true};
+  if (name == "epsilon-plus") return {Rule::zplus, Rule::epsilon, Rule::zplus, false};
+  if (name == "epsilon-plus-flat") return {Rule::zplus, Rule::epsilon, Rule::flat, true};
+  if (name == "epsilon-gamma-box") return {Rule::gamma, Rule::epsilon, Rule::zbox, false};
+  if (name == "epsilon-alpha2-beta1") return {Rule::alpha2beta1, Rule::epsilon, Rule::alpha2beta1, false};
+  throw std::invalid_argument("--composite must be epsilon, epsilon-plus, epsilon-plus-flat, epsilon-gamma-box or epsilon-alpha2-beta1, not " + name);
+}
+
+// The table: node kind -> rule, given the composite and whether the node is the first layer.
+Rule rule_of(nn::LayerKind kind, const Composite& c, bool first) {
+  using K = nn::LayerKind;
+  switch (kind) {
+    case K::conv2d: return first ? c.first : c.conv;
+    case K::linear: return first && c.first_dense ? c.first : c.dense;
+    case K::add:
+    case K::avg_pool2d:
+    case K::adaptive_avg_pool2d: return Rule::norm;
+    case K::relu:
+    case K::sigmoid:
+    case K::tanh:
+    case K::gelu:
+    case K::batch_norm: return Rule::pass;
+    default: return Rule::gradient;
+  }
+}
+
+struct Settings {
+  double epsilon, gamma, low, high;
+  double stabilizer = 1e-6;  // Zennit's default for every rule but ε's own
+};
+
+// z + ε·sign(z), sign(0) = +1 (Zennit's stabilize).
+template <ad::Scalar T>
+T stabilize(T z, double eps) {
+  return z + (z >= T(0) ? T(eps) : T(-eps));
+}
+
+// A conv or dense layer with any BatchNorm after it merged in: y = W ∗ x + b.
+template <ad::Scalar T>
+struct Affine {
+  ad::Tensor<T> weight, bias;  // bias [out] (zeros when the layer has none)
+  bool conv = false;
+  int stride = 1, padding = 0;
+
+  ad::Var<T> apply(ad::Tape<T>& tape, ad::Var<T> x, const ad::Tensor<T>& w, const ad::Tensor<T>& b) const {
+    if (conv) return ad::conv2d(x, tape.leaf(w), tape.leaf(b), stride, padding);
+    return ad::matmul(x, tape.leaf(w), false, true) + tape.leaf(b);
+  }
+};
+
+template <ad::Scalar T>
+Affine<T> affine_of(const nn::Layer<T>& layer, const nn::BatchNorm<T>* bn) {
+  Affine<T> a;
+  if (const auto* c = dynamic_cast<const nn::Conv2d<T>*>(&layer)) {
+    a = {c->weight.value, c->has_bias ? c->bias.value : ad::Tensor<T>(ad::Shape{c->out_ch}), true, c->stride, c->padding};
+  } else if (const auto* l = dynamic_cast<const nn::Linear<T>*>(&layer)) {
+    a = {l->weight.value, l->has_bias ? l->bias.value : ad::Tensor<T>(ad::Shape{l->out}), false, 1, 0};
+  } else {
+    throw std::invalid_argument("lrp: no rule for " + layer.architecture() + " (Conv2d and Linear layers only)");
+  }
+  if (bn) {  // Zennit's MergeBatchNorm: W·s per output, (b − mean)·s + β = b·s + t
+    const auto [scale, shift] = bn->affine();
+    const int64_t outs = a.weight.size(0), per = a.weight.numel() / outs;
+    for (int64_t o = 0; o < outs; ++o) {
+      for (int64_t k = 0; k < per; ++k) a.weight[o * per + k] *= scale[o];
+      a.bias[o] = a.bias[o] * scale[o] + shift[o];
+    }
+  }
+  return a;
+}
+
+// One branch of a BasicHook rule: the layer on a modified input with modified parameters.
+enum class InputMod { same, positive, negative, ones, low, high };
+template <ad::Scalar T>
+struct Branch {
+  InputMod input;
+  std::function<T(T)> param;  // applied to weight and (if kept) bias
+  bool bias;
+  int group;      // branches of a group share a denominator Σ den_sign·z
+  T den_sign, coef;  // coef: the branch's weight in the reducer
+};
+
+template <ad::Scalar T>
+std::vector<Branch<T>> branches_of(Rule rule, const Settings& s) {
+  const auto id = [](T w) { return w; };
+  const auto pos = [](T w) { return std::max(w, T(0)); };
+  const auto neg = [](T w) { return std::min(w, T(0)); };
+  const T g = T(s.gamma);
+  const auto gpos = [g](T w) { return w + g * std::max(w, T(0)); };
+  const auto gneg = [g](T w) { return w + g * std::min(w, T(0)); };
+  using I = InputMod;
+  switch (rule) {
+    case Rule::epsilon: return {{I::same, id, true, 0, 1, 1}};
+    case Rule::zplus: return {{I::positive, pos, true, 0, 1, 1}, {I::negative, neg, false, 0, 1, 1}};
+    case Rule::alpha2beta1:
+      return {{I::positive, pos, true, 0, 1, 2}, {I::negative, neg, false, 0, 1, 2}, {I::positive, neg, true, 1, 1, -1}, {I::negative, pos, false, 1, 1, -1}};
+    case Rule::gamma:  // group 0 where the layer's output is positive, group 1 where it is negative
+      return {{I::positive, gpos, true, 0, 1, 1}, {I::negative, gneg, false, 0, 1, 1}, {I::positive, gneg, true, 1, 1, 1}, {I::negative, gpos, false, 1, 1, 1}};
+    case Rule::zbox: return {{I::same, id, true, 0, 1, 1}, {I::low, pos, true, 0, -1, -1}, {I::high, neg, true, 0, -1, -1}};
+    case Rule::flat: return {{I::ones, [](T) { return T(1); }, false, 0, 1, 1}};
+    default: throw std::logic_error("not a conv/dense rule");
+  }
+}
+
+// Relevance at the input of an affine layer for relevance R at its output (Zennit's BasicHook):
+// z_k = branch k's output, v_k = R / stab(Σ_{k in group} den_sign·z_k) (γ: masked by the sign of
+// the layer's own output), R_in = Σ_k coef_k · x_k ⊙ J_kᵀ v_k (flat: J_kᵀ v_k alone).
+template <ad::Scalar T>
+ad::Tensor<T> affine_relevance(const Affine<T>& a, Rule rule, const Settings& s, const ad::Tensor<T>& x, const ad::Tensor<T>& relevance) {
+  const std::vector<Branch<T>> branches = branches_of<T>(rule, s);
+  const double eps = rule == Rule::epsilon ? s.epsilon : s.stabilizer;
+  std::vector<ad::Tensor<T>> inputs, weights, biases, outputs;
+  for (const Branch<T>& b : branches) {
+    ad::Tensor<T> in = x;
+    for (int64_t k = 0; k < in.numel(); ++k) {
+      const T v = x[k];
+      switch (b.input) {
+        case InputMod::same: break;
+        case InputMod::positive: in[k] = std::max(v, T(0)); break;
+        case InputMod::negative: in[k] = std::min(v, T(0)); break;
+        case InputMod::ones: in[k] = T(1); break;
+        case InputMod::low: in[k] = T(s.low); break;
+        case InputMod::high: in[k] = T(s.high); break;
+      }
+    }
+    ad::Tensor<T> w = a.weight, bias(a.bias.shape());
+    for (int64_t k = 0; k < w.numel(); ++k) w[k] = b.param(w[k]);
+    if (b.bias)
+      for (int64_t k = 0; k < bias.numel(); ++k) bias[k] = b.param(a.bias[k]);
+    ad::Tape<T> tape;
+    outputs.push_back(a.apply(tape, tape.leaf(in), w, bias).tensor());
+    inputs.push_back(std::move(in));
+    weights.push_back(std::move(w));
+    biases.push_back(std::move(bias));
+  }
+  ad::Tensor<T> original;
+  if (rule == Rule::gamma) {
+    ad::Tape<T> tape;
+    original = a.apply(tape, tape.leaf(x), a.weight, a.bias).tensor();
+  }
+  ad::Tensor<T> result(x.shape());
+  for (size_t k = 0; k < branches.size(); ++k) {
+    ad::Tensor<T> v(relevance.shape());
+    for (int64_t j = 0; j < v.numel(); ++j) {
+      T den = 0;
+      for (size_t m = 0; m < branches.size(); ++m)
+        if (branches[m].group == branches[k].group) den += branches[m].den_sign * outputs[m][j];
+      v[j] = relevance[j] / stabilize(den, eps);
+      if (rule == Rule::gamma && !(branches[k].group == 0 ? original[j] > T(0) : original[j] < T(0))) v[j] = T(0);
+    }
+    ad::Tape<T> tape;
+    ad::Var<T> in = tape.leaf(inputs[k], true);
+    tape.backward(a.apply(tape, in, weights[k], biases[k]), v.vector());
+    const ad::Tensor<T> jv = in.grad_tensor();
+    for (int64_t j = 0; j < result.numel(); ++j) result[j] += branches[k].coef * (rule == Rule::flat ? jv[j] : inputs[k][j] * jv[j]);
+  }
+  return result;
+}
+
+// What a node's replaced backward needs; kept outside the tape (its closures hold no containers).
+template <ad::Scalar T>
+struct NodeRule {
+  Rule rule;
+  const Settings* settings;
+  const nn::Layer<T>* layer;  // norm rule on a pooling layer: its forward
+  Affine<T> affine;
+  std::vector<ad::Tensor<T>> reads;  // the values the node read
+  std::vector<ad::Tensor<T>> backward(const ad::Tensor<T>& relevance) const {
+    switch (rule) {
+      case Rule::norm: {
+        if (layer->type() == nn::LayerKind::add) {  // Zennit's Norm on its Sum: x_j · R / stab(Σ x)
+          std::vector<ad::Tensor<T>> out(reads.size(), ad::Tensor<T>(relevance.shape()));
+          for (int64_t k = 0; k < relevance.numel(); ++k) {
+            T z = 0;
+            for (const auto& r : reads) z += r[k];
+            const T v = relevance[k] / stabilize(z, settings->stabilizer);
+            for (size_t j = 0; j < reads.size(); ++j) out[j][k] = reads[j][k] * v;
+          }
+          return out;
+        }
+        ad::Tape<T> tape;  // pooling: x ⊙ Jᵀ(R / stab(pool(x)))
+        ad::Var<T> in = tape.leaf(reads[0], true);
+        ad::Var<T> z = layer->forward(tape, in, nn::Grads::none);
+        ad::Tensor<T> v(relevance.shape());
+        for (int64_t k = 0; k < v.numel(); ++k) v[k] = relevance[k] / stabilize(z.value()[size_t(k)], settings->stabilizer);
+        tape.backward(z, v.vector());
+        ad::Tensor<T> out = in.grad_tensor();
+        for (int64_t k = 0; k < out.numel(); ++k) out[k] *= reads[0][k];
+        return {out};
+      }
+      default: return {affine_relevance(affine, rule, *settings, reads[0], relevance)};
+    }
+  }
+};
+
+// Zennit's Pass rule: the node keeps its value (written by `fill`) and hands the relevance from
+// above to its input unchanged. No copy of the input is kept.
+template <ad::Scalar T, class Fill>
+ad::Var<T> pass_rule(ad::Tape<T>& tape, ad::Var<T> x, Fill&& fill) {
+  ad::Var<T> out = tape.make(x.shape(), x.requires_grad());
+  fill(tape.write(out));
+  if (out.requires_grad())
+    tape.on_backward(out, [x, out](ad::Tape<T>& t) {
+      const T* g = t.grad(out);
+      T* gx = t.grad_to(x);
+      if (!g || !gx) return;
+      for (int64_t k = 0; k < out.numel(); ++k) gx[k] += g[k];
+    });
+  return out;
+}
+
+// `value` on the tape, reading `reads`, with the rule as its backward.
+template <ad::Scalar T>
+ad::Var<T> with_rule(ad::Tape<T>& tape, std::span<const ad::Var<T>> reads, const ad::Tensor<T>& value, const NodeRule<T>* rule) {
+  bool needs = false;
+  for (const auto& r : reads) needs = needs || r.requires_grad();
+  ad::Var<T> out = tape.make(value.shape(), needs);
+  std::copy(value.data(), value.data() + value.numel(), tape.write(out));
+  if (!needs) return out;
+  if (reads.size() > 2) throw std::logic_error("lrp: a rule node reads at most two values");
+  const ad::Var<T> r0 = reads[0], r1 = reads.size() > 1 ? reads[1] : reads[0];
+  const size_t count = reads.size();
+  tape.on_backward(out, [out, r0, r1, count, rule](ad::Tape<T>& t) {
+    const T* g = t.grad(out);
+    if (!g) return;
+    const ad::Tensor<T> relevance(out.shape(), std::vector<T>(g, g + out.numel()));
+    const std::vector<ad::Tensor<T>> back = rule->backward(relevance);
+    for (size_t j = 0; j < count; ++j) {
+      T* gx = t.grad_to(j == 0 ? r0 : r1);
+      if (!gx) continue;
+      for (int64_t k = 0; k < back[j].numel(); ++k) gx[k] += back[j][k];
+    }
+  });
+  return out;
+}
+
+template <ad::Scalar T>
+ad::Tensor<T> lrp(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const Target<T>& target, const Composite& composite, const Settings& settings,
+                  std::vector<double>& f_input) {
+  const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, target);
+  const size_t n = model.layers.size();
+  // The canonizer: node i's BatchNorm reader, when it is i's only reader and i is conv/dense.
+  std::vector<const nn::BatchNorm<T>*> merged(n, nullptr);
+  std::vector<bool> merged_away(n, false);
+  size_t first = n;
+  for (size_t i = 0; i < n; ++i) {
+    const nn::LayerKind kind = model.layers[i]->type();
+    if (kind != nn::LayerKind::conv2d && kind != nn::LayerKind::linear) continue;
+    if (first == n && (kind == nn::LayerKind::conv2d || composite.first_dense)) first = i;
+    const std::vector<size_t> readers = model.node_readers(int(i));
+    if (readers.size() == 1) {
+      merged[i] = dynamic_cast<const nn::BatchNorm<T>*>(model.layers[readers[0]].get());
+      merged_away[readers[0]] = merged[i] != nullptr;
+    }
+  }
+  std::deque<NodeRule<T>> rules;  // stable addresses for the tape's closures
+  ad::Tape<T> tape;
+  ad::Var<T> input = tape.leaf(x, true);
+  const ad::Var<T> out = model.forward(tape, input, nn::Grads::none, {.instead = [&](size_t i, std::span<const ad::Var<T>> reads) {
+                                         const nn::Layer<T>& layer = *model.layers[i];
+                                         const Rule rule = rule_of(layer.type(), composite, i == first);
+                                         if (rule == Rule::gradient) return ad::Var<T>();
+                                         if (rule == Rule::pass) {
+                                           const ad::Var<T> in = reads[0];
+                                           const std::span<const T> v = in.value();
+                                           if (merged_away[i])  // the BatchNorm merged into the layer before: the identity
+                                             return pass_rule(tape, in, [&](T* y) { std::copy(v.begin(), v.end(), y); });
+                                           if (layer.type() == nn::LayerKind::relu)
+                                             return pass_rule(tape, in, [&](T* y) {
+                                               for (size_t k = 0; k < v.size(); ++k) y[k] = std::max(v[k], T(0));
+                                             });
+                                           ad::Tape<T> local;
+                                           const ad::Var<T> value = layer.forward(local, local.leaf(in.tensor()), nn::Grads::none);
+                                           return pass_rule(tape, in, [&](T* y) { std::copy(value.value().begin(), value.value().end(), y); });
+                                         }
+                                         NodeRule<T>& r = rules.emplace_back(NodeRule<T>{rule, &settings, &layer, {}, {}});
+                                         for (const auto& v : reads) r.reads.push_back(v.tensor());
+                                         ad::Tensor<T> value;
+                                         ad::Tape<T> local;
+                                         if (rule == Rule::norm) {
+                                           std::vector<ad::Var<T>> in;
+                                           for (const auto& v : r.reads) in.push_back(local.leaf(v));
+                                           value = layer.forward(local, std::span<const ad::Var<T>>(in), nn::Grads::none).tensor();
+                                         } else {
+                                           r.affine = affine_of(layer, merged[i]);
+                                           value = r.affine.apply(local, local.leaf(r.reads[0]), r.affine.weight, r.affine.bias).tensor();
+                                         }
+                                         return with_rule(tape, reads, value, &r);
+                                       }});
+  const ad::Var<T> f = select_target(out, target, targets);
+  f_input.assign(f.value().begin(), f.value().end());  // F(x) from this forward: explain need not run another
+  tape.backward(ad::sum(f));
+  return input.grad_tensor();
+}
+
+}  // namespace
+
+template <ad::Scalar T>
+Method<T> lrp_method() {
+  using K = OptionSpec::Kind;
+  Method<T> m{.name = "lrp",
+              .display_name = "LRP",
+              .summary = "layer-wise relevance propagation with Zennit's rules and composites, BatchNorm merged (Zennit 0.5.1)",
+              .options = {{.name = "composite", .kind = K::choice, .default_value = "epsilon-plus-flat",
+                           .help = "the rules: which for the first layer, convolutions and dense layers (Zennit's composites)",
+                           .choices = {"epsilon", "epsilon-plus", "epsilon-plus-flat", "epsilon-gamma-box", "epsilon-alpha2-beta1"}},
+                          {.name = "epsilon", .kind = K::real, .default_value = "1e-6", .help = "ε of the ε rule (dense layers)", .min = 0, .max = 1e6},
+                          {.name = "gamma", .kind = K::real, .default_value = "0.25", .help = "γ of the γ rule (epsilon-gamma-box)", .min = 0, .max = 1e6},
+                          {.name = "low", .kind = K::real, .default_value = "0", .help = "the lowest input value, for z-box (epsilon-gamma-box)", .min = -1e9, .max = 1e9},
+                          {.name = "high", .kind = K::real, .default_value = "1", .help = "the highest input value, for z-box (epsilon-gamma-box)", .min = -1e9, .max = 1e9}}};
+  // One matrix row per composite. Every rule's backward is linear in the relevance handed to it,
+  // so the map of a combination of outputs is that combination of maps (linearity). Dummy holds
+  // wherever the first layer's rule weighs each input by its own weights (a feature with zero
+  // weights gets x·0 = 0); the flat rule spreads relevance over the receptive field whatever the
+  // weights, so it does not.
+  for (const char* composite : {"epsilon", "epsilon-plus", "epsilon-plus-flat", "epsilon-gamma-box", "epsilon-alpha2-beta1"}) {
+    MatrixRowSpec row{fmt::format("lrp_{}", composite), {{"composite", composite}}, {"dummy", "linearity"}};
+    if (std::string(composite) == "epsilon-plus-flat") row.guarantees = {"linearity"};
+    m.matrix_rows.push_back(std::move(row));
+  }
+  m.in_tables = [](const nn::Sequential<T>& model) { return model.input_dtype != nn::InputDtype::int64; };
+  m.run = [](const MethodCall<T>& c) {
+    if (c.model.input_dtype == nn::InputDtype::int64) throw std::invalid_argument("LRP needs floating-point inputs, not token ids");
+    const Settings s{c.options.real("epsilon"), c.options.real("gamma"), c.options.real("low"), c.options.real("high")};
+    if (s.low > s.high) throw std::invalid_argument(fmt::format("--low {} is above --high {}", s.low, s.high));
+    Attribution<T> a;
+    a.values = lrp(c.model, c.inputs, c.target, parse_composite(c.options.text("composite")), s, a.f_input);
+    return a;
+  };
+  return m;
+}
+
+template Method<float> lrp_method<float>();
+template Method<double> lrp_method<double>();
+
+}  // namespace integrad::attr
