@@ -49,7 +49,8 @@ SeqDims check_recurrent(const char* op, int64_t gates, const Var<T>& x, const Va
   return {n, l, in, h, batch_first};
 }
 
-// G = x·W_ihᵀ (+ b_ih + b_hh when `both_biases`, else + b_ih): every step's input projection at once.
+// G = x·W_ihᵀ + b_ih (+ b_hh when given: the LSTM adds both biases here, the GRU keeps b_hh with
+// the recurrence, inside r·(W_hn h + b_hn)): every step's input projection in one GEMM.
 template <Scalar T>
 void input_projection(const SeqDims& d, int64_t width, const T* x, const T* w_ih, const T* b_ih, const T* b_hh, T* g) {
   gemm(false, true, d.rows(), width, d.in, T(1), x, d.in, w_ih, d.in, T(0), g, width);

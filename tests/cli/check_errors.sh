@@ -97,7 +97,7 @@ done
 for v in nan inf; do
   expect_error "--stdev $v" "--stdev (an option of smoothgrad) must be a finite number" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method smoothgrad --stdev "$v"
 done
-expect_error "--layer -1" "--layer (an option of ig) must be a whole number in [0, 1000000]; got '-1'" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --layer -1
+expect_error "--layer -1" "the model has no layer '-1'; its layers are 0, 1, 2" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --layer -1
 expect_error "axioms --limit -1" "--limit" "$bin" axioms "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --limit -1
 expect_error "a baseline for a method without one" "--baseline: gradient uses no baseline" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method gradient --baseline 0.5
 expect_error "deltas for a method without them" "--deltas: saliency has no completeness delta" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method saliency --deltas "$work/d.npy"
