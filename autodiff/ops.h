@@ -71,6 +71,9 @@ template <Scalar T> Var<T> layer_norm(Var<T> x, Var<T> weight, Var<T> bias, T ep
 // The same with element-wise ops (mean, sub, mul, sqrt, div): the reference layer_norm is tested
 // against.
 template <Scalar T> Var<T> layer_norm_naive(Var<T> x, Var<T> weight, Var<T> bias, T eps);
+// x·scale[c] + shift[c] for x [N, C, ...]: BatchNorm in evaluation, one pass where a broadcast
+// mul and add take two (its naive twin).
+template <Scalar T> Var<T> channel_affine(Var<T> x, Var<T> scale, Var<T> shift);
 
 // --- linear algebra (ops_matmul.cpp) ---------------------------------------------------------
 // op(a)·op(b). 2-D: [m,k]·[k,n]. Batched: [B,m,k]·[B,k,n], or one side 2-D and shared by the

@@ -78,9 +78,48 @@ Var<T> layer_norm_naive(Var<T> x, Var<T> w, Var<T> b, T eps) {
   return centred / sqrt(var + eps) * w + b;
 }
 
+template <Scalar T>
+Var<T> channel_affine(Var<T> x, Var<T> scale, Var<T> shift) {
+  const int64_t channels = x.rank() >= 2 ? x.shape()[1] : 0;
+  if (x.rank() < 2 || scale.numel() != channels || shift.numel() != channels)
+    throw std::invalid_argument("channel_affine: x " + x.shape().str() + " needs scale and shift of its " + std::to_string(channels) + " channels, got " +
+                                scale.shape().str() + " and " + shift.shape().str());
+  Tape<T>& tape = x.tape();
+  const int64_t n = x.shape()[0], plane = channels ? x.numel() / (n * channels) : 0;
+  Var<T> out = tape.make(x.shape(), x.requires_grad() || scale.requires_grad() || shift.requires_grad());
+  const T *xv = x.value().data(), *a = scale.value().data(), *b = shift.value().data();
+  T* y = tape.write(out);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t c = 0; c < channels; ++c) {
+      const int64_t at = (i * channels + c) * plane;
+      for (int64_t k = 0; k < plane; ++k) y[at + k] = xv[at + k] * a[c] + b[c];
+    }
+  if (out.requires_grad())
+    tape.on_backward(out, [x, scale, shift, out, n, channels, plane](Tape<T>& t) {
+      const T *xv = x.value().data(), *a = scale.value().data(), *g = t.grad(out);
+      T* gx = t.grad_to(x);
+      T* ga = t.grad_to(scale);
+      T* gb = t.grad_to(shift);
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t c = 0; c < channels; ++c) {
+          const int64_t at = (i * channels + c) * plane;
+          if (gx)
+            for (int64_t k = 0; k < plane; ++k) gx[at + k] += g[at + k] * a[c];
+          if (ga || gb) {
+            T sum_gx = 0, sum_g = 0;
+            for (int64_t k = 0; k < plane; ++k) sum_gx += g[at + k] * xv[at + k], sum_g += g[at + k];
+            if (ga) ga[c] += sum_gx;
+            if (gb) gb[c] += sum_g;
+          }
+        }
+    });
+  return out;
+}
+
 #define INTEGRAD_INSTANTIATE(T)                                  \
   template Var<T> layer_norm(Var<T>, Var<T>, Var<T>, T);         \
-  template Var<T> layer_norm_naive(Var<T>, Var<T>, Var<T>, T);
+  template Var<T> layer_norm_naive(Var<T>, Var<T>, Var<T>, T);  \
+  template Var<T> channel_affine(Var<T>, Var<T>, Var<T>);
 INTEGRAD_INSTANTIATE(float)
 INTEGRAD_INSTANTIATE(double)
 #undef INTEGRAD_INSTANTIATE

@@ -65,7 +65,7 @@ struct BatchNorm : Layer<T> {
     const ad::Shape per_channel = channel_shape(x.shape());
     if (grads == Grads::none) {
       auto [scale, shift] = affine();
-      return ad::add(ad::mul(x, tape.leaf(scale.reshaped(per_channel))), tape.leaf(shift.reshaped(per_channel)));
+      return ad::channel_affine(x, tape.leaf(scale), tape.leaf(shift));
     }
     // Training: the mean and biased variance over every dimension but the channels'.
     ad::Var<T> mean = reduce_mean(x), centred = ad::sub(x, mean);

@@ -63,3 +63,36 @@ TEST_CASE("every registered method runs on a ResNet, or refuses it saying why") 
   }
   CHECK(ran >= 15);
 }
+
+TEST_CASE("every registered method on an LSTM text model: token-id methods run at the embedding, the others refuse saying why") {
+  const std::string dir = std::string(INTEGRAD_TEST_DATA) + "/torch/";
+  for (const char* cell : {"lstm", "gru"}) {
+    CAPTURE(cell);
+    const nn::Sequential<double> model = nn::load_model<double>(dir + "recurrent_model_" + cell + ".safetensors");
+    const ad::Tensor<double> x = nn::npy_read_tensor<double>(dir + "recurrent_model_input.npy");
+    int ran = 0;
+    for (const attr::Method<double>& m : attr::registry<double>()) {
+      CAPTURE(m.name);
+      std::map<std::string, std::string> given;
+      for (const attr::OptionSpec& o : m.options)
+        if (o.name == "layer" && o.kind == attr::OptionSpec::Kind::text) given["layer"] = "0";  // the embedding
+      attr::Attribution<double> a;
+      try {
+        a = attr::explain(m, model, x, attr::Baseline<double>::zero(), attr::Target<double>::of(1), attr::parse_options(m.name, m.options, given));
+      } catch (const std::invalid_argument& e) {
+        CHECK_FALSE(m.takes_token_ids);  // a method made for token ids must not refuse them
+        CHECK(std::string(e.what()).size() > 20);
+        continue;
+      }
+      bool finite = true;
+      for (double v : a.values.span()) finite = finite && std::isfinite(v);
+      CHECK(finite);
+      if (m.name == "ig") {
+        CHECK(a.values.shape() == ad::Shape{x.size(0), x.size(1), 4});  // the embedding's output
+        for (double d : a.deltas) CHECK(std::abs(d) < 0.05);
+      }
+      ++ran;
+    }
+    CHECK(ran >= 1);
+  }
+}

@@ -270,3 +270,17 @@ TEST_CASE("layer_norm: the fused op equals its element-wise twin, values and gra
   CHECK_THROWS_WITH(layer_norm(tape.leaf(Tensor<double>(Shape{2, 3})), tape.leaf(Tensor<double>(Shape{4})), tape.leaf(Tensor<double>(Shape{4})), 1e-5),
                     doctest::Contains("last dimension"));
 }
+
+TEST_CASE("gradcheck: channel_affine, and it equals its broadcast mul and add") {
+  for (const Shape& shape : {Shape{2, 3}, Shape{2, 3, 4}, Shape{2, 3, 2, 3}}) {
+    CAPTURE(shape.str());
+    const Tensor<double> x = random(shape, 1), a = random(Shape{3}, 2), b = random(Shape{3}, 3);
+    expect_gradcheck([](auto&, Inputs v) { return channel_affine(v[0], v[1], v[2]); }, {x, a, b});
+    Tape<double> tape;
+    std::vector<int64_t> per_channel(size_t(shape.rank()), 1);
+    per_channel[1] = 3;
+    const Tensor<double> fused = channel_affine(tape.leaf(x), tape.leaf(a), tape.leaf(b)).tensor();
+    const Tensor<double> naive = (tape.leaf(x) * tape.leaf(a.reshaped(Shape(per_channel))) + tape.leaf(b.reshaped(Shape(per_channel)))).tensor();
+    for (int64_t i = 0; i < x.numel(); ++i) CHECK(fused[i] == naive[i]);
+  }
+}

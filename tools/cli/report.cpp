@@ -264,6 +264,8 @@ std::string graph_section(const ReportArgs& a, const nn::Dataset<T>& test) {
   return html + "<section id=\"graph-axioms\"><h2>The residual network's axiom matrix</h2><p>On one test image, baseline 0. Implementation invariance "
                 "compares each method with the same network whose BatchNorms are folded into the convolutions before them: equal functions, other "
                 "weights.</p>" + attr::matrix_html(rows) + "</section>";
+}
+
 // Without --data or --inputs: the named set the model was trained on (its feature names say so for a
 // tabular model), else the first whose examples have the model's input shape (Fashion-MNIST for
 // 28x28 images). A tabular model used to be fed Fashion-MNIST and died in a matmul.
