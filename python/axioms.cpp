@@ -10,6 +10,7 @@
 #include "attribution/evaluation/axiom_matrix.h"
 #include "attribution/method.h"
 #include "explain_args.h"
+#include "errors.h"
 #include "model.h"
 
 namespace integrad::py_bind {
@@ -31,7 +32,7 @@ py::dict axioms_typed(const nn::Sequential<T>& net, py::handle x, py::handle bas
   }
   std::vector<attr::MatrixRow> rows;
   {
-    py::gil_scoped_release release;
+    ReleaseAllowingStop release;  // Ctrl-C stops between passes
     auto all = attr::matrix_methods(net, {{"steps", std::to_string(steps)}});
     std::vector<attr::NamedMethod<T>> chosen;
     if (!methods) chosen = all;
