@@ -102,7 +102,7 @@ std::string temporary_owner() {
     std::string line;
     if (std::getline(boot, line)) id += "/" + line;
     std::error_code ec;
-    id += "/" + fs::read_symlink("/proc/self/ns/pid", ec).string();
+    id.append("/").append(fs::read_symlink("/proc/self/ns/pid", ec).string());
     char hex[9];
     std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(std::hash<std::string>{}(id) & 0xffffffffu));
     return std::string(hex);
@@ -262,10 +262,11 @@ namespace {
 // Who a path is: its device and inode if it exists, else its resolved absolute path.
 std::string identity(const std::string& path) {
   struct stat st;
-  if (::stat(path.c_str(), &st) == 0) return "i" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  std::string id;
+  if (::stat(path.c_str(), &st) == 0) return id.append("i").append(std::to_string(st.st_dev)).append(":").append(std::to_string(st.st_ino));
   std::error_code ec;
   const fs::path p = fs::weakly_canonical(fs::absolute(path), ec);
-  return "p" + (ec ? fs::absolute(path).lexically_normal() : p).string();
+  return id.append("p").append((ec ? fs::absolute(path).lexically_normal() : p).string());
 }
 
 // What must hold of a regular file's final name before anything is written: it is none of the

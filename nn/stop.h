@@ -14,7 +14,7 @@ namespace integrad::nn {
 inline std::atomic<int> stop_signal{0};
 
 struct Stopped : std::runtime_error {
-  explicit Stopped(int signal) : std::runtime_error("interrupted by signal " + std::to_string(signal)), signal(signal) {}
+  explicit Stopped(int signal) : std::runtime_error(std::string("interrupted by signal ").append(std::to_string(signal))), signal(signal) {}
   int signal;
 };
 

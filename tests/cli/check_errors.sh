@@ -597,5 +597,19 @@ if command -v prlimit >/dev/null; then
   expect_error "kernelshap over 2^15 groups" "kernelshap over 32768 feature groups needs about" prlimit --as=$((2 << 30)) "$bin" explain "$work/wide.safetensors" "$work/wide.npy" -o "$work/out.npy" --method kernelshap
 fi
 
+# An allocation that fails says what to reduce, not "std::bad_alloc" (under an address-space limit).
+if command -v prlimit >/dev/null; then
+  "$bin" dataset --data synthetic-patches --limit 1 -o "$work/one.npy" >/dev/null
+  expect_error "out of memory" "out of memory: this needs more memory than the machine gives it; reduce --batch-size" \
+    prlimit --as=$((1 << 30)) "$bin" explain "$work/m.safetensors" "$work/one.npy" -o "$work/out.npy" --steps 1000000 --batch-size 1000000
+fi
+# A feature name holding an escape sequence, in explain's per-feature table: shown escaped.
+printf 'a,\033[31mb,y\n1,2,0\n0,1,1\n' >"$work/esc.csv"
+"$bin" train --arch mlp --inputs "$work/esc.csv" --labels-column y --epochs 1 -q -o "$work/esc.safetensors" >/dev/null 2>&1
+printf 'a,\033[31mb\n1,2\n' >"$work/esc_x.csv"
+if "$bin" explain "$work/esc.safetensors" "$work/esc_x.csv" -o "$work/esc_a.npy" --method saliency >"$work/stdout" 2>&1 && grep -qF '\x1b[31mb' "$work/stdout" &&
+   ! grep -q $'\x1b' "$work/stdout"; then echo "ok   a feature name's escape sequence is shown escaped"
+else echo "FAIL a feature name's escape sequence:"; sed 's/^/    /' "$work/stdout" | cat -v; failures=$((failures + 1)); fi
+
 if [ "$failures" -ne 0 ]; then echo "$failures bad-input cases misbehaved"; exit 1; fi
 echo "all bad-input cases refused cleanly"

@@ -69,10 +69,10 @@ def test_exception_texts_are_escaped(tmp_path):
 
 
 def test_ctrl_c_interrupts_explain_between_passes(torch_data):
-    # IG with a million steps in passes of 64 on one example runs for a long while; Ctrl-C after
+    # IG with a million steps in passes of 64 on 200 examples runs for about a minute; Ctrl-C after
     # 0.5 s must stop it within a pass or two, not when the C++ call returns.
     model = integrad.load(os.path.join(torch_data, "mlp_f32.safetensors"))
-    x = np.load(os.path.join(torch_data, "mlp_f32_input.npy"))[:1]
+    x = np.repeat(np.load(os.path.join(torch_data, "mlp_f32_input.npy"))[:1], 200, axis=0)
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
     start = time.monotonic()
     timer.start()
@@ -82,4 +82,19 @@ def test_ctrl_c_interrupts_explain_between_passes(torch_data):
     timer.cancel()
     assert elapsed < 5, f"took {elapsed:.1f} s to stop"
     # and the next call runs normally
-    assert integrad.explain(model, x, method="saliency").attributions.shape == x.shape
+    assert integrad.explain(model, x[:2], method="saliency").attributions.shape == x[:2].shape
+
+
+def test_python_arguments_are_checked_in_the_users_words(torch_data):
+    model = integrad.load(os.path.join(torch_data, "mlp_f32.safetensors"))
+    x = np.load(os.path.join(torch_data, "mlp_f32_input.npy"))
+    with pytest.raises(TypeError, match="twins\\['g'\\] must be a Model"):
+        integrad.axioms(model, x, twins={"g": "not a model"})
+    other = integrad.load(os.path.join(torch_data, "ig_model_f32.safetensors"))
+    with pytest.raises(ValueError, match="takes or gives other shapes"):
+        integrad.axioms(model, x, twins={"g": other})
+    xs, ys = integrad.synthetic_patches(8)
+    with pytest.raises(ValueError, match="validation must be a pair"):
+        integrad.train("mlp", xs, ys, validation="xy")
+    # a list pair is as good as a tuple
+    integrad.train("mlp", xs, ys, validation=[xs, ys])

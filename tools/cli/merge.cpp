@@ -90,12 +90,6 @@ void run(const MergeArgs& a) {
   for (const auto& s : a.shards) parts.push_back(read_part(s));
   const Part& head = parts.front();
   for (const Part& p : parts) {
-    if (!p.inputs.empty() && !head.inputs.empty() && p.inputs != head.inputs)
-      throw std::invalid_argument(fmt::format("{} and {} were computed from different files (model, inputs, baseline or targets): shards of different runs",
-                                              nn::printable(p.path), nn::printable(head.path)));
-    if (!p.options.empty() && !head.options.empty() && p.options != head.options)
-      throw std::invalid_argument(fmt::format("{} and {} were computed with different options (method, steps, target, ...): shards of different runs",
-                                              nn::printable(p.path), nn::printable(head.path)));
     if (p.range.total != head.range.total)
       throw std::invalid_argument(fmt::format("{} is a shard of {} examples, {} of {}: shards of different inputs", nn::printable(p.path), p.range.total,
                                               nn::printable(head.path), head.range.total));
@@ -103,6 +97,12 @@ void run(const MergeArgs& a) {
       throw std::invalid_argument(fmt::format("{} holds {} rows of {}, {} holds {} rows of {}: shards of different outputs", nn::printable(p.path),
                                               p.array.dtype, p.array.shape.without(0).str(), nn::printable(head.path), head.array.dtype,
                                               head.array.shape.without(0).str()));
+    if (!p.inputs.empty() && !head.inputs.empty() && p.inputs != head.inputs)
+      throw std::invalid_argument(fmt::format("{} and {} were computed from different files (model, inputs, baseline or targets): shards of different runs",
+                                              nn::printable(p.path), nn::printable(head.path)));
+    if (!p.options.empty() && !head.options.empty() && p.options != head.options)
+      throw std::invalid_argument(fmt::format("{} and {} were computed with different options (method, steps, target, ...): shards of different runs",
+                                              nn::printable(p.path), nn::printable(head.path)));
   }
   std::stable_sort(parts.begin(), parts.end(), [](const Part& x, const Part& y) { return x.range.first < y.range.first; });
   const int64_t total = head.range.total;
