@@ -59,15 +59,16 @@ TEST_CASE("safetensors: deep nesting is refused as it opens, in constant time") 
 }
 
 TEST_CASE("safetensors: a header of many entries parses in linear time") {
-  // 200 000 empty tensors: nlohmann's callback parser, which rescans the parent object after each
-  // entry, took 14 s for 40 000 (issue 29), so minutes for these; linear, well under a second.
+  // 100 000 empty tensors: nlohmann's callback parser, which rescans the parent object after each
+  // entry, was quadratic: 14 s for 40 000 (issue 29). Linear: under a second here (0.9 s with the
+  // JSON built, in Release); the bound leaves room for the sanitizer build.
   std::string json = "{";
-  for (int i = 0; i < 200'000; ++i) json += fmt::format(R"({}"t{}":{{"dtype":"F32","shape":[0],"data_offsets":[0,0]}})", i ? "," : "", i);
+  for (int i = 0; i < 100'000; ++i) json += fmt::format(R"({}"t{}":{{"dtype":"F32","shape":[0],"data_offsets":[0,0]}})", i ? "," : "", i);
   json += "}";
   const auto start = std::chrono::steady_clock::now();
   const auto f = nn::safetensors_parse(safetensors_bytes(json, ""), "many");
-  CHECK(f.tensors.size() == 200'000);
-  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  CHECK(f.tensors.size() == 100'000);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
 }
 
 TEST_CASE("safetensors: only whitespace may follow the JSON; the header starts with '{'") {
