@@ -19,6 +19,7 @@
 #include <mutex>
 
 #include "autodiff/parallel.h"
+#include "nn/stop.h"
 
 namespace integrad::attr {
 
@@ -33,6 +34,7 @@ void for_each_example(int64_t n, Body&& body) {
       if (i > failed_at) return;  // a serial loop would have stopped before this example
     }
     try {
+      nn::throw_if_stop_requested();  // Ctrl-C: the examples not yet started are skipped
       body(i);
     } catch (...) {
       const std::lock_guard lock(guard);

@@ -1,4 +1,5 @@
 #include "attribution/method.h"
+#include "nn/stop.h"
 
 #include <fmt/format.h>
 
@@ -117,8 +118,10 @@ template <ad::Scalar T>
 Attribution<T> explain(const Method<T>& method, const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, const Baseline<T>& baseline,
                        const Target<T>& target, const Options& options, int64_t first, int64_t total, const std::function<void(double)>& progress) {
   if (model.input_dtype == nn::InputDtype::int64 && !method.takes_token_ids)
-    throw std::invalid_argument(fmt::format("token-id inputs have no gradient and {} needs one: use --method ig --layer 0 (the embedding) with a token id as "
-                                            "--baseline, e.g. 0", method.name));
+    throw std::invalid_argument(fmt::format("{} works on real-valued inputs, and this model reads token ids (an Embedding first), which have no gradient "
+                                            "and no values between them to perturb towards: attribute to the embeddings with --method ig --layer 0 and a "
+                                            "token id as --baseline, e.g. 0",
+                                            method.name));
   const int64_t n = inputs.size(0), all = total > 0 ? total : n;
   const int64_t chunk = options.has("batch-size") ? std::max<int64_t>(1, options.integer("batch-size")) : n;
   // Per-example baselines and targets may cover the whole set or just these inputs.
@@ -133,6 +136,7 @@ Attribution<T> explain(const Method<T>& method, const nn::Sequential<T>& model, 
   const Forward<T> f = forward_of(model);
   Attribution<T> out;
   for (int64_t start = 0; start < std::max<int64_t>(n, 1); start += chunk) {
+    nn::throw_if_stop_requested();
     const int64_t end = std::min(n, start + chunk), rows = end - start;
     const bool whole = start == 0 && end == n;
     const ad::Tensor<T> x = whole ? ad::Tensor<T>() : inputs.rows(start, end);

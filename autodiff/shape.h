@@ -36,9 +36,12 @@ class Shape {
     if (a < 0 || a >= rank_) throw std::invalid_argument("dimension " + std::to_string(dim) + " out of range for shape " + str());
     return a;
   }
+  // Checked: a size computed from user input ([2^61, 1, 28, 28]) must not wrap around into a
+  // small allocation that is then written past.
   int64_t numel() const {
     int64_t n = 1;
-    for (int i = 0; i < rank_; ++i) n *= dims_[static_cast<size_t>(i)];
+    for (int i = 0; i < rank_; ++i)
+      if (__builtin_mul_overflow(n, dims_[static_cast<size_t>(i)], &n)) throw std::length_error("shape " + str() + " holds more than 2^63 elements");
     return n;
   }
   // Number of elements after dimension `dim` (the stride of `dim` in row-major order).

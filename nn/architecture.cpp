@@ -32,6 +32,10 @@ namespace {
 constexpr int64_t kMaxActivationValues = int64_t(1) << 22;
 constexpr int64_t kMaxConvColumns = int64_t(1) << 24;
 constexpr size_t kMaxLayers = 4096;
+// And all the layers' outputs together, which one example holds on the tape for the backward
+// pass: at most 2^26 values (256 MB in float32). Each layer within its own limit is not enough:
+// 4000 ReLUs after a Linear(2^20, ...) hold 2^20 values each, 16 GB for one example.
+constexpr int64_t kMaxActivationTotal = int64_t(1) << 26;
 
 void check_activation_size(const ad::Shape& s, const std::string& what) {
   int64_t n = 1;  // multiplied with care: the dimensions alone may overflow int64 together
@@ -136,6 +140,7 @@ Sequential<T> parse_architecture(std::string_view text, ad::Shape input_shape, I
   check_activation_size(input_shape, "the input");
   std::map<std::string, int> index_of;  // node names so far
   std::vector<ad::Shape> shapes;        // per-example output shape of each node
+  double activations = 0;               // values per example, all layers' outputs (a double: no overflow)
   size_t start = 0;
   while (start <= text.size()) {
     const size_t end = text.find_first_of(";\n", start);
@@ -175,6 +180,7 @@ Sequential<T> parse_architecture(std::string_view text, ad::Shape input_shape, I
         throw std::invalid_argument(fmt::format("layer {} does not fit: {}", i, e.what()));
       }
       check_activation_size(s, fmt::format("layer {} ({})", i, model.layers.back()->architecture()));
+      activations += double(s.numel());
       if (model.layers.back()->type() == LayerKind::conv2d) {
         const auto* conv = &layer_as<Conv2d<T>>(*model.layers.back());
         // The convolution unfolds its input into [C·k·k, Ho·Wo] columns per example, and pads it
@@ -193,6 +199,10 @@ Sequential<T> parse_architecture(std::string_view text, ad::Shape input_shape, I
     start = end + 1;
   }
   if (model.layers.empty()) throw std::invalid_argument("architecture has no layers");
+  if (activations > double(kMaxActivationTotal))
+    throw std::invalid_argument(fmt::format("the layers' outputs need {:.0f} values per example ({:.1f} GB in float32) on the tape, more than the budget of "
+                                            "2^26 values (256 MB): the model is too large to run",
+                                            activations, activations * 4 / 1e9));
   init_parameters(model, init_seed);
   return model;
 }

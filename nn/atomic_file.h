@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,9 +12,15 @@ namespace integrad::nn {
 
 // Writes `bytes` as the whole of `path`:
 // - a regular file (new or existing) is written to a hidden temporary file in the same directory,
-//   ".integrad-tmp-<pid>-XXXXXX" (mkstemp; short, so a 255-byte name still works), flushed and
-//   renamed into place; an existing file keeps its permissions. Temporary files of processes that
-//   are gone (a SIGKILL mid-write) are removed by the next write into that directory.
+//   ".integrad-tmp-<owner>-<pid>-XXXXXX" (mkstemp; short, so a 255-byte name still works), flushed
+//   and renamed into place; an existing file keeps its permissions. Temporary files of processes
+//   that are provably gone (same host, boot and pid namespace, no such pid: a SIGKILL mid-write)
+//   are removed by the next write into that directory.
+// - an existing file the user may not write (mode 0444, another user's) is refused, as cp and a
+//   shell's '>' refuse it; so is a name longer than the file system allows, before anything is
+//   written.
+// - inside an OutputSet, an output that is one of the files the command has read (record_input)
+//   or one of its earlier outputs is refused: every output, of every kind, passes this one check.
 // - a symbolic link is written through: its target (followed to the end, even if it does not
 //   exist yet) is replaced, the link stays — as cp and a shell's '>' do.
 // - a character device, FIFO or socket (-o /dev/null, /dev/full, a named pipe), and a link into
@@ -28,7 +35,8 @@ void write_file_atomically(const std::string& path, std::string_view bytes);
 // /dev/full, still leaves no file), then renames every temporary file into place, in order.
 // An OutputSet destroyed without commit() (an exception) removes its temporary files and the
 // directories it created (if they are empty by then). commit() may be called more than once:
-// `train` commits after every epoch.
+// `train` commits after every epoch. A commit that fails part-way (a rename refused) puts back
+// the files it had already replaced (hard-linked aside first) and removes those it had created.
 class OutputSet {
  public:
   OutputSet();
@@ -53,6 +61,7 @@ class OutputSet {
 
   struct Staged {
     std::string given, temporary, target;
+    uint64_t hash;  // content_hash of the bytes
   };
   // Opened when staged and held open until commit: closing a FIFO in between would give its
   // reader an end of file, and the commit's write would then wait for a reader forever.
@@ -64,6 +73,15 @@ class OutputSet {
   std::vector<Staged> staged;
   std::vector<Direct> direct;
   std::vector<std::string> created_directories;
+  // The files the command has read (device and inode), and the identity of every output staged
+  // since the last commit: an output may be neither.
+  struct Input {
+    std::string path;
+    unsigned long long device, inode;
+  };
+  std::vector<Input> inputs;
+  std::vector<std::string> written;  // sorted
+  int fail_rename_at = -1;            // for tests: the commit's rename number i fails (EIO)
 
  private:
   void roll_back() noexcept;
@@ -78,9 +96,32 @@ void create_output_directory(const std::string& dir);
 // The whole file; errors name the path. Refuses files larger than max_bytes.
 std::string read_file(const std::string& path, size_t max_bytes = size_t(4) << 30);
 
+// Notes that the command reads `path` (a regular file): no output of the open OutputSet may be it.
+// Every reader calls it (read_file, the .npy memory map, the .csv reader). Without an open set it
+// does nothing.
+void record_input(const std::string& path);
+
+// Whether `path` names this process's standard output: /dev/stdout, /proc/self/fd/1, /dev/fd/1, or
+// the file or pipe it is (compared by device and inode, as the standard output was at start).
+bool names_stdout(const std::string& path);
+// For a command one of whose outputs is standard output (main calls it when an argument
+// names_stdout): the standard output is kept for the data alone — write_file_atomically writes
+// such an output there — and descriptor 1 becomes a copy of stderr, so that every line of text a
+// command prints ("wrote ...", tables, progress) goes to stderr instead of into the data.
+void keep_stdout_for_data();
+
+// FNV-1a (64 bits) of the bytes: what a shard's sidecar records of its output, and of its inputs.
+uint64_t content_hash(std::string_view bytes, uint64_t seed = 0xcbf29ce484222325ull);
+// A regular file's size and, beyond 4 MiB, 64 evenly spaced blocks of 64 KiB (the whole of smaller
+// files), hashed: cheap for a shard to compute on a large input, and different for different data.
+uint64_t file_fingerprint(const std::string& path);
+
 // The prefix of write_file_atomically's temporary files.
 inline constexpr std::string_view kTemporaryPrefix = ".integrad-tmp-";
-// Removes temporary files in `directory` whose writing process no longer runs; returns how many.
+// This process's host, boot and pid namespace, hashed: 8 hex digits in its temporaries' names.
+std::string temporary_owner();
+// Removes temporary files in `directory` whose writing process provably no longer runs (ours, by
+// temporary_owner, and no such pid); returns how many.
 int remove_stale_temporaries(const std::string& directory);
 
 }  // namespace integrad::nn

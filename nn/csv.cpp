@@ -137,6 +137,7 @@ CsvTable csv_parse(std::string_view text, const std::string& name) {
 }
 
 CsvTable csv_read(const std::string& path) {
+  record_input(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(fmt::format("{}: no such file or not readable", printable(path)));
   std::stringstream buffer;

@@ -1,5 +1,7 @@
 #include "nn/npy.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <bit>
@@ -290,6 +292,7 @@ namespace {
 class MappedFile {
  public:
   explicit MappedFile(const std::string& path) {
+    record_input(path);
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     struct stat st {};
     if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
@@ -358,27 +361,41 @@ std::vector<int64_t> npy_read_labels(const std::string& path, ad::Shape* shape_o
   std::vector<int64_t> labels(static_cast<size_t>(a.shape.numel()));
   for (size_t i = 0; i < labels.size(); ++i) {
     const double v = element(a, size, static_cast<int64_t>(i));
-    if (v != std::floor(v) || std::abs(v) > 9.0e15)
-      throw std::runtime_error(path + ": element " + std::to_string(i) + " is " + std::to_string(v) + ", expected an integer label");
+    if (v != std::floor(v)) throw std::runtime_error(printable(path) + ": element " + std::to_string(i) + " is " + std::to_string(v) + ", expected an integer label");
+    if (std::abs(v) > 9.0e15)  // an integer, but not one a class index or group id can be
+      throw std::runtime_error(fmt::format("{}: element {} is {:.17g}, beyond the largest label this reads (9e15, exact in float64)", printable(path), i, v));
     labels[i] = static_cast<int64_t>(v);
   }
   if (shape_out) *shape_out = a.shape;
   return labels;
 }
 
+namespace {
+// An .npy written under another format's name (--labels-out y.csv) would be read as that format
+// by whoever opens it; refused, naming the option's file.
+void require_npy_name(const std::string& path) {
+  for (const char* other : {".csv", ".json", ".png", ".safetensors", ".html", ".svg", ".md", ".txt", ".npz"})
+    if (path.ends_with(other))
+      throw std::invalid_argument(fmt::format("{}: this output is a NumPy .npy array; a name ending in {} would hold .npy bytes — name it .npy", printable(path), other));
+}
+}  // namespace
+
 template <ad::Scalar T>
 void npy_write(const std::string& path, const ad::Tensor<T>& t) {
+  require_npy_name(path);
   std::string out = header_for(sizeof(T) == 4 ? "<f4" : "<f8", t.shape());
   out.append(reinterpret_cast<const char*>(t.data()), sizeof(T) * static_cast<size_t>(t.numel()));
   write_file_atomically(path, out);
 }
 
 void npy_write_array(const std::string& path, const NpyArray& a) {
+  require_npy_name(path);
   if (dtype_size(a.dtype) * static_cast<size_t>(a.shape.numel()) != a.data.size()) throw std::invalid_argument("npy_write_array: shape does not match the data");
   write_file_atomically(path, header_for(a.dtype, a.shape) + a.data);
 }
 
 void npy_write_labels(const std::string& path, std::span<const int64_t> labels, ad::Shape shape) {
+  require_npy_name(path);
   if (shape.numel() != static_cast<int64_t>(labels.size())) throw std::invalid_argument("npy_write_labels: shape does not match the label count");
   std::string out = header_for("<i8", shape);
   out.append(reinterpret_cast<const char*>(labels.data()), sizeof(int64_t) * labels.size());

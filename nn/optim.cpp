@@ -169,7 +169,14 @@ class Adam : public Optimizer<T> {
 
 template <ad::Scalar T>
 std::unique_ptr<Optimizer<T>> make_optimizer(const OptimizerOptions& o, std::vector<Parameter<T>*> params) {
-  if (!(o.lr > 0)) throw std::invalid_argument("learning rate must be positive");
+  // Each setting in its range (a NaN weight decay or a momentum of 2 trains to NaN weights), named
+  // as the CLI and Python name it.
+  if (!(o.lr > 0) || !std::isfinite(o.lr)) throw std::invalid_argument(fmt::format("the learning rate (--lr, lr=) must be a finite number above 0; got {}", o.lr));
+  if (!(o.momentum >= 0 && o.momentum < 1)) throw std::invalid_argument(fmt::format("--momentum (momentum=) must be in [0, 1); got {}", o.momentum));
+  if (!(o.weight_decay >= 0) || !std::isfinite(o.weight_decay))
+    throw std::invalid_argument(fmt::format("--weight-decay (weight_decay=) must be a finite number, 0 or more; got {}", o.weight_decay));
+  if (o.name != "sgd" && (o.momentum != 0 || o.nesterov))
+    throw std::invalid_argument(fmt::format("--{} is an option of --optimizer sgd; {} has its own moments (betas)", o.momentum != 0 ? "momentum" : "nesterov", o.name));
   if (o.name == "sgd") return std::make_unique<Sgd<T>>(o, std::move(params));
   if (o.name == "adam") return std::make_unique<Adam<T>>(o, std::move(params), false);
   if (o.name == "adamw") return std::make_unique<Adam<T>>(o, std::move(params), true);

@@ -122,6 +122,12 @@ std::vector<EpochStats> train(Sequential<T>& model, const Dataset<T>& data, cons
   if (options.batch_size < 1) throw std::invalid_argument("batch size must be at least 1");
   if (data.size() == 0) throw std::invalid_argument("the training set is empty");
   check_loss(options.loss, model, data);
+  // Class labels against the model's outputs, before any step (the loss would say "cross_entropy:
+  // target 10 outside [0, 10)" from inside a batch).
+  if (const ad::Shape out = model.output_shape(); options.loss == Loss::cross_entropy && out.rank() == 1)
+    for (size_t i = 0; i < data.labels.size(); ++i)
+      if (data.labels[i] < 0 || data.labels[i] >= out[0])
+        throw std::invalid_argument(fmt::format("the label of example {} is {}, but the model has {} outputs (classes 0 to {})", i, data.labels[i], out[0], out[0] - 1));
   std::vector<Parameter<T>*> params;
   for (auto& [name, p] : model.named_parameters()) {
     if (p->buffer) continue;  // running statistics: updated by the forward, not stepped
@@ -169,6 +175,13 @@ std::vector<EpochStats> train(Sequential<T>& model, const Dataset<T>& data, cons
       correct += count_correct(logits, labels);
       tape.rewind();
       optimizer->step();
+      // A step of a finite gradient can still leave infinite weights (--lr 1e308): nothing
+      // after it would notice, and the model file would hold them.
+      for (auto& [name, param] : model.named_parameters())
+        for (T v : param->value.span())
+          if (!std::isfinite(v))
+            throw std::runtime_error(fmt::format("training diverged: parameter '{}' holds {} after epoch {} step {}; lower the learning rate (--lr)", name,
+                                                 double(v), epoch + 1, b + 1));
       loss_sum += l * double(rows.size());
       seen += static_cast<int64_t>(rows.size());
       progress.update(static_cast<int64_t>(b), loss_sum / double(std::max<int64_t>(seen, 1)), double(correct) / double(std::max<int64_t>(seen, 1)), seen);
@@ -199,7 +212,10 @@ std::vector<EpochStats> parse_training_curve(const std::string& text) {
       history.push_back({e.at("epoch").get<int64_t>(), e.at("loss").get<double>(), e.at("train_accuracy").get<double>(), e.at("val_accuracy").get<double>(),
                          e.at("seconds").get<double>(), 0});
   } catch (const nlohmann::json::exception& e) {
-    throw std::invalid_argument(std::string("training_curve is not a list of epochs: ") + e.what());
+    // Without the parser's "[json.exception.type_error.302] ": the user's words, not the library's.
+    std::string what = e.what();
+    if (what.starts_with("[json.exception.")) what.erase(0, what.find("] ") == std::string::npos ? 0 : what.find("] ") + 2);
+    throw std::invalid_argument("training_curve is not a list of epochs: " + what);
   }
   return history;
 }

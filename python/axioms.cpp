@@ -10,6 +10,7 @@
 #include "attribution/evaluation/axiom_matrix.h"
 #include "attribution/method.h"
 #include "explain_args.h"
+#include "errors.h"
 #include "model.h"
 
 namespace integrad::py_bind {
@@ -23,15 +24,22 @@ py::dict axioms_typed(const nn::Sequential<T>& net, py::handle x, py::handle bas
   const ad::Tensor<T> base = baseline_from<T>(baseline).expand(in);
   attr::Twins<T> twin_models;
   if (!twins.is_none()) {
-    for (auto item : py::cast<py::dict>(twins)) {
+    // Checked here, in the user's words, rather than by pybind ("Unable to cast Python instance ...").
+    if (!py::isinstance<py::dict>(twins)) throw py::type_error("twins must be a dict of name -> Model");
+    for (auto item : py::reinterpret_borrow<py::dict>(twins)) {
+      if (!py::isinstance<Model>(item.second))
+        throw py::type_error("twins['" + py::str(item.first).cast<std::string>() + "'] must be a Model (integrad.load(...)), not " +
+                             py::str(py::type::of(item.second).attr("__name__")).cast<std::string>());
       const Model& twin = item.second.cast<const Model&>();
+      if (twin.visit([](const auto& t) { return t.input_shape; }) != net.input_shape || twin.visit([](const auto& t) { return t.output_shape(); }) != net.output_shape())
+        throw py::value_error("twin '" + py::str(item.first).cast<std::string>() + "' takes or gives other shapes than the model: a twin computes the same function");
       if (twin.net.index() != (sizeof(T) == 8 ? 1 : 0)) throw py::value_error("twin '" + py::str(item.first).cast<std::string>() + "' has another dtype than the model");
       twin_models.emplace_back(py::str(item.first), std::get<nn::Sequential<T>>(twin.net).clone());
     }
   }
   std::vector<attr::MatrixRow> rows;
   {
-    py::gil_scoped_release release;
+    ReleaseAllowingStop release;  // Ctrl-C stops between passes
     auto all = attr::matrix_methods(net, {{"steps", std::to_string(steps)}});
     std::vector<attr::NamedMethod<T>> chosen;
     if (!methods) chosen = all;

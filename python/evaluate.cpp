@@ -10,6 +10,7 @@
 #include "attribution/evaluation/deletion.h"
 #include "attribution/metric.h"
 #include "explain_args.h"
+#include "errors.h"
 #include "model.h"
 
 namespace integrad::py_bind {
@@ -29,7 +30,7 @@ py::dict evaluate_typed(const nn::Sequential<T>& net, py::handle x, py::handle a
   std::vector<double> scores;
   std::vector<std::vector<double>> curves;
   {
-    py::gil_scoped_release release;
+    ReleaseAllowingStop release;  // Ctrl-C stops between passes
     const attr::Forward<T> f = attr::forward_of(net);
     const std::vector<int64_t> classes = attr::resolve_targets(f, in, requested);  // a metric scores the resolved target
     const attr::Target<T> resolved = classes.empty() ? requested : attr::Target<T>::each(classes);

@@ -6,11 +6,13 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "arrays.h"
 #include "attribution/method.h"
 #include "explain_args.h"
+#include "errors.h"
 #include "model.h"
 
 namespace integrad::py_bind {
@@ -32,7 +34,13 @@ attr::Target<T> target_from(py::handle target, int64_t n) {
 template <ad::Scalar T>
 attr::Baseline<T> baseline_from(py::handle baseline) {
   if (baseline.is_none()) return attr::Baseline<T>::zero();
-  if (py::isinstance<py::float_>(baseline) || py::isinstance<py::int_>(baseline)) return attr::Baseline<T>::constant(baseline.cast<T>());
+  if (py::isinstance<py::float_>(baseline) || py::isinstance<py::int_>(baseline)) {
+    // As the CLI's --baseline: a finite number in the model's precision (nan gave NaN attributions).
+    const double v = baseline.cast<double>();
+    if (!std::isfinite(v) || !std::isfinite(static_cast<T>(v)))
+      throw py::value_error(fmt::format("baseline must be a finite number in the model's precision ({}); got {}", sizeof(T) == 8 ? "float64" : "float32", v));
+    return attr::Baseline<T>::constant(static_cast<T>(v));
+  }
   return attr::Baseline<T>::of(tensor_from<T>(baseline, "baseline"));
 }
 
@@ -88,7 +96,7 @@ py::dict explain_typed(const nn::Sequential<T>& net, py::handle x, const std::st
   const attr::Baseline<T> b = baseline_from<T>(baseline);
   attr::Attribution<T> a;
   {
-    py::gil_scoped_release release;
+    ReleaseAllowingStop release;  // Ctrl-C stops between passes
     a = attr::explain(method, net, in, b, t, options);
   }
   if (!method.has_delta) a.deltas.clear();

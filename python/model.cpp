@@ -34,7 +34,8 @@ bool all_f64(const nn::SafetensorsFile& file) {
   return true;
 }
 
-Model load(const std::string& path, const std::optional<std::string>& dtype) {
+Model load(py::handle path_arg, const std::optional<std::string>& dtype) {
+  const std::string path = path_argument(path_arg);
   require_file(path);
   nn::SafetensorsFile file;
   {
@@ -43,11 +44,18 @@ Model load(const std::string& path, const std::optional<std::string>& dtype) {
   }
   const bool f64 = dtype ? is_float64(*dtype) : all_f64(file);
   Model m = f64 ? model_of<double>(file, path) : model_of<float>(file, path);
-  if (file.metadata.count("training_curve")) m.history = nn::parse_training_curve(file.metadata.at("training_curve"));
+  if (file.metadata.count("training_curve")) {
+    try {
+      m.history = nn::parse_training_curve(file.metadata.at("training_curve"));
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(path + ": metadata " + e.what());
+    }
+  }
   return m;
 }
 
-void save(const Model& m, const std::string& path, const std::optional<std::string>& dtype) {
+void save(const Model& m, py::handle path_arg, const std::optional<std::string>& dtype) {
+  const std::string path = path_argument(path_arg);
   const std::string stored = dtype ? (is_float64(*dtype) ? "F64" : "F32") : (m.dtype() == "float64" ? "F64" : "F32");
   std::map<std::string, std::string> extra;
   if (!m.history.empty()) extra["training_curve"] = nn::training_curve_json(m.history);

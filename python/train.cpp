@@ -108,8 +108,9 @@ py::object train(py::object model_or_arch, py::handle x, py::handle y, int64_t e
     net.output_kind = nn::output_kind_of(loss);
     std::optional<nn::Dataset<T>> val;
     if (!validation.is_none()) {
-      auto pair = validation.cast<py::tuple>();
-      if (pair.size() != 2) throw py::value_error("validation must be a pair (x_val, y_val)");
+      if (!py::isinstance<py::sequence>(validation) || py::isinstance<py::str>(validation) || py::len(validation) != 2)
+        throw py::value_error("validation must be a pair (x_val, y_val)");
+      auto pair = py::reinterpret_borrow<py::sequence>(validation);
       val = dataset_of(net, pair[0], pair[1], "validation x", "validation y", loss);
     }
     const int64_t done_before = static_cast<int64_t>(model.history.size());
@@ -123,7 +124,7 @@ py::object train(py::object model_or_arch, py::handle x, py::handle y, int64_t e
       py::dict d = epoch_dict(stats);
       d["epochs"] = done_before + epochs;  // the total this call ends on
       py::object answer = progress(d);
-      if (!answer.is_none() && !answer.cast<bool>()) throw StopTraining{};
+      if (!answer.is_none() && !PyObject_IsTrue(answer.ptr())) throw StopTraining{};  // any falsy answer, as Python's `if`
     };
     try {
       py::gil_scoped_release release;

@@ -14,6 +14,12 @@ namespace {
 const Rule kRules[] = {Rule::gauss_legendre, Rule::riemann_left, Rule::riemann_right, Rule::riemann_middle, Rule::riemann_trapezoid};
 }
 
+namespace {
+// std::max drops a NaN in its second argument (every comparison with NaN is false): a NaN pixel
+// gave finite errors and a |delta| of 0. A NaN anywhere makes the figure NaN.
+double max_keeping_nan(double a, double b) { return std::isnan(a) || std::isnan(b) ? std::numeric_limits<double>::quiet_NaN() : std::max(a, b); }
+}  // namespace
+
 template <ad::Scalar T>
 ConvergenceStudy convergence_study(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline, int max_steps) {
   ConvergenceStudy study;
@@ -34,7 +40,7 @@ ConvergenceStudy convergence_study(const nn::Sequential<T>& model, const ad::Ten
     study.reference = "Gauss-Legendre, 4096 steps";  // smooth, or too many kinks to walk
   }
   double scale = 1e-300;
-  for (T v : reference.span()) scale = std::max(scale, std::abs(double(v)));
+  for (T v : reference.span()) scale = max_keeping_nan(scale, std::abs(double(v)));
   for (Rule rule : kRules) {
     std::vector<std::pair<double, double>> fit;
     for (int n = 2; n <= max_steps; n *= 2) {
@@ -44,8 +50,8 @@ ConvergenceStudy convergence_study(const nn::Sequential<T>& model, const ad::Ten
       o.baselines = {Baseline<T>::of(baseline)};
       const Attribution<T> a = integrated_gradients(f, x, target, o);
       ConvergencePoint p{rule, n, 0, 0};
-      for (double d : a.deltas) p.abs_delta = std::max(p.abs_delta, std::abs(d));
-      for (int64_t j = 0; j < reference.numel(); ++j) p.error = std::max(p.error, std::abs(double(a.values[j]) - double(reference[j])) / scale);
+      for (double d : a.deltas) p.abs_delta = max_keeping_nan(p.abs_delta, std::abs(d));
+      for (int64_t j = 0; j < reference.numel(); ++j) p.error = max_keeping_nan(p.error, std::abs(double(a.values[j]) - double(reference[j])) / scale);
       if (p.error > 1e-13) fit.emplace_back(std::log(double(n)), -std::log(p.error));
       study.points.push_back(p);
     }

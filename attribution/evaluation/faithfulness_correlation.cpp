@@ -22,13 +22,14 @@ double pearson(const std::vector<double>& a, const std::vector<double>& b) {
   return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : NAN;
 }
 
+namespace {
+// Appends each subset's Σ_S a to `sums` and F(x) − F(x with S at the baseline) to `drops`.
 template <ad::Scalar T>
-double faithfulness_correlation_given(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& a, const ad::Tensor<T>& base, int64_t cls,
-                                      const std::vector<std::vector<int64_t>>& subsets) {
+void subset_effects(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& a, const ad::Tensor<T>& base, int64_t cls,
+                    const std::vector<std::vector<int64_t>>& subsets, std::vector<double>& sums, std::vector<double>& drops) {
   const int64_t d = x.numel(), runs = int64_t(subsets.size());
   // Row 0: x itself; row r: x with subset r − 1 at the baseline. One forward-only batch.
   ad::Tensor<T> batch(x.shape().with(0, runs + 1));
-  std::vector<double> sums;
   std::copy(x.data(), x.data() + d, batch.data());
   for (int64_t r = 1; r <= runs; ++r) {
     T* row = batch.data() + r * d;
@@ -44,8 +45,15 @@ double faithfulness_correlation_given(const nn::Sequential<T>& model, const ad::
   const ad::Tensor<T> out = model.predict(batch);
   const int64_t k = out.size(1);
   if (cls < 0 || cls >= k) throw std::invalid_argument(fmt::format("target class {} is out of range for {} outputs", cls, k));
-  std::vector<double> drops;
   for (int64_t r = 1; r <= runs; ++r) drops.push_back(double(out[cls]) - double(out[r * k + cls]));
+}
+}  // namespace
+
+template <ad::Scalar T>
+double faithfulness_correlation_given(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& a, const ad::Tensor<T>& base, int64_t cls,
+                                      const std::vector<std::vector<int64_t>>& subsets) {
+  std::vector<double> sums, drops;
+  subset_effects(model, x, a, base, cls, subsets, sums, drops);
   return pearson(sums, drops);
 }
 
@@ -65,20 +73,32 @@ Metric<T> faithfulness_correlation_metric() {
     const int64_t n = c.inputs.size(0), d = c.inputs.shape().stride(0), runs = c.options.integer("samples");
     if (d < 2) throw std::invalid_argument("faithfulness-correlation needs at least 2 features per example");
     const double fraction = c.options.real("subset-fraction");
+    if (fraction == 0 && c.options.given("subset-size") && c.options.integer("subset-size") >= d)
+      throw std::invalid_argument(fmt::format("--subset-size {} must be below the {} features of an example (a subset of all of them varies nothing)",
+                                              c.options.integer("subset-size"), d));
     const int64_t size = std::min(d - 1, fraction > 0 ? std::max<int64_t>(1, std::llround(fraction * double(d))) : c.options.integer("subset-size"));
     const ad::Tensor<T> base = c.baseline.expand(c.inputs);
     std::vector<double> scores(static_cast<size_t>(n));
     for_each_example(n, [&](int64_t i) {
       // Subsets without replacement: the first `size` of a partial Fisher–Yates shuffle.
       ad::Rng rng(uint64_t(c.options.integer("seed")) + uint64_t(c.first + i));
+      // The runs in passes of at most kPass, drawn in the same order (the same subsets as one pass):
+      // memory follows the pass, not --samples, and only two numbers per run are kept.
+      constexpr int64_t kPass = 256;
       std::vector<std::vector<int64_t>> subsets;
+      std::vector<double> sums, drops;
       std::vector<int64_t> perm(static_cast<size_t>(d));
+      const ad::Tensor<T> xi = c.inputs.rows(i, i + 1), ai = c.attributions.rows(i, i + 1), bi = base.rows(i, i + 1);
       for (int64_t r = 0; r < runs; ++r) {
         std::iota(perm.begin(), perm.end(), int64_t(0));
         for (int64_t j = 0; j < size; ++j) std::swap(perm[size_t(j)], perm[size_t(j + int64_t(rng.below(uint64_t(d - j))))]);
         subsets.emplace_back(perm.begin(), perm.begin() + size);
+        if (int64_t(subsets.size()) == kPass || r + 1 == runs) {
+          subset_effects(c.model, xi, ai, bi, classes[size_t(i)], subsets, sums, drops);
+          subsets.clear();
+        }
       }
-      scores[size_t(i)] = faithfulness_correlation_given(c.model, c.inputs.rows(i, i + 1), c.attributions.rows(i, i + 1), base.rows(i, i + 1), classes[size_t(i)], subsets);
+      scores[size_t(i)] = pearson(sums, drops);
     });
     return scores;
   };

@@ -10,6 +10,7 @@
 
 #include "attribution/for_each_example.h"
 #include "attribution/methods/gradients.h"
+#include "nn/stop.h"
 
 namespace integrad::attr {
 
@@ -54,6 +55,7 @@ ad::Tensor<T> path_integral(const Forward<T>& f, const ad::Tensor<T>& x, const a
     ad::Tensor<T> points(x.shape().with(0, per_pass));
     const std::vector<int64_t> row_targets(targets.empty() ? 0 : size_t(per_pass), targets.empty() ? 0 : targets[size_t(i)]);
     for (int64_t k0 = 0; k0 < steps; k0 += per_pass) {
+      nn::throw_if_stop_requested();  // between passes: one example of a million steps stops too
       const int64_t count = std::min(per_pass, steps - k0);
       if (count < per_pass) points = ad::Tensor<T>(x.shape().with(0, count));
       for (int64_t r = 0; r < count; ++r) {

@@ -164,6 +164,13 @@ Attribution<T> run_kernelshap(const MethodCall<T>& c) {
     const Groups& g = p.groups[size_t(i)];
     const size_t m = g.size();
     if (m == 0) return;
+    // The fit is an (M − 1)² system and each coalition an M-byte row: refused up front, with the
+    // estimate, where it cannot fit (2^20 single-pixel groups asked for terabytes).
+    const double bytes = 8.0 * double(m - 1) * double(m - 1) + double(std::min<int64_t>(samples, m < 63 ? (int64_t(1) << m) : samples)) * double(m);
+    if (bytes > double(int64_t(1) << 31))
+      throw std::invalid_argument(fmt::format("kernelshap over {} feature groups needs about {:.3g} GB (an {}² least-squares system and {} coalitions of {} "
+                                              "bytes); group the features (--patch, --feature-mask) or lower --samples",
+                                              m, bytes / 1e9, m - 1, samples, m));
     const Coalitions z = m < 2 ? Coalitions{} : m < 31 && samples >= (int64_t(1) << m) - 2 ? all_coalitions(m) : sampled_coalitions(m, samples, example_seed(seed, c.first + i));
     // Rows 0 and 1 of the evaluation are x and x′, then one row per coalition.
     const T* b = p.base.data() + i * p.row;

@@ -92,6 +92,8 @@ Method<T> smoothgrad_method() {
     so.relative = c.options.flag("relative-noise");
     so.seed = static_cast<uint64_t>(c.options.integer("seed"));
     so.kind = parse_noise_kind(c.options.text("noise-type"));
+    if (so.kind == NoiseKind::vargrad && so.samples < 2)
+      throw std::invalid_argument("--noise-type vargrad is a variance over the samples: it needs --samples 2 or more (one sample's variance is 0)");
     so.first_example = c.first;
     const Forward<T> f = forward_of(c.model);
     Attribution<T> a{.values = smoothgrad<T>([&](const ad::Tensor<T>& in) { return gradient(f, in, c.target); }, c.inputs, so)};

@@ -34,6 +34,15 @@ printf '\x93NUMPY\x01\x00\x10\x00{bad header}    \n' >"$work/bad.npy"
 head -c 100 "$data/cnn_f32.safetensors" >"$work/truncated.safetensors"
 "$bin" dataset --data synthetic-patches --limit 3 -o "$work/images.npy" --labels-out "$work/labels.npy" >/dev/null
 "$bin" train --arch mlp --data synthetic-patches --limit 64 --val-limit 10 -q -o "$work/m.safetensors" >/dev/null
+python3 - "$work" <<'PY'
+import struct, sys
+def labels(path, values):
+    d = "{'descr': '<i8', 'fortran_order': False, 'shape': (%d,), }" % len(values)
+    d += ' ' * ((64 - (10 + len(d) + 1) % 64) % 64) + '\n'
+    open(path, 'wb').write(b'\x93NUMPY\x01\x00' + bytes([len(d) & 255, len(d) >> 8]) + d.encode() + struct.pack('<%dq' % len(values), *values))
+labels(sys.argv[1] + '/big_labels.npy', [1, 10, 2])
+labels(sys.argv[1] + '/huge_target.npy', [2**62] * 5)
+PY
 
 expect_error "missing model file" "no such file" "$bin" predict "$work/none.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy"
 expect_error "garbage model file" "garbage.safetensors" "$bin" predict "$work/garbage.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy"
@@ -127,13 +136,13 @@ expect_error "image of the wrong size" "the model expects" "$bin" explain "$work
 
 expect_error "dataset: masks of a set without ground truth" "--masks-out: fashion-mnist has no ground-truth masks" "$bin" dataset --data fashion-mnist --limit 2 -o "$work/out.npy" --masks-out "$work/gt.npy"
 expect_error "train: an architecture for another kind of input" "--arch text does not fit --data synthetic-patches" "$bin" train --arch text --data synthetic-patches -o "$work/out.safetensors"
-expect_error "negative --limit" "--limit: Value -1 not in range 0" "$bin" dataset --data synthetic-patches --limit -1 -o "$work/out.npy"
-expect_error "negative train --limit" "--limit: Value -5 not in range 0" "$bin" train --arch mlp --data synthetic-patches --limit -5 -o "$work/out.safetensors"
+expect_error "negative --limit" "--limit: '-1' is not a whole number in [0, " "$bin" dataset --data synthetic-patches --limit -1 -o "$work/out.npy"
+expect_error "negative train --limit" "--limit: '-5' is not a whole number in [0, " "$bin" train --arch mlp --data synthetic-patches --limit -5 -o "$work/out.safetensors"
 expect_error "negative --seed" "--seed: '-1' is not a seed: expected an integer from 0 to 2^63-1" "$bin" train --arch mlp --data synthetic-patches --seed -1 -o "$work/out.safetensors"
 expect_error "--seed 2^64" "'18446744073709551616' is not a seed" "$bin" train --arch mlp --data synthetic-patches --seed 18446744073709551616 -o "$work/out.safetensors"
 expect_error "--seed 2^63" "'9223372036854775808' is not a seed" "$bin" train --arch mlp --data synthetic-patches --seed 9223372036854775808 -o "$work/out.safetensors"
 expect_error "--seed 1e23" "'1e23' is not a seed" "$bin" train --arch mlp --data synthetic-patches --seed 1e23 -o "$work/out.safetensors"
-expect_error "--val-limit 0" "--val-limit: Value 0 not in range 1" "$bin" train --arch mlp --data synthetic-patches --val-limit 0 -o "$work/out.safetensors"
+expect_error "--val-limit 0" "--val-limit: '0' is not a whole number in [1, " "$bin" train --arch mlp --data synthetic-patches --val-limit 0 -o "$work/out.safetensors"
 
 # --limit is "at most": a billion from a synthetic set takes the 10 000 test examples it holds,
 # without allocating a billion first.
@@ -405,6 +414,210 @@ expect_error "sequence longer than the positional table" "a sequence of 9 tokens
 expect_error "nhead not dividing d_model" "nhead 3 does not divide d_model 10" "$bin" info "$work/heads.safetensors"
 expect_error "attention of a model without attention" "has no TransformerEncoderLayer" "$bin" attention "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy"
 expect_error "attention method on a model without attention" "has no TransformerEncoderLayer" "$bin" explain "$data/text_f32.safetensors" "$data/text_f32_input.npy" -o "$work/out.npy" --method rollout
+
+# Issue 29, round three. Every file a command writes passes one same-file check against every file
+# it read: a merge onto a shard's sidecar, a shard's sidecar that is a link to the input, --png
+# onto the image being explained.
+"$bin" predict "$work/m.safetensors" "$work/in.npy" -o "$work/s0.npy" --shard 0/2 >/dev/null 2>&1
+"$bin" predict "$work/m.safetensors" "$work/in.npy" -o "$work/s1.npy" --shard 1/2 >/dev/null 2>&1
+cp "$work/s0.npy.range.json" "$work/sidecar_before"
+expect_error "merge -o onto a shard's sidecar" "s0.npy.range.json" "$bin" merge "$work/s0.npy" "$work/s1.npy" -o "$work/s0.npy.range.json"
+ln -s s0.npy.range.json "$work/sidecar_link.npy"
+expect_error "merge -o onto a shard's sidecar through a link" "an input of this command" "$bin" merge "$work/s0.npy" "$work/s1.npy" -o "$work/sidecar_link.npy"
+cmp -s "$work/s0.npy.range.json" "$work/sidecar_before" || { echo "FAIL merge -o changed a sidecar"; failures=$((failures + 1)); }
+rm -f "$work/sidecar_link.npy"
+ln -s in.npy "$work/linked.npy.range.json"
+expect_error "a sidecar that is a link to the input" "an input of this command" "$bin" predict "$work/m.safetensors" "$work/in.npy" -o "$work/linked.npy" --shard 0/1
+[ -e "$work/linked.npy" ] && { echo "FAIL a shard output was left"; failures=$((failures + 1)); }
+rm -f "$work/linked.npy.range.json"
+mkdir -p "$work/pngs" && cp "$images/gray28.png" "$work/pngs/0_saliency_heatmap.png" && cp "$images/gray28.png" "$work/heatmap_before.png"
+expect_error "explain --png onto its own input image" "an input of this command" "$bin" explain "$work/m.safetensors" "$work/pngs/0_saliency_heatmap.png" -o "$work/out.npy" --method saliency --png "$work/pngs"
+cmp -s "$work/pngs/0_saliency_heatmap.png" "$work/heatmap_before.png" || { echo "FAIL --png overwrote its input image"; failures=$((failures + 1)); }
+if cmp -s "$work/images.npy" "$work/in.npy"; then echo "ok   the inputs are unchanged"; else echo "FAIL an input was changed"; failures=$((failures + 1)); fi
+
+# merge refuses shards of different runs, and a sidecar that belongs to another shard's output.
+"$bin" explain "$work/m.safetensors" "$work/in.npy" -o "$work/e0.npy" --method saliency --shard 0/2 >/dev/null 2>&1
+"$bin" explain "$work/m.safetensors" "$work/in.npy" -o "$work/e1.npy" --method saliency --shard 1/2 >/dev/null 2>&1
+"$bin" explain "$work/m.safetensors" "$work/in.npy" -o "$work/g1.npy" --method gradient --shard 1/2 >/dev/null 2>&1
+"$bin" explain "$work/c.safetensors" "$work/in.npy" -o "$work/c1.npy" --method saliency --shard 1/2 >/dev/null 2>&1
+expect_error "merge: shards of different methods" "with different options" "$bin" merge "$work/e0.npy" "$work/g1.npy" -o "$work/out.npy"
+expect_error "merge: shards of different models" "computed from different files" "$bin" merge "$work/e0.npy" "$work/c1.npy" -o "$work/out.npy"
+cp "$work/e0.npy.range.json" "$work/swap" && cp "$work/e1.npy.range.json" "$work/e0.npy.range.json" && cp "$work/swap" "$work/e1.npy.range.json"
+expect_error "merge: sidecars swapped" "is not the file" "$bin" merge "$work/e0.npy" "$work/e1.npy" -o "$work/out.npy"
+
+# Only provably stale temporaries are removed: one that names another host's pid (or carries no
+# host at all, an older integrad's) may be a live job writing into a shared out/ directory.
+mkdir -p "$work/shared"
+printf 'live elsewhere' >"$work/shared/.integrad-tmp-999999999-abcdef"
+"$bin" predict "$work/m.safetensors" "$work/in.npy" -o "$work/shared/p.npy" >/dev/null 2>&1
+if [ -e "$work/shared/.integrad-tmp-999999999-abcdef" ]; then echo "ok   another host's temporary file is left alone"
+else echo "FAIL another host's temporary file was removed"; failures=$((failures + 1)); fi
+rm -rf "$work/shared"
+
+# An existing output the user may not write (mode 0444, another user's file) is refused, as cp
+# and '>' refuse it. As root, the command runs as nobody (root may write anything, as with cp).
+mkdir -p "$work/ro" && printf 'keep' >"$work/ro/out.npy" && chmod 0444 "$work/ro/out.npy" && chmod 0777 "$work/ro" && chmod o+rx "$work"
+as_user=(); [ "$(id -u)" -eq 0 ] && as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+if "${as_user[@]}" "$bin" predict "$work/m.safetensors" "$work/in.npy" -o "$work/ro/out.npy" >/dev/null 2>"$work/stderr"; then
+  echo "FAIL a read-only output was replaced"; failures=$((failures + 1))
+elif grep -qF "will not replace it: Permission denied (mode 0444" "$work/stderr" && [ "$(cat "$work/ro/out.npy")" = keep ]; then
+  echo "ok   a read-only output is refused"
+else echo "FAIL a read-only output:"; sed 's/^/    /' "$work/stderr"; failures=$((failures + 1)); fi
+chmod 0700 "$work"; rm -rf "$work/ro"
+
+# Every final name is checked before the first rename: a shard's sidecar name too long for the
+# file system left the .npy in place.
+long="$work/$(printf 'n%.0s' $(seq 250)).npy"
+expect_error "a sidecar name too long" "the file system takes at most 255" "$bin" predict "$work/m.safetensors" "$work/in.npy" -o "$long" --shard 0/1
+[ -e "$long" ] && { echo "FAIL the .npy of a refused shard was left"; failures=$((failures + 1)); rm -f "$long"; }
+
+# SIGTERM while explain stages its --png images: no directory, no image and no temporary file left,
+# exit 143 and a word on stderr (the default action left a partial directory and megabytes of
+# temporaries).
+"$bin" dataset --data synthetic-patches --limit 3000 -o "$work/many.npy" >/dev/null
+"$bin" explain "$work/m.safetensors" "$work/many.npy" -o "$work/sig.npy" --method saliency --png "$work/sigpng" >/dev/null 2>"$work/sig.err" &
+pid=$!
+for _ in $(seq 300); do [ -d "$work/sigpng" ] && break; sleep 0.05; done
+kill -TERM "$pid"; wait "$pid"; status=$?
+if [ "$status" -eq 143 ] && [ ! -e "$work/sigpng" ] && [ ! -e "$work/sig.npy" ] && ! ls "$work"/.integrad-tmp-* >/dev/null 2>&1 && grep -qF "interrupted (signal 15)" "$work/sig.err"; then
+  echo "ok   SIGTERM during explain --png leaves nothing"
+else
+  echo "FAIL SIGTERM during explain --png: exit $status, left: $(ls -A "$work/sigpng" 2>/dev/null | wc -l) images"; sed 's/^/    /' "$work/sig.err"; failures=$((failures + 1))
+fi
+rm -rf "$work/sigpng" "$work/many.npy"
+
+# train's lock covers its checkpoint: a second run whose -o is the first run's checkpoint is refused.
+"$bin" train --arch mlp --data synthetic-patches --limit 2000 --val-limit 10 --epochs 1000 -q -o "$work/busy.safetensors" >"$work/first.out" 2>&1 &
+first=$!
+for _ in $(seq 100); do [ "$(ls "$work"/.integrad-lock-* 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.1; done
+expect_error "train -o onto a running train's checkpoint" "is writing it" "$bin" train --arch mlp --data synthetic-patches --limit 64 -o "$work/busy.checkpoint.safetensors"
+kill -TERM "$first"; wait "$first"
+rm -f "$work"/busy*.safetensors
+
+# A model whose layers' outputs together need gigabytes per example (each layer within its own
+# limit) is refused at load with the estimate.
+python3 - "$work" <<'PY'
+import json, struct, sys
+arch = "; ".join(["ReLU()"] * 2000 + ["Linear(65536, 2)"])
+header = {"__metadata__": {"architecture": arch, "input_shape": "65536"}, "2000.weight": {"dtype": "F32", "shape": [2, 65536], "data_offsets": [0, 524288]},
+          "2000.bias": {"dtype": "F32", "shape": [2], "data_offsets": [524288, 524296]}}
+text = json.dumps(header).encode()
+open(sys.argv[1] + "/relus.safetensors", "wb").write(struct.pack("<Q", len(text)) + text + b"\0" * 524296)
+PY
+expect_error "activations of gigabytes over many layers" "more than the budget of 2^26 values" "$bin" info "$work/relus.safetensors"
+
+# train: the optimizer's settings in range, and weights that diverge to inf are not written.
+for opt in "--lr inf" "--lr nan" "--lr -1" "--momentum nan --optimizer sgd" "--momentum -1 --optimizer sgd" "--momentum 2 --optimizer sgd" "--weight-decay nan" "--weight-decay -0.1"; do
+  # shellcheck disable=SC2086
+  expect_error "train $opt" "must be" "$bin" train --arch mlp --data synthetic-patches --limit 64 $opt -o "$work/out.safetensors"
+done
+expect_error "train --lr 1e308" "training diverged" "$bin" train --arch mlp --data synthetic-patches --limit 64 --lr 1e308 --optimizer sgd -o "$work/out.safetensors"
+expect_error "train --momentum with adam" "--momentum is an option of --optimizer sgd" "$bin" train --arch mlp --data synthetic-patches --limit 64 --momentum 0.9 -o "$work/out.safetensors"
+expect_error "train MODEL --arch" "not both" "$bin" train "$work/m.safetensors" --arch cnn --data synthetic-patches --limit 64 -o "$work/out.safetensors"
+expect_error "--data with --inputs" "give either --data" "$bin" train --arch mlp --data synthetic-patches --inputs "$work/in.npy" --labels "$work/labels.npy" -o "$work/out.safetensors"
+expect_error "labels beyond the model's outputs" "but the model has 10 outputs" "$bin" train "$work/m.safetensors" --inputs "$work/in.npy" --labels "$work/big_labels.npy" -o "$work/out.safetensors"
+
+# convergence shows a NaN pixel's NaN and warns, as explain does.
+if "$bin" convergence "$data/cnn_f32.safetensors" "$work/nan_input.npy" --limit 2 --max-steps 4 >"$work/stdout" 2>"$work/stderr" &&
+   grep -qF "warning: example 1 has non-finite inputs" "$work/stderr" && grep -q "nan" "$work/stdout"; then
+  echo "ok   convergence shows NaN"
+else
+  echo "FAIL convergence hides NaN:"; sed 's/^/    /' "$work/stdout" "$work/stderr"; failures=$((failures + 1))
+fi
+
+# report --limit is obeyed: 0 examples is nothing to report.
+expect_error "report --limit 0" "holds no examples" "$bin" report "$work/m.safetensors" --data synthetic-patches --limit 0 -o "$work/out.npy"
+
+# An output on standard output gets the data alone; the text goes to stderr, for every command.
+"$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o /dev/stdout >"$work/piped.npy" 2>"$work/stderr"
+"$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/direct.npy" >/dev/null 2>&1
+if cmp -s "$work/piped.npy" "$work/direct.npy" && grep -qF "wrote /dev/stdout" "$work/stderr"; then echo "ok   explain -o /dev/stdout holds the data alone"
+else echo "FAIL explain -o /dev/stdout mixed text into the data"; failures=$((failures + 1)); fi
+"$bin" convergence "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --max-steps 4 --csv /dev/stdout >"$work/piped.csv" 2>/dev/null
+if [ "$(head -1 "$work/piped.csv")" = "rule,steps,error,abs_delta" ]; then echo "ok   convergence --csv /dev/stdout holds the CSV alone"
+else echo "FAIL convergence --csv /dev/stdout:"; head -3 "$work/piped.csv" | sed 's/^/    /'; failures=$((failures + 1)); fi
+
+# evaluate --methods: -o has a row per requested method, NaN for one it skipped.
+if "$bin" evaluate "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --methods occlusion,gradient --metrics sparseness -o "$work/rows.npy" >/dev/null 2>"$work/stderr" &&
+   python3 - "$work/rows.npy" <<'PY'
+import math, struct, sys
+d = open(sys.argv[1], 'rb').read()
+start = 10 + struct.unpack('<H', d[8:10])[0]
+header = eval(d[10:start].decode())
+assert header['shape'] == (2, 1, 5), header
+v = struct.unpack('<10f', d[start:start + 40])
+assert all(math.isnan(x) for x in v[:5]) and all(not math.isnan(x) for x in v[5:]), v
+PY
+then echo "ok   evaluate --methods -o keeps a row per requested method"
+else echo "FAIL evaluate --methods -o rows:"; sed 's/^/    /' "$work/stderr"; failures=$((failures + 1)); fi
+
+# Options that would be ignored or contradict each other are refused.
+expect_error "--html on an image model" "--html colours token inputs" "$bin" explain "$data/cnn_f32.safetensors" "$data/cnn_f32_input.npy" -o "$work/out.npy" --html "$work/x.html"
+expect_error "--subset-size beyond the features" "--subset-size 1000000 must be below the" "$bin" evaluate "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --attributions "$data/mlp_f32_input.npy" --metric faithfulness-correlation --subset-size 1000000 -o "$work/out.npy"
+expect_error "--baseline 1e308 in float32" "--baseline 1e308 is beyond the range of float32" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --baseline 1e308
+expect_error "--labels-out as .csv" "a name ending in .csv would hold .npy bytes" "$bin" dataset --data synthetic-patches --limit 2 -o "$work/out.npy" --labels-out "$work/y.csv"
+expect_error "vargrad with one sample" "needs --samples 2 or more" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method smoothgrad --noise-type vargrad --samples 1
+expect_error "dataset --limit 2^63" "--limit: '9223372036854775808' is not a whole number in [0, 9223372036854775807]" "$bin" dataset --data synthetic-patches --limit 9223372036854775808 -o "$work/out.npy"
+expect_error "train --val-limit 2^64-1" "--val-limit: '18446744073709551615' is not a whole number" "$bin" train --arch mlp --data synthetic-patches --val-limit 18446744073709551615 -o "$work/out.safetensors"
+
+# Library internals do not reach the user: the checks name the user's file or option.
+expect_error "axioms --twin of another shape" "a twin must take and give the same shapes" "$bin" axioms "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --twin "$data/cnn_f32.safetensors"
+expect_error "report --text-model of another kind" "--text-model" "$bin" report "$work/m.safetensors" --data synthetic-patches --limit 8 --text-model "$data/mlp_f32.safetensors" -o "$work/out.npy"
+expect_error "evaluate --svg under a file" "cannot create the directory" "$bin" evaluate "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" --methods gradient --metrics deletion --svg "$work/a_file/sub"
+
+# Messages: CLI11's errors with the usual prefix and status, escaped; a huge label named as such;
+# an empty shard; pipes read as files.
+expect_error "CLI11 error: escaped, usual prefix" "integrad explain: error: --dtype: \\x1b[31mred" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --dtype $'\x1b[31mred'
+grep -q $'\x1b' "$work/stderr" && { echo "FAIL a raw escape character reached stderr"; failures=$((failures + 1)); }
+"$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o /dev/null --dtype nope >/dev/null 2>&1
+[ $? -eq 1 ] && echo "ok   CLI11 errors exit 1" || { echo "FAIL CLI11 errors do not exit 1"; failures=$((failures + 1)); }
+if "$bin" predict "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/"$'\x1b]0;owned\x07.npy' >"$work/stdout" 2>&1 && ! grep -q $'\x1b' "$work/stdout" && grep -qF 'wrote' "$work/stdout"; then
+  echo "ok   a file name with an escape sequence is shown escaped in 'wrote'"
+else echo "FAIL a raw escape sequence in a success line"; failures=$((failures + 1)); fi
+rm -f "$work/"$'\x1b]0;owned\x07.npy'
+expect_error "a label of 2^62" "beyond the largest label" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --target "$work/huge_target.npy"
+if cat "$data/mlp_f32_input.npy" | "$bin" predict "$data/mlp_f32.safetensors" /dev/stdin -o "$work/stdin_out.npy" >/dev/null 2>"$work/stderr" && [ -s "$work/stdin_out.npy" ]; then
+  echo "ok   /dev/stdin is read"
+else echo "FAIL /dev/stdin:"; sed 's/^/    /' "$work/stderr"; failures=$((failures + 1)); fi
+
+if "$bin" predict "$work/m.safetensors" "$work/in.npy" -o "$work/empty_shard.npy" --shard 0/4 >/dev/null 2>"$work/stderr" &&
+   grep -qF "this shard holds none of the 3 examples of" "$work/stderr"; then echo "ok   an empty shard is named as such"
+else echo "FAIL an empty shard:"; sed 's/^/    /' "$work/stderr"; failures=$((failures + 1)); fi
+expect_error "a 100 KB value is not echoed in full" "more bytes)" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --baseline "$(head -c 100000 /dev/zero | tr '\0' x)"
+[ "$(wc -c <"$work/stderr")" -lt 5000 ] || { echo "FAIL a long value was echoed in full"; failures=$((failures + 1)); }
+expect_error "occlusion on token ids: the reason" "reads token ids (an Embedding first), which have no gradient and no values between them" "$bin" explain "$data/text_f32.safetensors" "$data/text_f32_input.npy" -o "$work/out.npy" --method occlusion --window 1
+
+# KernelSHAP over 2^15 single-feature groups: refused up front with the estimate (an 8 GB
+# least-squares system); under an address-space limit, so that a regression fails fast.
+python3 - "$work" <<'PY'
+import json, struct, sys
+n = 32768
+header = {"__metadata__": {"architecture": "Linear(%d, 2)" % n, "input_shape": str(n)},
+          "0.weight": {"dtype": "F32", "shape": [2, n], "data_offsets": [0, 8 * n]}, "0.bias": {"dtype": "F32", "shape": [2], "data_offsets": [8 * n, 8 * n + 8]}}
+text = json.dumps(header).encode()
+open(sys.argv[1] + "/wide.safetensors", "wb").write(struct.pack("<Q", len(text)) + text + b"\0" * (8 * n + 8))
+d = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, %d), }" % n
+d += ' ' * ((64 - (10 + len(d) + 1) % 64) % 64) + '\n'
+open(sys.argv[1] + "/wide.npy", "wb").write(b'\x93NUMPY\x01\x00' + bytes([len(d) & 255, len(d) >> 8]) + d.encode() + b"\0" * (4 * n))
+PY
+# (An address-space limit cannot be set under AddressSanitizer, whose shadow memory needs terabytes
+# of it: tools/sanitize.sh runs these cases without one.)
+limited=(); command -v prlimit >/dev/null && [ -z "${ASAN_OPTIONS:-}" ] && limited=(prlimit --as=$((2 << 30)))
+expect_error "kernelshap over 2^15 groups" "kernelshap over 32768 feature groups needs about" "${limited[@]}" "$bin" explain "$work/wide.safetensors" "$work/wide.npy" -o "$work/out.npy" --method kernelshap
+
+# An allocation that fails says what to reduce, not "std::bad_alloc" (under an address-space limit).
+if command -v prlimit >/dev/null && [ -z "${ASAN_OPTIONS:-}" ]; then
+  "$bin" dataset --data synthetic-patches --limit 1 -o "$work/one.npy" >/dev/null
+  expect_error "out of memory" "out of memory: this needs more memory than the machine gives it; reduce --batch-size" \
+    prlimit --as=$((1 << 30)) "$bin" explain "$work/m.safetensors" "$work/one.npy" -o "$work/out.npy" --steps 1000000 --batch-size 1000000
+fi
+# A feature name holding an escape sequence, in explain's per-feature table: shown escaped.
+printf 'a,\033[31mb,y\n1,2,0\n0,1,1\n' >"$work/esc.csv"
+"$bin" train --arch mlp --inputs "$work/esc.csv" --labels-column y --epochs 1 -q -o "$work/esc.safetensors" >/dev/null 2>&1
+printf 'a,\033[31mb\n1,2\n' >"$work/esc_x.csv"
+if "$bin" explain "$work/esc.safetensors" "$work/esc_x.csv" -o "$work/esc_a.npy" --method saliency >"$work/stdout" 2>&1 && grep -qF '\x1b[31mb' "$work/stdout" &&
+   ! grep -q $'\x1b' "$work/stdout"; then echo "ok   a feature name's escape sequence is shown escaped"
+else echo "FAIL a feature name's escape sequence:"; sed 's/^/    /' "$work/stdout" | cat -v; failures=$((failures + 1)); fi
 
 if [ "$failures" -ne 0 ]; then echo "$failures bad-input cases misbehaved"; exit 1; fi
 echo "all bad-input cases refused cleanly"

@@ -93,7 +93,7 @@ for i in 0 1 2 3; do
   "$bin" predict cnn.safetensors x.npy -o "p$i.npy" --shard "$i/4" >/dev/null || fail "predict --shard $i/4"
   "$bin" evaluate cnn.safetensors x.npy --attributions whole_ig.npy --metric infidelity --samples 4 -o "e$i.npy" --shard "$i/4" >/dev/null || fail "evaluate --shard $i/4"
 done
-grep -qx '{"first": 2, "end": 5, "total": 11, "shard": "1/4"}' s1.npy.range.json && ok "the sidecar of shard 1/4 of 11: rows [2, 5)" || fail "sidecar: $(cat s1.npy.range.json)"
+grep -qE '^\{"first": 2, "end": 5, "total": 11, "shard": "1/4", "inputs": "[0-9a-f]{16}", "options": "[0-9a-f]{16}", "output": "[0-9a-f]{16}"\}$' s1.npy.range.json && ok "the sidecar of shard 1/4 of 11: rows [2, 5), with what it was computed from" || fail "sidecar: $(cat s1.npy.range.json)"
 "$bin" merge s3.npy s1.npy s0.npy s2.npy -o merged.npy >/dev/null && same "explain smoothgrad: merged shards = one run" merged.npy whole.npy
 "$bin" merge ig0.npy ig1.npy ig2.npy ig3.npy -o merged_ig.npy >/dev/null && same "explain ig (per-example baseline, targets): merged = one run" merged_ig.npy whole_ig.npy
 "$bin" merge d0.npy d1.npy d2.npy d3.npy -o merged_d.npy >/dev/null && same "explain --deltas: merged = one run" merged_d.npy whole_d.npy
@@ -101,7 +101,7 @@ grep -qx '{"first": 2, "end": 5, "total": 11, "shard": "1/4"}' s1.npy.range.json
 "$bin" merge e0.npy e1.npy e2.npy e3.npy -o merged_e.npy >/dev/null && same "evaluate: merged = one run" merged_e.npy whole_scores.npy
 "$bin" explain cnn.safetensors x.npy -o s_one.npy --method smoothgrad --samples 4 --shard 0/1 -q >/dev/null
 same "--shard 0/1 = no shard" s_one.npy whole.npy
-"$bin" predict cnn.safetensors x.npy -o empty.npy --shard 0/20 2>err.txt >/dev/null && grep -q "no examples" err.txt && grep -qx '{"first": 0, "end": 0, "total": 11, "shard": "0/20"}' empty.npy.range.json &&
+"$bin" predict cnn.safetensors x.npy -o empty.npy --shard 0/20 2>err.txt >/dev/null && grep -q "this shard holds none of the 11 examples" err.txt && grep -q '^{"first": 0, "end": 0, "total": 11, "shard": "0/20", ' empty.npy.range.json &&
   ok "an empty shard (N < n): an empty output with its range" || fail "empty shard"
 
 # 4. Bad shard specs and merges.

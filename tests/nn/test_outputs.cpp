@@ -67,23 +67,98 @@ TEST_CASE("write_file_atomically: a FIFO is written directly, not replaced") {
   fs::remove_all(dir);
 }
 
-TEST_CASE("write_file_atomically: short hidden temporaries, so a 252-byte name works; stale ones are removed") {
+TEST_CASE("write_file_atomically: short hidden temporaries, so a 252-byte name works; only provably stale ones are removed") {
   const std::string dir = fresh_dir("names");
   const std::string long_name = dir + "/" + std::string(248, 'n') + ".npy";  // 252 bytes
   nn::write_file_atomically(long_name, "long");
   CHECK(nn::read_file(long_name) == "long");
-  // A temporary file left by a process that is gone (SIGKILL mid-write) is removed by the next
-  // write; one of a live process (ours) is kept.
+  // A temporary file left by a process of this host, boot and pid namespace that is gone (SIGKILL
+  // mid-write) is removed; one of a live process (ours) is kept, and so is one whose name carries
+  // another host's identity, or none (an older integrad's): a pid that does not exist here may
+  // be a live job on another node writing into a shared directory.
   const pid_t child = ::fork();
   if (child == 0) ::_exit(0);
   ::waitpid(child, nullptr, 0);
-  const std::string stale = dir + "/" + std::string(nn::kTemporaryPrefix) + std::to_string(child) + "-abcdef";
-  const std::string live = dir + "/" + std::string(nn::kTemporaryPrefix) + std::to_string(::getpid()) + "-ghijkl";
-  std::ofstream(stale) << "half";
-  std::ofstream(live) << "busy";
-  nn::write_file_atomically(dir + "/other.npy", "x");
+  const std::string ours = dir + "/" + std::string(nn::kTemporaryPrefix) + nn::temporary_owner() + "-";
+  const std::string stale = ours + std::to_string(child) + "-abcdef";
+  const std::string live = ours + std::to_string(::getpid()) + "-ghijkl";
+  const std::string other_host = dir + "/" + std::string(nn::kTemporaryPrefix) + (nn::temporary_owner() == "00000000" ? "00000001" : "00000000") + "-" +
+                                 std::to_string(child) + "-mnopqr";
+  const std::string old_format = dir + "/" + std::string(nn::kTemporaryPrefix) + std::to_string(child) + "-stuvwx";
+  for (const std::string& f : {stale, live, other_host, old_format}) std::ofstream(f) << "half";
+  CHECK(nn::remove_stale_temporaries(dir) == 1);
   CHECK(!fs::exists(stale));
   CHECK(fs::exists(live));
+  CHECK(fs::exists(other_host));
+  CHECK(fs::exists(old_format));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("write_file_atomically: an existing output the user may not write is refused, as cp refuses it") {
+  const std::string dir = fresh_dir("readonly"), path = dir + "/r.npy";
+  nn::write_file_atomically(path, "mine");
+  fs::permissions(path, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  fs::permissions(dir, fs::perms::all);
+  // root may write anything (so may cp): the check is made as an ordinary user.
+  const pid_t child = ::fork();
+  if (child == 0) {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(3);
+    try {
+      nn::write_file_atomically(path, "replaced");
+    } catch (const std::runtime_error& e) {
+      ::_exit(std::string(e.what()).find("will not replace it: Permission denied (mode 0444") != std::string::npos ? 0 : 2);
+    }
+    ::_exit(1);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(nn::read_file(path) == "mine");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("write_file_atomically: a name longer than the file system takes is refused before anything is written") {
+  const std::string dir = fresh_dir("toolong");
+  nn::OutputSet set;
+  nn::write_file_atomically(dir + "/a.npy", "a");
+  CHECK_THROWS_WITH_AS(nn::write_file_atomically(dir + "/" + std::string(250, 'n') + ".npy.range.json", "s"),
+                       doctest::Contains("bytes long, the file system takes at most 255"), std::runtime_error);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("OutputSet: an output that is one of the command's inputs, by any name, or another output, is refused") {
+  const std::string dir = fresh_dir("inputs");
+  nn::write_file_atomically(dir + "/in.npy", "input");
+  fs::create_symlink("in.npy", dir + "/in.npy.range.json");  // a sidecar that is a link to the input
+  {
+    nn::OutputSet set;
+    CHECK(nn::read_file(dir + "/in.npy") == "input");  // read_file records it
+    CHECK_THROWS_WITH_AS(nn::write_file_atomically(dir + "/in.npy.range.json", "{}"), doctest::Contains("an input of this command"), std::invalid_argument);
+    nn::write_file_atomically(dir + "/out.npy", "1");
+    CHECK_THROWS_WITH_AS(nn::write_file_atomically(dir + "/./out.npy", "2"), doctest::Contains("is written twice"), std::invalid_argument);
+  }
+  CHECK(nn::read_file(dir + "/in.npy") == "input");
+  CHECK(!fs::exists(dir + "/out.npy"));
+  CHECK(count_temporaries(dir) == 0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("OutputSet: a commit whose rename fails part-way puts back what it had replaced") {
+  const std::string dir = fresh_dir("rollback");
+  nn::write_file_atomically(dir + "/a.npy", "old a");
+  {
+    nn::OutputSet set;
+    nn::write_file_atomically(dir + "/a.npy", "new a");
+    nn::write_file_atomically(dir + "/b.npy", "new b");
+    nn::write_file_atomically(dir + "/c.npy", "new c");
+    set.fail_rename_at = 2;
+    CHECK_THROWS_WITH_AS(set.commit(), doctest::Contains("c.npy: cannot move into place"), std::runtime_error);
+  }
+  CHECK(nn::read_file(dir + "/a.npy") == "old a");
+  CHECK(!fs::exists(dir + "/b.npy"));
+  CHECK(!fs::exists(dir + "/c.npy"));
+  CHECK(count_temporaries(dir) == 0);
   fs::remove_all(dir);
 }
 

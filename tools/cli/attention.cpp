@@ -8,6 +8,7 @@
 #include "common.h"
 #include "nn/npy.h"
 #include "nn/output_guard.h"
+#include "nn/printable.h"
 
 namespace integrad::cli {
 namespace {
@@ -28,7 +29,7 @@ void run(const AttentionArgs& a) {
   ad::Tensor<T> out = attr::attention_weights(model, x, a.batch_size);
   if (a.rollout) out = attr::attention_rollout(out);
   nn::npy_write(a.output, out);
-  fmt::print(status_stream(a.output), "wrote {} {}{}\n", a.output, out.shape().str(), a.rollout ? " (rollout)" : " [N, layers, heads, T, T]");
+  fmt::print(status_stream(a.output), "wrote {} {}{}\n", nn::printable(a.output), out.shape().str(), a.rollout ? " (rollout)" : " [N, layers, heads, T, T]");
 }
 
 void setup(CLI::App& cmd) {

@@ -15,6 +15,7 @@
 #include "nn/atomic_file.h"
 #include "nn/npy.h"
 #include "nn/output_guard.h"
+#include "nn/printable.h"
 
 namespace integrad::cli {
 namespace {
@@ -83,7 +84,15 @@ void run_model(const AxiomsArgs& a) {
     baseline = ad::Tensor<T>(x.shape(), static_cast<T>(v));
   }
   attr::Twins<T> twins;
-  for (const auto& path : a.twins) twins.emplace_back(path, nn::load_model<T>(path));
+  for (const auto& path : a.twins) {
+    nn::Sequential<T> twin = nn::load_model<T>(path);
+    // A twin computes the same function: it takes the same inputs and gives the same outputs.
+    if (twin.input_shape != model.input_shape || twin.input_dtype != model.input_dtype || twin.output_shape() != model.output_shape())
+      throw std::invalid_argument(fmt::format("--twin {} maps {} to {}, MODEL {} maps {} to {}: a twin must take and give the same shapes", nn::printable(path),
+                                              twin.input_shape.str(), twin.output_shape().str(), nn::printable(a.model), model.input_shape.str(),
+                                              model.output_shape().str()));
+    twins.emplace_back(path, std::move(twin));
+  }
   const auto rows = attr::axiom_matrix(model, selected_methods(model, a), x, baseline, twins);
   if (!a.json.empty()) nn::write_file_atomically(a.json, attr::matrix_json(rows));
   if (!a.markdown.empty()) nn::write_file_atomically(a.markdown, attr::matrix_markdown(rows));

@@ -26,6 +26,9 @@ struct ExitStatus {
   int code;
 };
 
+// The whole command line as parsed (set by main): what a shard's sidecar records of its options.
+inline const CLI::App* parsed_command_line = nullptr;
+
 inline std::vector<Command>& commands() {
   static std::vector<Command> all;
   return all;

@@ -27,7 +27,7 @@ void DataOptions::add_to(CLI::App& cmd, bool with_npy) {
     cmd.add_option("--labels", labels, "Labels .npy [N]");
     cmd.add_option("--labels-column", labels_column, "The labels: this column of the --inputs .csv (the other columns are the features)");
   }
-  cmd.add_option("--limit", limit, "Use at most the first N examples (all if the set holds fewer)")->check(CLI::Range(int64_t(0), std::numeric_limits<int64_t>::max()));
+  add_int_option(cmd, "--limit", limit, 0, std::numeric_limits<int64_t>::max(), "Use at most the first N examples (all if the set holds fewer)");
 }
 
 namespace {
@@ -90,6 +90,8 @@ ad::Shape inputs_example_shape(const DataOptions& o) {
 template <ad::Scalar T>
 nn::Dataset<T> load_data(const DataOptions& o, bool train, const std::vector<std::string>& model_features) {
   nn::Dataset<T> ds;
+  if (!o.data.empty() && !o.inputs.empty())
+    throw std::invalid_argument(fmt::format("give either --data {} or --inputs {}, not both: they are two sources of the same examples", o.data, nn::printable(o.inputs)));
   if (!o.labels_column.empty() && !nn::is_csv_path(o.inputs)) throw std::invalid_argument("--labels-column NAME needs --inputs X.csv (a column of it)");
   if (!o.inputs.empty()) {
     if (nn::is_csv_path(o.inputs)) {
@@ -159,8 +161,12 @@ void warn_nonfinite(const ad::Tensor<T>& x, const std::string& command, const st
   if (count > kShown) fmt::print(stderr, "integrad {}: warning: and {} more examples have non-finite {}\n", command, count - kShown, what);
 }
 
-bool note_if_no_examples(const std::string& command, const std::string& input_path, int64_t n) {
-  if (n == 0) fmt::print(stderr, "integrad {}: note: {} holds no examples; the output is empty\n", command, nn::printable(input_path));
+bool note_if_no_examples(const std::string& command, const std::string& input_path, int64_t n, int64_t total) {
+  if (n == 0 && total > 0)
+    fmt::print(stderr, "integrad {}: note: this shard holds none of the {} examples of {} (more shards than examples); the output is empty\n", command,
+               total, nn::printable(input_path));
+  else if (n == 0)
+    fmt::print(stderr, "integrad {}: note: {} holds no examples; the output is empty\n", command, nn::printable(input_path));
   return n == 0;
 }
 
@@ -175,6 +181,22 @@ uint64_t parse_seed(const std::string& text, const std::string& option) {
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v > kMax)
     throw CLI::ValidationError(option, fmt::format("'{}' is not a seed: expected an integer from 0 to 2^63-1 ({})", nn::printable(text), kMax));
   return v;
+}
+
+CLI::Option* add_int_option(CLI::App& cmd, const std::string& name, int64_t& value, int64_t min, int64_t max, const std::string& description) {
+  const std::string option = name.substr(name.rfind(',') == std::string::npos ? 0 : name.rfind(',') + 1);
+  return cmd
+      .add_option_function<std::string>(
+          name,
+          [&value, option, min, max](const std::string& text) {
+            int64_t v = 0;
+            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+            if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < min || v > max)
+              throw CLI::ValidationError(option, fmt::format("'{}' is not a whole number in [{}, {}]", nn::printable(text), min, max));
+            value = v;
+          },
+          description)
+      ->type_name("INT");
 }
 
 void add_seed_option(CLI::App& cmd, uint64_t& seed, const std::string& description) {

@@ -68,11 +68,18 @@ void warn_nonfinite(const ad::Tensor<T>& x, const std::string& command, const st
 // The rule for zero examples, the same in every subcommand: an empty input gives an empty output
 // (logits [0, C], attributions [0, ...], deltas [0]) and exit 0, with this note on stderr:
 // "integrad predict: note: x.npy holds no examples; the output is empty". Returns n == 0.
-bool note_if_no_examples(const std::string& command, const std::string& input_path, int64_t n);
+// With `total` (a --shard of a file of `total` examples, more shards than examples): "this shard
+// holds none of x.npy's 3 examples", since the file itself is not empty.
+bool note_if_no_examples(const std::string& command, const std::string& input_path, int64_t n, int64_t total = 0);
 
 // Where "wrote ..." lines go: stderr when the output itself is standard output (-o /dev/stdout),
 // so they do not end up inside the data.
 std::FILE* status_stream(const std::string& output);
+
+// An integer option in [min, max], parsed strictly: CLI11 alone wraps 2^63 or 2^64-1 into int64
+// (dataset --limit 2^63 took the whole set). "--limit: '9223372036854775808' is not a whole number
+// in [0, 9223372036854775807]".
+CLI::Option* add_int_option(CLI::App& cmd, const std::string& name, int64_t& value, int64_t min, int64_t max, const std::string& description);
 
 // --seed N: 0 .. 2^63-1, refused otherwise (CLI11 alone turns -1, 2^64 or 1e23 into 2^64-1).
 void add_seed_option(CLI::App& cmd, uint64_t& seed, const std::string& description);

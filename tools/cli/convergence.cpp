@@ -24,6 +24,7 @@ void run(const ConvergenceArgs& a) {
   ad::Tensor<T> x = load_inputs(a.inputs, model);
   if (x.size(0) == 0) throw std::invalid_argument(a.inputs + " holds no examples: there is nothing to study");
   if (x.size(0) > a.limit) x = x.rows(0, a.limit);
+  warn_nonfinite(x, "convergence", "inputs");  // the errors and deltas are then nan, shown as such
   const auto study = attr::convergence_study(model, x, ad::Tensor<T>(x.shape()), a.max_steps);
   fmt::print("{}", attr::convergence_table(study));
   if (!a.csv.empty()) nn::write_file_atomically(a.csv, attr::convergence_csv(study));

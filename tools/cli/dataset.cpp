@@ -8,6 +8,7 @@
 #include "nn/named_datasets.h"
 #include "nn/npy.h"
 #include "nn/output_guard.h"
+#include "nn/printable.h"
 
 namespace integrad::cli {
 namespace {
@@ -44,17 +45,18 @@ void run(const DatasetArgs& a) {
   } else {
     nn::npy_write(a.inputs_out, ds.inputs);
   }
-  fmt::print(status_stream(a.inputs_out), "wrote {} {}\n", a.inputs_out, ds.inputs.shape().str());
+  fmt::print(status_stream(a.inputs_out), "wrote {} {}\n", nn::printable(a.inputs_out), ds.inputs.shape().str());
   if (!a.labels_out.empty()) {
     // A regression's targets as float64 values (interfaces.md), class labels as int64.
     if (ds.is_regression()) nn::npy_write(a.labels_out, ad::Tensor<double>(ad::Shape{ds.size()}, ds.targets));
     else nn::npy_write_labels(a.labels_out, ds.labels, ad::Shape{ds.size()});
-    fmt::print(status_stream(a.labels_out), "wrote {} [{}]\n", a.labels_out, ds.size());
+    fmt::print(status_stream(a.labels_out), "wrote {} [{}]
+", nn::printable(a.labels_out), ds.size());
   }
   if (!a.masks_out.empty()) {
     const ad::Tensor<float> masks = set.masks(ds);
     nn::npy_write(a.masks_out, masks);
-    fmt::print(status_stream(a.masks_out), "wrote {} {}\n", a.masks_out, masks.shape().str());
+    fmt::print(status_stream(a.masks_out), "wrote {} {}\n", nn::printable(a.masks_out), masks.shape().str());
   }
   if (!a.shortcut_masks_out.empty()) {
     const ad::Tensor<float> masks = set.shortcut_masks(ds);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -24,6 +25,7 @@
 #include "progress.h"
 #include "shard.h"
 #include "target_baseline.h"
+#include "nn/printable.h"
 
 namespace integrad::cli {
 namespace {
@@ -99,7 +101,7 @@ void evaluate_maps(const EvaluateArgs& a, const attr::Metric<T>& metric, const a
   if (!a.output.empty()) {
     write_scores<T>(a.output, scores, ad::Shape{int64_t(scores.size())});
     write_range_sidecar(a.output, a.shard, a.range);
-    fmt::print(status_stream(a.output), "wrote {} [{}]\n", a.output, scores.size());
+    fmt::print(status_stream(a.output), "wrote {} [{}]\n", nn::printable(a.output), scores.size());
   }
 }
 
@@ -159,21 +161,30 @@ void evaluate_methods(const EvaluateArgs& a, const std::vector<std::string>& met
       }
     nn::write_file_atomically(a.csv, csv);
   }
-  if (!a.output.empty()) {  // [methods, metrics, N]
+  if (!a.output.empty()) {  // [methods, metrics, N]: a row per requested method, in --methods' order
     std::vector<double> all;
-    for (const auto& r : rows)
-      for (const auto& v : r.scores) all.insert(all.end(), v.begin(), v.end());
-    write_scores<T>(a.output, all, ad::Shape{int64_t(rows.size()), int64_t(metrics.size()), x.size(0)});
-    fmt::print(status_stream(a.output), "wrote {} [{}, {}, {}]\n", a.output, rows.size(), metrics.size(), x.size(0));
+    std::vector<std::string> missing;
+    for (const std::string& name : methods) {
+      const auto row = std::find_if(rows.begin(), rows.end(), [&](const auto& r) { return r.method == name; });
+      if (row == rows.end()) {  // skipped (said above): its rows are NaN, so that row i is still --methods' i-th
+        all.insert(all.end(), size_t(metrics.size()) * size_t(x.size(0)), std::numeric_limits<double>::quiet_NaN());
+        missing.push_back(name);
+        continue;
+      }
+      for (const auto& v : row->scores) all.insert(all.end(), v.begin(), v.end());
+    }
+    write_scores<T>(a.output, all, ad::Shape{int64_t(methods.size()), int64_t(metrics.size()), x.size(0)});
+    fmt::print(status_stream(a.output), "wrote {} [{}, {}, {}]{}\n", nn::printable(a.output), methods.size(), metrics.size(), x.size(0),
+               missing.empty() ? "" : fmt::format(" (the rows of {} are NaN: skipped)", fmt::join(missing, ", ")));
   }
   if (!a.svg.empty()) {  // the mean deletion and insertion curves, one SVG per metric
-    std::filesystem::create_directories(a.svg);
+    nn::create_output_directory(a.svg);
     for (const auto kind : {attr::CurveKind::deletion, attr::CurveKind::insertion}) {
       const std::string svg = attr::perturbation_curve_svg(rows, kind);
       if (svg.empty()) continue;
       const std::string path = (std::filesystem::path(a.svg) / (kind == attr::CurveKind::deletion ? "deletion.svg" : "insertion.svg")).string();
       nn::write_file_atomically(path, svg);
-      fmt::print(status_stream(a.output), "wrote {}\n", path);
+      fmt::print(status_stream(a.output), "wrote {}\n", nn::printable(path));
     }
   }
 }
@@ -199,7 +210,7 @@ void run(EvaluateArgs& a) {
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
   const ad::Tensor<T> x = load_shard_inputs(a.inputs, model, a.shard, a.range);
   warn_nonfinite(x, "evaluate", "inputs");
-  if (note_if_no_examples("evaluate", a.inputs, x.size(0))) {
+  if (note_if_no_examples("evaluate", a.inputs, x.size(0), a.range.total)) {
     // Empty outputs, as every subcommand's: no scores, a mean of none left out.
     if (!a.output.empty()) nn::npy_write(a.output, ad::Tensor<T>(ad::Shape{0}));
     if (!a.output.empty()) write_range_sidecar(a.output, a.shard, a.range);

@@ -18,6 +18,7 @@
 #include "progress.h"
 #include "shard.h"
 #include "target_baseline.h"
+#include "nn/printable.h"
 
 namespace integrad::cli {
 namespace {
@@ -41,11 +42,14 @@ void run(const ExplainArgs& a) {
                     {{"MODEL", a.model}, {"INPUT", a.inputs}, {"--target", a.target.ends_with(".npy") ? a.target : ""},
                      {"--baseline", a.baseline.ends_with(".npy") ? a.baseline : ""}});
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
+  if (!a.html.empty() && model.input_dtype != nn::InputDtype::int64)
+    throw std::invalid_argument(fmt::format("--html colours token inputs; {} takes real-valued inputs of shape {} (--png draws image heatmaps)",
+                                            nn::printable(a.model), model.input_shape.str()));
   ExampleRange range;
   std::vector<std::string> feature_names;
   const ad::Tensor<T> x = load_shard_inputs(a.inputs, model, a.shard, range, &feature_names);
   warn_nonfinite(x, "explain", "inputs");
-  if (note_if_no_examples("explain", a.inputs, x.size(0))) {
+  if (note_if_no_examples("explain", a.inputs, x.size(0), range.total)) {
     nn::npy_write(a.output, x);
     write_range_sidecar(a.output, a.shard, range);
     if (!a.deltas.empty()) {
@@ -87,7 +91,7 @@ void run(const ExplainArgs& a) {
     if (::isatty(STDOUT_FILENO)) print_tokens(x, r);
     if (!a.html.empty()) write_token_html(a.html, x, r);
   }
-  fmt::print("wrote {} {}\n", a.output, r.values.shape().str());
+  fmt::print("wrote {} {}\n", nn::printable(a.output), r.values.shape().str());
 }
 
 // Which methods declare each option, and its help: options shared by several methods (--samples,

@@ -11,6 +11,7 @@
 #include "attribution/drawing/html.h"
 #include "nn/atomic_file.h"
 #include "png.h"
+#include "nn/printable.h"
 
 namespace integrad::cli {
 
@@ -66,7 +67,7 @@ void print_features(const ad::Tensor<T>& inputs, const ExplainResult<T>& r, cons
       const int bar = largest > 0 && std::isfinite(a) ? int(std::lround(12 * std::abs(a) / largest)) : 0;
       std::string drawn;
       for (int k = 0; k < bar; ++k) drawn += a < 0 ? "-" : "+";
-      fmt::print("  {:<{}} {:>11.4g} {:>12.4g}  {}\n", names[size_t(j)].substr(0, 24), width, double(inputs[i * f + j]), a, drawn);
+      fmt::print("  {:<{}} {:>11.4g} {:>12.4g}  {}\n", nn::printable(names[size_t(j)]).substr(0, 24), width, double(inputs[i * f + j]), a, drawn);
     }
   }
   if (n > limit) fmt::print("({} more examples in the .npy)\n", n - limit);
@@ -95,7 +96,7 @@ void write_pngs(const std::string& dir, const ad::Tensor<T>& inputs, const Expla
     write_png(stem + "_heatmap.png", attr::with_colour_bar(attr::heatmap(heat, int(h), int(w), r.is_signed, vmax, scale), r.is_signed, vmax));
     write_png(stem + "_overlay.png", attr::with_colour_bar(attr::overlay(gray, heat, int(h), int(w), r.is_signed, vmax, scale), r.is_signed, vmax));
   }
-  fmt::print("wrote {} heatmaps and overlays to {}\n", n, dir);
+  fmt::print("wrote {} heatmaps and overlays to {}\n", n, nn::printable(dir));
 }
 
 namespace {

@@ -29,6 +29,7 @@ struct Part {
   ExampleRange range;
   int64_t of = 0;  // n of i/n, 0 if the sidecar does not say
   nn::NpyArray array;
+  std::string inputs, options;  // what it was computed from (empty in sidecars of older versions)
 };
 
 Part read_part(const std::string& path) {
@@ -52,7 +53,15 @@ Part read_part(const std::string& path) {
     const std::string s = j.at("shard").get<std::string>();
     if (const size_t slash = s.find('/'); slash != std::string::npos) p.of = std::atoll(s.c_str() + slash + 1);
   }
-  p.array = nn::npy_read(path);
+  auto text_field = [&](const char* key) { return j.contains(key) && j.at(key).is_string() ? j.at(key).get<std::string>() : std::string(); };
+  p.inputs = text_field("inputs");
+  p.options = text_field("options");
+  const std::string bytes = nn::read_file(path);
+  if (const std::string hash = text_field("output"); !hash.empty() && hash != fmt::format("{:016x}", nn::content_hash(bytes)))
+    throw std::invalid_argument(fmt::format("{} is not the file {} describes (its contents differ from what was written with it): sidecars swapped or "
+                                            "the shard changed since",
+                                            nn::printable(path), nn::printable(sidecar)));
+  p.array = nn::npy_parse(bytes, path);
   if (p.array.shape.rank() < 1 || p.array.shape[0] != p.range.size())
     throw std::invalid_argument(fmt::format("{} has shape {}, but its sidecar says it holds rows [{}, {}) ({} rows)", nn::printable(path), p.array.shape.str(),
                                             p.range.first, p.range.end, p.range.size()));
@@ -88,6 +97,12 @@ void run(const MergeArgs& a) {
       throw std::invalid_argument(fmt::format("{} holds {} rows of {}, {} holds {} rows of {}: shards of different outputs", nn::printable(p.path),
                                               p.array.dtype, p.array.shape.without(0).str(), nn::printable(head.path), head.array.dtype,
                                               head.array.shape.without(0).str()));
+    if (!p.inputs.empty() && !head.inputs.empty() && p.inputs != head.inputs)
+      throw std::invalid_argument(fmt::format("{} and {} were computed from different files (model, inputs, baseline or targets): shards of different runs",
+                                              nn::printable(p.path), nn::printable(head.path)));
+    if (!p.options.empty() && !head.options.empty() && p.options != head.options)
+      throw std::invalid_argument(fmt::format("{} and {} were computed with different options (method, steps, target, ...): shards of different runs",
+                                              nn::printable(p.path), nn::printable(head.path)));
   }
   std::stable_sort(parts.begin(), parts.end(), [](const Part& x, const Part& y) { return x.range.first < y.range.first; });
   const int64_t total = head.range.total;
@@ -113,7 +128,7 @@ void run(const MergeArgs& a) {
   nn::NpyArray out{head.array.dtype, head.array.shape.with(0, total), {}};
   for (const Part& p : parts) out.data += p.array.data;
   nn::npy_write_array(a.output, out);
-  fmt::print(status_stream(a.output), "merged {} shards into {} {}\n", parts.size(), a.output, out.shape.str());
+  fmt::print(status_stream(a.output), "merged {} shards into {} {}\n", parts.size(), nn::printable(a.output), out.shape.str());
 }
 
 void setup(CLI::App& cmd) {

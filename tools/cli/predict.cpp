@@ -6,6 +6,7 @@
 #include "nn/npy.h"
 #include "nn/output_guard.h"
 #include "shard.h"
+#include "nn/printable.h"
 
 namespace integrad::cli {
 namespace {
@@ -23,12 +24,12 @@ void run(const PredictArgs& a) {
   ExampleRange range;
   const ad::Tensor<T> x = load_shard_inputs(a.inputs, model, a.shard, range);
   warn_nonfinite(x, "predict", "inputs");
-  note_if_no_examples("predict", a.inputs, x.size(0));
+  note_if_no_examples("predict", a.inputs, x.size(0), range.total);
   const ad::Tensor<T> logits = model.predict(x, a.batch_size);
   warn_nonfinite(logits, "predict", "outputs");
   nn::npy_write(a.output, logits);
   write_range_sidecar(a.output, a.shard, range);
-  fmt::print(status_stream(a.output), "wrote {} {}\n", a.output, logits.shape().str());
+  fmt::print(status_stream(a.output), "wrote {} {}\n", nn::printable(a.output), logits.shape().str());
 }
 
 void setup(CLI::App& cmd) {

@@ -4,6 +4,8 @@
 // URIs and plots inline SVG: no network, no JavaScript.
 #include <fmt/format.h>
 
+#include <tuple>
+
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -34,6 +36,7 @@
 #include "report_evaluation.h"
 #include "report_shortcuts.h"
 #include "report_transformer.h"
+#include "nn/named_datasets.h"
 
 namespace integrad::cli {
 namespace {
@@ -285,10 +288,22 @@ void run(const ReportArgs& a) {
   nn::check_outputs({{"-o", a.output}}, {{"MODEL", a.model}, {"--text-model", a.text_model}, {"--inputs", a.data.inputs}, {"--labels", a.data.labels},
                                          {"--patches-model", a.patches_model}, {"--tabular-model", a.tabular_model}, {"--transformer-model", a.transformer_model},
                                          {"--graph-model", a.graph_model}, {"--watermark-model", a.watermark_model}, {"--loan-model", a.loan_model}});
+  // Each companion model against the data set its section runs it on, before any work: a model of
+  // another shape failed deep inside a kernel ("matmul: incompatible shapes").
+  for (const auto& [option, path, set] : {std::tuple<const char*, std::string, const char*>{"--text-model", a.text_model, "synthetic-tokens"},
+                                          {"--transformer-model", a.transformer_model, "synthetic-order"},
+                                          {"--patches-model", a.patches_model, "synthetic-patches"}}) {
+    if (path.empty()) continue;
+    const nn::Sequential<T> m = nn::load_model<T>(path);
+    const nn::NamedDataset& d = nn::named_dataset(set);
+    if (m.input_shape != d.input_shape || (m.input_dtype == nn::InputDtype::int64) != (d.input_dtype == nn::InputDtype::int64))
+      throw std::invalid_argument(fmt::format("{} {} takes inputs of shape {}; its section runs it on {} ({} inputs of shape {})", option, nn::printable(path),
+                                              m.input_shape.str(), set, d.input_dtype == nn::InputDtype::int64 ? "token-id" : "real-valued", d.input_shape.str()));
+  }
   const nn::Sequential<T> model = nn::load_model<T>(a.model);
   DataOptions data = a.data;
   if (data.data.empty() && data.inputs.empty()) data.data = default_report_data(model, a.model);
-  data.limit = 2000;
+  if (data.limit < 0) data.limit = 2000;  // --limit as given (0 is refused below: nothing to report), else 2000 test examples
   progress("evaluating on test data");
   const nn::Dataset<T> test = load_data<T>(data, false, model.feature_names);
   if (test.inputs.shape().without(0) != model.input_shape)
@@ -297,6 +312,9 @@ void run(const ReportArgs& a) {
                                             nn::printable(a.model), model.input_shape.str()));
   // A report summarises examples: with none there is nothing to show (the rule of axioms and convergence).
   if (test.size() == 0) throw std::invalid_argument(nn::printable(data.inputs.empty() ? data.data : data.inputs) + " holds no examples: there is nothing to report");
+  if (test.inputs.shape().without(0) != model.input_shape)
+    throw std::invalid_argument(fmt::format("MODEL {} takes inputs of shape {}; {} holds examples of shape {}", nn::printable(a.model), model.input_shape.str(),
+                                            nn::printable(data.inputs.empty() ? data.data : data.inputs), test.inputs.shape().without(0).str()));
   std::string html = page_head(a.model) + model_section(a, model, test);
   const ad::Tensor<T> x = test.inputs.rows(0, a.images);
   if (x.rank() == 4) html += attributions_section(a, model, test, x);
@@ -312,7 +330,7 @@ void run(const ReportArgs& a) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   html += fmt::format("<footer><p>Made by integrad {} in {:.0f} s.</p></footer></body></html>\n", INTEGRAD_VERSION, secs);
   nn::write_file_atomically(a.output, html);
-  fmt::print("wrote {} ({} KiB)\n", a.output, html.size() / 1024);
+  fmt::print("wrote {} ({} KiB)\n", nn::printable(a.output), html.size() / 1024);
 }
 
 void setup(CLI::App& cmd) {

@@ -1,10 +1,14 @@
 #include "shard.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <charconv>
+#include <set>
 #include <stdexcept>
 
+#include "command.h"
 #include "common.h"
 #include "nn/atomic_file.h"
 #include "nn/image_file.h"
@@ -64,10 +68,59 @@ ad::Tensor<T> load_shard_inputs(const std::string& path, const nn::Sequential<T>
 
 std::string range_sidecar(const std::string& output) { return output + ".range.json"; }
 
+namespace {
+
+// Options that change neither which examples nor what is computed for them: the outputs, the
+// shard itself, chattiness. Every other option a shard was run with goes into its fingerprint.
+bool is_provenance_neutral(const CLI::Option& o) {
+  static const std::set<std::string> neutral = {"output", "deltas", "json", "csv", "svg", "png", "markdown", "html", "labels-out", "masks-out",
+                                                "shard",  "quiet",  "verbose", "help"};
+  for (const std::string& name : o.get_lnames())
+    if (neutral.count(name)) return true;
+  return !o.nonpositional();  // MODEL, INPUT: their contents are fingerprinted, not their names
+}
+
+std::string hex(uint64_t v) { return fmt::format("{:016x}", v); }
+
+}  // namespace
+
+ShardProvenance shard_provenance() {
+  ShardProvenance p;
+  // The inputs: every file the command has read so far (the model, the inputs, a baseline or
+  // target file), by content, in an order that does not depend on the command line's.
+  if (const nn::OutputSet* set = nn::OutputSet::current()) {
+    std::vector<uint64_t> prints;
+    for (const nn::OutputSet::Input& in : set->inputs)
+      if (!in.path.ends_with(".range.json")) prints.push_back(nn::file_fingerprint(in.path));
+    std::sort(prints.begin(), prints.end());
+    uint64_t h = nn::content_hash("inputs");
+    for (uint64_t v : prints) h = nn::content_hash(std::string_view(reinterpret_cast<const char*>(&v), sizeof v), h);
+    p.inputs = hex(h);
+  }
+  std::string options;
+  if (parsed_command_line)
+    for (const CLI::App* sub : parsed_command_line->get_subcommands()) {
+      options += sub->get_name();
+      for (const CLI::Option* o : sub->get_options())
+        if (o->count() > 0 && !is_provenance_neutral(*o)) options += fmt::format(" {}={}", o->get_name(), fmt::join(o->results(), ","));
+    }
+  p.options = hex(nn::content_hash(options));
+  return p;
+}
+
 void write_range_sidecar(const std::string& output, const Shard& shard, const ExampleRange& range) {
   if (!shard.given) return;
-  nn::write_file_atomically(range_sidecar(output), fmt::format("{{\"first\": {}, \"end\": {}, \"total\": {}, \"shard\": \"{}/{}\"}}\n", range.first,
-                                                               range.end, range.total, shard.index, shard.count));
+  // What the shard was computed from, and its output's own hash: merge refuses shards of other
+  // inputs or options, and a sidecar that belongs to another shard's output.
+  const ShardProvenance p = shard_provenance();
+  std::string output_hash;
+  if (const nn::OutputSet* set = nn::OutputSet::current())
+    for (const auto& s : set->staged)
+      if (s.given == output) output_hash = hex(s.hash);
+  nn::write_file_atomically(range_sidecar(output),
+                            fmt::format("{{\"first\": {}, \"end\": {}, \"total\": {}, \"shard\": \"{}/{}\", \"inputs\": \"{}\", \"options\": \"{}\", "
+                                        "\"output\": \"{}\"}}\n",
+                                        range.first, range.end, range.total, shard.index, shard.count, p.inputs, p.options, output_hash));
 }
 
 template ad::Tensor<float> load_shard_inputs<float>(const std::string&, const nn::Sequential<float>&, const Shard&, ExampleRange&, std::vector<std::string>*);

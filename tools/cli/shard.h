@@ -35,7 +35,15 @@ template <ad::Scalar T>
 ad::Tensor<T> load_shard_inputs(const std::string& path, const nn::Sequential<T>& model, const Shard& shard, ExampleRange& range,
                                 std::vector<std::string>* feature_names = nullptr);
 
-// OUTPUT.range.json, written beside a shard's output (nothing without --shard).
+// What a shard was computed from, as hex hashes: the contents of every file the command read,
+// and the options that change the result (not the outputs, --shard, -q).
+struct ShardProvenance {
+  std::string inputs, options;
+};
+ShardProvenance shard_provenance();
+
+// OUTPUT.range.json, written beside a shard's output (nothing without --shard), after the output:
+// {"first", "end", "total", "shard": "i/n", "inputs", "options", "output": the output's hash}.
 std::string range_sidecar(const std::string& output);
 void write_range_sidecar(const std::string& output, const Shard& shard, const ExampleRange& range);
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "nn/npy.h"
@@ -38,6 +39,10 @@ attr::Baseline<T> parse_baseline(const std::string& text) {
   } catch (const std::exception&) {
   }
   if (used != text.size() || !std::isfinite(v)) throw std::invalid_argument("--baseline must be zero, a number or a .npy file; got '" + text + "'");
+  // Finite as a double may still overflow the precision it runs in (1e308 is inf in float32).
+  if (!std::isfinite(static_cast<T>(v)))
+    throw std::invalid_argument(fmt::format("--baseline {} is beyond the range of {} (largest {:g})", text, sizeof(T) == 8 ? "float64" : "float32",
+                                            double(std::numeric_limits<T>::max())));
   return attr::Baseline<T>::constant(static_cast<T>(v));
 }
 

@@ -18,6 +18,7 @@
 #include "nn/output_guard.h"
 #include "nn/train.h"
 #include "stop_signal.h"
+#include "nn/printable.h"
 
 namespace integrad::cli {
 namespace {
@@ -89,8 +90,11 @@ void run(const TrainArgs& a) {
   // Signals are caught from here on, so a SIGTERM at any point unwinds and releases the lock
   // (training stops before its first step if one came while the data was loading).
   catch_stop_signals();
-  // Held until the run ends: a second `train -o` onto the same file is refused, not interleaved.
-  const nn::OutputLock lock(a.output);
+  // Held until the run ends, on both files the run writes: a second `train -o` onto either (its
+  // model, or -o naming this run's checkpoint) is refused, not interleaved.
+  const nn::OutputLock lock(a.output), checkpoint_lock(nn::checkpoint_path(a.output));
+  if (!a.model.empty() && !a.arch.empty())
+    throw std::invalid_argument(fmt::format("give either a MODEL file ({}) or --arch {}, not both: the MODEL's architecture is its own", a.model, a.arch));
   const nn::Loss loss = nn::parse_loss(a.loss);
   DataOptions data = a.data;
   if (data.data.empty() && data.inputs.empty() && !a.arch.empty()) data.data = nn::named_architecture_entry(a.arch).default_data;
@@ -119,15 +123,18 @@ void run(const TrainArgs& a) {
   std::vector<nn::EpochStats> history;
   std::optional<nn::ResumePoint<T>> resume;
   if (a.resume) {
+    // The checkpoint is this run's own output, read back: not an input the outputs must avoid.
+    std::optional<nn::OutputSet::Suspended> own_output(std::in_place);
     nn::Checkpoint<T> c = checkpoint_to_resume(a, checkpoint, model);
+    own_output.reset();
     model = std::move(c.model);
     history = std::move(c.history);
     resume = std::move(c.resume);
     if (resume->epochs_done >= a.train.epochs) {
-      fmt::print("{} already holds {} epochs; nothing to do (raise --epochs to train further)\n", checkpoint, resume->epochs_done);
+      fmt::print("{} already holds {} epochs; nothing to do (raise --epochs to train further)\n", nn::printable(checkpoint), resume->epochs_done);
       return;
     }
-    fmt::print("resuming from {} after epoch {}\n", checkpoint, resume->epochs_done);
+    fmt::print("resuming from {} after epoch {}\n", nn::printable(checkpoint), resume->epochs_done);
   }
   const nn::Dataset<T> train_set = loaded ? std::move(*loaded) : load_data<T>(data, true, model.feature_names);
   // A tabular model keeps its features' names (metadata feature_names): explain prints them.
@@ -159,15 +166,19 @@ void run(const TrainArgs& a) {
   };
   try {
     nn::train<T>(model, train_set, val ? &*val : nullptr, options, save, resume ? &*resume : nullptr);
-  } catch (const nn::Interrupted& e) {
-    if (history.empty()) fmt::print(stderr, "\nintegrad train: {}; no epoch had finished, nothing was written\n", e.what());
+  } catch (const std::runtime_error& e) {
+    // A stop between steps (Interrupted) or in the epoch's writing (nn::Stopped): the files hold the
+    // last epoch committed.
+    if (!dynamic_cast<const nn::Interrupted*>(&e) && !dynamic_cast<const nn::Stopped*>(&e)) throw;
+    if (history.empty() || (dynamic_cast<const nn::Stopped*>(&e) && history.size() == 1))
+      fmt::print(stderr, "\nintegrad train: {}; no epoch had finished, nothing was written\n", e.what());
     else
       fmt::print(stderr, "\nintegrad train: {}; {} and {} hold epoch {} — run the same command with --resume to continue\n", e.what(), a.output,
-                 checkpoint, history.size());
+                 checkpoint, history.size() - (dynamic_cast<const nn::Stopped*>(&e) ? 1 : 0));
     throw ExitStatus{128 + stop_signal.load()};
   }
   if (val && !val->is_regression()) fmt::print("test accuracy {:.4f} on {} examples\n", history.back().val_accuracy, val->size());
-  fmt::print("wrote {} (checkpoint {})\n", a.output, checkpoint);
+  fmt::print("wrote {} (checkpoint {})\n", nn::printable(a.output), nn::printable(checkpoint));
 }
 
 void setup(CLI::App& cmd) {
@@ -188,7 +199,7 @@ void setup(CLI::App& cmd) {
   add_seed_option(cmd, a->train.seed, "Seed for initialisation and shuffling");
   cmd.add_flag("--no-shuffle", a->no_shuffle, "Take the batches in order (the last one possibly smaller)");
   cmd.add_flag("--skip-nonfinite", a->train.skip_nonfinite, "Skip batches whose loss or gradients are NaN/Inf instead of stopping");
-  cmd.add_option("--val-limit", a->val_limit, "Test examples used for validation")->default_val(10000)->check(CLI::Range(int64_t(1), std::numeric_limits<int64_t>::max()));
+  add_int_option(cmd, "--val-limit", a->val_limit, 1, std::numeric_limits<int64_t>::max(), "Test examples used for validation (default 10000)");
   cmd.add_flag("--resume", a->resume, "Continue from the checkpoint next to --output (same settings; --epochs may grow)");
   cmd.add_flag("-q,--quiet", a->quiet, "No progress output");
   cmd.add_option("-o,--output", a->output, "Output model file (.safetensors)")->required();
