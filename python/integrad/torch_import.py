@@ -97,6 +97,7 @@ def _function_layer(node):
 
 def graph_of(module, example):
     """(architecture text, state_dict) of a traceable module."""
+    import torch
     import torch.fx
     traced = torch.fx.symbolic_trace(module)
     modules = dict(module.named_modules())
@@ -143,7 +144,10 @@ def graph_of(module, example):
             text += "(" + ", ".join(names[r] for r in reads) + ")"
         lines.append(text)
         previous = node
-    state = {k: v.detach().cpu().numpy() for k, v in module.state_dict().items()}
+    # BatchNorm's num_batches_tracked is int64 in PyTorch: a float of the module's own precision here.
+    floats = [v.dtype for v in module.state_dict().values() if v.is_floating_point()]
+    real = np.float64 if floats and floats[0] == torch.float64 else np.float32
+    state = {k: v.detach().cpu().numpy() if v.is_floating_point() else v.detach().cpu().numpy().astype(real) for k, v in module.state_dict().items()}
     return "\n".join(lines), state
 
 

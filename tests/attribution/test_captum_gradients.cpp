@@ -87,7 +87,7 @@ TEST_CASE("smoothgrad --noise-type vargrad refuses one sample; given noise must 
   const Method<double>& m = find_method<double>("smoothgrad");
   CHECK_THROWS_WITH_AS(explain(m, model, x, Baseline<double>::zero(), Target<double>::of(0),
                                parse_options(m.name, m.options, {{"noise-type", "vargrad"}, {"samples", "1"}})),
-                       "--noise-type vargrad needs --samples 2 or more: the variance of one sample is 0 whatever the model", std::invalid_argument);
+                       "--noise-type vargrad is a variance over the samples: it needs --samples 2 or more (one sample's variance is 0)", std::invalid_argument);
   CHECK_NOTHROW(explain(m, model, x, Baseline<double>::zero(), Target<double>::of(0), parse_options(m.name, m.options, {{"noise-type", "vargrad"}, {"samples", "2"}})));
   const ad::Tensor<double> wrong(ad::Shape{2, 3, 4});
   SmoothGradOptions o;

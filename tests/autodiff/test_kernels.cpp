@@ -51,10 +51,13 @@ TEST_CASE("gemm equals the naive reference for every transpose flag and awkward 
         CAPTURE(s[0]);
         CAPTURE(s[1]);
         CAPTURE(s[2]);
-        check_gemm<float>(ta, tb, s[0], s[1], s[2], 1.0f, 0.0f, 1e-4);
+        // float32 sums of k random-signed products, blocked differently from the naive loop: their
+        // rounding grows like √k (1.05e-4 at k = 6200 on a Sapphire Rapids machine, under 1e-4 on Zen 4).
+        const double f32 = 1e-4 * std::max(1.0, std::sqrt(double(s[2]) / 1000.0));
+        check_gemm<float>(ta, tb, s[0], s[1], s[2], 1.0f, 0.0f, f32);
         check_gemm<double>(ta, tb, s[0], s[1], s[2], 1.0, 0.0, 1e-12);
         check_gemm<double>(ta, tb, s[0], s[1], s[2], -0.5, 1.0, 1e-12);
-        check_gemm<float>(ta, tb, s[0], s[1], s[2], 2.0f, 0.25f, 1e-4);
+        check_gemm<float>(ta, tb, s[0], s[1], s[2], 2.0f, 0.25f, f32);
       }
 }
 

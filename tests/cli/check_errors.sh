@@ -91,7 +91,6 @@ expect_error "kernelshap --samples 0" "--samples (an option of kernelshap) must 
 expect_error "lime --samples -3" "--samples (an option of lime) must be a whole number in [1" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method lime --samples -3
 expect_error "shapley-sampling --samples x" "--samples (an option of shapley-sampling) must be a whole number" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method shapley-sampling --samples x
 expect_error "kernelshap with too few samples" "use more --samples" "$bin" explain "$data/cnn_f32.safetensors" "$data/cnn_f32_input.npy" -o "$work/out.npy" --method kernelshap --patch 3 --samples 5
-expect_error "vargrad of one sample" "--noise-type vargrad needs --samples 2 or more" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method smoothgrad --noise-type vargrad --samples 1
 expect_error "smoothgrad --noise-type var" "--noise-type (an option of smoothgrad)" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method smoothgrad --noise-type var
 expect_error "blur-ig on flat inputs" "blur-ig blurs images: the inputs must be [N, C, H, W]" "$bin" explain "$data/mlp_f32.safetensors" "$data/mlp_f32_input.npy" -o "$work/out.npy" --method blur-ig
 expect_error "blur-ig with a baseline" "--baseline: blur-ig uses no baseline" "$bin" explain "$data/cnn_f32.safetensors" "$data/cnn_f32_input.npy" -o "$work/out.npy" --method blur-ig --baseline 0.5

@@ -62,7 +62,7 @@ def test_info(torch_data):
     assert info["parameters"] == 217 == model.parameter_count  # 12*8+8 + 8*6+6 + 6*5+5 + 5*4+4
     assert info["input_shape"] == (3, 4) and info["output_shape"] == (4,)
     assert [l["parameters"] for l in info["layers"]] == [0, 104, 0, 54, 0, 35, 0, 24, 0]
-    assert info["layers"][1] == {"index": 1, "layer": "Linear(12, 8)", "output_shape": (8,), "parameters": 104}
+    assert info["layers"][1] == {"index": 1, "name": "1", "reads": ["0"], "layer": "Linear(12, 8)", "output_shape": (8,), "parameters": 104}
     assert "total parameters: 217" in str(model)
 
 

@@ -20,7 +20,7 @@ TEST_CASE("synthetic-order: --arch lstm and --arch gru learn the order; layer IG
   const auto test = nn::load_named<float>(set, {.train = false});
   for (const char* arch : {"lstm", "gru"}) {
     CAPTURE(arch);
-    auto model = nn::parse_architecture<float>(nn::named_architecture_entry(arch).layers(set.input_shape), set.input_shape, nn::InputDtype::int64, 0);
+    auto model = nn::parse_architecture<float>(nn::named_architecture_entry(arch).layers(set.input_shape, 0), set.input_shape, nn::InputDtype::int64, 0);
     nn::TrainOptions o;
     o.epochs = 1;
     o.optimizer.lr = 0.003;

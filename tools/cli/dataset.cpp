@@ -50,8 +50,7 @@ void run(const DatasetArgs& a) {
     // A regression's targets as float64 values (interfaces.md), class labels as int64.
     if (ds.is_regression()) nn::npy_write(a.labels_out, ad::Tensor<double>(ad::Shape{ds.size()}, ds.targets));
     else nn::npy_write_labels(a.labels_out, ds.labels, ad::Shape{ds.size()});
-    fmt::print(status_stream(a.labels_out), "wrote {} [{}]
-", nn::printable(a.labels_out), ds.size());
+    fmt::print(status_stream(a.labels_out), "wrote {} [{}]\n", nn::printable(a.labels_out), ds.size());
   }
   if (!a.masks_out.empty()) {
     const ad::Tensor<float> masks = set.masks(ds);

@@ -171,6 +171,8 @@ void serve(const ServeArgs& a) {
   svr.listen_after_bind();
   stop_requested = true;
   watcher.join();
+  // Ctrl-C or SIGTERM is how a server ends, not an interruption of work to undo: exit 0.
+  nn::stop_signal.store(0);
 }
 
 void setup(CLI::App& cmd) {
