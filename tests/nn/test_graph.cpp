@@ -14,6 +14,7 @@
 #include "nn/model_file.h"
 #include "nn/npy.h"
 #include "nn/train.h"
+#include "relative_error.h"
 #include "temp_path.h"
 
 using namespace integrad;
@@ -21,13 +22,7 @@ using namespace integrad;
 namespace {
 const std::string kDir = std::string(INTEGRAD_TEST_DATA) + "/graph/";
 
-template <ad::Scalar T>
-double max_relative_error(const ad::Tensor<T>& a, const ad::Tensor<T>& b, double floor) {
-  REQUIRE(a.shape() == b.shape());
-  double worst = 0;
-  for (int64_t i = 0; i < a.numel(); ++i) worst = std::max(worst, std::abs(double(a[i]) - double(b[i])) / std::max(floor, std::abs(double(b[i]))));
-  return worst;
-}
+using testing::max_relative_error;
 
 // d(Σ_n F_1(x_n))/dx in evaluation: the gradient of class 1.
 ad::Tensor<double> gradient_of_class_1(const nn::Sequential<double>& model, const ad::Tensor<double>& x) {

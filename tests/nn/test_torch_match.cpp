@@ -7,19 +7,14 @@
 #include "nn/model_file.h"
 #include "nn/npy.h"
 #include "nn/train.h"
+#include "relative_error.h"
 
 using namespace integrad;
 
 namespace {
 const std::string kDir = std::string(INTEGRAD_TEST_DATA) + "/torch/";
 
-template <ad::Scalar T>
-double max_relative_error(const ad::Tensor<T>& a, const ad::Tensor<T>& b, double floor) {
-  REQUIRE(a.shape() == b.shape());
-  double worst = 0;
-  for (int64_t i = 0; i < a.numel(); ++i) worst = std::max(worst, std::abs(double(a[i]) - double(b[i])) / std::max(floor, std::abs(double(b[i]))));
-  return worst;
-}
+using testing::max_relative_error;
 
 template <ad::Scalar T>
 void check_forward(const std::string& name, double tolerance) {

@@ -191,3 +191,25 @@ pointing_ig = float(markers[np.arange(50), ig.argmax(axis=1)].mean())
 attention_favourite = int(np.bincount(attention.argmax(axis=1)).argmax())
 print(f"7.1 pointing game: attention {pointing_attention:.2f}, IG {pointing_ig:.2f}; 7.2 attention's favourite position {attention_favourite}")
 assert 0 <= pointing_attention <= 1 and 0 <= pointing_ig <= 1
+
+# %% [markdown]
+# ## Lab 8
+
+# %%
+x, y, _ = integrad.dataset("synthetic-patches", split="train", limit=2000)
+resnet = integrad.train("resnet", x, y, epochs=1, seed=0)
+images, labels, masks = integrad.dataset("synthetic-patches", limit=16)
+def relevance_mass(a, m):
+    a = np.clip(np.asarray(a, dtype=np.float64).reshape(len(a), -1), 0, None)
+    m = np.asarray(m, dtype=np.float64).reshape(len(m), -1)
+    return float(((a * m).sum(1) / np.maximum(a.sum(1), 1e-12)).mean())
+mass_gradcam = relevance_mass(integrad.explain(resnet, images, method="gradcam", layer="layer2.0.relu2").attributions, masks)
+mass_ig = relevance_mass(integrad.explain(resnet, images).attributions, masks)
+t, ty, _ = integrad.dataset("synthetic-order", split="train", limit=3000)
+lstm = integrad.train("lstm", t, ty, epochs=1, lr=3e-3, seed=0)
+seqs, seq_labels, markers = integrad.dataset("synthetic-order", limit=50)
+token_scores = integrad.explain(lstm, seqs, layer=0, baseline=0).token_values
+pointing_lstm = float(markers[np.arange(50), token_scores.argmax(axis=1)].mean())
+print(f"8.1 relevance mass: Grad-CAM {mass_gradcam:.2f}, IG {mass_ig:.2f}; 8.2 the LSTM's pointing game {pointing_lstm:.2f}")
+assert 0 <= mass_gradcam <= 1 and 0 <= mass_ig <= 1
+assert pointing_lstm >= 0.5  # the markers decide, and layer IG finds them
