@@ -18,6 +18,7 @@ std::vector<OptionSpec> ig_options() {
        .choices = {"gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid"}},
       {.name = "adaptive", .kind = K::real, .help = "double the steps until |delta| <= TOL·|F(x) − F(x′)| (e.g. 0.05)", .min = 1e-12, .max = 1},
       {.name = "layer", .kind = K::text, .help = "attribute to this layer's output (layer IG): its name (module path), or in a chain its 0-based index"},
+      {.name = "layer-input", .kind = K::flag, .default_value = "false", .help = "with --layer: attribute to the value the layer reads instead of its output"},
       {.name = "token-norm", .kind = K::flag, .default_value = "false", .help = "layer IG on tokens: L2 norm per token instead of the (complete) sum"},
   };
 }
@@ -48,11 +49,12 @@ Attribution<T> run_ig(const MethodCall<T>& c) {
   if (!o.has("layer")) {
     if (tokens) throw std::invalid_argument("token-id inputs have no gradient: use --method ig --layer 0 (the embedding) with a token id as --baseline, e.g. 0");
     if (o.given("token-norm")) throw std::invalid_argument("--token-norm goes with --layer (layer IG on tokens)");
+    if (o.flag("layer-input")) throw std::invalid_argument("--layer-input goes with --layer NAME: the layer whose input to attribute to");
     if (o.has("adaptive")) return adaptive_integrated_gradients(forward_of(c.model), c.inputs, c.target, ig, o.real("adaptive"));
     return integrated_gradients(forward_of(c.model), c.inputs, c.target, ig);
   }
   if (o.has("adaptive")) throw std::invalid_argument("--adaptive works on the input only; it does not combine with --layer");
-  Attribution<T> a = layer_integrated_gradients(c.model, c.model.node_index(o.text("layer")), c.inputs, c.target, ig);
+  Attribution<T> a = layer_integrated_gradients(c.model, c.model.node_index(o.text("layer")), c.inputs, c.target, ig, o.flag("layer-input"));
   if (tokens && a.values.rank() == 3) a.token_values = o.flag("token-norm") ? norm_last_dim(a.values) : sum_last_dim(a.values);
   return a;
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+
+#include <fmt/format.h>
 #include <stdexcept>
 
 namespace integrad::attr {
@@ -24,19 +26,26 @@ ad::Tensor<T> pack_rows(const ad::Tensor<T>& a, const ad::Tensor<T>& b) {
 // residual block's shortcut): Captum's LayerIntegratedGradients holds the input at x and moves the
 // layer's value alone. Both travel in one row [x | h] whose x part starts and ends at x — so IG's
 // path leaves it fixed and gives it exactly zero — while a hook puts h in place of the layer's value.
+// With `at_input`, h is the value the layer reads instead (alibi's attribute_to_layer_inputs):
+// the layer computes from h while every other reader of that value still sees x's.
 template <ad::Scalar T>
-Attribution<T> graph_layer_ig(const nn::Sequential<T>& model, size_t layer, const ad::Tensor<T>& inputs, const Target<T>& target,
+Attribution<T> graph_layer_ig(const nn::Sequential<T>& model, size_t layer, bool at_input, const ad::Tensor<T>& inputs, const Target<T>& target,
                               const IgOptions<T>& options, const std::vector<int64_t>& targets) {
-  const ad::Shape node_shape = model.output_shape(layer + 1);
+  const size_t read = static_cast<size_t>(model.node_inputs(layer)[0]);  // at_input: a node, not the model's input (checked by the caller)
+  const ad::Shape node_shape = model.output_shape((at_input ? read : layer) + 1);
   const int64_t dx = model.input_shape.numel(), dh = node_shape.numel();
   auto value_at = [&](const ad::Tensor<T>& x) {
     ad::Tape<T> tape;
-    return model.forward(tape, tape.leaf(x), nn::Grads::none, 0, layer + 1).tensor();
+    return model.forward(tape, tape.leaf(x), nn::Grads::none, 0, (at_input ? read : layer) + 1).tensor();
   };
   const Forward<T> packed = [&](ad::Tape<T>& tape, ad::Var<T> v) {
     const int64_t rows = v.shape()[0];
     const ad::Var<T> x = ad::reshape(ad::slice(v, 1, 0, dx), nn::with_batch(rows, model.input_shape));
     const ad::Var<T> h = ad::reshape(ad::slice(v, 1, dx, dx + dh), nn::with_batch(rows, node_shape));
+    if (at_input)
+      return model.forward(tape, x, nn::Grads::none, {.instead = [&](size_t i, std::span<const ad::Var<T>>) {
+                             return i == layer ? model.layers[layer]->forward(tape, h, nn::Grads::none) : ad::Var<T>();
+                           }});
     return model.forward(tape, x, nn::Grads::none, {.after = [&](size_t i, ad::Var<T> value) { return i == layer ? h : value; }});
   };
   IgOptions<T> packed_options = options;
@@ -54,12 +63,24 @@ Attribution<T> graph_layer_ig(const nn::Sequential<T>& model, size_t layer, cons
 
 template <ad::Scalar T>
 Attribution<T> layer_integrated_gradients(const nn::Sequential<T>& model, size_t layer, const ad::Tensor<T>& inputs, const Target<T>& target,
-                                          const IgOptions<T>& options) {
+                                          const IgOptions<T>& options, bool layer_input) {
   if (layer >= model.layers.size())
     throw std::invalid_argument("layer " + std::to_string(layer) + " does not exist; the model has " + std::to_string(model.layers.size()) + " layers");
+  if (layer_input) {
+    const std::vector<int> reads = model.node_inputs(layer);
+    if (reads.size() != 1)
+      throw std::invalid_argument(fmt::format("--layer-input: layer {} reads {} values; it attributes to a layer that reads one", model.node_name(layer), reads.size()));
+    if (reads[0] == nn::Sequential<T>::kModelInput) {  // the model's input itself: plain IG
+      if (model.input_dtype == nn::InputDtype::int64)
+        throw std::invalid_argument(fmt::format("--layer-input: layer {} reads the token ids, which have no gradient; attribute to its output instead", model.node_name(layer)));
+      return integrated_gradients(forward_of(model), inputs, target, options);
+    }
+    // In a chain the value is read by this layer alone: the output of the layer before.
+    if (model.is_chain()) return layer_integrated_gradients(model, size_t(reads[0]), inputs, target, options, false);
+  }
   // Targets come from the whole model on the real inputs.
   const std::vector<int64_t> targets = resolve_targets(forward_of(model), inputs, target);
-  if (!model.is_chain()) return graph_layer_ig(model, layer, inputs, target, options, targets);
+  if (!model.is_chain()) return graph_layer_ig(model, layer, layer_input, inputs, target, options, targets);
   const Target<T> fixed = targets.empty() ? target : Target<T>::each(targets);
   auto head = [&](const ad::Tensor<T>& x) {
     ad::Tape<T> tape;
@@ -93,9 +114,9 @@ ad::Tensor<T> norm_last_dim(const ad::Tensor<T>& a) {
 }
 
 template Attribution<float> layer_integrated_gradients<float>(const nn::Sequential<float>&, size_t, const ad::Tensor<float>&, const Target<float>&,
-                                                              const IgOptions<float>&);
+                                                              const IgOptions<float>&, bool);
 template Attribution<double> layer_integrated_gradients<double>(const nn::Sequential<double>&, size_t, const ad::Tensor<double>&,
-                                                                const Target<double>&, const IgOptions<double>&);
+                                                                const Target<double>&, const IgOptions<double>&, bool);
 template ad::Tensor<float> sum_last_dim<float>(const ad::Tensor<float>&);
 template ad::Tensor<double> sum_last_dim<double>(const ad::Tensor<double>&);
 template ad::Tensor<float> norm_last_dim<float>(const ad::Tensor<float>&);

@@ -10,10 +10,12 @@
 
 namespace integrad::attr {
 
-// `options.baselines` are baselines of the model's INPUT; layer `layer` is 0-based.
+// `options.baselines` are baselines of the model's INPUT; `layer` is a node's index. With
+// `layer_input` the path runs in the value the layer reads instead of its output (alibi's
+// attribute_to_layer_inputs; in a graph other readers of that value keep x's).
 template <ad::Scalar T>
 Attribution<T> layer_integrated_gradients(const nn::Sequential<T>& model, size_t layer, const ad::Tensor<T>& inputs, const Target<T>& target,
-                                          const IgOptions<T>& options);
+                                          const IgOptions<T>& options, bool layer_input = false);
 
 // [N, ..., D] -> [N, ...]: sum (complete) or L2 norm (not complete) over the last dimension.
 template <ad::Scalar T>

@@ -52,13 +52,18 @@ def net():
     return m.eval()
 
 
-def captum_layer_ig(model, layer, x, target, n_steps):
+def captum_layer_ig(model, layer, x, target, n_steps, at_input=False):
     """Captum 0.8's LayerIntegratedGradients (Gauss-Legendre, zero input baseline): the layer's
-    output is interpolated between its values on the baseline and on x, put in place by a forward
-    hook while the rest of the model sees x."""
+    output (its input, with attribute_to_layer_input=True) is interpolated between its values on
+    the baseline and on x, put in place by a hook while the rest of the model sees x."""
+    def hook(fn, replace=False):  # fn sees the value; with replace its result takes the value's place
+        if at_input:
+            return layer.register_forward_pre_hook(lambda m, i: (fn(i[0]),) if replace else fn(i[0]))
+        return layer.register_forward_hook(lambda m, i, o: fn(o))
+
     with torch.no_grad():
         acts = {}
-        h = layer.register_forward_hook(lambda m, i, o: acts.__setitem__("v", o))
+        h = hook(lambda v: acts.__setitem__("v", v))
         model(x)
         act_x = acts["v"]
         model(torch.zeros_like(x))
@@ -68,7 +73,7 @@ def captum_layer_ig(model, layer, x, target, n_steps):
     total = torch.zeros_like(act_x)
     for a, w in zip(0.5 * (1 + nodes), 0.5 * weights):
         point = (act_b + float(a) * (act_x - act_b)).requires_grad_()
-        h = layer.register_forward_hook(lambda m, i, o: point)
+        h = hook(lambda v: point, replace=True)
         out = model(x)
         h.remove()
         g, = torch.autograd.grad(out.gather(1, target.unsqueeze(1)).sum(), point)
@@ -96,6 +101,9 @@ def test_layer_ig_by_module_path_matches_captum(net):
     for path, module in [("layer1", net.layer1), ("layer2.0.bn1", net.layer2[0].bn1)]:
         e = integrad.explain(model, x.numpy(), layer=path, steps=32)
         np.testing.assert_allclose(e.attributions, captum_layer_ig(net, module, x, target, 32), rtol=0, atol=1e-10)
+    # The input of the second block's first convolution, which its shortcut also reads.
+    e = integrad.explain(model, x.numpy(), layer="layer2.0.conv1", layer_input=True, steps=32)
+    np.testing.assert_allclose(e.attributions, captum_layer_ig(net, net.layer2[0].conv1, x, target, 32, at_input=True), rtol=0, atol=1e-10)
 
 
 def test_from_torch_refuses_what_it_cannot_express():
