@@ -50,7 +50,9 @@ TEST_CASE("gaussian_blur is scipy's gaussian_filter (mode constant, truncate 4) 
   const auto doc = fixture_cases();
   const ad::Tensor<double> x = nn::npy_read_tensor<double>(kDir + "rgb_input.npy");
   REQUIRE(doc["blurs"].size() == 4);
-  for (const auto& [sigma, file] : doc["blurs"].items()) {
+  for (const auto& blur : doc["blurs"].items()) {
+    const std::string sigma = blur.key();  // not a structured binding: clang 14 cannot capture one
+    const auto& file = blur.value();
     CAPTURE(sigma);
     const ad::Tensor<double> scipy = nn::npy_read_tensor<double>(kDir + file.get<std::string>());
     CHECK(relative_gap(gaussian_blur(x, std::stod(sigma)), scipy) <= 1e-13);
