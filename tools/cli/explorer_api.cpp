@@ -12,6 +12,7 @@
 
 #include "attribution/method.h"
 #include "common.h"
+#include "nn/fashion_mnist.h"
 #include "nn/named_datasets.h"
 #include "nn/npz.h"
 #include "nn/printable.h"
@@ -259,14 +260,14 @@ Session open_session(const std::vector<std::string>& model_paths, const std::str
   Examples& d = s.data;
   if (!data_name.empty()) {
     const nn::NamedDataset& set = nn::named_dataset(data_name);
-    nn::Dataset<float> test = nn::load_named<float>(set, {false, limit, ""});
+    nn::Dataset<float> test = nn::load_named<float>(set, {false, limit, nn::kFashionMnistDir});
     d.source = data_name + " (test split)";
     d.inputs = std::move(test.inputs);
     d.labels = std::move(test.labels);
     d.class_names = std::move(test.class_names);
     d.feature_names = test.feature_names.empty() ? first.model.feature_names : test.feature_names;
     if (set.input_dtype != nn::InputDtype::int64) {
-      const nn::Dataset<float> train = nn::load_named<float>(set, {true, 1000, ""});
+      const nn::Dataset<float> train = nn::load_named<float>(set, {true, 1000, nn::kFashionMnistDir});
       d.mean = train.inputs.rows(0, 1);
       const int64_t row = train.inputs.shape().stride(0);
       std::vector<double> sum(size_t(row), 0.0);
