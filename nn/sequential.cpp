@@ -102,7 +102,11 @@ ad::Var<T> Sequential<T>::forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, 
 template <ad::Scalar T>
 size_t Sequential<T>::fusable(size_t i, size_t to) const {
   // Node i + 1 must read node i alone, and nothing else may read node i (nor i + 1, for the pool).
-  auto only_reader = [&](size_t k) { return k + 1 < to && node_inputs(k + 1) == std::vector<int>{static_cast<int>(k)} && node_readers(static_cast<int>(k)).size() == 1; };
+  auto only_reader = [&](size_t k) {
+    if (k + 1 >= to) return false;
+    if (inputs.empty()) return true;  // a chain: the next node alone reads each node (and no search on the hot path)
+    return inputs[k + 1] == std::vector<int>{static_cast<int>(k)} && node_readers(static_cast<int>(k)).size() == 1;
+  };
   if (layers[i]->type() != LayerKind::conv2d || !only_reader(i) || layers[i + 1]->type() != LayerKind::relu) return 1;
   if (only_reader(i + 1) && layers[i + 2]->type() == LayerKind::max_pool2d) {
     const auto& pool = layer_as<MaxPool2d<T>>(*layers[i + 2]);

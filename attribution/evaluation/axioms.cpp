@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "attribution/evaluation/model_surgery.h"
 #include "nn/fold_batch_norm.h"
@@ -237,7 +238,10 @@ CheckResult check_implementation_invariance(const nn::Sequential<T>& model, cons
   std::string worst = twins.front().first;
   for (const auto& [name, twin] : twins) {
     const double out_diff = output_difference(model, twin, x);
-    if (out_diff > 1e-6 * (1 + max_abs(model.predict(x))))
+    // Equal functions, to the rounding of the dtype: a real rewrite (BatchNorm folded into the
+    // convolution) rounds differently through a deep float32 network (3e-6 on the ResNet).
+    const double rounding = std::is_same_v<T, float> ? 1e-4 : 1e-6;
+    if (out_diff > rounding * (1 + max_abs(model.predict(x))))
       throw std::invalid_argument(fmt::format("twin '{}' is not functionally equal: outputs differ by {:.3g}", name, out_diff));
     const double d = max_abs_difference(a, method(twin, x, baseline, Target<T>::each(targets))) / scale;
     if (std::isnan(d) || d >= r.figure) {

@@ -56,7 +56,11 @@ print("share of pixels in the masks:", float(np.asarray(masks).mean()))
 # %% [markdown]
 # ## Implementation invariance, with a real rewrite
 # Folding each BatchNorm into the convolution before it gives the same function with other
-# weights. IG depends on the function alone; LRP's rules read the weights.
+# weights. IG depends on the function alone, so it passes. LRP passes too, but for another reason:
+# it merges each BatchNorm into its convolution itself before its rules apply (as Zennit's
+# canonizer does), so this rewrite changes nothing it sees. Its rules do read the weights: in the
+# report's matrix of the CNN, LRP-α2β1 tells that model's twins (a channel scaled by c, the next
+# layer by 1/c) apart.
 
 # %%
 matrix = integrad.axioms(resnet, images[:1], methods=["ig_gausslegendre", "lrp_epsilon-plus-flat", "lrp_epsilon"], steps=32)
