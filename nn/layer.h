@@ -73,6 +73,14 @@ L& layer_as(Layer<T>& layer) {
   return const_cast<L&>(layer_as<L>(std::as_const(layer)));
 }
 
+// The values a layer trains: its parameters, without buffers (as PyTorch's numel over parameters()).
+template <ad::Scalar T>
+int64_t trained_parameter_count(Layer<T>& layer) {
+  int64_t n = 0;
+  for (const Parameter<T>* p : layer.parameters()) n += p->buffer ? 0 : p->value.numel();
+  return n;
+}
+
 // Puts a parameter on the tape: in place, with its gradient buffer when training.
 template <ad::Scalar T>
 ad::Var<T> on_tape(ad::Tape<T>& tape, const Parameter<T>& p, Grads grads) {

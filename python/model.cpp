@@ -117,8 +117,7 @@ py::dict info(const Model& m) {
     py::list layers;
     const std::vector<ad::Shape> shapes = net.output_shapes();
     for (size_t i = 0; i < net.layers.size(); ++i) {
-      int64_t count = 0;
-      for (auto* p : net.layers[i]->parameters()) count += p->buffer ? 0 : p->value.numel();
+      const int64_t count = nn::trained_parameter_count(*net.layers[i]);
       py::dict l;
       l["index"] = i;
       l["name"] = net.node_name(i);  // what layer= takes
@@ -143,8 +142,7 @@ std::string info_text(const Model& m) {
                                 nn::input_dtype_name(net.input_dtype), "#", "layer", "output", "parameters");
     const std::vector<ad::Shape> shapes = net.output_shapes();
     for (size_t i = 0; i < net.layers.size(); ++i) {
-      int64_t count = 0;
-      for (auto* p : net.layers[i]->parameters()) count += p->buffer ? 0 : p->value.numel();
+      const int64_t count = nn::trained_parameter_count(*net.layers[i]);
       s += fmt::format("{:>3}  {:<34} {:<16} {:>10}\n", net.is_chain() ? std::to_string(i) : net.node_name(i), net.layers[i]->architecture(), shapes[i].str(), count);
     }
     return s + fmt::format("\ntotal parameters: {}", net.parameter_count());

@@ -25,11 +25,7 @@ void run(const std::string& path) {
   }
   fmt::print("{}\ninput {} ({})\n\n", nn::printable(path), model.input_shape.str(), nn::input_dtype_name(model.input_dtype));
   const std::vector<ad::Shape> shapes = model.output_shapes();
-  auto count = [&](size_t i) {
-    int64_t n = 0;
-    for (auto* p : model.layers[i]->parameters()) n += p->buffer ? 0 : p->value.numel();
-    return n;
-  };
+  auto count = [&](size_t i) { return nn::trained_parameter_count(*model.layers[i]); };
   if (model.is_chain()) {
     fmt::print("{:>3}  {:<34} {:<16} {:>10}\n", "#", "layer", "output", "parameters");
     for (size_t i = 0; i < model.layers.size(); ++i) fmt::print("{:>3}  {:<34} {:<16} {:>10}\n", i, model.layers[i]->architecture(), shapes[i].str(), count(i));

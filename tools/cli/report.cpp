@@ -115,8 +115,7 @@ std::string layers_table(const nn::Sequential<T>& model) {
                                  graph ? "<th>reads</th>" : "");
   const std::vector<ad::Shape> shapes = model.output_shapes();
   for (size_t i = 0; i < model.layers.size(); ++i) {
-    int64_t count = 0;
-    for (auto* p : model.layers[i]->parameters()) count += p->buffer ? 0 : p->value.numel();
+    const int64_t count = nn::trained_parameter_count(*model.layers[i]);
     std::string reads;
     const std::vector<int> from = model.node_inputs(i);
     if (graph && from != std::vector<int>{static_cast<int>(i) - 1})
