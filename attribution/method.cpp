@@ -115,7 +115,7 @@ void append(std::vector<V>& all, const std::vector<V>& part) {
 }  // namespace
 
 template <ad::Scalar T>
-Attribution<T> explain(const Method<T>& method, const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, const Baseline<T>& baseline,
+Attribution<T> explain(const Method<T>& method, const nn::Model<T>& model, const ad::Tensor<T>& inputs, const Baseline<T>& baseline,
                        const Target<T>& target, const Options& options, int64_t first, int64_t total, const std::function<void(double)>& progress) {
   if (model.input_dtype == nn::InputDtype::int64 && !method.takes_token_ids)
     throw std::invalid_argument(fmt::format("{} works on real-valued inputs, and this model reads token ids (an Embedding first), which have no gradient "
@@ -190,7 +190,7 @@ Attribution<T> explain(const Method<T>& method, const nn::Sequential<T>& model, 
 }
 
 template <ad::Scalar T>
-std::vector<NamedMethod<T>> matrix_methods(const nn::Sequential<T>& model, const std::map<std::string, std::string>& overrides) {
+std::vector<NamedMethod<T>> matrix_methods(const nn::Model<T>& model, const std::map<std::string, std::string>& overrides) {
   std::vector<NamedMethod<T>> rows;
   for (const Method<T>& m : registry<T>()) {
     if (m.in_tables && !m.in_tables(model)) {
@@ -212,7 +212,7 @@ std::vector<NamedMethod<T>> matrix_methods(const nn::Sequential<T>& model, const
       for (const auto& [name, value] : overrides) presets[name] = value;
       const Options options = parse_options(m.name, m.options, {}, presets);
       // In chunks of --batch-size examples, as explain runs: the tables' memory is bounded by the batch.
-      ExplainFn<T> fn = [run = m.run, options](const nn::Sequential<T>& mdl, const ad::Tensor<T>& x, const ad::Tensor<T>& b, const Target<T>& t) {
+      ExplainFn<T> fn = [run = m.run, options](const nn::Model<T>& mdl, const ad::Tensor<T>& x, const ad::Tensor<T>& b, const Target<T>& t) {
         const int64_t n = x.size(0), chunk = std::max<int64_t>(1, options.integer("batch-size"));
         if (n <= chunk || b.rank() < 1 || b.size(0) != n || (t.kind == Target<T>::Kind::per_example && int64_t(t.indices.size()) != n))
           return run({mdl, x, Baseline<T>::of(b), t, options}).values;
@@ -237,9 +237,9 @@ std::vector<NamedMethod<T>> matrix_methods(const nn::Sequential<T>& model, const
 
 #define INTEGRAD_INSTANTIATE(T)                                                                                                             \
   template Registry<Method<T>>& registry<T>();                                                                                              \
-  template Attribution<T> explain<T>(const Method<T>&, const nn::Sequential<T>&, const ad::Tensor<T>&, const Baseline<T>&, const Target<T>&, \
+  template Attribution<T> explain<T>(const Method<T>&, const nn::Model<T>&, const ad::Tensor<T>&, const Baseline<T>&, const Target<T>&, \
                                      const Options&, int64_t, int64_t, const std::function<void(double)>&);                                 \
-  template std::vector<NamedMethod<T>> matrix_methods<T>(const nn::Sequential<T>&, const std::map<std::string, std::string>&);
+  template std::vector<NamedMethod<T>> matrix_methods<T>(const nn::Model<T>&, const std::map<std::string, std::string>&);
 INTEGRAD_INSTANTIATE(float)
 INTEGRAD_INSTANTIATE(double)
 #undef INTEGRAD_INSTANTIATE

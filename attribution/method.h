@@ -56,7 +56,7 @@ Options parse_options(const std::string& method, const std::vector<OptionSpec>& 
 // What a method explains: the target is already resolved (one class per example, or a function).
 template <ad::Scalar T>
 struct MethodCall {
-  const nn::Sequential<T>& model;
+  const nn::Model<T>& model;
   const ad::Tensor<T>& inputs;
   const Baseline<T>& baseline;
   const Target<T>& target;
@@ -113,7 +113,7 @@ struct Method {
   std::vector<MatrixRowSpec> matrix_rows;
   // Whether the tables that run every method (axiom matrix, report) include it for this model, e.g.
   // exact IG only where walking every kink is quick. Empty: always. explain runs it regardless.
-  std::function<bool(const nn::Sequential<T>&)> in_tables;
+  std::function<bool(const nn::Model<T>&)> in_tables;
   std::function<Attribution<T>(const MethodCall<T>&)> run;   // values at least; the rest where defined
 };
 
@@ -139,14 +139,14 @@ inline std::vector<std::string> method_names() { return registry<float>().names(
 // these inputs. `progress(d)` says how many of the N examples are done (a fraction within a chunk,
 // where the method reports one), after each chunk and, for IG, each pass.
 template <ad::Scalar T>
-Attribution<T> explain(const Method<T>& method, const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, const Baseline<T>& baseline,
+Attribution<T> explain(const Method<T>& method, const nn::Model<T>& model, const ad::Tensor<T>& inputs, const Baseline<T>& baseline,
                        const Target<T>& target, const Options& options, int64_t first = 0, int64_t total = 0,
                        const std::function<void(double)>& progress = {});
 
 // An attribution method as the checks see it: attributions of x [N, ...] for the target, with
 // respect to the baseline [N, ...] (methods without a baseline ignore it).
 template <ad::Scalar T>
-using ExplainFn = std::function<ad::Tensor<T>(const nn::Sequential<T>&, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline, const Target<T>&)>;
+using ExplainFn = std::function<ad::Tensor<T>(const nn::Model<T>&, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline, const Target<T>&)>;
 
 template <ad::Scalar T>
 struct NamedMethod {
@@ -161,6 +161,6 @@ struct NamedMethod {
 // A perturbation method whose table row cannot take this many features (every scalar its own
 // group, e.g. 784 pixels) comes as a row with `left_out` saying so, not silently dropped.
 template <ad::Scalar T>
-std::vector<NamedMethod<T>> matrix_methods(const nn::Sequential<T>& model, const std::map<std::string, std::string>& overrides = {});
+std::vector<NamedMethod<T>> matrix_methods(const nn::Model<T>& model, const std::map<std::string, std::string>& overrides = {});
 
 }  // namespace integrad::attr

@@ -17,7 +17,7 @@ namespace integrad::attr {
 // What a metric scores: attributions [N, ...] of the inputs for the (resolved) target.
 template <ad::Scalar T>
 struct MetricCall {
-  const nn::Sequential<T>& model;
+  const nn::Model<T>& model;
   const ad::Tensor<T>& inputs;
   const ad::Tensor<T>& attributions;
   const Baseline<T>& baseline;

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "autodiff/ops.h"
-#include "nn/sequential.h"
+#include "nn/model.h"
 
 namespace integrad::attr {
 
@@ -17,7 +17,7 @@ using Forward = std::function<ad::Var<T>(ad::Tape<T>&, ad::Var<T>)>;
 // A model's forward with its parameters as constants: attribution never computes parameter
 // gradients.
 template <ad::Scalar T>
-Forward<T> forward_of(const nn::Sequential<T>& model, size_t from = 0, size_t to = nn::Sequential<T>::npos) {
+Forward<T> forward_of(const nn::Model<T>& model, size_t from = 0, size_t to = nn::Model<T>::npos) {
   return [&model, from, to](ad::Tape<T>& tape, ad::Var<T> x) { return model.forward(tape, x, nn::Grads::none, from, to); };
 }
 

@@ -91,12 +91,12 @@ template <Scalar T> Var<T> embedding(Var<T> weight, std::span<const int64_t> ids
 template <Scalar T> Var<T> conv2d(Var<T> x, Var<T> weight, Var<T> bias, int stride = 1, int padding = 0);
 // relu(conv2d(...)) as one op, the same values and gradients: the activation is applied as the
 // output is written and its mask as the gradient is read, one pass fewer over the largest tensors
-// of a CNN. Sequential runs a Conv2d followed by a ReLU this way.
+// of a CNN. Model runs a Conv2d followed by a ReLU this way.
 template <Scalar T> Var<T> conv2d_relu(Var<T> x, Var<T> weight, Var<T> bias, int stride = 1, int padding = 0);
 // max_pool2d(relu(conv2d(...)), 2, 2) as one op, the same values and gradients: the convolution's
 // output is activated and pooled while it is still in cache, only the pooled values (and each
 // window's winner, for the backward) are written, and the backward puts dY straight at the
-// winners. Sequential runs Conv2d, ReLU, MaxPool2d(2) this way.
+// winners. Model runs Conv2d, ReLU, MaxPool2d(2) this way.
 template <Scalar T> Var<T> conv2d_relu_max_pool2d(Var<T> x, Var<T> weight, Var<T> bias, int stride = 1, int padding = 0);
 template <Scalar T> Var<T> max_pool2d(Var<T> x, int kernel, int stride);
 template <Scalar T> Var<T> avg_pool2d(Var<T> x, int kernel, int stride);

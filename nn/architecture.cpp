@@ -111,7 +111,7 @@ NodeText split_node(std::string_view item) {
 }  // namespace
 
 template <ad::Scalar T>
-std::string architecture_text(const Sequential<T>& model) {
+std::string architecture_text(const Model<T>& model) {
   std::string s;
   if (model.is_chain()) {
     for (size_t i = 0; i < model.layers.size(); ++i) s += (i ? "; " : "") + model.layers[i]->architecture();
@@ -122,15 +122,15 @@ std::string architecture_text(const Sequential<T>& model) {
     const std::vector<int> reads = model.node_inputs(i);
     if (reads == std::vector<int>{static_cast<int>(i) - 1}) continue;
     std::vector<std::string> read_names;
-    for (int r : reads) read_names.push_back(r == Sequential<T>::kModelInput ? std::string(kInputName) : model.node_name(r));
+    for (int r : reads) read_names.push_back(r == Model<T>::kModelInput ? std::string(kInputName) : model.node_name(r));
     s += fmt::format("({})", fmt::join(read_names, ", "));
   }
   return s;
 }
 
 template <ad::Scalar T>
-Sequential<T> parse_architecture(std::string_view text, ad::Shape input_shape, InputDtype input_dtype, uint64_t init_seed) {
-  Sequential<T> model;
+Model<T> parse_architecture(std::string_view text, ad::Shape input_shape, InputDtype input_dtype, uint64_t init_seed) {
+  Model<T> model;
   model.input_shape = input_shape;
   model.input_dtype = input_dtype;
   // Each layer is checked as it is read — its parameters against the model's running total, its
@@ -152,7 +152,7 @@ Sequential<T> parse_architecture(std::string_view text, ad::Shape input_shape, I
       std::vector<int> reads;
       for (const std::string& r : node.reads) {
         if (r == kInputName) {
-          reads.push_back(Sequential<T>::kModelInput);
+          reads.push_back(Model<T>::kModelInput);
           continue;
         }
         const auto it = index_of.find(r);
@@ -172,7 +172,7 @@ Sequential<T> parse_architecture(std::string_view text, ad::Shape input_shape, I
       for (const Parameter<T>* p : model.layers.back()->parameters()) parameters += p->value.numel();
       if (parameters > kMaxLayerParameters) throw std::invalid_argument("architecture has more than 2^26 parameters");
       std::vector<ad::Shape> in;
-      for (int r : model.node_inputs(i)) in.push_back(r == Sequential<T>::kModelInput ? model.input_shape : shapes[r]);
+      for (int r : model.node_inputs(i)) in.push_back(r == Model<T>::kModelInput ? model.input_shape : shapes[r]);
       ad::Shape& s = shapes.back();
       try {
         s = in.size() == 1 ? model.layers.back()->output_shape(in[0]) : model.layers.back()->output_shape(std::span<const ad::Shape>(in));
@@ -209,9 +209,9 @@ Sequential<T> parse_architecture(std::string_view text, ad::Shape input_shape, I
 
 template std::unique_ptr<Layer<float>> parse_layer<float>(std::string_view);
 template std::unique_ptr<Layer<double>> parse_layer<double>(std::string_view);
-template std::string architecture_text<float>(const Sequential<float>&);
-template std::string architecture_text<double>(const Sequential<double>&);
-template Sequential<float> parse_architecture<float>(std::string_view, ad::Shape, InputDtype, uint64_t);
-template Sequential<double> parse_architecture<double>(std::string_view, ad::Shape, InputDtype, uint64_t);
+template std::string architecture_text<float>(const Model<float>&);
+template std::string architecture_text<double>(const Model<double>&);
+template Model<float> parse_architecture<float>(std::string_view, ad::Shape, InputDtype, uint64_t);
+template Model<double> parse_architecture<double>(std::string_view, ad::Shape, InputDtype, uint64_t);
 
 }  // namespace integrad::nn

@@ -11,21 +11,21 @@
 #include <string>
 #include <string_view>
 
-#include "nn/sequential.h"
+#include "nn/model.h"
 
 namespace integrad::nn {
 
 // Builds the model with PyTorch's default initialisation drawn from `init_seed`, and checks that
 // the shapes chain from input_shape through every layer.
 template <ad::Scalar T>
-Sequential<T> parse_architecture(std::string_view text, ad::Shape input_shape, InputDtype input_dtype, uint64_t init_seed);
+Model<T> parse_architecture(std::string_view text, ad::Shape input_shape, InputDtype input_dtype, uint64_t init_seed);
 
 inline constexpr std::string_view kInputName = "input";
 
 // The text that parse_architecture reads back: a chain as "A(); B()" (the files of earlier
 // versions, byte for byte), a graph as one named node per line.
 template <ad::Scalar T>
-std::string architecture_text(const Sequential<T>& model);
+std::string architecture_text(const Model<T>& model);
 
 // One layer from its text, e.g. "Linear(784, 10)"; parameters zero.
 template <ad::Scalar T>

@@ -37,7 +37,7 @@ std::string checkpoint_path(const std::string& model_path) {
 }
 
 template <ad::Scalar T>
-void save_checkpoint(const std::string& path, const Sequential<T>& model, const OptimizerState<T>& optimizer, const std::vector<EpochStats>& history,
+void save_checkpoint(const std::string& path, const Model<T>& model, const OptimizerState<T>& optimizer, const std::vector<EpochStats>& history,
                      const std::string& settings, const std::string& dtype) {
   std::map<std::string, std::string> metadata{{"epochs_done", std::to_string(history.size())},
                                               {"optimizer_steps", std::to_string(optimizer.steps)},
@@ -96,9 +96,9 @@ std::vector<std::string> changed_settings(const std::string& saved, const std::s
   return changes;
 }
 
-template void save_checkpoint<float>(const std::string&, const Sequential<float>&, const OptimizerState<float>&, const std::vector<EpochStats>&,
+template void save_checkpoint<float>(const std::string&, const Model<float>&, const OptimizerState<float>&, const std::vector<EpochStats>&,
                                      const std::string&, const std::string&);
-template void save_checkpoint<double>(const std::string&, const Sequential<double>&, const OptimizerState<double>&, const std::vector<EpochStats>&,
+template void save_checkpoint<double>(const std::string&, const Model<double>&, const OptimizerState<double>&, const std::vector<EpochStats>&,
                                       const std::string&, const std::string&);
 template Checkpoint<float> load_checkpoint<float>(const std::string&);
 template Checkpoint<double> load_checkpoint<double>(const std::string&);

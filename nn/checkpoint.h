@@ -9,14 +9,14 @@
 #include <vector>
 
 #include "nn/optim.h"
-#include "nn/sequential.h"
+#include "nn/model.h"
 #include "nn/train.h"
 
 namespace integrad::nn {
 
 template <ad::Scalar T>
 struct Checkpoint {
-  Sequential<T> model;
+  Model<T> model;
   ResumePoint<T> resume;
   std::vector<EpochStats> history;
   std::string settings;  // JSON object of the run's settings
@@ -26,7 +26,7 @@ struct Checkpoint {
 std::string checkpoint_path(const std::string& model_path);
 
 template <ad::Scalar T>
-void save_checkpoint(const std::string& path, const Sequential<T>& model, const OptimizerState<T>& optimizer, const std::vector<EpochStats>& history,
+void save_checkpoint(const std::string& path, const Model<T>& model, const OptimizerState<T>& optimizer, const std::vector<EpochStats>& history,
                      const std::string& settings, const std::string& dtype);
 
 template <ad::Scalar T>

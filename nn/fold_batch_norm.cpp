@@ -24,12 +24,12 @@ std::unique_ptr<Layer<T>> folded(const L& layer, const ad::Tensor<T>& scale, con
 }  // namespace
 
 template <ad::Scalar T>
-Sequential<T> fold_batch_norm(const Sequential<T>& model) {
-  Sequential<T> out = model.clone();
+Model<T> fold_batch_norm(const Model<T>& model) {
+  Model<T> out = model.clone();
   for (size_t i = 0; i < out.layers.size(); ++i) {
     if (out.layers[i]->type() != LayerKind::batch_norm) continue;
     const std::vector<int> reads = out.node_inputs(i);
-    if (reads[0] == Sequential<T>::kModelInput || out.node_readers(reads[0]).size() != 1) continue;
+    if (reads[0] == Model<T>::kModelInput || out.node_readers(reads[0]).size() != 1) continue;
     const auto [scale, shift] = layer_as<BatchNorm<T>>(*out.layers[i]).affine();
     std::unique_ptr<Layer<T>>& before = out.layers[size_t(reads[0])];
     if (before->type() == LayerKind::conv2d) {
@@ -47,15 +47,15 @@ Sequential<T> fold_batch_norm(const Sequential<T>& model) {
 }
 
 template <ad::Scalar T>
-int count_batch_norms(const Sequential<T>& model) {
+int count_batch_norms(const Model<T>& model) {
   int n = 0;
   for (const auto& l : model.layers) n += l->type() == LayerKind::batch_norm;
   return n;
 }
 
-template Sequential<float> fold_batch_norm<float>(const Sequential<float>&);
-template Sequential<double> fold_batch_norm<double>(const Sequential<double>&);
-template int count_batch_norms<float>(const Sequential<float>&);
-template int count_batch_norms<double>(const Sequential<double>&);
+template Model<float> fold_batch_norm<float>(const Model<float>&);
+template Model<double> fold_batch_norm<double>(const Model<double>&);
+template int count_batch_norms<float>(const Model<float>&);
+template int count_batch_norms<double>(const Model<double>&);
 
 }  // namespace integrad::nn

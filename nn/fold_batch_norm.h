@@ -5,15 +5,15 @@
 // becomes an Identity (its name kept, so --layer names still hold). Other BatchNorms stay.
 #pragma once
 
-#include "nn/sequential.h"
+#include "nn/model.h"
 
 namespace integrad::nn {
 
 template <ad::Scalar T>
-Sequential<T> fold_batch_norm(const Sequential<T>& model);
+Model<T> fold_batch_norm(const Model<T>& model);
 
 // How many BatchNorm nodes the model has.
 template <ad::Scalar T>
-int count_batch_norms(const Sequential<T>& model);
+int count_batch_norms(const Model<T>& model);
 
 }  // namespace integrad::nn

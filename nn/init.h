@@ -3,13 +3,13 @@
 // Embedding weights N(0, 1). (Same distributions as PyTorch, not the same random stream.)
 #pragma once
 
-#include "nn/sequential.h"
+#include "nn/model.h"
 
 namespace integrad::nn {
 
 template <ad::Scalar T>
 void init_layer(Layer<T>& layer, ad::Rng& rng);
 template <ad::Scalar T>
-void init_parameters(Sequential<T>& model, uint64_t seed);
+void init_parameters(Model<T>& model, uint64_t seed);
 
 }  // namespace integrad::nn

@@ -1,5 +1,5 @@
 // The module interface: a layer is a small struct with its parameters as public fields and a
-// forward that records ops on a tape. A layer is a node of the model's graph (nn/sequential.h): most
+// forward that records ops on a tape. A layer is a node of the model's graph (nn/model.h): most
 // read one value, a few (the residual Add, Concat) several.
 //
 // Modes, as PyTorch's train() and eval(): a forward with Grads::parameters is training, one with

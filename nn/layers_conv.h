@@ -32,11 +32,11 @@ struct Conv2d : Layer<T> {
   ad::Var<T> forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads) const override {
     return ad::conv2d(x, on_tape(tape, weight, grads), has_bias ? on_tape(tape, bias, grads) : ad::Var<T>(), stride, padding);
   }
-  // This layer and a ReLU after it, in one op (Sequential uses it).
+  // This layer and a ReLU after it, in one op (Model uses it).
   ad::Var<T> forward_relu(ad::Tape<T>& tape, ad::Var<T> x, Grads grads) const {
     return ad::conv2d_relu(x, on_tape(tape, weight, grads), has_bias ? on_tape(tape, bias, grads) : ad::Var<T>(), stride, padding);
   }
-  // This layer, a ReLU and a MaxPool2d(2) after it, in one op (Sequential uses it).
+  // This layer, a ReLU and a MaxPool2d(2) after it, in one op (Model uses it).
   ad::Var<T> forward_relu_max_pool(ad::Tape<T>& tape, ad::Var<T> x, Grads grads) const {
     return ad::conv2d_relu_max_pool2d(x, on_tape(tape, weight, grads), has_bias ? on_tape(tape, bias, grads) : ad::Var<T>(), stride, padding);
   }

@@ -55,14 +55,14 @@ ad::Shape parse_shape(const std::string& text, const std::string& path) {
 std::map<std::string, std::string> model_metadata(const std::string& path) { return safetensors_read(path).metadata; }
 
 template <ad::Scalar T>
-Sequential<T> model_from(const SafetensorsFile& file, const std::string& path, const std::string& prefix) {
+Model<T> model_from(const SafetensorsFile& file, const std::string& path, const std::string& prefix) {
   auto meta = [&](const std::string& key) -> std::string {
     auto it = file.metadata.find(key);
     if (it == file.metadata.end()) throw std::runtime_error(printable(path) + ": __metadata__ has no '" + key + "' (see interfaces: architecture, input_shape, input_dtype)");
     return it->second;
   };
   const std::string dtype_text = file.metadata.count("input_dtype") ? file.metadata.at("input_dtype") : "float32";
-  Sequential<T> model;
+  Model<T> model;
   try {
     model = parse_architecture<T>(meta("architecture"), parse_shape(meta("input_shape"), path), parse_input_dtype(dtype_text), 0);
   } catch (const std::invalid_argument& e) {
@@ -97,12 +97,12 @@ Sequential<T> model_from(const SafetensorsFile& file, const std::string& path, c
 }
 
 template <ad::Scalar T>
-Sequential<T> load_model(const std::string& path) {
+Model<T> load_model(const std::string& path) {
   return model_from<T>(safetensors_read(path), path, "");
 }
 
 template <ad::Scalar T>
-std::vector<std::pair<std::string, const ad::Tensor<T>*>> model_tensors(const Sequential<T>& model, std::map<std::string, std::string>& metadata,
+std::vector<std::pair<std::string, const ad::Tensor<T>*>> model_tensors(const Model<T>& model, std::map<std::string, std::string>& metadata,
                                                                        const std::string& prefix) {
   metadata["architecture"] = model.architecture();
   metadata["input_shape"] = fmt::format("{}", fmt::join(model.input_shape.dims(), ","));
@@ -116,19 +116,19 @@ std::vector<std::pair<std::string, const ad::Tensor<T>*>> model_tensors(const Se
 }
 
 template <ad::Scalar T>
-void save_model(const std::string& path, const Sequential<T>& model, const std::string& dtype, std::map<std::string, std::string> metadata) {
+void save_model(const std::string& path, const Model<T>& model, const std::string& dtype, std::map<std::string, std::string> metadata) {
   safetensors_write(path, model_tensors(model, metadata, ""), metadata, dtype);
 }
 
-template Sequential<float> model_from<float>(const SafetensorsFile&, const std::string&, const std::string&);
-template Sequential<double> model_from<double>(const SafetensorsFile&, const std::string&, const std::string&);
-template std::vector<std::pair<std::string, const ad::Tensor<float>*>> model_tensors<float>(const Sequential<float>&, std::map<std::string, std::string>&,
+template Model<float> model_from<float>(const SafetensorsFile&, const std::string&, const std::string&);
+template Model<double> model_from<double>(const SafetensorsFile&, const std::string&, const std::string&);
+template std::vector<std::pair<std::string, const ad::Tensor<float>*>> model_tensors<float>(const Model<float>&, std::map<std::string, std::string>&,
                                                                                             const std::string&);
-template std::vector<std::pair<std::string, const ad::Tensor<double>*>> model_tensors<double>(const Sequential<double>&, std::map<std::string, std::string>&,
+template std::vector<std::pair<std::string, const ad::Tensor<double>*>> model_tensors<double>(const Model<double>&, std::map<std::string, std::string>&,
                                                                                               const std::string&);
-template Sequential<float> load_model<float>(const std::string&);
-template Sequential<double> load_model<double>(const std::string&);
-template void save_model<float>(const std::string&, const Sequential<float>&, const std::string&, std::map<std::string, std::string>);
-template void save_model<double>(const std::string&, const Sequential<double>&, const std::string&, std::map<std::string, std::string>);
+template Model<float> load_model<float>(const std::string&);
+template Model<double> load_model<double>(const std::string&);
+template void save_model<float>(const std::string&, const Model<float>&, const std::string&, std::map<std::string, std::string>);
+template void save_model<double>(const std::string&, const Model<double>&, const std::string&, std::map<std::string, std::string>);
 
 }  // namespace integrad::nn

@@ -9,28 +9,28 @@
 #include <vector>
 
 #include "nn/safetensors.h"
-#include "nn/sequential.h"
+#include "nn/model.h"
 
 namespace integrad::nn {
 
 // Weights stored as F32 or F64 are converted to T. A missing, extra or mis-shaped tensor is an
 // error naming it, with both shapes.
 template <ad::Scalar T>
-Sequential<T> load_model(const std::string& path);
+Model<T> load_model(const std::string& path);
 // Metadata of a model file without building the model (e.g. a training curve).
 std::map<std::string, std::string> model_metadata(const std::string& path);
 
 template <ad::Scalar T>
-void save_model(const std::string& path, const Sequential<T>& model, const std::string& dtype,
+void save_model(const std::string& path, const Model<T>& model, const std::string& dtype,
                 std::map<std::string, std::string> extra_metadata = {});
 
 // The building blocks, for files that hold a model among other things (checkpoints): the model
 // described by `file`'s metadata with its tensors named prefix + state_dict name (other tensors
 // are ignored), and the tensors to write for `model`, its metadata added to `metadata`.
 template <ad::Scalar T>
-Sequential<T> model_from(const SafetensorsFile& file, const std::string& path, const std::string& prefix);
+Model<T> model_from(const SafetensorsFile& file, const std::string& path, const std::string& prefix);
 template <ad::Scalar T>
-std::vector<std::pair<std::string, const ad::Tensor<T>*>> model_tensors(const Sequential<T>& model, std::map<std::string, std::string>& metadata,
+std::vector<std::pair<std::string, const ad::Tensor<T>*>> model_tensors(const Model<T>& model, std::map<std::string, std::string>& metadata,
                                                                        const std::string& prefix);
 
 std::string input_dtype_name(InputDtype d);

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "nn/dataset.h"
-#include "nn/sequential.h"
+#include "nn/model.h"
 
 namespace integrad::nn {
 

@@ -37,7 +37,7 @@ int64_t count_correct(ad::Var<T> logits, std::span<const int64_t> labels) {
 }
 
 template <ad::Scalar T>
-bool all_finite(Sequential<T>& model) {
+bool all_finite(Model<T>& model) {
   for (auto& [name, p] : model.named_parameters())
     for (T g : p->grad.span())
       if (!std::isfinite(g)) return false;
@@ -83,7 +83,7 @@ std::string loss_name(Loss loss) { return loss == Loss::bce ? "bce" : loss == Lo
 std::string output_kind_of(Loss loss) { return loss == Loss::bce ? "binary-logit" : loss == Loss::mse ? "regression" : "logits"; }
 
 template <ad::Scalar T>
-void check_loss(Loss loss, const Sequential<T>& model, const Dataset<T>& data) {
+void check_loss(Loss loss, const Model<T>& model, const Dataset<T>& data) {
   const int64_t outputs = model.output_shape().numel();
   switch (loss) {
     case Loss::cross_entropy:
@@ -106,7 +106,7 @@ void check_loss(Loss loss, const Sequential<T>& model, const Dataset<T>& data) {
 }
 
 template <ad::Scalar T>
-double accuracy(const Sequential<T>& model, const Dataset<T>& data, int64_t batch_size) {
+double accuracy(const Model<T>& model, const Dataset<T>& data, int64_t batch_size) {
   if (data.is_regression()) return -1;
   if (data.size() == 0) return 0;
   const ad::Tensor<T> logits = model.predict(data.inputs, batch_size);
@@ -117,7 +117,7 @@ double accuracy(const Sequential<T>& model, const Dataset<T>& data, int64_t batc
 }
 
 template <ad::Scalar T>
-std::vector<EpochStats> train(Sequential<T>& model, const Dataset<T>& data, const Dataset<T>* val, const TrainOptions& options,
+std::vector<EpochStats> train(Model<T>& model, const Dataset<T>& data, const Dataset<T>* val, const TrainOptions& options,
                               const OnEpoch<T>& on_epoch, const ResumePoint<T>* resume) {
   if (options.batch_size < 1) throw std::invalid_argument("batch size must be at least 1");
   if (data.size() == 0) throw std::invalid_argument("the training set is empty");
@@ -227,13 +227,13 @@ std::string training_curve_json(const std::vector<EpochStats>& history) {
   return j.dump();
 }
 
-template void check_loss<float>(Loss, const Sequential<float>&, const Dataset<float>&);
-template void check_loss<double>(Loss, const Sequential<double>&, const Dataset<double>&);
-template double accuracy<float>(const Sequential<float>&, const Dataset<float>&, int64_t);
-template double accuracy<double>(const Sequential<double>&, const Dataset<double>&, int64_t);
-template std::vector<EpochStats> train<float>(Sequential<float>&, const Dataset<float>&, const Dataset<float>*, const TrainOptions&, const OnEpoch<float>&,
+template void check_loss<float>(Loss, const Model<float>&, const Dataset<float>&);
+template void check_loss<double>(Loss, const Model<double>&, const Dataset<double>&);
+template double accuracy<float>(const Model<float>&, const Dataset<float>&, int64_t);
+template double accuracy<double>(const Model<double>&, const Dataset<double>&, int64_t);
+template std::vector<EpochStats> train<float>(Model<float>&, const Dataset<float>&, const Dataset<float>*, const TrainOptions&, const OnEpoch<float>&,
                                               const ResumePoint<float>*);
-template std::vector<EpochStats> train<double>(Sequential<double>&, const Dataset<double>&, const Dataset<double>*, const TrainOptions&,
+template std::vector<EpochStats> train<double>(Model<double>&, const Dataset<double>&, const Dataset<double>*, const TrainOptions&,
                                                const OnEpoch<double>&, const ResumePoint<double>*);
 
 }  // namespace integrad::nn

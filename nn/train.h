@@ -10,7 +10,7 @@
 
 #include "nn/dataset.h"
 #include "nn/optim.h"
-#include "nn/sequential.h"
+#include "nn/model.h"
 
 namespace integrad::nn {
 
@@ -24,7 +24,7 @@ std::string output_kind_of(Loss loss);                    // what a model traine
 // Refuses a model and data the loss cannot train, e.g. cross-entropy on one output (a softmax over
 // one output is 1 and the loss 0 whatever the labels: training "succeeded" with loss 0).
 template <ad::Scalar T>
-void check_loss(Loss loss, const Sequential<T>& model, const Dataset<T>& data);
+void check_loss(Loss loss, const Model<T>& model, const Dataset<T>& data);
 
 struct TrainOptions {
   Loss loss = Loss::cross_entropy;
@@ -64,7 +64,7 @@ struct EpochStats {
 // The fraction classified right: argmax over C ≥ 2 outputs, logit > 0 for one output; -1 for a
 // regression (data with targets), which has no accuracy.
 template <ad::Scalar T>
-double accuracy(const Sequential<T>& model, const Dataset<T>& data, int64_t batch_size = 256);
+double accuracy(const Model<T>& model, const Dataset<T>& data, int64_t batch_size = 256);
 
 template <ad::Scalar T>
 using OnEpoch = std::function<void(const EpochStats&, const Optimizer<T>&)>;
@@ -74,7 +74,7 @@ using OnEpoch = std::function<void(const EpochStats&, const Optimizer<T>&)>;
 // write a checkpoint. Epoch e's batches depend on (seed, e) only, so a resumed run takes the same
 // steps as an uninterrupted one.
 template <ad::Scalar T>
-std::vector<EpochStats> train(Sequential<T>& model, const Dataset<T>& train_set, const Dataset<T>* val_set, const TrainOptions& options,
+std::vector<EpochStats> train(Model<T>& model, const Dataset<T>& train_set, const Dataset<T>* val_set, const TrainOptions& options,
                               const OnEpoch<T>& on_epoch = {}, const ResumePoint<T>* resume = nullptr);
 
 // The per-epoch history as JSON, stored in model files as metadata "training_curve", and back.

@@ -43,7 +43,7 @@ ad::Tensor<T> tensor_from(py::handle obj, const std::string& what, bool allow_in
 }
 
 template <ad::Scalar T>
-ad::Tensor<T> inputs_from(py::handle obj, const nn::Sequential<T>& model, const std::string& what) {
+ad::Tensor<T> inputs_from(py::handle obj, const nn::Model<T>& model, const std::string& what) {
   py::array a = as_array(obj, what);
   const ad::Shape& per = model.input_shape;
   bool fits = a.ndim() == per.rank() + 1;
@@ -79,8 +79,8 @@ py::array to_numpy(const std::vector<double>& v) { return py::array_t<double>(st
 
 template ad::Tensor<float> tensor_from<float>(py::handle, const std::string&, bool);
 template ad::Tensor<double> tensor_from<double>(py::handle, const std::string&, bool);
-template ad::Tensor<float> inputs_from<float>(py::handle, const nn::Sequential<float>&, const std::string&);
-template ad::Tensor<double> inputs_from<double>(py::handle, const nn::Sequential<double>&, const std::string&);
+template ad::Tensor<float> inputs_from<float>(py::handle, const nn::Model<float>&, const std::string&);
+template ad::Tensor<double> inputs_from<double>(py::handle, const nn::Model<double>&, const std::string&);
 template py::array to_numpy<float>(ad::Tensor<float>&&);
 template py::array to_numpy<double>(ad::Tensor<double>&&);
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "autodiff/tensor.h"
-#include "nn/sequential.h"
+#include "nn/model.h"
 
 namespace integrad::py_bind {
 namespace py = pybind11;
@@ -29,7 +29,7 @@ ad::Tensor<T> tensor_from(py::handle obj, const std::string& what, bool allow_in
 
 // A batch for `model`: [N, ...input_shape], N >= 1, with a ValueError in the CLI's words otherwise.
 template <ad::Scalar T>
-ad::Tensor<T> inputs_from(py::handle obj, const nn::Sequential<T>& model, const std::string& what = "x");
+ad::Tensor<T> inputs_from(py::handle obj, const nn::Model<T>& model, const std::string& what = "x");
 
 // Integer class labels [n] (any integer dtype).
 std::vector<int64_t> labels_from(py::handle obj, int64_t n, const std::string& what);

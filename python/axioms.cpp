@@ -17,7 +17,7 @@ namespace integrad::py_bind {
 namespace {
 
 template <ad::Scalar T>
-py::dict axioms_typed(const nn::Sequential<T>& net, py::handle x, py::handle baseline, const std::optional<std::vector<std::string>>& methods,
+py::dict axioms_typed(const nn::Model<T>& net, py::handle x, py::handle baseline, const std::optional<std::vector<std::string>>& methods,
                       int steps, py::handle twins) {
   if (steps < 1) throw py::value_error("steps must be at least 1");
   const ad::Tensor<T> in = inputs_from<T>(x, net);
@@ -34,7 +34,7 @@ py::dict axioms_typed(const nn::Sequential<T>& net, py::handle x, py::handle bas
       if (twin.visit([](const auto& t) { return t.input_shape; }) != net.input_shape || twin.visit([](const auto& t) { return t.output_shape(); }) != net.output_shape())
         throw py::value_error("twin '" + py::str(item.first).cast<std::string>() + "' takes or gives other shapes than the model: a twin computes the same function");
       if (twin.net.index() != (sizeof(T) == 8 ? 1 : 0)) throw py::value_error("twin '" + py::str(item.first).cast<std::string>() + "' has another dtype than the model");
-      twin_models.emplace_back(py::str(item.first), std::get<nn::Sequential<T>>(twin.net).clone());
+      twin_models.emplace_back(py::str(item.first), std::get<nn::Model<T>>(twin.net).clone());
     }
   }
   std::vector<attr::MatrixRow> rows;

@@ -1,5 +1,5 @@
 // _integrad._predict_seconds: the C++ side of tools/bench/bench_python.py — seconds per
-// Sequential::predict, timed in C++ on a Tensor already converted, so that the Python call's own
+// Model::predict, timed in C++ on a Tensor already converted, so that the Python call's own
 // overhead (argument checks, the NumPy copy in, the array out, the GIL) is the difference.
 #include <chrono>
 

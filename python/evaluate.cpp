@@ -17,7 +17,7 @@ namespace integrad::py_bind {
 namespace {
 
 template <ad::Scalar T>
-py::dict evaluate_typed(const nn::Sequential<T>& net, py::handle x, py::handle attributions, const std::string& metric_name, py::handle target,
+py::dict evaluate_typed(const nn::Model<T>& net, py::handle x, py::handle attributions, const std::string& metric_name, py::handle target,
                         py::handle baseline, const py::kwargs& kwargs) {
   const attr::Metric<T>& metric = attr::find_metric<T>(metric_name);
   const attr::Options options = attr::parse_options(metric.name, metric.options, option_texts(kwargs));

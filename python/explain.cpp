@@ -86,7 +86,7 @@ namespace {
 
 // Any registered method, its options checked by the registry's own parser — as integrad explain.
 template <ad::Scalar T>
-py::dict explain_typed(const nn::Sequential<T>& net, py::handle x, const std::string& method_name, py::handle target, py::handle baseline,
+py::dict explain_typed(const nn::Model<T>& net, py::handle x, const std::string& method_name, py::handle target, py::handle baseline,
                        const py::kwargs& kwargs) {
   const attr::Method<T>& method = attr::find_method<T>(method_name);
   const attr::Options options = attr::parse_options(method.name, method.options, option_texts(kwargs));

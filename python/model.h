@@ -1,4 +1,4 @@
-// The Python Model: a Sequential in float32 or float64 (its "dtype", the precision of all its
+// The Python Model: a Model in float32 or float64 (its "dtype", the precision of all its
 // arithmetic, as the CLI's --dtype), and the training history it has gathered.
 #pragma once
 
@@ -8,27 +8,27 @@
 #include <variant>
 #include <vector>
 
-#include "nn/sequential.h"
+#include "nn/model.h"
 #include "nn/train.h"
 
 namespace integrad::py_bind {
 namespace py = pybind11;
 
-// T of a Sequential<T>, for generic lambdas given the model.
+// T of a Model<T>, for generic lambdas given the model.
 template <class S>
 struct ScalarOf;
 template <ad::Scalar T>
-struct ScalarOf<nn::Sequential<T>> {
+struct ScalarOf<nn::Model<T>> {
   using type = T;
 };
 template <class S>
 using scalar_of = typename ScalarOf<std::decay_t<S>>::type;
 
 struct Model {
-  std::variant<nn::Sequential<float>, nn::Sequential<double>> net;
+  std::variant<nn::Model<float>, nn::Model<double>> net;
   std::vector<nn::EpochStats> history;
 
-  // fn(sequential) with the Sequential<float> or Sequential<double>.
+  // fn(sequential) with the Model<float> or Model<double>.
   template <class Fn>
   decltype(auto) visit(Fn&& fn) {
     return std::visit(fn, net);

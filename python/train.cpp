@@ -19,7 +19,7 @@ namespace {
 struct StopTraining {};
 
 template <ad::Scalar T>
-nn::Dataset<T> dataset_of(const nn::Sequential<T>& net, py::handle x, py::handle y, const std::string& xname, const std::string& yname, nn::Loss loss) {
+nn::Dataset<T> dataset_of(const nn::Model<T>& net, py::handle x, py::handle y, const std::string& xname, const std::string& yname, nn::Loss loss) {
   nn::Dataset<T> d;
   d.inputs = inputs_from<T>(x, net, xname);
   if (loss == nn::Loss::mse) {

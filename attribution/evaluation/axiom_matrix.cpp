@@ -10,7 +10,7 @@ namespace {
 // What every check of one matrix sees.
 template <ad::Scalar T>
 struct MatrixInputs {
-  const nn::Sequential<T>& model;
+  const nn::Model<T>& model;
   const ad::Tensor<T>& x;
   const ad::Tensor<T>& baseline;
   const std::vector<int64_t>& targets;
@@ -53,7 +53,7 @@ const std::vector<AxiomName>& axiom_names() {
 }
 
 template <ad::Scalar T>
-std::vector<MatrixRow> axiom_matrix(const nn::Sequential<T>& model, const std::vector<NamedMethod<T>>& methods, const ad::Tensor<T>& x,
+std::vector<MatrixRow> axiom_matrix(const nn::Model<T>& model, const std::vector<NamedMethod<T>>& methods, const ad::Tensor<T>& x,
                                     const ad::Tensor<T>& baseline, const Twins<T>& user_twins, const CheckOptions& o) {
   const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, Target<T>::predicted());
   Twins<T> twins = built_twins(model);
@@ -75,9 +75,9 @@ bool must_satisfy(const MatrixRow& row, const std::string& axiom) {
   return std::find(row.guarantees.begin(), row.guarantees.end(), axiom) != row.guarantees.end();
 }
 
-template std::vector<MatrixRow> axiom_matrix<float>(const nn::Sequential<float>&, const std::vector<NamedMethod<float>>&, const ad::Tensor<float>&,
+template std::vector<MatrixRow> axiom_matrix<float>(const nn::Model<float>&, const std::vector<NamedMethod<float>>&, const ad::Tensor<float>&,
                                                     const ad::Tensor<float>&, const Twins<float>&, const CheckOptions&);
-template std::vector<MatrixRow> axiom_matrix<double>(const nn::Sequential<double>&, const std::vector<NamedMethod<double>>&, const ad::Tensor<double>&,
+template std::vector<MatrixRow> axiom_matrix<double>(const nn::Model<double>&, const std::vector<NamedMethod<double>>&, const ad::Tensor<double>&,
                                                      const ad::Tensor<double>&, const Twins<double>&, const CheckOptions&);
 
 }  // namespace integrad::attr

@@ -24,7 +24,7 @@ const std::vector<AxiomName>& axiom_names();
 
 // `baseline` [N, ...]; targets are the predicted classes.
 template <ad::Scalar T>
-std::vector<MatrixRow> axiom_matrix(const nn::Sequential<T>& model, const std::vector<NamedMethod<T>>& methods, const ad::Tensor<T>& x,
+std::vector<MatrixRow> axiom_matrix(const nn::Model<T>& model, const std::vector<NamedMethod<T>>& methods, const ad::Tensor<T>& x,
                                     const ad::Tensor<T>& baseline, const Twins<T>& user_twins, const CheckOptions& options = {});
 
 // A failed check of an axiom the row's method guarantees: a defect (or a bad setting).

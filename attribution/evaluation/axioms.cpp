@@ -61,7 +61,7 @@ double invariance_tolerance(const CheckOptions& o) {
 }
 
 template <ad::Scalar T>
-bool starts_with_conv(const nn::Sequential<T>& model) {
+bool starts_with_conv(const nn::Model<T>& model) {
   return !model.layers.empty() && model.layers[0]->type() == nn::LayerKind::conv2d;
 }
 
@@ -78,7 +78,7 @@ CheckResult dummy_verdict(CheckResult r, const ad::Tensor<T>& a) {
 
 // Dummy for an image model: one more input channel with zero weights, moving from 0 to 1.
 template <ad::Scalar T>
-CheckResult check_dummy_channel(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+CheckResult check_dummy_channel(const nn::Model<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                                 const std::vector<int64_t>& targets, const CheckOptions& o) {
   const ad::Tensor<T> xd = with_constant_channel(x, T(1));
   const ad::Tensor<T> a = method(with_dummy_channel(model), xd, with_constant_channel(baseline, T(0)), Target<T>::each(targets));
@@ -94,7 +94,7 @@ CheckResult check_dummy_channel(const nn::Sequential<T>& model, const ExplainFn<
 // Symmetry for an image model: channel 0 duplicated into a new channel sharing its weights half
 // and half, so each pixel of channel 0 and the same pixel of the copy are interchangeable.
 template <ad::Scalar T>
-CheckResult check_symmetry_channel(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+CheckResult check_symmetry_channel(const nn::Model<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                                    const std::vector<int64_t>& targets, const CheckOptions& o) {
   const ad::Tensor<T> xs = with_channel_0_repeated(x);
   const ad::Tensor<T> a = method(with_shared_channel(model), xs, with_channel_0_repeated(baseline), Target<T>::each(targets));
@@ -115,14 +115,14 @@ ad::Tensor<T> flattened(const ad::Tensor<T>& x) {
 }
 
 template <ad::Scalar T>
-std::vector<double> values_of(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const std::vector<int64_t>& targets) {
+std::vector<double> values_of(const nn::Model<T>& model, const ad::Tensor<T>& x, const std::vector<int64_t>& targets) {
   return target_values(forward_of(model), x, Target<T>::each(targets), targets);
 }
 
 }  // namespace
 
 template <ad::Scalar T>
-CheckResult check_completeness(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+CheckResult check_completeness(const nn::Model<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                                const std::vector<int64_t>& targets, const CheckOptions& o) {
   CheckResult r{"completeness", true, true, 0, o.completeness_tolerance, ""};
   const ad::Tensor<T> a = method(model, x, baseline, Target<T>::each(targets));
@@ -144,7 +144,7 @@ CheckResult check_completeness(const nn::Sequential<T>& model, const ExplainFn<T
 }
 
 template <ad::Scalar T>
-CheckResult check_sensitivity_a(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+CheckResult check_sensitivity_a(const nn::Model<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                                 const std::vector<int64_t>& targets, const CheckOptions& o) {
   CheckResult r{"sensitivity_a", true, true, 0, 0, ""};
   const int64_t n = x.size(0), row = x.shape().stride(0);
@@ -191,12 +191,12 @@ CheckResult check_sensitivity_a(const nn::Sequential<T>& model, const ExplainFn<
 }
 
 template <ad::Scalar T>
-CheckResult check_dummy(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+CheckResult check_dummy(const nn::Model<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                         const std::vector<int64_t>& targets, const CheckOptions& o) {
   const int k = first_linear(model);
   if (k < 0 && starts_with_conv(model)) return check_dummy_channel(model, method, x, baseline, targets, o);
   if (k < 0) return not_applicable<T>("dummy", "needs a model whose first weighted layer is Linear or Conv2d");
-  const nn::Sequential<T> dummy = with_dummy_feature(model);
+  const nn::Model<T> dummy = with_dummy_feature(model);
   const int64_t in = dummy.input_shape[0] - 1;
   const int64_t n = x.size(0), row = in;
   ad::Tensor<T> xd(ad::Shape{n, row + 1}), bd(ad::Shape{n, row + 1});
@@ -213,12 +213,12 @@ CheckResult check_dummy(const nn::Sequential<T>& model, const ExplainFn<T>& meth
 }
 
 template <ad::Scalar T>
-double output_difference(const nn::Sequential<T>& a, const nn::Sequential<T>& b, const ad::Tensor<T>& x) {
+double output_difference(const nn::Model<T>& a, const nn::Model<T>& b, const ad::Tensor<T>& x) {
   return max_abs_difference(a.predict(x), b.predict(x));
 }
 
 template <ad::Scalar T>
-Twins<T> built_twins(const nn::Sequential<T>& model) {
+Twins<T> built_twins(const nn::Model<T>& model) {
   Twins<T> twins = conv_twins(model);
   for (auto& twin : linear_twins(model)) twins.push_back(std::move(twin));
   // A real rewrite: the same function with each BatchNorm folded into the layer before it.
@@ -227,7 +227,7 @@ Twins<T> built_twins(const nn::Sequential<T>& model) {
 }
 
 template <ad::Scalar T>
-CheckResult check_implementation_invariance(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x,
+CheckResult check_implementation_invariance(const nn::Model<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x,
                                             const ad::Tensor<T>& baseline, const std::vector<int64_t>& targets, const Twins<T>& twins,
                                             const CheckOptions& o) {
   if (twins.empty())
@@ -255,7 +255,7 @@ CheckResult check_implementation_invariance(const nn::Sequential<T>& model, cons
 }
 
 template <ad::Scalar T>
-CheckResult check_linearity(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+CheckResult check_linearity(const nn::Model<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                             const CheckOptions& o) {
   const ad::Shape out = model.output_shape();
   if (out.rank() != 1 || out[0] < 2) return not_applicable<T>("linearity", "needs at least two output units");
@@ -273,13 +273,13 @@ CheckResult check_linearity(const nn::Sequential<T>& model, const ExplainFn<T>& 
 }
 
 template <ad::Scalar T>
-CheckResult check_symmetry(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+CheckResult check_symmetry(const nn::Model<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                            const std::vector<int64_t>& targets, const CheckOptions& o) {
   const int k = first_linear(model);
   if (k < 0 && starts_with_conv(model)) return check_symmetry_channel(model, method, x, baseline, targets, o);
   if (k < 0) return not_applicable<T>("symmetry", "needs a model whose first weighted layer is Linear or Conv2d");
   if (nn::layer_as<nn::Linear<T>>(*model.layers[size_t(k)]).in < 2) return not_applicable<T>("symmetry", "needs at least two input features");
-  const nn::Sequential<T> sym = with_features_0_1_shared(model);
+  const nn::Model<T> sym = with_features_0_1_shared(model);
   ad::Tensor<T> xs = x, bs = baseline;
   const int64_t row = x.shape().stride(0);
   for (int64_t i = 0; i < x.size(0); ++i) {
@@ -296,19 +296,19 @@ CheckResult check_symmetry(const nn::Sequential<T>& model, const ExplainFn<T>& m
 }
 
 #define INTEGRAD_INSTANTIATE(T)                                                                                                                      \
-  template CheckResult check_completeness(const nn::Sequential<T>&, const ExplainFn<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,                    \
+  template CheckResult check_completeness(const nn::Model<T>&, const ExplainFn<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,                    \
                                           const std::vector<int64_t>&, const CheckOptions&);                                                         \
-  template CheckResult check_sensitivity_a(const nn::Sequential<T>&, const ExplainFn<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,                   \
+  template CheckResult check_sensitivity_a(const nn::Model<T>&, const ExplainFn<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,                   \
                                            const std::vector<int64_t>&, const CheckOptions&);                                                        \
-  template CheckResult check_dummy(const nn::Sequential<T>&, const ExplainFn<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,                           \
+  template CheckResult check_dummy(const nn::Model<T>&, const ExplainFn<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,                           \
                                    const std::vector<int64_t>&, const CheckOptions&);                                                                \
-  template CheckResult check_implementation_invariance(const nn::Sequential<T>&, const ExplainFn<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,       \
+  template CheckResult check_implementation_invariance(const nn::Model<T>&, const ExplainFn<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,       \
                                                        const std::vector<int64_t>&, const Twins<T>&, const CheckOptions&);                          \
-  template CheckResult check_linearity(const nn::Sequential<T>&, const ExplainFn<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&, const CheckOptions&); \
-  template CheckResult check_symmetry(const nn::Sequential<T>&, const ExplainFn<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,                        \
+  template CheckResult check_linearity(const nn::Model<T>&, const ExplainFn<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&, const CheckOptions&); \
+  template CheckResult check_symmetry(const nn::Model<T>&, const ExplainFn<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,                        \
                                       const std::vector<int64_t>&, const CheckOptions&);                                                             \
-  template Twins<T> built_twins(const nn::Sequential<T>&);                                                                                           \
-  template double output_difference(const nn::Sequential<T>&, const nn::Sequential<T>&, const ad::Tensor<T>&);
+  template Twins<T> built_twins(const nn::Model<T>&);                                                                                           \
+  template double output_difference(const nn::Model<T>&, const nn::Model<T>&, const ad::Tensor<T>&);
 INTEGRAD_INSTANTIATE(float)
 INTEGRAD_INSTANTIATE(double)
 #undef INTEGRAD_INSTANTIATE

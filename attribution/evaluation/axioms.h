@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "attribution/method.h"
-#include "nn/sequential.h"
+#include "nn/model.h"
 
 namespace integrad::attr {
 
@@ -49,35 +49,35 @@ struct CheckOptions {
 };
 
 template <ad::Scalar T>
-using Twins = std::vector<std::pair<std::string, nn::Sequential<T>>>;
+using Twins = std::vector<std::pair<std::string, nn::Model<T>>>;
 
 template <ad::Scalar T>
-CheckResult check_completeness(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+CheckResult check_completeness(const nn::Model<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                                const std::vector<int64_t>& targets, const CheckOptions& options = {});
 template <ad::Scalar T>
-CheckResult check_sensitivity_a(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+CheckResult check_sensitivity_a(const nn::Model<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                                 const std::vector<int64_t>& targets, const CheckOptions& options = {});
 template <ad::Scalar T>
-CheckResult check_dummy(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+CheckResult check_dummy(const nn::Model<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                         const std::vector<int64_t>& targets, const CheckOptions& options = {});
 template <ad::Scalar T>
-CheckResult check_implementation_invariance(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x,
+CheckResult check_implementation_invariance(const nn::Model<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x,
                                             const ad::Tensor<T>& baseline, const std::vector<int64_t>& targets, const Twins<T>& twins,
                                             const CheckOptions& options = {});
 template <ad::Scalar T>
-CheckResult check_linearity(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+CheckResult check_linearity(const nn::Model<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                             const CheckOptions& options = {});
 template <ad::Scalar T>
-CheckResult check_symmetry(const nn::Sequential<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+CheckResult check_symmetry(const nn::Model<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                            const std::vector<int64_t>& targets, const CheckOptions& options = {});
 
 // Functionally equivalent copies of the model, built from its first Linear–ReLU–Linear block
 // (empty when it has none).
 template <ad::Scalar T>
-Twins<T> built_twins(const nn::Sequential<T>& model);
+Twins<T> built_twins(const nn::Model<T>& model);
 
 // The largest |F_twin(x) − F(x)| over all outputs.
 template <ad::Scalar T>
-double output_difference(const nn::Sequential<T>& a, const nn::Sequential<T>& b, const ad::Tensor<T>& x);
+double output_difference(const nn::Model<T>& a, const nn::Model<T>& b, const ad::Tensor<T>& x);
 
 }  // namespace integrad::attr

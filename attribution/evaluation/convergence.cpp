@@ -21,7 +21,7 @@ double max_keeping_nan(double a, double b) { return std::isnan(a) || std::isnan(
 }  // namespace
 
 template <ad::Scalar T>
-ConvergenceStudy convergence_study(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline, int max_steps) {
+ConvergenceStudy convergence_study(const nn::Model<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline, int max_steps) {
   ConvergenceStudy study;
   const Forward<T> f = forward_of(model);
   const std::vector<int64_t> targets = resolve_targets(f, x, Target<T>::predicted());
@@ -68,7 +68,7 @@ ConvergenceStudy convergence_study(const nn::Sequential<T>& model, const ad::Ten
   return study;
 }
 
-template ConvergenceStudy convergence_study<float>(const nn::Sequential<float>&, const ad::Tensor<float>&, const ad::Tensor<float>&, int);
-template ConvergenceStudy convergence_study<double>(const nn::Sequential<double>&, const ad::Tensor<double>&, const ad::Tensor<double>&, int);
+template ConvergenceStudy convergence_study<float>(const nn::Model<float>&, const ad::Tensor<float>&, const ad::Tensor<float>&, int);
+template ConvergenceStudy convergence_study<double>(const nn::Model<double>&, const ad::Tensor<double>&, const ad::Tensor<double>&, int);
 
 }  // namespace integrad::attr

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "attribution/methods/quadrature.h"
-#include "nn/sequential.h"
+#include "nn/model.h"
 
 namespace integrad::attr {
 
@@ -27,7 +27,7 @@ struct ConvergenceStudy {
 };
 
 template <ad::Scalar T>
-ConvergenceStudy convergence_study(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline, int max_steps = 1024);
+ConvergenceStudy convergence_study(const nn::Model<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline, int max_steps = 1024);
 
 
 }  // namespace integrad::attr

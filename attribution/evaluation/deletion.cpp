@@ -19,7 +19,7 @@ namespace {
 enum class CurveScore { softmax, sigmoid, raw };
 
 template <ad::Scalar T>
-CurveScore curve_score(const nn::Sequential<T>& model, int64_t outputs, const std::string& metric) {
+CurveScore curve_score(const nn::Model<T>& model, int64_t outputs, const std::string& metric) {
   if (model.output_kind == "regression") return CurveScore::raw;
   if (outputs >= 2) return CurveScore::softmax;
   if (model.output_kind == "binary-logit") return CurveScore::sigmoid;
@@ -42,7 +42,7 @@ double curve_point(const T* row, int64_t outputs, int64_t cls, CurveScore score)
 }  // namespace
 
 template <ad::Scalar T>
-std::vector<std::vector<double>> perturbation_curves(const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, const ad::Tensor<T>& attributions,
+std::vector<std::vector<double>> perturbation_curves(const nn::Model<T>& model, const ad::Tensor<T>& inputs, const ad::Tensor<T>& attributions,
                                                      const Baseline<T>& baseline, const std::vector<int64_t>& classes, int64_t steps, CurveKind kind) {
   if (steps < 1) throw std::invalid_argument("--steps must be at least 1");
   const int64_t n = inputs.size(0), d = inputs.shape().stride(0);
@@ -114,7 +114,7 @@ Metric<T> deletion_metric() {
 }
 
 #define INTEGRAD_CURVES(T)                                                                                                                               \
-  template std::vector<std::vector<double>> perturbation_curves<T>(const nn::Sequential<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&, const Baseline<T>&, \
+  template std::vector<std::vector<double>> perturbation_curves<T>(const nn::Model<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&, const Baseline<T>&, \
                                                                    const std::vector<int64_t>&, int64_t, CurveKind);                                   \
   template std::vector<std::vector<double>> perturbation_curves<T>(const MetricCall<T>&, CurveKind);                                                   \
   template Metric<T> deletion_metric<T>();

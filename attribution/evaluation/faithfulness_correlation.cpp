@@ -25,7 +25,7 @@ double pearson(const std::vector<double>& a, const std::vector<double>& b) {
 namespace {
 // Appends each subset's Σ_S a to `sums` and F(x) − F(x with S at the baseline) to `drops`.
 template <ad::Scalar T>
-void subset_effects(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& a, const ad::Tensor<T>& base, int64_t cls,
+void subset_effects(const nn::Model<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& a, const ad::Tensor<T>& base, int64_t cls,
                     const std::vector<std::vector<int64_t>>& subsets, std::vector<double>& sums, std::vector<double>& drops) {
   const int64_t d = x.numel(), runs = int64_t(subsets.size());
   // Row 0: x itself; row r: x with subset r − 1 at the baseline. One forward-only batch.
@@ -50,7 +50,7 @@ void subset_effects(const nn::Sequential<T>& model, const ad::Tensor<T>& x, cons
 }  // namespace
 
 template <ad::Scalar T>
-double faithfulness_correlation_given(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& a, const ad::Tensor<T>& base, int64_t cls,
+double faithfulness_correlation_given(const nn::Model<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& a, const ad::Tensor<T>& base, int64_t cls,
                                       const std::vector<std::vector<int64_t>>& subsets) {
   std::vector<double> sums, drops;
   subset_effects(model, x, a, base, cls, subsets, sums, drops);
@@ -105,9 +105,9 @@ Metric<T> faithfulness_correlation_metric() {
   return m;
 }
 
-template double faithfulness_correlation_given<float>(const nn::Sequential<float>&, const ad::Tensor<float>&, const ad::Tensor<float>&, const ad::Tensor<float>&,
+template double faithfulness_correlation_given<float>(const nn::Model<float>&, const ad::Tensor<float>&, const ad::Tensor<float>&, const ad::Tensor<float>&,
                                                       int64_t, const std::vector<std::vector<int64_t>>&);
-template double faithfulness_correlation_given<double>(const nn::Sequential<double>&, const ad::Tensor<double>&, const ad::Tensor<double>&, const ad::Tensor<double>&,
+template double faithfulness_correlation_given<double>(const nn::Model<double>&, const ad::Tensor<double>&, const ad::Tensor<double>&, const ad::Tensor<double>&,
                                                        int64_t, const std::vector<std::vector<int64_t>>&);
 template Metric<float> faithfulness_correlation_metric<float>();
 template Metric<double> faithfulness_correlation_metric<double>();

@@ -12,7 +12,7 @@ namespace integrad::attr {
 namespace {
 // Σ over the perturbations of (Σ a·I − (F(x) − F(x − I)))².
 template <ad::Scalar T>
-double squared_errors(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& a, int64_t cls, const ad::Tensor<T>& perturbations) {
+double squared_errors(const nn::Model<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& a, int64_t cls, const ad::Tensor<T>& perturbations) {
   const int64_t d = x.numel(), samples = perturbations.size(0);
   if (perturbations.numel() != samples * d) throw std::invalid_argument(fmt::format("infidelity: perturbations {} do not match the input {}", perturbations.shape().str(), x.shape().str()));
   // Row 0: x itself; row s: x − I_s. One forward-only batch.
@@ -40,7 +40,7 @@ double squared_errors(const nn::Sequential<T>& model, const ad::Tensor<T>& x, co
 }  // namespace
 
 template <ad::Scalar T>
-double infidelity_given(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& a, int64_t cls, const ad::Tensor<T>& perturbations) {
+double infidelity_given(const nn::Model<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& a, int64_t cls, const ad::Tensor<T>& perturbations) {
   return squared_errors(model, x, a, cls, perturbations) / double(perturbations.size(0));
 }
 
@@ -82,8 +82,8 @@ Metric<T> infidelity_metric() {
   return m;
 }
 
-template double infidelity_given<float>(const nn::Sequential<float>&, const ad::Tensor<float>&, const ad::Tensor<float>&, int64_t, const ad::Tensor<float>&);
-template double infidelity_given<double>(const nn::Sequential<double>&, const ad::Tensor<double>&, const ad::Tensor<double>&, int64_t, const ad::Tensor<double>&);
+template double infidelity_given<float>(const nn::Model<float>&, const ad::Tensor<float>&, const ad::Tensor<float>&, int64_t, const ad::Tensor<float>&);
+template double infidelity_given<double>(const nn::Model<double>&, const ad::Tensor<double>&, const ad::Tensor<double>&, int64_t, const ad::Tensor<double>&);
 template Metric<float> infidelity_metric<float>();
 template Metric<double> infidelity_metric<double>();
 

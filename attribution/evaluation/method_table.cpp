@@ -56,7 +56,7 @@ std::vector<Options> split_metric_options(const std::vector<const Metric<T>*>& m
 }
 
 template <ad::Scalar T>
-MethodTable<T> method_table(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const Baseline<T>& baseline, const Target<T>& target,
+MethodTable<T> method_table(const nn::Model<T>& model, const ad::Tensor<T>& x, const Baseline<T>& baseline, const Target<T>& target,
                             const std::vector<std::string>& methods, const std::vector<std::string>& metric_names, const std::map<std::string, std::string>& given,
                             const std::function<void(int64_t, int64_t)>& progress) {
   MethodTable<T> table;
@@ -123,7 +123,7 @@ MethodTable<T> method_table(const nn::Sequential<T>& model, const ad::Tensor<T>&
 
 #define INTEGRAD_TABLE(T)                                                                                                                                    \
   template std::vector<Options> split_metric_options<T>(const std::vector<const Metric<T>*>&, const std::map<std::string, std::string>&);                  \
-  template MethodTable<T> method_table<T>(const nn::Sequential<T>&, const ad::Tensor<T>&, const Baseline<T>&, const Target<T>&, const std::vector<std::string>&, \
+  template MethodTable<T> method_table<T>(const nn::Model<T>&, const ad::Tensor<T>&, const Baseline<T>&, const Target<T>&, const std::vector<std::string>&, \
                                           const std::vector<std::string>&, const std::map<std::string, std::string>&, const std::function<void(int64_t, int64_t)>&);
 INTEGRAD_TABLE(float)
 INTEGRAD_TABLE(double)

@@ -42,7 +42,7 @@ std::vector<Options> split_metric_options(const std::vector<const Metric<T>*>& m
 
 // progress(done, total) after each method's run and each cell: total = methods × (1 + metrics).
 template <ad::Scalar T>
-MethodTable<T> method_table(const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, const Baseline<T>& baseline, const Target<T>& target,
+MethodTable<T> method_table(const nn::Model<T>& model, const ad::Tensor<T>& inputs, const Baseline<T>& baseline, const Target<T>& target,
                             const std::vector<std::string>& methods, const std::vector<std::string>& metrics, const std::map<std::string, std::string>& metric_options,
                             const std::function<void(int64_t done, int64_t total)>& progress = {});
 

@@ -19,7 +19,7 @@ struct ConvBlock {
 };
 
 template <ad::Scalar T>
-ConvBlock conv_block(const nn::Sequential<T>& model) {
+ConvBlock conv_block(const nn::Model<T>& model) {
   if (!model.is_chain()) return {};  // the edits below insert layers and follow a chain
   for (size_t k = 0; k < model.layers.size(); ++k) {
     if (model.layers[k]->type() != nn::LayerKind::conv2d) continue;
@@ -40,8 +40,8 @@ ConvBlock conv_block(const nn::Sequential<T>& model) {
 
 // Copies of the block's two layers, with `edit` applied to them, put into a copy of the model.
 template <ad::Scalar T, class Edit>
-nn::Sequential<T> edited(const nn::Sequential<T>& model, const ConvBlock& b, Edit edit) {
-  nn::Sequential<T> twin = model.clone();
+nn::Model<T> edited(const nn::Model<T>& model, const ConvBlock& b, Edit edit) {
+  nn::Model<T> twin = model.clone();
   auto conv = std::make_unique<nn::Conv2d<T>>(nn::layer_as<nn::Conv2d<T>>(*model.layers[size_t(b.conv)]));
   // The next layer's weights as [out, channels, plane] whichever kind it is.
   std::unique_ptr<nn::Layer<T>> next;
@@ -65,8 +65,8 @@ nn::Sequential<T> edited(const nn::Sequential<T>& model, const ConvBlock& b, Edi
 }  // namespace
 
 template <ad::Scalar T>
-std::vector<std::pair<std::string, nn::Sequential<T>>> conv_twins(const nn::Sequential<T>& model) {
-  std::vector<std::pair<std::string, nn::Sequential<T>>> twins;
+std::vector<std::pair<std::string, nn::Model<T>>> conv_twins(const nn::Model<T>& model) {
+  std::vector<std::pair<std::string, nn::Model<T>>> twins;
   const ConvBlock b = conv_block(model);
   if (b.conv < 0) return twins;
   const auto& original = nn::layer_as<nn::Conv2d<T>>(*model.layers[size_t(b.conv)]);
@@ -94,7 +94,7 @@ std::vector<std::pair<std::string, nn::Sequential<T>>> conv_twins(const nn::Sequ
                      }));
   // An identity 1×1 convolution right after the block's convolution.
   {
-    nn::Sequential<T> t = model.clone();
+    nn::Model<T> t = model.clone();
     auto id = std::make_unique<nn::Conv2d<T>>(channels, channels, 1);
     for (int64_t c = 0; c < channels; ++c) id->weight.value[c * channels + c] = T(1);
     t.layers.insert(t.layers.begin() + b.conv + 1, std::move(id));
@@ -111,8 +111,8 @@ namespace {
 // the same output channel and kernel position of channel 0.
 enum class InputChannel { first, added, other };
 template <ad::Scalar T, class Weight>
-nn::Sequential<T> widened_input(const nn::Sequential<T>& model, Weight weight) {
-  if (model.layers.empty() || model.layers[0]->type() != nn::LayerKind::conv2d || model.node_readers(nn::Sequential<T>::kModelInput).size() != 1)
+nn::Model<T> widened_input(const nn::Model<T>& model, Weight weight) {
+  if (model.layers.empty() || model.layers[0]->type() != nn::LayerKind::conv2d || model.node_readers(nn::Model<T>::kModelInput).size() != 1)
     throw std::invalid_argument("needs a model whose input is read by one Conv2d, its first layer");
   const auto& conv = nn::layer_as<nn::Conv2d<T>>(*model.layers[0]);
   auto wide = std::make_unique<nn::Conv2d<T>>(conv.in_ch + 1, conv.out_ch, conv.kernel, conv.stride, conv.padding, conv.has_bias);
@@ -126,7 +126,7 @@ nn::Sequential<T> widened_input(const nn::Sequential<T>& model, Weight weight) {
         wide->weight.value[(o * (conv.in_ch + 1) + c) * k2 + i] = weight(channel, old, first);
       }
   wide->bias.value = conv.bias.value;
-  nn::Sequential<T> out = model.clone();
+  nn::Model<T> out = model.clone();
   out.layers[0] = std::move(wide);
   out.input_shape = model.input_shape.with(0, conv.in_ch + 1);
   return out;
@@ -135,12 +135,12 @@ nn::Sequential<T> widened_input(const nn::Sequential<T>& model, Weight weight) {
 }  // namespace
 
 template <ad::Scalar T>
-nn::Sequential<T> with_dummy_channel(const nn::Sequential<T>& model) {
+nn::Model<T> with_dummy_channel(const nn::Model<T>& model) {
   return widened_input(model, [](InputChannel, T old, T) { return old; });  // the added channel's weights stay 0
 }
 
 template <ad::Scalar T>
-nn::Sequential<T> with_shared_channel(const nn::Sequential<T>& model) {
+nn::Model<T> with_shared_channel(const nn::Model<T>& model) {
   return widened_input(model, [](InputChannel channel, T old, T first) { return channel == InputChannel::other ? old : first / T(2); });
 }
 
@@ -170,7 +170,7 @@ ad::Tensor<T> with_channel_0_repeated(const ad::Tensor<T>& x) {
 }
 
 template <ad::Scalar T>
-int first_linear(const nn::Sequential<T>& model) {
+int first_linear(const nn::Model<T>& model) {
   if (!model.is_chain()) return -1;
   for (size_t i = 0; i < model.layers.size(); ++i) {
     const nn::LayerKind k = model.layers[i]->type();
@@ -183,7 +183,7 @@ int first_linear(const nn::Sequential<T>& model) {
 namespace {
 // Index k of the first Linear(k) – ReLU(k+1) – Linear(k+2) block, or -1.
 template <ad::Scalar T>
-int hidden_block(const nn::Sequential<T>& model) {
+int hidden_block(const nn::Model<T>& model) {
   for (size_t k = 0; k + 2 < model.layers.size(); ++k)
     if (model.layers[k]->type() == nn::LayerKind::linear && model.layers[k + 1]->type() == nn::LayerKind::relu && model.layers[k + 2]->type() == nn::LayerKind::linear) return static_cast<int>(k);
   return -1;
@@ -192,15 +192,15 @@ int hidden_block(const nn::Sequential<T>& model) {
 }  // namespace
 
 template <ad::Scalar T>
-std::vector<std::pair<std::string, nn::Sequential<T>>> linear_twins(const nn::Sequential<T>& model) {
-  std::vector<std::pair<std::string, nn::Sequential<T>>> twins;
+std::vector<std::pair<std::string, nn::Model<T>>> linear_twins(const nn::Model<T>& model) {
+  std::vector<std::pair<std::string, nn::Model<T>>> twins;
   const int k = hidden_block(model);
   if (k < 0) return twins;
   const auto& l1 = nn::layer_as<nn::Linear<T>>(*model.layers[size_t(k)]);
   const auto& l2 = nn::layer_as<nn::Linear<T>>(*model.layers[size_t(k + 2)]);
   const int64_t h = l1.out;
   auto with_block = [&](std::unique_ptr<nn::Linear<T>> a, std::unique_ptr<nn::Linear<T>> b) {
-    nn::Sequential<T> t = model.clone();
+    nn::Model<T> t = model.clone();
     t.layers[size_t(k)] = std::move(a);
     t.layers[size_t(k + 2)] = std::move(b);
     return t;
@@ -240,7 +240,7 @@ std::vector<std::pair<std::string, nn::Sequential<T>>> linear_twins(const nn::Se
   }
   // An identity Linear inserted before the ReLU.
   {
-    nn::Sequential<T> t = model.clone();
+    nn::Model<T> t = model.clone();
     auto id = std::make_unique<nn::Linear<T>>(h, h, true);
     for (int64_t u = 0; u < h; ++u) id->weight.value.at({u, u}) = T(1);
     t.layers.insert(t.layers.begin() + k + 1, std::move(id));
@@ -250,11 +250,11 @@ std::vector<std::pair<std::string, nn::Sequential<T>>> linear_twins(const nn::Se
 }
 
 template <ad::Scalar T>
-nn::Sequential<T> with_dummy_feature(const nn::Sequential<T>& model) {
+nn::Model<T> with_dummy_feature(const nn::Model<T>& model) {
   const int k = first_linear(model);
   if (k < 0) throw std::invalid_argument("a dummy feature needs a model whose first weighted layer is Linear");
   const auto& first = nn::layer_as<nn::Linear<T>>(*model.layers[size_t(k)]);
-  nn::Sequential<T> dummy = model.clone();
+  nn::Model<T> dummy = model.clone();
   auto widened = std::make_unique<nn::Linear<T>>(first.in + 1, first.out, first.has_bias);
   for (int64_t o = 0; o < first.out; ++o)
     for (int64_t i = 0; i < first.in; ++i) widened->weight.value.at({o, i}) = first.weight.value.at({o, i});
@@ -265,25 +265,25 @@ nn::Sequential<T> with_dummy_feature(const nn::Sequential<T>& model) {
 }
 
 template <ad::Scalar T>
-nn::Sequential<T> with_features_0_1_shared(const nn::Sequential<T>& model) {
+nn::Model<T> with_features_0_1_shared(const nn::Model<T>& model) {
   const int k = first_linear(model);
   if (k < 0) throw std::invalid_argument("shared features need a model whose first weighted layer is Linear");
-  nn::Sequential<T> sym = model.clone();
+  nn::Model<T> sym = model.clone();
   auto& l = nn::layer_as<nn::Linear<T>>(*sym.layers[size_t(k)]);
   for (int64_t u = 0; u < l.out; ++u) l.weight.value.at({u, 0}) = l.weight.value.at({u, 1}) = (l.weight.value.at({u, 0}) + l.weight.value.at({u, 1})) / 2;
   return sym;
 }
 
 #define INTEGRAD_INSTANTIATE(T)                                                                                \
-  template std::vector<std::pair<std::string, nn::Sequential<T>>> conv_twins(const nn::Sequential<T>&);        \
-  template nn::Sequential<T> with_dummy_channel(const nn::Sequential<T>&);                                     \
-  template nn::Sequential<T> with_shared_channel(const nn::Sequential<T>&);                                    \
+  template std::vector<std::pair<std::string, nn::Model<T>>> conv_twins(const nn::Model<T>&);        \
+  template nn::Model<T> with_dummy_channel(const nn::Model<T>&);                                     \
+  template nn::Model<T> with_shared_channel(const nn::Model<T>&);                                    \
   template ad::Tensor<T> with_constant_channel(const ad::Tensor<T>&, T);                                       \
   template ad::Tensor<T> with_channel_0_repeated(const ad::Tensor<T>&);                                        \
-  template int first_linear(const nn::Sequential<T>&);                                                         \
-  template std::vector<std::pair<std::string, nn::Sequential<T>>> linear_twins(const nn::Sequential<T>&);      \
-  template nn::Sequential<T> with_dummy_feature(const nn::Sequential<T>&);                                     \
-  template nn::Sequential<T> with_features_0_1_shared(const nn::Sequential<T>&);
+  template int first_linear(const nn::Model<T>&);                                                         \
+  template std::vector<std::pair<std::string, nn::Model<T>>> linear_twins(const nn::Model<T>&);      \
+  template nn::Model<T> with_dummy_feature(const nn::Model<T>&);                                     \
+  template nn::Model<T> with_features_0_1_shared(const nn::Model<T>&);
 INTEGRAD_INSTANTIATE(float)
 INTEGRAD_INSTANTIATE(double)
 #undef INTEGRAD_INSTANTIATE

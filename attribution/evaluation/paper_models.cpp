@@ -6,9 +6,9 @@
 namespace integrad::attr {
 
 namespace {
-// A Sequential from its architecture, with the Linear layers' weights and biases given in order.
-nn::Sequential<double> build(const char* architecture, int64_t inputs, std::vector<std::pair<std::vector<double>, std::vector<double>>> params) {
-  nn::Sequential<double> m = nn::parse_architecture<double>(architecture, ad::Shape{inputs}, nn::InputDtype::float64, 0);
+// A Model from its architecture, with the Linear layers' weights and biases given in order.
+nn::Model<double> build(const char* architecture, int64_t inputs, std::vector<std::pair<std::vector<double>, std::vector<double>>> params) {
+  nn::Model<double> m = nn::parse_architecture<double>(architecture, ad::Shape{inputs}, nn::InputDtype::float64, 0);
   size_t next = 0;
   for (auto& layer : m.layers)
     if (layer->type() == nn::LayerKind::linear) {
@@ -21,13 +21,13 @@ nn::Sequential<double> build(const char* architecture, int64_t inputs, std::vect
 }
 }  // namespace
 
-nn::Sequential<double> paper_one_minus_relu() { return build("Linear(1, 1); ReLU(); Linear(1, 1)", 1, {{{-1}, {1}}, {{-1}, {1}}}); }
+nn::Model<double> paper_one_minus_relu() { return build("Linear(1, 1); ReLU(); Linear(1, 1)", 1, {{{-1}, {1}}, {{-1}, {1}}}); }
 
-nn::Sequential<double> paper_appendix_b_f() {
+nn::Model<double> paper_appendix_b_f() {
   return build("Linear(2, 2); ReLU(); Linear(2, 1); ReLU()", 2, {{{1, 0, 0, 1}, {0, 0}}, {{1, -1}, {-1}}});
 }
 
-nn::Sequential<double> paper_appendix_b_g() {
+nn::Model<double> paper_appendix_b_g() {
   return build("Linear(2, 2); ReLU(); Linear(2, 1); ReLU()", 2, {{{1, 0, 0, 1}, {-1, 0}}, {{1, -1}, {0}}});
 }
 

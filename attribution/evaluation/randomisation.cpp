@@ -11,7 +11,7 @@
 namespace integrad::attr {
 
 template <ad::Scalar T>
-std::vector<double> randomisation_given(const Method<T>& method, const nn::Sequential<T>& random, const ad::Tensor<T>& inputs, const ad::Tensor<T>& attributions,
+std::vector<double> randomisation_given(const Method<T>& method, const nn::Model<T>& random, const ad::Tensor<T>& inputs, const ad::Tensor<T>& attributions,
                                         const Baseline<T>& baseline, const std::vector<int64_t>& classes, bool is_signed) {
   const ad::Tensor<T> phi = explain(method, random, inputs, baseline, Target<T>::each(classes), parse_options(method.name, method.options, {})).values;
   if (phi.shape() != inputs.shape())
@@ -43,15 +43,15 @@ Metric<T> randomisation_metric() {
     metric_support::require_input_shape(c, "randomisation");
     const Method<T>& method = find_method<T>(c.options.text("method"));
     const std::vector<int64_t> classes = metric_support::classes(c, "randomisation");
-    const nn::Sequential<T> random = randomized_model(c.model, uint64_t(c.options.integer("seed")));
+    const nn::Model<T> random = randomized_model(c.model, uint64_t(c.options.integer("seed")));
     return randomisation_given(method, random, c.inputs, c.attributions, c.baseline, classes, c.options.flag("signed"));
   };
   return m;
 }
 
-template std::vector<double> randomisation_given<float>(const Method<float>&, const nn::Sequential<float>&, const ad::Tensor<float>&, const ad::Tensor<float>&,
+template std::vector<double> randomisation_given<float>(const Method<float>&, const nn::Model<float>&, const ad::Tensor<float>&, const ad::Tensor<float>&,
                                                        const Baseline<float>&, const std::vector<int64_t>&, bool);
-template std::vector<double> randomisation_given<double>(const Method<double>&, const nn::Sequential<double>&, const ad::Tensor<double>&, const ad::Tensor<double>&,
+template std::vector<double> randomisation_given<double>(const Method<double>&, const nn::Model<double>&, const ad::Tensor<double>&, const ad::Tensor<double>&,
                                                         const Baseline<double>&, const std::vector<int64_t>&, bool);
 template Metric<float> randomisation_metric<float>();
 template Metric<double> randomisation_metric<double>();

@@ -34,8 +34,8 @@ double spearman(std::span<const double> a, std::span<const double> b) {
 }
 
 template <ad::Scalar T>
-nn::Sequential<T> randomized_model(const nn::Sequential<T>& model, uint64_t seed) {
-  nn::Sequential<T> out = model.clone();
+nn::Model<T> randomized_model(const nn::Model<T>& model, uint64_t seed) {
+  nn::Model<T> out = model.clone();
   ad::Rng rng(seed);
   for (size_t i = out.layers.size(); i-- > 0;)
     if (!out.layers[i]->parameters().empty()) nn::init_layer(*out.layers[i], rng);
@@ -43,7 +43,7 @@ nn::Sequential<T> randomized_model(const nn::Sequential<T>& model, uint64_t seed
 }
 
 template <ad::Scalar T>
-std::vector<SanityPoint> sanity_checks(const nn::Sequential<T>& model, const std::vector<NamedMethod<T>>& methods, const ad::Tensor<T>& x,
+std::vector<SanityPoint> sanity_checks(const nn::Model<T>& model, const std::vector<NamedMethod<T>>& methods, const ad::Tensor<T>& x,
                                        const ad::Tensor<T>& baseline, uint64_t seed) {
   const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, Target<T>::predicted());
   const Target<T> target = Target<T>::each(targets);
@@ -55,18 +55,18 @@ std::vector<SanityPoint> sanity_checks(const nn::Sequential<T>& model, const std
     const ad::Tensor<T> original = m.fn(model, x, baseline, target);
     std::vector<double> orig_signed(original.span().begin(), original.span().end()), orig_abs;
     for (double v : orig_signed) orig_abs.push_back(std::abs(v));
-    auto compare = [&](const nn::Sequential<T>& randomized, const std::string& mode, size_t layer) {
+    auto compare = [&](const nn::Model<T>& randomized, const std::string& mode, size_t layer) {
       const ad::Tensor<T> a = m.fn(randomized, x, baseline, target);
       std::vector<double> s(a.span().begin(), a.span().end()), ab;
       for (double v : s) ab.push_back(std::abs(v));
       points.push_back({m.name, mode, layer, spearman(orig_abs, ab), spearman(orig_signed, s)});
     };
-    nn::Sequential<T> cascade = model.clone();
+    nn::Model<T> cascade = model.clone();
     ad::Rng rng(seed);
     for (auto it = weighted.rbegin(); it != weighted.rend(); ++it) {
       nn::init_layer(*cascade.layers[*it], rng);
       compare(cascade, "cascading", *it);
-      nn::Sequential<T> single = model.clone();
+      nn::Model<T> single = model.clone();
       ad::Rng single_rng(seed + *it);
       nn::init_layer(*single.layers[*it], single_rng);
       compare(single, "independent", *it);
@@ -75,11 +75,11 @@ std::vector<SanityPoint> sanity_checks(const nn::Sequential<T>& model, const std
   return points;
 }
 
-template nn::Sequential<float> randomized_model<float>(const nn::Sequential<float>&, uint64_t);
-template nn::Sequential<double> randomized_model<double>(const nn::Sequential<double>&, uint64_t);
-template std::vector<SanityPoint> sanity_checks<float>(const nn::Sequential<float>&, const std::vector<NamedMethod<float>>&, const ad::Tensor<float>&,
+template nn::Model<float> randomized_model<float>(const nn::Model<float>&, uint64_t);
+template nn::Model<double> randomized_model<double>(const nn::Model<double>&, uint64_t);
+template std::vector<SanityPoint> sanity_checks<float>(const nn::Model<float>&, const std::vector<NamedMethod<float>>&, const ad::Tensor<float>&,
                                                        const ad::Tensor<float>&, uint64_t);
-template std::vector<SanityPoint> sanity_checks<double>(const nn::Sequential<double>&, const std::vector<NamedMethod<double>>&, const ad::Tensor<double>&,
+template std::vector<SanityPoint> sanity_checks<double>(const nn::Model<double>&, const std::vector<NamedMethod<double>>&, const ad::Tensor<double>&,
                                                         const ad::Tensor<double>&, uint64_t);
 
 }  // namespace integrad::attr

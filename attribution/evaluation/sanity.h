@@ -20,7 +20,7 @@ struct SanityPoint {
 };
 
 template <ad::Scalar T>
-std::vector<SanityPoint> sanity_checks(const nn::Sequential<T>& model, const std::vector<NamedMethod<T>>& methods, const ad::Tensor<T>& x,
+std::vector<SanityPoint> sanity_checks(const nn::Model<T>& model, const std::vector<NamedMethod<T>>& methods, const ad::Tensor<T>& x,
                                        const ad::Tensor<T>& baseline, uint64_t seed = 1);
 
 double spearman(std::span<const double> a, std::span<const double> b);
@@ -28,7 +28,7 @@ double spearman(std::span<const double> a, std::span<const double> b);
 // The model with every layer that has parameters re-initialised, from the top down with one
 // generator of `seed` (the last step of sanity_checks' cascade).
 template <ad::Scalar T>
-nn::Sequential<T> randomized_model(const nn::Sequential<T>& model, uint64_t seed);
+nn::Model<T> randomized_model(const nn::Model<T>& model, uint64_t seed);
 
 
 }  // namespace integrad::attr

@@ -12,7 +12,7 @@
 namespace integrad::attr {
 
 template <ad::Scalar T>
-double sensitivity_max_given(const Method<T>& method, const Options& options, const nn::Sequential<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& a,
+double sensitivity_max_given(const Method<T>& method, const Options& options, const nn::Model<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& a,
                              const Baseline<T>& baseline, int64_t cls, const ad::Tensor<T>& noise) {
   const int64_t d = x.numel(), samples = noise.size(0);
   if (noise.numel() != samples * d) throw std::invalid_argument(fmt::format("sensitivity-max: noise {} does not match the input {}", noise.shape().str(), x.shape().str()));
@@ -71,9 +71,9 @@ Metric<T> sensitivity_max_metric() {
   return m;
 }
 
-template double sensitivity_max_given<float>(const Method<float>&, const Options&, const nn::Sequential<float>&, const ad::Tensor<float>&, const ad::Tensor<float>&,
+template double sensitivity_max_given<float>(const Method<float>&, const Options&, const nn::Model<float>&, const ad::Tensor<float>&, const ad::Tensor<float>&,
                                              const Baseline<float>&, int64_t, const ad::Tensor<float>&);
-template double sensitivity_max_given<double>(const Method<double>&, const Options&, const nn::Sequential<double>&, const ad::Tensor<double>&,
+template double sensitivity_max_given<double>(const Method<double>&, const Options&, const nn::Model<double>&, const ad::Tensor<double>&,
                                               const ad::Tensor<double>&, const Baseline<double>&, int64_t, const ad::Tensor<double>&);
 template Metric<float> sensitivity_max_metric<float>();
 template Metric<double> sensitivity_max_metric<double>();

@@ -11,14 +11,14 @@
 namespace integrad::attr {
 
 template <ad::Scalar T>
-bool has_attention(const nn::Sequential<T>& model) {
+bool has_attention(const nn::Model<T>& model) {
   for (const auto& l : model.layers)
     if (l->type() == nn::LayerKind::transformer_encoder_layer) return true;
   return false;
 }
 
 template <ad::Scalar T>
-std::vector<size_t> attention_layers(const nn::Sequential<T>& model) {
+std::vector<size_t> attention_layers(const nn::Model<T>& model) {
   std::vector<size_t> out;
   int64_t heads = -1;
   for (size_t i = 0; i < model.layers.size(); ++i) {
@@ -38,8 +38,8 @@ namespace {
 // With `grad_from` set, the output of layer `grad_from - 1` enters as a leaf that requires a
 // gradient, so that the weights after it can be differentiated.
 template <ad::Scalar T, class F>
-ad::Var<T> run_recording(ad::Tape<T>& tape, const nn::Sequential<T>& model, const std::vector<size_t>& att, ad::Var<T> x, F&& on_attention,
-                         size_t grad_from = nn::Sequential<T>::npos) {
+ad::Var<T> run_recording(ad::Tape<T>& tape, const nn::Model<T>& model, const std::vector<size_t>& att, ad::Var<T> x, F&& on_attention,
+                         size_t grad_from = nn::Model<T>::npos) {
   if (grad_from == 0) x = tape.leaf(x.tensor(), true);
   size_t k = 0;
   nn::NodeHook<T> hook;
@@ -56,7 +56,7 @@ ad::Var<T> run_recording(ad::Tape<T>& tape, const nn::Sequential<T>& model, cons
 }  // namespace
 
 template <ad::Scalar T>
-ad::Tensor<T> attention_weights(const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, int64_t batch_size) {
+ad::Tensor<T> attention_weights(const nn::Model<T>& model, const ad::Tensor<T>& inputs, int64_t batch_size) {
   const std::vector<size_t> att = attention_layers(model);
   const int64_t n = inputs.size(0), row = inputs.shape().stride(0);
   const int64_t heads = nn::layer_as<nn::TransformerEncoderLayer<T>>(*model.layers[att[0]]).nhead;
@@ -113,7 +113,7 @@ ad::Tensor<T> attention_rollout(const ad::Tensor<T>& weights, int64_t layers) {
 }
 
 template <ad::Scalar T>
-int64_t readout_row(const nn::Sequential<T>& model, int64_t seq_len) {
+int64_t readout_row(const nn::Model<T>& model, int64_t seq_len) {
   const std::vector<size_t> att = attention_layers(model);
   for (size_t i = att.back() + 1; i < model.layers.size(); ++i) {
     if (model.layers[i]->type() == nn::LayerKind::select) {
@@ -143,7 +143,7 @@ ad::Tensor<T> readout_scores(const ad::Tensor<T>& maps, int64_t row) {
 }
 
 template <ad::Scalar T>
-ad::Tensor<T> attention_times_gradient(const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, const Target<T>& target, size_t which) {
+ad::Tensor<T> attention_times_gradient(const nn::Model<T>& model, const ad::Tensor<T>& inputs, const Target<T>& target, size_t which) {
   const std::vector<size_t> att = attention_layers(model);
   if (which >= att.size()) throw std::invalid_argument(fmt::format("attention layer {} does not exist; the model has {}", which, att.size()));
   const std::vector<int64_t> targets = resolve_targets(forward_of(model), inputs, target);  // empty for a function target
@@ -173,13 +173,13 @@ ad::Tensor<T> attention_times_gradient(const nn::Sequential<T>& model, const ad:
 }
 
 #define INTEGRAD_INSTANTIATE(T)                                                                                                  \
-  template bool has_attention<T>(const nn::Sequential<T>&);                                                                      \
-  template std::vector<size_t> attention_layers<T>(const nn::Sequential<T>&);                                                   \
-  template ad::Tensor<T> attention_weights<T>(const nn::Sequential<T>&, const ad::Tensor<T>&, int64_t);                         \
+  template bool has_attention<T>(const nn::Model<T>&);                                                                      \
+  template std::vector<size_t> attention_layers<T>(const nn::Model<T>&);                                                   \
+  template ad::Tensor<T> attention_weights<T>(const nn::Model<T>&, const ad::Tensor<T>&, int64_t);                         \
   template ad::Tensor<T> attention_rollout<T>(const ad::Tensor<T>&, int64_t);                                                   \
-  template int64_t readout_row<T>(const nn::Sequential<T>&, int64_t);                                                           \
+  template int64_t readout_row<T>(const nn::Model<T>&, int64_t);                                                           \
   template ad::Tensor<T> readout_scores<T>(const ad::Tensor<T>&, int64_t);                                                      \
-  template ad::Tensor<T> attention_times_gradient<T>(const nn::Sequential<T>&, const ad::Tensor<T>&, const Target<T>&, size_t);
+  template ad::Tensor<T> attention_times_gradient<T>(const nn::Model<T>&, const ad::Tensor<T>&, const Target<T>&, size_t);
 INTEGRAD_INSTANTIATE(float)
 INTEGRAD_INSTANTIATE(double)
 #undef INTEGRAD_INSTANTIATE

@@ -120,7 +120,7 @@ Method<T> blur_ig_method() {
       {.name = "grad-step", .kind = K::real, .default_value = "0.01", .help = "σ step of the forward difference ∂x/∂σ (PAIR's grad_step)", .min = 1e-9, .max = 1e3},
   };
   m.matrix_rows = {{"blur-ig", {{"steps", "20"}}, m.guarantees}};
-  m.in_tables = [](const nn::Sequential<T>& model) { return model.input_shape.rank() == 3 && model.input_dtype != nn::InputDtype::int64; };
+  m.in_tables = [](const nn::Model<T>& model) { return model.input_shape.rank() == 3 && model.input_dtype != nn::InputDtype::int64; };
   m.run = [](const MethodCall<T>& c) {
     BlurIgOptions o{.max_sigma = c.options.real("max-sigma"), .steps = static_cast<int>(c.options.integer("steps")), .grad_step = c.options.real("grad-step"),
                     .batch_size = c.options.integer("batch-size")};

@@ -24,7 +24,7 @@ ad::Tensor<T> surrogate_gradient(const ad::Tensor<T>& x, const Target<T>& target
 }  // namespace
 
 template <ad::Scalar T>
-ad::Tensor<T> deeplift_rescale(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline, const Target<T>& target) {
+ad::Tensor<T> deeplift_rescale(const nn::Model<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline, const Target<T>& target) {
   const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, target);
   // What every element-wise nonlinearity reads, at x and at the baseline.
   const size_t n = model.layers.size();
@@ -91,7 +91,7 @@ ad::Var<T> modified_relu(ad::Var<T> a, ReluBackward rule) {
 }  // namespace
 
 template <ad::Scalar T>
-ad::Tensor<T> modified_relu_gradient(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const Target<T>& target, ReluBackward rule) {
+ad::Tensor<T> modified_relu_gradient(const nn::Model<T>& model, const ad::Tensor<T>& x, const Target<T>& target, ReluBackward rule) {
   const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, target);
   return surrogate_gradient(x, target, targets, [&](ad::Tape<T>& tape, ad::Var<T> h) {
     return model.forward(tape, h, nn::Grads::none, {.instead = [&](size_t i, std::span<const ad::Var<T>> reads) {
@@ -101,17 +101,17 @@ ad::Tensor<T> modified_relu_gradient(const nn::Sequential<T>& model, const ad::T
 }
 
 template <ad::Scalar T>
-ad::Tensor<T> guided_backprop(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const Target<T>& target) {
+ad::Tensor<T> guided_backprop(const nn::Model<T>& model, const ad::Tensor<T>& x, const Target<T>& target) {
   return modified_relu_gradient(model, x, target, ReluBackward::guided);
 }
 
-template ad::Tensor<float> deeplift_rescale<float>(const nn::Sequential<float>&, const ad::Tensor<float>&, const ad::Tensor<float>&, const Target<float>&);
-template ad::Tensor<double> deeplift_rescale<double>(const nn::Sequential<double>&, const ad::Tensor<double>&, const ad::Tensor<double>&,
+template ad::Tensor<float> deeplift_rescale<float>(const nn::Model<float>&, const ad::Tensor<float>&, const ad::Tensor<float>&, const Target<float>&);
+template ad::Tensor<double> deeplift_rescale<double>(const nn::Model<double>&, const ad::Tensor<double>&, const ad::Tensor<double>&,
                                                      const Target<double>&);
-template ad::Tensor<float> modified_relu_gradient<float>(const nn::Sequential<float>&, const ad::Tensor<float>&, const Target<float>&, ReluBackward);
-template ad::Tensor<double> modified_relu_gradient<double>(const nn::Sequential<double>&, const ad::Tensor<double>&, const Target<double>&, ReluBackward);
-template ad::Tensor<float> guided_backprop<float>(const nn::Sequential<float>&, const ad::Tensor<float>&, const Target<float>&);
-template ad::Tensor<double> guided_backprop<double>(const nn::Sequential<double>&, const ad::Tensor<double>&, const Target<double>&);
+template ad::Tensor<float> modified_relu_gradient<float>(const nn::Model<float>&, const ad::Tensor<float>&, const Target<float>&, ReluBackward);
+template ad::Tensor<double> modified_relu_gradient<double>(const nn::Model<double>&, const ad::Tensor<double>&, const Target<double>&, ReluBackward);
+template ad::Tensor<float> guided_backprop<float>(const nn::Model<float>&, const ad::Tensor<float>&, const Target<float>&);
+template ad::Tensor<double> guided_backprop<double>(const nn::Model<double>&, const ad::Tensor<double>&, const Target<double>&);
 
 // The registry entries: contrasts for the axiom matrix (not in the report's pictures).
 template <ad::Scalar T>

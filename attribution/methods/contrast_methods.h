@@ -1,4 +1,4 @@
-// Two methods implemented to be contrasted with IG in the axiom matrix, for Sequential models:
+// Two methods implemented to be contrasted with IG in the axiom matrix, for Model models:
 //
 // DeepLift, rescale rule (Shrikumar et al. 2017): each element-wise nonlinearity σ is replaced by
 //   its secant slope between input and baseline, (σ(z) − σ(z′)) / (z − z′) (σ′(z) where z ≈ z′);
@@ -15,7 +15,7 @@
 namespace integrad::attr {
 
 template <ad::Scalar T>
-ad::Tensor<T> deeplift_rescale(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline, const Target<T>& target);
+ad::Tensor<T> deeplift_rescale(const nn::Model<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline, const Target<T>& target);
 
 // The gradient with every ReLU layer's backward replaced (Captum's ModifiedReluGradientAttribution):
 // `guided` passes g where g > 0 and the ReLU's input was > 0 (guided backprop); `deconvolution`
@@ -23,9 +23,9 @@ ad::Tensor<T> deeplift_rescale(const nn::Sequential<T>& model, const ad::Tensor<
 // Other layers, max pooling included, pass gradients as usual.
 enum class ReluBackward { guided, deconvolution };
 template <ad::Scalar T>
-ad::Tensor<T> modified_relu_gradient(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const Target<T>& target, ReluBackward rule);
+ad::Tensor<T> modified_relu_gradient(const nn::Model<T>& model, const ad::Tensor<T>& x, const Target<T>& target, ReluBackward rule);
 
 template <ad::Scalar T>
-ad::Tensor<T> guided_backprop(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const Target<T>& target);
+ad::Tensor<T> guided_backprop(const nn::Model<T>& model, const ad::Tensor<T>& x, const Target<T>& target);
 
 }  // namespace integrad::attr

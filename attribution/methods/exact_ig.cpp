@@ -23,7 +23,7 @@ bool is_piecewise_linear(nn::LayerKind k) {
 }
 
 template <ad::Scalar T>
-bool exact_ig_affordable(const nn::Sequential<T>& model, int64_t max_relu_units) {
+bool exact_ig_affordable(const nn::Model<T>& model, int64_t max_relu_units) {
   int64_t units = 0;
   for (size_t i = 0; i < model.layers.size(); ++i) {
     if (!is_piecewise_linear(model.layers[i]->type())) return false;
@@ -34,15 +34,15 @@ bool exact_ig_affordable(const nn::Sequential<T>& model, int64_t max_relu_units)
   return units <= max_relu_units;
 }
 
-template bool exact_ig_affordable<float>(const nn::Sequential<float>&, int64_t);
-template bool exact_ig_affordable<double>(const nn::Sequential<double>&, int64_t);
+template bool exact_ig_affordable<float>(const nn::Model<float>&, int64_t);
+template bool exact_ig_affordable<double>(const nn::Model<double>&, int64_t);
 
 namespace {
 
 // Value v and rate dv/dα of one example's activations at α0, pushed through the network; returns
 // the smallest α > α0 at which any ReLU or max-pool changes its linear piece (or +inf).
 template <ad::Scalar T>
-double next_kink(const nn::Sequential<T>& model, const ad::Tensor<T>& point, const ad::Tensor<T>& direction, double alpha0) {
+double next_kink(const nn::Model<T>& model, const ad::Tensor<T>& point, const ad::Tensor<T>& direction, double alpha0) {
   ad::Tape<T> tape;
   const ad::Var<T> v0 = tape.leaf(point), d0 = tape.leaf(direction);
   double next = std::numeric_limits<double>::infinity();
@@ -59,8 +59,8 @@ double next_kink(const nn::Sequential<T>& model, const ad::Tensor<T>& point, con
     const auto& layer = model.layers[node];
     const nn::LayerKind kind = layer->type();
     const std::vector<int> reads = model.node_inputs(node);
-    auto value_of = [&](int r) { return r == nn::Sequential<T>::kModelInput ? v0 : values[size_t(r)]; };
-    auto rate_of = [&](int r) { return r == nn::Sequential<T>::kModelInput ? d0 : rates[size_t(r)]; };
+    auto value_of = [&](int r) { return r == nn::Model<T>::kModelInput ? v0 : values[size_t(r)]; };
+    auto rate_of = [&](int r) { return r == nn::Model<T>::kModelInput ? d0 : rates[size_t(r)]; };
     ad::Var<T> v = value_of(reads[0]), d = rate_of(reads[0]);
     if (kind == nn::LayerKind::relu) {
       ad::Tensor<T> mask(v.shape());
@@ -132,7 +132,7 @@ double next_kink(const nn::Sequential<T>& model, const ad::Tensor<T>& point, con
 }  // namespace
 
 template <ad::Scalar T>
-Attribution<T> exact_integrated_gradients(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const Target<T>& target, const Baseline<T>& baseline,
+Attribution<T> exact_integrated_gradients(const nn::Model<T>& model, const ad::Tensor<T>& x, const Target<T>& target, const Baseline<T>& baseline,
                                           int64_t max_pieces) {
   for (const auto& layer : model.layers)
     if (!is_piecewise_linear(layer->type())) throw std::invalid_argument("exact IG needs a piecewise-linear network; layer " + layer->architecture() + " is not");
@@ -174,9 +174,9 @@ Attribution<T> exact_integrated_gradients(const nn::Sequential<T>& model, const 
   return out;
 }
 
-template Attribution<float> exact_integrated_gradients<float>(const nn::Sequential<float>&, const ad::Tensor<float>&, const Target<float>&,
+template Attribution<float> exact_integrated_gradients<float>(const nn::Model<float>&, const ad::Tensor<float>&, const Target<float>&,
                                                               const Baseline<float>&, int64_t);
-template Attribution<double> exact_integrated_gradients<double>(const nn::Sequential<double>&, const ad::Tensor<double>&, const Target<double>&,
+template Attribution<double> exact_integrated_gradients<double>(const nn::Model<double>&, const ad::Tensor<double>&, const Target<double>&,
                                                                 const Baseline<double>&, int64_t);
 
 // The registry entry: in the axiom matrix and the report only where walking every kink is quick.
@@ -188,7 +188,7 @@ Method<T> exact_ig_method() {
               .uses_baseline = true,
               .has_delta = true,
               .guarantees = {"completeness", "sensitivity_a", "dummy", "implementation_invariance", "linearity", "symmetry"}};
-  m.in_tables = [](const nn::Sequential<T>& model) { return exact_ig_affordable(model); };
+  m.in_tables = [](const nn::Model<T>& model) { return exact_ig_affordable(model); };
   m.run = [](const MethodCall<T>& c) { return exact_integrated_gradients(c.model, c.inputs, c.target, c.baseline); };
   return m;
 }

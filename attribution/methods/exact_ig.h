@@ -8,14 +8,14 @@
 #pragma once
 
 #include "attribution/methods/integrated_gradients.h"
-#include "nn/sequential.h"
+#include "nn/model.h"
 
 namespace integrad::attr {
 
 // Throws std::invalid_argument naming the first layer that is not piecewise-linear.
 // `steps` in the result reports the number of linear pieces of each example's path.
 template <ad::Scalar T>
-Attribution<T> exact_integrated_gradients(const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, const Target<T>& target,
+Attribution<T> exact_integrated_gradients(const nn::Model<T>& model, const ad::Tensor<T>& inputs, const Target<T>& target,
                                           const Baseline<T>& baseline = Baseline<T>::zero(), int64_t max_pieces = 1'000'000);
 
 bool is_piecewise_linear(nn::LayerKind kind);
@@ -23,6 +23,6 @@ bool is_piecewise_linear(nn::LayerKind kind);
 // Piecewise-linear, and small enough that walking every kink is quick: the path of a wide CNN
 // crosses ~10⁴ kinks (one gradient each), so tools fall back to Gauss-Legendre there.
 template <ad::Scalar T>
-bool exact_ig_affordable(const nn::Sequential<T>& model, int64_t max_relu_units = 4096);
+bool exact_ig_affordable(const nn::Model<T>& model, int64_t max_relu_units = 4096);
 
 }  // namespace integrad::attr

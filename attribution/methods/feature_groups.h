@@ -49,8 +49,8 @@ bool solve_linear(std::vector<double>& a, std::vector<double>& r, size_t k);
 // where the model's examples have at most `limit` scalars (each its own group there). The dummy check
 // appends one input, so a limit that a method enforces (shapley's 16 groups) needs room for it.
 template <ad::Scalar T>
-std::function<bool(const nn::Sequential<T>&)> at_most_features(int64_t limit) {
-  return [limit](const nn::Sequential<T>& model) { return model.input_shape.numel() <= limit; };
+std::function<bool(const nn::Model<T>&)> at_most_features(int64_t limit) {
+  return [limit](const nn::Model<T>& model) { return model.input_shape.numel() <= limit; };
 }
 
 // The call's targets resolved to one class per example (empty for a function target).

@@ -15,7 +15,7 @@
 namespace integrad::attr {
 
 template <ad::Scalar T>
-size_t gradcam_layer(const nn::Sequential<T>& model, const Options& options) {
+size_t gradcam_layer(const nn::Model<T>& model, const Options& options) {
   const std::vector<ad::Shape> shapes = model.output_shapes();
   if (options.has("layer")) {
     const size_t i = model.node_index(options.text("layer"));
@@ -30,7 +30,7 @@ size_t gradcam_layer(const nn::Sequential<T>& model, const Options& options) {
 }
 
 template <ad::Scalar T>
-ad::Tensor<T> grad_cam(const nn::Sequential<T>& model, size_t layer, const ad::Tensor<T>& x, const Target<T>& target, bool keep_sign,
+ad::Tensor<T> grad_cam(const nn::Model<T>& model, size_t layer, const ad::Tensor<T>& x, const Target<T>& target, bool keep_sign,
                        std::vector<double>* f_input) {
   const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, target);
   ad::Tape<T> tape;
@@ -127,7 +127,7 @@ Method<T> gradcam_method() {
                           {.name = "interpolate", .kind = K::choice, .default_value = "bilinear",
                            .help = "upsampling to the input's height and width (torch's interpolate, align_corners=False)", .choices = {"bilinear", "nearest"}}}};
   // Tables compare maps with the inputs' shape: one image channel, as Grad-CAM's map has.
-  m.in_tables = [](const nn::Sequential<T>& model) {
+  m.in_tables = [](const nn::Model<T>& model) {
     if (model.input_shape.rank() != 3 || model.input_shape[0] != 1 || model.input_dtype == nn::InputDtype::int64) return false;
     for (const ad::Shape& s : model.output_shapes())
       if (s.rank() == 3) return true;
@@ -145,10 +145,10 @@ Method<T> gradcam_method() {
   return m;
 }
 
-template size_t gradcam_layer<float>(const nn::Sequential<float>&, const Options&);
-template size_t gradcam_layer<double>(const nn::Sequential<double>&, const Options&);
-template ad::Tensor<float> grad_cam<float>(const nn::Sequential<float>&, size_t, const ad::Tensor<float>&, const Target<float>&, bool, std::vector<double>*);
-template ad::Tensor<double> grad_cam<double>(const nn::Sequential<double>&, size_t, const ad::Tensor<double>&, const Target<double>&, bool,
+template size_t gradcam_layer<float>(const nn::Model<float>&, const Options&);
+template size_t gradcam_layer<double>(const nn::Model<double>&, const Options&);
+template ad::Tensor<float> grad_cam<float>(const nn::Model<float>&, size_t, const ad::Tensor<float>&, const Target<float>&, bool, std::vector<double>*);
+template ad::Tensor<double> grad_cam<double>(const nn::Model<double>&, size_t, const ad::Tensor<double>&, const Target<double>&, bool,
                                                   std::vector<double>*);
 template ad::Tensor<float> interpolate<float>(const ad::Tensor<float>&, int64_t, int64_t, Interpolation);
 template ad::Tensor<double> interpolate<double>(const ad::Tensor<double>&, int64_t, int64_t, Interpolation);

@@ -14,14 +14,14 @@ namespace integrad::attr {
 // value is an image [C, h, w] per example (Captum users pass the last convolutional block). Refuses
 // a node whose value is not [C, h, w].
 template <ad::Scalar T>
-size_t gradcam_layer(const nn::Sequential<T>& model, const Options& options);
+size_t gradcam_layer(const nn::Model<T>& model, const Options& options);
 
 // Σ_c mean_{h,w}(∂F/∂A_c) · A_c at node `layer`, [N, 1, h, w]; clipped at 0 unless `keep_sign`
 // (Captum's relu_attributions=True). The target's gradient at the node is taken with the node's
 // value as a leaf, so nothing below it is differentiated.
 // `f_input`, if given, receives F(x) per example from the same forward (explain need not run another).
 template <ad::Scalar T>
-ad::Tensor<T> grad_cam(const nn::Sequential<T>& model, size_t layer, const ad::Tensor<T>& x, const Target<T>& target, bool keep_sign,
+ad::Tensor<T> grad_cam(const nn::Model<T>& model, size_t layer, const ad::Tensor<T>& x, const Target<T>& target, bool keep_sign,
                        std::vector<double>* f_input = nullptr);
 
 // [N, C, h, w] resized to [N, C, H, W] as torch.nn.functional.interpolate does it: "nearest"

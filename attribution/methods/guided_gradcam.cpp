@@ -20,7 +20,7 @@ Method<T> guided_gradcam_method() {
               .guarantees = {"dummy"},
               .options = {{.name = "layer", .kind = OptionSpec::Kind::text,
                            .help = "Grad-CAM's layer: its name (module path), or in a chain its 0-based index (default: the last layer with an image output)"}}};
-  m.in_tables = [](const nn::Sequential<T>& model) {
+  m.in_tables = [](const nn::Model<T>& model) {
     if (model.input_shape.rank() != 3 || model.input_dtype == nn::InputDtype::int64) return false;
     for (const ad::Shape& s : model.output_shapes())
       if (s.rank() == 3) return true;

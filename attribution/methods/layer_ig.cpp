@@ -29,7 +29,7 @@ ad::Tensor<T> pack_rows(const ad::Tensor<T>& a, const ad::Tensor<T>& b) {
 // With `at_input`, h is the value the layer reads instead (alibi's attribute_to_layer_inputs):
 // the layer computes from h while every other reader of that value still sees x's.
 template <ad::Scalar T>
-Attribution<T> graph_layer_ig(const nn::Sequential<T>& model, size_t layer, bool at_input, const ad::Tensor<T>& inputs, const Target<T>& target,
+Attribution<T> graph_layer_ig(const nn::Model<T>& model, size_t layer, bool at_input, const ad::Tensor<T>& inputs, const Target<T>& target,
                               const IgOptions<T>& options, const std::vector<int64_t>& targets) {
   const size_t read = static_cast<size_t>(model.node_inputs(layer)[0]);  // at_input: a node, not the model's input (checked by the caller)
   const ad::Shape node_shape = model.output_shape((at_input ? read : layer) + 1);
@@ -62,7 +62,7 @@ Attribution<T> graph_layer_ig(const nn::Sequential<T>& model, size_t layer, bool
 }  // namespace
 
 template <ad::Scalar T>
-Attribution<T> layer_integrated_gradients(const nn::Sequential<T>& model, size_t layer, const ad::Tensor<T>& inputs, const Target<T>& target,
+Attribution<T> layer_integrated_gradients(const nn::Model<T>& model, size_t layer, const ad::Tensor<T>& inputs, const Target<T>& target,
                                           const IgOptions<T>& options, bool layer_input) {
   if (layer >= model.layers.size())
     throw std::invalid_argument("layer " + std::to_string(layer) + " does not exist; the model has " + std::to_string(model.layers.size()) + " layers");
@@ -70,7 +70,7 @@ Attribution<T> layer_integrated_gradients(const nn::Sequential<T>& model, size_t
     const std::vector<int> reads = model.node_inputs(layer);
     if (reads.size() != 1)
       throw std::invalid_argument(fmt::format("--layer-input: layer {} reads {} values; it attributes to a layer that reads one", model.node_name(layer), reads.size()));
-    if (reads[0] == nn::Sequential<T>::kModelInput) {  // the model's input itself: plain IG
+    if (reads[0] == nn::Model<T>::kModelInput) {  // the model's input itself: plain IG
       if (model.input_dtype == nn::InputDtype::int64)
         throw std::invalid_argument(fmt::format("--layer-input: layer {} reads the token ids, which have no gradient; attribute to its output instead", model.node_name(layer)));
       return integrated_gradients(forward_of(model), inputs, target, options);
@@ -113,9 +113,9 @@ ad::Tensor<T> norm_last_dim(const ad::Tensor<T>& a) {
   return out;
 }
 
-template Attribution<float> layer_integrated_gradients<float>(const nn::Sequential<float>&, size_t, const ad::Tensor<float>&, const Target<float>&,
+template Attribution<float> layer_integrated_gradients<float>(const nn::Model<float>&, size_t, const ad::Tensor<float>&, const Target<float>&,
                                                               const IgOptions<float>&, bool);
-template Attribution<double> layer_integrated_gradients<double>(const nn::Sequential<double>&, size_t, const ad::Tensor<double>&,
+template Attribution<double> layer_integrated_gradients<double>(const nn::Model<double>&, size_t, const ad::Tensor<double>&,
                                                                 const Target<double>&, const IgOptions<double>&, bool);
 template ad::Tensor<float> sum_last_dim<float>(const ad::Tensor<float>&);
 template ad::Tensor<double> sum_last_dim<double>(const ad::Tensor<double>&);

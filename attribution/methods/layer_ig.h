@@ -6,7 +6,7 @@
 #pragma once
 
 #include "attribution/methods/integrated_gradients.h"
-#include "nn/sequential.h"
+#include "nn/model.h"
 
 namespace integrad::attr {
 
@@ -14,7 +14,7 @@ namespace integrad::attr {
 // `layer_input` the path runs in the value the layer reads instead of its output (alibi's
 // attribute_to_layer_inputs; in a graph other readers of that value keep x's).
 template <ad::Scalar T>
-Attribution<T> layer_integrated_gradients(const nn::Sequential<T>& model, size_t layer, const ad::Tensor<T>& inputs, const Target<T>& target,
+Attribution<T> layer_integrated_gradients(const nn::Model<T>& model, size_t layer, const ad::Tensor<T>& inputs, const Target<T>& target,
                                           const IgOptions<T>& options, bool layer_input = false);
 
 // [N, ..., D] -> [N, ...]: sum (complete) or L2 norm (not complete) over the last dimension.

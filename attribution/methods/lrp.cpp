@@ -283,7 +283,7 @@ ad::Var<T> with_rule(ad::Tape<T>& tape, std::span<const ad::Var<T>> reads, const
 }
 
 template <ad::Scalar T>
-ad::Tensor<T> lrp(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const Target<T>& target, const Composite& composite, const Settings& settings,
+ad::Tensor<T> lrp(const nn::Model<T>& model, const ad::Tensor<T>& x, const Target<T>& target, const Composite& composite, const Settings& settings,
                   std::vector<double>& f_input) {
   const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, target);
   const size_t n = model.layers.size();
@@ -366,7 +366,7 @@ Method<T> lrp_method() {
     if (std::string(composite) == "epsilon-plus-flat") row.guarantees = {"linearity"};
     m.matrix_rows.push_back(std::move(row));
   }
-  m.in_tables = [](const nn::Sequential<T>& model) { return model.input_dtype != nn::InputDtype::int64; };
+  m.in_tables = [](const nn::Model<T>& model) { return model.input_dtype != nn::InputDtype::int64; };
   m.run = [](const MethodCall<T>& c) {
     if (c.model.input_dtype == nn::InputDtype::int64) throw std::invalid_argument("LRP needs floating-point inputs, not token ids");
     const Settings s{c.options.real("epsilon"), c.options.real("gamma"), c.options.real("low"), c.options.real("high")};

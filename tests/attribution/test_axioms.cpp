@@ -21,7 +21,7 @@ using T = double;
 using Tensor = ad::Tensor<T>;
 
 namespace {
-nn::Sequential<T> mlp() { return nn::parse_architecture<T>("Linear(4, 6); ReLU(); Linear(6, 3)", ad::Shape{4}, nn::InputDtype::float64, 21); }
+nn::Model<T> mlp() { return nn::parse_architecture<T>("Linear(4, 6); ReLU(); Linear(6, 3)", ad::Shape{4}, nn::InputDtype::float64, 21); }
 Tensor inputs() {
   ad::Rng rng(4);
   return Tensor::uniform(ad::Shape{3, 4}, rng, -2, 2);
@@ -31,7 +31,7 @@ double max_abs_of_difference(const Tensor& a, const Tensor& b) {
   for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::abs(a[i] - b[i]));
   return m;
 }
-std::vector<int64_t> predicted(const nn::Sequential<T>& m, const Tensor& x) { return resolve_targets(forward_of(m), x, Target<T>::predicted()); }
+std::vector<int64_t> predicted(const nn::Model<T>& m, const Tensor& x) { return resolve_targets(forward_of(m), x, Target<T>::predicted()); }
 
 
 ExplainFn<T> ig_method(int steps = 64) {
@@ -160,7 +160,7 @@ TEST_CASE("the axiom matrix on the paper's Appendix-B pair reproduces the paper"
 
 // Image models (Conv2d first): the checks that change the model work on channels.
 namespace {
-nn::Sequential<T> cnn() {
+nn::Model<T> cnn() {
   return nn::parse_architecture<T>("Conv2d(1, 3, 3, padding=1); ReLU(); MaxPool2d(2); Conv2d(3, 4, 3, padding=1); ReLU(); Flatten(); Linear(16, 3)",
                                    ad::Shape{1, 4, 4}, nn::InputDtype::float64, 8);
 }

@@ -45,7 +45,7 @@ TEST_CASE("smoothgrad, deconvolution and guided_backprop equal Captum's NoiseTun
   for (const auto& c : cases) {
     const std::string name = c["case"], model_name = c["model"], method_name = c["method"];
     CAPTURE(name);
-    const nn::Sequential<double> model = nn::load_model<double>(kDir + model_name + ".safetensors");
+    const nn::Model<double> model = nn::load_model<double>(kDir + model_name + ".safetensors");
     const ad::Tensor<double> x = nn::npy_read_tensor<double>(kDir + model_name + "_input.npy");
     const Target<double> target = Target<double>::each(nn::npy_read_labels(kDir + model_name + "_target.npy"));
     const ad::Tensor<double> captum = nn::npy_read_tensor<double>(kDir + name + "_attr.npy");

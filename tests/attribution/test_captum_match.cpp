@@ -19,7 +19,7 @@ template <ad::Scalar T>
 void check_rule(const std::string& rule, const std::string& tag, double tolerance) {
   CAPTURE(rule);
   CAPTURE(tag);
-  const nn::Sequential<T> model = nn::load_model<T>(kDir + "ig_model_" + tag + ".safetensors");
+  const nn::Model<T> model = nn::load_model<T>(kDir + "ig_model_" + tag + ".safetensors");
   const ad::Tensor<T> x = nn::npy_read_tensor<T>(kDir + "ig_input_" + tag + ".npy");
   attr::IgOptions<T> o;
   o.steps = 16;

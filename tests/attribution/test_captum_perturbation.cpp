@@ -30,7 +30,7 @@ TEST_CASE("occlusion, ablation and shapley equal Captum's Occlusion, FeatureAbla
   for (const auto& c : cases) {
     const std::string name = c["case"], model_name = c["model"], method_name = c["method"];
     CAPTURE(name);
-    const nn::Sequential<double> model = nn::load_model<double>(kDir + model_name + ".safetensors");
+    const nn::Model<double> model = nn::load_model<double>(kDir + model_name + ".safetensors");
     const ad::Tensor<double> x = nn::npy_read_tensor<double>(kDir + model_name + "_input.npy");
     const ad::Tensor<double> b = nn::npy_read_tensor<double>(kDir + model_name + "_baseline.npy");
     const std::vector<int64_t> targets = nn::npy_read_labels(kDir + model_name + "_target.npy");

@@ -24,7 +24,7 @@ namespace {
 using T = double;
 
 // Linear(in, out) with the given weight [out, in] (row-major) and zero bias.
-nn::Sequential<T> linear(int64_t in, int64_t out, std::vector<T> weight) {
+nn::Model<T> linear(int64_t in, int64_t out, std::vector<T> weight) {
   auto model = nn::parse_architecture<T>(fmt::format("Linear({}, {})", in, out), ad::Shape{in}, nn::InputDtype::float64, 1);
   auto params = model.named_parameters();
   params[0].second->value = ad::Tensor<T>(ad::Shape{out, in}, std::move(weight));
@@ -32,7 +32,7 @@ nn::Sequential<T> linear(int64_t in, int64_t out, std::vector<T> weight) {
   return model;
 }
 
-std::vector<double> score(const std::string& metric, const nn::Sequential<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& a,
+std::vector<double> score(const std::string& metric, const nn::Model<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& a,
                           const std::map<std::string, std::string>& options = {}, Target<T> target = Target<T>::of(0)) {
   const Metric<T>& m = find_metric<T>(metric);
   const Options o = parse_options(m.name, m.options, options);

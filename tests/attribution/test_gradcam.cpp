@@ -42,7 +42,7 @@ TEST_CASE("gradcam and guided-gradcam equal Captum's LayerGradCam + interpolate 
   for (const auto& c : cases) {
     const std::string name = c["case"], model_name = c["model"];
     CAPTURE(name);
-    const nn::Sequential<double> model = nn::load_model<double>(kDir + model_name + ".safetensors");
+    const nn::Model<double> model = nn::load_model<double>(kDir + model_name + ".safetensors");
     const ad::Tensor<double> x = nn::npy_read_tensor<double>(kDir + model_name + "_input.npy");
     const Target<double> target = Target<double>::each(nn::npy_read_labels(kDir + model_name + "_target.npy"));
     const Method<double>& m = find_method<double>(c["method"]);
@@ -51,7 +51,7 @@ TEST_CASE("gradcam and guided-gradcam equal Captum's LayerGradCam + interpolate 
     const ad::Tensor<double> captum = nn::npy_read_tensor<double>(kDir + name + "_attr.npy");
     CHECK(relative_gap(a.values, captum) <= 1e-10);
     // The same in float32, within its rounding.
-    const nn::Sequential<float> model32 = nn::load_model<float>(kDir + model_name + ".safetensors");
+    const nn::Model<float> model32 = nn::load_model<float>(kDir + model_name + ".safetensors");
     const Method<float>& m32 = find_method<float>(c["method"]);
     const ad::Tensor<float> a32 = explain(m32, model32, nn::npy_read_tensor<float>(kDir + model_name + "_input.npy"), Baseline<float>::zero(),
                                           Target<float>::each(nn::npy_read_labels(kDir + model_name + "_target.npy")), parse_options(m32.name, m32.options, options))

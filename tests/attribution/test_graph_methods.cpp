@@ -33,7 +33,7 @@ std::map<std::string, std::string> needed_options(const attr::Method<double>& m)
 }  // namespace
 
 TEST_CASE("every registered method runs on a ResNet, or refuses it saying why") {
-  const nn::Sequential<double> model = nn::load_model<double>(kDir + "resnet.safetensors");
+  const nn::Model<double> model = nn::load_model<double>(kDir + "resnet.safetensors");
   const ad::Tensor<double> x = nn::npy_read_tensor<double>(kDir + "resnet_input.npy");
   const std::set<std::string> refusing = {"attention", "rollout", "attention-x-gradient"};
   int ran = 0;
@@ -68,7 +68,7 @@ TEST_CASE("every registered method on an LSTM text model: token-id methods run a
   const std::string dir = std::string(INTEGRAD_TEST_DATA) + "/torch/";
   for (const std::string cell : {"lstm", "gru"}) {
     CAPTURE(cell);
-    const nn::Sequential<double> model = nn::load_model<double>(dir + "recurrent_model_" + cell + ".safetensors");
+    const nn::Model<double> model = nn::load_model<double>(dir + "recurrent_model_" + cell + ".safetensors");
     const ad::Tensor<double> x = nn::npy_read_tensor<double>(dir + "recurrent_model_input.npy");
     int ran = 0;
     for (const attr::Method<double>& m : attr::registry<double>()) {

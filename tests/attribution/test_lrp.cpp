@@ -23,7 +23,7 @@ namespace {
 const std::string kDir = std::string(INTEGRAD_TEST_DATA) + "/lrp/";
 const std::string kModels = std::string(INTEGRAD_TEST_DATA) + "/gradcam/";
 
-ad::Tensor<double> run_lrp(const nn::Sequential<double>& model, const ad::Tensor<double>& x, const Target<double>& target,
+ad::Tensor<double> run_lrp(const nn::Model<double>& model, const ad::Tensor<double>& x, const Target<double>& target,
                            const std::map<std::string, std::string>& options) {
   const Method<double>& m = find_method<double>("lrp");
   return explain(m, model, x, Baseline<double>::zero(), target, parse_options(m.name, m.options, options)).values;
@@ -44,7 +44,7 @@ TEST_CASE("lrp equals Zennit 0.5.1's composites with its canonizers, on a CNN an
   for (const auto& c : cases) {
     const std::string name = c["case"], model_name = c["model"];
     CAPTURE(name);
-    const nn::Sequential<double> model = nn::load_model<double>(kModels + model_name + ".safetensors");
+    const nn::Model<double> model = nn::load_model<double>(kModels + model_name + ".safetensors");
     const ad::Tensor<double> x = nn::npy_read_tensor<double>(kModels + model_name + "_input.npy");
     const Target<double> target = Target<double>::each(nn::npy_read_labels(kModels + model_name + "_target.npy"));
     const ad::Tensor<double> zennit = nn::npy_read_tensor<double>(kDir + name + "_attr.npy");
@@ -59,7 +59,7 @@ TEST_CASE("lrp equals Zennit 0.5.1's composites with its canonizers, on a CNN an
     REQUIRE(largest > 1e-6);
     CHECK(gap / largest <= 1e-8);
     // The same in float32, within its rounding.
-    const nn::Sequential<float> model32 = nn::load_model<float>(kModels + model_name + ".safetensors");
+    const nn::Model<float> model32 = nn::load_model<float>(kModels + model_name + ".safetensors");
     const Method<float>& m = find_method<float>("lrp");
     const ad::Tensor<float> a32 = explain(m, model32, nn::npy_read_tensor<float>(kModels + model_name + "_input.npy"), Baseline<float>::zero(),
                                           Target<float>::each(nn::npy_read_labels(kModels + model_name + "_target.npy")), parse_options(m.name, m.options, options))

@@ -18,7 +18,7 @@ namespace {
 
 using T = double;
 
-nn::Sequential<T> linear_model() {
+nn::Model<T> linear_model() {
   auto m = nn::parse_architecture<T>("Linear(3, 2)", ad::Shape{3}, nn::InputDtype::float64, 1);
   return m;
 }

@@ -34,7 +34,7 @@ constexpr double kTol = 1e-10;
 ad::Tensor<T> load(const std::string& name) { return nn::npy_read_tensor<T>(kDir + name + ".npy"); }
 
 struct Fixture {
-  nn::Sequential<T> model = nn::load_model<T>(kDir + "model.safetensors");
+  nn::Model<T> model = nn::load_model<T>(kDir + "model.safetensors");
   ad::Tensor<T> x = load("x"), a = load("attributions"), gradients = load("gradients");
   std::vector<int64_t> classes = nn::npy_read_labels(kDir + "classes.npy");
 };
@@ -112,7 +112,7 @@ TEST_CASE("metric fixtures: faithfulness correlation equals Quantus' loop on the
 
 TEST_CASE("metric fixtures: randomisation equals scipy's Spearman against the same re-initialised model") {
   const Fixture f;
-  const nn::Sequential<T> random = nn::load_model<T>(kDir + "random_model.safetensors");
+  const nn::Model<T> random = nn::load_model<T>(kDir + "random_model.safetensors");
   const Method<T>& gradient = find_method<T>("gradient");
   check_close(randomisation_given(gradient, random, f.x, f.gradients, Baseline<T>::zero(), f.classes, false), load("randomisation"), "randomisation");
   check_close(randomisation_given(gradient, random, f.x, f.gradients, Baseline<T>::zero(), f.classes, true), load("randomisation_signed"), "randomisation --signed");

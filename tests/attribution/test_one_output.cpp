@@ -18,7 +18,7 @@ namespace {
 using T = double;
 
 // F(x) = w·x + bias as a one-output Linear(n, 1).
-nn::Sequential<T> affine(std::vector<T> w, T bias) {
+nn::Model<T> affine(std::vector<T> w, T bias) {
   const int64_t n = int64_t(w.size());
   auto model = nn::parse_architecture<T>(fmt::format("Linear({}, 1)", n), ad::Shape{n}, nn::InputDtype::float64, 1);
   auto params = model.named_parameters();
@@ -27,7 +27,7 @@ nn::Sequential<T> affine(std::vector<T> w, T bias) {
   return model;
 }
 
-std::vector<double> score(const std::string& metric, const nn::Sequential<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& a) {
+std::vector<double> score(const std::string& metric, const nn::Model<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& a) {
   const Metric<T>& m = find_metric<T>(metric);
   const Options o = parse_options(m.name, m.options, {{"steps", "2"}});
   const Baseline<T> zero = Baseline<T>::zero();

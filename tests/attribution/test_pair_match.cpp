@@ -67,7 +67,7 @@ TEST_CASE("blur-ig and guided-ig equal PAIR saliency's BlurIG and GuidedIG (floa
   for (const auto& c : cases) {
     const std::string name = c["case"], model_name = c["model"], method_name = c["method"];
     CAPTURE(name);
-    const nn::Sequential<double> model = nn::load_model<double>(kDir + model_name + ".safetensors");
+    const nn::Model<double> model = nn::load_model<double>(kDir + model_name + ".safetensors");
     const ad::Tensor<double> x = nn::npy_read_tensor<double>(kDir + model_name + "_input.npy");
     const ad::Tensor<double> b = nn::npy_read_tensor<double>(kDir + model_name + "_baseline.npy");
     const std::vector<int64_t> targets = nn::npy_read_labels(kDir + model_name + "_target.npy");
@@ -82,7 +82,7 @@ TEST_CASE("blur-ig and guided-ig equal PAIR saliency's BlurIG and GuidedIG (floa
     CHECK(relative_gap(ours.values, pair) <= 1e-8);
     // In float32 (the CLI's default) the model's rounding, about 1e-7, is what separates them.
     const Method<float>& mf = find_method<float>(method_name);
-    const nn::Sequential<float> model32 = nn::load_model<float>(kDir + model_name + ".safetensors");
+    const nn::Model<float> model32 = nn::load_model<float>(kDir + model_name + ".safetensors");
     const Baseline<float> baseline32 = mf.uses_baseline ? Baseline<float>::of(nn::npy_read_tensor<float>(kDir + model_name + "_baseline.npy")) : Baseline<float>::zero();
     const Attribution<float> ours32 = explain(mf, model32, nn::npy_read_tensor<float>(kDir + model_name + "_input.npy"), baseline32, Target<float>::each(targets),
                                               parse_options(mf.name, mf.options, options));
@@ -94,13 +94,13 @@ TEST_CASE("blur-ig and guided-ig equal PAIR saliency's BlurIG and GuidedIG (floa
 
 namespace {
 // Two outputs linear in an image [1, 3, 5].
-nn::Sequential<double> linear_image_model() {
+nn::Model<double> linear_image_model() {
   return nn::parse_architecture<double>("Flatten(); Linear(15, 2)", ad::Shape{1, 3, 5}, nn::InputDtype::float64, 5);
 }
 }  // namespace
 
 TEST_CASE("blur-ig on a linear model: with --grad-step equal to the σ step the sum telescopes to F(x) − F(blurred x)") {
-  const nn::Sequential<double> model = linear_image_model();
+  const nn::Model<double> model = linear_image_model();
   ad::Tensor<double> x(ad::Shape{2, 1, 3, 5});
   for (int64_t i = 0; i < x.numel(); ++i) x[i] = std::sin(0.7 * double(i)) + 0.3;
   const Method<double>& m = find_method<double>("blur-ig");
@@ -116,7 +116,7 @@ TEST_CASE("blur-ig on a linear model: with --grad-step equal to the σ step the 
   // PAIR's default difference step does not telescope: a small but visible delta.
   const Attribution<double> coarse = explain(m, model, x, Baseline<double>::zero(), Target<double>::of(1), parse_options(m.name, m.options, {{"max-sigma", "2"}, {"steps", "8"}}));
   CHECK(std::abs(coarse.deltas[0]) > 1e-6);
-  const nn::Sequential<double> tabular = nn::parse_architecture<double>("Linear(4, 2)", ad::Shape{4}, nn::InputDtype::float64, 1);
+  const nn::Model<double> tabular = nn::parse_architecture<double>("Linear(4, 2)", ad::Shape{4}, nn::InputDtype::float64, 1);
   CHECK_THROWS_WITH_AS(explain(m, tabular, ad::Tensor<double>(ad::Shape{1, 4}), Baseline<double>::zero(), Target<double>::of(0), o),
                        "blur-ig blurs images: the inputs must be [N, C, H, W], got [1, 4]", std::invalid_argument);
   CHECK_FALSE(m.in_tables(tabular));
@@ -124,7 +124,7 @@ TEST_CASE("blur-ig on a linear model: with --grad-step equal to the σ step the 
 }
 
 TEST_CASE("guided-ig on a linear model is w ⊙ (x − x′); with max_dist 0 it is IG's left Riemann sum") {
-  const nn::Sequential<double> lin = nn::parse_architecture<double>("Linear(5, 2)", ad::Shape{5}, nn::InputDtype::float64, 3);
+  const nn::Model<double> lin = nn::parse_architecture<double>("Linear(5, 2)", ad::Shape{5}, nn::InputDtype::float64, 3);
   const ad::Tensor<double> x(ad::Shape{2, 5}, std::vector<double>{1, -2, 0.5, 3, 0.25, -1, 0, 2, 0.5, 1});
   const ad::Tensor<double> b(ad::Shape{2, 5}, std::vector<double>{0, 0.5, 0.5, -1, 0.25, 0, 0, 1, 0, 0});
   const Method<double>& m = find_method<double>("guided-ig");
@@ -138,7 +138,7 @@ TEST_CASE("guided-ig on a linear model is w ⊙ (x − x′); with max_dist 0 it
     for (double d : a.deltas) CHECK(std::abs(d) < 1e-12);
   }
   // A nonlinear model: max_dist 0 walks the straight line, a gradient at each step's start.
-  const nn::Sequential<double> mlp = nn::parse_architecture<double>("Linear(5, 6); Tanh(); Linear(6, 3)", ad::Shape{5}, nn::InputDtype::float64, 4);
+  const nn::Model<double> mlp = nn::parse_architecture<double>("Linear(5, 6); Tanh(); Linear(6, 3)", ad::Shape{5}, nn::InputDtype::float64, 4);
   const Attribution<double> straight = explain(m, mlp, x, Baseline<double>::of(b), Target<double>::of(2),
                                                parse_options(m.name, m.options, {{"steps", "17"}, {"max-dist", "0"}}));
   IgOptions<double> ig;

@@ -29,7 +29,7 @@ namespace {
 using T = double;
 
 // F = W x + b with fixed, distinct weights.
-nn::Sequential<T> linear(int64_t in, int64_t out, ad::Shape input_shape, const std::string& prefix = "") {
+nn::Model<T> linear(int64_t in, int64_t out, ad::Shape input_shape, const std::string& prefix = "") {
   auto m = nn::parse_architecture<T>(prefix + fmt::format("Linear({}, {})", in, out), input_shape, nn::InputDtype::float64, 1);
   auto params = m.layers.back()->parameters();
   for (int64_t k = 0; k < params[0]->value.numel(); ++k) params[0]->value[k] = T(0.5 + 0.25 * double(k % 7) - 0.1 * double(k % 3));
@@ -37,7 +37,7 @@ nn::Sequential<T> linear(int64_t in, int64_t out, ad::Shape input_shape, const s
   return m;
 }
 
-Attribution<T> run(const std::string& method, const nn::Sequential<T>& model, const ad::Tensor<T>& x, const Baseline<T>& b, const Target<T>& t,
+Attribution<T> run(const std::string& method, const nn::Model<T>& model, const ad::Tensor<T>& x, const Baseline<T>& b, const Target<T>& t,
                    const std::map<std::string, std::string>& options = {}) {
   const Method<T>& m = find_method<T>(method);
   return explain(m, model, x, b, t, parse_options(m.name, m.options, options));
@@ -200,7 +200,7 @@ TEST_CASE("kernelshap: w·(x − x′) on a linear model sampled or not, equals 
 namespace {
 
 // A model with 5 inputs, 2 outputs and an interaction through the product target; its own weights.
-nn::Sequential<T> product_model() {
+nn::Model<T> product_model() {
   auto prod = nn::parse_architecture<T>("Linear(5, 2)", ad::Shape{5}, nn::InputDtype::float64, 1);
   auto params = prod.layers[0]->parameters();
   const std::vector<T> wp{1, 0.5, 0, -1, 0, 0, 1, 2, 0.5, 1};
@@ -327,7 +327,7 @@ TEST_CASE("the axiom matrix: exact shapley satisfies efficiency, dummy and symme
   // into the last feature (a dummy there gets a share).
   const auto shapley = std::find_if(methods.begin(), methods.end(), [](const NamedMethod<T>& m) { return m.name == "shapley"; });
   REQUIRE(shapley != methods.end());
-  NamedMethod<T> broken{"broken-shapley", [fn = shapley->fn](const nn::Sequential<T>& m, const ad::Tensor<T>& xx, const ad::Tensor<T>& bb, const Target<T>& t) {
+  NamedMethod<T> broken{"broken-shapley", [fn = shapley->fn](const nn::Model<T>& m, const ad::Tensor<T>& xx, const ad::Tensor<T>& bb, const Target<T>& t) {
                           ad::Tensor<T> a = fn(m, xx, bb, t);
                           const int64_t row = xx.shape().stride(0);
                           for (int64_t i = 0; i < xx.size(0); ++i) {
@@ -344,7 +344,7 @@ TEST_CASE("the axiom matrix: exact shapley satisfies efficiency, dummy and symme
 }
 
 TEST_CASE("the tables run a perturbation method only where it is affordable, and say why where not") {
-  auto names = [](const nn::Sequential<T>& model) {
+  auto names = [](const nn::Model<T>& model) {
     std::set<std::string> out;
     for (const auto& m : matrix_methods(model))
       if (m.left_out.empty()) out.insert(m.name);

@@ -12,7 +12,7 @@ using namespace integrad;
 
 namespace {
 
-nn::Sequential<double> small_model() {
+nn::Model<double> small_model() {
   return nn::parse_architecture<double>("Flatten(); Linear(784, 16); ReLU(); Linear(16, 10)", ad::Shape{1, 28, 28}, nn::InputDtype::float64, 3);
 }
 
@@ -34,10 +34,10 @@ TEST_CASE("a run resumed from its checkpoint ends at the uninterrupted run's wei
   const auto data = nn::synthetic_patches<double>(200, 4);
   for (const std::string optimizer : {"sgd", "adam", "adamw"}) {
     CAPTURE(optimizer);
-    nn::Sequential<double> straight = small_model();
+    nn::Model<double> straight = small_model();
     nn::train<double>(straight, data, nullptr, options(optimizer, 3));
 
-    nn::Sequential<double> first = small_model();
+    nn::Model<double> first = small_model();
     const std::string path = temp_path("resume_" + optimizer + ".checkpoint.safetensors");
     std::vector<nn::EpochStats> history;
     nn::train<double>(first, data, nullptr, options(optimizer, 1), [&](const nn::EpochStats& e, const nn::Optimizer<double>& opt) {
@@ -64,7 +64,7 @@ TEST_CASE("a run resumed from its checkpoint ends at the uninterrupted run's wei
 TEST_CASE("resuming with a fresh optimizer would not end at the same weights") {
   // The check above can fail: the same epochs with Adam's moments and step count reset differ.
   const auto data = nn::synthetic_patches<double>(200, 4);
-  nn::Sequential<double> straight = small_model(), split = small_model();
+  nn::Model<double> straight = small_model(), split = small_model();
   nn::train<double>(straight, data, nullptr, options("adam", 2));
   nn::train<double>(split, data, nullptr, options("adam", 1));
   std::vector<nn::Parameter<double>*> params;
@@ -78,7 +78,7 @@ TEST_CASE("resuming with a fresh optimizer would not end at the same weights") {
 }
 
 TEST_CASE("optimizer state that does not fit is refused by name") {
-  nn::Sequential<double> model = small_model();
+  nn::Model<double> model = small_model();
   std::vector<nn::Parameter<double>*> params;
   for (auto& [name, p] : model.named_parameters()) params.push_back(p);
   auto adam = nn::make_optimizer<double>(nn::OptimizerOptions{}, params);
@@ -101,7 +101,7 @@ TEST_CASE("optimizer state that does not fit is refused by name") {
 }
 
 TEST_CASE("a model file is not a checkpoint, and a checkpoint's parts must agree") {
-  const nn::Sequential<double> model = small_model();
+  const nn::Model<double> model = small_model();
   const std::string model_path = temp_path("not_a_checkpoint.safetensors");
   nn::save_model(model_path, model, "F64");
   CHECK_THROWS_WITH_AS(nn::load_checkpoint<double>(model_path), doctest::Contains("not a training checkpoint"), std::runtime_error);

@@ -25,7 +25,7 @@ const std::string kDir = std::string(INTEGRAD_TEST_DATA) + "/graph/";
 using testing::max_relative_error;
 
 // d(Σ_n F_1(x_n))/dx in evaluation: the gradient of class 1.
-ad::Tensor<double> gradient_of_class_1(const nn::Sequential<double>& model, const ad::Tensor<double>& x) {
+ad::Tensor<double> gradient_of_class_1(const nn::Model<double>& model, const ad::Tensor<double>& x) {
   ad::Tape<double> tape;
   ad::Var<double> in = tape.leaf(x, true);
   tape.backward(ad::sum(ad::slice(model.forward(tape, in), 1, 1, 2)));
@@ -37,11 +37,11 @@ TEST_CASE("graph models exported from PyTorch: evaluation outputs (1e-12 in floa
   for (const char* name : {"resnet", "mlp_bn"}) {
     CAPTURE(name);
     const std::string base = kDir + name;
-    const nn::Sequential<double> model = nn::load_model<double>(base + ".safetensors");
+    const nn::Model<double> model = nn::load_model<double>(base + ".safetensors");
     const ad::Tensor<double> x = nn::npy_read_tensor<double>(base + "_input.npy");
     CHECK(max_relative_error(model.predict(x), nn::npy_read_tensor<double>(base + "_output.npy"), 1e-3) <= 1e-12);
     CHECK(max_relative_error(gradient_of_class_1(model, x), nn::npy_read_tensor<double>(base + "_grad1.npy"), 1e-3) <= 1e-10);
-    const nn::Sequential<float> single = nn::load_model<float>(base + ".safetensors");
+    const nn::Model<float> single = nn::load_model<float>(base + ".safetensors");
     CHECK(max_relative_error(single.predict(x.to<float>()), nn::npy_read_tensor<float>(base + "_output.npy"), 1e-3) <= 1e-5);
   }
 }
@@ -53,7 +53,7 @@ TEST_CASE("ResNet: one epoch of SGD and of Adam in training mode ends on PyTorch
   data.num_classes = 3;
   for (const char* optimizer : {"sgd", "adam"}) {
     CAPTURE(optimizer);
-    nn::Sequential<double> model = nn::load_model<double>(kDir + "resnet_start.safetensors");
+    nn::Model<double> model = nn::load_model<double>(kDir + "resnet_start.safetensors");
     nn::TrainOptions o;
     o.batch_size = 4;
     o.shuffle = false;
@@ -61,7 +61,7 @@ TEST_CASE("ResNet: one epoch of SGD and of Adam in training mode ends on PyTorch
     o.optimizer.name = optimizer;
     o.optimizer.lr = std::string(optimizer) == "sgd" ? 0.1 : 0.01;
     nn::train<double>(model, data, nullptr, o);
-    const nn::Sequential<double> expected = nn::load_model<double>(kDir + "resnet_" + optimizer + ".safetensors");
+    const nn::Model<double> expected = nn::load_model<double>(kDir + "resnet_" + optimizer + ".safetensors");
     auto ours = model.named_parameters();
     auto theirs = expected.named_parameters();
     REQUIRE(ours.size() == theirs.size());
@@ -107,13 +107,13 @@ TEST_CASE("gradcheck: BatchNorm in training (batch statistics) and in evaluation
 }
 
 TEST_CASE("architecture text: a graph is written and read back node for node; a chain as before") {
-  const nn::Sequential<double> resnet = nn::load_model<double>(kDir + "resnet.safetensors");
+  const nn::Model<double> resnet = nn::load_model<double>(kDir + "resnet.safetensors");
   CHECK_FALSE(resnet.is_chain());
   CHECK(resnet.node_index("layer2.0.downsample.1") == 16);
   CHECK(resnet.node_index("layer1") == resnet.node_index("layer1.0.relu2"));  // a module holding several nodes: its last
   CHECK(resnet.node_inputs(resnet.node_index("layer1.0.add")) == std::vector<int>{7, 2});
   CHECK_THROWS_WITH(resnet.node_index("layer3"), doctest::Contains("its layers are conv1, bn1, relu"));
-  const nn::Sequential<double> again = nn::parse_architecture<double>(resnet.architecture(), resnet.input_shape, resnet.input_dtype, 0);
+  const nn::Model<double> again = nn::parse_architecture<double>(resnet.architecture(), resnet.input_shape, resnet.input_dtype, 0);
   CHECK(again.architecture() == resnet.architecture());
   CHECK(again.names == resnet.names);
   const std::string chain = "Linear(5, 6); BatchNorm1d(6, momentum=0.3); ReLU(); Linear(6, 3)";

@@ -18,7 +18,7 @@ TEST_CASE("architecture text: PyTorch's names and arguments, round trip, and sha
   CHECK(m.architecture() == text);
   CHECK(m.output_shape() == ad::Shape{10});
   CHECK(m.output_shape(3) == ad::Shape{16, 14, 14});
-  const auto names = const_cast<nn::Sequential<float>&>(m).named_parameters();
+  const auto names = const_cast<nn::Model<float>&>(m).named_parameters();
   REQUIRE(names.size() == 5);
   CHECK(names[0].first == "0.weight");
   CHECK(names[2].first == "3.weight");  // parameterless layers count, as in a state_dict
@@ -36,7 +36,7 @@ TEST_CASE("architecture text: PyTorch's names and arguments, round trip, and sha
   CHECK_THROWS_WITH(nn::parse_layer<float>("Embedding(16000000, 1000)"), doctest::Contains("2^26"));
 }
 
-TEST_CASE("Sequential runs Conv2d + ReLU as one op, with the same bits as layer by layer") {
+TEST_CASE("Model runs Conv2d + ReLU as one op, with the same bits as layer by layer") {
   const auto m = nn::parse_architecture<float>("Conv2d(2, 3, 3, padding=1); ReLU(); Conv2d(3, 2, 3, stride=2); ReLU(); Flatten(); Linear(18, 4)",
                                                ad::Shape{2, 8, 8}, nn::InputDtype::float32, 3);
   ad::Rng rng(4);

@@ -19,7 +19,7 @@ using testing::max_relative_error;
 template <ad::Scalar T>
 void check_forward(const std::string& name, double tolerance) {
   CAPTURE(name);
-  const nn::Sequential<T> model = nn::load_model<T>(kDir + name + ".safetensors");
+  const nn::Model<T> model = nn::load_model<T>(kDir + name + ".safetensors");
   const ad::Tensor<T> x = nn::npy_read_tensor<T>(kDir + name + "_input.npy");
   const ad::Tensor<T> expected = nn::npy_read_tensor<T>(kDir + name + "_output.npy");
   CHECK(max_relative_error(model.predict(x), expected, 1e-3) <= tolerance);
@@ -55,14 +55,14 @@ TEST_CASE("one epoch without shuffling, float64: weights equal PyTorch's (relati
   data.num_classes = 3;
   for (const Run& run : runs) {
     CAPTURE(run.name);
-    nn::Sequential<double> model = nn::load_model<double>(kDir + "train_start.safetensors");
+    nn::Model<double> model = nn::load_model<double>(kDir + "train_start.safetensors");
     nn::TrainOptions o;
     o.batch_size = 4;
     o.shuffle = false;
     o.progress = false;
     o.optimizer = run.opt;
     nn::train<double>(model, data, nullptr, o);
-    nn::Sequential<double> expected = nn::load_model<double>(kDir + std::string("train_") + run.name + ".safetensors");
+    nn::Model<double> expected = nn::load_model<double>(kDir + std::string("train_") + run.name + ".safetensors");
     auto ours = model.named_parameters();
     auto theirs = expected.named_parameters();
     for (size_t k = 0; k < ours.size(); ++k) {
@@ -101,16 +101,16 @@ TEST_CASE("transformer: one epoch of Adam in float64 with dropout 0 ends on PyTo
   data.inputs = nn::npy_read_tensor<double>(kDir + "transformer_train_x.npy");
   data.labels = nn::npy_read_labels(kDir + "transformer_train_y.npy");
   data.num_classes = 3;
-  nn::Sequential<double> model = nn::load_model<double>(kDir + "transformer_train_start.safetensors");
+  nn::Model<double> model = nn::load_model<double>(kDir + "transformer_train_start.safetensors");
   nn::TrainOptions o;
   o.batch_size = 4;
   o.shuffle = false;
   o.progress = false;
   o.optimizer.name = "adam";
   o.optimizer.lr = 0.01;
-  const nn::Sequential<double> start = nn::load_model<double>(kDir + "transformer_train_start.safetensors");
+  const nn::Model<double> start = nn::load_model<double>(kDir + "transformer_train_start.safetensors");
   nn::train<double>(model, data, nullptr, o);
-  nn::Sequential<double> expected = nn::load_model<double>(kDir + "transformer_train_adam.safetensors");
+  nn::Model<double> expected = nn::load_model<double>(kDir + "transformer_train_adam.safetensors");
   auto ours = model.named_parameters();
   auto theirs = expected.named_parameters();
   auto before = start.named_parameters();
@@ -153,7 +153,7 @@ TEST_CASE("--loss bce and --loss mse: one epoch ends on PyTorch's weights (relat
       const ad::Tensor<double> y = nn::npy_read_tensor<double>(kDir + "loss_y_values.npy");
       data.targets.assign(y.span().begin(), y.span().end());
     }
-    nn::Sequential<double> model = nn::load_model<double>(kDir + "loss_start.safetensors");
+    nn::Model<double> model = nn::load_model<double>(kDir + "loss_start.safetensors");
     nn::TrainOptions o;
     o.batch_size = 4;
     o.shuffle = false;
@@ -162,7 +162,7 @@ TEST_CASE("--loss bce and --loss mse: one epoch ends on PyTorch's weights (relat
     o.optimizer.name = "adam";
     o.optimizer.lr = 0.01;
     nn::train<double>(model, data, nullptr, o);
-    const nn::Sequential<double> expected = nn::load_model<double>(kDir + "loss_" + name + ".safetensors");
+    const nn::Model<double> expected = nn::load_model<double>(kDir + "loss_" + name + ".safetensors");
     auto ours = model.named_parameters();
     auto theirs = expected.named_parameters();
     for (size_t k = 0; k < ours.size(); ++k) {
@@ -176,7 +176,7 @@ TEST_CASE("cross-entropy refuses a one-output model (a softmax over one output: 
   nn::Dataset<double> data;
   data.inputs = nn::npy_read_tensor<double>(kDir + "loss_x.npy");
   data.labels.assign(10, 0);  // all-zero labels: training "succeeded" with loss 0 before
-  nn::Sequential<double> model = nn::load_model<double>(kDir + "loss_start.safetensors");
+  nn::Model<double> model = nn::load_model<double>(kDir + "loss_start.safetensors");
   nn::TrainOptions o;
   o.progress = false;
   CHECK_THROWS_WITH_AS(nn::train<double>(model, data, nullptr, o), doctest::Contains("needs at least two outputs"), std::invalid_argument);

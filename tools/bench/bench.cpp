@@ -83,7 +83,7 @@ int job(int argc, char** argv) {
   double seconds = 0;
   if (training) {
     const nn::Dataset<T> data = nn::load_fashion_mnist<T>(argv[3], true);
-    nn::Sequential<T> model = nn::parse_architecture<T>(nn::named_architecture(name == "train-mlp" ? "mlp" : "cnn"), Shape{1, 28, 28},
+    nn::Model<T> model = nn::parse_architecture<T>(nn::named_architecture(name == "train-mlp" ? "mlp" : "cnn"), Shape{1, 28, 28},
                                                         nn::InputDtype::float32, 0);
     nn::TrainOptions o;  // Adam, lr 1e-3, batch 64, as bench_torch.py; no validation pass
     o.shuffle = false;
@@ -92,7 +92,7 @@ int job(int argc, char** argv) {
     nn::train<T>(model, data, nullptr, o);
     seconds = seconds_since(t0);
   } else {
-    const nn::Sequential<T> model = nn::load_model<T>(argv[3]);
+    const nn::Model<T> model = nn::load_model<T>(argv[3]);
     const Tensor<T> x = integrad::nn::npy_read_tensor<T>(argv[4]);
     // Targets: the predicted classes, as the torch side takes them, resolved before the clock.
     const Tensor<T> logits = model.predict(x);

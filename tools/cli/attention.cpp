@@ -22,7 +22,7 @@ struct AttentionArgs {
 template <ad::Scalar T>
 void run(const AttentionArgs& a) {
   nn::check_outputs({{"-o", a.output}}, {{"MODEL", a.model}, {"INPUT", a.inputs}});
-  const nn::Sequential<T> model = nn::load_model<T>(a.model);
+  const nn::Model<T> model = nn::load_model<T>(a.model);
   attr::attention_layers(model);  // refuses a model without attention before reading the inputs
   const ad::Tensor<T> x = load_inputs(a.inputs, model);
   note_if_no_examples("attention", a.inputs, x.size(0));

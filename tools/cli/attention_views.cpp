@@ -10,7 +10,7 @@
 namespace integrad::cli {
 
 template <ad::Scalar T>
-std::vector<TokenScores<T>> side_by_side(const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, const std::vector<int64_t>& targets,
+std::vector<TokenScores<T>> side_by_side(const nn::Model<T>& model, const ad::Tensor<T>& inputs, const std::vector<int64_t>& targets,
                                          const std::string& first_name, const ad::Tensor<T>& first_scores) {
   std::vector<TokenScores<T>> rows{{attr::find_method<T>(first_name).display_name, first_scores}};
   const attr::Target<T> target = attr::Target<T>::each(targets);
@@ -52,7 +52,7 @@ void print_side_by_side(const ad::Tensor<T>& inputs, const std::vector<TokenScor
 }
 
 template <ad::Scalar T>
-std::string example_html(const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, int64_t i, const std::vector<TokenScores<T>>& rows,
+std::string example_html(const nn::Model<T>& model, const ad::Tensor<T>& inputs, int64_t i, const std::vector<TokenScores<T>>& rows,
                          const ad::Tensor<T>& weights, const std::vector<bool>& marked) {
   (void)model;
   const int64_t layers = weights.size(1), heads = weights.size(2), t = weights.size(3), map = layers * heads * t * t;
@@ -62,7 +62,7 @@ std::string example_html(const nn::Sequential<T>& model, const ad::Tensor<T>& in
 }
 
 template <ad::Scalar T>
-void write_side_by_side_html(const std::string& path, const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, const std::vector<int64_t>& targets,
+void write_side_by_side_html(const std::string& path, const nn::Model<T>& model, const ad::Tensor<T>& inputs, const std::vector<int64_t>& targets,
                              const std::vector<TokenScores<T>>& rows) {
   const ad::Tensor<T> weights = attr::attention_weights(model, inputs);
   std::string html = fmt::format(
@@ -78,12 +78,12 @@ void write_side_by_side_html(const std::string& path, const nn::Sequential<T>& m
 }
 
 #define INTEGRAD_INSTANTIATE(T)                                                                                                                     \
-  template std::vector<TokenScores<T>> side_by_side(const nn::Sequential<T>&, const ad::Tensor<T>&, const std::vector<int64_t>&, const std::string&, \
+  template std::vector<TokenScores<T>> side_by_side(const nn::Model<T>&, const ad::Tensor<T>&, const std::vector<int64_t>&, const std::string&, \
                                                     const ad::Tensor<T>&);                                                                          \
   template void print_side_by_side(const ad::Tensor<T>&, const std::vector<TokenScores<T>>&);                                                       \
-  template std::string example_html(const nn::Sequential<T>&, const ad::Tensor<T>&, int64_t, const std::vector<TokenScores<T>>&, const ad::Tensor<T>&, \
+  template std::string example_html(const nn::Model<T>&, const ad::Tensor<T>&, int64_t, const std::vector<TokenScores<T>>&, const ad::Tensor<T>&, \
                                     const std::vector<bool>&);                                                                                      \
-  template void write_side_by_side_html(const std::string&, const nn::Sequential<T>&, const ad::Tensor<T>&, const std::vector<int64_t>&,           \
+  template void write_side_by_side_html(const std::string&, const nn::Model<T>&, const ad::Tensor<T>&, const std::vector<int64_t>&,           \
                                         const std::vector<TokenScores<T>>&);
 INTEGRAD_INSTANTIATE(float)
 INTEGRAD_INSTANTIATE(double)

@@ -24,7 +24,7 @@ struct TokenScores {
 // companions that are not it: ig (layer IG on layer 0, the embedding, baseline token 0, per-token
 // sums), attention, rollout, attention-x-gradient; all for the same resolved targets.
 template <ad::Scalar T>
-std::vector<TokenScores<T>> side_by_side(const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, const std::vector<int64_t>& targets,
+std::vector<TokenScores<T>> side_by_side(const nn::Model<T>& model, const ad::Tensor<T>& inputs, const std::vector<int64_t>& targets,
                                          const std::string& first_name, const ad::Tensor<T>& first_scores);
 
 template <ad::Scalar T>
@@ -32,11 +32,11 @@ void print_side_by_side(const ad::Tensor<T>& inputs, const std::vector<TokenScor
 
 // The HTML of one example: the side-by-side rows and the attention heat maps of every layer and head.
 template <ad::Scalar T>
-std::string example_html(const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, int64_t i, const std::vector<TokenScores<T>>& rows,
+std::string example_html(const nn::Model<T>& model, const ad::Tensor<T>& inputs, int64_t i, const std::vector<TokenScores<T>>& rows,
                          const ad::Tensor<T>& weights, const std::vector<bool>& marked = {});
 
 template <ad::Scalar T>
-void write_side_by_side_html(const std::string& path, const nn::Sequential<T>& model, const ad::Tensor<T>& inputs, const std::vector<int64_t>& targets,
+void write_side_by_side_html(const std::string& path, const nn::Model<T>& model, const ad::Tensor<T>& inputs, const std::vector<int64_t>& targets,
                              const std::vector<TokenScores<T>>& rows);
 
 }  // namespace integrad::cli

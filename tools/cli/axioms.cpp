@@ -43,7 +43,7 @@ std::vector<std::string> report(const std::vector<attr::MatrixRow>& rows, const 
 }
 
 template <ad::Scalar T>
-std::vector<attr::NamedMethod<T>> selected_methods(const nn::Sequential<T>& model, const AxiomsArgs& a) {
+std::vector<attr::NamedMethod<T>> selected_methods(const nn::Model<T>& model, const AxiomsArgs& a) {
   auto all = attr::matrix_methods(model, {{"steps", std::to_string(a.steps)}});
   if (a.methods.empty()) return all;
   std::vector<attr::NamedMethod<T>> chosen;
@@ -64,7 +64,7 @@ void run_model(const AxiomsArgs& a) {
   std::vector<nn::NamedPath> inputs = {{"MODEL", a.model}, {"INPUT", a.inputs}};
   for (const auto& t : a.twins) inputs.push_back({"--twin", t});
   nn::check_outputs({{"--json", a.json}, {"--markdown", a.markdown}}, inputs);
-  const nn::Sequential<T> model = nn::load_model<T>(a.model);
+  const nn::Model<T> model = nn::load_model<T>(a.model);
   // The checks perturb and differentiate the inputs; token ids have neither a gradient nor a path.
   if (model.input_dtype == nn::InputDtype::int64)
     throw std::invalid_argument(a.model + " reads token ids (its first layer is an Embedding): the axiom checks need continuous inputs; attribute "
@@ -85,7 +85,7 @@ void run_model(const AxiomsArgs& a) {
   }
   attr::Twins<T> twins;
   for (const auto& path : a.twins) {
-    nn::Sequential<T> twin = nn::load_model<T>(path);
+    nn::Model<T> twin = nn::load_model<T>(path);
     // A twin computes the same function: it takes the same inputs and gives the same outputs.
     if (twin.input_shape != model.input_shape || twin.input_dtype != model.input_dtype || twin.output_shape() != model.output_shape())
       throw std::invalid_argument(fmt::format("--twin {} maps {} to {}, MODEL {} maps {} to {}: a twin must take and give the same shapes", nn::printable(path),

@@ -125,7 +125,7 @@ nn::Dataset<T> load_data(const DataOptions& o, bool train, const std::vector<std
 }
 
 template <ad::Scalar T>
-ad::Tensor<T> load_inputs(const std::string& path, const nn::Sequential<T>& model, std::vector<std::string>* feature_names) {
+ad::Tensor<T> load_inputs(const std::string& path, const nn::Model<T>& model, std::vector<std::string>* feature_names) {
   if (feature_names) *feature_names = model.feature_names;
   if (nn::is_csv_path(path)) {
     if (model.input_shape.rank() != 1)
@@ -206,8 +206,8 @@ void add_seed_option(CLI::App& cmd, uint64_t& seed, const std::string& descripti
 
 template nn::Dataset<float> load_data<float>(const DataOptions&, bool, const std::vector<std::string>&);
 template nn::Dataset<double> load_data<double>(const DataOptions&, bool, const std::vector<std::string>&);
-template ad::Tensor<float> load_inputs<float>(const std::string&, const nn::Sequential<float>&, std::vector<std::string>*);
-template ad::Tensor<double> load_inputs<double>(const std::string&, const nn::Sequential<double>&, std::vector<std::string>*);
+template ad::Tensor<float> load_inputs<float>(const std::string&, const nn::Model<float>&, std::vector<std::string>*);
+template ad::Tensor<double> load_inputs<double>(const std::string&, const nn::Model<double>&, std::vector<std::string>*);
 template void warn_nonfinite(const ad::Tensor<float>&, const std::string&, const std::string&);
 template void warn_nonfinite(const ad::Tensor<double>&, const std::string&, const std::string&);
 

@@ -10,7 +10,7 @@
 
 #include "nn/dataset.h"
 #include "nn/model_file.h"
-#include "nn/sequential.h"
+#include "nn/model.h"
 
 namespace integrad::cli {
 
@@ -56,7 +56,7 @@ ad::Shape inputs_example_shape(const DataOptions& options);
 // other columns ignored), or all of them in order; `feature_names`, if given, receives the names
 // of the features (the model's, else a .csv's header; empty otherwise).
 template <ad::Scalar T>
-ad::Tensor<T> load_inputs(const std::string& path, const nn::Sequential<T>& model, std::vector<std::string>* feature_names = nullptr);
+ad::Tensor<T> load_inputs(const std::string& path, const nn::Model<T>& model, std::vector<std::string>* feature_names = nullptr);
 
 // Prints "integrad COMMAND: warning: example i has non-finite WHAT" on stderr once for each example
 // (first dimension) holding a NaN or ±Inf: they propagate (relu(NaN) = NaN, a NaN wins max pooling,

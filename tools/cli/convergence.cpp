@@ -20,7 +20,7 @@ struct ConvergenceArgs {
 template <ad::Scalar T>
 void run(const ConvergenceArgs& a) {
   nn::check_outputs({{"--csv", a.csv}, {"--svg", a.svg}}, {{"MODEL", a.model}, {"INPUT", a.inputs}});
-  const nn::Sequential<T> model = nn::load_model<T>(a.model);
+  const nn::Model<T> model = nn::load_model<T>(a.model);
   ad::Tensor<T> x = load_inputs(a.inputs, model);
   if (x.size(0) == 0) throw std::invalid_argument(a.inputs + " holds no examples: there is nothing to study");
   if (x.size(0) > a.limit) x = x.rows(0, a.limit);

@@ -16,7 +16,7 @@ struct EvalArgs {
 
 template <ad::Scalar T>
 void run(const EvalArgs& a) {
-  const nn::Sequential<T> model = nn::load_model<T>(a.model);
+  const nn::Model<T> model = nn::load_model<T>(a.model);
   DataOptions data = a.data;
   data.values = model.output_kind == "regression";  // --labels then holds real targets
   const nn::Dataset<T> ds = load_data<T>(data, false, model.feature_names);

@@ -75,7 +75,7 @@ void write_scores(const std::string& path, const std::vector<double>& values, ad
 
 // One metric on given attributions: a row per example, then the mean.
 template <ad::Scalar T>
-void evaluate_maps(const EvaluateArgs& a, const attr::Metric<T>& metric, const attr::Options& options, const nn::Sequential<T>& model,
+void evaluate_maps(const EvaluateArgs& a, const attr::Metric<T>& metric, const attr::Options& options, const nn::Model<T>& model,
                    const ad::Tensor<T>& x, const attr::Target<T>& target, const attr::Baseline<T>& baseline) {
   ad::Tensor<T> maps = nn::npy_read_tensor<T>(a.attributions);
   if (a.shard.given && maps.rank() >= 1 && maps.size(0) == a.range.total) maps = maps.rows(a.range.first, a.range.end);
@@ -107,7 +107,7 @@ void evaluate_maps(const EvaluateArgs& a, const attr::Metric<T>& metric, const a
 
 // Every method with its default options, scored by every metric: a methods × metrics table.
 template <ad::Scalar T>
-void evaluate_methods(const EvaluateArgs& a, const std::vector<std::string>& metric_names, const nn::Sequential<T>& model, const ad::Tensor<T>& x,
+void evaluate_methods(const EvaluateArgs& a, const std::vector<std::string>& metric_names, const nn::Model<T>& model, const ad::Tensor<T>& x,
                       const attr::Target<T>& target, const attr::Baseline<T>& baseline) {
   const std::vector<std::string> methods = split_list(a.methods);
   // Methods like kernelshap take a while: a bar on a terminal, a line every 10% in a log.
@@ -207,7 +207,7 @@ void run(EvaluateArgs& a) {
   nn::check_outputs({{"-o", a.output}, {"--json", a.json}, {"--csv", a.csv}, {"--svg", svg_file("deletion.svg")}, {"--svg", svg_file("insertion.svg")}},
                     {{"MODEL", a.model}, {"INPUT", a.inputs}, {"--attributions", a.attributions}, {"--mask", mask},
                      {"--target", a.target.ends_with(".npy") ? a.target : ""}, {"--baseline", a.baseline.ends_with(".npy") ? a.baseline : ""}});
-  const nn::Sequential<T> model = nn::load_model<T>(a.model);
+  const nn::Model<T> model = nn::load_model<T>(a.model);
   const ad::Tensor<T> x = load_shard_inputs(a.inputs, model, a.shard, a.range);
   warn_nonfinite(x, "evaluate", "inputs");
   if (note_if_no_examples("evaluate", a.inputs, x.size(0), a.range.total)) {

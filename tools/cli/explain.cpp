@@ -41,7 +41,7 @@ void run(const ExplainArgs& a) {
   nn::check_outputs({{"-o", a.output}, {"--deltas", a.deltas}, {"--html", a.html}, {"--png", a.png_dir}},
                     {{"MODEL", a.model}, {"INPUT", a.inputs}, {"--target", a.target.ends_with(".npy") ? a.target : ""},
                      {"--baseline", a.baseline.ends_with(".npy") ? a.baseline : ""}});
-  const nn::Sequential<T> model = nn::load_model<T>(a.model);
+  const nn::Model<T> model = nn::load_model<T>(a.model);
   if (!a.html.empty() && model.input_dtype != nn::InputDtype::int64)
     throw std::invalid_argument(fmt::format("--html colours token inputs; {} takes real-valued inputs of shape {} (--png draws image heatmaps)",
                                             nn::printable(a.model), model.input_shape.str()));

@@ -218,7 +218,7 @@ json run_explain(const Session& s, const std::vector<int64_t>& models, const ad:
 
 // --inputs X.npz: the examples are the array named x (or inputs), else the first; the labels, if any,
 // the array named y (or labels), else a second array of one integer per example.
-void read_npz(const std::string& path, const nn::Sequential<float>& model, Examples& d) {
+void read_npz(const std::string& path, const nn::Model<float>& model, Examples& d) {
   const auto arrays = nn::npz_read(path);
   const auto named = [&](std::initializer_list<const char*> names) -> std::ptrdiff_t {
     for (const char* n : names)

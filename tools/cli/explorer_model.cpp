@@ -1,4 +1,4 @@
-// The explorer's adapter onto models (nn::Sequential) and the method registry (attr::registry).
+// The explorer's adapter onto models (nn::Model) and the method registry (attr::registry).
 #include "explorer_model.h"
 
 #include <fmt/format.h>

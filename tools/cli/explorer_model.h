@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "attribution/attribution.h"
-#include "nn/sequential.h"
+#include "nn/model.h"
 
 namespace integrad::cli::explorer {
 
@@ -21,7 +21,7 @@ enum class InputKind { image, tabular, tokens, other };
 
 struct LoadedModel {
   std::string label;  // the file's name without its directory: what the page shows
-  nn::Sequential<float> model;
+  nn::Model<float> model;
   InputKind kind = InputKind::other;
   int64_t num_classes = 0;
 };

@@ -14,7 +14,7 @@ namespace {
 void run(const std::string& path) {
   const auto meta = nn::model_metadata(path);
   const bool is_checkpoint = meta.count("epochs_done") > 0;
-  nn::Sequential<double> model;
+  nn::Model<double> model;
   if (is_checkpoint) {
     nn::Checkpoint<double> c = nn::load_checkpoint<double>(path);
     fmt::print("training checkpoint: {} epochs done, {} optimizer steps, {} optimizer tensors\nsettings: {}\n", c.resume.epochs_done,
@@ -34,7 +34,7 @@ void run(const std::string& path) {
     fmt::print("{:>3}  {:<24} {:<42} {:<16} {:>10}  {}\n", "#", "name (--layer)", "layer", "output", "parameters", "reads");
     for (size_t i = 0; i < model.layers.size(); ++i) {
       std::vector<std::string> reads;
-      for (int r : model.node_inputs(i)) reads.push_back(r == nn::Sequential<double>::kModelInput ? "input" : model.node_name(size_t(r)));
+      for (int r : model.node_inputs(i)) reads.push_back(r == nn::Model<double>::kModelInput ? "input" : model.node_name(size_t(r)));
       const bool previous = model.node_inputs(i) == std::vector<int>{static_cast<int>(i) - 1};
       fmt::print("{:>3}  {:<24} {:<42} {:<16} {:>10}  {}\n", i, nn::printable(model.node_name(i)), model.layers[i]->architecture(), shapes[i].str(), count(i),
                  previous ? "" : fmt::format("{}", fmt::join(reads, ", ")));

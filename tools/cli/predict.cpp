@@ -20,7 +20,7 @@ struct PredictArgs {
 template <ad::Scalar T>
 void run(const PredictArgs& a) {
   nn::check_outputs({{"-o", a.output}}, {{"MODEL", a.model}, {"INPUT", a.inputs}});
-  const nn::Sequential<T> model = nn::load_model<T>(a.model);
+  const nn::Model<T> model = nn::load_model<T>(a.model);
   ExampleRange range;
   const ad::Tensor<T> x = load_shard_inputs(a.inputs, model, a.shard, range);
   warn_nonfinite(x, "predict", "inputs");

@@ -109,7 +109,7 @@ section{page-break-inside:avoid;margin-bottom:2em}code{background:#f5f5f5;paddin
 // The layers, with a graph's names (what --layer takes) and what each reads where it is not the
 // layer before.
 template <ad::Scalar T>
-std::string layers_table(const nn::Sequential<T>& model) {
+std::string layers_table(const nn::Model<T>& model) {
   const bool graph = !model.is_chain();
   std::string html = fmt::format("<table><tr><th>#</th>{}<th>layer</th><th>output</th><th>parameters</th>{}</tr>", graph ? "<th>name</th>" : "",
                                  graph ? "<th>reads</th>" : "");
@@ -128,7 +128,7 @@ std::string layers_table(const nn::Sequential<T>& model) {
 }
 
 template <ad::Scalar T>
-std::string model_section(const ReportArgs& a, const nn::Sequential<T>& model, const nn::Dataset<T>& test) {
+std::string model_section(const ReportArgs& a, const nn::Model<T>& model, const nn::Dataset<T>& test) {
   const double acc = nn::accuracy(model, test);
   std::string html = "<section id=\"model\"><h2>Model</h2>" + layers_table(model);
   html += fmt::format("<p>{} parameters. Test accuracy <b>{:.2f}%</b> on {} test examples.</p>", model.parameter_count(), 100 * acc, test.size());
@@ -138,7 +138,7 @@ std::string model_section(const ReportArgs& a, const nn::Sequential<T>& model, c
 // Every registered method that draws a picture (not the axiom matrix's contrasts), with the
 // report's settings: its IG steps, and 25 samples of σ = 0.1 for the noisy ones.
 template <ad::Scalar T>
-std::vector<std::pair<const attr::Method<T>*, attr::Attribution<T>>> explained_by_every_method(const ReportArgs& a, const nn::Sequential<T>& model,
+std::vector<std::pair<const attr::Method<T>*, attr::Attribution<T>>> explained_by_every_method(const ReportArgs& a, const nn::Model<T>& model,
                                                                                               const ad::Tensor<T>& x, const attr::Target<T>& target) {
   const std::map<std::string, std::string> settings = {{"steps", std::to_string(a.steps)}, {"samples", "25"}, {"stdev", "0.1"}};
   std::vector<std::pair<const attr::Method<T>*, attr::Attribution<T>>> columns;
@@ -151,7 +151,7 @@ std::vector<std::pair<const attr::Method<T>*, attr::Attribution<T>>> explained_b
 }
 
 template <ad::Scalar T>
-std::string attributions_section(const ReportArgs& a, const nn::Sequential<T>& model, const nn::Dataset<T>& test, const ad::Tensor<T>& x,
+std::string attributions_section(const ReportArgs& a, const nn::Model<T>& model, const nn::Dataset<T>& test, const ad::Tensor<T>& x,
                                  const std::string& id = "attributions", const std::string& title = "Test images explained") {
   progress(fmt::format("explaining {} test images with every method", x.size(0)));
   const std::vector<int64_t> targets = attr::resolve_targets(attr::forward_of(model), x, attr::Target<T>::predicted());
@@ -175,7 +175,7 @@ std::string attributions_section(const ReportArgs& a, const nn::Sequential<T>& m
 }
 
 template <ad::Scalar T>
-std::string axioms_section(const ReportArgs& a, const nn::Sequential<T>& model, const ad::Tensor<T>& xm) {
+std::string axioms_section(const ReportArgs& a, const nn::Model<T>& model, const ad::Tensor<T>& xm) {
   progress("axiom matrix of the model");
   const std::map<std::string, std::string> steps = {{"steps", std::to_string(a.steps)}};
   const auto rows = attr::axiom_matrix(model, attr::matrix_methods(model, steps), xm, ad::Tensor<T>(xm.shape()), {});
@@ -196,7 +196,7 @@ std::string axioms_section(const ReportArgs& a, const nn::Sequential<T>& model, 
 }
 
 template <ad::Scalar T>
-std::string convergence_section(const nn::Sequential<T>& model, const ad::Tensor<T>& x1) {
+std::string convergence_section(const nn::Model<T>& model, const ad::Tensor<T>& x1) {
   progress("convergence study");
   const auto study = attr::convergence_study(model, x1, ad::Tensor<T>(x1.shape()), 256);
   return "<section id=\"convergence\"><h2>Convergence of the quadrature rules</h2>" + attr::convergence_svg(study) + "<pre>" +
@@ -206,7 +206,7 @@ std::string convergence_section(const nn::Sequential<T>& model, const ad::Tensor
 // The sanity checks compare methods that should notice randomised weights (gradients, IG) with
 // one known not to (Guided Backprop), at 16 IG steps: each method costs a run per layer.
 template <ad::Scalar T>
-std::string sanity_section(const nn::Sequential<T>& model, const ad::Tensor<T>& xm) {
+std::string sanity_section(const nn::Model<T>& model, const ad::Tensor<T>& xm) {
   progress("sanity checks");
   const std::set<std::string> shown = {"gradient", "gradxinput", "ig_gausslegendre", "guided_backprop"};
   std::vector<attr::NamedMethod<T>> methods;
@@ -221,7 +221,7 @@ std::string sanity_section(const nn::Sequential<T>& model, const ad::Tensor<T>& 
 template <ad::Scalar T>
 std::string text_section(const ReportArgs& a) {
   progress("text model");
-  const nn::Sequential<T> text = nn::load_model<T>(a.text_model);
+  const nn::Model<T> text = nn::load_model<T>(a.text_model);
   DataOptions td;
   td.data = "synthetic-tokens";
   td.limit = 6;
@@ -250,7 +250,7 @@ std::string text_section(const ReportArgs& a) {
 template <ad::Scalar T>
 std::string graph_section(const ReportArgs& a, const nn::Dataset<T>& test) {
   progress("graph model " + a.graph_model);
-  const nn::Sequential<T> model = nn::load_model<T>(a.graph_model);
+  const nn::Model<T> model = nn::load_model<T>(a.graph_model);
   if (!(model.input_shape == test.inputs.shape().without(0)))
     throw std::invalid_argument(fmt::format("--graph-model {} takes inputs {}, the report's images are {}", nn::printable(a.graph_model), model.input_shape.str(),
                                             test.inputs.shape().without(0).str()));
@@ -272,7 +272,7 @@ std::string graph_section(const ReportArgs& a, const nn::Dataset<T>& test) {
 // tabular model), else the first whose examples have the model's input shape (Fashion-MNIST for
 // 28x28 images). A tabular model used to be fed Fashion-MNIST and died in a matmul.
 template <ad::Scalar T>
-std::string default_report_data(const nn::Sequential<T>& model, const std::string& path) {
+std::string default_report_data(const nn::Model<T>& model, const std::string& path) {
   for (const auto& set : nn::named_datasets())
     if (!model.feature_names.empty() && set.feature_names == model.feature_names) return set.name;
   for (const auto& set : nn::named_datasets())
@@ -293,13 +293,13 @@ void run(const ReportArgs& a) {
                                           {"--transformer-model", a.transformer_model, "synthetic-order"},
                                           {"--patches-model", a.patches_model, "synthetic-patches"}}) {
     if (path.empty()) continue;
-    const nn::Sequential<T> m = nn::load_model<T>(path);
+    const nn::Model<T> m = nn::load_model<T>(path);
     const nn::NamedDataset& d = nn::named_dataset(set);
     if (m.input_shape != d.input_shape || (m.input_dtype == nn::InputDtype::int64) != (d.input_dtype == nn::InputDtype::int64))
       throw std::invalid_argument(fmt::format("{} {} takes inputs of shape {}; its section runs it on {} ({} inputs of shape {})", option, nn::printable(path),
                                               m.input_shape.str(), set, d.input_dtype == nn::InputDtype::int64 ? "token-id" : "real-valued", d.input_shape.str()));
   }
-  const nn::Sequential<T> model = nn::load_model<T>(a.model);
+  const nn::Model<T> model = nn::load_model<T>(a.model);
   DataOptions data = a.data;
   if (data.data.empty() && data.inputs.empty()) data.data = default_report_data(model, a.model);
   if (data.limit < 0) data.limit = 2000;  // --limit as given (0 is refused below: nothing to report), else 2000 test examples

@@ -160,7 +160,7 @@ std::string curves_html(const attr::MethodTable<T>& t) {
 }  // namespace
 
 template <ad::Scalar T>
-std::string evaluation_section(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const std::string& data_name, const std::string& patches_model) {
+std::string evaluation_section(const nn::Model<T>& model, const ad::Tensor<T>& x, const std::string& data_name, const std::string& patches_model) {
   const attr::Baseline<T> zero = attr::Baseline<T>::zero();
   const attr::Target<T> predicted = attr::Target<T>::predicted();
   fmt::print("report: methods × metrics on {} test images\n", x.size(0));
@@ -176,7 +176,7 @@ std::string evaluation_section(const nn::Sequential<T>& model, const ad::Tensor<
   if (!patches_model.empty()) {
     fmt::print("report: methods × metrics on synthetic-patches, with ground truth\n");
     std::fflush(stdout);
-    const nn::Sequential<T> patches = nn::load_model<T>(patches_model);
+    const nn::Model<T> patches = nn::load_model<T>(patches_model);
     const nn::NamedDataset& set = nn::named_dataset("synthetic-patches");
     const nn::Dataset<T> data = nn::load_named<T>(set, {.train = false, .limit = 6});
     const nn::Dataset<float> data_float = nn::load_named<float>(set, {.train = false, .limit = 6});
@@ -198,6 +198,6 @@ std::string evaluation_section(const nn::Sequential<T>& model, const ad::Tensor<
   return html + "</section>";
 }
 
-template std::string evaluation_section<float>(const nn::Sequential<float>&, const ad::Tensor<float>&, const std::string&, const std::string&);
+template std::string evaluation_section<float>(const nn::Model<float>&, const ad::Tensor<float>&, const std::string&, const std::string&);
 
 }  // namespace integrad::cli

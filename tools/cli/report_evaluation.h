@@ -7,13 +7,13 @@
 
 #include <string>
 
-#include "nn/sequential.h"
+#include "nn/model.h"
 
 namespace integrad::cli {
 
 // `x`: the report model's test images; `data_name` names their set in the text; `patches_model`:
 // a model trained on synthetic-patches, or "" to leave that table out.
 template <ad::Scalar T>
-std::string evaluation_section(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const std::string& data_name, const std::string& patches_model);
+std::string evaluation_section(const nn::Model<T>& model, const ad::Tensor<T>& x, const std::string& data_name, const std::string& patches_model);
 
 }  // namespace integrad::cli

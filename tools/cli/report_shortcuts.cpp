@@ -51,7 +51,7 @@ double mean_relevance_mass(const ad::Tensor<T>& a, const ad::Tensor<float>& mask
 std::string watermark_section(const std::string& model_path, int steps) {
   fmt::print("report: watermark model\n");
   std::fflush(stdout);
-  const nn::Sequential<T> model = nn::load_model<T>(model_path);
+  const nn::Model<T> model = nn::load_model<T>(model_path);
   require_input(model, model_path, "synthetic-watermark");
   const nn::Dataset<T> train = split_of("synthetic-watermark", true, 2000), test = split_of("synthetic-watermark", false, 2000);
   const double train_accuracy = nn::accuracy(model, train), test_accuracy = nn::accuracy(model, test);
@@ -77,7 +77,7 @@ std::string watermark_section(const std::string& model_path, int steps) {
 std::string loan_section(const std::string& model_path) {
   fmt::print("report: loan model\n");
   std::fflush(stdout);
-  const nn::Sequential<T> model = nn::load_model<T>(model_path);
+  const nn::Model<T> model = nn::load_model<T>(model_path);
   require_input(model, model_path, "synthetic-loan");
   const nn::Dataset<T> train = split_of("synthetic-loan", true, 3000), test = split_of("synthetic-loan", false, 300);
   const std::vector<std::string> names = nn::synthetic_loan_names();

@@ -42,7 +42,7 @@ std::string tabular_section(const std::string& model_path, int64_t examples) {
   using T = double;
   fmt::print("report: tabular model\n");
   std::fflush(stdout);
-  const nn::Sequential<T> model = nn::load_model<T>(model_path);
+  const nn::Model<T> model = nn::load_model<T>(model_path);
   const std::vector<std::string> names = nn::synthetic_tabular_names();
   if (model.feature_names != names)
     throw std::invalid_argument(fmt::format("--tabular-model {}: expected a model trained on synthetic-tabular (features {}); its features: {}", model_path,

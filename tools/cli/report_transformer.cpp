@@ -35,7 +35,7 @@ struct Measured {
 // A registered method's per-token scores for fixed targets, with `given` options. Token occlusion
 // and KernelSHAP are run past explain's token check on purpose: with the padding id 0 as the
 // baseline, "set the token to the baseline" is replacing it by padding, which needs no gradient.
-ad::Tensor<T> token_scores(const nn::Sequential<T>& model, const ad::Tensor<T>& x, const std::vector<int64_t>& targets, const std::string& name,
+ad::Tensor<T> token_scores(const nn::Model<T>& model, const ad::Tensor<T>& x, const std::vector<int64_t>& targets, const std::string& name,
                            const std::map<std::string, std::string>& given) {
   const attr::Method<T>& m = attr::find_method<T>(name);
   const attr::Options o = attr::parse_options(m.name, m.options, given);
@@ -54,7 +54,7 @@ double mean_of(const std::vector<double>& v) {
 std::string transformer_section(const std::string& path, int steps) {
   fmt::print("report: transformer\n");
   std::fflush(stdout);
-  const nn::Sequential<T> model = nn::load_model<T>(path);
+  const nn::Model<T> model = nn::load_model<T>(path);
   attr::attention_layers(model);  // refuses a model without attention
   const nn::NamedDataset& set = nn::named_dataset("synthetic-order");
   if (!(model.input_shape == set.input_shape) || model.input_dtype != nn::InputDtype::int64)

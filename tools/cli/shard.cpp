@@ -47,7 +47,7 @@ ExampleRange shard_range(const Shard& shard, int64_t total) {
 }
 
 template <ad::Scalar T>
-ad::Tensor<T> load_shard_inputs(const std::string& path, const nn::Sequential<T>& model, const Shard& shard, ExampleRange& range,
+ad::Tensor<T> load_shard_inputs(const std::string& path, const nn::Model<T>& model, const Shard& shard, ExampleRange& range,
                                 std::vector<std::string>* feature_names) {
   if (!shard.given || nn::is_image_path(path) || !path.ends_with(".npy")) {
     ad::Tensor<T> x = load_inputs(path, model, feature_names);
@@ -123,7 +123,7 @@ void write_range_sidecar(const std::string& output, const Shard& shard, const Ex
                                         range.first, range.end, range.total, shard.index, shard.count, p.inputs, p.options, output_hash));
 }
 
-template ad::Tensor<float> load_shard_inputs<float>(const std::string&, const nn::Sequential<float>&, const Shard&, ExampleRange&, std::vector<std::string>*);
-template ad::Tensor<double> load_shard_inputs<double>(const std::string&, const nn::Sequential<double>&, const Shard&, ExampleRange&, std::vector<std::string>*);
+template ad::Tensor<float> load_shard_inputs<float>(const std::string&, const nn::Model<float>&, const Shard&, ExampleRange&, std::vector<std::string>*);
+template ad::Tensor<double> load_shard_inputs<double>(const std::string&, const nn::Model<double>&, const Shard&, ExampleRange&, std::vector<std::string>*);
 
 }  // namespace integrad::cli

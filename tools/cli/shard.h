@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string>
 
-#include "nn/sequential.h"
+#include "nn/model.h"
 
 namespace integrad::cli {
 
@@ -32,7 +32,7 @@ ExampleRange shard_range(const Shard& shard, int64_t total);
 // The model's inputs as load_inputs reads them, but only this shard's rows (read from a memory map
 // of the .npy); range receives which rows of how many.
 template <ad::Scalar T>
-ad::Tensor<T> load_shard_inputs(const std::string& path, const nn::Sequential<T>& model, const Shard& shard, ExampleRange& range,
+ad::Tensor<T> load_shard_inputs(const std::string& path, const nn::Model<T>& model, const Shard& shard, ExampleRange& range,
                                 std::vector<std::string>* feature_names = nullptr);
 
 // What a shard was computed from, as hex hashes: the contents of every file the command read,

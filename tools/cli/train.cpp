@@ -63,7 +63,7 @@ int64_t outputs_for(nn::Loss loss, const nn::Dataset<T>& data) {
 
 // The checkpoint to continue from, checked against this run's model and settings.
 template <ad::Scalar T>
-nn::Checkpoint<T> checkpoint_to_resume(const TrainArgs& a, const std::string& path, const nn::Sequential<T>& fresh) {
+nn::Checkpoint<T> checkpoint_to_resume(const TrainArgs& a, const std::string& path, const nn::Model<T>& fresh) {
   if (!std::filesystem::exists(path))
     throw std::invalid_argument(fmt::format("--resume: no checkpoint {} (a run with -o {} writes it after each epoch)", path, a.output));
   nn::Checkpoint<T> c = nn::load_checkpoint<T>(path);
@@ -99,7 +99,7 @@ void run(const TrainArgs& a) {
   DataOptions data = a.data;
   if (data.data.empty() && data.inputs.empty() && !a.arch.empty()) data.data = nn::named_architecture_entry(a.arch).default_data;
   data.values = loss == nn::Loss::mse;
-  nn::Sequential<T> model;
+  nn::Model<T> model;
   std::optional<nn::Dataset<T>> loaded;  // a fresh architecture is sized by its data, loaded first
   if (!a.model.empty()) {
     model = nn::load_model<T>(a.model);

@@ -32,7 +32,7 @@ struct NodeHook {
 };
 
 template <ad::Scalar T>
-class Sequential {
+class Model {
  public:
   static constexpr size_t npos = std::numeric_limits<size_t>::max();
   static constexpr int kModelInput = -1;  // in `inputs`: the model's input, not a node
@@ -49,9 +49,9 @@ class Sequential {
   // logit, sigmoid) or "regression" (values); empty when the file does not say.
   std::string output_kind;
 
-  Sequential() = default;
-  Sequential(Sequential&&) noexcept = default;
-  Sequential& operator=(Sequential&&) noexcept = default;
+  Model() = default;
+  Model(Model&&) noexcept = default;
+  Model& operator=(Model&&) noexcept = default;
 
   // Appends a node; an empty `reads` reads the node before (or the input, for the first).
   void add(std::string name, std::unique_ptr<Layer<T>> layer, std::vector<int> reads = {});
@@ -81,9 +81,9 @@ class Sequential {
   std::vector<ad::Shape> output_shapes() const;      // of each node, in one pass
   void zero_grad();
 
-  Sequential clone() const;
+  Model clone() const;
   template <ad::Scalar U>
-  Sequential<U> to() const;
+  Model<U> to() const;
 
  private:
   // How many nodes from i on run as one fused op: Conv2d, ReLU (and a 2×2 MaxPool2d), each the

@@ -1,4 +1,4 @@
-#include "nn/sequential.h"
+#include "nn/model.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -17,7 +17,7 @@
 namespace integrad::nn {
 
 template <ad::Scalar T>
-void Sequential<T>::add(std::string name, std::unique_ptr<Layer<T>> layer, std::vector<int> reads) {
+void Model<T>::add(std::string name, std::unique_ptr<Layer<T>> layer, std::vector<int> reads) {
   const int i = static_cast<int>(layers.size());
   if (reads.empty()) reads = {i - 1};
   for (int r : reads)
@@ -35,19 +35,19 @@ void Sequential<T>::add(std::string name, std::unique_ptr<Layer<T>> layer, std::
 }
 
 template <ad::Scalar T>
-bool Sequential<T>::is_chain() const {
+bool Model<T>::is_chain() const {
   for (size_t i = 0; i < inputs.size(); ++i)
     if (inputs[i] != std::vector<int>{static_cast<int>(i) - 1} || names[i] != std::to_string(i)) return false;
   return true;
 }
 
 template <ad::Scalar T>
-std::vector<int> Sequential<T>::node_inputs(size_t i) const {
+std::vector<int> Model<T>::node_inputs(size_t i) const {
   return inputs.empty() ? std::vector<int>{static_cast<int>(i) - 1} : inputs[i];
 }
 
 template <ad::Scalar T>
-std::vector<size_t> Sequential<T>::node_readers(int i) const {
+std::vector<size_t> Model<T>::node_readers(int i) const {
   std::vector<size_t> out;
   for (size_t k = 0; k < layers.size(); ++k)
     for (int r : node_inputs(k))
@@ -59,10 +59,10 @@ std::vector<size_t> Sequential<T>::node_readers(int i) const {
 }
 
 template <ad::Scalar T>
-size_t Sequential<T>::node_index(std::string_view name) const {
+size_t Model<T>::node_index(std::string_view name) const {
   for (size_t i = 0; i < layers.size(); ++i)
     if (node_name(i) == name) return i;
-  // A module that holds several nodes (PyTorch's `layer1`, a Sequential of blocks): its output is
+  // A module that holds several nodes (PyTorch's `layer1`, a Model of blocks): its output is
   // that of the last node in its scope, as a forward hook on the module sees it.
   const std::string scope = std::string(name) + ".";
   for (size_t i = layers.size(); i-- > 0;)
@@ -74,7 +74,7 @@ size_t Sequential<T>::node_index(std::string_view name) const {
 }
 
 template <ad::Scalar T>
-ad::Var<T> Sequential<T>::forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, size_t from, size_t to) const {
+ad::Var<T> Model<T>::forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, size_t from, size_t to) const {
   to = std::min(to, layers.size());
   if (!is_chain()) {
     if (from != 0) throw std::logic_error("a graph model computes from its input: use a NodeHook to replace a node's value");
@@ -95,12 +95,12 @@ ad::Var<T> Sequential<T>::forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, 
 }
 
 template <ad::Scalar T>
-ad::Var<T> Sequential<T>::forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, const NodeHook<T>& hook) const {
+ad::Var<T> Model<T>::forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, const NodeHook<T>& hook) const {
   return forward_graph(tape, x, grads, layers.size(), &hook);
 }
 
 template <ad::Scalar T>
-size_t Sequential<T>::fusable(size_t i, size_t to) const {
+size_t Model<T>::fusable(size_t i, size_t to) const {
   // Node i + 1 must read node i alone, and nothing else may read node i (nor i + 1, for the pool).
   auto only_reader = [&](size_t k) {
     if (k + 1 >= to) return false;
@@ -116,7 +116,7 @@ size_t Sequential<T>::fusable(size_t i, size_t to) const {
 }
 
 template <ad::Scalar T>
-ad::Var<T> Sequential<T>::forward_graph(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, size_t to, const NodeHook<T>* hook) const {
+ad::Var<T> Model<T>::forward_graph(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, size_t to, const NodeHook<T>* hook) const {
   std::vector<ad::Var<T>> values(to);
   std::vector<ad::Var<T>> reads;
   auto value_of = [&](int r) { return r == kModelInput ? x : values[r]; };
@@ -141,7 +141,7 @@ ad::Var<T> Sequential<T>::forward_graph(ad::Tape<T>& tape, ad::Var<T> x, Grads g
 }
 
 template <ad::Scalar T>
-ad::Tensor<T> Sequential<T>::predict(const ad::Tensor<T>& inputs, int64_t batch_size) const {
+ad::Tensor<T> Model<T>::predict(const ad::Tensor<T>& inputs, int64_t batch_size) const {
   const int64_t n = inputs.size(0), row = inputs.shape().stride(0);
   const ad::Shape out_shape = output_shape();
   ad::Tensor<T> out(with_batch(n, out_shape));
@@ -161,7 +161,7 @@ ad::Tensor<T> Sequential<T>::predict(const ad::Tensor<T>& inputs, int64_t batch_
 }
 
 template <ad::Scalar T>
-std::vector<std::pair<std::string, Parameter<T>*>> Sequential<T>::named_parameters() {
+std::vector<std::pair<std::string, Parameter<T>*>> Model<T>::named_parameters() {
   std::vector<std::pair<std::string, Parameter<T>*>> out;
   for (size_t i = 0; i < layers.size(); ++i)
     for (Parameter<T>* p : layers[i]->parameters()) out.emplace_back(node_name(i) + "." + p->name, p);
@@ -169,14 +169,14 @@ std::vector<std::pair<std::string, Parameter<T>*>> Sequential<T>::named_paramete
 }
 
 template <ad::Scalar T>
-std::vector<std::pair<std::string, const Parameter<T>*>> Sequential<T>::named_parameters() const {
+std::vector<std::pair<std::string, const Parameter<T>*>> Model<T>::named_parameters() const {
   std::vector<std::pair<std::string, const Parameter<T>*>> out;
-  for (auto& [name, p] : const_cast<Sequential*>(this)->named_parameters()) out.emplace_back(name, p);
+  for (auto& [name, p] : const_cast<Model*>(this)->named_parameters()) out.emplace_back(name, p);
   return out;
 }
 
 template <ad::Scalar T>
-int64_t Sequential<T>::parameter_count() const {
+int64_t Model<T>::parameter_count() const {
   int64_t n = 0;
   for (auto& [name, p] : named_parameters())
     if (!p->buffer) n += p->value.numel();
@@ -184,12 +184,12 @@ int64_t Sequential<T>::parameter_count() const {
 }
 
 template <ad::Scalar T>
-std::string Sequential<T>::architecture() const {
+std::string Model<T>::architecture() const {
   return architecture_text(*this);
 }
 
 template <ad::Scalar T>
-ad::Shape Sequential<T>::output_shape(size_t upto) const {
+ad::Shape Model<T>::output_shape(size_t upto) const {
   upto = std::min(upto, layers.size());
   if (upto == 0) return input_shape;
   if (is_chain()) {
@@ -201,7 +201,7 @@ ad::Shape Sequential<T>::output_shape(size_t upto) const {
 }
 
 template <ad::Scalar T>
-std::vector<ad::Shape> Sequential<T>::output_shapes() const {
+std::vector<ad::Shape> Model<T>::output_shapes() const {
   std::vector<ad::Shape> shapes;
   shapes.reserve(layers.size());
   std::vector<ad::Shape> reads;
@@ -214,13 +214,13 @@ std::vector<ad::Shape> Sequential<T>::output_shapes() const {
 }
 
 template <ad::Scalar T>
-void Sequential<T>::zero_grad() {
+void Model<T>::zero_grad() {
   for (auto& [name, p] : named_parameters()) p->grad.fill(T(0));
 }
 
 template <ad::Scalar T>
-Sequential<T> Sequential<T>::clone() const {
-  Sequential copy;
+Model<T> Model<T>::clone() const {
+  Model copy;
   copy.input_shape = input_shape;
   copy.input_dtype = input_dtype;
   copy.feature_names = feature_names;
@@ -233,8 +233,8 @@ Sequential<T> Sequential<T>::clone() const {
 
 template <ad::Scalar T>
 template <ad::Scalar U>
-Sequential<U> Sequential<T>::to() const {
-  Sequential<U> out;
+Model<U> Model<T>::to() const {
+  Model<U> out;
   out.input_shape = input_shape;
   out.input_dtype = input_dtype;
   out.feature_names = feature_names;
@@ -251,11 +251,11 @@ Sequential<U> Sequential<T>::to() const {
   return out;
 }
 
-template class Sequential<float>;
-template class Sequential<double>;
-template Sequential<double> Sequential<float>::to<double>() const;
-template Sequential<float> Sequential<double>::to<float>() const;
-template Sequential<float> Sequential<float>::to<float>() const;
-template Sequential<double> Sequential<double>::to<double>() const;
+template class Model<float>;
+template class Model<double>;
+template Model<double> Model<float>::to<double>() const;
+template Model<float> Model<double>::to<float>() const;
+template Model<float> Model<float>::to<float>() const;
+template Model<double> Model<double>::to<double>() const;
 
 }  // namespace integrad::nn
