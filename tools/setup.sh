@@ -12,6 +12,7 @@ packages+=(python3-sklearn)  # scikit-learn's bundled data files: --data breast-
 packages+=(python3-venv python3-pip python3-setuptools python3-wheel)  # pip install . in a venv, offline (docs/python.md)
 packages+=(jupyter-nbconvert python3-nbclient python3-ipykernel)  # the labs (docs/labs), executed by the test `labs`
 packages+=(libcpp-httplib-dev)  # the explorer's HTTP server (integrad serve), found by pkg-config
+packages+=(libonnx-dev libprotobuf-dev python3-onnx libonnx-testdata)  # ONNX models in and out (docs/onnx.md): the protobuf classes, checker, conformance data
 packages+=(parallel)  # GNU parallel: the sharded-run test (tests/cli/check_parallel_shards.sh) and docs/scale.md's example
 # shellcheck disable=SC2206
 packages+=(${INTEGRAD_EXTRA_PACKAGES:-})
