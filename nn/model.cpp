@@ -13,6 +13,7 @@
 #include "nn/layers_conv.h"
 #include "nn/layer_registry.h"
 #include "nn/layers_pool.h"
+#include "nn/stop.h"
 
 namespace integrad::nn {
 
@@ -81,6 +82,7 @@ ad::Var<T> Model<T>::forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, size_
     return forward_graph(tape, x, grads, to, nullptr);
   }
   for (size_t i = from; i < to; ++i) {
+    throw_if_stop_requested();  // Ctrl-C between layers: a forward of a large batch stops within one layer
     // Conv2d then ReLU (then MaxPool2d(2)) run as one op: the same values and gradients, one or
     // three passes fewer over the largest activations. Only inside [from, to), so a caller that
     // stops between them (layer attribution) still gets the convolution's own output.
@@ -121,6 +123,7 @@ ad::Var<T> Model<T>::forward_graph(ad::Tape<T>& tape, ad::Var<T> x, Grads grads,
   std::vector<ad::Var<T>> reads;
   auto value_of = [&](int r) { return r == kModelInput ? x : values[r]; };
   for (size_t i = 0; i < to; ++i) {
+    throw_if_stop_requested();  // Ctrl-C between nodes, as in the chain's forward
     if (!hook) {
       if (const size_t fused = fusable(i, to); fused > 1) {
         const auto& conv = layer_as<Conv2d<T>>(*layers[i]);
@@ -151,6 +154,7 @@ ad::Tensor<T> Model<T>::predict(const ad::Tensor<T>& inputs, int64_t batch_size)
   ad::ThreadTape<T> thread_tape;
   ad::Tape<T>& tape = *thread_tape;
   for (int64_t start = 0; start < n; start += batch_size) {
+    throw_if_stop_requested();  // Ctrl-C between batches (and between layers, in forward)
     const int64_t count = std::min(batch_size, n - start);
     ad::Var<T> x = tape.leaf(inputs.shape().with(0, count), inputs.data() + start * row);
     ad::Var<T> y = forward(tape, x);

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "nn/batches.h"
+#include "nn/stop.h"
 
 namespace integrad::nn {
 
@@ -116,6 +117,17 @@ double accuracy(const Model<T>& model, const Dataset<T>& data, int64_t batch_siz
   return double(correct) / double(data.size());
 }
 
+// The validation pass polls Ctrl-C too (Model::predict); a stop there is one after the epoch's
+// last step, before the epoch is saved.
+template <ad::Scalar T>
+double validation_accuracy(const Model<T>& model, const Dataset<T>& val, int64_t epoch, int64_t steps) {
+  try {
+    return accuracy(model, val);
+  } catch (const Stopped&) {
+    throw Interrupted(epoch + 1, steps);
+  }
+}
+
 template <ad::Scalar T>
 std::vector<EpochStats> train(Model<T>& model, const Dataset<T>& data, const Dataset<T>* val, const TrainOptions& options,
                               const OnEpoch<T>& on_epoch, const ResumePoint<T>* resume) {
@@ -156,7 +168,15 @@ std::vector<EpochStats> train(Model<T>& model, const Dataset<T>& data, const Dat
         if (!data.is_regression() && options.loss != Loss::cross_entropy) values.push_back(T(labels.back()));
       }
       const ad::Tensor<T> x = gather_rows(data.inputs, rows);
-      ad::Var<T> logits = model.forward(tape, tape.leaf(x), Grads::parameters);
+      // The forward polls Ctrl-C between layers (nn/stop.h); here a stop abandons the step before
+      // any weight changes, and is reported as one between steps.
+      ad::Var<T> logits;
+      try {
+        logits = model.forward(tape, tape.leaf(x), Grads::parameters);
+      } catch (const Stopped&) {
+        tape.rewind();
+        throw Interrupted(epoch + 1, static_cast<int64_t>(b));
+      }
       ad::Var<T> loss = options.loss == Loss::cross_entropy ? ad::cross_entropy(logits, labels)
                         : options.loss == Loss::bce         ? ad::binary_cross_entropy_with_logits(logits, std::span<const T>(values))
                                                             : ad::mse(ad::reshape(logits, ad::Shape{logits.shape()[0]}),
@@ -188,7 +208,7 @@ std::vector<EpochStats> train(Model<T>& model, const Dataset<T>& data, const Dat
       if (options.stop && options.stop->load()) throw Interrupted(epoch + 1, static_cast<int64_t>(b) + 1);
     }
     EpochStats stats{epoch + 1, loss_sum / double(std::max<int64_t>(seen, 1)), data.is_regression() ? -1.0 : double(correct) / double(std::max<int64_t>(seen, 1)),
-                     val ? accuracy(model, *val) : -1.0, std::chrono::duration<double>(Clock::now() - start).count(), skipped};
+                     val ? validation_accuracy(model, *val, epoch, static_cast<int64_t>(batches.size())) : -1.0, std::chrono::duration<double>(Clock::now() - start).count(), skipped};
     if (options.progress && val) fmt::print("epoch {}/{}: validation accuracy {:.4f}\n", epoch + 1, options.epochs, stats.val_accuracy);
     history.push_back(stats);
     if (on_epoch) on_epoch(stats, *optimizer);

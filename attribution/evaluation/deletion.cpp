@@ -43,8 +43,10 @@ double curve_point(const T* row, int64_t outputs, int64_t cls, CurveScore score)
 
 template <ad::Scalar T>
 std::vector<std::vector<double>> perturbation_curves(const nn::Model<T>& model, const ad::Tensor<T>& inputs, const ad::Tensor<T>& attributions,
-                                                     const Baseline<T>& baseline, const std::vector<int64_t>& classes, int64_t steps, CurveKind kind) {
+                                                     const Baseline<T>& baseline, const std::vector<int64_t>& classes, int64_t steps, CurveKind kind,
+                                                     int64_t batch_size) {
   if (steps < 1) throw std::invalid_argument("--steps must be at least 1");
+  if (batch_size < 1) throw std::invalid_argument("--batch-size must be at least 1");
   const int64_t n = inputs.size(0), d = inputs.shape().stride(0);
   const ad::Tensor<T> base = baseline.expand(inputs);
   std::vector<std::vector<double>> curves(static_cast<size_t>(n));
@@ -61,12 +63,12 @@ std::vector<std::vector<double>> perturbation_curves(const nn::Model<T>& model, 
     // Copy k starts from x (deletion) or the baseline (insertion) and takes the other for the top round(k·D/K).
     const T* start = kind == CurveKind::deletion ? x : b;
     const T* swap = kind == CurveKind::deletion ? b : x;
-    // The K + 1 copies in passes of at most kPass rows: memory follows the pass, not --steps
-    // (100 000 steps on 28x28 held 300 MB of copies at once).
-    constexpr int64_t kPass = 256;
+    // The K + 1 copies in passes of at most --batch-size rows: memory follows --batch-size, not
+    // --steps (100 000 steps on 28x28 held 300 MB of copies at once).
+    const int64_t pass = batch_size;
     std::vector<double> p;
-    for (int64_t k0 = 0; k0 <= steps; k0 += kPass) {
-      const int64_t m = std::min(kPass, steps + 1 - k0);
+    for (int64_t k0 = 0; k0 <= steps; k0 += pass) {
+      const int64_t m = std::min(pass, steps + 1 - k0);
       ad::Tensor<T> batch(inputs.shape().with(0, m));
       for (int64_t k = k0; k < k0 + m; ++k) {
         T* row = batch.data() + (k - k0) * d;
@@ -74,7 +76,7 @@ std::vector<std::vector<double>> perturbation_curves(const nn::Model<T>& model, 
         const int64_t top = std::llround(double(k) * double(d) / double(steps));
         for (int64_t j = 0; j < top; ++j) row[order[size_t(j)]] = swap[order[size_t(j)]];
       }
-      const ad::Tensor<T> logits = model.predict(batch);
+      const ad::Tensor<T> logits = model.predict(batch, pass);
       const int64_t c = logits.size(1), cls = classes[size_t(i)];
       if (cls < 0 || cls >= c) throw std::invalid_argument(fmt::format("target class {} is out of range for {} outputs", cls, c));
       for (int64_t k = 0; k < m; ++k) p.push_back(curve_point(logits.data() + k * c, c, cls, score));
@@ -88,7 +90,8 @@ template <ad::Scalar T>
 std::vector<std::vector<double>> perturbation_curves(const MetricCall<T>& c, CurveKind kind) {
   const std::string name = kind == CurveKind::deletion ? "deletion" : "insertion";
   metric_support::require_input_shape(c, name);
-  return perturbation_curves(c.model, c.inputs, c.attributions, c.baseline, metric_support::classes(c, name), c.options.integer("steps"), kind);
+  return perturbation_curves(c.model, c.inputs, c.attributions, c.baseline, metric_support::classes(c, name), c.options.integer("steps"), kind,
+                             metric_support::batch_size(c.options));
 }
 
 double curve_area(const std::vector<double>& p) {
@@ -115,7 +118,7 @@ Metric<T> deletion_metric() {
 
 #define INTEGRAD_CURVES(T)                                                                                                                               \
   template std::vector<std::vector<double>> perturbation_curves<T>(const nn::Model<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&, const Baseline<T>&, \
-                                                                   const std::vector<int64_t>&, int64_t, CurveKind);                                   \
+                                                                   const std::vector<int64_t>&, int64_t, CurveKind, int64_t);                          \
   template std::vector<std::vector<double>> perturbation_curves<T>(const MetricCall<T>&, CurveKind);                                                   \
   template Metric<T> deletion_metric<T>();
 INTEGRAD_CURVES(float)

@@ -13,11 +13,13 @@ namespace integrad::attr {
 
 enum class CurveKind { deletion, insertion };
 
-// p_0 .. p_K for each example (K = steps), one forward-only batch of K + 1 copies per example.
+// p_0 .. p_K for each example (K = steps), the K + 1 copies per example built and run in passes
+// of at most batch_size rows (the same numbers whatever the pass).
 // The attributions must have the inputs' shape; `classes` is the class scored per example.
 template <ad::Scalar T>
 std::vector<std::vector<double>> perturbation_curves(const nn::Model<T>& model, const ad::Tensor<T>& inputs, const ad::Tensor<T>& attributions,
-                                                     const Baseline<T>& baseline, const std::vector<int64_t>& classes, int64_t steps, CurveKind kind);
+                                                     const Baseline<T>& baseline, const std::vector<int64_t>& classes, int64_t steps, CurveKind kind,
+                                                     int64_t batch_size = 512);
 
 // The curves for a metric call (target resolved as the metrics resolve it, --steps read).
 template <ad::Scalar T>

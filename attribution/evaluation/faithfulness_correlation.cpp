@@ -26,7 +26,8 @@ namespace {
 // Appends each subset's Σ_S a to `sums` and F(x) − F(x with S at the baseline) to `drops`.
 template <ad::Scalar T>
 void subset_effects(const nn::Model<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& a, const ad::Tensor<T>& base, int64_t cls,
-                    const std::vector<std::vector<int64_t>>& subsets, std::vector<double>& sums, std::vector<double>& drops) {
+                    const std::vector<std::vector<int64_t>>& subsets, std::vector<double>& sums, std::vector<double>& drops,
+                    int64_t batch_size = 512) {
   const int64_t d = x.numel(), runs = int64_t(subsets.size());
   // Row 0: x itself; row r: x with subset r − 1 at the baseline. One forward-only batch.
   ad::Tensor<T> batch(x.shape().with(0, runs + 1));
@@ -42,7 +43,7 @@ void subset_effects(const nn::Model<T>& model, const ad::Tensor<T>& x, const ad:
     }
     sums.push_back(sum);
   }
-  const ad::Tensor<T> out = model.predict(batch);
+  const ad::Tensor<T> out = model.predict(batch, batch_size);
   const int64_t k = out.size(1);
   if (cls < 0 || cls >= k) throw std::invalid_argument(fmt::format("target class {} is out of range for {} outputs", cls, k));
   for (int64_t r = 1; r <= runs; ++r) drops.push_back(double(out[cls]) - double(out[r * k + cls]));
@@ -82,9 +83,9 @@ Metric<T> faithfulness_correlation_metric() {
     for_each_example(n, [&](int64_t i) {
       // Subsets without replacement: the first `size` of a partial Fisher–Yates shuffle.
       ad::Rng rng(uint64_t(c.options.integer("seed")) + uint64_t(c.first + i));
-      // The runs in passes of at most kPass, drawn in the same order (the same subsets as one pass):
-      // memory follows the pass, not --samples, and only two numbers per run are kept.
-      constexpr int64_t kPass = 256;
+      // The runs in passes of at most --batch-size, drawn in the same order (the same subsets as one
+      // pass): memory follows --batch-size, not --samples, and only two numbers per run are kept.
+      const int64_t pass = metric_support::batch_size(c.options);
       std::vector<std::vector<int64_t>> subsets;
       std::vector<double> sums, drops;
       std::vector<int64_t> perm(static_cast<size_t>(d));
@@ -93,8 +94,8 @@ Metric<T> faithfulness_correlation_metric() {
         std::iota(perm.begin(), perm.end(), int64_t(0));
         for (int64_t j = 0; j < size; ++j) std::swap(perm[size_t(j)], perm[size_t(j + int64_t(rng.below(uint64_t(d - j))))]);
         subsets.emplace_back(perm.begin(), perm.begin() + size);
-        if (int64_t(subsets.size()) == kPass || r + 1 == runs) {
-          subset_effects(c.model, xi, ai, bi, classes[size_t(i)], subsets, sums, drops);
+        if (int64_t(subsets.size()) == pass || r + 1 == runs) {
+          subset_effects(c.model, xi, ai, bi, classes[size_t(i)], subsets, sums, drops, pass);
           subsets.clear();
         }
       }

@@ -12,7 +12,8 @@ namespace integrad::attr {
 namespace {
 // Σ over the perturbations of (Σ a·I − (F(x) − F(x − I)))².
 template <ad::Scalar T>
-double squared_errors(const nn::Model<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& a, int64_t cls, const ad::Tensor<T>& perturbations) {
+double squared_errors(const nn::Model<T>& model, const ad::Tensor<T>& x, const ad::Tensor<T>& a, int64_t cls, const ad::Tensor<T>& perturbations,
+                      int64_t batch_size = 512) {
   const int64_t d = x.numel(), samples = perturbations.size(0);
   if (perturbations.numel() != samples * d) throw std::invalid_argument(fmt::format("infidelity: perturbations {} do not match the input {}", perturbations.shape().str(), x.shape().str()));
   // Row 0: x itself; row s: x − I_s. One forward-only batch.
@@ -27,7 +28,7 @@ double squared_errors(const nn::Model<T>& model, const ad::Tensor<T>& x, const a
       explained[size_t(s - 1)] += double(a[j]) * double(p[j]);
     }
   }
-  const ad::Tensor<T> out = model.predict(batch);
+  const ad::Tensor<T> out = model.predict(batch, batch_size);
   const int64_t k = out.size(1);
   if (cls < 0 || cls >= k) throw std::invalid_argument(fmt::format("target class {} is out of range for {} outputs", cls, k));
   double sum = 0;
@@ -61,19 +62,19 @@ Metric<T> infidelity_metric() {
     const uint64_t seed = uint64_t(c.options.integer("seed"));
     const double noise = c.options.real("noise");
     std::vector<double> scores(static_cast<size_t>(n));
-    // The samples in passes of at most kPass rows, drawn in the same order from the same stream
-    // (the same numbers as one pass), so memory follows the pass, not --samples: a million samples
-    // of a 28x28 image held 3 GB of perturbations at once.
-    constexpr int64_t kPass = 256;
+    // The samples in passes of at most --batch-size rows, drawn in the same order from the same
+    // stream (the same numbers as one pass), so memory follows --batch-size, not --samples: a
+    // million samples of a 28x28 image held 3 GB of perturbations at once.
+    const int64_t pass = metric_support::batch_size(c.options);
     for_each_example(n, [&](int64_t i) {
       ad::Rng rng(seed + uint64_t(c.first + i));
       const ad::Tensor<T> xi = c.inputs.rows(i, i + 1), ai = c.attributions.rows(i, i + 1);
       double sum = 0;
-      for (int64_t done = 0; done < samples; done += kPass) {
-        const int64_t m = std::min(kPass, samples - done);
+      for (int64_t done = 0; done < samples; done += pass) {
+        const int64_t m = std::min(pass, samples - done);
         ad::Tensor<T> perturbations(c.inputs.shape().with(0, m));
         for (T& v : perturbations.span()) v = T(noise * rng.normal());
-        sum += squared_errors(c.model, xi, ai, classes[size_t(i)], perturbations);
+        sum += squared_errors(c.model, xi, ai, classes[size_t(i)], perturbations, pass);
       }
       scores[size_t(i)] = sum / double(samples);
     });

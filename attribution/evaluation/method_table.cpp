@@ -43,7 +43,7 @@ std::vector<Options> split_metric_options(const std::vector<const Metric<T>*>& m
   for (const auto* m : metrics) {
     std::map<std::string, std::string> mine;
     for (const auto& [name, value] : given)
-      if (declares(m->options, name)) mine[name] = value, used.insert(name);
+      if (name == "batch-size" || declares(m->options, name)) mine[name] = value, used.insert(name);  // every metric takes --batch-size
     out.push_back(parse_options(m->name, m->options, metrics.size() == 1 ? given : mine));
   }
   for (const auto& [name, value] : given)
@@ -63,6 +63,9 @@ MethodTable<T> method_table(const nn::Model<T>& model, const ad::Tensor<T>& x, c
   for (const std::string& name : metric_names) table.metrics.push_back(&find_metric<T>(name));
   for (const std::string& name : methods) find_method<T>(name);  // unknown names before any work
   const std::vector<Options> options = split_metric_options(table.metrics, given);
+  // --batch-size bounds the methods' passes as it bounds the metrics'.
+  std::map<std::string, std::string> rows_per_pass;
+  if (given.count("batch-size")) rows_per_pass["batch-size"] = given.at("batch-size");
   const int64_t per_method = 1 + int64_t(table.metrics.size()), total = per_method * int64_t(methods.size());
   int64_t done = 0;
   const auto step = [&](int64_t n) {
@@ -73,7 +76,7 @@ MethodTable<T> method_table(const nn::Model<T>& model, const ad::Tensor<T>& x, c
     const Method<T>& method = find_method<T>(name);
     Attribution<T> r;
     try {
-      r = explain(method, model, x, baseline, target, parse_options(method.name, method.options, {}, {}));
+      r = explain(method, model, x, baseline, target, parse_options(method.name, method.options, {}, rows_per_pass));
     } catch (const std::invalid_argument& e) {  // e.g. an option without a default it needs (occlusion's --window)
       table.skipped.push_back(fmt::format("{} with default options: {}", name, e.what()));
       step(per_method);

@@ -15,6 +15,10 @@
 
 namespace integrad::attr::metric_support {
 
+// Rows through the model at once (--batch-size, which parse_options gives every metric): the
+// metrics build their perturbed copies in passes of this many, so memory follows it.
+inline int64_t batch_size(const Options& options) { return options.has("batch-size") ? options.integer("batch-size") : 512; }
+
 // The class each example is scored for: predicted = argmax F(x) (lower index on ties); a function
 // target is refused (the metrics score a class's output).
 template <ad::Scalar T>
@@ -29,7 +33,7 @@ std::vector<int64_t> classes(const MetricCall<T>& c, const std::string& metric) 
       out = c.target.indices;
       break;
     case Target<T>::Kind::predicted: {
-      const ad::Tensor<T> logits = c.model.predict(c.inputs);
+      const ad::Tensor<T> logits = c.model.predict(c.inputs, batch_size(c.options));
       const int64_t k = logits.size(1);
       for (int64_t i = 0; i < n; ++i) {
         const T* row = logits.data() + i * k;

@@ -33,16 +33,26 @@ if prlimit --as=$limit "$bin" explain mlp.safetensors x.npy -o b.npy --method ig
 else
   echo "ok   one chunk of 10,000 examples exceeds the limit"
 fi
-# The metrics' perturbed copies follow their pass too, not --samples or --steps (issue 29): on one
-# 28x28 image, 50,000 infidelity samples held 2 x 157 MB of perturbations and copies at once,
-# faithfulness-correlation's 50,000 subsets as much again, deletion's 50,000 steps 157 MB.
+# The metrics' perturbed copies follow --batch-size too, not --samples or --steps (issue 29): on
+# one 28x28 image, 50,000 infidelity samples held 2 x 157 MB of perturbations and copies at once,
+# faithfulness-correlation's 50,000 subsets as much again, deletion's 50,000 steps 157 MB. With the
+# default (512) and with --batch-size 64 each runs within the limit, with the same scores; with
+# --batch-size 1000000 (one pass of every copy) each exceeds it, so the limit tests the passes.
 "$bin" dataset --data synthetic-patches --limit 1 -o one.npy >/dev/null
 for spec in "infidelity --samples 50000" "faithfulness-correlation --samples 50000" "deletion --steps 50000"; do
   # shellcheck disable=SC2086
-  if prlimit --as=$limit "$bin" evaluate mlp.safetensors one.npy --attributions one.npy --metric $spec >out.txt 2>&1; then
-    echo "ok   evaluate --metric $spec within 220 MB"
+  if prlimit --as=$limit "$bin" evaluate mlp.safetensors one.npy --attributions one.npy --metric $spec -o s512.npy >out.txt 2>&1 &&
+     prlimit --as=$limit "$bin" evaluate mlp.safetensors one.npy --attributions one.npy --metric $spec --batch-size 64 -o s64.npy >>out.txt 2>&1 &&
+     cmp -s s512.npy s64.npy; then
+    echo "ok   evaluate --metric $spec within 220 MB, the same score at --batch-size 64 and 512"
   else
-    echo "FAIL evaluate --metric $spec within 220 MB:"; tail -3 out.txt | sed 's/^/    /'; failures=$((failures + 1))
+    echo "FAIL evaluate --metric $spec within 220 MB (or scores differ between --batch-size 64 and 512):"; tail -3 out.txt | sed 's/^/    /'; failures=$((failures + 1))
+  fi
+  # shellcheck disable=SC2086
+  if prlimit --as=$limit "$bin" evaluate mlp.safetensors one.npy --attributions one.npy --metric $spec --batch-size 1000000 >/dev/null 2>&1; then
+    echo "FAIL evaluate --metric $spec --batch-size 1000000 ran within 220 MB: the passes are not what bounds memory"; failures=$((failures + 1))
+  else
+    echo "ok   evaluate --metric $spec --batch-size 1000000 (one pass) exceeds the limit"
   fi
 done
 echo "$failures failure(s)"

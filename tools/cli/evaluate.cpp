@@ -290,6 +290,11 @@ void setup(CLI::App& cmd) {
           ->type_name(k == attr::OptionSpec::Kind::choice ? "CHOICE" : k == attr::OptionSpec::Kind::text ? "TEXT" : k == attr::OptionSpec::Kind::integer ? "INT" : "NUMBER");
     }
   }
+  // Every metric (and, with --methods, every method) takes it: parse_options adds it to each.
+  cmd.add_option_function<std::string>("--batch-size", [a](const std::string& v) { a->metric_options["batch-size"] = v; },
+                                       "Rows through the model at once: the metrics' perturbed copies (and the methods' passes) run in passes of at most this "
+                                       "many, so peak memory follows it, not --samples or --steps; results do not change (default 512)")
+      ->type_name("INT");
   cmd.add_option("--json", a->json, "Write the scores as JSON");
   cmd.add_option("--csv", a->csv, "Write the scores as CSV");
   cmd.add_option("--svg", a->svg, "With --methods: write DIR/deletion.svg and DIR/insertion.svg, each method's mean curve (for the metrics in the table)");
