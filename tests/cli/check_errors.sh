@@ -485,6 +485,36 @@ else
 fi
 rm -rf "$work/sigpng" "$work/many.npy"
 
+# SIGTERM during predict's forward pass: it stops within a layer, not after the batch (the forward
+# polls the stop flag between layers, predict between batches). 40 convolutions of 32 channels on
+# 2048 examples in one batch take 8 s here; the run must end within 2 s of the signal, exit 143,
+# and leave no output and no temporary file.
+python3 - "$work" <<'PY'
+import json, struct, sys
+layers = 40
+header, offset = {"__metadata__": {"architecture": "; ".join(["Conv2d(32, 32, 3, padding=1)"] * layers), "input_shape": "32,8,8"}}, 0
+for i in range(layers):
+    for name, dims, n in ((f"{i}.weight", [32, 32, 3, 3], 32 * 32 * 9), (f"{i}.bias", [32], 32)):
+        header[name] = {"dtype": "F32", "shape": dims, "data_offsets": [offset, offset + 4 * n]}
+        offset += 4 * n
+text = json.dumps(header).encode()
+open(sys.argv[1] + "/slow.safetensors", "wb").write(struct.pack("<Q", len(text)) + text + b"\0" * offset)
+d = "{'descr': '<f4', 'fortran_order': False, 'shape': (2048, 32, 8, 8), }"
+d += " " * ((64 - (10 + len(d) + 1) % 64) % 64) + "\n"
+open(sys.argv[1] + "/slow_x.npy", "wb").write(b"\x93NUMPY\x01\x00" + bytes([len(d) & 255, len(d) >> 8]) + d.encode() + b"\0" * (4 * 2048 * 32 * 64))
+PY
+"$bin" predict "$work/slow.safetensors" "$work/slow_x.npy" -o "$work/slow_out.npy" --batch-size 2048 >/dev/null 2>"$work/sig.err" &
+pid=$!
+sleep 1.5
+signalled=${EPOCHREALTIME/./}; kill -TERM "$pid"; wait "$pid"; status=$?
+took_ms=$(( (${EPOCHREALTIME/./} - signalled) / 1000 ))
+if [ "$status" -eq 143 ] && [ "$took_ms" -lt 2000 ] && [ ! -e "$work/slow_out.npy" ] && ! ls "$work"/.integrad-tmp-* >/dev/null 2>&1 && grep -qF "interrupted (signal 15)" "$work/sig.err"; then
+  echo "ok   SIGTERM during predict's forward stops it in ${took_ms} ms, leaving nothing"
+else
+  echo "FAIL SIGTERM during predict's forward: exit $status after ${took_ms} ms, output left: $([ -e "$work/slow_out.npy" ] && echo yes || echo no)"; sed 's/^/    /' "$work/sig.err"; failures=$((failures + 1))
+fi
+rm -f "$work/slow.safetensors" "$work/slow_x.npy" "$work/slow_out.npy"
+
 # train's lock covers its checkpoint: a second run whose -o is the first run's checkpoint is refused.
 "$bin" train --arch mlp --data synthetic-patches --limit 2000 --val-limit 10 --epochs 1000 -q -o "$work/busy.safetensors" >"$work/first.out" 2>&1 &
 first=$!
