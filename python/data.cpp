@@ -25,6 +25,7 @@ void bind_data(py::module_& m) {
           d["summary"] = s.summary;
           d["input_shape"] = s.input_shape.str();
           d["has_masks"] = bool(s.masks);
+          d["has_shortcut_masks"] = bool(s.shortcut_masks);
           d["input_dtype"] = nn::input_dtype_name(s.input_dtype);
           d["feature_names"] = s.feature_names;
           d["regression"] = s.regression;
@@ -32,7 +33,7 @@ void bind_data(py::module_& m) {
         }
         return out;
       },
-      "The named data sets (the CLI's --data): name, summary, input_shape, has_masks.");
+      "The named data sets (the CLI's --data): name, summary, input_shape, has_masks, has_shortcut_masks.");
   m.def(
       "dataset",
       [](const std::string& name, const std::string& split, std::optional<int64_t> limit, const std::string& data_dir, const std::string& dtype) {
@@ -43,27 +44,35 @@ void bind_data(py::module_& m) {
         auto make = [&](auto tag) {
           using T = decltype(tag);
           nn::Dataset<T> d;
-          std::optional<ad::Tensor<float>> masks;
+          std::optional<ad::Tensor<float>> masks, shortcut;
           {
             py::gil_scoped_release release;
             d = nn::load_named<T>(set, request);
-            if constexpr (std::is_same_v<T, float>) {
-              if (set.masks) masks = set.masks(d);
-            } else if (set.masks) {
-              masks = set.masks(nn::load_named<float>(set, request));  // masks are float32 whatever the dtype
+            // Masks are float32 whatever the dtype, made from the float32 set as the CLI's
+            // --masks-out and --shortcut-masks-out make them.
+            std::optional<nn::Dataset<float>> as_float;
+            if constexpr (!std::is_same_v<T, float>) {
+              if (set.masks || set.shortcut_masks) as_float = nn::load_named<float>(set, request);
             }
+            const nn::Dataset<float>* f = nullptr;
+            if constexpr (std::is_same_v<T, float>) f = &d;
+            else if (as_float) f = &*as_float;
+            if (set.masks) masks = set.masks(*f);
+            if (set.shortcut_masks) shortcut = set.shortcut_masks(*f);
           }
           py::object m = masks ? py::object(to_numpy(std::move(*masks))) : py::none();
+          py::object s = shortcut ? py::object(to_numpy(std::move(*shortcut))) : py::none();
           // A regression's targets come back as float64 values, a classification's as int64 labels.
           py::object y = d.is_regression() ? py::object(to_numpy(ad::Tensor<double>(ad::Shape{d.size()}, d.targets))) : py::object(to_numpy(d.labels));
-          return py::make_tuple(to_numpy(std::move(d.inputs)), y, m);
+          return py::make_tuple(to_numpy(std::move(d.inputs)), y, m, s);
         };
         return is_float64(dtype) ? make(double{}) : make(float{});
       },
       py::arg("name"), py::arg("split") = "test", py::arg("limit") = py::none(), py::arg("data_dir") = nn::kFashionMnistDir,
       py::arg("dtype") = "float32",
-      "(x, y, masks): a named data set as the CLI's --data reads it; masks (the inputs' shape, 1 where the evidence for the label lies) "
-      "or None when the set has no ground truth.");
+      "(x, y, masks, shortcut_masks): a named data set as the CLI's --data reads it; masks (the inputs' shape, 1 where the evidence for "
+      "the label lies) and shortcut_masks (1 on the shortcut: synthetic-watermark's watermark, synthetic-loan's zip code) or None when the "
+      "set has none. integrad.dataset wraps it in a DataSet.");
   m.def(
       "synthetic_patches",
       [](int64_t n, uint64_t seed, const std::string& dtype) {

@@ -25,7 +25,7 @@ from ._integrad import Model, architectures, datasets, load, methods, metrics, s
 from . import _integrad
 from .torch_import import from_torch
 
-__all__ = ["Model", "Explanation", "load", "from_torch", "train", "explain", "evaluate", "axioms", "methods", "metrics", "dataset", "datasets",
+__all__ = ["Model", "Explanation", "DataSet", "load", "from_torch", "train", "explain", "evaluate", "axioms", "methods", "metrics", "dataset", "datasets",
            "architectures", "synthetic_patches", "synthetic_patch_mask"]
 __version__ = "0.1.0"
 
@@ -122,18 +122,41 @@ axioms = _in_python_words(_integrad.axioms)
 train = _in_python_words(_integrad.train)
 
 
+class DataSet(tuple):
+    """What integrad.dataset returns: unpacks as ``x, y, masks = ...`` and has the same three as
+    attributes, plus ``shortcut_masks``: the inputs' shape, 1 on the shortcut a model may learn
+    instead of the evidence (synthetic-watermark: the watermark; synthetic-loan: zip_code, the
+    proxy), as the CLI's ``dataset --shortcut-masks-out`` writes them; None for the other sets."""
+
+    def __new__(cls, x, y, masks, shortcut_masks):
+        self = super().__new__(cls, (x, y, masks))
+        self.shortcut_masks = shortcut_masks
+        return self
+
+    x = property(lambda self: self[0])
+    y = property(lambda self: self[1])
+    masks = property(lambda self: self[2])
+
+    def __repr__(self):
+        def shape(a):
+            return None if a is None else tuple(a.shape)
+        return (f"DataSet(x={shape(self.x)}, y={shape(self.y)}, masks={shape(self.masks)}, "
+                f"shortcut_masks={shape(self.shortcut_masks)})")
+
+
 def dataset(name, split="test", limit=None, data_dir=None, dtype="float32"):
-    """(x, y, masks): a named data set as the CLI's --data reads it. Token ids come back as int64,
-    a regression's targets (diabetes) as float64, class labels as int64; masks (the inputs' shape,
-    1 where the evidence for the label lies) or None. split is "train", "test" or "all" (the sets
-    read from files). docs/datasets.md."""
+    """(x, y, masks): a named data set as the CLI's --data reads it, as a DataSet, which also has
+    .shortcut_masks. Token ids come back as int64, a regression's targets (diabetes) as float64,
+    class labels as int64; masks (the inputs' shape, 1 where the evidence for the label lies) or
+    None; shortcut_masks (1 on the shortcut: the watermark, the zip code) or None. split is
+    "train", "test" or "all" (the sets read from files). docs/datasets.md."""
     import numpy as np
     kwargs = {} if data_dir is None else {"data_dir": data_dir}
-    x, y, masks = _in_python_words(_integrad.dataset)(name, split=split, limit=limit, dtype=dtype, **kwargs)
+    x, y, masks, shortcut = _in_python_words(_integrad.dataset)(name, split=split, limit=limit, dtype=dtype, **kwargs)
     info = next((d for d in datasets() if d["name"] == name), None)
     if info is not None and info.get("input_dtype") == "int64":
         x = x.astype(np.int64)
-    return x, y, masks
+    return DataSet(x, y, masks, shortcut)
 
 
 def explain(model, x, method="ig", target=None, baseline=None, **options):

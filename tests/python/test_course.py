@@ -132,6 +132,27 @@ def test_shortcut_sets_learn_the_shortcut():
     assert train_acc > 0.95 and test_acc < train_acc - 0.2, (train_acc, test_acc)
 
 
+@pytest.mark.parametrize("name", ["synthetic-watermark", "synthetic-loan"])
+def test_dataset_returns_the_shortcut_masks_the_cli_writes(name, cli, tmp_path):
+    """integrad.dataset gives the shortcut masks (issue 27) equal to dataset --shortcut-masks-out,
+    and the ground-truth masks equal to --masks-out; a set without a shortcut gives None."""
+    d = integrad.dataset(name, split="train", limit=50)
+    x, y, masks = d  # still unpacks as three
+    assert d.x is x and d.y is y and d.masks is masks
+    cli("dataset", "--data", name, "--split", "train", "--limit", 50, "-o", tmp_path / "x.npy", "--labels-out", tmp_path / "y.npy",
+        "--masks-out", tmp_path / "m.npy", "--shortcut-masks-out", tmp_path / "s.npy")
+    np.testing.assert_array_equal(x, np.load(tmp_path / "x.npy"))
+    np.testing.assert_array_equal(masks, np.load(tmp_path / "m.npy"))
+    np.testing.assert_array_equal(d.shortcut_masks, np.load(tmp_path / "s.npy"))
+    assert d.shortcut_masks.shape == x.shape and set(np.unique(d.shortcut_masks)) == {0.0, 1.0}
+    assert (d.shortcut_masks * masks).sum() == 0  # the shortcut and the evidence apart
+    assert integrad.dataset(name, split="train", limit=50, dtype="float64").shortcut_masks.dtype == np.float32
+    assert next(s for s in integrad.datasets() if s["name"] == name)["has_shortcut_masks"]
+    plain = integrad.dataset("synthetic-patches", limit=2)
+    assert plain.shortcut_masks is None and plain.masks is not None
+    assert integrad.dataset("iris", split="all").shortcut_masks is None
+
+
 def test_plot_helpers_draw(tabular):
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")
