@@ -5,7 +5,9 @@
 // values that may hold terminal escape sequences.
 #include "errors.h"
 
+#include <atomic>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "model.h"
@@ -18,7 +20,21 @@ namespace integrad::py_bind {
 namespace {
 std::thread::id main_thread;  // the importing thread, Python's main thread in practice
 
-extern "C" void request_stop(int signal) { nn::stop_signal.store(signal); }
+// The running ReleaseAllowingStop scopes: our SIGINT handler is installed while there is one.
+std::mutex scopes_mutex;
+int running_calls = 0;                // guarded by scopes_mutex
+bool handler_installed = false;       // guarded
+struct sigaction python_handler {};  // guarded: what to put back when the last call ends
+std::atomic<int> main_thread_calls{0};
+std::atomic<bool> main_thread_owes_interrupt{false};  // a Ctrl-C the main thread's call must raise
+
+extern "C" void request_stop(int signal) {
+  nn::stop_signal.store(signal);
+  // The main thread is running Python (not one of our calls): tell it as Python's own handler
+  // would. PyErr_SetInterrupt is async-signal-safe (Python >= 3.10) and needs no GIL.
+  if (main_thread_calls.load() == 0) PyErr_SetInterrupt();
+  else main_thread_owes_interrupt.store(true);
+}
 
 std::string escaped(const std::exception& e) {
   const std::string text = nn::shortened(nn::user_message(e));
@@ -49,26 +65,49 @@ std::string path_argument(py::handle path, const char* name) {
   return text.cast<std::string>();
 }
 
-ReleaseAllowingStop::ReleaseAllowingStop() {
-  struct sigaction current {};
-  if (std::this_thread::get_id() == main_thread && ::sigaction(SIGINT, nullptr, &current) == 0 && current.sa_handler != SIG_IGN) {
-    struct sigaction action {};
-    action.sa_handler = request_stop;
-    sigemptyset(&action.sa_mask);
-    installed_ = ::sigaction(SIGINT, &action, &previous_) == 0;
+ReleaseAllowingStop::ReleaseAllowingStop() : on_main_thread_(std::this_thread::get_id() == main_thread) {
+  {
+    const std::lock_guard lock(scopes_mutex);
+    struct sigaction current {};
+    // A SIGINT the program ignores stays ignored.
+    if (running_calls++ == 0 && ::sigaction(SIGINT, nullptr, &current) == 0 && current.sa_handler != SIG_IGN) {
+      struct sigaction action {};
+      action.sa_handler = request_stop;
+      sigemptyset(&action.sa_mask);
+      handler_installed = ::sigaction(SIGINT, &action, &python_handler) == 0;
+    }
   }
+  if (on_main_thread_) main_thread_calls.fetch_add(1);
   release_.emplace();
 }
 
 ReleaseAllowingStop::~ReleaseAllowingStop() {
   release_.reset();  // the GIL back first
-  if (!installed_) return;
-  ::sigaction(SIGINT, &previous_, nullptr);
-  // A Ctrl-C that came after the last pass: Python raises it at its next instruction.
-  if (nn::stop_signal.exchange(0) != 0 && std::uncaught_exceptions() == 0) PyErr_SetInterrupt();
+  if (on_main_thread_) main_thread_calls.fetch_sub(1);
+  {
+    const std::lock_guard lock(scopes_mutex);
+    if (--running_calls == 0) {
+      if (handler_installed) ::sigaction(SIGINT, &python_handler, nullptr);
+      handler_installed = false;
+      nn::stop_signal.store(0);  // every call that was running has seen it; the next ones start clean
+    }
+  }
+  // A Ctrl-C that came after this call's last pass: Python raises it at its next instruction. (A
+  // call that stopped raises KeyboardInterrupt itself.)
+  if (on_main_thread_ && main_thread_owes_interrupt.exchange(false) && std::uncaught_exceptions() == 0) PyErr_SetInterrupt();
 }
 
-void bind_errors(py::module_&) {
+bool interrupt_running_calls() {
+  const std::lock_guard lock(scopes_mutex);
+  if (running_calls == 0) return false;
+  nn::stop_signal.store(SIGINT);
+  return true;
+}
+
+void bind_errors(py::module_& m) {
+  m.def("interrupt", &interrupt_running_calls,
+        "Stops every running integrad call (explain, evaluate, axioms, predict), in any thread, as Ctrl-C does: each raises "
+        "KeyboardInterrupt in its own thread. Returns False when none was running; a later call is not affected.");
   main_thread = std::this_thread::get_id();
   py::register_exception_translator([](std::exception_ptr p) {
     try {
@@ -80,7 +119,8 @@ void bind_errors(py::module_&) {
     } catch (const FileMissing& e) {
       PyErr_SetString(PyExc_FileNotFoundError, escaped(e).c_str());
     } catch (const nn::Stopped&) {
-      nn::stop_signal.store(0);
+      // nn::stop_signal stays set until the last running call ends (~ReleaseAllowingStop), so
+      // calls in other threads stop too.
       PyErr_SetNone(PyExc_KeyboardInterrupt);
     } catch (const std::bad_alloc& e) {
       PyErr_SetString(PyExc_MemoryError, escaped(e).c_str());

@@ -70,7 +70,7 @@ py::array predict(const Model& m, py::handle x, int64_t batch_size) {
     ad::Tensor<T> in = inputs_from<T>(x, net);
     ad::Tensor<T> out;
     {
-      py::gil_scoped_release release;
+      ReleaseAllowingStop release;  // Ctrl-C stops between layers
       out = net.predict(in, batch_size);
     }
     return to_numpy(std::move(out));

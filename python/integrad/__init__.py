@@ -21,12 +21,12 @@ import tempfile
 # Read by libgomp when _integrad loads it, so it must be set first; an explicit setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
-from ._integrad import Model, architectures, datasets, load, methods, metrics, synthetic_patch_mask, synthetic_patches
+from ._integrad import Model, architectures, datasets, interrupt, load, methods, metrics, synthetic_patch_mask, synthetic_patches
 from . import _integrad
 from .torch_import import from_torch
 
 __all__ = ["Model", "Explanation", "DataSet", "load", "from_torch", "train", "explain", "evaluate", "axioms", "methods", "metrics", "dataset", "datasets",
-           "architectures", "synthetic_patches", "synthetic_patch_mask"]
+           "architectures", "interrupt", "synthetic_patches", "synthetic_patch_mask"]
 __version__ = "0.1.0"
 
 

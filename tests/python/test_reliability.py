@@ -85,6 +85,88 @@ def test_ctrl_c_interrupts_explain_between_passes(torch_data):
     assert integrad.explain(model, x[:2], method="saliency").attributions.shape == x[:2].shape
 
 
+def _long_explain_in_a_thread(torch_data):
+    """Starts IG with a million steps (about a minute) in a worker thread; returns the thread and
+    a dict that gets the worker's exception (or "returned") and when it ended."""
+    model = integrad.load(os.path.join(torch_data, "mlp_f32.safetensors"))
+    x = np.repeat(np.load(os.path.join(torch_data, "mlp_f32_input.npy"))[:1], 200, axis=0)
+    outcome = {}
+
+    def work():
+        try:
+            integrad.explain(model, x, method="ig", steps=1000000, batch_size=64)
+            outcome["result"] = "returned"
+        except BaseException as e:  # KeyboardInterrupt is what is expected
+            outcome["result"] = e
+        outcome["ended"] = time.monotonic()
+
+    worker = threading.Thread(target=work)
+    return worker, outcome, model, x
+
+
+def test_ctrl_c_stops_a_call_in_a_worker_thread(torch_data):
+    """Python runs signal handlers on the main thread only: a call in a worker thread ran to its end
+    (a minute) after Ctrl-C. Now the worker's call raises KeyboardInterrupt within a pass or two,
+    and the main thread, waiting in join(), gets its KeyboardInterrupt as usual."""
+    worker, outcome, model, x = _long_explain_in_a_thread(torch_data)
+    worker.start()
+    time.sleep(0.5)
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGINT)
+        worker.join(timeout=30)
+        time.sleep(5)  # the main thread's KeyboardInterrupt arrives at its next instruction at the latest
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "the worker's call did not stop"
+    assert isinstance(outcome["result"], KeyboardInterrupt), outcome["result"]
+    assert outcome["ended"] - start < 5, f"the worker took {outcome['ended'] - start:.1f} s to stop"
+    # Python's handler is back and the next calls run normally
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert integrad.explain(model, x[:2], method="saliency").attributions.shape == x[:2].shape
+
+
+def test_interrupt_stops_calls_in_other_threads(torch_data):
+    """integrad.interrupt() cancels every running call, here one in a worker thread, without a
+    KeyboardInterrupt in the caller; with nothing running it returns False and changes nothing."""
+    assert integrad.interrupt() is False
+    worker, outcome, model, x = _long_explain_in_a_thread(torch_data)
+    worker.start()
+    time.sleep(0.5)
+    start = time.monotonic()
+    while not integrad.interrupt():  # the worker's call may not have begun yet on a loaded machine
+        time.sleep(0.05)
+    worker.join(timeout=30)
+    assert not worker.is_alive() and isinstance(outcome["result"], KeyboardInterrupt), outcome.get("result")
+    assert outcome["ended"] - start < 5
+    assert integrad.explain(model, x[:2], method="saliency").attributions.shape == x[:2].shape
+
+
+def test_ctrl_c_interrupts_predict_between_layers(tmp_path):
+    """Model.predict polls between batches and layers too: 40 convolutions on 2,048 examples in one
+    batch take seconds; Ctrl-C after 0.3 s stops it within a layer."""
+    layers = 40
+    arch = "; ".join(["Conv2d(32, 32, 3, padding=1)"] * layers)
+    import json
+    import struct
+    header, offset = {"__metadata__": {"architecture": arch, "input_shape": "32,8,8"}}, 0
+    for i in range(layers):
+        for name, dims, n in ((f"{i}.weight", [32, 32, 3, 3], 32 * 32 * 9), (f"{i}.bias", [32], 32)):
+            header[name] = {"dtype": "F32", "shape": dims, "data_offsets": [offset, offset + 4 * n]}
+            offset += 4 * n
+    text = json.dumps(header).encode()
+    (tmp_path / "slow.safetensors").write_bytes(struct.pack("<Q", len(text)) + text + b"\0" * offset)
+    model = integrad.load(tmp_path / "slow.safetensors")
+    x = np.zeros((2048, 32, 8, 8), np.float32)
+    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        model.predict(x, batch_size=2048)
+    elapsed = time.monotonic() - start
+    timer.cancel()
+    assert elapsed < 2, f"took {elapsed:.1f} s to stop"
+
+
 def test_python_arguments_are_checked_in_the_users_words(torch_data):
     model = integrad.load(os.path.join(torch_data, "mlp_f32.safetensors"))
     x = np.load(os.path.join(torch_data, "mlp_f32_input.npy"))
