@@ -28,7 +28,11 @@ void for_each_example(int64_t n, Body&& body) {
   std::mutex guard;
   int64_t failed_at = std::numeric_limits<int64_t>::max();
   std::exception_ptr failure;
+  // The caller's cancel flag (nn::CancelScope, the explorer's Cancel), passed on to the OpenMP
+  // threads: thread_local values do not follow the work into them.
+  const std::atomic<bool>* const cancelled = nn::work_cancelled;
   const auto run = [&](int64_t i) {
+    const nn::CancelScope scope(cancelled);
     {
       const std::lock_guard lock(guard);
       if (i > failed_at) return;  // a serial loop would have stopped before this example

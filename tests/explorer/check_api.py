@@ -163,6 +163,27 @@ with Server(model("cnn.safetensors"), model("cnn2.safetensors"), "--data", "synt
     assert s["state"] == "cancelled", s
     assert seen > 0, "no progress was reported"
     print(f"  progress seen {seen:.2f}, then cancelled")
+    # A method that reports no progress within an example (LIME: 100,000 samples of one image in 2x2
+    # patches, 4 s or more after a Cancel before) is cancelled too, in milliseconds: the job's flag
+    # reaches the checks between examples, passes and layers.
+    status, j = srv.api("POST", "/api/run", {"op": "explain", "example": 1,
+                                             "methods": [{"name": "lime", "options": {"samples": 100000, "patch": 2}}]})
+    assert status == 202, j
+    job = j["job"]
+    while srv.api("GET", f"/api/job?id={job}")[1]["state"] == "queued":
+        time.sleep(0.01)
+    time.sleep(0.5)
+    start = time.time()
+    srv.api("POST", f"/api/cancel?id={job}", {})
+    while time.time() < start + 60:
+        s = srv.api("GET", f"/api/job?id={job}")[1]
+        if s["state"] not in ("queued", "running"):
+            break
+        time.sleep(0.01)
+    took = time.time() - start
+    assert s["state"] == "cancelled", s
+    assert took < 2, f"LIME took {took:.1f} s to stop after Cancel"
+    print(f"  LIME (no progress within the example) cancelled in {1000 * took:.0f} ms")
     # The server still answers afterwards.
     assert srv.run({"op": "predict", "example": 0})["predictions"][0]["predicted"] >= 0
     # Both workers busy with long jobs: the page and a prediction are still answered at once.

@@ -16,6 +16,7 @@
 #include "nn/named_datasets.h"
 #include "nn/npz.h"
 #include "nn/printable.h"
+#include "nn/stop.h"
 
 namespace integrad::cli::explorer {
 
@@ -205,6 +206,8 @@ json run_explain(const Session& s, const std::vector<int64_t>& models, const ad:
       if (v.shape() == x.shape() && !a.targets.empty()) {
         try {
           map["curves"] = curves(m, x, v, r.baseline, a.targets[0]);
+        } catch (const nn::Stopped&) {
+          throw;  // cancelled: not a note on the curves
         } catch (const std::exception& e) {
           map["curves_note"] = e.what();
         }

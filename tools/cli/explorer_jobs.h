@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "explorer_model.h"
+#include "nn/stop.h"
 
 namespace integrad::cli::explorer {
 
@@ -120,9 +121,15 @@ class JobTable {
       Job::State state = Job::State::done;
       std::string error;
       try {
+        // Cancel reaches what polls nn::throw_if_stop_requested (between examples, passes and
+        // layers), so a method that reports no progress stops too.
+        const nn::CancelScope scope(&job->cancel);
         result = job->work(*job);
       } catch (const Cancelled&) {
         state = Job::State::cancelled;
+      } catch (const nn::Stopped& e) {
+        state = e.signal == 0 ? Job::State::cancelled : Job::State::failed;
+        if (e.signal != 0) error = e.what();
       } catch (const std::exception& e) {
         state = Job::State::failed;
         error = e.what();
