@@ -274,4 +274,25 @@ with Server(model("text.safetensors"), "--data", "synthetic-tokens", "--limit", 
     expect_error(srv, 400, "POST", "/api/run?wait=1", {"op": "explain", "example": 0, "methods": [{"name": "ig"}]}, contains="layer")
     expect_error(srv, 400, "POST", "/api/run?wait=1", {"op": "explain", "input": [0.5] * tok.shape[1], "methods": [{"name": "ig", "options": {"layer": 0}}]},
                  contains="token id")
+print("a graph model's layers, by name:")
+with Server(model("resnet.safetensors"), "--data", "synthetic-patches", "--limit", 10) as srv:
+    info = srv.api("GET", "/api/info")[1]
+    layers = info["models"][0]["layers"]
+    names = [l["name"] for l in layers]
+    # every node by its name, as `integrad info` lists them, and the modules (PyTorch's module paths)
+    listed = [line.split()[1] for line in integrad("info", model("resnet.safetensors")).splitlines() if line[:3].strip().isdigit()]
+    assert [l["name"] for l in layers if not l["module"]] == listed, (names, listed)
+    for module in ("layer1", "layer1.0", "layer2", "layer2.0", "layer2.0.downsample"):
+        assert module in names, f"the module {module} is not offered: {names}"
+    byname = {l["name"]: l for l in layers}
+    assert byname["layer1"]["output_shape"] == byname["layer1.0.relu2"]["output_shape"] == [16, 28, 28] and byname["layer1"]["image"]
+    assert byname["fc"]["output_shape"] == [10] and not byname["fc"]["image"]
+    print(f"  {len(layers)} layers offered ({len(listed)} nodes and {len(layers) - len(listed)} modules), e.g. {names[:4]}")
+    for method, layer in (("gradcam", "layer1"), ("gradcam", "layer2.0.conv1"), ("ig", "layer1.0.add")):
+        r = srv.run({"op": "explain", "example": 3, "methods": [{"name": method, "options": {"layer": layer}}]})
+        check_equal(f"{method} at layer {layer}", api_map(r)[0], cli_explain(patches[3:4], method, "--layer", layer, model_file="resnet.safetensors")[0], 1e-6)
+    expect_error(srv, 400, "POST", "/api/run?wait=1", {"op": "explain", "example": 0, "methods": [{"name": "gradcam", "options": {"layer": "layer9"}}]},
+                 contains="has no layer 'layer9'; its layers are conv1, bn1")
+    expect_error(srv, 400, "POST", "/api/run?wait=1", {"op": "explain", "example": 0, "methods": [{"name": "ig", "options": {"layer": "3"}}]},
+                 contains="has no layer '3'")
 print("explorer API: all checks passed")

@@ -181,6 +181,36 @@ with Server(model("cnn.safetensors"), model("cnn2.safetensors"), "--data", "synt
         assert abs(results[e] - expected) <= 1e-6 * max(1.0, abs(expected)), f"browser on example {e}: {results[e]} vs the CLI's {expected}"
     print(f"two browsers at once: deltas {results} equal the CLI's")
 
+# A graph model: Grad-CAM's and layer IG's layer is picked from the list the server gives (node names
+# and module paths), not typed; the map is the CLI's for that layer.
+with Server(model("resnet.safetensors"), "--data", "synthetic-patches", "--limit", 40) as srv:
+    d = open_browser()
+    try:
+        from selenium.webdriver.support.ui import Select
+        load(d, srv.url)
+        served = [l["name"] for l in srv.api("GET", "/api/info")[1]["models"][0]["layers"]]
+        for method in ("gradcam", "ig"):
+            picker = d.find_element(By.ID, f"o-{method}-layer")
+            assert picker.tag_name == "select", f"{method}'s layer is a {picker.tag_name}, not a list"
+            offered = [o.get_attribute("value") for o in Select(picker).options]
+            assert offered == [""] + served, f"{method}'s layer list {offered[:6]}... is not the server's {served[:6]}..."
+        d.find_element(By.ID, "m-gradcam").click()
+        Select(d.find_element(By.ID, "o-gradcam-layer")).select_by_value("layer1")
+        card = explain_in_page(d, 5, ["gradcam"])["gradcam"]
+        assert card.find_elements(By.TAG_NAME, "canvas"), "no Grad-CAM map drawn"
+        assert "layer1" in d.current_url, "the chosen layer is not in the view's URL"
+        card.find_element(By.XPATH, ".//button[text()='Save .npy']").click()
+        wait(d, lambda: [f for f in os.listdir(downloads) if f.endswith(".npy") and "gradcam" in f], 30)
+        saved = np.load(os.path.join(downloads, next(f for f in os.listdir(downloads) if f.endswith(".npy") and "gradcam" in f)))
+        np.save(os.path.join(work, "x.npy"), patches[5:6])
+        integrad("explain", model("resnet.safetensors"), os.path.join(work, "x.npy"), "-o", os.path.join(work, "g.npy"), "--method", "gradcam", "--layer", "layer1", "-q")
+        cli = np.load(os.path.join(work, "g.npy"))
+        assert np.allclose(saved.reshape(cli.shape), cli, rtol=1e-6, atol=1e-9), "the page's Grad-CAM at layer1 is not the CLI's"
+        screenshot(d, "explorer-screenshot-layers.png")
+        print(f"graph model: {len(served)} layers offered by name; Grad-CAM at layer1 equals the CLI's")
+    finally:
+        d.quit()
+
 # A tabular model whose feature name and data file name are HTML: the slider moves the prediction,
 # the names stay text.
 integrad("dataset", "--data", "synthetic-tabular", "--split", "test", "--limit", 300, "-o", os.path.join(work, "tab.csv"))

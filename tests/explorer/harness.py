@@ -29,6 +29,8 @@ def train_models():
         "cnn2.safetensors": ["--arch", "cnn", "--data", "synthetic-patches", "--limit", "400", "--val-limit", "100", "--epochs", "1", "--seed", "7"],
         "tabular.safetensors": ["--arch", "tabular", "--limit", "2000", "--val-limit", "200", "--epochs", "10"],
         "text.safetensors": ["--arch", "text", "--limit", "2000", "--val-limit", "100", "--lr", "0.01", "--epochs", "2"],
+        # a graph model (named nodes, modules such as layer1): the layer picker
+        "resnet.safetensors": ["--arch", "resnet", "--data", "synthetic-patches", "--limit", "300", "--val-limit", "50", "--epochs", "1"],
     }
     for name, args in jobs.items():
         integrad("train", *args, "-q", "-o", os.path.join(MODELS, name))

@@ -172,6 +172,28 @@ std::vector<ExplainRequest> parse_methods(const Session& s, const json& r, const
   return out;
 }
 
+// A layer option that names a layer (layer IG, Grad-CAM: the text kind; attention's is an index)
+// must name one of those /api/info lists for every model of the request.
+void check_layers(const Session& s, const std::vector<int64_t>& models, const std::vector<ExplainRequest>& methods) {
+  for (const ExplainRequest& e : methods) {
+    const auto it = e.options.find("layer");
+    if (it == e.options.end()) continue;
+    const auto& specs = attr::find_method<float>(e.method).options;
+    if (!std::any_of(specs.begin(), specs.end(), [](const attr::OptionSpec& o) { return o.name == "layer" && o.kind == attr::OptionSpec::Kind::text; }))
+      continue;
+    for (int64_t mi : models) {
+      const LoadedModel& m = s.models[size_t(mi)];
+      const std::vector<std::string> names = layer_names(m);
+      if (std::find(names.begin(), names.end(), it->second) == names.end()) {
+        std::vector<std::string> shown(names.begin(), names.begin() + std::min<size_t>(names.size(), 40));
+        if (names.size() > shown.size()) shown.push_back("...");
+        throw BadRequest(fmt::format("'{}'.options.layer: {} has no layer '{}'; its layers are {}", e.method, nn::printable(m.label), nn::printable(it->second),
+                                     nn::printable(fmt::format("{}", fmt::join(shown, ", ")))));
+      }
+    }
+  }
+}
+
 std::vector<float> flat(const ad::Tensor<float>& t) { return {t.data(), t.data() + t.numel()}; }
 
 json prediction(const LoadedModel& m, const ad::Tensor<float>& x) {
@@ -390,7 +412,7 @@ void check(const Session& s, const json& r) {
       throw BadRequest("'max_steps' must be an integer in [2, 1024]");
     return;
   }
-  parse_methods(s, r, target, baseline);
+  check_layers(s, models, parse_methods(s, r, target, baseline));
 }
 
 json run(const Session& s, const json& r, Job& job) {

@@ -29,13 +29,53 @@ LoadedModel load_model(const std::string& path) {
   return m;
 }
 
+namespace {
+
+// One entry per node, and after the last node of each module that holds several (a scope such as
+// `layer1` or `layer1.0`), an entry for that module: Model::node_index resolves it to that node.
+json layers_json(const LoadedModel& m) {
+  const nn::Model<float>& model = m.model;
+  const std::vector<ad::Shape> shapes = model.output_shapes();
+  std::map<std::string, size_t> last_of_scope;  // scope -> its last node
+  for (size_t i = 0; i < model.layers.size(); ++i) {
+    const std::string name = model.node_name(i);
+    for (size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.', dot + 1)) last_of_scope[name.substr(0, dot)] = i;
+  }
+  std::map<size_t, std::vector<std::string>> scopes_after;
+  for (const auto& [scope, last] : last_of_scope) scopes_after[last].push_back(scope);
+  json out = json::array();
+  const auto entry = [&](const std::string& name, size_t i, bool module) {
+    out.push_back({{"name", name}, {"layer", module ? std::string("module") : model.layers[i]->architecture()}, {"node", i},
+                   {"output_shape", shapes[i].vec()}, {"image", shapes[i].rank() == 3}, {"module", module}});
+  };
+  for (size_t i = 0; i < model.layers.size(); ++i) {
+    entry(model.node_name(i), i, false);
+    auto it = scopes_after.find(i);
+    if (it == scopes_after.end()) continue;
+    // The innermost module first (layer1.0 before layer1): its name is the longer one.
+    std::sort(it->second.begin(), it->second.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+    for (const std::string& scope : it->second)
+      if (!std::any_of(model.names.begin(), model.names.end(), [&](const std::string& n) { return n == scope; })) entry(scope, i, true);
+  }
+  return out;
+}
+
+}  // namespace
+
 json describe(const LoadedModel& m) {
   static const char* kinds[] = {"image", "tabular", "tokens", "other"};
   return {{"label", m.label},
           {"kind", kinds[static_cast<int>(m.kind)]},
           {"input_shape", m.model.input_shape.vec()},
           {"num_classes", m.num_classes},
-          {"feature_names", m.model.feature_names}};
+          {"feature_names", m.model.feature_names},
+          {"layers", layers_json(m)}};
+}
+
+std::vector<std::string> layer_names(const LoadedModel& m) {
+  std::vector<std::string> out;
+  for (const json& l : layers_json(m)) out.push_back(l.at("name").get<std::string>());
+  return out;
 }
 
 json methods_json() {

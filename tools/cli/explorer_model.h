@@ -27,7 +27,13 @@ struct LoadedModel {
 };
 
 LoadedModel load_model(const std::string& path);
+// kind, input shape, classes, feature names, and `layers`: what a layer option (layer IG,
+// Grad-CAM) may name — every node by its name (a module path in a graph model, the index in a
+// chain) and every module holding several nodes (PyTorch's `layer1`), each with its output shape.
 nlohmann::json describe(const LoadedModel& m);
+
+// The names `layers` lists, in that order.
+std::vector<std::string> layer_names(const LoadedModel& m);
 
 // Every registered method with its options as the form needs them (kind, default, range, choices,
 // help), straight from attr::registry: a method registered tomorrow shows up in the page as is.

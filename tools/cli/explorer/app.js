@@ -242,6 +242,26 @@ async function predict() {
 }
 
 // ---- methods form, generated from the registry ---------------------------------------------------
+// A method option that names a layer (kind text, name "layer": layer IG, Grad-CAM) is a list of the
+// model's layers as /api/info gives them (node names or module paths, with each output's shape),
+// not a free text field. Attention's "layer" is an index (kind integer) and stays a number.
+const isLayerPicker = (o) => o.kind === 'text' && o.name === 'layer';
+
+function fillLayerPicker(select) {
+  const keep = select.value;
+  const model = S.info.models[S.model];
+  const none = el('option', { value: '' }, select.dataset.none);
+  select.replaceChildren(none, ...(model.layers || []).map((l) => el('option', {
+    value: l.name, 'data-image': String(l.image),
+    title: l.module ? `the module ${l.name}: the output of its last node` : l.layer,
+  }, `${l.name} — ${l.module ? 'module' : l.layer} → [${l.output_shape.join(', ')}]`)));
+  select.value = [...select.options].some((o) => o.value === keep) ? keep : '';
+}
+
+function fillLayerPickers() {
+  for (const select of document.querySelectorAll('select[data-layer-picker]')) fillLayerPicker(select);
+}
+
 function buildMethods() {
   const box = $('methods');
   box.replaceChildren();
@@ -252,6 +272,10 @@ function buildMethods() {
       const id = `o-${m.name}-${o.name}`;
       let input;
       if (o.kind === 'choice') input = el('select', { id }, ...o.choices.map((c) => el('option', { value: c }, c)));
+      else if (isLayerPicker(o)) {
+        input = el('select', { id, 'data-layer-picker': '1', 'data-none': m.name === 'ig' ? '(none: the inputs)' : '(default)' });
+        fillLayerPicker(input);
+      }
       else if (o.kind === 'flag') input = el('input', { id, type: 'checkbox' });
       else if (o.kind === 'text') input = el('input', { id, type: 'text' });
       else {
@@ -452,7 +476,7 @@ async function restoreView() {
   let v;
   try { v = JSON.parse(decodeURIComponent(location.hash.slice(1))); } catch { return false; }
   const n = S.info.models.length;
-  if (Number.isInteger(v.a) && v.a >= 0 && v.a < n) { S.model = v.a; $('model-a').value = String(v.a); }
+  if (Number.isInteger(v.a) && v.a >= 0 && v.a < n) { S.model = v.a; $('model-a').value = String(v.a); fillLayerPickers(); }
   if (Number.isInteger(v.b) && v.b >= 0 && v.b < n) { S.model2 = v.b; $('model-b').value = String(v.b); }
   if (['zero', 'blurred', 'mean', 'number'].includes(v.bk)) $('baseline-kind').value = v.bk;
   if (v.bv !== undefined) $('baseline-value').value = Number(v.bv);
@@ -560,7 +584,7 @@ async function start() {
   if (!S.info.has_mean) $('baseline-kind').querySelector('option[value="mean"]').disabled = true;
   if (S.kind !== 'image') $('baseline-kind').querySelector('option[value="blurred"]').disabled = true;
   if (S.kind === 'tokens') { $('baseline-kind').value = 'number'; $('baseline-value').value = 0; }
-  $('model-a').addEventListener('change', () => { S.model = Number($('model-a').value); buildGrid(); predict(); });
+  $('model-a').addEventListener('change', () => { S.model = Number($('model-a').value); fillLayerPickers(); buildGrid(); predict(); });
   $('model-b').addEventListener('change', () => { S.model2 = $('model-b').value === '' ? null : Number($('model-b').value); predict(); });
   for (const id of ['filter-true', 'filter-pred', 'filter-correct']) $(id).addEventListener('change', buildGrid);
   $('explain').addEventListener('click', () => action('explain', (r, x) => { S.lastResult = r; showResults(r, x); }));
