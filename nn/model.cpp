@@ -74,9 +74,25 @@ size_t Model<T>::node_index(std::string_view name) const {
   throw std::invalid_argument(fmt::format("the model has no layer '{}'; its layers are {}", name, fmt::join(known, ", ")));
 }
 
+namespace {
+
+// The boundary check of every forward: the layers' own shapes were checked when the model was built,
+// so a tensor of the wrong shape can only come from the caller. Named here, in the model's terms,
+// rather than by whichever op trips on it first ("conv2d: input ... and weight ... do not fit").
+void check_forward_input(const ad::Shape& given, const ad::Shape& expected, size_t from) {
+  if (given.rank() == expected.rank() + 1 && given.without(0) == expected) return;
+  if (from == 0)
+    throw std::invalid_argument(fmt::format("the model takes examples of shape {} (a batch [N, {}]); it was given {}", expected.str(),
+                                            fmt::join(expected.vec(), ", "), given.str()));
+  throw std::invalid_argument(fmt::format("layer {} of the model reads values of shape {} per example; it was given {}", from, expected.str(), given.str()));
+}
+
+}  // namespace
+
 template <ad::Scalar T>
 ad::Var<T> Model<T>::forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, size_t from, size_t to) const {
   to = std::min(to, layers.size());
+  check_forward_input(x.shape(), from == 0 ? input_shape : output_shape(from), from);
   if (!is_chain()) {
     if (from != 0) throw std::logic_error("a graph model computes from its input: use a NodeHook to replace a node's value");
     return forward_graph(tape, x, grads, to, nullptr);
@@ -98,6 +114,7 @@ ad::Var<T> Model<T>::forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, size_
 
 template <ad::Scalar T>
 ad::Var<T> Model<T>::forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, const NodeHook<T>& hook) const {
+  check_forward_input(x.shape(), input_shape, 0);
   return forward_graph(tape, x, grads, layers.size(), &hook);
 }
 

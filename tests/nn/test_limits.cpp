@@ -41,3 +41,26 @@ TEST_CASE("architecture: at most 4096 layers, and parsing is linear in their num
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
   CHECK_THROWS_WITH(nn::parse_architecture<float>(ok + "ReLU()", ad::Shape{4}, nn::InputDtype::float32, 0), doctest::Contains("more than 4096 layers"));
 }
+
+TEST_CASE("model: a forward given inputs of the wrong shape names the model's shape, not an op's") {
+  // The class of issue 29 item 20 ("conv2d: input ... and weight ... do not fit" reaching the
+  // user): a model's layers are checked when it is built, so a wrong shape can only come in at the
+  // forward's boundary, and is refused there in the model's terms, for chains and graphs alike.
+  const nn::Model<float> cnn = nn::parse_architecture<float>(nn::named_architecture("cnn"), ad::Shape{1, 28, 28}, nn::InputDtype::float32, 0);
+  for (const ad::Shape& wrong : {ad::Shape{2, 3, 28, 28}, ad::Shape{2, 28, 28}, ad::Shape{2, 1, 32, 32}}) {
+    std::string message;
+    try {
+      cnn.predict(ad::Tensor<float>(wrong));
+    } catch (const std::invalid_argument& e) {
+      message = e.what();
+    }
+    CHECK(message == "the model takes examples of shape [1, 28, 28] (a batch [N, 1, 28, 28]); it was given " + wrong.str());
+  }
+  // A forward from an inner layer (layer attribution) is checked against that layer's input.
+  ad::Tape<float> tape;
+  CHECK_THROWS_WITH(cnn.forward(tape, tape.leaf(ad::Tensor<float>(ad::Shape{1, 1, 28, 28})), nn::Grads::none, 3),
+                    doctest::Contains("layer 3 of the model reads values of shape [16, 14, 14] per example; it was given [1, 1, 28, 28]"));
+  const nn::Model<float> resnet = nn::parse_architecture<float>(nn::named_architecture("resnet"), ad::Shape{1, 28, 28}, nn::InputDtype::float32, 0);
+  CHECK_THROWS_WITH(resnet.predict(ad::Tensor<float>(ad::Shape{1, 3, 28, 28})), doctest::Contains("the model takes examples of shape [1, 28, 28]"));
+  CHECK(cnn.predict(ad::Tensor<float>(ad::Shape{2, 1, 28, 28})).shape() == ad::Shape{2, 10});
+}
