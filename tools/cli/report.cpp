@@ -136,15 +136,22 @@ std::string model_section(const ReportArgs& a, const nn::Model<T>& model, const 
 }
 
 // Every registered method that draws a picture (not the axiom matrix's contrasts), with the
-// report's settings: its IG steps, and 25 samples of σ = 0.1 for the noisy ones.
+// report's settings: its IG steps, 25 samples of σ = 0.1 for the noisy ones, and occlusion's
+// window of 1 (each scalar alone, as its row of the axiom matrix has it; it is in the tables only
+// for inputs of at most 256 features, e.g. 8x8 digits, and has no default window, so a report of
+// such a model stopped with "occlusion needs --window", an option the report does not take).
 template <ad::Scalar T>
 std::vector<std::pair<const attr::Method<T>*, attr::Attribution<T>>> explained_by_every_method(const ReportArgs& a, const nn::Model<T>& model,
                                                                                               const ad::Tensor<T>& x, const attr::Target<T>& target) {
-  const std::map<std::string, std::string> settings = {{"steps", std::to_string(a.steps)}, {"samples", "25"}, {"stdev", "0.1"}};
+  const std::map<std::string, std::string> settings = {{"steps", std::to_string(a.steps)}, {"samples", "25"}, {"stdev", "0.1"}, {"window", "1"}};
   std::vector<std::pair<const attr::Method<T>*, attr::Attribution<T>>> columns;
   for (const attr::Method<T>& m : attr::registry<T>()) {
     if (m.contrast || (m.in_tables && !m.in_tables(model))) continue;
-    const attr::Options options = attr::parse_options(m.name, m.options, {}, settings);
+    // 25 samples are the noisy methods' (those with a --stdev); the sampling methods (LIME,
+    // KernelSHAP, shapley-sampling) keep their defaults, which fit their coalitions' coefficients.
+    std::map<std::string, std::string> mine = settings;
+    if (std::none_of(m.options.begin(), m.options.end(), [](const attr::OptionSpec& o) { return o.name == "stdev"; })) mine.erase("samples");
+    const attr::Options options = attr::parse_options(m.name, m.options, {}, mine);
     columns.emplace_back(&m, attr::explain(m, model, x, attr::Baseline<T>::zero(), target, options));
   }
   return columns;
