@@ -1,5 +1,6 @@
 // Exporters of the token and sequence layers (nn/layers_embedding.h, nn/layers_transformer.h).
 #include <cmath>
+#include <type_traits>
 
 #include "nn/layers_embedding.h"
 #include "nn/layers_transformer.h"
@@ -32,10 +33,22 @@ std::string export_select(Emitter<T>& e, const Layer<T>& layer, Inputs in) {
 }
 
 template <ad::Scalar T>
+std::string layer_norm_nodes(Emitter<T>& e, const std::string& x, const Parameter<T>& weight, const Parameter<T>& bias, double eps, const std::string& sub) {
+  if (std::is_same_v<T, float> || double(float(eps)) == eps)
+    return e.node("LayerNormalization", {x, e.parameter(weight), e.parameter(bias)}, {attribute("axis", int64_t(-1)), attribute("epsilon", float(eps))}, sub);
+  // As ops/ops_norm.cpp computes it: (x − mean)·(1/√(var + eps))·w + b, var the biased variance.
+  const std::vector<onnx::AttributeProto> last_axis{attribute("axes", std::vector<int64_t>{-1}), attribute("keepdims", int64_t(1))};
+  const std::string centred = e.node("Sub", {x, e.node("ReduceMean", {x}, last_axis, sub)}, {}, sub);
+  const std::string var = e.node("ReduceMean", {e.node("Mul", {centred, centred}, {}, sub)}, last_axis, sub);
+  const std::string rstd = e.node("Div", {e.scalar(1.0, sub), e.node("Sqrt", {e.node("Add", {var, e.scalar(eps, sub)}, {}, sub)}, {}, sub)}, {}, sub);
+  const std::string scaled = e.node("Mul", {e.node("Mul", {centred, rstd}, {}, sub), e.parameter(weight)}, {}, sub);
+  return e.node("Add", {scaled, e.parameter(bias)}, {}, sub);
+}
+
+template <ad::Scalar T>
 std::string export_layer_norm(Emitter<T>& e, const Layer<T>& layer, Inputs in) {
   const auto& l = layer_as<LayerNorm<T>>(layer);
-  return e.node("LayerNormalization", {e.floating(in[0]), e.parameter(l.weight), e.parameter(l.bias)},
-                {attribute("axis", int64_t(-1)), attribute("epsilon", float(l.eps))});
+  return layer_norm_nodes(e, e.floating(in[0]), l.weight, l.bias, l.eps, "");
 }
 
 template <ad::Scalar T>
@@ -45,6 +58,7 @@ std::string export_gelu(Emitter<T>& e, const Layer<T>& layer, Inputs in) {
 }
 
 #define INTEGRAD_INSTANTIATE(T)                                                           \
+  template std::string layer_norm_nodes(Emitter<T>&, const std::string&, const Parameter<T>&, const Parameter<T>&, double, const std::string&); \
   template std::string export_embedding(Emitter<T>&, const Layer<T>&, Inputs);            \
   template std::string export_positional_embedding(Emitter<T>&, const Layer<T>&, Inputs); \
   template std::string export_select(Emitter<T>&, const Layer<T>&, Inputs);               \

@@ -38,7 +38,7 @@ std::string feed_forward(Emitter<T>& e, const TransformerEncoderLayer<T>& l, con
 
 template <ad::Scalar T>
 std::string norm(Emitter<T>& e, const TransformerEncoderLayer<T>& l, const std::string& x, const Parameter<T>& w, const Parameter<T>& b, const std::string& sub) {
-  return e.node("LayerNormalization", {x, e.parameter(w), e.parameter(b)}, {attribute("axis", int64_t(-1)), attribute("epsilon", float(l.eps))}, sub);
+  return layer_norm_nodes(e, x, w, b, l.eps, sub);
 }
 
 }  // namespace
