@@ -96,11 +96,12 @@ std::string Emitter<T>::scope(const std::string& sub) const {
   std::string s;
   for (size_t dot = 0;;) {
     dot = path_.find('.', dot);
-    s += "/" + unqualified(path_.substr(0, dot));
+    s += '/';  // appended piece by piece: '"/" + string' trips GCC 12's -Wrestrict false positive (bug 105329)
+    s += unqualified(path_.substr(0, dot));
     if (dot == std::string::npos) break;
     ++dot;
   }
-  if (!sub.empty()) s += "/" + sub;
+  if (!sub.empty()) s.append("/").append(sub);
   return s;
 }
 
