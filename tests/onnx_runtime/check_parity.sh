@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 integrad=$build/integrad
 python=/usr/bin/python3
 if ! command -v node > /dev/null || [ ! -d "$here/node_modules/onnxruntime-node" ]; then
-  echo "SKIP: onnxruntime-node is not installed (cd tests/onnx_runtime && ONNXRUNTIME_NODE_INSTALL=skip npm install)"
+  echo "SKIP: onnxruntime-node is not installed (cd tests/onnx_runtime && ONNXRUNTIME_NODE_INSTALL=skip npm ci)"
   exit 77
 fi
 tmp=$(mktemp -d)

@@ -11,7 +11,7 @@ let ort;
 try {
   ort = require('onnxruntime-node');
 } catch (e) {
-  console.error('onnxruntime-node is not installed (cd tests/onnx_runtime && ONNXRUNTIME_NODE_INSTALL=skip npm install): ' + e.message);
+  console.error('onnxruntime-node is not installed (cd tests/onnx_runtime && ONNXRUNTIME_NODE_INSTALL=skip npm ci): ' + e.message);
   process.exit(77);
 }
 
