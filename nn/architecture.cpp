@@ -125,7 +125,7 @@ std::string architecture_text(const Model<T>& model) {
   for (size_t i = 0; i < model.layers.size(); ++i) {
     s += fmt::format("{}{} = {}", i ? "\n" : "", model.node_name(i), model.layers[i]->architecture());
     const std::vector<int> reads = model.node_inputs(i);
-    if (reads == std::vector<int>{static_cast<int>(i) - 1}) continue;
+    if (reads == std::vector<int>{static_cast<int>(i) - 1} && (i > 0 || model.named_inputs.empty())) continue;  // named inputs: always say which
     std::vector<std::string> read_names;
     for (int r : reads) read_names.push_back(r < 0 ? input_name(model, size_t(-1 - r)) : model.node_name(r));
     s += fmt::format("({})", fmt::join(read_names, ", "));
