@@ -206,3 +206,19 @@ TEST_CASE("every registered method on the two-input model: per-input attribution
     }
   }
 }
+
+// Exact IG walks the adapter too: InputPart is linear, a held input a constant of rate 0.
+TEST_CASE("exact IG on a ReLU model of two inputs: completeness to rounding, both explained or one held") {
+  const std::vector<nn::ModelInput> in{{"a", ad::Shape{3}, nn::InputDtype::float64}, {"b", ad::Shape{2}, nn::InputDtype::float64}};
+  nn::Model<T> model = nn::parse_architecture<T>("fa = Linear(3, 6)(a)\nra = ReLU()\nfb = Linear(2, 6)(b)\nsum = Add()(ra, fb)\nr = ReLU()\nhead = Linear(6, 2)", in, 7);
+  const NamedTensors<T> x{{"a", ad::Tensor<T>(ad::Shape{2, 3}, std::vector<T>{1, -2, 0.5, 0.3, 0.7, -1})},
+                          {"b", ad::Tensor<T>(ad::Shape{2, 2}, std::vector<T>{-0.4, 1.2, 2, -1})}};
+  const auto& exact = find_method<T>("exact_ig");
+  for (const std::vector<std::string>& to : {std::vector<std::string>{}, std::vector<std::string>{"a"}}) {
+    CAPTURE(to.size());
+    const auto r = explain_inputs(exact, model, x, to, {}, Target<T>::of(1), parse_options("exact_ig", exact.options, {}));
+    REQUIRE(r.packed.deltas.size() == 2);
+    for (double d : r.packed.deltas) CHECK(std::abs(d) < 1e-12);
+    CHECK(value_of(r, "a").shape() == ad::Shape{2, 3});
+  }
+}
