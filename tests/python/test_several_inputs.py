@@ -70,3 +70,14 @@ def test_several_inputs_errors(model, x):
         integrad.explain(model, {"num": x["num"]})
     with pytest.raises(ValueError, match="input 'cat' has shape"):
         integrad.explain(model, {"num": x["num"], "cat": x["cat"][:, :2]})
+
+
+def test_from_torch_state_dict_of_two_inputs(x):
+    """A PyTorch-trained two-input model: its state_dict and architecture text, the inputs by name."""
+    from conftest import read_safetensors
+    state, meta = read_safetensors(os.path.join(DATA, "two_input.safetensors"))
+    m = integrad.Model.from_torch(state, meta["architecture"], inputs={"num": (5,), "cat": (3,)}, input_dtype="float64")
+    assert m.info()["inputs"] == {"num": ((5,), "float64"), "cat": ((3,), "float64")}
+    assert np.abs(m.predict(x) - load("logits.npy")).max() < 1e-12
+    with pytest.raises(ValueError, match="reads 'cats'"):
+        integrad.Model.from_torch(state, meta["architecture"].replace("(cat)", "(cats)"), inputs={"num": (5,), "cat": (3,)})
