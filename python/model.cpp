@@ -154,8 +154,12 @@ py::dict info(const Model& m) {
 // The table `integrad info` prints.
 std::string info_text(const Model& m) {
   return m.visit([&](const auto& net) {
-    std::string s = fmt::format("integrad.Model ({})\ninput {} ({})\n\n{:>3}  {:<34} {:<16} {:>10}\n", m.dtype(), net.input_shape.str(),
-                                nn::input_dtype_name(net.input_dtype), "#", "layer", "output", "parameters");
+    std::string inputs = fmt::format("input {} ({})", net.input_shape.str(), nn::input_dtype_name(net.input_dtype));
+    if (!net.named_inputs.empty()) {
+      inputs = "inputs";
+      for (const nn::ModelInput& in : net.named_inputs) inputs += fmt::format(" {} {} ({})", in.name, in.shape.str(), nn::input_dtype_name(in.dtype));
+    }
+    std::string s = fmt::format("integrad.Model ({})\n{}\n\n{:>3}  {:<34} {:<16} {:>10}\n", m.dtype(), inputs, "#", "layer", "output", "parameters");
     const std::vector<ad::Shape> shapes = net.output_shapes();
     for (size_t i = 0; i < net.layers.size(); ++i) {
       const int64_t count = nn::trained_parameter_count(*net.layers[i]);
