@@ -68,7 +68,15 @@ std::map<std::string, attr::Baseline<T>> parse_named_baselines(const std::string
   return out;
 }
 
+template <ad::Scalar T>
+void refuse_several_inputs(const nn::Model<T>& model, const std::string& path, const std::string& command) {
+  if (model.input_count() > 1)
+    throw std::invalid_argument(fmt::format("{} reads several inputs ({}); {} runs models of one input (explain and predict take an .npz of named inputs)",
+                                            nn::printable(path), input_list(model), command));
+}
+
 #define INTEGRAD_INSTANTIATE(T)                                                                                            \
+  template void refuse_several_inputs<T>(const nn::Model<T>&, const std::string&, const std::string&);                     \
   template std::string input_list<T>(const nn::Model<T>&);                                                                 \
   template bool uses_named_inputs<T>(const nn::Model<T>&, const std::string&);                                             \
   template attr::NamedTensors<T> load_named_inputs<T>(const std::string&, const nn::Model<T>&);                            \

@@ -23,6 +23,11 @@ attr::NamedTensors<T> load_named_inputs(const std::string& path, const nn::Model
 template <ad::Scalar T>
 std::map<std::string, attr::Baseline<T>> parse_named_baselines(const std::string& text, const nn::Model<T>& model, const std::vector<size_t>& explained);
 
+// For the commands that run one input (train, eval, report, attention, serve): a model of several
+// inputs is refused, naming its inputs and the commands that take them.
+template <ad::Scalar T>
+void refuse_several_inputs(const nn::Model<T>& model, const std::string& path, const std::string& command);
+
 // "num, cat" — the model's inputs for messages.
 template <ad::Scalar T>
 std::string input_list(const nn::Model<T>& model);
