@@ -1,8 +1,8 @@
 // The model: a graph of named layers held in topological order. A chain — torch.nn.Sequential —
 // is its simplest form, whose nodes are named by their index ("{i}.weight" in the state_dict,
-// parameterless layers counting in i). In a graph each node reads the model's inputs (one, or
-// several named ones) or earlier nodes, is named by its PyTorch module path ("layer1.0.conv1", also its parameters' prefix), and
-// the last node's value is the model's output.
+// parameterless layers counting in i). In a graph each node reads the model's input (or one of
+// its named inputs) or earlier nodes, is named by its PyTorch module path ("layer1.0.conv1", also
+// its parameters' prefix), and the last node's value is the model's output.
 #pragma once
 
 #include <functional>
@@ -21,7 +21,7 @@ namespace integrad::nn {
 enum class InputDtype { float32, float64, int64 };
 
 // One named input of a model that reads several (a numeric table beside token ids, an ONNX graph's
-// inputs): its per-example shape and dtype (docs/engine.md, "Several inputs").
+// inputs): its per-example shape and dtype (docs/inputs.md).
 struct ModelInput {
   std::string name;
   ad::Shape shape;
