@@ -212,7 +212,10 @@ std::vector<NamedMethod<T>> matrix_methods(const nn::Model<T>& model, const std:
       for (const auto& [name, value] : overrides) presets[name] = value;
       const Options options = parse_options(m.name, m.options, {}, presets);
       // In chunks of --batch-size examples, as explain runs: the tables' memory is bounded by the batch.
-      ExplainFn<T> fn = [run = m.run, options](const nn::Model<T>& mdl, const ad::Tensor<T>& x, const ad::Tensor<T>& b, const Target<T>& t) {
+      ExplainFn<T> fn = [run = m.run, applies = m.in_tables, name = m.name, options](const nn::Model<T>& mdl, const ad::Tensor<T>& x,
+                                                                                       const ad::Tensor<T>& b, const Target<T>& t) {
+        if (applies && !applies(mdl))
+          throw MethodNotApplicable(fmt::format("{} does not apply to this check's model (inputs {})", name, mdl.input_shape.str()));
         const int64_t n = x.size(0), chunk = std::max<int64_t>(1, options.integer("batch-size"));
         if (n <= chunk || b.rank() < 1 || b.size(0) != n || (t.kind == Target<T>::Kind::per_example && int64_t(t.indices.size()) != n))
           return run({mdl, x, Baseline<T>::of(b), t, options}).values;

@@ -10,6 +10,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -147,6 +148,13 @@ Attribution<T> explain(const Method<T>& method, const nn::Model<T>& model, const
 // respect to the baseline [N, ...] (methods without a baseline ignore it).
 template <ad::Scalar T>
 using ExplainFn = std::function<ad::Tensor<T>(const nn::Model<T>&, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline, const Target<T>&)>;
+
+// Thrown by a matrix method (matrix_methods) handed a model it does not apply to: a check's derived
+// model, such as the dummy check's flattened twin of an image model, for blur IG. The axiom matrix
+// shows that cell as not applicable, with this reason, instead of failing the whole table.
+struct MethodNotApplicable : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
 
 template <ad::Scalar T>
 struct NamedMethod {

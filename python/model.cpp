@@ -10,6 +10,7 @@
 
 #include "attribution/several_inputs.h"
 #include "nn/model_file.h"
+#include "nn/onnx/export.h"
 #include "nn/safetensors.h"
 
 namespace integrad::py_bind {
@@ -63,6 +64,14 @@ void save(const Model& m, py::handle path_arg, const std::optional<std::string>&
   if (!m.history.empty()) extra["training_curve"] = nn::training_curve_json(m.history);
   py::gil_scoped_release release;
   m.visit([&](const auto& net) { nn::save_model(path, net, stored, extra); });
+}
+
+// The model as ONNX (opset 17, the model's dtype), as `integrad export` writes it.
+void export_onnx(const Model& m, py::handle path_arg) {
+  const std::string path = path_argument(path_arg);
+  if (!path.ends_with(".onnx")) throw py::value_error("export: '" + path + "' is not a .onnx path (an ONNX model is written to a .onnx file)");
+  py::gil_scoped_release release;
+  m.visit([&](const auto& net) { nn::export_onnx(net, path); });
 }
 
 py::array predict(const Model& m, py::handle x, int64_t batch_size) {
@@ -258,6 +267,9 @@ void bind_model(py::module_& m) {
                   "(the architecture's nodes read them by name) and input_dtype one for all or a dict by name.")
       .def("predict", &predict, py::arg("x"), py::arg("batch_size") = 256, "The model's outputs (logits) for inputs x [N, ...input_shape], in the model's dtype.")
       .def("save", &save, py::arg("path"), py::arg("dtype") = py::none(), "Writes a .safetensors model file (as integrad train does); dtype None: the model's.")
+      .def("export", &export_onnx, py::arg("path"),
+           "Writes the model as ONNX (opset 17) for onnxruntime and other runtimes, in the model's dtype: one input 'input' with a\n"
+           "dynamic batch, one output 'output', the state_dict as initializers (docs/onnx.md, \"Export\").")
       .def("info", &info, "Layers, output shapes and parameter counts (what integrad info prints), as a dict.")
       .def("state_dict", &state_dict, "The parameters as PyTorch names them ('0.weight', ...): a dict of NumPy arrays (copies).")
       .def("to", &to_dtype, py::arg("dtype"), "A copy of the model computing in dtype 'float32' or 'float64'.")

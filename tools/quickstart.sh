@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job, on a fresh Debian machine: install what is missing, build, train the CNN on
 # Fashion-MNIST (or, when the data set cannot be installed, on a built-in synthetic set) and the
-# small models beside it (a ResNet, text, tabular, synthetic-patches, transformer), explain test images with
+# small models beside it (a ResNet, text, tabular, synthetic-patches, transformer, LSTM), explain test images with
 # every method, check the axioms, and write out/report.html with the PNGs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +34,8 @@ $bin eval "$out/patches.safetensors" --data synthetic-patches --limit 1000 |
   awk 'NR == 1 { print "   patches model: test " $0; if ($2 < 0.95) bad = 1 } END { if (bad) { print "   expected an accuracy of at least 0.95"; exit 1 } }'
 echo "== train a small transformer on synthetic-order (which of two markers comes first)"
 $bin train --arch transformer --epochs 3 --lr 0.003 --seed 0 -q -o "$out/transformer.safetensors"
+echo "== train an LSTM on the same task (Embedding, LSTM(32 -> 64), its last step, Linear)"
+$bin train --arch lstm --epochs 3 --lr 0.003 --seed 0 -q -o "$out/lstm.safetensors"
 echo "== train on the shortcut sets: a watermark that agrees with the label in training only, a zip code that stands in for a protected attribute"
 $bin train --arch mlp --data synthetic-watermark --limit 2000 --epochs 3 --seed 0 -q -o "$out/watermark.safetensors"
 $bin train --arch tabular --data synthetic-loan --limit 3000 --epochs 30 --lr 3e-3 --seed 0 -q -o "$out/loan.safetensors"
@@ -49,6 +51,10 @@ echo "== explain them with the ResNet: IG on the input, and layer IG at the firs
 $bin explain "$out/resnet.safetensors" "$out/test_images.npy" -o "$out/resnet_ig.npy" --png "$out/png_resnet" | tail -1
 $bin explain "$out/resnet.safetensors" "$out/test_images.npy" -o "$out/resnet_layer1_ig.npy" --layer layer1 | tail -1
 
+echo "== explain 8 test sequences with the LSTM: layer IG at its embedding (node 0), per-token sums"
+$bin dataset --data synthetic-order --limit 8 -o "$out/test_sequences.npy"
+$bin explain "$out/lstm.safetensors" "$out/test_sequences.npy" -o "$out/lstm_layer_ig.npy" --layer 0 --baseline 0 | tail -1
+
 echo "== the axioms: the paper's examples, then the trained model"
 $bin axioms --example paper --json "$out/axioms_paper.json" --markdown "$out/axioms_paper.md"
 $bin axioms "$out/cnn.safetensors" "$out/test_images.npy" --limit 2 --json "$out/axioms.json" --markdown "$out/axioms.md"
@@ -56,5 +62,6 @@ $bin axioms "$out/cnn.safetensors" "$out/test_images.npy" --limit 2 --json "$out
 echo "== the report"
 $bin report "$out/cnn.safetensors" --data "$data" --text-model "$out/text.safetensors" -o "$out/report.html" \
   --tabular-model "$out/tabular.safetensors" --patches-model "$out/patches.safetensors" --transformer-model "$out/transformer.safetensors" \
+  --recurrent-model "$out/lstm.safetensors" \
   --graph-model "$out/resnet.safetensors" --watermark-model "$out/watermark.safetensors" --loan-model "$out/loan.safetensors"
 echo "done: open $out/report.html in a browser; PNGs in $out/png"

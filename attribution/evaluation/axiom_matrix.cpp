@@ -41,6 +41,17 @@ const std::vector<AxiomColumn<T>>& axiom_columns() {
   return columns;
 }
 
+// One cell: the column's check, or not applicable where the method refuses the model the check
+// derives (MethodNotApplicable); any other error is the table's.
+template <ad::Scalar T>
+CheckResult checked_cell(const AxiomColumn<T>& column, const MatrixInputs<T>& inputs, const ExplainFn<T>& method) {
+  try {
+    return column.check(inputs, method);
+  } catch (const MethodNotApplicable& e) {
+    return {.name = column.name.name, .applicable = false, .passed = true, .detail = e.what()};
+  }
+}
+
 }  // namespace
 
 const std::vector<AxiomName>& axiom_names() {
@@ -64,7 +75,7 @@ std::vector<MatrixRow> axiom_matrix(const nn::Model<T>& model, const std::vector
     MatrixRow row{m.name, {}, m.guarantees, m.left_out};
     for (const auto& column : axiom_columns<T>()) {
       if (!m.left_out.empty()) row.checks.push_back({column.name.name, false, true, 0, 0, m.left_out});
-      else row.checks.push_back(column.check(inputs, m.fn));
+      else row.checks.push_back(checked_cell(column, inputs, m.fn));
     }
     rows.push_back(std::move(row));
   }

@@ -252,3 +252,26 @@ TEST_CASE("in float32 the comparisons allow for rounding, and still catch real v
   const ExplainFn<float> deeplift = [](const auto& m, const auto& x, const auto& b, const auto& t) { return deeplift_rescale(m, x, b, t); };
   CHECK_FALSE(check_implementation_invariance(f, deeplift, xf, bf, {0}, g).passed);
 }
+
+TEST_CASE("a method that refuses a check's derived model leaves that cell not applicable, not the table failed") {
+  // An MLP on images: the dummy check flattens it, and blur IG (images only) cannot run on that twin.
+  const auto m = nn::parse_architecture<T>("Flatten(); Linear(16, 5); ReLU(); Linear(5, 3)", ad::Shape{1, 4, 4}, nn::InputDtype::float64, 3);
+  ad::Rng rng(8);
+  const Tensor x = Tensor::uniform(ad::Shape{2, 1, 4, 4}, rng, 0, 1);
+  std::vector<NamedMethod<T>> blur;
+  for (auto& row : matrix_methods(m, {{"steps", "8"}}))
+    if (row.name == "blur-ig") blur.push_back(std::move(row));
+  REQUIRE(blur.size() == 1);
+  const auto rows = axiom_matrix(m, blur, x, Tensor(x.shape()), {});
+  REQUIRE(rows.size() == 1);
+  bool saw_dummy = false;
+  for (const CheckResult& c : rows[0].checks) {
+    if (c.name != "dummy") continue;
+    saw_dummy = true;
+    CHECK_FALSE(c.applicable);
+    CHECK(c.detail.find("blur-ig does not apply") != std::string::npos);
+  }
+  CHECK(saw_dummy);
+  // Completeness ran on the model itself.
+  CHECK(rows[0].checks[0].applicable);
+}

@@ -15,23 +15,15 @@
 #include "nn/architecture.h"
 #include "nn/model_file.h"
 #include "nn/npy.h"
+#include "relative_error.h"
 
 using namespace integrad;
 using namespace integrad::attr;
+using integrad::testing::relative_gap;
 
 namespace {
 const std::string kDir = std::string(INTEGRAD_TEST_DATA) + "/gradcam/";
 
-double relative_gap(const ad::Tensor<double>& a, const ad::Tensor<double>& b) {
-  REQUIRE(a.shape() == b.shape());
-  double gap = 0, largest = 0;
-  for (int64_t i = 0; i < a.numel(); ++i) {
-    gap = std::max(gap, std::abs(a[i] - b[i]));
-    largest = std::max(largest, std::abs(b[i]));
-  }
-  REQUIRE(largest > 1e-6);
-  return gap / largest;
-}
 }  // namespace
 
 TEST_CASE("gradcam and guided-gradcam equal Captum's LayerGradCam + interpolate and GuidedGradCam (float64, 1e-10)") {

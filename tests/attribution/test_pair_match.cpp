@@ -20,9 +20,11 @@
 #include "nn/architecture.h"
 #include "nn/model_file.h"
 #include "nn/npy.h"
+#include "relative_error.h"
 
 using namespace integrad;
 using namespace integrad::attr;
+using integrad::testing::relative_gap;
 
 namespace {
 const std::string kDir = std::string(INTEGRAD_TEST_DATA) + "/pair/";
@@ -33,17 +35,6 @@ nlohmann::json fixture_cases() {
   return nlohmann::json::parse(in);
 }
 
-// max |a − b| / max |b|.
-double relative_gap(const ad::Tensor<double>& a, const ad::Tensor<double>& b) {
-  REQUIRE(a.shape() == b.shape());
-  double gap = 0, largest = 0;
-  for (int64_t i = 0; i < a.numel(); ++i) {
-    gap = std::max(gap, std::abs(a[i] - b[i]));
-    largest = std::max(largest, std::abs(b[i]));
-  }
-  REQUIRE(largest > 1e-6);  // the case is not trivially zero
-  return gap / largest;
-}
 }  // namespace
 
 TEST_CASE("gaussian_blur is scipy's gaussian_filter (mode constant, truncate 4) per channel") {

@@ -618,5 +618,32 @@ if "$bin" explain "$work/esc.safetensors" "$work/esc_x.csv" -o "$work/esc_a.npy"
    ! grep -q $'\x1b' "$work/stdout"; then echo "ok   a feature name's escape sequence is shown escaped"
 else echo "FAIL a feature name's escape sequence:"; sed 's/^/    /' "$work/stdout" | cat -v; failures=$((failures + 1)); fi
 
+# integrad export (ONNX): never onto its input (here through a link named .onnx), a directory that
+# does not exist or cannot be written, a layer kind nobody knows, an output that is not .onnx.
+ln -s "$work/m.safetensors" "$work/m_alias.onnx"
+before=$(sha256sum <"$work/m.safetensors")
+expect_error "export onto its input" "is the same file as MODEL" "$bin" export "$work/m.safetensors" -o "$work/m_alias.onnx"
+[ "$(sha256sum <"$work/m.safetensors")" = "$before" ] || { echo "FAIL export onto its input: the model file changed"; failures=$((failures + 1)); }
+expect_error "export into a missing directory" "nodir" "$bin" export "$work/m.safetensors" -o "$work/nodir/m.onnx"
+if [ "$(id -u)" -ne 0 ]; then
+  mkdir "$work/readonly" && chmod 0555 "$work/readonly"
+  expect_error "export into a read-only directory" "readonly" "$bin" export "$work/m.safetensors" -o "$work/readonly/m.onnx"
+  [ -z "$(ls -A "$work/readonly")" ] || { echo "FAIL export into a read-only directory: it left a file"; failures=$((failures + 1)); }
+  chmod 0755 "$work/readonly"
+fi
+python3 - "$work" <<'PY'
+import json, struct, sys
+header = {"__metadata__": {"architecture": "Linear(4, 2); Mystery()", "input_shape": "4"},
+          "0.weight": {"dtype": "F32", "shape": [2, 4], "data_offsets": [0, 32]}, "0.bias": {"dtype": "F32", "shape": [2], "data_offsets": [32, 40]}}
+text = json.dumps(header).encode()
+open(sys.argv[1] + "/mystery.safetensors", "wb").write(struct.pack("<Q", len(text)) + text + b"\0" * 40)
+PY
+expect_error "export of an unknown layer kind" "unknown layer 'Mystery'" "$bin" export "$work/mystery.safetensors" -o "$work/mystery.onnx"
+expect_error "export to a path that is not .onnx" "an ONNX model is written to a .onnx file" "$bin" export "$work/m.safetensors" -o "$work/out.npy"
+expect_error "export with a bad --dtype" "--dtype" "$bin" export "$work/m.safetensors" -o "$work/m.onnx" --dtype float16
+ls "$work"/*.onnx 2>/dev/null | grep -v m_alias.onnx && { echo "FAIL export: a refused export left a .onnx file"; failures=$((failures + 1)); }
+"$bin" export "$work/m.safetensors" -o "$work/m.onnx" >/dev/null && [ -s "$work/m.onnx" ] && echo "ok   export writes a model that is refused nothing" ||
+  { echo "FAIL export of a good model"; failures=$((failures + 1)); }
+
 if [ "$failures" -ne 0 ]; then echo "$failures bad-input cases misbehaved"; exit 1; fi
 echo "all bad-input cases refused cleanly"

@@ -17,7 +17,6 @@ mean, mean of squares or variance.
 Writes tests/data/captum/<case>_attr.npy (and _noise.npy) and gradient_cases.json."""
 import json
 import os
-import struct
 import sys
 
 import numpy as np
@@ -28,24 +27,12 @@ if captum_path:
     sys.path.insert(0, captum_path)
 import captum  # noqa: E402
 from captum.attr import Deconvolution, GuidedBackprop, NoiseTunnel, Saliency  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_writer import load_safetensors  # noqa: E402
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "captum")
 nn = torch.nn
 rng = np.random.default_rng(31)
-
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    n = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + n])
-    meta = header.pop("__metadata__")
-    state = {}
-    for name, info in header.items():
-        assert info["dtype"] == "F64", name
-        a, b = info["data_offsets"]
-        state[name] = torch.from_numpy(np.frombuffer(data[8 + n + a:8 + n + b], dtype="<f8").reshape(info["shape"]).copy())
-    return state, meta
 
 
 def load(name, net):

@@ -16,7 +16,6 @@ Captum takes masks with ids 0..M-1; integrad's mask for the same groups (<case>_
 other, non-contiguous ids (7·id + 3), which must not change the result."""
 import json
 import os
-import struct
 import sys
 
 import numpy as np
@@ -28,6 +27,8 @@ if captum_path:
 import captum  # noqa: E402
 import captum.attr._core.shapley_value as captum_shapley  # noqa: E402
 from captum.attr import FeatureAblation, Occlusion, ShapleyValues  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_writer import save_safetensors  # noqa: E402
 
 
 # Captum 0.8 returns float32 attributions from a float64 model for two of the three methods:
@@ -60,21 +61,6 @@ HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "captum")
 os.makedirs(HERE, exist_ok=True)
 torch.manual_seed(13)
 nn = torch.nn
-
-
-def save_safetensors(path, state, metadata):
-    """The safetensors format by hand (8-byte LE header length, JSON header, raw data), as
-    safetensors.torch.save_file writes it (torch 1.13 may come without the safetensors package)."""
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name, t in state.items():
-        data = t.detach().to(torch.float64).contiguous().numpy().tobytes()
-        header[name] = {"dtype": "F64", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
 def save(name, array):

@@ -16,57 +16,24 @@ Writes tests/data/gradcam/: the models (safetensors, F64), inputs, targets, <cas
 cases.json (case, model, method, options as integrad's explain takes them)."""
 import json
 import os
-import struct
 import sys
 
 import numpy as np
 import torch
-from torchvision.models.resnet import BasicBlock
 
 captum_path = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CAPTUM_PATH")
 if captum_path:
     sys.path.insert(0, captum_path)
 import captum  # noqa: E402
 from captum.attr import GuidedGradCam, LayerAttribution, LayerGradCam  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_writer import save_safetensors  # noqa: E402
+from torch_models import ResNet  # noqa: E402
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gradcam")
 os.makedirs(HERE, exist_ok=True)
 torch.manual_seed(26)
 nn = torch.nn
-
-
-def save_safetensors(path, state, metadata):
-    """The safetensors format by hand, as safetensors.torch.save_file writes it."""
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name, t in state.items():
-        data = t.detach().to(torch.float64).contiguous().numpy().tobytes()
-        header[name] = {"dtype": "F64", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-
-
-class ResNet(nn.Module):
-    """`--arch resnet`: a 3x3 stem (16 channels), BasicBlocks of 16 and 32 channels (the second at
-    stride 2 with a 1x1 downsample), global average pooling, Linear."""
-
-    def __init__(self, in_ch=1, classes=10):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_ch, 16, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(16)
-        self.relu = nn.ReLU()
-        self.layer1 = nn.Sequential(BasicBlock(16, 16))
-        down = nn.Sequential(nn.Conv2d(16, 32, 1, stride=2, bias=False), nn.BatchNorm2d(32))
-        self.layer2 = nn.Sequential(BasicBlock(16, 32, stride=2, downsample=down))
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(32, classes)
-
-    def forward(self, x):
-        x = self.layer2(self.layer1(self.relu(self.bn1(self.conv1(x)))))
-        return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
 def block(at, inp, in_ch, out_ch, stride):

@@ -2,28 +2,13 @@
 """Fixtures for `integrad train --loss bce|mse`: one epoch of Adam in float64, batches of 4 in
 order (the last one smaller), on a one-output model, with PyTorch's BCEWithLogitsLoss and MSELoss.
 Run with Debian's python3-torch:  /usr/bin/python3 make_loss_fixtures.py"""
-import json
 import os
-import struct
+import sys
 
 import numpy as np
 import torch
-
-
-def save_safetensors(path, state, metadata, dtype):
-    """The safetensors format by hand, as make_torch_fixtures.py writes it (importing that script
-    would regenerate its fixtures)."""
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name, t in state.items():
-        data = t.detach().to(dtype).contiguous().numpy().tobytes()
-        header[name] = {"dtype": "F64" if dtype == torch.float64 else "F32", "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_writer import save_safetensors  # noqa: E402
 
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch")

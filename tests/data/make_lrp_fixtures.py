@@ -22,12 +22,10 @@ as `zennit_eps_gap` per case.
 Writes tests/data/lrp/<case>_attr.npy and cases.json."""
 import json
 import os
-import struct
 import sys
 
 import numpy as np
 import torch
-from torchvision.models.resnet import BasicBlock
 
 zennit_path = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("ZENNIT_PATH")
 if zennit_path:
@@ -39,48 +37,15 @@ from zennit.composites import EpsilonAlpha2Beta1, EpsilonGammaBox, EpsilonPlus, 
 from zennit.rules import Epsilon  # noqa: E402
 from zennit.torchvision import ResNetCanonizer  # noqa: E402
 from zennit.types import Convolution  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_writer import load_safetensors  # noqa: E402
+from torch_models import ResNet  # noqa: E402
 
 
 SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gradcam")
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lrp")
 os.makedirs(HERE, exist_ok=True)
 nn = torch.nn
-
-
-class ResNet(nn.Module):
-    """make_gradcam_fixtures.py's `--arch resnet` (ReLUs not in place, which Zennit's hooks need)."""
-
-    def __init__(self, in_ch=1, classes=10):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_ch, 16, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(16)
-        self.relu = nn.ReLU()
-        self.layer1 = nn.Sequential(BasicBlock(16, 16))
-        down = nn.Sequential(nn.Conv2d(16, 32, 1, stride=2, bias=False), nn.BatchNorm2d(32))
-        self.layer2 = nn.Sequential(BasicBlock(16, 32, stride=2, downsample=down))
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(32, classes)
-        for m in self.modules():
-            if isinstance(m, nn.ReLU):
-                m.inplace = False
-
-    def forward(self, x):
-        x = self.layer2(self.layer1(self.relu(self.bn1(self.conv1(x)))))
-        return self.fc(torch.flatten(self.avgpool(x), 1))
-
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    n = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + n])
-    meta = header.pop("__metadata__")
-    state = {}
-    for name, info in header.items():
-        assert info["dtype"] == "F64", name
-        a, b = info["data_offsets"]
-        state[name] = torch.from_numpy(np.frombuffer(data[8 + n + a:8 + n + b], dtype="<f8").reshape(info["shape"]).copy())
-    return state, meta
 
 
 def load(name, net):

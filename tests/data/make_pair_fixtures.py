@@ -22,12 +22,13 @@ tests/attribution/test_pair_match.cpp (tolerance 1e-8 relative to each case's la
 import importlib
 import json
 import os
-import struct
 import sys
 import types
 
 import numpy as np
 import torch
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_writer import save_safetensors  # noqa: E402
 
 src = os.environ.get("SALIENCY_SRC") or (sys.argv[1] if len(sys.argv) > 1 else None)
 if not src:
@@ -44,20 +45,6 @@ os.makedirs(HERE, exist_ok=True)
 torch.manual_seed(29)
 rng = np.random.default_rng(29)
 nn = torch.nn
-
-
-def save_safetensors(path, state, metadata):
-    """The safetensors format by hand, as in make_captum_perturbation_fixtures.py."""
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name, t in state.items():
-        data = t.detach().to(torch.float64).contiguous().numpy().tobytes()
-        header[name] = {"dtype": "F64", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
 def save(name, array):

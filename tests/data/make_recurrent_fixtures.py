@@ -17,30 +17,18 @@ recurrent_model_{lstm,gru}.safetensors is a whole classifier (Embedding; LSTM/GR
 batch_first; Select(1, -1); Linear) as integrad's model files hold it, with its token inputs and
 logits in recurrent_model_input.npy and recurrent_model_{lstm,gru}_output.npy.
 """
-import json
 import os
-import struct
+import sys
 
 import numpy as np
 import torch
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_writer import save_safetensors  # noqa: E402
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch")
 os.makedirs(HERE, exist_ok=True)
 torch.manual_seed(0)
 nn = torch.nn
-
-
-def save_safetensors(path, tensors, metadata):
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name, t in tensors.items():
-        data = t.detach().to(torch.float64).contiguous().numpy().tobytes()
-        header[name] = {"dtype": "F64", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
 def architecture(cell, i, h, layers, batch_first):

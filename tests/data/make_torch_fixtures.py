@@ -7,9 +7,7 @@ Captum is not packaged for Debian, so `captum_ig` below follows Captum 0.8's
 IntegratedGradients.attribute line by line (points and step sizes from
 captum/attr/_utils/approximation_methods.py, the batched forward/backward, the sum of the
 weighted gradients, the multiplication by (input - baseline), and the convergence delta)."""
-import json
 import os
-import struct
 
 import numpy as np
 import torch

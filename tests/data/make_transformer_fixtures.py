@@ -7,31 +7,18 @@ epoch of Adam in float64 with dropout 0. Run with Debian's python3-torch:
 PositionalEmbedding and Select are integrad's own layers: written here as tiny nn.Modules.
 The export helpers are make_torch_fixtures.py's (save_safetensors), repeated so that running this
 script does not rewrite the other fixtures."""
-import json
 import os
-import struct
+import sys
 
 import numpy as np
 import torch
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_writer import save_safetensors  # noqa: E402
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch")
 os.makedirs(HERE, exist_ok=True)
 torch.manual_seed(0)
 nn = torch.nn
-
-
-def save_safetensors(path, state, metadata, dtype):
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name, t in state.items():
-        data = t.detach().to(dtype).contiguous().numpy().tobytes()
-        header[name] = {"dtype": "F64" if dtype == torch.float64 else "F32", "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
 class PositionalEmbedding(nn.Module):

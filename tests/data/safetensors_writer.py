@@ -1,14 +1,15 @@
-"""The safetensors format written by hand for the fixture scripts (no safetensors package in
-Debian 12): 8-byte little-endian header length, a JSON header, raw data."""
+"""The safetensors format by hand for the fixture scripts (Debian 12 has no safetensors package):
+8-byte little-endian header length, a JSON header padded to 8 bytes, raw little-endian data, as
+safetensors.torch.save_file writes it. One copy, imported by every make_*_fixtures.py."""
 import json
 import struct
 
+import numpy as np
 import torch
 
 
-def save_safetensors(path, state, metadata, dtype):
-    """The safetensors format by hand (8-byte LE header length, JSON header, raw data), as
-    safetensors.torch.save_file writes it."""
+def save_safetensors(path, state, metadata, dtype=torch.float64):
+    """Writes `state` (name -> tensor, in its order) as `dtype` with `metadata` (str -> str)."""
     header, blobs, offset = {"__metadata__": metadata}, [], 0
     for name, t in state.items():
         data = t.detach().to(dtype).contiguous().numpy().tobytes()
@@ -20,3 +21,18 @@ def save_safetensors(path, state, metadata, dtype):
     text += b" " * ((8 - len(text) % 8) % 8)
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
+def load_safetensors(path):
+    """(state, metadata) of a float64 file that save_safetensors wrote."""
+    with open(path, "rb") as f:
+        data = f.read()
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8:8 + n])
+    meta = header.pop("__metadata__")
+    state = {}
+    for name, info in header.items():
+        assert info["dtype"] == "F64", name
+        a, b = info["data_offsets"]
+        state[name] = torch.from_numpy(np.frombuffer(data[8 + n + a:8 + n + b], dtype="<f8").reshape(info["shape"]).copy())
+    return state, meta

@@ -14,15 +14,16 @@ trap 'rm -rf "$work"' EXIT
 "$bin" train --arch text --limit 300 --val-limit 100 --lr 0.01 -q -o "$work/text.safetensors" >/dev/null
 "$bin" train --arch tabular --epochs 5 -q -o "$work/tabular.safetensors" >/dev/null
 "$bin" train --arch transformer --limit 2000 --val-limit 100 --lr 0.003 -q -o "$work/transformer.safetensors" >/dev/null
+"$bin" train --arch lstm --limit 2000 --val-limit 100 --lr 0.003 -q -o "$work/lstm.safetensors" >/dev/null
 "$bin" train --arch mlp --data synthetic-watermark --limit 1000 --val-limit 100 --epochs 3 -q -o "$work/watermark.safetensors" >/dev/null
 "$bin" train --arch tabular --data synthetic-loan --limit 1000 --val-limit 100 --epochs 10 --lr 3e-3 -q -o "$work/loan.safetensors" >/dev/null
 "$bin" report "$work/cnn.safetensors" --data synthetic-patches --images 2 --steps 16 --text-model "$work/text.safetensors" -o "$work/report.html" \
   --tabular-model "$work/tabular.safetensors" --transformer-model "$work/transformer.safetensors" \
-  --watermark-model "$work/watermark.safetensors" --loan-model "$work/loan.safetensors" >/dev/null
+  --recurrent-model "$work/lstm.safetensors" --watermark-model "$work/watermark.safetensors" --loan-model "$work/loan.safetensors" >/dev/null
 flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync
        --user-data-dir="$work/profile")
 timeout 120 "$browser" "${flags[@]}" --dump-dom "file://$work/report.html" >"$work/dom.html" 2>"$work/chromium.log"
-for section in model attributions axioms convergence sanity text tabular evaluation transformer watermark loan; do
+for section in model attributions axioms convergence sanity text tabular evaluation transformer recurrent watermark loan; do
   grep -q "id=\"$section\"" "$work/dom.html" || { echo "section '$section' missing from the rendered report"; exit 1; }
 done
 grep -q "<svg" "$work/dom.html" || { echo "no inline SVG plot rendered"; exit 1; }

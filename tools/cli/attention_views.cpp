@@ -55,6 +55,7 @@ template <ad::Scalar T>
 std::string example_html(const nn::Model<T>& model, const ad::Tensor<T>& inputs, int64_t i, const std::vector<TokenScores<T>>& rows,
                          const ad::Tensor<T>& weights, const std::vector<bool>& marked) {
   (void)model;
+  if (weights.numel() == 0) return attr::token_rows_html(tokens_of(inputs, i), rows_of(rows, i), marked);
   const int64_t layers = weights.size(1), heads = weights.size(2), t = weights.size(3), map = layers * heads * t * t;
   std::vector<double> w(static_cast<size_t>(map), 0.0);
   for (int64_t k = 0; k < map; ++k) w[size_t(k)] = double(weights[i * map + k]);

@@ -30,7 +30,8 @@ std::vector<TokenScores<T>> side_by_side(const nn::Model<T>& model, const ad::Te
 template <ad::Scalar T>
 void print_side_by_side(const ad::Tensor<T>& inputs, const std::vector<TokenScores<T>>& rows);
 
-// The HTML of one example: the side-by-side rows and the attention heat maps of every layer and head.
+// The HTML of one example: the side-by-side rows and the attention heat maps of every layer and head
+// (none for empty `weights`: a model without attention).
 template <ad::Scalar T>
 std::string example_html(const nn::Model<T>& model, const ad::Tensor<T>& inputs, int64_t i, const std::vector<TokenScores<T>>& rows,
                          const ad::Tensor<T>& weights, const std::vector<bool>& marked = {});

@@ -44,7 +44,7 @@ namespace {
 
 struct ReportArgs {
   std::string model, output = "report.html", text_model;
-  std::string tabular_model, transformer_model, graph_model, watermark_model, loan_model;
+  std::string tabular_model, transformer_model, recurrent_model, graph_model, watermark_model, loan_model;
   DataOptions data;
   int images = 6, steps = 50;
   std::string patches_model;
@@ -287,11 +287,12 @@ void run(const ReportArgs& a) {
   const auto start = std::chrono::steady_clock::now();
   nn::check_outputs({{"-o", a.output}}, {{"MODEL", a.model}, {"--text-model", a.text_model}, {"--inputs", a.data.inputs}, {"--labels", a.data.labels},
                                          {"--patches-model", a.patches_model}, {"--tabular-model", a.tabular_model}, {"--transformer-model", a.transformer_model},
-                                         {"--graph-model", a.graph_model}, {"--watermark-model", a.watermark_model}, {"--loan-model", a.loan_model}});
+                                         {"--recurrent-model", a.recurrent_model}, {"--graph-model", a.graph_model}, {"--watermark-model", a.watermark_model}, {"--loan-model", a.loan_model}});
   // Each companion model against the data set its section runs it on, before any work: a model of
   // another shape failed deep inside a kernel ("matmul: incompatible shapes").
   for (const auto& [option, path, set] : {std::tuple<const char*, std::string, const char*>{"--text-model", a.text_model, "synthetic-tokens"},
                                           {"--transformer-model", a.transformer_model, "synthetic-order"},
+                                          {"--recurrent-model", a.recurrent_model, "synthetic-order"},
                                           {"--patches-model", a.patches_model, "synthetic-patches"}}) {
     if (path.empty()) continue;
     const nn::Model<T> m = nn::load_model<T>(path);
@@ -326,6 +327,7 @@ void run(const ReportArgs& a) {
   if (!a.text_model.empty()) html += text_section<T>(a);
   if (!a.tabular_model.empty()) html += tabular_section(a.tabular_model);
   if (!a.transformer_model.empty()) html += transformer_section(a.transformer_model, a.steps);
+  if (!a.recurrent_model.empty()) html += recurrent_section(a.recurrent_model, a.steps);
   if (!a.watermark_model.empty()) html += watermark_section(a.watermark_model, a.steps);
   if (!a.loan_model.empty()) html += loan_section(a.loan_model);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -343,6 +345,7 @@ void setup(CLI::App& cmd) {
   cmd.add_option("--text-model", a->text_model, "Also show a text model (trained on synthetic-tokens) with coloured tokens");
   cmd.add_option("--tabular-model", a->tabular_model, "Also show a tabular model (trained on synthetic-tabular) with SHAP-style summaries per method");
   cmd.add_option("--transformer-model", a->transformer_model, "Also show a transformer (integrad train --arch transformer): attention beside attribution");
+  cmd.add_option("--recurrent-model", a->recurrent_model, "Also show a recurrent net (integrad train --arch lstm|gru): the tokens its decision depends on");
   cmd.add_option("--graph-model", a->graph_model, "Also show a graph model for the same images (integrad train --arch resnet): every method, the axiom matrix");
   cmd.add_option("--watermark-model", a->watermark_model, "Also measure a model trained on synthetic-watermark: the shortcut's accuracy gap and where IG looks");
   cmd.add_option("--loan-model", a->loan_model, "Also measure a model trained on synthetic-loan: the zip-code proxy's Shapley share and the decisions it flips");

@@ -49,17 +49,24 @@ double mean_of(const std::vector<double>& v) {
   return v.empty() ? 0 : s / double(v.size());
 }
 
-}  // namespace
+// One section on a model of synthetic-order: a transformer (with its attention) or a recurrent net.
+struct SequenceSection {
+  const char* id;
+  const char* title;
+  const char* option;  // the report's option, for messages
+  const char* arch;    // what `integrad train --arch` makes one
+  bool attention;      // rows and maps of the attention weights
+};
 
-std::string transformer_section(const std::string& path, int steps) {
-  fmt::print("report: transformer\n");
+std::string sequence_section(const std::string& path, int steps, const SequenceSection& s) {
+  fmt::print("report: {}\n", s.id);
   std::fflush(stdout);
   const nn::Model<T> model = nn::load_model<T>(path);
-  attr::attention_layers(model);  // refuses a model without attention
+  if (s.attention) attr::attention_layers(model);  // refuses a model without attention
   const nn::NamedDataset& set = nn::named_dataset("synthetic-order");
   if (!(model.input_shape == set.input_shape) || model.input_dtype != nn::InputDtype::int64)
-    throw std::invalid_argument(fmt::format("--transformer-model {}: expects inputs {}, but synthetic-order holds token sequences {} (train it with "
-                                            "integrad train --arch transformer)", path, model.input_shape.str(), set.input_shape.str()));
+    throw std::invalid_argument(fmt::format("{} {}: expects inputs {}, but synthetic-order holds token sequences {} (train it with "
+                                            "integrad train --arch {})", s.option, path, model.input_shape.str(), set.input_shape.str(), s.arch));
   const nn::Dataset<T> test = nn::load_named<T>(set, {.train = false, .limit = 2000});
   const double accuracy = nn::accuracy(model, test);
 
@@ -73,9 +80,11 @@ std::string transformer_section(const std::string& path, int steps) {
 
   std::vector<Measured> rows;
   rows.push_back({"Layer IG (embedding)", token_scores(model, x, targets, "ig", {{"layer", "0"}, {"steps", std::to_string(steps)}})});
-  rows.push_back({"Attention", token_scores(model, x, targets, "attention", {})});
-  rows.push_back({"Attention rollout", token_scores(model, x, targets, "rollout", {})});
-  rows.push_back({"Attention × gradient", token_scores(model, x, targets, "attention-x-gradient", {})});
+  if (s.attention) {
+    rows.push_back({"Attention", token_scores(model, x, targets, "attention", {})});
+    rows.push_back({"Attention rollout", token_scores(model, x, targets, "rollout", {})});
+    rows.push_back({"Attention × gradient", token_scores(model, x, targets, "attention-x-gradient", {})});
+  }
   rows.push_back({"Token occlusion", token_scores(model, x, targets, "ablation", {})});
   rows.push_back({"KernelSHAP (tokens)", token_scores(model, x, targets, "kernelshap", {{"samples", "256"}})});
 
@@ -103,11 +112,11 @@ std::string transformer_section(const std::string& path, int steps) {
 
   const double chance = 2.0 / double(len);
   std::string html = fmt::format(
-      "<section id=\"transformer\"><h2>A transformer: attention next to attribution</h2>"
+      "<section id=\"{}\"><h2>{}</h2>"
       "<p>Task <code>synthetic-order</code>: a CLS token (id 1), then one A marker (id 2) and one B marker (id 3) among filler tokens; the class is "
       "whether A comes first. Both classes hold the same tokens, so a bag of embeddings is at chance; the two markers decide. Model: <code>{}</code>. "
       "Test accuracy <b>{:.4f}</b> on {} sequences.</p>",
-      attr::html_escape(model.architecture()), accuracy, test.size());
+      s.id, s.title, attr::html_escape(model.architecture()), accuracy, test.size());
   html += fmt::format("<h3>Measured on the decisive tokens</h3><p>On {} test sequences, for the predicted class; the mask marks the two markers "
                       "({} of {} tokens: chance is {:.3f} for both measures). Completeness gap: mean |Σ scores − (F(x) − F(padding))|.</p>"
                       "<table class=measured><tr><th>method</th><th>relevance mass ↑</th><th>pointing game ↑</th><th>completeness gap</th></tr>",
@@ -122,26 +131,35 @@ std::string transformer_section(const std::string& path, int steps) {
   const Measured bp = best([](const Measured& r) { return r.pointing; }), wp = worst([](const Measured& r) { return r.pointing; });
   html += fmt::format("<li>{} puts the largest share of its positive score on the two markers ({:.2f}, {:.1f}× chance); {} the smallest ({:.2f}).</li>",
                       bm.name, bm.mass, bm.mass / chance, wm.name, wm.mass);
-  html += fmt::format("<li>{} points at a marker most often ({:.0f}% of sequences); {} least often ({:.0f}%).</li>", bp.name, 100 * bp.pointing, wp.name,
-                      100 * wp.pointing);
+  if (bp.pointing == wp.pointing)
+    html += fmt::format("<li>Every method points at a marker in {:.0f}% of sequences.</li>", 100 * bp.pointing);
+  else
+    html += fmt::format("<li>{} points at a marker most often ({:.0f}% of sequences); {} least often ({:.0f}%).</li>", bp.name, 100 * bp.pointing,
+                        wp.name, 100 * wp.pointing);
   const Measured& ig = rows[0];
-  const Measured& att = rows[1];
-  html += fmt::format("<li>Attention {} layer IG at finding the markers (relevance mass {:.2f} against {:.2f}; pointing game {:.2f} against {:.2f}).</li>",
-                      att.mass > ig.mass && att.pointing >= ig.pointing ? "beats" : att.mass < ig.mass && att.pointing <= ig.pointing ? "trails" : "is level with",
-                      att.mass, ig.mass, att.pointing, ig.pointing);
-  html += fmt::format("<li>Completeness: layer IG's token scores add up to F(x) − F(padding) within {:.2g} on average; attention's and rollout's rows "
-                      "sum to 1 whatever the logit, missing by {:.2g} and {:.2g}, and attention × gradient by {:.2g}.</li>",
-                      ig.completeness_gap, att.completeness_gap, rows[2].completeness_gap, rows[3].completeness_gap);
+  if (s.attention) {
+    const Measured& att = rows[1];
+    html += fmt::format("<li>Attention {} layer IG at finding the markers (relevance mass {:.2f} against {:.2f}; pointing game {:.2f} against {:.2f}).</li>",
+                        att.mass > ig.mass && att.pointing >= ig.pointing ? "beats" : att.mass < ig.mass && att.pointing <= ig.pointing ? "trails" : "is level with",
+                        att.mass, ig.mass, att.pointing, ig.pointing);
+    html += fmt::format("<li>Completeness: layer IG's token scores add up to F(x) − F(padding) within {:.2g} on average; attention's and rollout's rows "
+                        "sum to 1 whatever the logit, missing by {:.2g} and {:.2g}, and attention × gradient by {:.2g}.</li>",
+                        ig.completeness_gap, att.completeness_gap, rows[2].completeness_gap, rows[3].completeness_gap);
+  } else {
+    html += fmt::format("<li>Completeness: layer IG's token scores add up to F(x) − F(padding) within {:.2g} on average; ", ig.completeness_gap);
+    for (size_t k = 1; k < rows.size(); ++k) html += fmt::format("{}'s miss by {:.2g}{}", rows[k].name, rows[k].completeness_gap, k + 1 < rows.size() ? "; " : ".</li>");
+  }
   html += "</ul>";
 
   // Four examples side by side, decisive tokens underlined, with the attention maps.
   const int64_t shown = 4;
   const ad::Tensor<T> xs = x.rows(0, shown);
-  const ad::Tensor<T> weights = attr::attention_weights(model, xs);
+  const ad::Tensor<T> weights = s.attention ? attr::attention_weights(model, xs) : ad::Tensor<T>();
   std::vector<TokenScores<T>> views;
   for (const Measured& r : rows) views.push_back({r.name, r.scores.rows(0, shown)});
-  html += "<h3>Tokens coloured by each method</h3><p>Red supports the predicted class, blue opposes it; each row scaled to its largest |score|; "
-          "the decisive markers (2 and 3) underlined. Under each example, the attention weights of every layer and head.</p>";
+  html += fmt::format("<h3>Tokens coloured by each method</h3><p>Red supports the predicted class, blue opposes it; each row scaled to its largest "
+                      "|score|; the decisive markers (2 and 3) underlined.{}</p>",
+                      s.attention ? " Under each example, the attention weights of every layer and head." : "");
   for (int64_t i = 0; i < shown; ++i) {
     std::vector<bool> marked;
     for (int64_t k = 0; k < len; ++k) marked.push_back(masks[i * len + k] == 1.0f);
@@ -149,6 +167,16 @@ std::string transformer_section(const std::string& path, int steps) {
     html += example_html(model, xs, i, views, weights, marked);
   }
   return html + "</section>";
+}
+
+}  // namespace
+
+std::string transformer_section(const std::string& path, int steps) {
+  return sequence_section(path, steps, {"transformer", "A transformer: attention next to attribution", "--transformer-model", "transformer", true});
+}
+
+std::string recurrent_section(const std::string& path, int steps) {
+  return sequence_section(path, steps, {"recurrent", "A recurrent net: which tokens its last step depends on", "--recurrent-model", "lstm", false});
 }
 
 }  // namespace integrad::cli
