@@ -24,6 +24,7 @@ std::vector<int64_t> resolve_targets(const Forward<T>& f, const ad::Tensor<T>& i
   ad::ThreadTape<T> thread_tape;
   ad::Tape<T>& tape = *thread_tape;
   ad::Var<T> out = f(tape, tape.leaf(inputs));
+  if (out.rank() == 1) return std::vector<int64_t>(static_cast<size_t>(n), 0);  // one output per example: F is that output
   return ad::row_argmax(out.tensor());
 }
 
@@ -33,6 +34,11 @@ ad::Var<T> select_target(ad::Var<T> outputs, const Target<T>& target, std::span<
     ad::Var<T> v = target.function(outputs);
     if (v.rank() != 1 || v.shape()[0] != outputs.shape()[0]) throw std::invalid_argument("a target function must return one value per example");
     return v;
+  }
+  if (outputs.rank() == 1) {  // outputs [N] (a regression, one logit): F is the output, class 0 its only one
+    for (int64_t k : row_targets)
+      if (k != 0) throw std::invalid_argument(fmt::format("target class {}: the model has one output per example (shape [N]); leave --target out", k));
+    return outputs;
   }
   if (outputs.rank() != 2) throw std::invalid_argument("class targets need outputs [N, C]; got " + outputs.shape().str());
   const int64_t rows = outputs.shape()[0], c = outputs.shape()[1];

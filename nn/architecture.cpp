@@ -111,6 +111,11 @@ NodeText split_node(std::string_view item) {
 }  // namespace
 
 template <ad::Scalar T>
+std::string input_name(const Model<T>& model, size_t k) {
+  return model.named_inputs.empty() ? std::string(kInputName) : model.named_inputs[k].name;
+}
+
+template <ad::Scalar T>
 std::string architecture_text(const Model<T>& model) {
   std::string s;
   if (model.is_chain()) {
@@ -120,24 +125,35 @@ std::string architecture_text(const Model<T>& model) {
   for (size_t i = 0; i < model.layers.size(); ++i) {
     s += fmt::format("{}{} = {}", i ? "\n" : "", model.node_name(i), model.layers[i]->architecture());
     const std::vector<int> reads = model.node_inputs(i);
-    if (reads == std::vector<int>{static_cast<int>(i) - 1}) continue;
+    if (reads == std::vector<int>{static_cast<int>(i) - 1} && (i > 0 || model.named_inputs.empty())) continue;  // named inputs: always say which
     std::vector<std::string> read_names;
-    for (int r : reads) read_names.push_back(r == Model<T>::kModelInput ? std::string(kInputName) : model.node_name(r));
+    for (int r : reads) read_names.push_back(r < 0 ? input_name(model, size_t(-1 - r)) : model.node_name(r));
     s += fmt::format("({})", fmt::join(read_names, ", "));
   }
   return s;
 }
 
+namespace {
+
+// The inputs as named (empty: one, named "input", of input_shape and input_dtype).
 template <ad::Scalar T>
-Model<T> parse_architecture(std::string_view text, ad::Shape input_shape, InputDtype input_dtype, uint64_t init_seed) {
+Model<T> parse_nodes(std::string_view text, const std::vector<ModelInput>& inputs, uint64_t init_seed, ad::Shape input_shape, InputDtype input_dtype) {
   Model<T> model;
   model.input_shape = input_shape;
   model.input_dtype = input_dtype;
+  std::map<std::string, int> input_of;  // how nodes name the inputs: "input", or each input's own name
+  if (inputs.empty()) input_of[std::string(kInputName)] = Model<T>::kModelInput;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    if (!valid_node_name(inputs[k].name))
+      throw std::invalid_argument(fmt::format("input name '{}': letters, digits and _ . - / :, at most 200 characters", inputs[k].name));
+    input_of[inputs[k].name] = Model<T>::model_input(k);
+  }
+  if (!inputs.empty()) model.set_inputs(inputs);
   // Each layer is checked as it is read — its parameters against the model's running total, its
   // output shape against the previous one — so parsing stays linear in the number of layers and
   // a hostile text is refused before the layers after the offending one are built.
   int64_t parameters = 0;
-  check_activation_size(input_shape, "the input");
+  for (size_t k = 0; k < model.input_count(); ++k) check_activation_size(model.input_shape_of(k), "the input");
   std::map<std::string, int> index_of;  // node names so far
   std::vector<ad::Shape> shapes;        // per-example output shape of each node
   double activations = 0;               // values per example, all layers' outputs (a double: no overflow)
@@ -151,8 +167,8 @@ Model<T> parse_architecture(std::string_view text, ad::Shape input_shape, InputD
       const NodeText node = split_node(item);
       std::vector<int> reads;
       for (const std::string& r : node.reads) {
-        if (r == kInputName) {
-          reads.push_back(Model<T>::kModelInput);
+        if (const auto in = input_of.find(r); in != input_of.end()) {
+          reads.push_back(in->second);
           continue;
         }
         const auto it = index_of.find(r);
@@ -165,14 +181,14 @@ Model<T> parse_architecture(std::string_view text, ad::Shape input_shape, InputD
       if (arity == 0 ? count < 2 : count != arity)
         throw std::invalid_argument(fmt::format("layer '{}' ({}) reads {} value(s), it takes {}", name, layer->architecture(), count,
                                                 arity == 0 ? std::string("two or more") : std::to_string(arity)));
-      if (name == kInputName || index_of.count(name)) throw std::invalid_argument(fmt::format("two layers are named '{}'", name));
+      if (input_of.count(name) || index_of.count(name)) throw std::invalid_argument(fmt::format("two layers are named '{}'", name));
       index_of[name] = static_cast<int>(i);
       model.add(name, std::move(layer), reads);
       shapes.push_back(ad::Shape{});
       for (const Parameter<T>* p : model.layers.back()->parameters()) parameters += p->value.numel();
       if (parameters > kMaxLayerParameters) throw std::invalid_argument("architecture has more than 2^26 parameters");
       std::vector<ad::Shape> in;
-      for (int r : model.node_inputs(i)) in.push_back(r == Model<T>::kModelInput ? model.input_shape : shapes[r]);
+      for (int r : model.node_inputs(i)) in.push_back(r < 0 ? model.input_shape_of(size_t(-1 - r)) : shapes[r]);
       ad::Shape& s = shapes.back();
       try {
         s = in.size() == 1 ? model.layers.back()->output_shape(in[0]) : model.layers.back()->output_shape(std::span<const ad::Shape>(in));
@@ -207,11 +223,28 @@ Model<T> parse_architecture(std::string_view text, ad::Shape input_shape, InputD
   return model;
 }
 
+}  // namespace
+
+template <ad::Scalar T>
+Model<T> parse_architecture(std::string_view text, ad::Shape input_shape, InputDtype input_dtype, uint64_t init_seed) {
+  return parse_nodes<T>(text, std::vector<ModelInput>{}, init_seed, input_shape, input_dtype);
+}
+
+template <ad::Scalar T>
+Model<T> parse_architecture(std::string_view text, const std::vector<ModelInput>& inputs, uint64_t init_seed) {
+  if (inputs.empty()) throw std::invalid_argument("a model reads at least one input");
+  return parse_nodes<T>(text, inputs, init_seed, inputs[0].shape, inputs[0].dtype);
+}
+
 template std::unique_ptr<Layer<float>> parse_layer<float>(std::string_view);
 template std::unique_ptr<Layer<double>> parse_layer<double>(std::string_view);
 template std::string architecture_text<float>(const Model<float>&);
 template std::string architecture_text<double>(const Model<double>&);
 template Model<float> parse_architecture<float>(std::string_view, ad::Shape, InputDtype, uint64_t);
 template Model<double> parse_architecture<double>(std::string_view, ad::Shape, InputDtype, uint64_t);
+template Model<float> parse_architecture<float>(std::string_view, const std::vector<ModelInput>&, uint64_t);
+template Model<double> parse_architecture<double>(std::string_view, const std::vector<ModelInput>&, uint64_t);
+template std::string input_name<float>(const Model<float>&, size_t);
+template std::string input_name<double>(const Model<double>&, size_t);
 
 }  // namespace integrad::nn

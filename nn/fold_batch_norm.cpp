@@ -29,7 +29,7 @@ Model<T> fold_batch_norm(const Model<T>& model) {
   for (size_t i = 0; i < out.layers.size(); ++i) {
     if (out.layers[i]->type() != LayerKind::batch_norm) continue;
     const std::vector<int> reads = out.node_inputs(i);
-    if (reads[0] == Model<T>::kModelInput || out.node_readers(reads[0]).size() != 1) continue;
+    if (reads[0] < 0 || out.node_readers(reads[0]).size() != 1) continue;
     const auto [scale, shift] = layer_as<BatchNorm<T>>(*out.layers[i]).affine();
     std::unique_ptr<Layer<T>>& before = out.layers[size_t(reads[0])];
     if (before->type() == LayerKind::conv2d) {

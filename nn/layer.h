@@ -39,7 +39,8 @@ enum class Grads { none, parameters };
 enum class LayerKind {
   linear, conv2d, relu, sigmoid, tanh, softmax, max_pool2d, avg_pool2d, flatten, mean, embedding,
   layer_norm, gelu, dropout, positional_embedding, select, transformer_encoder_layer, batch_norm, add, concat,
-  adaptive_avg_pool2d, identity, lstm, gru
+  adaptive_avg_pool2d, identity, lstm, gru,
+  input_part, fixed_input  // the adapter that explains a model of several inputs (attribution/several_inputs.cpp); never in a file
 };
 
 template <ad::Scalar T>

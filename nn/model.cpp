@@ -18,11 +18,22 @@
 namespace integrad::nn {
 
 template <ad::Scalar T>
+void Model<T>::set_inputs(std::vector<ModelInput> in) {
+  if (in.empty()) throw std::invalid_argument("a model reads at least one input");
+  for (size_t k = 0; k < in.size(); ++k)
+    for (size_t j = 0; j < k; ++j)
+      if (in[j].name == in[k].name) throw std::invalid_argument(fmt::format("two inputs are named '{}'", in[k].name));
+  input_shape = in[0].shape;
+  input_dtype = in[0].dtype;
+  named_inputs = std::move(in);
+}
+
+template <ad::Scalar T>
 void Model<T>::add(std::string name, std::unique_ptr<Layer<T>> layer, std::vector<int> reads) {
   const int i = static_cast<int>(layers.size());
   if (reads.empty()) reads = {i - 1};
   for (int r : reads)
-    if (r < kModelInput || r >= i) throw std::invalid_argument(fmt::format("layer '{}' reads node {}, which does not come before it", name, r));
+    if (r < model_input(input_count() - 1) || r >= i) throw std::invalid_argument(fmt::format("layer '{}' reads node {}, which does not come before it", name, r));
   const bool chain_node = name == std::to_string(i) && reads == std::vector<int>{i - 1};
   const bool graph = !names.empty() || !chain_node;
   if (names.empty() && graph)  // the first node off the chain turns the model into a graph
@@ -37,6 +48,7 @@ void Model<T>::add(std::string name, std::unique_ptr<Layer<T>> layer, std::vecto
 
 template <ad::Scalar T>
 bool Model<T>::is_chain() const {
+  if (named_inputs.size() > 1) return false;
   for (size_t i = 0; i < inputs.size(); ++i)
     if (inputs[i] != std::vector<int>{static_cast<int>(i) - 1} || names[i] != std::to_string(i)) return false;
   return true;
@@ -95,7 +107,7 @@ ad::Var<T> Model<T>::forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, size_
   check_forward_input(x.shape(), from == 0 ? input_shape : output_shape(from), from);
   if (!is_chain()) {
     if (from != 0) throw std::logic_error("a graph model computes from its input: use a NodeHook to replace a node's value");
-    return forward_graph(tape, x, grads, to, nullptr);
+    return forward_graph(tape, std::span<const ad::Var<T>>(&x, 1), grads, to, nullptr);
   }
   for (size_t i = from; i < to; ++i) {
     throw_if_stop_requested();  // Ctrl-C between layers: a forward of a large batch stops within one layer
@@ -115,7 +127,14 @@ ad::Var<T> Model<T>::forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, size_
 template <ad::Scalar T>
 ad::Var<T> Model<T>::forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, const NodeHook<T>& hook) const {
   check_forward_input(x.shape(), input_shape, 0);
-  return forward_graph(tape, x, grads, layers.size(), &hook);
+  return forward_graph(tape, std::span<const ad::Var<T>>(&x, 1), grads, layers.size(), &hook);
+}
+
+template <ad::Scalar T>
+ad::Var<T> Model<T>::forward(ad::Tape<T>& tape, std::span<const ad::Var<T>> xs, Grads grads, const NodeHook<T>* hook) const {
+  if (xs.size() == 1 && input_count() == 1) return hook ? forward(tape, xs[0], grads, *hook) : forward(tape, xs[0], grads);
+  for (size_t k = 0; k < xs.size() && k < input_count(); ++k) check_forward_input(xs[k].shape(), input_shape_of(k), 0);
+  return forward_graph(tape, xs, grads, layers.size(), hook);
 }
 
 template <ad::Scalar T>
@@ -135,10 +154,15 @@ size_t Model<T>::fusable(size_t i, size_t to) const {
 }
 
 template <ad::Scalar T>
-ad::Var<T> Model<T>::forward_graph(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, size_t to, const NodeHook<T>* hook) const {
+ad::Var<T> Model<T>::forward_graph(ad::Tape<T>& tape, std::span<const ad::Var<T>> xs, Grads grads, size_t to, const NodeHook<T>* hook) const {
+  if (xs.size() != input_count()) {
+    std::vector<std::string> names;
+    for (const ModelInput& in : named_inputs) names.push_back(in.name);
+    throw std::invalid_argument(fmt::format("the model reads {} inputs ({}), given {}", input_count(), fmt::join(names, ", "), xs.size()));
+  }
   std::vector<ad::Var<T>> values(to);
   std::vector<ad::Var<T>> reads;
-  auto value_of = [&](int r) { return r == kModelInput ? x : values[r]; };
+  auto value_of = [&](int r) { return r < 0 ? xs[size_t(-1 - r)] : values[r]; };
   for (size_t i = 0; i < to; ++i) {
     throw_if_stop_requested();  // Ctrl-C between nodes, as in the chain's forward
     if (!hook) {
@@ -157,7 +181,7 @@ ad::Var<T> Model<T>::forward_graph(ad::Tape<T>& tape, ad::Var<T> x, Grads grads,
       values[i] = reads.size() == 1 ? layers[i]->forward(tape, reads[0], grads) : layers[i]->forward(tape, std::span<const ad::Var<T>>(reads), grads);
     if (hook && hook->after) values[i] = hook->after(i, values[i]);
   }
-  return to == 0 ? x : values[to - 1];
+  return to == 0 ? xs[0] : values[to - 1];
 }
 
 template <ad::Scalar T>
@@ -175,6 +199,29 @@ ad::Tensor<T> Model<T>::predict(const ad::Tensor<T>& inputs, int64_t batch_size)
     const int64_t count = std::min(batch_size, n - start);
     ad::Var<T> x = tape.leaf(inputs.shape().with(0, count), inputs.data() + start * row);
     ad::Var<T> y = forward(tape, x);
+    std::copy(y.value().begin(), y.value().end(), out.data() + start * out_row);
+    tape.rewind();
+  }
+  return out;
+}
+
+template <ad::Scalar T>
+ad::Tensor<T> Model<T>::predict(std::span<const ad::Tensor<T>> inputs, int64_t batch_size) const {
+  if (inputs.size() == 1 && input_count() == 1) return predict(inputs[0], batch_size);
+  const int64_t n = inputs.empty() ? 0 : inputs[0].size(0);
+  for (const ad::Tensor<T>& x : inputs)
+    if (x.rank() < 1 || x.size(0) != n) throw std::invalid_argument("the inputs of one batch must hold the same number of examples");
+  const ad::Shape out_shape = output_shape();
+  ad::Tensor<T> out(with_batch(n, out_shape));
+  const int64_t out_row = out_shape.numel();
+  ad::ThreadTape<T> thread_tape;
+  ad::Tape<T>& tape = *thread_tape;
+  std::vector<ad::Var<T>> xs;
+  for (int64_t start = 0; start < n; start += batch_size) {
+    const int64_t count = std::min(batch_size, n - start);
+    xs.clear();
+    for (const ad::Tensor<T>& x : inputs) xs.push_back(tape.leaf(x.shape().with(0, count), x.data() + start * x.shape().stride(0)));
+    ad::Var<T> y = forward(tape, std::span<const ad::Var<T>>(xs), Grads::none);
     std::copy(y.value().begin(), y.value().end(), out.data() + start * out_row);
     tape.rewind();
   }
@@ -228,7 +275,7 @@ std::vector<ad::Shape> Model<T>::output_shapes() const {
   std::vector<ad::Shape> reads;
   for (size_t i = 0; i < layers.size(); ++i) {
     reads.clear();
-    for (int r : node_inputs(i)) reads.push_back(r == kModelInput ? input_shape : shapes[r]);
+    for (int r : node_inputs(i)) reads.push_back(r < 0 ? input_shape_of(size_t(-1 - r)) : shapes[r]);
     shapes.push_back(reads.size() == 1 ? layers[i]->output_shape(reads[0]) : layers[i]->output_shape(std::span<const ad::Shape>(reads)));
   }
   return shapes;
@@ -244,6 +291,7 @@ Model<T> Model<T>::clone() const {
   Model copy;
   copy.input_shape = input_shape;
   copy.input_dtype = input_dtype;
+  copy.named_inputs = named_inputs;
   copy.feature_names = feature_names;
   copy.names = names;
   copy.inputs = inputs;
@@ -258,6 +306,7 @@ Model<U> Model<T>::to() const {
   Model<U> out;
   out.input_shape = input_shape;
   out.input_dtype = input_dtype;
+  out.named_inputs = named_inputs;
   out.feature_names = feature_names;
   out.names = names;
   out.inputs = inputs;

@@ -1,8 +1,8 @@
 // The model: a graph of named layers held in topological order. A chain — torch.nn.Sequential —
 // is its simplest form, whose nodes are named by their index ("{i}.weight" in the state_dict,
-// parameterless layers counting in i). In a graph each node reads the model's input or earlier
-// nodes, is named by its PyTorch module path ("layer1.0.conv1", also its parameters' prefix), and
-// the last node's value is the model's output.
+// parameterless layers counting in i). In a graph each node reads the model's input (or one of
+// its named inputs) or earlier nodes, is named by its PyTorch module path ("layer1.0.conv1", also
+// its parameters' prefix), and the last node's value is the model's output.
 #pragma once
 
 #include <functional>
@@ -20,6 +20,14 @@ namespace integrad::nn {
 
 enum class InputDtype { float32, float64, int64 };
 
+// One named input of a model that reads several (a numeric table beside token ids, an ONNX graph's
+// inputs): its per-example shape and dtype (docs/inputs.md).
+struct ModelInput {
+  std::string name;
+  ad::Shape shape;
+  InputDtype dtype = InputDtype::float32;
+};
+
 // How a method looks inside a model: the forward calls these for every node, in node order. This is
 // the one way in — DeepLift's secant slopes, guided backpropagation's ReLU, layer attribution and
 // model surgery are each a hook in their own file, not branches in the model.
@@ -36,6 +44,8 @@ class Model {
  public:
   static constexpr size_t npos = std::numeric_limits<size_t>::max();
   static constexpr int kModelInput = -1;  // in `inputs`: the model's input, not a node
+  // In `inputs`: model input k (kModelInput for the first); −1 − k.
+  static constexpr int model_input(size_t k) { return -1 - static_cast<int>(k); }
 
   std::vector<std::unique_ptr<Layer<T>>> layers;  // the nodes, in topological order
   // The graph, parallel to `layers`: node i is named names[i] and reads inputs[i]. Both empty: a
@@ -44,6 +54,10 @@ class Model {
   std::vector<std::vector<int>> inputs;
   ad::Shape input_shape;  // per example, e.g. {1, 28, 28}
   InputDtype input_dtype = InputDtype::float32;
+  // The inputs by name, in order, when there are several (or one with its own name); empty: the one
+  // input above, named "input". Set with set_inputs, which keeps input_shape and input_dtype those
+  // of input 0 and must come before the nodes that read them.
+  std::vector<ModelInput> named_inputs;
   std::vector<std::string> feature_names;  // tabular models: one name per input feature (metadata "feature_names"), else empty
   // What the outputs are (metadata "output"): "logits" (classes, softmax), "binary-logit" (one
   // logit, sigmoid) or "regression" (values); empty when the file does not say.
@@ -55,6 +69,10 @@ class Model {
 
   // Appends a node; an empty `reads` reads the node before (or the input, for the first).
   void add(std::string name, std::unique_ptr<Layer<T>> layer, std::vector<int> reads = {});
+
+  void set_inputs(std::vector<ModelInput> in);
+  size_t input_count() const { return named_inputs.empty() ? 1 : named_inputs.size(); }
+  const ad::Shape& input_shape_of(size_t k) const { return named_inputs.empty() ? input_shape : named_inputs.at(k).shape; }
 
   bool is_chain() const;
   std::string node_name(size_t i) const { return names.empty() ? std::to_string(i) : names[i]; }
@@ -69,8 +87,11 @@ class Model {
   ad::Var<T> forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads = Grads::none, size_t from = 0, size_t to = npos) const;
   // The output, with `hook` shown each node's value and free to replace it.
   ad::Var<T> forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, const NodeHook<T>& hook) const;
+  // The output of a model of several inputs, xs[k] being input k [N, ...].
+  ad::Var<T> forward(ad::Tape<T>& tape, std::span<const ad::Var<T>> xs, Grads grads, const NodeHook<T>* hook = nullptr) const;
   // Logits for all inputs, in batches, no gradients.
   ad::Tensor<T> predict(const ad::Tensor<T>& inputs, int64_t batch_size = 256) const;
+  ad::Tensor<T> predict(std::span<const ad::Tensor<T>> inputs, int64_t batch_size = 256) const;  // one tensor per input
 
   std::vector<std::pair<std::string, Parameter<T>*>> named_parameters();
   std::vector<std::pair<std::string, const Parameter<T>*>> named_parameters() const;
@@ -89,7 +110,7 @@ class Model {
   // How many nodes from i on run as one fused op: Conv2d, ReLU (and a 2×2 MaxPool2d), each the
   // only reader of the one before; 1 when none can.
   size_t fusable(size_t i, size_t to) const;
-  ad::Var<T> forward_graph(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, size_t to, const NodeHook<T>* hook) const;
+  ad::Var<T> forward_graph(ad::Tape<T>& tape, std::span<const ad::Var<T>> xs, Grads grads, size_t to, const NodeHook<T>* hook) const;
 };
 
 }  // namespace integrad::nn

@@ -50,6 +50,35 @@ ad::Shape parse_shape(const std::string& text, const std::string& path) {
   if (dims.empty() || dims.size() > 5) throw std::runtime_error(printable(path) + ": metadata input_shape '" + printable(text) + "' must have 1 to 5 dimensions");
   return ad::Shape(dims);
 }
+// Several named inputs (docs/engine.md): input_names "num,cat", input_shape one shape per input
+// separated by ';' ("5;3"), input_dtype one for all or one per input ("float32;int64").
+std::vector<ModelInput> parse_named_inputs(const std::string& names_text, const std::string& shapes_text, const std::string& dtypes_text, const std::string& path) {
+  const auto split = [](const std::string& text, char sep) {
+    std::vector<std::string> parts;
+    std::stringstream in(text);
+    for (std::string part; std::getline(in, part, sep);) parts.push_back(part);
+    if (!text.empty() && text.back() == sep) parts.push_back("");
+    return parts;
+  };
+  const std::vector<std::string> names = split(names_text, ','), shapes = split(shapes_text, ';'), dtypes = split(dtypes_text, ';');
+  if (names.empty() || names.size() > 64) throw std::runtime_error(printable(path) + ": metadata input_names must name 1 to 64 inputs");
+  if (shapes.size() != names.size())
+    throw std::runtime_error(fmt::format("{}: metadata input_names names {} inputs, input_shape gives {} shapes (separate them by ';')", printable(path), names.size(), shapes.size()));
+  if (dtypes.size() != 1 && dtypes.size() != names.size())
+    throw std::runtime_error(fmt::format("{}: metadata input_dtype gives {} dtypes for {} inputs (one for all, or one per input separated by ';')", printable(path), dtypes.size(),
+                                         names.size()));
+  std::vector<ModelInput> inputs;
+  for (size_t k = 0; k < names.size(); ++k) {
+    if (names[k].empty()) throw std::runtime_error(printable(path) + ": metadata input_names has an empty name");
+    try {
+      inputs.push_back({names[k], parse_shape(shapes[k], path), parse_input_dtype(dtypes[dtypes.size() == 1 ? 0 : k])});
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(fmt::format("{}: metadata {}", printable(path), printable(e.what())));
+    }
+  }
+  return inputs;
+}
+
 }  // namespace
 
 std::map<std::string, std::string> model_metadata(const std::string& path) { return safetensors_read(path).metadata; }
@@ -64,7 +93,10 @@ Model<T> model_from(const SafetensorsFile& file, const std::string& path, const 
   const std::string dtype_text = file.metadata.count("input_dtype") ? file.metadata.at("input_dtype") : "float32";
   Model<T> model;
   try {
-    model = parse_architecture<T>(meta("architecture"), parse_shape(meta("input_shape"), path), parse_input_dtype(dtype_text), 0);
+    if (const auto names = file.metadata.find("input_names"); names != file.metadata.end())
+      model = parse_architecture<T>(meta("architecture"), parse_named_inputs(names->second, meta("input_shape"), dtype_text, path), 0);
+    else
+      model = parse_architecture<T>(meta("architecture"), parse_shape(meta("input_shape"), path), parse_input_dtype(dtype_text), 0);
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(printable(path) + ": " + printable(e.what()));  // the architecture text comes from the file
   }
@@ -107,6 +139,17 @@ std::vector<std::pair<std::string, const ad::Tensor<T>*>> model_tensors(const Mo
   metadata["architecture"] = model.architecture();
   metadata["input_shape"] = fmt::format("{}", fmt::join(model.input_shape.dims(), ","));
   metadata["input_dtype"] = input_dtype_name(model.input_dtype);
+  if (!model.named_inputs.empty()) {
+    std::vector<std::string> names, shapes, dtypes;
+    for (const ModelInput& in : model.named_inputs) {
+      names.push_back(in.name);
+      shapes.push_back(fmt::format("{}", fmt::join(in.shape.dims(), ",")));
+      dtypes.push_back(input_dtype_name(in.dtype));
+    }
+    metadata["input_names"] = fmt::format("{}", fmt::join(names, ","));
+    metadata["input_shape"] = fmt::format("{}", fmt::join(shapes, ";"));
+    metadata["input_dtype"] = fmt::format("{}", fmt::join(dtypes, ";"));
+  }
   metadata["format"] = "pt";
   if (!model.feature_names.empty()) metadata["feature_names"] = fmt::format("{}", fmt::join(model.feature_names, ","));
   if (!model.output_kind.empty()) metadata["output"] = model.output_kind;

@@ -381,11 +381,16 @@ void require_npy_name(const std::string& path) {
 }  // namespace
 
 template <ad::Scalar T>
-void npy_write(const std::string& path, const ad::Tensor<T>& t) {
-  require_npy_name(path);
+std::string npy_bytes(const ad::Tensor<T>& t) {
   std::string out = header_for(sizeof(T) == 4 ? "<f4" : "<f8", t.shape());
   out.append(reinterpret_cast<const char*>(t.data()), sizeof(T) * static_cast<size_t>(t.numel()));
-  write_file_atomically(path, out);
+  return out;
+}
+
+template <ad::Scalar T>
+void npy_write(const std::string& path, const ad::Tensor<T>& t) {
+  require_npy_name(path);
+  write_file_atomically(path, npy_bytes(t));
 }
 
 void npy_write_array(const std::string& path, const NpyArray& a) {
@@ -409,6 +414,8 @@ template ad::Tensor<float> npy_read_rows<float>(const std::string&, int64_t, int
 template ad::Tensor<double> npy_read_rows<double>(const std::string&, int64_t, int64_t, ad::Shape*);
 template ad::Tensor<double> npy_read_tensor<double>(const std::string&);
 template void npy_write<float>(const std::string&, const ad::Tensor<float>&);
+template std::string npy_bytes<float>(const ad::Tensor<float>&);
+template std::string npy_bytes<double>(const ad::Tensor<double>&);
 template void npy_write<double>(const std::string&, const ad::Tensor<double>&);
 
 }  // namespace integrad::nn

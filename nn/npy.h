@@ -42,6 +42,9 @@ std::vector<int64_t> npy_read_labels(const std::string& path, ad::Shape* shape_o
 
 template <ad::Scalar T>
 void npy_write(const std::string& path, const ad::Tensor<T>& tensor);
+// The bytes of the .npy file npy_write writes (an .npz member).
+template <ad::Scalar T>
+std::string npy_bytes(const ad::Tensor<T>& tensor);
 // An array as read (any dtype npy_read accepts, C order), written back unchanged: merge joins shards with it.
 void npy_write_array(const std::string& path, const NpyArray& array);
 void npy_write_labels(const std::string& path, std::span<const int64_t> labels, ad::Shape shape);

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <zlib.h>
 
+#include "nn/atomic_file.h"
+
 #include <cstdint>
 #include <fstream>
 #include <sstream>
@@ -112,5 +114,40 @@ std::vector<std::pair<std::string, NpyArray>> npz_parse(const std::string& bytes
   if (arrays.empty()) throw std::invalid_argument(fmt::format("{} holds no arrays", printable(path)));
   return arrays;
 }
+
+namespace {
+void put_le(std::string& out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+}  // namespace
+
+template <ad::Scalar T>
+void npz_write(const std::string& path, const std::vector<std::pair<std::string, ad::Tensor<T>>>& arrays) {
+  if (!is_npz_path(path)) throw std::invalid_argument(fmt::format("{}: an archive of several arrays is written as .npz", printable(path)));
+  std::string out, directory;
+  for (const auto& [name, tensor] : arrays) {
+    const std::string member = name + ".npy", data = npy_bytes(tensor);
+    if (out.size() + data.size() + 1024 > 0xFFFFFFFFull) throw std::invalid_argument(fmt::format("{}: more than 4 GB of arrays", printable(path)));
+    const uint64_t crc = crc32(0L, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size()));
+    const uint64_t local = out.size();
+    // Local header: version 20, no flags, stored, no time, crc, sizes, name.
+    put_le(out, 0x04034b50, 4), put_le(out, 20, 2), put_le(out, 0, 2), put_le(out, 0, 2), put_le(out, 0, 2), put_le(out, 0x21, 2);
+    put_le(out, crc, 4), put_le(out, data.size(), 4), put_le(out, data.size(), 4), put_le(out, member.size(), 2), put_le(out, 0, 2);
+    out += member + data;
+    put_le(directory, 0x02014b50, 4), put_le(directory, 20, 2), put_le(directory, 20, 2), put_le(directory, 0, 2), put_le(directory, 0, 2);
+    put_le(directory, 0, 2), put_le(directory, 0x21, 2), put_le(directory, crc, 4), put_le(directory, data.size(), 4), put_le(directory, data.size(), 4);
+    put_le(directory, member.size(), 2), put_le(directory, 0, 2), put_le(directory, 0, 2), put_le(directory, 0, 2), put_le(directory, 0, 2);
+    put_le(directory, 0, 4), put_le(directory, local, 4);
+    directory += member;
+  }
+  const uint64_t at = out.size();
+  out += directory;
+  put_le(out, 0x06054b50, 4), put_le(out, 0, 2), put_le(out, 0, 2), put_le(out, arrays.size(), 2), put_le(out, arrays.size(), 2);
+  put_le(out, directory.size(), 4), put_le(out, at, 4), put_le(out, 0, 2);
+  write_file_atomically(path, out);
+}
+
+template void npz_write<float>(const std::string&, const std::vector<std::pair<std::string, ad::Tensor<float>>>&);
+template void npz_write<double>(const std::string&, const std::vector<std::pair<std::string, ad::Tensor<double>>>&);
 
 }  // namespace integrad::nn

@@ -44,6 +44,7 @@ ad::Tensor<T> tensor_from(py::handle obj, const std::string& what, bool allow_in
 
 template <ad::Scalar T>
 ad::Tensor<T> inputs_from(py::handle obj, const nn::Model<T>& model, const std::string& what) {
+  if (model.input_count() > 1) throw py::value_error(fmt::format("{}: the model reads several inputs; pass a dict of arrays by input name", what));
   py::array a = as_array(obj, what);
   const ad::Shape& per = model.input_shape;
   bool fits = a.ndim() == per.rank() + 1;

@@ -3,6 +3,7 @@
 // [N, ...]), the method's options as keyword arguments. Returns a dict that
 // integrad/__init__.py turns into an Explanation.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <pybind11/stl.h>
 
 #include <algorithm>
@@ -14,12 +15,15 @@
 #include "explain_args.h"
 #include "errors.h"
 #include "model.h"
+#include "attribution/several_inputs.h"
+#include "target_expression.h"
 
 namespace integrad::py_bind {
 
 template <ad::Scalar T>
 attr::Target<T> target_from(py::handle target, int64_t n) {
   if (target.is_none()) return attr::Target<T>::predicted();
+  if (is_target_expression(target)) return target_expression<T>(target);
   const py::array a = as_array(target, "target");
   if (a.ndim() == 0) {  // a Python or NumPy integer
     const char kind = a.dtype().kind();
@@ -84,13 +88,73 @@ std::map<std::string, std::string> option_texts(const py::kwargs& options) {
 
 namespace {
 
+// x = {"num": a, "cat": b}: the arrays by input name, each checked (int64 token ids kept whole).
+template <ad::Scalar T>
+attr::NamedTensors<T> named_inputs_from(py::handle x, const nn::Model<T>& net) {
+  attr::NamedTensors<T> out;
+  for (auto item : py::reinterpret_borrow<py::dict>(x)) {
+    std::string name = py::str(item.first);
+    bool ids = false;
+    for (size_t k = 0; k < net.input_count(); ++k)
+      if (net.named_inputs.empty() ? name == "input" : net.named_inputs[k].name == name)
+        ids = (net.named_inputs.empty() ? net.input_dtype : net.named_inputs[k].dtype) == nn::InputDtype::int64;
+    out.emplace_back(name, tensor_from<T>(item.second, fmt::format("x['{}']", name), ids));
+  }
+  if (net.input_count() == 1 && out.size() == 1) out[0].first = net.named_inputs.empty() ? "input" : net.named_inputs[0].name;
+  attr::inputs_in_order(net, out, "x");
+  return out;
+}
+
+// A model of several inputs (or x a dict): attributions as a dict by input name.
+template <ad::Scalar T>
+py::dict explain_named(const nn::Model<T>& net, const attr::Method<T>& method, const attr::Options& options, py::handle x, py::handle target,
+                       py::handle baseline, py::handle attribute_to) {
+  if (!py::isinstance<py::dict>(x)) {
+    std::vector<std::string> names;
+    for (const nn::ModelInput& in : net.named_inputs) names.push_back(in.name);
+    throw py::value_error(fmt::format("the model reads several inputs ({}): x must be a dict of arrays by those names", fmt::join(names, ", ")));
+  }
+  const attr::NamedTensors<T> inputs = named_inputs_from(x, net);
+  std::vector<std::string> to;
+  if (py::isinstance<py::str>(attribute_to)) to.push_back(attribute_to.cast<std::string>());
+  else if (!attribute_to.is_none())
+    for (py::handle name : attribute_to) to.push_back(py::str(name));
+  const std::vector<size_t> explained = attr::explained_inputs(net, to);
+  std::map<std::string, attr::Baseline<T>> baselines;
+  const auto name_of = [&](size_t k) { return net.named_inputs.empty() ? std::string("input") : net.named_inputs[k].name; };
+  if (py::isinstance<py::dict>(baseline)) {
+    for (auto item : py::reinterpret_borrow<py::dict>(baseline)) baselines[py::str(item.first)] = baseline_from<T>(item.second);
+  } else if (!baseline.is_none()) {
+    const attr::Baseline<T> b = baseline_from<T>(baseline);
+    if (b.kind == attr::Baseline<T>::Kind::tensor && explained.size() != 1)
+      throw py::value_error(fmt::format("baseline: one array for {} explained inputs; give a dict of arrays by input name", explained.size()));
+    for (size_t k : explained) baselines[name_of(k)] = b;
+  }
+  const attr::Target<T> t = target_from<T>(target, inputs[0].second.size(0));
+  attr::InputsAttribution<T> r;
+  {
+    ReleaseAllowingStop release;
+    r = attr::explain_inputs(method, net, inputs, to, baselines, t, options);
+  }
+  if (!method.has_delta) r.packed.deltas.clear();
+  for (const auto& w : r.packed.warnings)
+    if (PyErr_WarnEx(PyExc_UserWarning, w.c_str(), 1) != 0) throw py::error_already_set();
+  py::dict values;
+  for (auto& [name, v] : r.values) values[py::str(name)] = to_numpy(std::move(v));
+  py::dict d = result_dict(std::move(r.packed), method.name);
+  d["attributions"] = values;
+  return d;
+}
+
 // Any registered method, its options checked by the registry's own parser — as integrad explain.
 template <ad::Scalar T>
 py::dict explain_typed(const nn::Model<T>& net, py::handle x, const std::string& method_name, py::handle target, py::handle baseline,
-                       const py::kwargs& kwargs) {
+                       py::handle attribute_to, const py::kwargs& kwargs) {
   const attr::Method<T>& method = attr::find_method<T>(method_name);
   const attr::Options options = attr::parse_options(method.name, method.options, option_texts(kwargs));
   if (!baseline.is_none() && !method.uses_baseline) throw py::value_error(fmt::format("baseline: {} uses no baseline", method.name));
+  if (net.input_count() > 1 || py::isinstance<py::dict>(x)) return explain_named(net, method, options, x, target, baseline, attribute_to);
+  if (!attribute_to.is_none()) throw py::value_error("attribute_to: the model reads one input");
   const ad::Tensor<T> in = inputs_from<T>(x, net);
   const attr::Target<T> t = target_from<T>(target, in.size(0));
   const attr::Baseline<T> b = baseline_from<T>(baseline);
@@ -105,8 +169,9 @@ py::dict explain_typed(const nn::Model<T>& net, py::handle x, const std::string&
   return result_dict(std::move(a), method.name);
 }
 
-py::dict explain(const Model& m, py::handle x, const std::string& method, py::handle target, py::handle baseline, const py::kwargs& options) {
-  return m.visit([&](const auto& net) { return explain_typed(net, x, method, target, baseline, options); });
+py::dict explain(const Model& m, py::handle x, const std::string& method, py::handle target, py::handle baseline, py::handle attribute_to,
+                 const py::kwargs& options) {
+  return m.visit([&](const auto& net) { return explain_typed(net, x, method, target, baseline, attribute_to, options); });
 }
 
 }  // namespace
@@ -165,7 +230,7 @@ py::list methods() {
 
 void bind_explain(py::module_& m) {
   m.def("_explain", &explain, py::arg("model"), py::arg("x"), py::kw_only(), py::arg("method") = "ig", py::arg("target") = py::none(),
-        py::arg("baseline") = py::none());
+        py::arg("baseline") = py::none(), py::arg("attribute_to") = py::none());
   m.def("methods", &methods,
         "The attribution methods explain knows (the registry): name, display_name, summary, signed, uses_baseline, has_delta,\n"
         "takes_token_ids, guarantees, and options (name as a keyword argument, type, default, help, min/max or choices).");

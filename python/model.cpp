@@ -7,6 +7,8 @@
 #include "arrays.h"
 #include "errors.h"
 #include "model.h"
+
+#include "attribution/several_inputs.h"
 #include "nn/model_file.h"
 #include "nn/onnx/export.h"
 #include "nn/safetensors.h"
@@ -76,8 +78,17 @@ py::array predict(const Model& m, py::handle x, int64_t batch_size) {
   if (batch_size < 1) throw py::value_error("batch_size must be at least 1");
   return m.visit([&](const auto& net) -> py::array {
     using T = scalar_of<decltype(net)>;
-    ad::Tensor<T> in = inputs_from<T>(x, net);
     ad::Tensor<T> out;
+    if (py::isinstance<py::dict>(x)) {  // several inputs, by name
+      attr::NamedTensors<T> named;
+      for (auto item : py::reinterpret_borrow<py::dict>(x)) named.emplace_back(py::str(item.first), tensor_from<T>(item.second, "x", true));
+      if (net.input_count() == 1 && named.size() == 1) named[0].first = net.named_inputs.empty() ? "input" : net.named_inputs[0].name;
+      const std::vector<ad::Tensor<T>> xs = attr::inputs_in_order(net, named, "x");
+      py::gil_scoped_release release;
+      out = net.predict(std::span<const ad::Tensor<T>>(xs), batch_size);
+      return to_numpy(std::move(out));
+    }
+    ad::Tensor<T> in = inputs_from<T>(x, net);
     {
       ReleaseAllowingStop release;  // Ctrl-C stops between layers
       out = net.predict(in, batch_size);
@@ -120,6 +131,11 @@ py::dict info(const Model& m) {
     d["architecture"] = net.architecture();
     d["input_shape"] = shape_tuple(net.input_shape);
     d["input_dtype"] = nn::input_dtype_name(net.input_dtype);
+    py::dict inputs;  // by name, in order: (shape, dtype); a one-input model's is named "input"
+    for (size_t k = 0; k < net.input_count(); ++k)
+      inputs[py::str(net.named_inputs.empty() ? std::string("input") : net.named_inputs[k].name)] =
+          py::make_tuple(shape_tuple(net.input_shape_of(k)), nn::input_dtype_name(net.named_inputs.empty() ? net.input_dtype : net.named_inputs[k].dtype));
+    d["inputs"] = inputs;
     d["dtype"] = m.dtype();
     d["output_shape"] = shape_tuple(net.output_shape());
     d["parameters"] = net.parameter_count();
@@ -147,8 +163,12 @@ py::dict info(const Model& m) {
 // The table `integrad info` prints.
 std::string info_text(const Model& m) {
   return m.visit([&](const auto& net) {
-    std::string s = fmt::format("integrad.Model ({})\ninput {} ({})\n\n{:>3}  {:<34} {:<16} {:>10}\n", m.dtype(), net.input_shape.str(),
-                                nn::input_dtype_name(net.input_dtype), "#", "layer", "output", "parameters");
+    std::string inputs = fmt::format("input {} ({})", net.input_shape.str(), nn::input_dtype_name(net.input_dtype));
+    if (!net.named_inputs.empty()) {
+      inputs = "inputs";
+      for (const nn::ModelInput& in : net.named_inputs) inputs += fmt::format(" {} {} ({})", in.name, in.shape.str(), nn::input_dtype_name(in.dtype));
+    }
+    std::string s = fmt::format("integrad.Model ({})\n{}\n\n{:>3}  {:<34} {:<16} {:>10}\n", m.dtype(), inputs, "#", "layer", "output", "parameters");
     const std::vector<ad::Shape> shapes = net.output_shapes();
     for (size_t i = 0; i < net.layers.size(); ++i) {
       const int64_t count = nn::trained_parameter_count(*net.layers[i]);
@@ -192,12 +212,26 @@ nn::RawTensor raw_tensor(const std::string& name, py::handle value) {
 
 // A PyTorch nn.Sequential's state_dict, checked against the architecture as a model file is
 // (every tensor present, of the right shape, none left over); errors are ValueErrors.
-Model from_torch(const py::dict& sd, const std::string& architecture, const std::vector<int64_t>& input_shape, const std::string& input_dtype,
-                 const std::optional<std::string>& dtype) {
+// `inputs` (several named inputs, docs/inputs.md): {name: per-example shape}, in the forward's
+// order; then input_shape is ignored and input_dtype is one for all or a dict by name.
+Model from_torch(const py::dict& sd, const std::string& architecture, const std::vector<int64_t>& input_shape, py::handle input_dtype,
+                 const std::optional<std::string>& dtype, py::handle inputs) {
   nn::SafetensorsFile file;
   file.metadata["architecture"] = architecture;
   file.metadata["input_shape"] = fmt::format("{}", fmt::join(input_shape, ","));
-  file.metadata["input_dtype"] = input_dtype;
+  file.metadata["input_dtype"] = py::isinstance<py::str>(input_dtype) ? input_dtype.cast<std::string>() : std::string("float32");
+  if (!inputs.is_none()) {
+    std::vector<std::string> names, shapes, dtypes;
+    for (auto item : py::reinterpret_borrow<py::dict>(inputs)) {
+      names.push_back(py::str(item.first));
+      shapes.push_back(fmt::format("{}", fmt::join(item.second.cast<std::vector<int64_t>>(), ",")));
+      dtypes.push_back(py::isinstance<py::dict>(input_dtype) ? (input_dtype.contains(item.first) ? input_dtype[item.first].cast<std::string>() : "float32")
+                                                             : file.metadata["input_dtype"]);
+    }
+    file.metadata["input_names"] = fmt::format("{}", fmt::join(names, ","));
+    file.metadata["input_shape"] = fmt::format("{}", fmt::join(shapes, ";"));
+    file.metadata["input_dtype"] = fmt::format("{}", fmt::join(dtypes, ";"));
+  }
   for (auto [k, v] : sd) {
     const std::string name = py::str(k);
     file.tensors[name] = raw_tensor(name, v);
@@ -225,11 +259,12 @@ Model to_dtype(const Model& m, const std::string& dtype) {
 
 void bind_model(py::module_& m) {
   py::class_<Model>(m, "Model", "A torch.nn.Sequential-style model whose arithmetic runs in float32 or float64 (its dtype).")
-      .def_static("from_torch", &from_torch, py::arg("state_dict"), py::arg("architecture"), py::arg("input_shape"), py::arg("input_dtype") = "float32",
-                  py::arg("dtype") = py::none(),
+      .def_static("from_torch", &from_torch, py::arg("state_dict"), py::arg("architecture"), py::arg("input_shape") = std::vector<int64_t>{}, py::arg("input_dtype") = "float32",
+                  py::arg("dtype") = py::none(), py::arg("inputs") = py::none(),
                   "A model from a PyTorch nn.Sequential's state_dict (a dict of NumPy arrays or tensors), its architecture text, e.g.\n"
                   "'Conv2d(1, 16, 3, padding=1); ReLU(); Flatten(); Linear(12544, 10)', and the per-example input shape. dtype None:\n"
-                  "float64 when every tensor is float64, else float32.")
+                  "float64 when every tensor is float64, else float32. Several inputs: inputs={name: shape, ...} in the forward's order\n"
+                  "(the architecture's nodes read them by name) and input_dtype one for all or a dict by name.")
       .def("predict", &predict, py::arg("x"), py::arg("batch_size") = 256, "The model's outputs (logits) for inputs x [N, ...input_shape], in the model's dtype.")
       .def("save", &save, py::arg("path"), py::arg("dtype") = py::none(), "Writes a .safetensors model file (as integrad train does); dtype None: the model's.")
       .def("export", &export_onnx, py::arg("path"),

@@ -19,7 +19,7 @@ namespace integrad::attr {
 bool is_piecewise_linear(nn::LayerKind k) {
   using enum nn::LayerKind;
   return k == linear || k == conv2d || k == relu || k == max_pool2d || k == avg_pool2d || k == flatten || k == mean || k == batch_norm || k == add ||
-         k == concat || k == adaptive_avg_pool2d || k == identity;
+         k == concat || k == adaptive_avg_pool2d || k == identity || k == input_part || k == fixed_input;
 }
 
 template <ad::Scalar T>
@@ -117,6 +117,9 @@ double next_kink(const nn::Model<T>& model, const ad::Tensor<T>& point, const ad
       for (int r : reads) vs.push_back(value_of(r)), ds.push_back(rate_of(r));
       v = layer->forward(tape, std::span<const ad::Var<T>>(vs), nn::Grads::none);
       d = layer->forward(tape, std::span<const ad::Var<T>>(ds), nn::Grads::none);
+    } else if (kind == nn::LayerKind::fixed_input) {  // an input held fixed (several inputs): a constant, rate 0
+      v = layer->forward(tape, v, nn::Grads::none);
+      d = tape.leaf(ad::Tensor<T>(v.shape()));
     } else if (is_piecewise_linear(kind)) {  // AvgPool2d, Flatten, Mean, global pooling, Identity: linear without offset
       v = layer->forward(tape, v, nn::Grads::none);
       d = layer->forward(tape, d, nn::Grads::none);

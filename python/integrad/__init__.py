@@ -33,7 +33,8 @@ __version__ = "0.1.0"
 class Explanation:
     """What explain returns. Unpacks as Captum's pair: ``attributions, delta = integrad.explain(...)``.
 
-    attributions  NumPy array of the inputs' shape (the layer output's for layer methods)
+    attributions  NumPy array of the inputs' shape (the layer output's for layer methods); for x a
+                  dict of inputs, a dict of arrays, one per explained input
     delta         convergence delta per example, sum(attributions) - (F(x) - F(baseline)) in
                   Captum's sign convention; None for methods that have none
     token_values  per-token scores [N, T] for token-id inputs (layer IG on the embedding), else None
@@ -53,7 +54,9 @@ class Explanation:
         return iter((self.attributions, self.delta))
 
     def __repr__(self):
-        return (f"Explanation(method={self.method!r}, attributions shape {tuple(self.attributions.shape)}, "
+        a = self.attributions
+        shape = {k: tuple(v.shape) for k, v in a.items()} if isinstance(a, dict) else tuple(a.shape)
+        return (f"Explanation(method={self.method!r}, attributions shape {shape}, "
                 f"targets {self.targets.tolist()}, delta {None if self.delta is None else self.delta.tolist()})")
 
 
@@ -159,20 +162,132 @@ def dataset(name, split="test", limit=None, data_dir=None, dtype="float32"):
     return DataSet(x, y, masks, shortcut)
 
 
-def explain(model, x, method="ig", target=None, baseline=None, **options):
+class _TracedOutputs:
+    """What a callable target receives: the model's outputs [N, C] as a symbol. Each operation
+    records itself; integrad differentiates the recorded function of the outputs as it does a
+    class logit. Supports out[:, k], + - * / ** with numbers or each other, unary minus, and
+    .softmax() .log_softmax() .sigmoid() .exp() .log() .tanh() .sum() (over classes)."""
+
+    __slots__ = ("_ops", "_index")
+
+    def __init__(self, ops, index):
+        self._ops, self._index = ops, index
+
+    def _record(self, name, a, b=None):
+        self._ops.append((name, a, b))
+        return _TracedOutputs(self._ops, len(self._ops))
+
+    def _binary(self, other, name, scalar_name):
+        if isinstance(other, _TracedOutputs):
+            return self._record(name, self._index, other._index)
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            value = float(other)
+            return self._record(scalar_name, self._index, value if name != "sub" else -value)
+        return NotImplemented
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple) and len(key) == 2 and key[0] == slice(None) and isinstance(key[1], int):
+            return self._record("col", self._index, key[1])
+        raise TypeError("a target callable selects an output by out[:, k] (k an int)")
+
+    def __add__(self, other):
+        return self._binary(other, "add", "adds")
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return self._binary(other, "sub", "adds")
+
+    def __rsub__(self, other):
+        if isinstance(other, (int, float)):
+            return self._record("rsubs", self._index, float(other))
+        return NotImplemented
+
+    def __mul__(self, other):
+        return self._binary(other, "mul", "muls")
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            return self._record("muls", self._index, 1.0 / float(other))
+        return self._binary(other, "div", "div")
+
+    def __rtruediv__(self, other):
+        if isinstance(other, (int, float)):
+            return self._record("rdivs", self._index, float(other))
+        return NotImplemented
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, (int, float)):
+            return self._record("pow", self._index, float(exponent))
+        return NotImplemented
+
+    def __neg__(self):
+        return self._record("neg", self._index)
+
+    def softmax(self):
+        return self._record("softmax", self._index)
+
+    def log_softmax(self):
+        return self._record("log_softmax", self._index)
+
+    def sigmoid(self):
+        return self._record("sigmoid", self._index)
+
+    def exp(self):
+        return self._record("exp", self._index)
+
+    def log(self):
+        return self._record("log", self._index)
+
+    def tanh(self):
+        return self._record("tanh", self._index)
+
+    def sum(self):
+        return self._record("sum", self._index)
+
+
+def _trace_target(fn):
+    """A callable target as the list of operations it applies to the outputs."""
+    ops = []
+    result = fn(_TracedOutputs(ops, 0))
+    if not isinstance(result, _TracedOutputs):
+        raise TypeError("target: the callable must return a function of its argument built from out[:, k], + - * /, "
+                        ".softmax(), .log_softmax(), .sigmoid(), .exp(), .log(), .tanh(), .sum(); got " + type(result).__name__)
+    if not ops:
+        ops.append(("muls", 0, 1.0))  # lambda out: out (a one-output model)
+    elif result._index != len(ops):
+        ops.append(("muls", result._index, 1.0))
+    return ops
+
+
+def explain(model, x, method="ig", target=None, baseline=None, attribute_to=None, **options):
     """Attributions of model's outputs to x [N, *input_shape].
 
+    x         an array, or for a model of several inputs a dict of arrays by input name
+              ({"num": a, "cat": b}); attributions are then a dict by input name too
     method    a registered method: "ig" (Integrated Gradients), "gradient", "saliency", ... —
               integrad.methods() lists them with their options, which are keyword arguments
               here (the CLI's --batch-size is batch_size=); the registry checks them
-    target    None (the predicted class), a class index, or one class per example
-    baseline  None (zero), a number, or an array of one example's shape or of x's shape
+    target    None (the predicted class; F itself for one output per example), a class index,
+              one class per example, or a callable on the outputs [N, C] giving one value per
+              example (alibi's target_fn), e.g. ``lambda out: out[:, 1] + out[:, 2]`` or
+              ``lambda out: out.softmax()[:, 3]`` (a probability)
+    baseline  None (zero), a number, or an array of one example's shape or of x's shape; for a
+              dict x, a dict of those by input name (inputs not in it: zero)
+    attribute_to  a dict x: the inputs to explain, a name or a list (default: every
+              floating-point input); the others are fed as given and held fixed (alibi's
+              forward_kwargs, Captum's additional_forward_args)
     feature_mask  (perturbation methods) integer group ids, an array of one example's shape or of
               x's, or a .npy path; window=, stride= (occlusion) tuples such as (1, 4, 4)
     Returns an Explanation; ``attributions, delta = explain(...)`` unpacks it.
     """
     with _options_for_core(options) as given:
-        return Explanation(_integrad._explain(model, x, method=method, target=target, baseline=baseline, **given))
+        if callable(target):
+            target = _trace_target(target)
+        return Explanation(_integrad._explain(model, x, method=method, target=target, baseline=baseline, attribute_to=attribute_to,
+                                              **given))
 
 
 def evaluate(model, x, attributions, metric="sparseness", target=None, baseline=None, **options):

@@ -6,6 +6,7 @@
 #include "attribution/methods/attention.h"
 #include "command.h"
 #include "common.h"
+#include "several_inputs.h"
 #include "nn/npy.h"
 #include "nn/output_guard.h"
 #include "nn/printable.h"
@@ -23,6 +24,7 @@ template <ad::Scalar T>
 void run(const AttentionArgs& a) {
   nn::check_outputs({{"-o", a.output}}, {{"MODEL", a.model}, {"INPUT", a.inputs}});
   const nn::Model<T> model = nn::load_model<T>(a.model);
+  refuse_several_inputs(model, a.model, "attention");
   attr::attention_layers(model);  // refuses a model without attention before reading the inputs
   const ad::Tensor<T> x = load_inputs(a.inputs, model);
   note_if_no_examples("attention", a.inputs, x.size(0));

@@ -14,6 +14,8 @@
 #include "nn/named_datasets.h"
 #include "nn/image_file.h"
 #include "nn/npy.h"
+#include "nn/npz.h"
+#include "several_inputs.h"
 #include "nn/output_guard.h"
 #include "nn/printable.h"
 
@@ -127,6 +129,10 @@ nn::Dataset<T> load_data(const DataOptions& o, bool train, const std::vector<std
 template <ad::Scalar T>
 ad::Tensor<T> load_inputs(const std::string& path, const nn::Model<T>& model, std::vector<std::string>* feature_names) {
   if (feature_names) *feature_names = model.feature_names;
+  if (model.input_count() > 1)
+    throw std::invalid_argument(fmt::format("the model reads several inputs ({}); this command takes one array (explain and predict read an .npz of them)",
+                                            input_list(model)));
+  if (nn::is_npz_path(path)) return load_named_inputs(path, model)[0].second;  // one input: its one array
   if (nn::is_csv_path(path)) {
     if (model.input_shape.rank() != 1)
       throw std::invalid_argument(fmt::format("{} holds tabular examples (one a row), the model expects examples of shape {}", nn::printable(path), model.input_shape.str()));

@@ -5,6 +5,7 @@
 
 #include "command.h"
 #include "common.h"
+#include "several_inputs.h"
 
 namespace integrad::cli {
 namespace {
@@ -17,6 +18,7 @@ struct EvalArgs {
 template <ad::Scalar T>
 void run(const EvalArgs& a) {
   const nn::Model<T> model = nn::load_model<T>(a.model);
+  refuse_several_inputs(model, a.model, "eval");
   DataOptions data = a.data;
   data.values = model.output_kind == "regression";  // --labels then holds real targets
   const nn::Dataset<T> ds = load_data<T>(data, false, model.feature_names);

@@ -16,7 +16,9 @@
 #include "nn/npy.h"
 #include "nn/output_guard.h"
 #include "progress.h"
+#include "several_inputs.h"
 #include "shard.h"
+#include "nn/npz.h"
 #include "target_baseline.h"
 #include "nn/printable.h"
 
@@ -25,12 +27,46 @@ namespace {
 
 struct ExplainArgs {
   std::string model, inputs, output, dtype, method = "ig", target = "predicted", baseline = "zero";
-  std::string deltas, png_dir, html;
+  std::string deltas, png_dir, html, attribute_to;
   // Every option any registered method declares, by name, as given; each method checks its own.
   std::map<std::string, std::string> method_options;
   bool baseline_given = false, verbose = false, quiet = false;
   Shard shard;
 };
+
+// A model of several inputs, or inputs from an .npz: through attr::explain_inputs, one attribution
+// array per explained input (docs/inputs.md).
+template <ad::Scalar T>
+void run_named(const ExplainArgs& a, const nn::Model<T>& model, const attr::Method<T>& method, const attr::Options& options) {
+  if (a.shard.given) throw std::invalid_argument("--shard: not yet for .npz inputs; split the arrays into several .npz files instead");
+  if (!a.png_dir.empty() || !a.html.empty())
+    throw std::invalid_argument(fmt::format("--png and --html draw one input; {} reads {} from {}", nn::printable(a.model), input_list(model), nn::printable(a.inputs)));
+  const attr::NamedTensors<T> inputs = load_named_inputs(a.inputs, model);
+  std::vector<std::string> attribute_to;
+  for (size_t start = 0; !a.attribute_to.empty() && start <= a.attribute_to.size();) {
+    const size_t comma = std::min(a.attribute_to.find(',', start), a.attribute_to.size());
+    attribute_to.push_back(a.attribute_to.substr(start, comma - start));
+    start = comma + 1;
+  }
+  const std::vector<size_t> explained = attr::explained_inputs(model, attribute_to);
+  const int64_t n = inputs[0].second.rank() ? inputs[0].second.size(0) : 0;
+  const attr::Target<T> target = parse_target<T>(a.target, n);
+  Progress progress("explain", n, a.quiet);
+  const attr::InputsAttribution<T> r = attr::explain_inputs(method, model, inputs, attribute_to, parse_named_baselines(a.baseline, model, explained), target,
+                                                            options, [&](double done) { progress.set(done); });
+  progress.finish();
+  for (const auto& w : r.packed.warnings) fmt::print(stderr, "integrad explain: warning: {}\n", w);
+  if (nn::is_npz_path(a.output)) nn::npz_write(a.output, r.values);
+  else if (r.values.size() == 1) nn::npy_write(a.output, r.values[0].second);
+  else throw std::invalid_argument(fmt::format("-o {}: {} attribution arrays (one per explained input); write them to an .npz", nn::printable(a.output), r.values.size()));
+  if (!a.deltas.empty()) {
+    ad::Tensor<T> d(ad::Shape{static_cast<int64_t>(r.packed.deltas.size())});
+    for (size_t i = 0; i < r.packed.deltas.size(); ++i) d[static_cast<int64_t>(i)] = static_cast<T>(r.packed.deltas[i]);
+    nn::npy_write(a.deltas, d);
+  }
+  print_summary(ExplainResult<T>{r.packed, method.name}, a.verbose ? -1 : kExamplesShown, 0);
+  for (const auto& [name, v] : r.values) fmt::print("wrote {} '{}' {}\n", nn::printable(a.output), name, v.shape().str());
+}
 
 template <ad::Scalar T>
 void run(const ExplainArgs& a) {
@@ -40,8 +76,11 @@ void run(const ExplainArgs& a) {
   if (!a.deltas.empty() && !method.has_delta) throw std::invalid_argument(fmt::format("--deltas: {} has no completeness delta", method.name));
   nn::check_outputs({{"-o", a.output}, {"--deltas", a.deltas}, {"--html", a.html}, {"--png", a.png_dir}},
                     {{"MODEL", a.model}, {"INPUT", a.inputs}, {"--target", a.target.ends_with(".npy") ? a.target : ""},
-                     {"--baseline", a.baseline.ends_with(".npy") ? a.baseline : ""}});
+                     {"--baseline", a.baseline.ends_with(".npy") || a.baseline.ends_with(".npz") ? a.baseline : ""}});
   const nn::Model<T> model = nn::load_model<T>(a.model);
+  if (uses_named_inputs(model, a.inputs)) return run_named(a, model, method, options);
+  if (!a.attribute_to.empty()) throw std::invalid_argument(fmt::format("--attribute-to: {} reads one input", nn::printable(a.model)));
+  if (nn::is_npz_path(a.output)) throw std::invalid_argument(fmt::format("-o {}: one input's attributions are written as .npy", nn::printable(a.output)));
   if (!a.html.empty() && model.input_dtype != nn::InputDtype::int64)
     throw std::invalid_argument(fmt::format("--html colours token inputs; {} takes real-valued inputs of shape {} (--png draws image heatmaps)",
                                             nn::printable(a.model), model.input_shape.str()));
@@ -137,11 +176,16 @@ std::string methods_help() {
 void setup(CLI::App& cmd) {
   auto a = std::make_shared<ExplainArgs>();
   cmd.add_option("MODEL", a->model, "Model file (.safetensors)")->required();
-  cmd.add_option("INPUT", a->inputs, "Inputs .npy [N, ...], one PNG image, or a .csv of tabular examples (a header of feature names)")->required();
-  cmd.add_option("-o,--output", a->output, "Attributions .npy (the inputs' shape, or the layer output's)")->required();
+  cmd.add_option("INPUT", a->inputs,
+                 "Inputs .npy [N, ...], one PNG image, a .csv of tabular examples (a header of feature names), or an .npz of arrays named by the model's "
+                 "inputs (several inputs)")
+      ->required();
+  cmd.add_option("-o,--output", a->output, "Attributions .npy (the inputs' shape, or the layer output's); .npz: one array per explained input")->required();
+  cmd.add_option("--attribute-to", a->attribute_to,
+                 "Several inputs: the inputs to explain, NAME[,NAME] (default: every floating-point input); the others are fed as given and held fixed");
   cmd.add_option("--method", a->method, methods_help())->default_val("ig")->check(CLI::IsMember(attr::method_names()));
   cmd.add_option("--target", a->target, "predicted | class index K | TARGETS.npy")->default_val("predicted");
-  cmd.add_option("--baseline", a->baseline, "Methods with a baseline: zero | NUMBER | BASELINE.npy (one example's shape, or [N, ...]; gradientshap: a set [K, ...])")
+  cmd.add_option("--baseline", a->baseline, "Methods with a baseline: zero | NUMBER | BASELINE.npy (one example's shape, or [N, ...]; gradientshap: a set [K, ...]) | BASELINES.npz (one array per explained input, the others zero)")
       ->default_val("zero")
       ->each([a](const std::string&) { a->baseline_given = true; });
   cmd.add_option("--deltas", a->deltas, "Methods with a completeness delta: write Σ A − (F(x) − F(x′)) per example (.npy)");

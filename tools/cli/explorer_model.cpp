@@ -1,5 +1,6 @@
 // The explorer's adapter onto models (nn::Model) and the method registry (attr::registry).
 #include "explorer_model.h"
+#include "several_inputs.h"
 
 #include <fmt/format.h>
 
@@ -20,6 +21,7 @@ using json = nlohmann::json;
 
 LoadedModel load_model(const std::string& path) {
   LoadedModel m{std::filesystem::path(path).filename().string(), nn::load_model<float>(path)};
+  refuse_several_inputs(m.model, path, "serve");
   const ad::Shape& s = m.model.input_shape;
   if (m.model.input_dtype == nn::InputDtype::int64) m.kind = InputKind::tokens;
   else if (s.rank() == 3 && (s[0] == 1 || s[0] == 3)) m.kind = InputKind::image;

@@ -5,6 +5,7 @@
 
 #include "command.h"
 #include "common.h"
+#include "nn/architecture.h"
 #include "nn/checkpoint.h"
 #include "nn/printable.h"
 
@@ -23,7 +24,12 @@ void run(const std::string& path) {
   } else {
     model = nn::load_model<double>(path);
   }
-  fmt::print("{}\ninput {} ({})\n\n", nn::printable(path), model.input_shape.str(), nn::input_dtype_name(model.input_dtype));
+  if (model.named_inputs.empty()) fmt::print("{}\ninput {} ({})\n\n", nn::printable(path), model.input_shape.str(), nn::input_dtype_name(model.input_dtype));
+  else {
+    fmt::print("{}\ninputs:\n", nn::printable(path));
+    for (const nn::ModelInput& in : model.named_inputs) fmt::print("  {:<22} {} ({})\n", nn::printable(in.name), in.shape.str(), nn::input_dtype_name(in.dtype));
+    fmt::print("\n");
+  }
   const std::vector<ad::Shape> shapes = model.output_shapes();
   auto count = [&](size_t i) { return nn::trained_parameter_count(*model.layers[i]); };
   if (model.is_chain()) {
@@ -34,12 +40,13 @@ void run(const std::string& path) {
     fmt::print("{:>3}  {:<24} {:<42} {:<16} {:>10}  {}\n", "#", "name (--layer)", "layer", "output", "parameters", "reads");
     for (size_t i = 0; i < model.layers.size(); ++i) {
       std::vector<std::string> reads;
-      for (int r : model.node_inputs(i)) reads.push_back(r == nn::Model<double>::kModelInput ? "input" : model.node_name(size_t(r)));
-      const bool previous = model.node_inputs(i) == std::vector<int>{static_cast<int>(i) - 1};
+      for (int r : model.node_inputs(i)) reads.push_back(r < 0 ? nn::input_name(model, size_t(-1 - r)) : model.node_name(size_t(r)));
+      const bool previous = model.node_inputs(i) == std::vector<int>{static_cast<int>(i) - 1} && (i > 0 || model.named_inputs.empty());
       fmt::print("{:>3}  {:<24} {:<42} {:<16} {:>10}  {}\n", i, nn::printable(model.node_name(i)), model.layers[i]->architecture(), shapes[i].str(), count(i),
                  previous ? "" : fmt::format("{}", fmt::join(reads, ", ")));
     }
   }
+  if (!model.named_inputs.empty()) fmt::print("\noutput {}", model.output_shape().str());
   fmt::print("\ntotal parameters: {}\n", model.parameter_count());
   if (!model.feature_names.empty()) fmt::print("features: {}\n", nn::printable(fmt::format("{}", fmt::join(model.feature_names, ", "))));
   if (!model.output_kind.empty()) fmt::print("output: {}\n", model.output_kind);

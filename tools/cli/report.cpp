@@ -27,6 +27,7 @@
 #include "command.h"
 #include "report_tabular.h"
 #include "common.h"
+#include "several_inputs.h"
 #include "nn/atomic_file.h"
 #include "nn/named_datasets.h"
 #include "nn/printable.h"
@@ -308,6 +309,7 @@ void run(const ReportArgs& a) {
                                               m.input_shape.str(), set, d.input_dtype == nn::InputDtype::int64 ? "token-id" : "real-valued", d.input_shape.str()));
   }
   const nn::Model<T> model = nn::load_model<T>(a.model);
+  refuse_several_inputs(model, a.model, "report");
   DataOptions data = a.data;
   if (data.data.empty() && data.inputs.empty()) data.data = default_report_data(model, a.model);
   if (data.limit < 0) data.limit = 2000;  // --limit as given (0 is refused below: nothing to report), else 2000 test examples

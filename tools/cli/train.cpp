@@ -10,6 +10,7 @@
 
 #include "command.h"
 #include "common.h"
+#include "several_inputs.h"
 #include "nn/architecture.h"
 #include "nn/atomic_file.h"
 #include "nn/checkpoint.h"
@@ -103,6 +104,7 @@ void run(const TrainArgs& a) {
   std::optional<nn::Dataset<T>> loaded;  // a fresh architecture is sized by its data, loaded first
   if (!a.model.empty()) {
     model = nn::load_model<T>(a.model);
+    refuse_several_inputs(model, a.model, "train");
   } else {
     if (a.arch.empty()) throw std::invalid_argument(fmt::format("give a MODEL file or --arch {}", fmt::join(nn::named_architecture_names(), "|")));
     const nn::NamedArchitecture& arch = nn::named_architecture_entry(a.arch);
