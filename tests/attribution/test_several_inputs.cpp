@@ -8,7 +8,7 @@
 #include <cmath>
 #include <string>
 
-#include "../relative_error.h"
+#include "relative_error.h"
 #include "../nn/temp_path.h"
 #include "attribution/method.h"
 #include "attribution/several_inputs.h"
