@@ -39,7 +39,9 @@ enum class Grads { none, parameters };
 enum class LayerKind {
   linear, conv2d, relu, sigmoid, tanh, softmax, max_pool2d, avg_pool2d, flatten, mean, embedding,
   layer_norm, gelu, dropout, positional_embedding, select, transformer_encoder_layer, batch_norm, add, concat,
-  adaptive_avg_pool2d, identity, lstm, gru
+  adaptive_avg_pool2d, identity, lstm, gru,
+  // ONNX operations with no PyTorch layer (nn/onnx/layers_*.h)
+  onnx_binary, onnx_unary, onnx_matmul, onnx_reshape, onnx_transpose, onnx_slice, onnx_gather, onnx_concat, onnx_reduce_mean
 };
 
 template <ad::Scalar T>

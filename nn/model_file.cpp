@@ -1,4 +1,5 @@
 #include "nn/model_file.h"
+#include "nn/onnx/read.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -52,7 +53,10 @@ ad::Shape parse_shape(const std::string& text, const std::string& path) {
 }
 }  // namespace
 
-std::map<std::string, std::string> model_metadata(const std::string& path) { return safetensors_read(path).metadata; }
+std::map<std::string, std::string> model_metadata(const std::string& path) {
+  if (is_onnx_path(path)) return {};  // an ONNX file carries no integrad metadata
+  return safetensors_read(path).metadata;
+}
 
 template <ad::Scalar T>
 Model<T> model_from(const SafetensorsFile& file, const std::string& path, const std::string& prefix) {
@@ -98,6 +102,7 @@ Model<T> model_from(const SafetensorsFile& file, const std::string& path, const 
 
 template <ad::Scalar T>
 Model<T> load_model(const std::string& path) {
+  if (is_onnx_path(path)) return load_onnx<T>(path);
   return model_from<T>(safetensors_read(path), path, "");
 }
 

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""ONNX fixtures for the reader (nn/onnx/): small models exported by torch 1.13's torch.onnx.export,
+their inputs and PyTorch's outputs (float32 and float64), so integrad's predictions can be held to
+PyTorch's. The ResNet is make_graph_fixtures.py's (torchvision's BasicBlock), exported twice: in eval
+(BatchNorm folded into the convolutions by the exporter) and with TrainingMode.PRESERVE (which, on a
+model in eval(), keeps BatchNormalization nodes). Recurrent classifiers: embedding + LSTM/GRU + linear
+on the last step. A transformer encoder layer (batch_first) at opset 13 and 17. Dynamic batch except
+where the name says fixed.
+Run with Debian's python3-torch:  /usr/bin/python3 tests/data/make_onnx_fixtures.py"""
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_graph_fixtures import ResNet, randomise_statistics  # noqa: E402  (writes graph/ fixtures as it imports; same seed, same bytes)
+
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "onnx")
+os.makedirs(HERE, exist_ok=True)
+nn = torch.nn
+
+
+class Recurrent(nn.Module):
+    def __init__(self, cell):
+        super().__init__()
+        self.emb = nn.Embedding(20, 6)
+        self.rnn = cell(6, 5, batch_first=True)
+        self.fc = nn.Linear(5, 3)
+
+    def forward(self, x):
+        out, _ = self.rnn(self.emb(x))
+        return self.fc(out[:, -1])
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.fc(self.enc(x).mean(1))
+
+
+def export(model, x, name, opset=13, dynamic=True, **kw):
+    model.eval()
+    path = os.path.join(HERE, name + ".onnx")
+    axes = {"input": {0: "batch"}, "output": {0: "batch"}} if dynamic else None
+    torch.onnx.export(model, x, path, input_names=["input"], output_names=["output"], dynamic_axes=axes, opset_version=opset, **kw)
+    with torch.no_grad():
+        y = model(x)
+    np.save(os.path.join(HERE, name + "_input.npy"), x.numpy())
+    np.save(os.path.join(HERE, name + "_output.npy"), y.numpy())
+    assert os.path.getsize(path) < 200_000, path
+
+
+def main():
+    torch.manual_seed(7)
+    resnet = ResNet()
+    randomise_statistics(resnet)
+    resnet.eval()
+    x = torch.randn(4, 2, 8, 8)
+    export(resnet, x, "resnet_folded")
+    export(resnet, x, "resnet_fixed", dynamic=False)
+    export(resnet, x, "resnet_bn", training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
+    export(resnet.double(), x.double(), "resnet_f64", do_constant_folding=False, training=torch.onnx.TrainingMode.PRESERVE)
+    for cell, name in ((nn.LSTM, "lstm"), (nn.GRU, "gru")):
+        m = Recurrent(cell)
+        export(m, torch.randint(0, 20, (3, 5)), name)
+    enc = Encoder()
+    xe = torch.randn(3, 4, 8)
+    export(enc, xe, "encoder13", opset=13)
+    export(enc, xe, "encoder17", opset=17)
+    export(enc.double(), xe.double(), "encoder17_f64", opset=17)
+
+
+if __name__ == "__main__":
+    main()
