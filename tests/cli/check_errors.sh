@@ -618,5 +618,14 @@ if "$bin" explain "$work/esc.safetensors" "$work/esc_x.csv" -o "$work/esc_a.npy"
    ! grep -q $'\x1b' "$work/stdout"; then echo "ok   a feature name's escape sequence is shown escaped"
 else echo "FAIL a feature name's escape sequence:"; sed 's/^/    /' "$work/stdout" | cat -v; failures=$((failures + 1)); fi
 
+# ONNX files (nn/onnx/): truncated, an unknown op named with its node.
+onnx_dir="$(dirname "$0")/../data/onnx"
+head -c 300 "$onnx_dir/resnet_folded.onnx" >"$work/trunc.onnx"
+expect_error "truncated ONNX" "not a valid ONNX model (the protobuf is truncated" \
+  "$bin" predict "$work/trunc.onnx" "$onnx_dir/resnet_folded_input.npy" -o "$work/out.npy"
+sed 's/GlobalAveragePool/GlobalAverageXool/g' "$onnx_dir/resnet_folded.onnx" >"$work/unknown.onnx"
+expect_error "unknown ONNX op" "node '/avgpool/GlobalAverageXool' (GlobalAverageXool) is an operation integrad does not read" \
+  "$bin" predict "$work/unknown.onnx" "$onnx_dir/resnet_folded_input.npy" -o "$work/out.npy"
+
 if [ "$failures" -ne 0 ]; then echo "$failures bad-input cases misbehaved"; exit 1; fi
 echo "all bad-input cases refused cleanly"
