@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "nn/layers_activation.h"
+#include "nn/layers_merge.h"
 #include "nn/onnx/converters.h"
 #include "nn/onnx/layers_elementwise.h"
 #include "nn/onnx/shape_folding.h"
@@ -36,6 +37,12 @@ void convert_binary(Builder& b, const onnx::NodeProto& node) {
   }
   if (x.integer || y.integer) b.fail(node, "mixes integer and real values");
   if (op == "Pow" && !(y.constant() && y.count() == 1)) b.fail(node, "has an exponent that is not a constant scalar");
+  // A residual sum of two computed values of one shape, the batch first: integrad's Add, which the
+  // methods that look inside a model (exact IG, LRP's Norm rule) know.
+  if (op == "Add" && x.runtime() && y.runtime() && x.shape == y.shape && !x.shape.empty() && x.shape[0] == Sym{1, 0}) {
+    b.set_output(node, b.add_layer(node, std::make_unique<Add<double>>(), {x.node, y.node}, x.shape));
+    return;
+  }
   auto layer = std::make_unique<OnnxBinary<double>>();
   layer->op = op;
   b.set_output(node, b.add_onnx_layer(node, std::move(layer), {&x, &y}, broadcast(b, node, x.shape, y.shape)));

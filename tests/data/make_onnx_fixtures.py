@@ -14,7 +14,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_graph_fixtures import ResNet, randomise_statistics  # noqa: E402  (writes graph/ fixtures as it imports; same seed, same bytes)
+from make_graph_fixtures import RESNET, ResNet, randomise_statistics  # noqa: E402
+from safetensors_writer import save_safetensors  # noqa: E402
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "onnx")
 os.makedirs(HERE, exist_ok=True)
@@ -65,6 +66,9 @@ def main():
     export(resnet, x, "resnet_fixed", dynamic=False)
     export(resnet, x, "resnet_bn", training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
     export(resnet.double(), x.double(), "resnet_f64", do_constant_folding=False, training=torch.onnx.TrainingMode.PRESERVE)
+    # The same ResNet as integrad's own graph file: attributions through ONNX must equal these.
+    meta = {"architecture": RESNET, "input_shape": "2,8,8", "input_dtype": "float64"}
+    save_safetensors(os.path.join(HERE, "resnet_f64_native.safetensors"), resnet.state_dict(), meta, torch.float64)
     for cell, name in ((nn.LSTM, "lstm"), (nn.GRU, "gru")):
         m = Recurrent(cell)
         export(m, torch.randint(0, 20, (3, 5)), name)
