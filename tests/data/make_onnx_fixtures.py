@@ -6,7 +6,9 @@ PyTorch's. The ResNet is make_graph_fixtures.py's (torchvision's BasicBlock), ex
 model in eval(), keeps BatchNormalization nodes). Recurrent classifiers: embedding + LSTM/GRU + linear
 on the last step. A transformer encoder layer (batch_first) at opset 13 and 17. Dynamic batch except
 where the name says fixed.
-Run with Debian's python3-torch:  /usr/bin/python3 tests/data/make_onnx_fixtures.py"""
+Layer IG by module path on the float64 ResNet is Captum 0.8's LayerIntegratedGradients (Gauss-Legendre,
+32 steps, zero baseline), when Captum is importable (PYTHONPATH=/path/to/captum-0.8.0).
+Run with Debian's python3-torch:  PYTHONPATH=<captum> /usr/bin/python3 tests/data/make_onnx_fixtures.py"""
 import os
 import sys
 
@@ -56,6 +58,20 @@ def export(model, x, name, opset=13, dynamic=True, **kw):
     assert os.path.getsize(path) < 200_000, path
 
 
+def layer_ig(resnet, x):
+    """Captum's LayerIntegratedGradients on modules named by path, targets 0, 1, 2, 0."""
+    try:
+        from captum.attr import LayerIntegratedGradients
+    except ImportError:
+        print("captum not importable: layer IG fixtures not written")
+        return
+    target = torch.tensor([0, 1, 2, 0])
+    for path in ("layer1", "layer2.0.conv1"):
+        lig = LayerIntegratedGradients(resnet, resnet.get_submodule(path))
+        a = lig.attribute(x, baselines=torch.zeros_like(x), target=target, n_steps=32)
+        np.save(os.path.join(HERE, f"resnet_f64_lig_{path}.npy"), a.detach().numpy())
+
+
 def main():
     torch.manual_seed(7)
     resnet = ResNet()
@@ -66,6 +82,7 @@ def main():
     export(resnet, x, "resnet_fixed", dynamic=False)
     export(resnet, x, "resnet_bn", training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
     export(resnet.double(), x.double(), "resnet_f64", do_constant_folding=False, training=torch.onnx.TrainingMode.PRESERVE)
+    layer_ig(resnet, x.double())
     # The same ResNet as integrad's own graph file: attributions through ONNX must equal these.
     meta = {"architecture": RESNET, "input_shape": "2,8,8", "input_dtype": "float64"}
     save_safetensors(os.path.join(HERE, "resnet_f64_native.safetensors"), resnet.state_dict(), meta, torch.float64)
