@@ -45,3 +45,32 @@ TEST_CASE("an ONNX model's layers are named by node, output tensor and module pa
   CHECK(model.node_index("/layer1/layer1.0/relu_1/Relu_output_0") == model.node_index("layer1"));
   CHECK_THROWS(model.node_index("layer9"));
 }
+
+TEST_CASE("hostile ONNX files are refused naming the file and what is wrong") {
+  const std::string dir = std::string(INTEGRAD_TEST_DATA) + "/onnx/hostile/";
+  CHECK(nn::load_model<float>(dir + "good.onnx").parameter_count() == 3);
+  const std::pair<const char*, const char*> cases[] = {
+      {"cycle", "node 'first' (Relu) reads 'b', which no node, initializer or input before it produces"},
+      {"dangling", "node 'lost' (Relu) reads 'nowhere'"},
+      {"deep_nesting", "not a valid ONNX model (the protobuf is truncated, corrupt or nested too deeply)"},
+      {"external_traversal", "tensor 'w' keeps its data at '../../../../etc/passwd', outside the model's folder"},
+      {"gigabytes", "tensor 'w' claims more than 2^28 elements"},
+      {"half_gigabyte", "tensor 'w' has shape of 134217728 elements but 12 bytes of data"},
+      {"lying_dims", "tensor 'w' has shape of 3 elements but 20 bytes of data"},
+      {"opset_9", "opset 9; integrad reads ONNX opsets 13 to 17"},
+      {"two_inputs", "the graph has 2 inputs besides its initializers"},
+      {"unknown_op", "node 'hm' (Hardmax) is an operation integrad does not read"},
+  };
+  for (const auto& [name, message] : cases) {
+    CAPTURE(name);
+    const std::string path = dir + name + ".onnx";
+    try {
+      (void)nn::load_model<float>(path);
+      FAIL("loaded");
+    } catch (const std::runtime_error& e) {
+      const std::string what = e.what();
+      CHECK(what.find(path) != std::string::npos);
+      CHECK(what.find(message) != std::string::npos);
+    }
+  }
+}
