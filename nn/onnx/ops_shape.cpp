@@ -191,6 +191,7 @@ void convert_concat(Builder& b, const onnx::NodeProto& node) {
     if (static_cast<int64_t>(p->shape.size()) != rank) b.fail(node, "joins values of different ranks");
     for (int64_t d = 0; d < rank; ++d)
       if (d != axis && !(p->shape[d] == parts[0]->shape[d])) b.fail(node, "joins values whose other dimensions differ");
+    if (!p->shape[axis].fixed()) b.fail(node, "joins along the batch, which would mix examples");
     shape[axis] = {shape[axis].n + p->shape[axis].n, shape[axis].c + p->shape[axis].c};
   }
   if (runtime) {

@@ -88,12 +88,14 @@ std::vector<std::string> module_scopes(const std::string& node_name) {
 bool is_onnx_path(const std::string& path) { return path.size() >= 5 && path.compare(path.size() - 5, 5, ".onnx") == 0; }
 
 template <ad::Scalar T>
-Model<T> load_onnx(const std::string& path) {
+Model<T> load_onnx(const std::string& path, const std::vector<std::string>& held) {
   const onnx::ModelProto proto = parse_file(path);
   int opset = -1;
   for (const auto& o : proto.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx") opset = static_cast<int>(o.version());
-  if (opset < 13 || opset > 17)
+  // Opsets 13 to 17; older ones down to 7 where every op the model uses means there what it means at
+  // 13 (ONNX's own node tests record the opset at which each op last changed: Conv at 11).
+  if (opset < 7 || opset > 17)
     throw std::runtime_error(fmt::format("{}: opset {}; integrad reads ONNX opsets 13 to 17 (torch.onnx.export(..., opset_version=17))", printable(path), opset));
   const onnx::GraphProto& g = proto.graph();
   Builder b(path, opset);
@@ -109,6 +111,17 @@ Model<T> load_onnx(const std::string& path) {
   std::vector<const onnx::ValueInfoProto*> inputs;
   for (const auto& in : g.input())
     if (!initializer_names.count(in.name())) inputs.push_back(&in);
+  if (!held.empty()) {
+    if (held.size() + 1 != inputs.size())
+      throw std::runtime_error(fmt::format("{}: {} tensors held for {} inputs after the first", printable(path), held.size(), inputs.size() - 1));
+    for (size_t k = 0; k < held.size(); ++k) {
+      std::ifstream in(held[k], std::ios::binary);
+      onnx::TensorProto t;
+      if (!in || !t.ParseFromIstream(&in)) throw std::runtime_error(fmt::format("{}: not a valid ONNX TensorProto", printable(held[k])));
+      b.define(inputs[k + 1]->name(), onnx_in::tensor_value(t, held[k], ""));
+    }
+    inputs.resize(1);
+  }
   if (inputs.size() != 1)
     throw std::runtime_error(fmt::format("{}: the graph has {} inputs besides its initializers; integrad reads models of exactly one input for now",
                                          printable(path), inputs.size()));
@@ -124,6 +137,9 @@ Model<T> load_onnx(const std::string& path) {
     if (!node.domain().empty() && node.domain() != "ai.onnx") b.fail(node, fmt::format("is in domain '{}', which integrad does not read", printable(node.domain())));
     auto it = table.find(node.op_type());
     if (it == table.end()) b.fail(node, "is an operation integrad does not read (docs/onnx.md lists those it does)");
+    static const std::set<std::string> changed_at_13 = {"Softmax", "Squeeze", "Unsqueeze", "Split", "Clip", "Resize"};
+    if (opset < 13 && changed_at_13.count(node.op_type()))
+      b.fail(node, fmt::format("is at opset {}, where it means something else than at 13; integrad reads it from opset 13", opset));
     for (int k = 0; k < node.input_size(); ++k)
       if (!node.input(k).empty()) (void)b.input(node, k);  // dangling inputs (and cycles) are named here
     for (const auto& a : node.attribute())
@@ -164,7 +180,17 @@ Model<T> load_onnx(const std::string& path) {
   else return m.template to<T>();
 }
 
-template Model<float> load_onnx<float>(const std::string&);
-template Model<double> load_onnx<double>(const std::string&);
+ad::Tensor<double> read_onnx_tensor(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  onnx::TensorProto t;
+  if (!in || !t.ParseFromIstream(&in)) throw std::runtime_error(fmt::format("{}: not a valid ONNX TensorProto", printable(path)));
+  const Value v = onnx_in::tensor_value(t, path, std::filesystem::path(path).parent_path().string());
+  ad::Tensor<double> out(ad::Shape(v.dims()));
+  for (int64_t i = 0; i < out.numel(); ++i) out[i] = v.integer ? static_cast<double>(v.ints[i].c) : v.real[i];
+  return out;
+}
+
+template Model<float> load_onnx<float>(const std::string&, const std::vector<std::string>&);
+template Model<double> load_onnx<double>(const std::string&, const std::vector<std::string>&);
 
 }  // namespace integrad::nn

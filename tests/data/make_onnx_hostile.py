@@ -45,7 +45,7 @@ save("dangling", [helper.make_node("Relu", ["nowhere"], ["y"], name="lost")])
 save("unknown_op", [helper.make_node("Hardmax", ["x"], ["y"], name="hm")])
 save("two_inputs", [helper.make_node("Add", ["x", "x2"], ["y"], name="add")],
      inputs=(X, helper.make_tensor_value_info("x2", TensorProto.FLOAT, ["batch", 3])))
-save("opset_9", [helper.make_node("Relu", ["x"], ["y"], name="r")], opset=9)
+save("opset_6", [helper.make_node("Relu", ["x"], ["y"], name="r")], opset=6)
 # External data outside the model's folder.
 ext = raw_tensor([3], b"")
 ext.ClearField("raw_data")
