@@ -41,7 +41,7 @@ enum class LayerKind {
   layer_norm, gelu, dropout, positional_embedding, select, transformer_encoder_layer, batch_norm, add, concat,
   adaptive_avg_pool2d, identity, lstm, gru,
   // ONNX operations with no PyTorch layer (nn/onnx/layers_*.h)
-  onnx_binary, onnx_unary, onnx_matmul, onnx_reshape, onnx_transpose, onnx_slice, onnx_gather, onnx_concat, onnx_reduce_mean
+  onnx_binary, onnx_unary, onnx_matmul, onnx_reshape, onnx_transpose, onnx_slice, onnx_gather, onnx_concat, onnx_reduce_mean, onnx_max_pool
 };
 
 template <ad::Scalar T>

@@ -12,6 +12,7 @@
 #include "nn/layers_shape.h"
 #include "nn/layers_transformer.h"
 #include "nn/onnx/layers_elementwise.h"
+#include "nn/onnx/layers_pool.h"
 #include "nn/onnx/layers_tensor.h"
 
 namespace integrad::nn {
@@ -53,6 +54,7 @@ const std::vector<LayerType<T>>& layer_types() {
       onnx_gather_layer_type<T>(),
       onnx_concat_layer_type<T>(),
       onnx_reduce_mean_layer_type<T>(),
+      onnx_max_pool_layer_type<T>(),
   };
   return types;
 }

@@ -12,6 +12,7 @@
 #include "nn/layers_transformer.h"
 #include "nn/onnx/converters.h"
 #include "nn/onnx/layers_elementwise.h"
+#include "nn/onnx/layers_pool.h"
 #include "nn/onnx/layers_tensor.h"
 
 namespace integrad::nn::onnx_in {
@@ -94,10 +95,19 @@ void convert_pool(Builder& b, const onnx::NodeProto& node) {
   const Value& x = batch_first_input(b, node, 4);
   const int64_t k = square(b, node, "kernel_shape", 0), s = square(b, node, "strides", 1);
   if (k < 1) b.fail(node, "needs a kernel_shape");
-  if (square(b, node, "pads", 0) != 0) b.fail(node, "pads its input; integrad's pooling layers do not");
+  const int64_t pad = square(b, node, "pads", 0);
+  if (pad != 0 && (node.op_type() != "MaxPool" || 2 * pad > k)) b.fail(node, "pads its input; integrad pads max pooling only (by at most half the kernel)");
   if (b.attr_int(node, "ceil_mode", 0) != 0 || square(b, node, "dilations", 1) != 1 || b.attr_string(node, "auto_pad", "NOTSET") != "NOTSET")
     b.fail(node, "uses ceil_mode, dilations or auto_pad, which integrad's pooling layers do not");
   if (node.output_size() > 1) b.fail(node, "has an indices output");
+  if (pad > 0) {  // torch.nn.MaxPool2d(k, s, padding=p): the ONNX layer kind that pads with −∞
+    auto l = std::make_unique<OnnxMaxPool<double>>();
+    l->kernel = static_cast<int>(k), l->stride = static_cast<int>(s), l->pad = static_cast<int>(pad);
+    const int64_t h = (x.shape[2].c + 2 * pad - k) / s + 1, w = (x.shape[3].c + 2 * pad - k) / s + 1;
+    if (h < 1 || w < 1) b.fail(node, "has a kernel larger than its padded input");
+    b.set_output(node, b.add_onnx_layer(node, std::move(l), {&x}, {x.shape[0], x.shape[1], {0, h}, {0, w}}));
+    return;
+  }
   std::unique_ptr<Layer<double>> layer;
   if (node.op_type() == "MaxPool") layer = std::make_unique<Pool2d<double, true>>(static_cast<int>(k), static_cast<int>(s));
   else layer = std::make_unique<Pool2d<double, false>>(static_cast<int>(k), static_cast<int>(s));

@@ -58,6 +58,20 @@ def export(model, x, name, opset=13, dynamic=True, **kw):
     assert os.path.getsize(path) < 200_000, path
 
 
+class Stem(nn.Module):
+    """torchvision's ResNet stem: a padded max pooling (MaxPool2d(3, 2, padding=1))."""
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(2, 4, 3, padding=1)
+        self.relu = nn.ReLU()
+        self.maxpool = nn.MaxPool2d(3, 2, padding=1)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.avgpool(self.maxpool(self.relu(self.conv1(x)))), 1))
+
+
 def layer_ig(resnet, x):
     """Captum's LayerIntegratedGradients on modules named by path, targets 0, 1, 2, 0."""
     try:
@@ -94,6 +108,8 @@ def main():
     export(enc, xe, "encoder13", opset=13)
     export(enc, xe, "encoder17", opset=17)
     export(enc.double(), xe.double(), "encoder17_f64", opset=17)
+    stem = Stem().double()
+    export(stem, torch.randn(3, 2, 7, 7, dtype=torch.float64), "stem_f64", opset=17)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "nn/model_file.h"
+#include "autodiff/gradcheck.h"
 #include "nn/npy.h"
 
 using namespace integrad;
@@ -72,5 +73,17 @@ TEST_CASE("hostile ONNX files are refused naming the file and what is wrong") {
       CHECK(what.find(path) != std::string::npos);
       CHECK(what.find(message) != std::string::npos);
     }
+  }
+}
+
+TEST_CASE("gradcheck through ONNX layer kinds: padded max pooling, attention's reshapes and products") {
+  const std::string dir = std::string(INTEGRAD_TEST_DATA) + "/onnx/";
+  for (const char* name : {"stem_f64", "encoder17_f64"}) {
+    CAPTURE(name);
+    const auto model = nn::load_model<double>(dir + name + ".onnx");
+    const ad::Tensor<double> x = nn::npy_read_tensor<double>(dir + name + "_input.npy");
+    CHECK(max_error<double>(name) < 1e-12);
+    const auto r = ad::gradcheck([&](ad::Tape<double>& tape, const std::vector<ad::Var<double>>& v) { return model.forward(tape, v[0]); }, {x});
+    CHECK_MESSAGE(r.ok, r.message);
   }
 }
