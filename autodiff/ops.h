@@ -27,6 +27,7 @@ template <Scalar T> Var<T> pow(Var<T> a, T exponent);
 template <Scalar T> Var<T> exp(Var<T> a);
 template <Scalar T> Var<T> log(Var<T> a);
 template <Scalar T> Var<T> sqrt(Var<T> a);
+template <Scalar T> Var<T> erf(Var<T> a);
 template <Scalar T> Var<T> relu(Var<T> a);
 template <Scalar T> Var<T> sigmoid(Var<T> a);
 template <Scalar T> Var<T> tanh(Var<T> a);

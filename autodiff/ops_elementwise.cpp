@@ -160,6 +160,12 @@ template <Scalar T>
 Var<T> sqrt(Var<T> a) {
   return unary(a, [](T x) { return std::sqrt(x); }, [](T g, T, T y) { return g / (T(2) * y); });
 }
+
+// erf'(x) = 2/√π · exp(−x²) (ONNX's Erf, in the GELU that exporters spell out).
+template <Scalar T>
+Var<T> erf(Var<T> a) {
+  return unary(a, [](T x) { return std::erf(x); }, [](T g, T x, T) { return g * T(1.1283791670955126) * std::exp(-x * x); });
+}
 // relu(NaN) = NaN; the backward is PyTorch's select y <= 0 ? 0 : g, not a product (relu.h).
 template <Scalar T>
 Var<T> relu(Var<T> a) {
@@ -209,6 +215,7 @@ Var<T> gelu(Var<T> a) {
   template Var<T> exp(Var<T>);                       \
   template Var<T> log(Var<T>);                       \
   template Var<T> sqrt(Var<T>);                      \
+  template Var<T> erf(Var<T>);                       \
   template Var<T> relu(Var<T>);                      \
   template Var<T> sigmoid(Var<T>);                   \
   template Var<T> tanh(Var<T>);                      \

@@ -40,7 +40,9 @@ enum class LayerKind {
   linear, conv2d, relu, sigmoid, tanh, softmax, max_pool2d, avg_pool2d, flatten, mean, embedding,
   layer_norm, gelu, dropout, positional_embedding, select, transformer_encoder_layer, batch_norm, add, concat,
   adaptive_avg_pool2d, identity, lstm, gru,
-  input_part, fixed_input  // the adapter that explains a model of several inputs (attribution/several_inputs.cpp); never in a file
+  input_part, fixed_input,  // the adapter that explains a model of several inputs (attribution/several_inputs.cpp); never in a file
+  // ONNX operations with no PyTorch layer (nn/onnx/layers_*.h)
+  onnx_binary, onnx_unary, onnx_matmul, onnx_reshape, onnx_transpose, onnx_slice, onnx_gather, onnx_concat, onnx_reduce_mean, onnx_max_pool
 };
 
 template <ad::Scalar T>

@@ -11,6 +11,9 @@
 #include "nn/layers_recurrent.h"
 #include "nn/layers_shape.h"
 #include "nn/layers_transformer.h"
+#include "nn/onnx/layers_elementwise.h"
+#include "nn/onnx/layers_pool.h"
+#include "nn/onnx/layers_tensor.h"
 
 namespace integrad::nn {
 
@@ -42,6 +45,16 @@ const std::vector<LayerType<T>>& layer_types() {
       add_layer_type<T>(),
       concat_layer_type<T>(),
       identity_layer_type<T>(),
+      onnx_binary_layer_type<T>(),
+      onnx_unary_layer_type<T>(),
+      onnx_matmul_layer_type<T>(),
+      onnx_reshape_layer_type<T>(),
+      onnx_transpose_layer_type<T>(),
+      onnx_slice_layer_type<T>(),
+      onnx_gather_layer_type<T>(),
+      onnx_concat_layer_type<T>(),
+      onnx_reduce_mean_layer_type<T>(),
+      onnx_max_pool_layer_type<T>(),
   };
   return types;
 }

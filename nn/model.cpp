@@ -75,6 +75,8 @@ template <ad::Scalar T>
 size_t Model<T>::node_index(std::string_view name) const {
   for (size_t i = 0; i < layers.size(); ++i)
     if (node_name(i) == name) return i;
+  for (const auto& [alias, i] : aliases)
+    if (alias == name) return i;
   // A module that holds several nodes (PyTorch's `layer1`, a Model of blocks): its output is
   // that of the last node in its scope, as a forward hook on the module sees it.
   const std::string scope = std::string(name) + ".";
@@ -296,6 +298,8 @@ Model<T> Model<T>::clone() const {
   copy.names = names;
   copy.inputs = inputs;
   copy.output_kind = output_kind;
+  copy.aliases = aliases;
+  copy.origin = origin;
   for (const auto& l : layers) copy.layers.push_back(l->clone());
   return copy;
 }
@@ -311,6 +315,8 @@ Model<U> Model<T>::to() const {
   out.names = names;
   out.inputs = inputs;
   out.output_kind = output_kind;
+  out.aliases = aliases;
+  out.origin = origin;
   for (const auto& l : layers) out.layers.push_back(parse_layer<U>(l->architecture()));
   auto src = named_parameters();
   auto dst = out.named_parameters();

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <limits>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -62,6 +63,12 @@ class Model {
   // What the outputs are (metadata "output"): "logits" (classes, softmax), "binary-logit" (one
   // logit, sigmoid) or "regression" (values); empty when the file does not say.
   std::string output_kind;
+  // Other names --layer takes for a node, besides node_name (an ONNX model's tensor names and the
+  // PyTorch module paths recovered from its node names, nn/onnx/read.h).
+  std::vector<std::pair<std::string, size_t>> aliases;
+  // Where the model came from, for a writer that maps it back: "onnx" (the file's path) and, for each
+  // parameter held from an ONNX initializer, its full name → the initializer's name.
+  std::map<std::string, std::string> origin;
 
   Model() = default;
   Model(Model&&) noexcept = default;
@@ -79,7 +86,7 @@ class Model {
   std::vector<int> node_inputs(size_t i) const;
   // The nodes that read node i's value (kModelInput: the input's readers).
   std::vector<size_t> node_readers(int i) const;
-  // A node by its name, or in a chain by its index; throws naming what there is.
+  // A node by its name, an alias, a module scope, or in a chain by its index; throws naming what there is.
   size_t node_index(std::string_view name) const;
 
   // Nodes [from, to) applied to x [N, ...]: the value of node to − 1. A graph computes from its

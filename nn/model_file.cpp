@@ -1,4 +1,5 @@
 #include "nn/model_file.h"
+#include "nn/onnx/read.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -81,7 +82,10 @@ std::vector<ModelInput> parse_named_inputs(const std::string& names_text, const 
 
 }  // namespace
 
-std::map<std::string, std::string> model_metadata(const std::string& path) { return safetensors_read(path).metadata; }
+std::map<std::string, std::string> model_metadata(const std::string& path) {
+  if (is_onnx_path(path)) return {};  // an ONNX file carries no integrad metadata
+  return safetensors_read(path).metadata;
+}
 
 template <ad::Scalar T>
 Model<T> model_from(const SafetensorsFile& file, const std::string& path, const std::string& prefix) {
@@ -130,6 +134,7 @@ Model<T> model_from(const SafetensorsFile& file, const std::string& path, const 
 
 template <ad::Scalar T>
 Model<T> load_model(const std::string& path) {
+  if (is_onnx_path(path)) return load_onnx<T>(path);
   return model_from<T>(safetensors_read(path), path, "");
 }
 

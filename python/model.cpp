@@ -11,6 +11,7 @@
 #include "attribution/several_inputs.h"
 #include "nn/model_file.h"
 #include "nn/onnx/export.h"
+#include "nn/onnx/read.h"
 #include "nn/safetensors.h"
 
 namespace integrad::py_bind {
@@ -40,6 +41,19 @@ bool all_f64(const nn::SafetensorsFile& file) {
 Model load(py::handle path_arg, const std::optional<std::string>& dtype) {
   const std::string path = path_argument(path_arg);
   require_file(path);
+  if (nn::is_onnx_path(path)) {  // float64 when the file's input is, unless dtype says otherwise
+    nn::Model<double> net;
+    try {
+      py::gil_scoped_release release;
+      net = nn::load_onnx<double>(path);
+    } catch (const std::runtime_error& e) {
+      throw py::value_error(e.what());
+    }
+    Model m;
+    if (dtype ? is_float64(*dtype) : net.input_dtype == nn::InputDtype::float64) m.net = std::move(net);
+    else m.net = net.template to<float>();
+    return m;
+  }
   nn::SafetensorsFile file;
   {
     py::gil_scoped_release release;

@@ -46,6 +46,7 @@ TEST_CASE("gradcheck: unary and scalar ops") {
   expect_gradcheck([](auto&, Inputs v) { return exp(v[0]); }, {x});
   expect_gradcheck([](auto&, Inputs v) { return log(v[0]); }, {positive});
   expect_gradcheck([](auto&, Inputs v) { return sqrt(v[0]); }, {positive});
+  expect_gradcheck([](auto&, Inputs v) { return erf(v[0] * 1.5); }, {x});  // ONNX Erf
   expect_gradcheck([](auto&, Inputs v) { return relu(v[0]); }, {x});  // uniform draws are never exactly 0
   expect_gradcheck([](auto&, Inputs v) { return sigmoid(v[0] * 4.0); }, {x});
   expect_gradcheck([](auto&, Inputs v) { return tanh(v[0] * 2.0); }, {x});

@@ -685,6 +685,14 @@ expect_error "export with a bad --dtype" "--dtype" "$bin" export "$work/m.safete
 ls "$work"/*.onnx 2>/dev/null | grep -v m_alias.onnx && { echo "FAIL export: a refused export left a .onnx file"; failures=$((failures + 1)); }
 "$bin" export "$work/m.safetensors" -o "$work/m.onnx" >/dev/null && [ -s "$work/m.onnx" ] && echo "ok   export writes a model that is refused nothing" ||
   { echo "FAIL export of a good model"; failures=$((failures + 1)); }
+# ONNX files (nn/onnx/): truncated, an unknown op named with its node.
+onnx_dir="$(dirname "$0")/../data/onnx"
+head -c 300 "$onnx_dir/resnet_folded.onnx" >"$work/trunc.onnx"
+expect_error "truncated ONNX" "not a valid ONNX model (the protobuf is truncated" \
+  "$bin" predict "$work/trunc.onnx" "$onnx_dir/resnet_folded_input.npy" -o "$work/out.npy"
+sed 's/GlobalAveragePool/GlobalAverageXool/g' "$onnx_dir/resnet_folded.onnx" >"$work/unknown.onnx"
+expect_error "unknown ONNX op" "node '/avgpool/GlobalAverageXool' (GlobalAverageXool) is an operation integrad does not read" \
+  "$bin" predict "$work/unknown.onnx" "$onnx_dir/resnet_folded_input.npy" -o "$work/out.npy"
 
 if [ "$failures" -ne 0 ]; then echo "$failures bad-input cases misbehaved"; exit 1; fi
 echo "all bad-input cases refused cleanly"

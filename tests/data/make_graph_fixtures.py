@@ -108,21 +108,26 @@ def one_epoch(name, model, arch, x, y, make_optimizer):
     save(name, model, arch, list(x.shape[1:]))
 
 
-resnet = ResNet().double()
-randomise_statistics(resnet)
-evaluation("resnet", resnet, RESNET, torch.randn(3, 2, 8, 8, dtype=torch.float64))
-mlp = nn.Sequential(nn.Linear(5, 6), nn.BatchNorm1d(6, momentum=0.3), nn.ReLU(), nn.Linear(6, 3)).double()
-randomise_statistics(mlp)
-evaluation("mlp_bn", mlp, MLP_BN, torch.randn(4, 5, dtype=torch.float64))
+def main():
+    resnet = ResNet().double()
+    randomise_statistics(resnet)
+    evaluation("resnet", resnet, RESNET, torch.randn(3, 2, 8, 8, dtype=torch.float64))
+    mlp = nn.Sequential(nn.Linear(5, 6), nn.BatchNorm1d(6, momentum=0.3), nn.ReLU(), nn.Linear(6, 3)).double()
+    randomise_statistics(mlp)
+    evaluation("mlp_bn", mlp, MLP_BN, torch.randn(4, 5, dtype=torch.float64))
 
-X = torch.randn(10, 2, 8, 8, dtype=torch.float64)
-Y = torch.randint(0, 3, (10,))
-np.save(os.path.join(HERE, "train_x.npy"), X.numpy())
-np.save(os.path.join(HERE, "train_y.npy"), Y.numpy())
-save("resnet_start", resnet, RESNET, [2, 8, 8])
-start = {k: v.clone() for k, v in resnet.state_dict().items()}
-for opt_name, make in [("sgd", lambda p: torch.optim.SGD(p, lr=0.1)), ("adam", lambda p: torch.optim.Adam(p, lr=0.01))]:
-    model = ResNet().double()
-    model.load_state_dict(start)
-    one_epoch(f"resnet_{opt_name}", model, RESNET, X, Y, make)
-print("fixtures written to", HERE)
+    X = torch.randn(10, 2, 8, 8, dtype=torch.float64)
+    Y = torch.randint(0, 3, (10,))
+    np.save(os.path.join(HERE, "train_x.npy"), X.numpy())
+    np.save(os.path.join(HERE, "train_y.npy"), Y.numpy())
+    save("resnet_start", resnet, RESNET, [2, 8, 8])
+    start = {k: v.clone() for k, v in resnet.state_dict().items()}
+    for opt_name, make in [("sgd", lambda p: torch.optim.SGD(p, lr=0.1)), ("adam", lambda p: torch.optim.Adam(p, lr=0.01))]:
+        model = ResNet().double()
+        model.load_state_dict(start)
+        one_epoch(f"resnet_{opt_name}", model, RESNET, X, Y, make)
+    print("fixtures written to", HERE)
+
+
+if __name__ == "__main__":  # make_onnx_fixtures.py imports the models without writing these
+    main()

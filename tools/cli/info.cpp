@@ -47,6 +47,11 @@ void run(const std::string& path) {
     }
   }
   if (!model.named_inputs.empty()) fmt::print("\noutput {}", model.output_shape().str());
+  // An ONNX model's other names for its nodes: output tensors and PyTorch module paths.
+  if (!model.aliases.empty()) {
+    fmt::print("\nalso taken by --layer:\n");
+    for (const auto& [alias, node] : model.aliases) fmt::print("  {:<40} -> {}\n", nn::printable(alias), nn::printable(model.node_name(node)));
+  }
   fmt::print("\ntotal parameters: {}\n", model.parameter_count());
   if (!model.feature_names.empty()) fmt::print("features: {}\n", nn::printable(fmt::format("{}", fmt::join(model.feature_names, ", "))));
   if (!model.output_kind.empty()) fmt::print("output: {}\n", model.output_kind);
@@ -55,7 +60,7 @@ void run(const std::string& path) {
 
 void setup(CLI::App& cmd) {
   auto path = std::make_shared<std::string>();
-  cmd.add_option("MODEL", *path, "Model file (.safetensors)")->required();
+  cmd.add_option("MODEL", *path, "Model file (.safetensors or .onnx)")->required();
   cmd.callback([path] { run(*path); });
 }
 
