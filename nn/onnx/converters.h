@@ -36,6 +36,7 @@ INTEGRAD_ONNX_CONVERTER(convert_concat);
 INTEGRAD_ONNX_CONVERTER(convert_slice);
 INTEGRAD_ONNX_CONVERTER(convert_gather);
 INTEGRAD_ONNX_CONVERTER(convert_expand);
+INTEGRAD_ONNX_CONVERTER(convert_split);
 // ops_math.cpp
 INTEGRAD_ONNX_CONVERTER(convert_matmul);
 INTEGRAD_ONNX_CONVERTER(convert_reduce_mean);

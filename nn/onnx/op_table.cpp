@@ -37,6 +37,7 @@ const std::map<std::string, Converter>& op_table() {
       {"Sigmoid", convert_activation},
       {"Slice", convert_slice},
       {"Softmax", convert_softmax},
+      {"Split", convert_split},
       {"Sqrt", convert_unary},
       {"Squeeze", convert_squeeze},
       {"Sub", convert_binary},

@@ -335,3 +335,52 @@ void convert_expand(Builder& b, const onnx::NodeProto& node) {
 }
 
 }  // namespace integrad::nn::onnx_in
+
+namespace integrad::nn::onnx_in {
+
+// Split of a constant, folded now: how integrad's own exporter reorders LSTM and GRU gates in the
+// graph (nn/onnx/export_recurrent.cpp). Sizes from the `split` input (opset 13 on), the attribute
+// (before), or equal parts. A Split of a computed value is refused.
+void convert_split(Builder& b, const onnx::NodeProto& node) {
+  b.only_attributes(node, {"axis", "split"});
+  const Value& x = b.input(node, 0);
+  if (!x.constant() || !x.fixed_shape()) b.fail(node, "splits a computed value; integrad folds a Split of constants only");
+  const std::vector<int64_t> dims = x.dims();
+  const int64_t rank = static_cast<int64_t>(dims.size());
+  if (rank < 1) b.fail(node, "splits a scalar");
+  const int64_t axis = normalise_axis(b.attr_int(node, "axis", 0), rank, "axis");
+  const int64_t parts = node.output_size();
+  std::vector<int64_t> sizes = b.has_input(node, 1) ? b.input(node, 1).fixed_ints("split") : b.attr_ints(node, "split");
+  if (sizes.empty()) {
+    if (parts < 1 || dims[size_t(axis)] % parts != 0) b.fail(node, fmt::format("cannot split {} rows into {} equal parts", dims[size_t(axis)], parts));
+    sizes.assign(size_t(parts), dims[size_t(axis)] / parts);
+  }
+  int64_t total = 0;
+  for (int64_t s : sizes) {
+    if (s < 0) b.fail(node, "has a negative split size");
+    total += s;
+  }
+  if (int64_t(sizes.size()) != parts || total != dims[size_t(axis)])
+    b.fail(node, fmt::format("splits {} rows into {} parts of {} rows in all", dims[size_t(axis)], sizes.size(), total));
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d) outer *= dims[size_t(d)];
+  for (int64_t d = axis + 1; d < rank; ++d) inner *= dims[size_t(d)];
+  int64_t offset = 0;
+  for (int64_t k = 0; k < parts; ++k) {
+    std::vector<int64_t> part_dims = dims;
+    part_dims[size_t(axis)] = sizes[size_t(k)];
+    Value v;
+    v.integer = x.integer;
+    v.shape = fixed_syms(part_dims);
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t j = offset; j < offset + sizes[size_t(k)]; ++j) {
+        const size_t from = size_t((o * dims[size_t(axis)] + j) * inner);
+        if (x.integer) v.ints.insert(v.ints.end(), x.ints.begin() + from, x.ints.begin() + from + inner);
+        else v.real.insert(v.real.end(), x.real.begin() + from, x.real.begin() + from + inner);
+      }
+    offset += sizes[size_t(k)];
+    b.set_output(node, std::move(v), int(k));
+  }
+}
+
+}  // namespace integrad::nn::onnx_in

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "nn/layers_shape.h"
+#include "nn/model_file.h"
 #include "nn/onnx/builder.h"
 #include "nn/printable.h"
 
@@ -64,6 +65,33 @@ Value input_value(const onnx::ValueInfoProto& in, const std::string& path, Input
     v.shape.push_back({0, d.dim_value()});
   }
   return v;
+}
+
+// What integrad's own exporter writes into metadata_props (nn/onnx/export.h) and its files say
+// about a model beyond the graph: the output kind, the features' names, and the input dtype a
+// float64 model was trained on. Other producers' keys are left alone.
+void apply_metadata(const onnx::ModelProto& proto, Model<double>& m, const std::string& path) {
+  for (const auto& p : proto.metadata_props()) {
+    if (p.key() == "output") m.output_kind = p.value();
+    else if (p.key() == "feature_names") {
+      std::vector<std::string> names;
+      for (size_t start = 0, comma;; start = comma + 1) {
+        comma = p.value().find(',', start);
+        names.push_back(p.value().substr(start, comma - start));
+        if (comma == std::string::npos) break;
+      }
+      if (m.input_shape.rank() == 1 && int64_t(names.size()) == m.input_shape[0]) m.feature_names = std::move(names);
+    } else if (p.key() == "input_dtype" && m.input_dtype != InputDtype::int64) {
+      InputDtype d;
+      try {
+        d = parse_input_dtype(p.value());
+      } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(fmt::format("{}: metadata: {}", printable(path), e.what()));
+      }
+      if (d == InputDtype::int64) throw std::runtime_error(fmt::format("{}: metadata says input_dtype int64, the graph's input is real-valued", printable(path)));
+      m.input_dtype = d;
+    }
+  }
 }
 
 // A node name as torch.onnx.export writes it, "/layer1/layer1.0/conv1/Conv", as the module
@@ -175,6 +203,7 @@ Model<T> load_onnx(const std::string& path, const std::vector<std::string>& held
   m.aliases = std::move(b.aliases);
   m.origin = std::move(b.origin);
   m.origin["onnx"] = path;
+  apply_metadata(proto, m, path);
   (void)m.output_shapes();
   if constexpr (std::is_same_v<T, double>) return m;
   else return m.template to<T>();

@@ -146,11 +146,19 @@ void check_graph_interface(const onnx::ModelProto& m, const nn::Model<T>& model)
 
 }  // namespace
 
+// The ONNX reader's own layer kinds (nn/onnx/layers_*.h: OnnxTranspose, OnnxMatMul, ...) have no
+// exporter yet: a model read from ONNX that holds one is refused by export, naming the layer
+// (docs/onnx.md, "Not yet"). Every other kind must have one.
+namespace {
+bool onnx_reader_kind(const std::string& name) { return name.starts_with("Onnx"); }
+}  // namespace
+
 TEST_CASE("ONNX export: every registered layer kind has an exporter") {
   for (const auto& t : nn::layer_types<float>()) {
     CAPTURE(t.name);
-    CHECK(bool(nn::onnx_export::layer_exporter<float>(t.name)));
-    CHECK(bool(nn::onnx_export::layer_exporter<double>(t.name)));
+    const bool expected = !onnx_reader_kind(t.name);
+    CHECK(bool(nn::onnx_export::layer_exporter<float>(t.name)) == expected);
+    CHECK(bool(nn::onnx_export::layer_exporter<double>(t.name)) == expected);
   }
 }
 
@@ -245,7 +253,7 @@ TEST_CASE_TEMPLATE("ONNX export of models holding every layer kind", T, float, d
   }
   for (const auto& t : nn::layer_types<T>()) {
     CAPTURE(t.name);
-    CHECK(kinds.count(t.name) == 1);  // the two models hold every registered kind
+    CHECK(kinds.count(t.name) == size_t(onnx_reader_kind(t.name) ? 0 : 1));  // the two models hold every exportable kind
   }
 }
 
