@@ -230,11 +230,14 @@ struct NodeRule {
       case Rule::norm: {
         if (layer->type() == nn::LayerKind::add) {  // Zennit's Norm on its Sum: x_j · R / stab(Σ x)
           std::vector<ad::Tensor<T>> out(reads.size(), ad::Tensor<T>(reads[0].shape()));
+          std::vector<const T*> in;
+          std::vector<T*> to;
+          for (size_t j = 0; j < reads.size(); ++j) in.push_back(reads[j].value().data()), to.push_back(out[j].data());
           for (size_t k = 0; k < relevance.size(); ++k) {
             T z = 0;
-            for (const auto& r : reads) z += r.value()[k];
+            for (const T* r : in) z += r[k];
             const T v = relevance[k] / stabilize(z, settings->stabilizer);
-            for (size_t j = 0; j < reads.size(); ++j) out[j][int64_t(k)] = reads[j].value()[k] * v;
+            for (size_t j = 0; j < in.size(); ++j) to[j][k] = in[j][k] * v;
           }
           return out;
         }
@@ -242,10 +245,12 @@ struct NodeRule {
         ad::Var<T> in = tape->leaf(reads[0].shape(), reads[0].value().data(), true);
         ad::Var<T> z = layer->forward(*tape, in, nn::Grads::none);
         std::vector<T> v(relevance.size());
-        for (size_t k = 0; k < v.size(); ++k) v[k] = relevance[k] / stabilize(z.value()[k], settings->stabilizer);
+        const T* zv = z.value().data();
+        for (size_t k = 0; k < v.size(); ++k) v[k] = relevance[k] / stabilize(zv[k], settings->stabilizer);
         tape->backward(z, v);
         ad::Tensor<T> out = in.grad_tensor();
-        for (int64_t k = 0, n = out.numel(); k < n; ++k) out[k] *= reads[0].value()[size_t(k)];
+        const T* x = reads[0].value().data();
+        for (int64_t k = 0, n = out.numel(); k < n; ++k) out[k] *= x[k];
         return {out};
       }
       default: return {affine_relevance(affine, rule, *settings, reads[0], relevance)};
@@ -264,7 +269,7 @@ ad::Var<T> pass_rule(ad::Tape<T>& tape, ad::Var<T> x, Fill&& fill) {
       const T* g = t.grad(out);
       T* gx = t.grad_to(x);
       if (!g || !gx) return;
-      for (int64_t k = 0; k < out.numel(); ++k) gx[k] += g[k];
+      for (int64_t k = 0, n = out.numel(); k < n; ++k) gx[k] += g[k];
     });
   return out;
 }
@@ -325,8 +330,7 @@ void lrp_part(const nn::Model<T>& model, const ad::Tensor<T>& x, int64_t begin, 
                                          if (rule == Rule::pass) {
                                            const ad::Var<T> in = reads[0];
                                            const std::span<const T> v = in.value();
-                                           if (merged_away[i])  // the BatchNorm merged into the layer before: the identity
-                                             return pass_rule(tape, in, [&](T* y) { std::copy(v.begin(), v.end(), y); });
+                                           if (merged_away[i]) return in;  // the BatchNorm merged into the layer before: the identity, no copy
                                            if (layer.type() == nn::LayerKind::relu)
                                              return pass_rule(tape, in, [&](T* y) {
                                                for (size_t k = 0; k < v.size(); ++k) y[k] = std::max(v[k], T(0));
