@@ -117,6 +117,19 @@ Var<T> channel_affine(Var<T> x, Var<T> scale, Var<T> shift) {
   return out;
 }
 
+// Σ_k f(k) for k in [0, len), in double, as 8 interleaved partial sums added in a fixed order:
+// the same bits every run, and adds that pipeline (one serial chain in double was a fifth of a
+// ResNet's training step).
+template <class F>
+double lane_sum(int64_t len, F&& f) {
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t k = 0;
+  for (; k + 8 <= len; k += 8)
+    for (int l = 0; l < 8; ++l) acc[l] += f(k + l);
+  for (int l = 0; k < len; ++k, ++l) acc[l] += f(k);
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
 template <Scalar T>
 Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& batch_mean, Tensor<T>& batch_var) {
   const int64_t channels = x.rank() >= 2 ? x.shape()[1] : 0;
@@ -141,13 +154,13 @@ Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& 
     double sum = 0;
     for (int64_t i = 0; i < n; ++i) {
       const T* xc = xv + (i * channels + c) * plane;
-      for (int64_t k = 0; k < plane; ++k) sum += double(xc[k]);
+      sum += lane_sum(plane, [xc](int64_t k) { return double(xc[k]); });
     }
     const double mu = sum / double(count);
     double ss = 0;
     for (int64_t i = 0; i < n; ++i) {
       const T* xc = xv + (i * channels + c) * plane;
-      for (int64_t k = 0; k < plane; ++k) ss += (double(xc[k]) - mu) * (double(xc[k]) - mu);
+      ss += lane_sum(plane, [xc, mu](int64_t k) { return (double(xc[k]) - mu) * (double(xc[k]) - mu); });
     }
     const double var = ss / double(count);
     mean[c] = T(mu);
@@ -169,12 +182,11 @@ Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& 
 #pragma omp parallel for schedule(static) if (channels > 1 && work >= kParallelWork)
       for (int64_t c = 0; c < channels; ++c) {
         double sum_g = 0, sum_gx = 0;  // Σ g and Σ g·x̂ over the channel
+        const T mc = mean[c], rc = rstd[c];
         for (int64_t i = 0; i < n; ++i) {
-          const int64_t at = (i * channels + c) * plane;
-          for (int64_t k = 0; k < plane; ++k) {
-            sum_g += double(g[at + k]);
-            sum_gx += double(g[at + k]) * double((xv[at + k] - mean[c]) * rstd[c]);
-          }
+          const T *gi = g + (i * channels + c) * plane, *xi = xv + (i * channels + c) * plane;
+          sum_g += lane_sum(plane, [gi](int64_t k) { return double(gi[k]); });
+          sum_gx += lane_sum(plane, [gi, xi, mc, rc](int64_t k) { return double(gi[k]) * double((xi[k] - mc) * rc); });
         }
         if (gw) gw[c] += T(sum_gx);
         if (gb) gb[c] += T(sum_g);
