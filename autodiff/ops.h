@@ -75,6 +75,12 @@ template <Scalar T> Var<T> layer_norm_naive(Var<T> x, Var<T> weight, Var<T> bias
 // x·scale[c] + shift[c] for x [N, C, ...]: BatchNorm in evaluation, one pass where a broadcast
 // mul and add take two (its naive twin).
 template <Scalar T> Var<T> channel_affine(Var<T> x, Var<T> scale, Var<T> shift);
+// BatchNorm in training, as torch.nn.functional.batch_norm(training=True) for x [N, C, ...]: per
+// channel c the batch mean μ_c and biased variance σ²_c over every dimension but 1,
+// y = (x − μ_c)/sqrt(σ²_c + eps)·weight[c] + bias[c]. Writes μ and σ² (biased) to `batch_mean` and
+// `batch_var` ([C] each, for the running statistics). One op with a closed-form backward
+// (dx = w·rstd·(g − mean(g) − x̂·mean(g·x̂))) where the composed version took a dozen passes.
+template <Scalar T> Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& batch_mean, Tensor<T>& batch_var);
 
 // --- linear algebra (ops_matmul.cpp) ---------------------------------------------------------
 // op(a)·op(b). 2-D: [m,k]·[k,n]. Batched: [B,m,k]·[B,k,n], or one side 2-D and shared by the

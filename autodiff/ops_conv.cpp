@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <omp.h>
+
 #include "autodiff/conv_kernels.h"
 #include "autodiff/gemm.h"
 #include "autodiff/ops.h"
@@ -114,8 +116,13 @@ template <Scalar T>
 void conv2d_im2col(const ConvGeometry& g, Var<T> x, Var<T> weight, Var<T> bias, Var<T> out) {
   Tape<T>& tape = x.tape();
   const bool has_bias = bias.valid();
-  const int64_t ld = g.n * g.pixels();  // cols holds the whole batch side by side
-  T* cols = tape.template scratch<T>(static_cast<size_t>(g.patch() * ld));
+  // cols holds the whole batch side by side when the backward needs it for dW. Otherwise (any
+  // attribution: the weights are constants) each thread unfolds one image at a time into a buffer
+  // of its own, which stays in L2 where the whole batch's patches did not.
+  const bool keep_cols = weight.requires_grad();
+  const int64_t ld = keep_cols ? g.n * g.pixels() : g.pixels();
+  const int64_t buffers = keep_cols ? 1 : std::max(1, omp_get_max_threads());
+  T* cols = tape.template scratch<T>(static_cast<size_t>(g.patch() * ld * buffers));
   const T *xv = x.value().data(), *wv = weight.value().data();
   const T* bv = has_bias ? bias.value().data() : nullptr;
   T* y = tape.write(out);
@@ -124,9 +131,10 @@ void conv2d_im2col(const ConvGeometry& g, Var<T> x, Var<T> weight, Var<T> bias, 
   FirstException error;  // gemm allocates its packing buffers
 #pragma omp parallel for schedule(static) if (g.n > 1 && work >= kParallelWork)
   for (int64_t b = 0; b < g.n; ++b) error.run([&] {
-    im2col(g, xv + b * g.c * g.h * g.w, cols, ld, b * g.pixels());
+    T* mine = keep_cols ? cols + b * g.pixels() : cols + std::min<int64_t>(omp_get_thread_num(), buffers - 1) * g.patch() * ld;
+    im2col(g, xv + b * g.c * g.h * g.w, mine, ld, 0);
     T* yb = y + b * g.o * g.pixels();
-    gemm(false, false, g.o, g.pixels(), g.patch(), T(1), wv, g.patch(), cols + b * g.pixels(), ld, T(0), yb, g.pixels());
+    gemm(false, false, g.o, g.pixels(), g.patch(), T(1), wv, g.patch(), mine, ld, T(0), yb, g.pixels());
     if (bv)
       for (int64_t oc = 0; oc < g.o; ++oc)
         for (int64_t p = 0; p < g.pixels(); ++p) yb[oc * g.pixels() + p] += bv[oc];
@@ -157,7 +165,7 @@ void conv2d_im2col(const ConvGeometry& g, Var<T> x, Var<T> weight, Var<T> bias, 
       }
       if (T* dx = t.grad_to(x)) {
         const T* wv = weight.value().data();
-        T* dcols = t.template scratch<T>(static_cast<size_t>(g.patch() * ld));
+        T* dcols = t.template scratch<T>(static_cast<size_t>(g.patch() * g.n * g.pixels()));
         FirstException error;  // gemm allocates its packing buffers
 #pragma omp parallel for schedule(static) if (g.n > 1 && work >= kParallelWork)
         for (int64_t b = 0; b < g.n; ++b) error.run([&] {

@@ -62,31 +62,19 @@ struct BatchNorm : Layer<T> {
   }
 
   ad::Var<T> forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads) const override {
-    const ad::Shape per_channel = channel_shape(x.shape());
     if (grads == Grads::none) {
       auto [scale, shift] = affine();
       return ad::channel_affine(x, tape.leaf(scale), tape.leaf(shift));
     }
-    // Training: the mean and biased variance over every dimension but the channels'.
-    ad::Var<T> mean = reduce_mean(x), centred = ad::sub(x, mean);
-    ad::Var<T> var = reduce_mean(ad::mul(centred, centred));
-    update_running(mean.tensor(), var.tensor(), x.numel() / features);
-    ad::Var<T> normed = ad::div(centred, ad::sqrt(ad::add_scalar(var, static_cast<T>(eps))));
-    ad::Var<T> w = ad::reshape(on_tape(tape, weight, grads), per_channel), b = ad::reshape(on_tape(tape, bias, grads), per_channel);
-    return ad::add(ad::mul(normed, w), b);
+    // Training: the mean and biased variance over every dimension but the channels', in one fused
+    // op (ad::batch_norm_train; its element-wise twin is in the tests).
+    ad::Tensor<T> mean, var;
+    ad::Var<T> y = ad::batch_norm_train(x, on_tape(tape, weight, grads), on_tape(tape, bias, grads), static_cast<T>(eps), mean, var);
+    update_running(mean, var, x.numel() / features);
+    return y;
   }
 
  private:
-  ad::Shape channel_shape(const ad::Shape& batch_shape) const {
-    std::vector<int64_t> d(batch_shape.rank(), 1);
-    d[1] = features;
-    return ad::Shape(d);
-  }
-  ad::Var<T> reduce_mean(ad::Var<T> v) const {
-    for (int d = v.shape().rank() - 1; d >= 0; --d)
-      if (d != 1) v = ad::mean(v, d, true);
-    return v;
-  }
   void update_running(const ad::Tensor<T>& mean, const ad::Tensor<T>& var, int64_t n) const {
     num_batches_tracked.value[0] += T(1);
     const double m = momentum ? *momentum : 1.0 / double(num_batches_tracked.value[0]);

@@ -10,6 +10,7 @@
 
 #include "autodiff/thread_tape.h"
 #include "nn/architecture.h"
+#include "nn/layers_batch_norm.h"
 #include "nn/layers_conv.h"
 #include "nn/layer_registry.h"
 #include "nn/layers_pool.h"
@@ -116,8 +117,8 @@ ad::Var<T> Model<T>::forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, size_
     // Conv2d then ReLU (then MaxPool2d(2)) run as one op: the same values and gradients, one or
     // three passes fewer over the largest activations. Only inside [from, to), so a caller that
     // stops between them (layer attribution) still gets the convolution's own output.
-    if (const size_t fused = fusable(i, to); fused > 1) {
-      x = fused == 3 ? layer_as<Conv2d<T>>(*layers[i]).forward_relu_max_pool(tape, x, grads) : layer_as<Conv2d<T>>(*layers[i]).forward_relu(tape, x, grads);
+    if (const size_t fused = fusable(i, to, grads); fused > 1) {
+      x = forward_fused(tape, x, grads, i, fused);
       i += fused - 1;
       continue;
     }
@@ -140,19 +141,42 @@ ad::Var<T> Model<T>::forward(ad::Tape<T>& tape, std::span<const ad::Var<T>> xs, 
 }
 
 template <ad::Scalar T>
-size_t Model<T>::fusable(size_t i, size_t to) const {
+size_t Model<T>::fusable(size_t i, size_t to, Grads grads) const {
   // Node i + 1 must read node i alone, and nothing else may read node i (nor i + 1, for the pool).
   auto only_reader = [&](size_t k) {
     if (k + 1 >= to) return false;
     if (inputs.empty()) return true;  // a chain: the next node alone reads each node (and no search on the hot path)
     return inputs[k + 1] == std::vector<int>{static_cast<int>(k)} && node_readers(static_cast<int>(k)).size() == 1;
   };
-  if (layers[i]->type() != LayerKind::conv2d || !only_reader(i) || layers[i + 1]->type() != LayerKind::relu) return 1;
+  if (layers[i]->type() != LayerKind::conv2d || !only_reader(i)) return 1;
+  // Evaluation: BatchNorm is an affine map per channel, folded into the convolution before it.
+  if (grads == Grads::none && layers[i + 1]->type() == LayerKind::batch_norm && layer_as<BatchNorm<T>>(*layers[i + 1]).dims == 2)
+    return only_reader(i + 1) && layers[i + 2]->type() == LayerKind::relu ? 3 : 2;
+  if (layers[i + 1]->type() != LayerKind::relu) return 1;
   if (only_reader(i + 1) && layers[i + 2]->type() == LayerKind::max_pool2d) {
     const auto& pool = layer_as<MaxPool2d<T>>(*layers[i + 2]);
     if (pool.kernel == 2 && pool.stride == 2) return 3;
   }
   return 2;
+}
+
+template <ad::Scalar T>
+ad::Var<T> Model<T>::forward_fused(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, size_t i, size_t count) const {
+  const auto& conv = layer_as<Conv2d<T>>(*layers[i]);
+  if (layers[i + 1]->type() == LayerKind::batch_norm) {
+    // w'_o = w_o·scale_o, b'_o = b_o·scale_o + shift_o: the same function as the convolution and
+    // the normalisation, to rounding, in one pass over the output instead of two or three.
+    const auto [scale, shift] = layer_as<BatchNorm<T>>(*layers[i + 1]).affine();
+    ad::Tensor<T> w(conv.weight.value.shape()), b(ad::Shape{conv.out_ch});
+    const int64_t per_channel = w.numel() / conv.out_ch;
+    for (int64_t o = 0; o < conv.out_ch; ++o) {
+      for (int64_t k = 0; k < per_channel; ++k) w[o * per_channel + k] = conv.weight.value[o * per_channel + k] * scale[o];
+      b[o] = (conv.has_bias ? conv.bias.value[o] : T(0)) * scale[o] + shift[o];
+    }
+    return count == 3 ? ad::conv2d_relu(x, tape.leaf(w), tape.leaf(b), conv.stride, conv.padding)
+                      : ad::conv2d(x, tape.leaf(w), tape.leaf(b), conv.stride, conv.padding);
+  }
+  return count == 3 ? conv.forward_relu_max_pool(tape, x, grads) : conv.forward_relu(tape, x, grads);
 }
 
 template <ad::Scalar T>
@@ -167,12 +191,15 @@ ad::Var<T> Model<T>::forward_graph(ad::Tape<T>& tape, std::span<const ad::Var<T>
   auto value_of = [&](int r) { return r < 0 ? xs[size_t(-1 - r)] : values[r]; };
   for (size_t i = 0; i < to; ++i) {
     throw_if_stop_requested();  // Ctrl-C between nodes, as in the chain's forward
-    if (!hook) {
-      if (const size_t fused = fusable(i, to); fused > 1) {
-        const auto& conv = layer_as<Conv2d<T>>(*layers[i]);
-        const ad::Var<T> in = value_of(node_inputs(i)[0]);
-        values[i + fused - 1] = fused == 3 ? conv.forward_relu_max_pool(tape, in, grads) : conv.forward_relu(tape, in, grads);
+    // A hook that acts on one node lets the rest fuse: a group may end at that node (its value is
+    // the group's) unless the hook computes the node itself.
+    if (!hook || hook->only != npos) {
+      size_t fused = fusable(i, to, grads);
+      if (hook && hook->only >= i && (hook->only < i + fused - 1 || (hook->only == i + fused - 1 && hook->instead))) fused = 1;
+      if (fused > 1) {
+        values[i + fused - 1] = forward_fused(tape, value_of(node_inputs(i)[0]), grads, i, fused);
         i += fused - 1;
+        if (hook && hook->after && hook->only == i) values[i] = hook->after(i, values[i]);
         continue;
       }
     }

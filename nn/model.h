@@ -38,6 +38,9 @@ struct NodeHook {
   std::function<ad::Var<T>(size_t node, std::span<const ad::Var<T>> reads)> instead = {};
   // Sees node i's value and returns it, or another in its place.
   std::function<ad::Var<T>(size_t node, ad::Var<T> value)> after = {};
+  // The one node `instead` and `after` act on, when they act on one (Grad-CAM's layer): the forward
+  // may then fuse the nodes around it as it does without a hook. npos: they may act on any node.
+  size_t only = std::numeric_limits<size_t>::max();
 };
 
 template <ad::Scalar T>
@@ -114,9 +117,12 @@ class Model {
   Model<U> to() const;
 
  private:
-  // How many nodes from i on run as one fused op: Conv2d, ReLU (and a 2×2 MaxPool2d), each the
-  // only reader of the one before; 1 when none can.
-  size_t fusable(size_t i, size_t to) const;
+  // How many nodes from i on run as one fused op, each the only reader of the one before: Conv2d,
+  // ReLU (and a 2×2 MaxPool2d); in evaluation (`grads` none) also Conv2d, BatchNorm2d (and a ReLU),
+  // the normalisation folded into the convolution's weights and bias. 1 when none can.
+  size_t fusable(size_t i, size_t to, Grads grads = Grads::parameters) const;
+  // Runs the `count` nodes from i that fusable found as one op.
+  ad::Var<T> forward_fused(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, size_t i, size_t count) const;
   ad::Var<T> forward_graph(ad::Tape<T>& tape, std::span<const ad::Var<T>> xs, Grads grads, size_t to, const NodeHook<T>* hook) const;
 };
 

@@ -29,7 +29,9 @@
 #include <functional>
 #include <stdexcept>
 
+#include "attribution/for_each_example.h"
 #include "attribution/method.h"
+#include "autodiff/thread_tape.h"
 #include "nn/layers_batch_norm.h"
 #include "nn/layers_conv.h"
 #include "nn/layers_linear.h"
@@ -153,54 +155,64 @@ std::vector<Branch<T>> branches_of(Rule rule, const Settings& s) {
 // Relevance at the input of an affine layer for relevance R at its output (Zennit's BasicHook):
 // z_k = branch k's output, v_k = R / stab(Σ_{k in group} den_sign·z_k) (γ: masked by the sign of
 // the layer's own output), R_in = Σ_k coef_k · x_k ⊙ J_kᵀ v_k (flat: J_kᵀ v_k alone).
+// Every branch runs forward once, on one tape; each J_kᵀ v_k is then a backward sweep from z_k
+// alone (the other branches' nodes get no gradient). v depends on the branch's group only.
 template <ad::Scalar T>
-ad::Tensor<T> affine_relevance(const Affine<T>& a, Rule rule, const Settings& s, const ad::Tensor<T>& x, const ad::Tensor<T>& relevance) {
+ad::Tensor<T> affine_relevance(const Affine<T>& a, Rule rule, const Settings& s, const ad::Var<T>& x_var, std::span<const T> relevance) {
   const std::vector<Branch<T>> branches = branches_of<T>(rule, s);
   const double eps = rule == Rule::epsilon ? s.epsilon : s.stabilizer;
-  std::vector<ad::Tensor<T>> inputs, weights, biases, outputs;
+  const std::span<const T> x = x_var.value();
+  const size_t nx = x.size(), nz = relevance.size();
+  ad::ThreadTape<T> thread_tape;
+  ad::Tape<T>& tape = *thread_tape;
+  std::vector<ad::Var<T>> inputs, outputs;
   for (const Branch<T>& b : branches) {
-    ad::Tensor<T> in = x;
-    for (int64_t k = 0; k < in.numel(); ++k) {
-      const T v = x[k];
-      switch (b.input) {
-        case InputMod::same: break;
-        case InputMod::positive: in[k] = std::max(v, T(0)); break;
-        case InputMod::negative: in[k] = std::min(v, T(0)); break;
-        case InputMod::ones: in[k] = T(1); break;
-        case InputMod::low: in[k] = T(s.low); break;
-        case InputMod::high: in[k] = T(s.high); break;
-      }
+    ad::Var<T> in = tape.make(x_var.shape(), true);
+    T* v = tape.write(in);
+    switch (b.input) {
+      case InputMod::same: std::copy(x.begin(), x.end(), v); break;
+      case InputMod::positive: for (size_t k = 0; k < nx; ++k) v[k] = std::max(x[k], T(0)); break;
+      case InputMod::negative: for (size_t k = 0; k < nx; ++k) v[k] = std::min(x[k], T(0)); break;
+      case InputMod::ones: std::fill_n(v, nx, T(1)); break;
+      case InputMod::low: std::fill_n(v, nx, T(s.low)); break;
+      case InputMod::high: std::fill_n(v, nx, T(s.high)); break;
     }
     ad::Tensor<T> w = a.weight, bias(a.bias.shape());
-    for (int64_t k = 0; k < w.numel(); ++k) w[k] = b.param(w[k]);
+    for (int64_t k = 0, nw = w.numel(); k < nw; ++k) w[k] = b.param(w[k]);
     if (b.bias)
-      for (int64_t k = 0; k < bias.numel(); ++k) bias[k] = b.param(a.bias[k]);
-    ad::Tape<T> tape;
-    outputs.push_back(a.apply(tape, tape.leaf(in), w, bias).tensor());
-    inputs.push_back(std::move(in));
-    weights.push_back(std::move(w));
-    biases.push_back(std::move(bias));
+      for (int64_t k = 0, nb = bias.numel(); k < nb; ++k) bias[k] = b.param(a.bias[k]);
+    outputs.push_back(a.apply(tape, in, w, bias));
+    inputs.push_back(in);
   }
-  ad::Tensor<T> original;
-  if (rule == Rule::gamma) {
-    ad::Tape<T> tape;
-    original = a.apply(tape, tape.leaf(x), a.weight, a.bias).tensor();
-  }
-  ad::Tensor<T> result(x.shape());
-  for (size_t k = 0; k < branches.size(); ++k) {
-    ad::Tensor<T> v(relevance.shape());
-    for (int64_t j = 0; j < v.numel(); ++j) {
-      T den = 0;
-      for (size_t m = 0; m < branches.size(); ++m)
-        if (branches[m].group == branches[k].group) den += branches[m].den_sign * outputs[m][j];
-      v[j] = relevance[j] / stabilize(den, eps);
-      if (rule == Rule::gamma && !(branches[k].group == 0 ? original[j] > T(0) : original[j] < T(0))) v[j] = T(0);
+  std::span<const T> original;
+  if (rule == Rule::gamma) original = a.apply(tape, tape.leaf(x_var.shape(), x.data()), a.weight, a.bias).value();
+  int groups = 0;
+  for (const Branch<T>& b : branches) groups = std::max(groups, b.group + 1);
+  std::vector<std::vector<T>> v(size_t(groups), std::vector<T>(nz, T(0)));
+  for (int grp = 0; grp < groups; ++grp) {
+    std::vector<T>& vg = v[size_t(grp)];
+    for (size_t m = 0; m < branches.size(); ++m)  // Σ den_sign·z over the group, in branch order
+      if (branches[m].group == grp) {
+        const std::span<const T> z = outputs[m].value();
+        const T sign = branches[m].den_sign;
+        for (size_t j = 0; j < nz; ++j) vg[j] += sign * z[j];
+      }
+    for (size_t j = 0; j < nz; ++j) {
+      vg[j] = relevance[j] / stabilize(vg[j], eps);
+      if (rule == Rule::gamma && !(grp == 0 ? original[j] > T(0) : original[j] < T(0))) vg[j] = T(0);
     }
-    ad::Tape<T> tape;
-    ad::Var<T> in = tape.leaf(inputs[k], true);
-    tape.backward(a.apply(tape, in, weights[k], biases[k]), v.vector());
-    const ad::Tensor<T> jv = in.grad_tensor();
-    for (int64_t j = 0; j < result.numel(); ++j) result[j] += branches[k].coef * (rule == Rule::flat ? jv[j] : inputs[k][j] * jv[j]);
+  }
+  ad::Tensor<T> result(x_var.shape());
+  T* r = result.data();
+  for (size_t k = 0; k < branches.size(); ++k) {
+    tape.backward(outputs[k], v[size_t(branches[k].group)]);
+    const T* jv = tape.grad(inputs[k]);
+    const T* in = inputs[k].value().data();
+    const T coef = branches[k].coef;
+    if (rule == Rule::flat)
+      for (size_t j = 0; j < nx; ++j) r[j] += coef * jv[j];
+    else
+      for (size_t j = 0; j < nx; ++j) r[j] += coef * (in[j] * jv[j]);
   }
   return result;
 }
@@ -212,28 +224,33 @@ struct NodeRule {
   const Settings* settings;
   const nn::Layer<T>* layer;  // norm rule on a pooling layer: its forward
   Affine<T> affine;
-  std::vector<ad::Tensor<T>> reads;  // the values the node read
-  std::vector<ad::Tensor<T>> backward(const ad::Tensor<T>& relevance) const {
+  std::vector<ad::Var<T>> reads;  // the values the node read (on the part's tape, alive until its backward)
+  std::vector<ad::Tensor<T>> backward(std::span<const T> relevance) const {
     switch (rule) {
       case Rule::norm: {
         if (layer->type() == nn::LayerKind::add) {  // Zennit's Norm on its Sum: x_j · R / stab(Σ x)
-          std::vector<ad::Tensor<T>> out(reads.size(), ad::Tensor<T>(relevance.shape()));
-          for (int64_t k = 0; k < relevance.numel(); ++k) {
+          std::vector<ad::Tensor<T>> out(reads.size(), ad::Tensor<T>(reads[0].shape()));
+          std::vector<const T*> in;
+          std::vector<T*> to;
+          for (size_t j = 0; j < reads.size(); ++j) in.push_back(reads[j].value().data()), to.push_back(out[j].data());
+          for (size_t k = 0; k < relevance.size(); ++k) {
             T z = 0;
-            for (const auto& r : reads) z += r[k];
+            for (const T* r : in) z += r[k];
             const T v = relevance[k] / stabilize(z, settings->stabilizer);
-            for (size_t j = 0; j < reads.size(); ++j) out[j][k] = reads[j][k] * v;
+            for (size_t j = 0; j < in.size(); ++j) to[j][k] = in[j][k] * v;
           }
           return out;
         }
-        ad::Tape<T> tape;  // pooling: x ⊙ Jᵀ(R / stab(pool(x)))
-        ad::Var<T> in = tape.leaf(reads[0], true);
-        ad::Var<T> z = layer->forward(tape, in, nn::Grads::none);
-        ad::Tensor<T> v(relevance.shape());
-        for (int64_t k = 0; k < v.numel(); ++k) v[k] = relevance[k] / stabilize(z.value()[size_t(k)], settings->stabilizer);
-        tape.backward(z, v.vector());
+        ad::ThreadTape<T> tape;  // pooling: x ⊙ Jᵀ(R / stab(pool(x)))
+        ad::Var<T> in = tape->leaf(reads[0].shape(), reads[0].value().data(), true);
+        ad::Var<T> z = layer->forward(*tape, in, nn::Grads::none);
+        std::vector<T> v(relevance.size());
+        const T* zv = z.value().data();
+        for (size_t k = 0; k < v.size(); ++k) v[k] = relevance[k] / stabilize(zv[k], settings->stabilizer);
+        tape->backward(z, v);
         ad::Tensor<T> out = in.grad_tensor();
-        for (int64_t k = 0; k < out.numel(); ++k) out[k] *= reads[0][k];
+        const T* x = reads[0].value().data();
+        for (int64_t k = 0, n = out.numel(); k < n; ++k) out[k] *= x[k];
         return {out};
       }
       default: return {affine_relevance(affine, rule, *settings, reads[0], relevance)};
@@ -252,18 +269,18 @@ ad::Var<T> pass_rule(ad::Tape<T>& tape, ad::Var<T> x, Fill&& fill) {
       const T* g = t.grad(out);
       T* gx = t.grad_to(x);
       if (!g || !gx) return;
-      for (int64_t k = 0; k < out.numel(); ++k) gx[k] += g[k];
+      for (int64_t k = 0, n = out.numel(); k < n; ++k) gx[k] += g[k];
     });
   return out;
 }
 
 // `value` on the tape, reading `reads`, with the rule as its backward.
 template <ad::Scalar T>
-ad::Var<T> with_rule(ad::Tape<T>& tape, std::span<const ad::Var<T>> reads, const ad::Tensor<T>& value, const NodeRule<T>* rule) {
+ad::Var<T> with_rule(ad::Tape<T>& tape, std::span<const ad::Var<T>> reads, std::span<const T> value, const ad::Shape& shape, const NodeRule<T>* rule) {
   bool needs = false;
   for (const auto& r : reads) needs = needs || r.requires_grad();
-  ad::Var<T> out = tape.make(value.shape(), needs);
-  std::copy(value.data(), value.data() + value.numel(), tape.write(out));
+  ad::Var<T> out = tape.make(shape, needs);
+  std::copy(value.begin(), value.end(), tape.write(out));
   if (!needs) return out;
   if (reads.size() > 2) throw std::logic_error("lrp: a rule node reads at most two values");
   const ad::Var<T> r0 = reads[0], r1 = reads.size() > 1 ? reads[1] : reads[0];
@@ -271,21 +288,21 @@ ad::Var<T> with_rule(ad::Tape<T>& tape, std::span<const ad::Var<T>> reads, const
   tape.on_backward(out, [out, r0, r1, count, rule](ad::Tape<T>& t) {
     const T* g = t.grad(out);
     if (!g) return;
-    const ad::Tensor<T> relevance(out.shape(), std::vector<T>(g, g + out.numel()));
-    const std::vector<ad::Tensor<T>> back = rule->backward(relevance);
+    const std::vector<ad::Tensor<T>> back = rule->backward(std::span<const T>(g, size_t(out.numel())));
     for (size_t j = 0; j < count; ++j) {
       T* gx = t.grad_to(j == 0 ? r0 : r1);
       if (!gx) continue;
-      for (int64_t k = 0; k < back[j].numel(); ++k) gx[k] += back[j][k];
+      const T* b = back[j].data();
+      for (int64_t k = 0, n = back[j].numel(); k < n; ++k) gx[k] += b[k];
     }
   });
   return out;
 }
 
+// LRP of rows [begin, end) of x, written at those rows of `relevance` and `f_input`.
 template <ad::Scalar T>
-ad::Tensor<T> lrp(const nn::Model<T>& model, const ad::Tensor<T>& x, const Target<T>& target, const Composite& composite, const Settings& settings,
-                  std::vector<double>& f_input) {
-  const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, target);
+void lrp_part(const nn::Model<T>& model, const ad::Tensor<T>& x, int64_t begin, int64_t end, const Target<T>& target, std::span<const int64_t> targets,
+              const Composite& composite, const Settings& settings, ad::Tensor<T>& relevance, std::vector<double>& f_input) {
   const size_t n = model.layers.size();
   // The canonizer: node i's BatchNorm reader, when it is i's only reader and i is conv/dense.
   std::vector<const nn::BatchNorm<T>*> merged(n, nullptr);
@@ -302,8 +319,10 @@ ad::Tensor<T> lrp(const nn::Model<T>& model, const ad::Tensor<T>& x, const Targe
     }
   }
   std::deque<NodeRule<T>> rules;  // stable addresses for the tape's closures
-  ad::Tape<T> tape;
-  ad::Var<T> input = tape.leaf(x, true);
+  ad::ThreadTape<T> thread_tape;  // a reused arena: fresh tapes page-faulted a good part of the time
+  ad::Tape<T>& tape = *thread_tape;
+  const int64_t row = x.shape().stride(0);
+  ad::Var<T> input = tape.leaf(x.shape().with(0, end - begin), x.data() + begin * row, true);
   const ad::Var<T> out = model.forward(tape, input, nn::Grads::none, {.instead = [&](size_t i, std::span<const ad::Var<T>> reads) {
                                          const nn::Layer<T>& layer = *model.layers[i];
                                          const Rule rule = rule_of(layer.type(), composite, i == first);
@@ -311,34 +330,54 @@ ad::Tensor<T> lrp(const nn::Model<T>& model, const ad::Tensor<T>& x, const Targe
                                          if (rule == Rule::pass) {
                                            const ad::Var<T> in = reads[0];
                                            const std::span<const T> v = in.value();
-                                           if (merged_away[i])  // the BatchNorm merged into the layer before: the identity
-                                             return pass_rule(tape, in, [&](T* y) { std::copy(v.begin(), v.end(), y); });
+                                           if (merged_away[i]) return in;  // the BatchNorm merged into the layer before: the identity, no copy
                                            if (layer.type() == nn::LayerKind::relu)
                                              return pass_rule(tape, in, [&](T* y) {
                                                for (size_t k = 0; k < v.size(); ++k) y[k] = std::max(v[k], T(0));
                                              });
-                                           ad::Tape<T> local;
-                                           const ad::Var<T> value = layer.forward(local, local.leaf(in.tensor()), nn::Grads::none);
+                                           ad::ThreadTape<T> local;
+                                           const ad::Var<T> value = layer.forward(*local, local->leaf(in.tensor()), nn::Grads::none);
                                            return pass_rule(tape, in, [&](T* y) { std::copy(value.value().begin(), value.value().end(), y); });
                                          }
                                          NodeRule<T>& r = rules.emplace_back(NodeRule<T>{rule, &settings, &layer, {}, {}});
-                                         for (const auto& v : reads) r.reads.push_back(v.tensor());
-                                         ad::Tensor<T> value;
-                                         ad::Tape<T> local;
+                                         r.reads.assign(reads.begin(), reads.end());
+                                         ad::ThreadTape<T> local;
+                                         ad::Var<T> value;
                                          if (rule == Rule::norm) {
                                            std::vector<ad::Var<T>> in;
-                                           for (const auto& v : r.reads) in.push_back(local.leaf(v));
-                                           value = layer.forward(local, std::span<const ad::Var<T>>(in), nn::Grads::none).tensor();
+                                           for (const auto& v : r.reads) in.push_back(local->leaf(v.shape(), v.value().data()));
+                                           value = layer.forward(*local, std::span<const ad::Var<T>>(in), nn::Grads::none);
                                          } else {
                                            r.affine = affine_of(layer, merged[i]);
-                                           value = r.affine.apply(local, local.leaf(r.reads[0]), r.affine.weight, r.affine.bias).tensor();
+                                           value = r.affine.apply(*local, local->leaf(r.reads[0].shape(), r.reads[0].value().data()), r.affine.weight, r.affine.bias);
                                          }
-                                         return with_rule(tape, reads, value, &r);
+                                         return with_rule(tape, reads, value.value(), value.shape(), &r);
                                        }});
-  const ad::Var<T> f = select_target(out, target, targets);
-  f_input.assign(f.value().begin(), f.value().end());  // F(x) from this forward: explain need not run another
+  const auto part_targets = targets.empty() ? targets : targets.subspan(size_t(begin), size_t(end - begin));
+  const ad::Var<T> f = select_target(out, target, part_targets);
+  std::copy(f.value().begin(), f.value().end(), f_input.begin() + begin);  // F(x) from this forward: explain need not run another
   tape.backward(ad::sum(f));
-  return input.grad_tensor();
+  const T* g = tape.grad(input);
+  std::copy(g, g + (end - begin) * row, relevance.data() + begin * row);
+}
+
+// Examples per tape: a chunk is cut into parts of this many, whatever the thread count.
+constexpr int64_t kRowsPerPart = 32;
+
+template <ad::Scalar T>
+ad::Tensor<T> lrp(const nn::Model<T>& model, const ad::Tensor<T>& x, const Target<T>& target, const Composite& composite, const Settings& settings,
+                  std::vector<double>& f_input) {
+  const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, target);
+  const int64_t n = x.size(0);
+  ad::Tensor<T> relevance(x.shape());
+  f_input.assign(static_cast<size_t>(n), 0.0);
+  // Fixed parts shared among the threads, each on its own tape (examples never mix in evaluation,
+  // and every rule works example by example): the same bits whatever the thread count or chunk.
+  const int64_t parts = (n + kRowsPerPart - 1) / kRowsPerPart;
+  for_each_example(parts, [&](int64_t p) {
+    lrp_part(model, x, p * kRowsPerPart, std::min(n, (p + 1) * kRowsPerPart), target, targets, composite, settings, relevance, f_input);
+  });
+  return relevance;
 }
 
 }  // namespace

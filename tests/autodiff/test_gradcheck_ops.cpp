@@ -286,3 +286,64 @@ TEST_CASE("gradcheck: channel_affine, and it equals its broadcast mul and add to
     for (int64_t i = 0; i < x.numel(); ++i) CHECK(std::abs(fused[i] - naive[i]) <= 1e-15 * (1 + std::abs(naive[i])));
   }
 }
+
+namespace {
+// BatchNorm in training composed of element-wise ops, as nn::BatchNorm computed it before the fused
+// op: the mean over every dimension but 1, the biased variance, (x − μ)/sqrt(σ² + eps)·w + b.
+V batch_norm_train_composed(V x, V w, V b, double eps) {
+  auto reduce = [](V v) {
+    for (int d = v.shape().rank() - 1; d >= 0; --d)
+      if (d != 1) v = mean(v, d, true);
+    return v;
+  };
+  std::vector<int64_t> per_channel(size_t(x.rank()), 1);
+  per_channel[1] = x.shape()[1];
+  V mu = reduce(x), centred = x - mu, var = reduce(centred * centred);
+  return centred / sqrt(var + eps) * reshape(w, Shape(per_channel)) + reshape(b, Shape(per_channel));
+}
+}  // namespace
+
+TEST_CASE("gradcheck: batch_norm_train (BatchNorm1d and 2d shapes)") {
+  for (const Shape& shape : {Shape{4, 3}, Shape{3, 2, 5}, Shape{2, 3, 3, 2}}) {
+    CAPTURE(shape.str());
+    const Tensor<double> x = random(shape, 101, -2.0, 2.0), w = random(Shape{shape[1]}, 102, 0.5, 1.5), b = random(Shape{shape[1]}, 103);
+    expect_gradcheck([](auto&, Inputs v) {
+      Tensor<double> m, s;
+      return batch_norm_train(v[0], v[1], v[2], 1e-5, m, s);
+    }, {x, w, b});
+  }
+}
+
+TEST_CASE("batch_norm_train equals the composed BatchNorm, values, batch statistics and gradients") {
+  for (const Shape& shape : {Shape{5, 3}, Shape{4, 3, 7}, Shape{3, 4, 5, 6}}) {
+    CAPTURE(shape.str());
+    Tape<double> tape;
+    const Tensor<double> h = random(shape, 111, -3.0, 5.0), w = random(Shape{shape[1]}, 112), b = random(Shape{shape[1]}, 113);
+    V x1 = tape.leaf(h, true), w1 = tape.leaf(w, true), b1 = tape.leaf(b, true);
+    V x2 = tape.leaf(h, true), w2 = tape.leaf(w, true), b2 = tape.leaf(b, true);
+    Tensor<double> mu, var;
+    V y1 = batch_norm_train(x1, w1, b1, 1e-5, mu, var), y2 = batch_norm_train_composed(x2, w2, b2, 1e-5);
+    const Tensor<double> seed = random(y1.shape(), 114);
+    tape.backward(y1, seed.span());
+    tape.backward(y2, seed.span());
+    for (int64_t i = 0; i < y1.numel(); ++i) CHECK(y1.value()[size_t(i)] == doctest::Approx(y2.value()[size_t(i)]).epsilon(1e-12));
+    for (auto [a, c] : {std::pair{x1, x2}, {w1, w2}, {b1, b2}})
+      for (int64_t i = 0; i < a.numel(); ++i) CHECK(a.grad()[size_t(i)] == doctest::Approx(c.grad()[size_t(i)]).epsilon(1e-10).scale(1.0));
+    // The batch statistics handed back: per channel, the mean and the biased variance.
+    const int64_t n = shape[0], c = shape[1], plane = h.numel() / (n * c);
+    for (int64_t ch = 0; ch < c; ++ch) {
+      double s = 0, ss = 0;
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t k = 0; k < plane; ++k) s += h[(i * c + ch) * plane + k];
+      const double m = s / double(n * plane);
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t k = 0; k < plane; ++k) ss += (h[(i * c + ch) * plane + k] - m) * (h[(i * c + ch) * plane + k] - m);
+      CHECK(mu[ch] == doctest::Approx(m).epsilon(1e-14));
+      CHECK(var[ch] == doctest::Approx(ss / double(n * plane)).epsilon(1e-13));
+    }
+  }
+  Tape<double> tape;
+  Tensor<double> m, s;
+  CHECK_THROWS_WITH(batch_norm_train(tape.leaf(Tensor<double>(Shape{2, 3})), tape.leaf(Tensor<double>(Shape{4})), tape.leaf(Tensor<double>(Shape{4})), 1e-5, m, s),
+                    doctest::Contains("channels"));
+}

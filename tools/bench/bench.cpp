@@ -6,7 +6,8 @@
 // before the clock starts, and the output is not written. Prints "compute_s SECONDS".
 //   job ig|saliency|occlusion|blur-ig|kernelshap|gradcam|lrp|predict1 MODEL INPUTS [MASK] (gradcam, lrp: MODEL an --arch resnet)
 //   job deletion|sensitivity MODEL INPUTS ATTRIBUTIONS
-//   job train-mlp|train-cnn DATA_DIR
+//   job ig-resnet MODEL INPUTS (MODEL an --arch resnet)
+//   job train-mlp|train-cnn|train-resnet DATA_DIR (train-resnet: the first 20,000 training images)
 #include <fmt/format.h>
 #include <sys/resource.h>
 
@@ -74,7 +75,7 @@ int job(int argc, char** argv) {
   namespace attr = integrad::attr;
   namespace nn = integrad::nn;
   const std::string name = argv[2];
-  const bool training = name == "train-mlp" || name == "train-cnn";
+  const bool training = name == "train-mlp" || name == "train-cnn" || name == "train-resnet";
   const bool third_file = name == "kernelshap" || name == "deletion" || name == "sensitivity";
   if (argc < (training ? 4 : third_file ? 6 : 5)) {
     fmt::print(stderr, "job {}: missing arguments (see the usage at the top of tools/bench/bench.cpp)\n", name);
@@ -82,9 +83,12 @@ int job(int argc, char** argv) {
   }
   double seconds = 0;
   if (training) {
-    const nn::Dataset<T> data = nn::load_fashion_mnist<T>(argv[3], true);
-    nn::Model<T> model = nn::parse_architecture<T>(nn::named_architecture(name == "train-mlp" ? "mlp" : "cnn"), Shape{1, 28, 28},
-                                                        nn::InputDtype::float32, 0);
+    nn::Dataset<T> data = nn::load_fashion_mnist<T>(argv[3], true);
+    if (name == "train-resnet") {  // the epoch: 20,000 images
+      data.inputs = data.inputs.rows(0, 20000);
+      data.labels.resize(20000);
+    }
+    nn::Model<T> model = nn::parse_architecture<T>(nn::named_architecture(name.substr(6)), Shape{1, 28, 28}, nn::InputDtype::float32, 0);
     nn::TrainOptions o;  // Adam, lr 1e-3, batch 64, as bench_torch.py; no validation pass
     o.shuffle = false;
     o.progress = false;
@@ -118,7 +122,7 @@ int job(int argc, char** argv) {
       seconds = seconds_since(t0);
       return int64_t(scores.size());
     };
-    if (name == "ig") run_method("ig", {{"steps", "50"}, {"quadrature", "gausslegendre"}});
+    if (name == "ig" || name == "ig-resnet") run_method("ig", {{"steps", "50"}, {"quadrature", "gausslegendre"}});
     else if (name == "saliency") {
       // 1,000 images per call, as bench_torch.py calls Captum's Saliency (one pass over 10,000
       // holds 0.5 GB per activation and runs out of cache on both sides).

@@ -26,8 +26,10 @@ Jobs (the integrad side is `integrad_bench job`, same arguments):
                              (integrad's chunk); RESNET is an `--arch resnet` model
   lrp RESNET X               Zennit 0.5.1 (ZENNIT_PATH) EpsilonPlusFlat with ResNetCanonizer, the
                              Gradient attributor with one-hot targets, 512 images per call
+  ig-resnet RESNET X         as ig, on an `--arch resnet` model
   predict1 MODEL X           model(x[i:i+1]) for every image, no_grad
   train-mlp | train-cnn DIR  one epoch of Fashion-MNIST, Adam lr 1e-3, batch 64, no shuffle
+  train-resnet DIR           the same on the first 20,000 images, `--arch resnet` in train mode
 Targets are the predicted classes, resolved before the clock."""
 import gzip
 import json
@@ -87,6 +89,12 @@ def load_safetensors(path):
 
 def load_resnet(path):
     """integrad's `--arch resnet` as torchvision BasicBlocks (the same state_dict names)."""
+    model = resnet()
+    model.load_state_dict(load_safetensors(path))
+    return model.eval()
+
+
+def resnet():
     from torchvision.models.resnet import BasicBlock
     nn = torch.nn
 
@@ -107,9 +115,7 @@ def load_resnet(path):
 
         def forward(self, x):
             return self.fc(torch.flatten(self.avgpool(self.layer2(self.layer1(self.relu(self.bn1(self.conv1(x)))))), 1))
-    model = ResNet()
-    model.load_state_dict(load_safetensors(path))
-    return model.eval()
+    return ResNet()
 
 
 def load_cnn(path):
@@ -118,8 +124,9 @@ def load_cnn(path):
     return model.eval()
 
 
-def train(model, directory):
+def train(model, directory, limit=None):
     x, y = fashion(directory, True)
+    x, y = x[:limit], y[:limit]
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     t0 = time.perf_counter()
     for i in range(0, len(x), 64):
@@ -155,12 +162,14 @@ def deletion(model, x, attributions, target, steps=20, per_pass=50):
 def job(name, args):
     if name in ("train-mlp", "train-cnn"):
         return train(mlp() if name == "train-mlp" else cnn(), args[0])
+    if name == "train-resnet":
+        return train(resnet().train(), args[0], 20000)
     from captum.attr import IntegratedGradients, KernelShap, Occlusion, Saliency
-    model = load_resnet(args[0]) if name in ("gradcam", "lrp") else load_cnn(args[0])
+    model = load_resnet(args[0]) if name in ("gradcam", "lrp", "ig-resnet") else load_cnn(args[0])
     x = torch.from_numpy(np.load(args[1]))
     with torch.no_grad():
         target = model(x).argmax(1)
-    if name == "ig":
+    if name in ("ig", "ig-resnet"):
         t0 = time.perf_counter()
         IntegratedGradients(model).attribute(x, target=target, n_steps=50, method="gausslegendre", internal_batch_size=len(x))
     elif name == "saliency":
