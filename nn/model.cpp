@@ -315,18 +315,26 @@ void Model<T>::zero_grad() {
   for (auto& [name, p] : named_parameters()) p->grad.fill(T(0));
 }
 
+namespace {
+// Everything a model holds but its layers: the graph's names and edges, the inputs, the metadata.
+template <ad::Scalar T, ad::Scalar U>
+void copy_all_but_layers(const Model<T>& from, Model<U>& to) {
+  to.input_shape = from.input_shape;
+  to.input_dtype = from.input_dtype;
+  to.named_inputs = from.named_inputs;
+  to.feature_names = from.feature_names;
+  to.names = from.names;
+  to.inputs = from.inputs;
+  to.output_kind = from.output_kind;
+  to.aliases = from.aliases;
+  to.origin = from.origin;
+}
+}  // namespace
+
 template <ad::Scalar T>
 Model<T> Model<T>::clone() const {
   Model copy;
-  copy.input_shape = input_shape;
-  copy.input_dtype = input_dtype;
-  copy.named_inputs = named_inputs;
-  copy.feature_names = feature_names;
-  copy.names = names;
-  copy.inputs = inputs;
-  copy.output_kind = output_kind;
-  copy.aliases = aliases;
-  copy.origin = origin;
+  copy_all_but_layers(*this, copy);
   for (const auto& l : layers) copy.layers.push_back(l->clone());
   return copy;
 }
@@ -335,15 +343,7 @@ template <ad::Scalar T>
 template <ad::Scalar U>
 Model<U> Model<T>::to() const {
   Model<U> out;
-  out.input_shape = input_shape;
-  out.input_dtype = input_dtype;
-  out.named_inputs = named_inputs;
-  out.feature_names = feature_names;
-  out.names = names;
-  out.inputs = inputs;
-  out.output_kind = output_kind;
-  out.aliases = aliases;
-  out.origin = origin;
+  copy_all_but_layers(*this, out);
   for (const auto& l : layers) out.layers.push_back(parse_layer<U>(l->architecture()));
   auto src = named_parameters();
   auto dst = out.named_parameters();
