@@ -177,9 +177,11 @@ InputsAttribution<T> explain_inputs(const Method<T>& method, const nn::Model<T>&
                                     const Target<T>& target, const Options& options, const std::function<void(double)>& progress) {
   const std::vector<ad::Tensor<T>> xs = inputs_in_order(model, inputs, "the inputs");
   const std::vector<size_t> explained = explained_inputs(model, attribute_to);
-  for (const auto& [name, b] : baselines)
+  for (const auto& given : baselines) {
+    const std::string& name = given.first;  // not a structured binding: clang 14 cannot capture one in a lambda
     if (std::none_of(explained.begin(), explained.end(), [&](size_t k) { return name_of(model, k) == name; }))
       throw std::invalid_argument(fmt::format("--baseline: '{}' is not an explained input (--attribute-to)", name));
+  }
   InputsAttribution<T> out;
   if (model.input_count() == 1) {  // one input in an .npz: explained as it would be from an .npy
     const auto it = baselines.begin();

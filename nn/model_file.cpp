@@ -1,5 +1,4 @@
 #include "nn/model_file.h"
-#include "nn/onnx/read.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -7,6 +6,11 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+
+#include "nn/atomic_file.h"
+#include "nn/onnx/export.h"
+#include "nn/onnx/read.h"
+#include "nn/onnx/write_back.h"
 
 #include "nn/architecture.h"
 #include "nn/printable.h"
@@ -165,6 +169,12 @@ std::vector<std::pair<std::string, const ad::Tensor<T>*>> model_tensors(const Mo
 
 template <ad::Scalar T>
 void save_model(const std::string& path, const Model<T>& model, const std::string& dtype, std::map<std::string, std::string> metadata) {
+  if (is_onnx_path(path)) {
+    // A model read from ONNX goes back into its own graph; any other is exported (opset 17), in the
+    // model's own precision. The extra metadata (a training curve) has no place in either.
+    write_file_atomically(path, read_from_onnx(model) ? onnx_written_back(model) : onnx_model_bytes(model));
+    return;
+  }
   safetensors_write(path, model_tensors(model, metadata, ""), metadata, dtype);
 }
 

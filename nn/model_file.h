@@ -20,6 +20,8 @@ Model<T> load_model(const std::string& path);
 // Metadata of a model file without building the model (e.g. a training curve).
 std::map<std::string, std::string> model_metadata(const std::string& path);
 
+// A .safetensors file; or, for a path ending in .onnx, the model written back into the ONNX graph it was
+// read from (nn/onnx/write_back.h) or else exported as ONNX (nn/onnx/export.h).
 template <ad::Scalar T>
 void save_model(const std::string& path, const Model<T>& model, const std::string& dtype,
                 std::map<std::string, std::string> extra_metadata = {});

@@ -154,7 +154,10 @@ double Builder::attr_float(const onnx::NodeProto& node, const std::string& name,
   const auto* a = attribute(node, name);
   if (!a) return fallback;
   if (a->type() != onnx::AttributeProto::FLOAT) fail(node, fmt::format("attribute '{}' is not a float", printable(name)));
-  return a->f();
+  // ONNX keeps float attributes in float32: PyTorch's eps=1e-5 arrives as 9.99999975e-06, and a
+  // BatchNorm's momentum 0.1 as 1 − 0.899999976. Read as the shortest decimal that rounds to the
+  // same float (fmt's round-trip form), each is the double its author wrote.
+  return std::stod(fmt::format("{}", a->f()));
 }
 
 std::string Builder::attr_string(const onnx::NodeProto& node, const std::string& name, const std::string& fallback) const {

@@ -127,7 +127,12 @@ Value Builder::add_onnx_layer(const onnx::NodeProto& node, std::unique_ptr<L> la
     }
   }
   layer->set_constant_shapes(shapes);
-  for (size_t i = 0; i < held.size(); ++i) layer->constants[i].value = tensor(*held[i]);
+  for (size_t i = 0; i < held.size(); ++i) {
+    layer->constants[i].value = tensor(*held[i]);
+    // A constant of the graph (a Constant node, folded arithmetic) is no weight: it does not train,
+    // as in PyTorch, where it was a literal. Initializers do.
+    layer->constants[i].buffer = held[i]->initializer.empty();
+  }
   layer->out = example_shape(shape);
   if (reads.empty()) {  // every operand known now: fold it
     ad::Tape<double> tape;

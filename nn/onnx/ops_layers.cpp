@@ -78,7 +78,9 @@ void convert_batch_norm(Builder& b, const onnx::NodeProto& node) {
   batch_first_input(b, node, rank);
   const int64_t c = x.shape[1].c;
   // ONNX's momentum weighs the running value (0.9), PyTorch's the batch (0.1).
-  auto bn = std::make_unique<BatchNorm<double>>(rank == 4 ? 2 : 1, c, b.attr_float(node, "epsilon", 1e-5), 1.0 - b.attr_float(node, "momentum", 0.9));
+  // 1 − 0.9 is 0.09999999999999998 in double; PyTorch's momentum was the decimal 0.1.
+  const double momentum = std::stod(fmt::format("{:.15g}", 1.0 - b.attr_float(node, "momentum", 0.9)));
+  auto bn = std::make_unique<BatchNorm<double>>(rank == 4 ? 2 : 1, c, b.attr_float(node, "epsilon", 1e-5), momentum);
   const std::string name = b.layer_name(node, "");
   Parameter<double>* params[] = {&bn->weight, &bn->bias, &bn->running_mean, &bn->running_var};
   for (int k = 0; k < 4; ++k) {

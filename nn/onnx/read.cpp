@@ -10,6 +10,7 @@
 #include "nn/layers_shape.h"
 #include "nn/model_file.h"
 #include "nn/onnx/builder.h"
+#include "nn/onnx/read_proto.h"
 #include "nn/printable.h"
 
 namespace integrad::nn {
@@ -21,21 +22,6 @@ using onnx_in::Value;
 
 constexpr int64_t kMaxFileBytes = int64_t(1) << 31;  // protobuf's own limit is 2 GiB
 
-onnx::ModelProto parse_file(const std::string& path) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw std::runtime_error(fmt::format("{}: cannot read the file ({})", printable(path), ec.message()));
-  if (static_cast<int64_t>(size) >= kMaxFileBytes) throw std::runtime_error(fmt::format("{}: {} bytes; an ONNX file must be below 2 GiB", printable(path), size));
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes(size, '\0');
-  if (!in.read(bytes.data(), static_cast<std::streamsize>(size))) throw std::runtime_error(fmt::format("{}: cannot read the file", printable(path)));
-  google::protobuf::io::CodedInputStream stream(reinterpret_cast<const uint8_t*>(bytes.data()), static_cast<int>(bytes.size()));
-  stream.SetRecursionLimit(64);  // nested subgraphs beyond this are refused, not followed
-  onnx::ModelProto model;
-  if (!model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage())
-    throw std::runtime_error(fmt::format("{}: not a valid ONNX model (the protobuf is truncated, corrupt or nested too deeply)", printable(path)));
-  return model;
-}
 
 // The model's one input: its shape with dimension 0 as the batch N, whether the file fixed it or not.
 Value input_value(const onnx::ValueInfoProto& in, const std::string& path, InputDtype& dtype) {
@@ -113,11 +99,35 @@ std::vector<std::string> module_scopes(const std::string& node_name) {
 
 }  // namespace
 
+namespace onnx_in {
+
+onnx::ModelProto parse_onnx_file(const std::string& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) throw std::runtime_error(fmt::format("{}: cannot read the file ({})", printable(path), ec.message()));
+  if (static_cast<int64_t>(size) >= kMaxFileBytes) throw std::runtime_error(fmt::format("{}: {} bytes; an ONNX file must be below 2 GiB", printable(path), size));
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes(size, '\0');
+  if (!in.read(bytes.data(), static_cast<std::streamsize>(size))) throw std::runtime_error(fmt::format("{}: cannot read the file", printable(path)));
+  google::protobuf::io::CodedInputStream stream(reinterpret_cast<const uint8_t*>(bytes.data()), static_cast<int>(bytes.size()));
+  stream.SetRecursionLimit(64);  // nested subgraphs beyond this are refused, not followed
+  onnx::ModelProto model;
+  if (!model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage())
+    throw std::runtime_error(fmt::format("{}: not a valid ONNX model (the protobuf is truncated, corrupt or nested too deeply)", printable(path)));
+  return model;
+}
+
+}  // namespace onnx_in
+
 bool is_onnx_path(const std::string& path) { return path.size() >= 5 && path.compare(path.size() - 5, 5, ".onnx") == 0; }
 
 template <ad::Scalar T>
 Model<T> load_onnx(const std::string& path, const std::vector<std::string>& held) {
-  const onnx::ModelProto proto = parse_file(path);
+  return onnx_in::model_of_proto<T>(onnx_in::parse_onnx_file(path), path, held);
+}
+
+template <ad::Scalar T>
+Model<T> onnx_in::model_of_proto(const onnx::ModelProto& proto, const std::string& path, const std::vector<std::string>& held) {
   int opset = -1;
   for (const auto& o : proto.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx") opset = static_cast<int>(o.version());
@@ -221,5 +231,7 @@ ad::Tensor<double> read_onnx_tensor(const std::string& path) {
 
 template Model<float> load_onnx<float>(const std::string&, const std::vector<std::string>&);
 template Model<double> load_onnx<double>(const std::string&, const std::vector<std::string>&);
+template Model<float> onnx_in::model_of_proto<float>(const onnx::ModelProto&, const std::string&, const std::vector<std::string>&);
+template Model<double> onnx_in::model_of_proto<double>(const onnx::ModelProto&, const std::string&, const std::vector<std::string>&);
 
 }  // namespace integrad::nn

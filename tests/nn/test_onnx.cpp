@@ -62,7 +62,9 @@ TEST_CASE("hostile ONNX files are refused naming the file and what is wrong") {
       {"two_inputs", "the graph has 2 inputs besides its initializers"},
       {"unknown_op", "node 'hm' (Hardmax) is an operation integrad does not read"},
   };
-  for (const auto& [name, message] : cases) {
+  for (const auto& c : cases) {
+    const std::string& name = c.first;  // not a structured binding: clang 14 refuses one in CAPTURE
+    const std::string& message = c.second;
     CAPTURE(name);
     const std::string path = dir + name + ".onnx";
     try {

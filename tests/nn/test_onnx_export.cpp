@@ -105,7 +105,9 @@ void check_initializers(const onnx::ModelProto& proto, const nn::Model<T>& model
   std::map<std::string, const onnx::TensorProto*> init;
   for (const onnx::TensorProto& t : proto.graph().initializer()) init[t.name()] = &t;
   size_t expected = 0;
-  for (const auto& [name, p] : model.named_parameters()) {
+  for (const auto& named : model.named_parameters()) {
+    const std::string& name = named.first;  // not a structured binding: clang 14 refuses one in CAPTURE
+    const auto* p = named.second;
     if (name.ends_with(".num_batches_tracked")) continue;
     ++expected;
     CAPTURE(name);

@@ -16,6 +16,8 @@
 #include "nn/checkpoint.h"
 #include "nn/named_datasets.h"
 #include "nn/npy.h"
+#include "nn/onnx/read.h"
+#include "nn/onnx/write_back.h"
 #include "nn/output_guard.h"
 #include "nn/train.h"
 #include "stop_signal.h"
@@ -150,6 +152,9 @@ void run(const TrainArgs& a) {
     v.limit = a.val_limit;
     val = load_data<T>(v, false);
   }
+  // A model read from ONNX goes back into its graph: refuse now, not after the epochs, one whose
+  // parameters cannot be written back there (an LSTM's, which the reader reorders).
+  if (nn::is_onnx_path(a.output) && nn::read_from_onnx(model)) (void)nn::onnx_written_back(model);
   fmt::print("training {} ({} parameters) on {} examples, {} epochs, {} lr {}, batch {}\n", model.architecture(), model.parameter_count(),
              train_set.size(), a.train.epochs, a.train.optimizer.name, a.train.optimizer.lr, a.train.batch_size);
   nn::TrainOptions options = a.train;
@@ -185,7 +190,7 @@ void run(const TrainArgs& a) {
 
 void setup(CLI::App& cmd) {
   auto a = std::make_shared<TrainArgs>();
-  cmd.add_option("MODEL", a->model, "Start from this model file (.safetensors)");
+  cmd.add_option("MODEL", a->model, "Start from this model file (.safetensors or .onnx)");
   cmd.add_option("--arch", a->arch, "Named architecture")->check(CLI::IsMember(nn::named_architecture_names()));
   a->data.add_to(cmd);
   cmd.add_option("--loss", a->loss, "cross-entropy (C >= 2 class logits) | bce (one logit, labels 0/1) | mse (one output, real targets); as PyTorch defines them")
@@ -204,7 +209,7 @@ void setup(CLI::App& cmd) {
   add_int_option(cmd, "--val-limit", a->val_limit, 1, std::numeric_limits<int64_t>::max(), "Test examples used for validation (default 10000)");
   cmd.add_flag("--resume", a->resume, "Continue from the checkpoint next to --output (same settings; --epochs may grow)");
   cmd.add_flag("-q,--quiet", a->quiet, "No progress output");
-  cmd.add_option("-o,--output", a->output, "Output model file (.safetensors)")->required();
+  cmd.add_option("-o,--output", a->output, "Output model file: .safetensors, or .onnx (a MODEL.onnx written back into its own graph, any other exported)")->required();
   add_dtype_option(cmd, a->dtype);
   cmd.callback([a] { with_dtype(a->dtype, [&](auto t) { run<decltype(t)>(*a); }); });
 }

@@ -1,0 +1,103 @@
+// `integrad train MODEL.onnx -o OUT.onnx`: the model read from ONNX trains as the same module in
+// integrad's own format does (whose training matches PyTorch's, test_graph.cpp), BatchNorm in
+// training mode included, and goes back into the file's graph: same nodes, same initializer names,
+// the trained values. Exporter-merged initializers (an Identity reading another) come back apart.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <onnx/onnx_pb.h>
+
+#include "nn/model_file.h"
+#include "nn/npy.h"
+#include "nn/onnx/write_back.h"
+#include "nn/train.h"
+#include "relative_error.h"
+
+using namespace integrad;
+using testing::max_relative_error;
+
+namespace {
+
+const std::string kDir = std::string(INTEGRAD_TEST_DATA) + "/onnx/";
+
+onnx::ModelProto parsed(const std::string& bytes) {
+  onnx::ModelProto m;
+  REQUIRE(m.ParseFromString(bytes));
+  return m;
+}
+
+std::string temp_file(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / "integrad_tests";
+  std::filesystem::create_directories(dir);
+  return (dir / name).string();
+}
+
+}  // namespace
+
+TEST_CASE("an ONNX ResNet with BatchNorm trains as the same module in integrad's format, and is written back into its graph") {
+  nn::Dataset<double> data;
+  data.inputs = nn::npy_read_tensor<double>(std::string(INTEGRAD_TEST_DATA) + "/graph/train_x.npy");
+  data.labels = nn::npy_read_labels(std::string(INTEGRAD_TEST_DATA) + "/graph/train_y.npy");
+  data.num_classes = 3;
+  nn::TrainOptions o;
+  o.batch_size = 4;
+  o.shuffle = false;
+  o.progress = false;
+  o.optimizer.name = "adam";
+  o.optimizer.lr = 0.01;
+  nn::Model<double> from_onnx = nn::load_model<double>(kDir + "resnet_f64.onnx");
+  nn::Model<double> native = nn::load_model<double>(kDir + "resnet_f64_native.safetensors");
+  REQUIRE(data.inputs.shape().without(0) == from_onnx.input_shape);
+  nn::train<double>(from_onnx, data, nullptr, o);
+  nn::train<double>(native, data, nullptr, o);
+  const ad::Tensor<double> x = nn::npy_read_tensor<double>(kDir + "resnet_f64_input.npy");
+  // The running statistics too: evaluation reads them.
+  CHECK(max_relative_error(from_onnx.predict(x), native.predict(x), 1e-3) <= 1e-12);
+
+  const std::string out = temp_file("trained_resnet.onnx");
+  nn::save_model(out, from_onnx, "F64");
+  const nn::Model<double> back = nn::load_model<double>(out);
+  CHECK(max_relative_error(back.predict(x), from_onnx.predict(x), 1e-3) == 0);
+
+  std::ifstream original_file(kDir + "resnet_f64.onnx", std::ios::binary), written_file(out, std::ios::binary);
+  const onnx::ModelProto original = parsed(std::string(std::istreambuf_iterator<char>(original_file), {}));
+  const onnx::ModelProto written = parsed(std::string(std::istreambuf_iterator<char>(written_file), {}));
+  REQUIRE(written.graph().node_size() == original.graph().node_size());
+  for (int i = 0; i < original.graph().node_size(); ++i) CHECK(written.graph().node(i).name() == original.graph().node(i).name());
+  std::set<std::string> names_before, names_after;
+  for (const auto& t : original.graph().initializer()) names_before.insert(t.name());
+  for (const auto& t : written.graph().initializer()) names_after.insert(t.name());
+  CHECK(names_before == names_after);
+  std::filesystem::remove(out);
+}
+
+TEST_CASE("ONNX write-back: merged initializers come back apart, under the Identity's name") {
+  nn::Model<double> model = nn::load_model<double>(kDir + "encoder17_f64.onnx");
+  std::ifstream original_file(kDir + "encoder17_f64.onnx", std::ios::binary);
+  const onnx::ModelProto original = parsed(std::string(std::istreambuf_iterator<char>(original_file), {}));
+  std::set<std::string> initializers;
+  for (const auto& t : original.graph().initializer()) initializers.insert(t.name());
+  int merged = 0;
+  for (const auto& n : original.graph().node()) merged += n.op_type() == "Identity" && initializers.count(n.input(0));
+  REQUIRE(merged > 0);
+  // As training would leave them: every parameter moved differently, the merged copies apart.
+  double shift = 0;
+  for (auto& [name, p] : model.named_parameters())
+    if (!p->buffer)
+      for (double& v : p->value.span()) v += (shift += 1e-4);
+  const onnx::ModelProto written = parsed(nn::onnx_written_back(model));
+  int identities_left = 0;
+  for (const auto& n : written.graph().node()) identities_left += n.op_type() == "Identity" && n.input_size() == 1 && initializers.count(n.input(0));
+  CHECK(identities_left == 0);
+  CHECK(written.graph().initializer_size() == original.graph().initializer_size() + merged);
+  CHECK(written.graph().node_size() == original.graph().node_size() - merged);
+
+  const std::string out = temp_file("moved_encoder.onnx");
+  nn::save_model(out, model, "F64");
+  const ad::Tensor<double> x = nn::npy_read_tensor<double>(kDir + "encoder17_f64_input.npy");
+  CHECK(max_relative_error(nn::load_model<double>(out).predict(x), model.predict(x), 1e-3) <= 1e-15);
+  std::filesystem::remove(out);
+}
