@@ -253,17 +253,20 @@ std::string convergence_section(const nn::Model<T>& model, const ad::Tensor<T>& 
 }
 
 // The sanity checks compare methods that should notice randomised weights (gradients, IG) with
-// one known not to (Guided Backprop), at 16 IG steps: each method costs a run per layer.
+// ones known not to (Guided Backprop, Guided Grad-CAM), at 16 IG steps: each method costs a run per layer.
 template <ad::Scalar T>
 std::string sanity_section(const nn::Model<T>& model, const ad::Tensor<T>& xm) {
   progress("sanity checks");
-  const std::set<std::string> shown = {"gradient", "gradxinput", "ig_gausslegendre", "guided_backprop"};
+  // Grad-CAM beside Guided Grad-CAM (issue 26): the guided backprop factor hardly depends on the
+  // weights, so Guided Grad-CAM keeps more of its rank correlation than Grad-CAM (on image models).
+  const std::set<std::string> shown = {"gradient", "gradxinput", "ig_gausslegendre", "guided_backprop", "gradcam", "guided-gradcam"};
   std::vector<attr::NamedMethod<T>> methods;
   for (auto& m : attr::matrix_methods(model, {{"steps", "16"}}))
     if (shown.count(m.name)) methods.push_back(m);
   const auto sanity = attr::sanity_checks(model, methods, xm, ad::Tensor<T>(xm.shape()));
   return "<section id=\"sanity\"><h2>Sanity checks (Adebayo et al. 2018)</h2><p>Layers re-initialised from the top down; a method that "
-         "explains the model loses its rank correlation with the trained model's attributions.</p>" +
+         "explains the model loses its rank correlation with the trained model's attributions. Guided Backprop, and Guided Grad-CAM "
+         "through it, are known to keep much of theirs; Grad-CAM should not (image models only).</p>" +
          attr::sanity_svg(sanity, "cascading") + attr::sanity_svg(sanity, "independent") + "</section>";
 }
 
