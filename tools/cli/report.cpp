@@ -255,8 +255,9 @@ std::string convergence_section(const nn::Model<T>& model, const ad::Tensor<T>& 
 // The sanity checks compare methods that should notice randomised weights (gradients, IG) with
 // ones known not to (Guided Backprop, Guided Grad-CAM), at 16 IG steps: each method costs a run per layer.
 template <ad::Scalar T>
-std::string sanity_section(const nn::Model<T>& model, const ad::Tensor<T>& xm) {
-  progress("sanity checks");
+std::string sanity_section(const nn::Model<T>& model, const ad::Tensor<T>& xm, const std::string& id = "sanity",
+                           const std::string& title = "Sanity checks (Adebayo et al. 2018)") {
+  progress(id == "sanity" ? "sanity checks" : "sanity checks of the graph model");
   // Grad-CAM beside Guided Grad-CAM (issue 26): the guided backprop factor hardly depends on the
   // weights, so Guided Grad-CAM keeps more of its rank correlation than Grad-CAM (on image models).
   const std::set<std::string> shown = {"gradient", "gradxinput", "ig_gausslegendre", "guided_backprop", "gradcam", "guided-gradcam"};
@@ -264,7 +265,7 @@ std::string sanity_section(const nn::Model<T>& model, const ad::Tensor<T>& xm) {
   for (auto& m : attr::matrix_methods(model, {{"steps", "16"}}))
     if (shown.count(m.name)) methods.push_back(m);
   const auto sanity = attr::sanity_checks(model, methods, xm, ad::Tensor<T>(xm.shape()));
-  return "<section id=\"sanity\"><h2>Sanity checks (Adebayo et al. 2018)</h2><p>Layers re-initialised from the top down; a method that "
+  return "<section id=\"" + id + "\"><h2>" + html_escape(title) + "</h2><p>Layers re-initialised from the top down; a method that "
          "explains the model loses its rank correlation with the trained model's attributions. Guided Backprop, and Guided Grad-CAM "
          "through it, are known to keep much of theirs; Grad-CAM should not (image models only).</p>" +
          attr::sanity_svg(sanity, "cascading") + attr::sanity_svg(sanity, "independent") + "</section>";
@@ -313,6 +314,9 @@ std::string graph_section(const ReportArgs& a, const nn::Dataset<T>& test) {
   const ad::Tensor<T> x = test.inputs.rows(0, std::min<int64_t>(a.images, 4));
   if (x.rank() == 4) html += attributions_section(a, model, test, x, "graph-attributions", "The residual network's test images explained");
   if (x.rank() == 4) html += gallery_section(model, x, "graph-gallery", "The residual network's gallery");
+  // Its head pools globally, so Grad-CAM there is the class activation map: the sanity contrast of
+  // Grad-CAM and Guided Grad-CAM shows here, where the CNN's Flatten-Linear head clips it to 0.
+  if (x.rank() == 4) html += sanity_section(model, x.rows(0, std::min<int64_t>(x.size(0), 2)), "graph-sanity", "The residual network's sanity checks");
   progress("axiom matrix of the graph model");
   const ad::Tensor<T> x1 = x.rows(0, 1);
   const auto rows = attr::axiom_matrix(model, attr::matrix_methods(model, {{"steps", std::to_string(a.steps)}}), x1, ad::Tensor<T>(x1.shape()), {});
