@@ -232,7 +232,7 @@ std::vector<NamedMethod<T>> matrix_methods(const nn::Model<T>& model, const std:
         }
         return out;
       };
-      rows.push_back({spec.name, std::move(fn), spec.guarantees});
+      rows.push_back({spec.name, std::move(fn), spec.guarantees, {}, m.unit_seed});
     }
   }
   return rows;

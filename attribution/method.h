@@ -107,6 +107,9 @@ struct Method {
   bool has_delta = false;    // completeness delta Σ A − (F(x) − F(x′)) is defined
   bool takes_token_ids = false;
   bool contrast = false;     // shown beside IG in the axiom matrix only, not in explain's pictures
+  // The map is relevance for an output relevance of 1 (Zennit's one-hot seed), not of F(x): the
+  // conservation check then compares Σ A with 1 — the same as Σ A·F(x) with F(x).
+  bool unit_seed = false;
   std::vector<std::string> guarantees;  // axioms it satisfies by theory (kAxiomNames)
   std::vector<OptionSpec> options;
   // Settings for the axiom matrix and the report, where every method runs on the same inputs:
@@ -162,6 +165,7 @@ struct NamedMethod {
   ExplainFn<T> fn;
   std::vector<std::string> guarantees;
   std::string left_out;  // non-empty: not run on this model (fn empty), and why
+  bool unit_seed = false;  // Method::unit_seed
 };
 
 // The rows of the axiom matrix for this model: every registered method that is in_tables for it, each

@@ -37,6 +37,7 @@ const std::vector<AxiomColumn<T>>& axiom_columns() {
        [](const In& c, const Fn& m) { return check_implementation_invariance(c.model, m, c.x, c.baseline, c.targets, c.twins, c.options); }},
       {{"linearity", "linear"}, [](const In& c, const Fn& m) { return check_linearity(c.model, m, c.x, c.baseline, c.options); }},
       {{"symmetry", "symmetry"}, [](const In& c, const Fn& m) { return check_symmetry(c.model, m, c.x, c.baseline, c.targets, c.options); }},
+      {{"conservation", "conserve"}, [](const In& c, const Fn& m) { return check_conservation(c.model, m, c.x, c.baseline, c.targets, c.options); }},
   };
   return columns;
 }
@@ -69,9 +70,11 @@ std::vector<MatrixRow> axiom_matrix(const nn::Model<T>& model, const std::vector
   const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, Target<T>::predicted());
   Twins<T> twins = built_twins(model);
   for (const auto& [name, twin] : user_twins) twins.emplace_back(name, twin.clone());
-  const MatrixInputs<T> inputs{model, x, baseline, targets, twins, o};
   std::vector<MatrixRow> rows;
   for (const auto& m : methods) {
+    CheckOptions row_options = o;
+    row_options.unit_seed = m.unit_seed;
+    const MatrixInputs<T> inputs{model, x, baseline, targets, twins, row_options};
     MatrixRow row{m.name, {}, m.guarantees, m.left_out};
     for (const auto& column : axiom_columns<T>()) {
       if (!m.left_out.empty()) row.checks.push_back({column.name.name, false, true, 0, 0, m.left_out});

@@ -295,6 +295,28 @@ CheckResult check_symmetry(const nn::Model<T>& model, const ExplainFn<T>& method
   return r;
 }
 
+template <ad::Scalar T>
+CheckResult check_conservation(const nn::Model<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+                               const std::vector<int64_t>& targets, const CheckOptions& o) {
+  const ad::Tensor<T> a = method(model, x, baseline, Target<T>::each(targets));
+  // A map on another grid than the inputs' (Grad-CAM's layer) sums to no relevance of the inputs.
+  if (a.shape() != x.shape()) return not_applicable<T>("conservation", "the map has shape " + a.shape().str() + ", not the inputs' " + x.shape().str());
+  CheckResult r{"conservation", true, true, 0, o.completeness_tolerance, ""};
+  const std::vector<double> fx = values_of(model, x, targets);
+  const std::vector<double> totals = ad::row_sums(a);
+  // Relative to |F(x)|, with the precision's floor where F(x) ≈ 0 (as completeness does).
+  const double floor = sizeof(T) == sizeof(float) ? 1e-4 : 1e-6;
+  for (int64_t i = 0; i < x.size(0); ++i) {
+    // Seeded with 1, Σ A·F(x) should be F(x): |Σ A·F − F| / |F| = |Σ A − 1|, whatever F(x).
+    const double error = o.unit_seed ? std::abs(totals[size_t(i)] - 1) : std::abs(totals[size_t(i)] - fx[size_t(i)]) / std::max(std::abs(fx[size_t(i)]), floor);
+    r.figure = nan_max(r.figure, error);
+  }
+  r.passed = r.figure <= r.tolerance;
+  r.detail = o.unit_seed ? fmt::format("max |ΣA − 1| over {} examples (relevance 1 at the output)", x.size(0))
+                         : fmt::format("max |ΣA − F(x)| / max(|F(x)|, {}) over {} examples", floor, x.size(0));
+  return r;
+}
+
 #define INTEGRAD_INSTANTIATE(T)                                                                                                                      \
   template CheckResult check_completeness(const nn::Model<T>&, const ExplainFn<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,                    \
                                           const std::vector<int64_t>&, const CheckOptions&);                                                         \
@@ -307,6 +329,8 @@ CheckResult check_symmetry(const nn::Model<T>& model, const ExplainFn<T>& method
   template CheckResult check_linearity(const nn::Model<T>&, const ExplainFn<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&, const CheckOptions&); \
   template CheckResult check_symmetry(const nn::Model<T>&, const ExplainFn<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,                        \
                                       const std::vector<int64_t>&, const CheckOptions&);                                                             \
+  template CheckResult check_conservation(const nn::Model<T>&, const ExplainFn<T>&, const ad::Tensor<T>&, const ad::Tensor<T>&,                    \
+                                          const std::vector<int64_t>&, const CheckOptions&);                                                         \
   template Twins<T> built_twins(const nn::Model<T>&);                                                                                           \
   template double output_difference(const nn::Model<T>&, const nn::Model<T>&, const ad::Tensor<T>&);
 INTEGRAD_INSTANTIATE(float)

@@ -17,6 +17,10 @@
 //   linearity            A(a·F₁ + b·F₂) = a·A(F₁) + b·A(F₂), with F₁, F₂ two output units
 //   symmetry             for a function symmetric in two features, equal values there (in input and
 //                        baseline) get equal attributions — on a copy of the model made symmetric
+//   conservation         (LRP's relevance conservation) Σ A(x) = F(x), within tol·max(|F(x)|, ε);
+//                        Σ A(x) = 1 within tol for a method seeded with relevance 1 (Zennit's LRP):
+//                        the output itself, not its change from a baseline, is shared out (IG
+//                        conserves F(x) − F(x′) instead, so fails it wherever F(x′) ≠ 0)
 #pragma once
 
 #include <functional>
@@ -46,6 +50,7 @@ struct CheckOptions {
   // Relative to the largest |attribution|; below 0, by precision: 1e-6 in float64, 1e-4 in float32.
   double equality_tolerance = -1;
   int max_features = 8;                  // sensitivity(a): features tried per example
+  bool unit_seed = false;                // conservation: the method's output relevance is 1, not F(x)
 };
 
 template <ad::Scalar T>
@@ -70,6 +75,10 @@ CheckResult check_linearity(const nn::Model<T>& model, const ExplainFn<T>& metho
 template <ad::Scalar T>
 CheckResult check_symmetry(const nn::Model<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
                            const std::vector<int64_t>& targets, const CheckOptions& options = {});
+
+template <ad::Scalar T>
+CheckResult check_conservation(const nn::Model<T>& model, const ExplainFn<T>& method, const ad::Tensor<T>& x, const ad::Tensor<T>& baseline,
+                               const std::vector<int64_t>& targets, const CheckOptions& options = {});
 
 // Functionally equivalent copies of the model, built from its first Linear–ReLU–Linear block
 // (empty when it has none).

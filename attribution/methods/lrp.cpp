@@ -405,6 +405,7 @@ Method<T> lrp_method() {
     if (std::string(composite) == "epsilon-plus-flat") row.guarantees = {"linearity"};
     m.matrix_rows.push_back(std::move(row));
   }
+  m.unit_seed = true;  // Zennit's seed: relevance 1 at the target output, so Σ R = 1 where conserved
   m.in_tables = [](const nn::Model<T>& model) { return model.input_dtype != nn::InputDtype::int64; };
   m.run = [](const MethodCall<T>& c) {
     if (c.model.input_dtype == nn::InputDtype::int64) throw std::invalid_argument("LRP needs floating-point inputs, not token ids");

@@ -11,6 +11,7 @@
 #include "attribution/methods/gradients.h"
 #include "attribution/methods/integrated_gradients.h"
 #include "attribution/evaluation/paper_models.h"
+#include "attribution/method.h"
 #include "nn/architecture.h"
 #include "nn/layers_conv.h"
 #include "nn/layers_linear.h"
@@ -274,4 +275,49 @@ TEST_CASE("a method that refuses a check's derived model leaves that cell not ap
   CHECK(saw_dummy);
   // Completeness ran on the model itself.
   CHECK(rows[0].checks[0].applicable);
+}
+
+TEST_CASE("conservation: LRP-0 on a bias-free ReLU net shares out F(x) exactly; IG, with F(x′) ≠ 0, does not") {
+  const auto m = nn::parse_architecture<T>("Linear(4, 6, bias=False); ReLU(); Linear(6, 3, bias=False)", ad::Shape{4}, nn::InputDtype::float64, 21);
+  const Tensor x = inputs();
+  const Method<T>& lrp = find_method<T>("lrp");
+  const ExplainFn<T> lrp0 = [&](const auto& model, const auto& xs, const auto&, const auto& t) {
+    return explain(lrp, model, xs, Baseline<T>::zero(), t, parse_options(lrp.name, lrp.options, {{"composite", "epsilon"}, {"epsilon", "0"}})).values;
+  };
+  // Seeded with relevance 1 at the target (Zennit's convention), as the registry says.
+  REQUIRE(lrp.unit_seed);
+  CheckOptions seeded;
+  seeded.unit_seed = true;
+  const CheckResult r = check_conservation(m, lrp0, x, Tensor(x.shape()), predicted(m, x), seeded);
+  CHECK(r.passed);
+  CHECK(r.figure < 1e-12);
+  // The matrix row knows its seed: lrp_epsilon (ε = 1e-6) conserves to ε's share.
+  for (const auto& row : axiom_matrix(m, matrix_methods(m), x, Tensor(x.shape()), {}))
+    if (row.method == "lrp_epsilon")
+      for (const auto& c : row.checks)
+        if (c.name == "conservation") CHECK_MESSAGE(c.figure < 1e-4, c.detail);
+  // With biases, LRP-0 loses what the biases absorb: the same net with them fails.
+  const auto with_biases = mlp();
+  CHECK_FALSE(check_conservation(with_biases, lrp0, x, Tensor(x.shape()), predicted(with_biases, x), seeded).passed);
+  // IG shares out F(x) − F(x′): from a baseline where the network is far from 0, Σ A misses F(x)
+  // by F(x′), though IG stays complete.
+  const auto biased = mlp();
+  Tensor b(x.shape());
+  for (int64_t i = 0; i < b.numel(); ++i) b[i] = T(1.5);
+  const auto targets = predicted(biased, x);
+  REQUIRE(std::abs(biased.predict(b)[targets[0]]) > 0.1);
+  const CheckResult ig = check_conservation(biased, ig_method(), x, b, targets);
+  CHECK_FALSE(ig.passed);
+  CHECK(ig.figure > 0.05);
+  CHECK(check_completeness(biased, ig_method(), x, b, targets).passed);
+}
+
+TEST_CASE("conservation is a column of the matrix, not applicable to a map on another grid") {
+  const auto& names = axiom_names();
+  REQUIRE(!names.empty());
+  CHECK(names.back().name == "conservation");
+  const auto m = mlp();
+  const Tensor x = inputs();
+  const ExplainFn<T> one_value = [](const auto&, const auto& xs, const auto&, const auto&) { return Tensor(ad::Shape{xs.size(0), 1}); };
+  CHECK_FALSE(check_conservation(m, one_value, x, Tensor(x.shape()), predicted(m, x)).applicable);
 }

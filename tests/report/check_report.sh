@@ -23,7 +23,7 @@ trap 'rm -rf "$work"' EXIT
 flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync
        --user-data-dir="$work/profile")
 timeout 120 "$browser" "${flags[@]}" --dump-dom "file://$work/report.html" >"$work/dom.html" 2>"$work/chromium.log"
-for section in model attributions axioms convergence sanity text tabular evaluation transformer recurrent watermark loan; do
+for section in model attributions gallery axioms convergence sanity text tabular evaluation transformer recurrent watermark loan; do
   grep -q "id=\"$section\"" "$work/dom.html" || { echo "section '$section' missing from the rendered report"; exit 1; }
 done
 grep -q "<svg" "$work/dom.html" || { echo "no inline SVG plot rendered"; exit 1; }

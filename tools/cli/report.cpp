@@ -63,13 +63,13 @@ void progress(const std::string& what) {
 
 // The overlay of one image's attribution (summed over channels) on the image.
 attr::Image overlay_of(const ad::Tensor<float>& x, const ad::Tensor<float>& a, int64_t i, bool is_signed) {
-  const int64_t c = x.size(1), h = x.size(2), w = x.size(3), hw = h * w;
+  // The map's own channels: Grad-CAM's one channel beside an RGB input's three.
+  const int64_t c = x.size(1), ca = a.size(1), h = x.size(2), w = x.size(3), hw = h * w;
   std::vector<double> heat(static_cast<size_t>(hw)), gray(static_cast<size_t>(hw));
   for (int64_t k = 0; k < c; ++k)
-    for (int64_t p = 0; p < hw; ++p) {
-      heat[size_t(p)] += a[(i * c + k) * hw + p];
-      gray[size_t(p)] += x[(i * c + k) * hw + p] / double(c);
-    }
+    for (int64_t p = 0; p < hw; ++p) gray[size_t(p)] += x[(i * c + k) * hw + p] / double(c);
+  for (int64_t k = 0; k < ca; ++k)
+    for (int64_t p = 0; p < hw; ++p) heat[size_t(p)] += a[(i * ca + k) * hw + p];
   const double vmax = attr::cumulative_sum_threshold(heat);
   return attr::with_colour_bar(attr::overlay(gray, heat, int(h), int(w), is_signed, vmax, 4), is_signed, vmax);
 }
@@ -182,6 +182,47 @@ std::string attributions_section(const ReportArgs& a, const nn::Model<T>& model,
   return html + "</table></section>";
 }
 
+// The gallery: the maps courses show beside IG, on the same few images — Grad-CAM and Guided
+// Grad-CAM at the last convolution, LRP with each of Zennit's composites, Blur IG and Guided IG at
+// modest steps (the report is run by CI on a time budget).
+template <ad::Scalar T>
+std::string gallery_section(const nn::Model<T>& model, const ad::Tensor<T>& x, const std::string& id, const std::string& title) {
+  struct Entry {
+    std::string method, label;
+    std::map<std::string, std::string> options;
+  };
+  std::vector<Entry> entries = {{"gradcam", "Grad-CAM", {}}, {"guided-gradcam", "Guided Grad-CAM", {}}};
+  for (const char* composite : {"epsilon", "epsilon-plus", "epsilon-plus-flat", "epsilon-gamma-box", "epsilon-alpha2-beta1"})
+    entries.push_back({"lrp", fmt::format("LRP {}", composite), {{"composite", composite}}});
+  entries.push_back({"blur-ig", "Blur IG", {{"steps", "32"}}});
+  entries.push_back({"guided-ig", "Guided IG", {{"steps", "32"}}});
+  progress(fmt::format("gallery: {} maps of {} images", entries.size(), x.size(0)));
+  const std::vector<int64_t> targets = attr::resolve_targets(attr::forward_of(model), x, attr::Target<T>::predicted());
+  std::string head = "<tr><th>input</th>", skipped;
+  std::vector<std::pair<std::string, attr::Attribution<T>>> maps;
+  for (const Entry& e : entries) {
+    const attr::Method<T>& m = attr::find_method<T>(e.method);
+    // A method that cannot run on this model (Grad-CAM without a convolution) is named, not drawn.
+    if (m.in_tables && !m.in_tables(model)) {
+      skipped += (skipped.empty() ? "" : ", ") + e.label;
+      continue;
+    }
+    const attr::Options options = attr::parse_options(m.name, m.options, {}, e.options);
+    maps.emplace_back(e.label, attr::explain(m, model, x, attr::Baseline<T>::zero(), attr::Target<T>::each(targets), options));
+    head += "<th>" + html_escape(e.label) + "</th>";
+  }
+  std::string html = fmt::format("<section id=\"{}\"><h2>{}</h2><p>The maps courses teach beside IG, on the same {} test images for the predicted class: "
+                                 "Grad-CAM and Guided Grad-CAM at the last convolution, LRP with each of Zennit's composites, Blur IG and Guided IG "
+                                 "(32 steps each). Colours as above.{}</p><table class=\"grid\">{}</tr>",
+                                 id, html_escape(title), x.size(0), skipped.empty() ? "" : " Not applicable to this model: " + html_escape(skipped) + ".", head);
+  for (int64_t i = 0; i < x.size(0); ++i) {
+    html += "<tr><td>" + img(overlay_of(x, ad::Tensor<T>(x.shape()), i, true), "input") + "</td>";
+    for (const auto& [label, a] : maps) html += "<td>" + img(overlay_of(x, a.values, i, a.is_signed), label) + "</td>";
+    html += "</tr>";
+  }
+  return html + "</table></section>";
+}
+
 template <ad::Scalar T>
 std::string axioms_section(const ReportArgs& a, const nn::Model<T>& model, const ad::Tensor<T>& xm) {
   progress("axiom matrix of the model");
@@ -212,17 +253,21 @@ std::string convergence_section(const nn::Model<T>& model, const ad::Tensor<T>& 
 }
 
 // The sanity checks compare methods that should notice randomised weights (gradients, IG) with
-// one known not to (Guided Backprop), at 16 IG steps: each method costs a run per layer.
+// ones known not to (Guided Backprop, Guided Grad-CAM), at 16 IG steps: each method costs a run per layer.
 template <ad::Scalar T>
-std::string sanity_section(const nn::Model<T>& model, const ad::Tensor<T>& xm) {
-  progress("sanity checks");
-  const std::set<std::string> shown = {"gradient", "gradxinput", "ig_gausslegendre", "guided_backprop"};
+std::string sanity_section(const nn::Model<T>& model, const ad::Tensor<T>& xm, const std::string& id = "sanity",
+                           const std::string& title = "Sanity checks (Adebayo et al. 2018)") {
+  progress(id == "sanity" ? "sanity checks" : "sanity checks of the graph model");
+  // Grad-CAM beside Guided Grad-CAM (issue 26): the guided backprop factor hardly depends on the
+  // weights, so Guided Grad-CAM keeps more of its rank correlation than Grad-CAM (on image models).
+  const std::set<std::string> shown = {"gradient", "gradxinput", "ig_gausslegendre", "guided_backprop", "gradcam", "guided-gradcam"};
   std::vector<attr::NamedMethod<T>> methods;
   for (auto& m : attr::matrix_methods(model, {{"steps", "16"}}))
     if (shown.count(m.name)) methods.push_back(m);
   const auto sanity = attr::sanity_checks(model, methods, xm, ad::Tensor<T>(xm.shape()));
-  return "<section id=\"sanity\"><h2>Sanity checks (Adebayo et al. 2018)</h2><p>Layers re-initialised from the top down; a method that "
-         "explains the model loses its rank correlation with the trained model's attributions.</p>" +
+  return "<section id=\"" + id + "\"><h2>" + html_escape(title) + "</h2><p>Layers re-initialised from the top down; a method that "
+         "explains the model loses its rank correlation with the trained model's attributions. Guided Backprop, and Guided Grad-CAM "
+         "through it, are known to keep much of theirs; Grad-CAM should not (image models only).</p>" +
          attr::sanity_svg(sanity, "cascading") + attr::sanity_svg(sanity, "independent") + "</section>";
 }
 
@@ -268,6 +313,10 @@ std::string graph_section(const ReportArgs& a, const nn::Dataset<T>& test) {
                      layers_table(model) + "</section>";
   const ad::Tensor<T> x = test.inputs.rows(0, std::min<int64_t>(a.images, 4));
   if (x.rank() == 4) html += attributions_section(a, model, test, x, "graph-attributions", "The residual network's test images explained");
+  if (x.rank() == 4) html += gallery_section(model, x, "graph-gallery", "The residual network's gallery");
+  // Its head pools globally, so Grad-CAM there is the class activation map: the sanity contrast of
+  // Grad-CAM and Guided Grad-CAM shows here, where the CNN's Flatten-Linear head clips it to 0.
+  if (x.rank() == 4) html += sanity_section(model, x.rows(0, std::min<int64_t>(x.size(0), 2)), "graph-sanity", "The residual network's sanity checks");
   progress("axiom matrix of the graph model");
   const ad::Tensor<T> x1 = x.rows(0, 1);
   const auto rows = attr::axiom_matrix(model, attr::matrix_methods(model, {{"steps", std::to_string(a.steps)}}), x1, ad::Tensor<T>(x1.shape()), {});
@@ -327,6 +376,7 @@ void run(const ReportArgs& a) {
   std::string html = page_head(a.model) + model_section(a, model, test);
   const ad::Tensor<T> x = test.inputs.rows(0, a.images);
   if (x.rank() == 4) html += attributions_section(a, model, test, x);
+  if (x.rank() == 4) html += gallery_section(model, x.rows(0, std::min<int64_t>(x.size(0), 4)), "gallery", "Gallery: Grad-CAM, Guided Grad-CAM, LRP, Blur IG, Guided IG");
   const ad::Tensor<T> xm = x.rows(0, 2);
   html += axioms_section(a, model, xm) + convergence_section(model, x.rows(0, 1)) + sanity_section(model, xm);
   html += evaluation_section(model, x.rows(0, 4), data.data.empty() ? a.data.inputs : data.data, a.patches_model);
