@@ -9,9 +9,10 @@ import torch
 
 
 def save_safetensors(path, state, metadata, dtype=torch.float64):
-    """Writes `state` (name -> tensor, in its order) as `dtype` with `metadata` (str -> str)."""
+    """Writes `state` (name -> tensor or NumPy array, in its order) as `dtype` with `metadata` (str -> str)."""
     header, blobs, offset = {"__metadata__": metadata}, [], 0
     for name, t in state.items():
+        t = torch.as_tensor(t)
         data = t.detach().to(dtype).contiguous().numpy().tobytes()
         header[name] = {"dtype": "F64" if dtype == torch.float64 else "F32", "shape": list(t.shape),
                         "data_offsets": [offset, offset + len(data)]}
