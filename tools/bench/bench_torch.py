@@ -32,9 +32,7 @@ Jobs (the integrad side is `integrad_bench job`, same arguments):
   train-resnet DIR           the same on the first 20,000 images, `--arch resnet` in train mode
 Targets are the predicted classes, resolved before the clock."""
 import gzip
-import json
 import os
-import struct
 import sys
 import time
 
@@ -42,6 +40,10 @@ import numpy as np
 import torch
 
 torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "data"))
+from safetensors_writer import load_safetensors  # noqa: E402  (the fixture scripts' reader)
+from torch_models import ResNet  # noqa: E402  (`--arch resnet` as torchvision BasicBlocks)
+
 if os.environ.get("CAPTUM_PATH"):
     sys.path.insert(0, os.environ["CAPTUM_PATH"])
 
@@ -69,58 +71,16 @@ def cnn():
                          nn.Flatten(), nn.Linear(1568, 10))
 
 
-def load_safetensors(path):
-    """The tensors of a safetensors file (torch 1.13 has no safetensors package): an 8-byte
-    little-endian header length, a JSON header, the data."""
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    base = 8 + n
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        dtype = {"F32": np.float32, "F64": np.float64}[info["dtype"]]
-        lo, hi = info["data_offsets"]
-        out[name] = torch.from_numpy(np.frombuffer(data[base + lo:base + hi], dtype=dtype).reshape(info["shape"]).copy())
-    return out
-
-
 def load_resnet(path):
     """integrad's `--arch resnet` as torchvision BasicBlocks (the same state_dict names)."""
-    model = resnet()
-    model.load_state_dict(load_safetensors(path))
+    model = ResNet()
+    model.load_state_dict(load_safetensors(path)[0])
     return model.eval()
-
-
-def resnet():
-    from torchvision.models.resnet import BasicBlock
-    nn = torch.nn
-
-    class ResNet(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = nn.Conv2d(1, 16, 3, padding=1, bias=False)
-            self.bn1 = nn.BatchNorm2d(16)
-            self.relu = nn.ReLU()
-            self.layer1 = nn.Sequential(BasicBlock(16, 16))
-            down = nn.Sequential(nn.Conv2d(16, 32, 1, stride=2, bias=False), nn.BatchNorm2d(32))
-            self.layer2 = nn.Sequential(BasicBlock(16, 32, stride=2, downsample=down))
-            self.avgpool = nn.AdaptiveAvgPool2d(1)
-            self.fc = nn.Linear(32, 10)
-            for m in self.modules():
-                if isinstance(m, nn.ReLU):
-                    m.inplace = False  # Zennit's hooks need it; the same function
-
-        def forward(self, x):
-            return self.fc(torch.flatten(self.avgpool(self.layer2(self.layer1(self.relu(self.bn1(self.conv1(x)))))), 1))
-    return ResNet()
 
 
 def load_cnn(path):
     model = cnn()
-    model.load_state_dict(load_safetensors(path))  # integrad names tensors as Sequential's state_dict does
+    model.load_state_dict(load_safetensors(path)[0])  # integrad names tensors as Sequential's state_dict does
     return model.eval()
 
 
@@ -163,7 +123,7 @@ def job(name, args):
     if name in ("train-mlp", "train-cnn"):
         return train(mlp() if name == "train-mlp" else cnn(), args[0])
     if name == "train-resnet":
-        return train(resnet().train(), args[0], 20000)
+        return train(ResNet().train(), args[0], 20000)
     from captum.attr import IntegratedGradients, KernelShap, Occlusion, Saliency
     model = load_resnet(args[0]) if name in ("gradcam", "lrp", "ig-resnet") else load_cnn(args[0])
     x = torch.from_numpy(np.load(args[1]))
