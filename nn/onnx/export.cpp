@@ -70,7 +70,11 @@ onnx::ModelProto to_onnx(const Model<T>& model) {
     }
     // A layer's output carries its module path (what --layer takes), the last one "output".
     e.begin_layer(path, read_shapes, i + 1 == model.layers.size() ? "output" : path);
-    values[i] = e.finish_layer(exporter(e, layer, reads));
+    try {
+      values[i] = e.finish_layer(exporter(e, layer, reads));
+    } catch (const std::invalid_argument& err) {  // a layer whose arguments ONNX cannot say
+      throw std::invalid_argument(fmt::format("layer '{}' cannot be exported to ONNX: {}", path, err.what()));
+    }
   }
   if (model.layers.empty()) values.push_back(e.finish_layer(input));
   if (e.is_int64(values.back())) throw std::invalid_argument("the model's output is its int64 token ids: there is nothing to export");

@@ -6,6 +6,15 @@
 
 namespace integrad::nn {
 
+// The ONNX exporters of the kinds below (nn/layer_registry.h OnnxExporter), in
+// nn/onnx/export_onnx_layers.cpp: each writes back the ONNX op it was read from.
+namespace onnx_export {
+template <ad::Scalar T>
+std::string export_onnx_binary(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+template <ad::Scalar T>
+std::string export_onnx_unary(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+}  // namespace onnx_export
+
 template <ad::Scalar T>
 struct OnnxBinary : OnnxLayer<T> {
   std::string op;  // Add, Sub, Mul, Div, Pow
@@ -32,7 +41,9 @@ LayerType<T> onnx_binary_layer_type() {
             if (l->operands.size() != 2) a.fail("takes two operands");
             if (l->op == "Pow" && (l->operands[1] != 'c' || l->constants.back().value.numel() != 1)) a.fail("Pow needs a constant scalar exponent");
             return l;
-          }};
+          },
+          {},
+          onnx_export::export_onnx_binary<T>};
 }
 
 template <ad::Scalar T>
@@ -53,7 +64,9 @@ LayerType<T> onnx_unary_layer_type() {
             l->parse_common(a);
             if (l->operands != "r") a.fail("reads one value");
             return l;
-          }};
+          },
+          {},
+          onnx_export::export_onnx_unary<T>};
 }
 
 }  // namespace integrad::nn

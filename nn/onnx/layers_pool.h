@@ -9,6 +9,13 @@
 
 namespace integrad::nn {
 
+// The ONNX exporter of OnnxMaxPool (nn/layer_registry.h OnnxExporter), in
+// nn/onnx/export_onnx_layers.cpp: MaxPool with its pads.
+namespace onnx_export {
+template <ad::Scalar T>
+std::string export_onnx_max_pool(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+}  // namespace onnx_export
+
 template <ad::Scalar T>
 struct OnnxMaxPool : OnnxLayer<T> {
   int kernel = 1, stride = 1, pad = 0;
@@ -45,7 +52,9 @@ LayerType<T> onnx_max_pool_layer_type() {
             if (l->pad < 0 || 2 * l->pad > l->kernel) a.fail("'padding' must be in [0, kernel_size / 2], as PyTorch requires");
             if (l->operands != "r") a.fail("reads one value");
             return l;
-          }};
+          },
+          {},
+          onnx_export::export_onnx_max_pool<T>};
 }
 
 }  // namespace integrad::nn

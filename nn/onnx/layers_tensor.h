@@ -7,6 +7,25 @@
 
 namespace integrad::nn {
 
+// The ONNX exporters of the kinds below (nn/layer_registry.h OnnxExporter), in
+// nn/onnx/export_onnx_layers.cpp: each writes back the ONNX op it was read from.
+namespace onnx_export {
+template <ad::Scalar T>
+std::string export_onnx_matmul(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+template <ad::Scalar T>
+std::string export_onnx_reshape(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+template <ad::Scalar T>
+std::string export_onnx_transpose(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+template <ad::Scalar T>
+std::string export_onnx_slice(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+template <ad::Scalar T>
+std::string export_onnx_gather(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+template <ad::Scalar T>
+std::string export_onnx_concat(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+template <ad::Scalar T>
+std::string export_onnx_reduce_mean(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+}  // namespace onnx_export
+
 // numpy.matmul: [..., m, k]·[..., k, n]; the leading dimensions of one side may be absent.
 template <ad::Scalar T>
 ad::Var<T> onnx_matmul(ad::Var<T> a, ad::Var<T> b) {
@@ -142,14 +161,17 @@ struct OnnxReduceMean : OnnxLayer<T> {
 
 namespace detail {
 template <class L, ad::Scalar T, class Fill>
-LayerType<T> onnx_layer_type(std::string name, std::vector<std::string> own, size_t reads_min, Fill fill) {
-  return {name, OnnxLayer<T>::common_arguments(own), [reads_min, fill](const LayerArgs& a) -> std::unique_ptr<Layer<T>> {
+LayerType<T> onnx_layer_type(std::string name, std::vector<std::string> own, size_t reads_min, OnnxExporter<T> exporter, Fill fill) {
+  return {name, OnnxLayer<T>::common_arguments(own),
+          [reads_min, fill](const LayerArgs& a) -> std::unique_ptr<Layer<T>> {
             auto l = std::make_unique<L>();
             l->parse_common(a);
             if (l->operands.size() < reads_min) a.fail(fmt::format("needs at least {} operands", reads_min));
             fill(*l, a);
             return l;
-          }};
+          },
+          {},
+          exporter};
 }
 inline int64_t axis_arg(const LayerArgs& a, const std::string& key) {
   const int64_t v = a.integer(key);
@@ -160,11 +182,11 @@ inline int64_t axis_arg(const LayerArgs& a, const std::string& key) {
 
 template <ad::Scalar T>
 LayerType<T> onnx_matmul_layer_type() {
-  return detail::onnx_layer_type<OnnxMatMul<T>, T>("OnnxMatMul", {}, 2, [](OnnxMatMul<T>&, const LayerArgs&) {});
+  return detail::onnx_layer_type<OnnxMatMul<T>, T>("OnnxMatMul", {}, 2, onnx_export::export_onnx_matmul<T>, [](OnnxMatMul<T>&, const LayerArgs&) {});
 }
 template <ad::Scalar T>
 LayerType<T> onnx_reshape_layer_type() {
-  return detail::onnx_layer_type<OnnxReshape<T>, T>("OnnxReshape", {"shape", "batch_axis", "batch_multiple"}, 1, [](OnnxReshape<T>& l, const LayerArgs& a) {
+  return detail::onnx_layer_type<OnnxReshape<T>, T>("OnnxReshape", {"shape", "batch_axis", "batch_multiple"}, 1, onnx_export::export_onnx_reshape<T>, [](OnnxReshape<T>& l, const LayerArgs& a) {
     l.target = onnx_text::parse_syms(a, a.word("shape", "-"));
     if (l.target.size() > 6) a.fail("more than 6 dimensions");
     l.batch_axis = static_cast<int>(a.integer("batch_axis", -1));
@@ -173,7 +195,7 @@ LayerType<T> onnx_reshape_layer_type() {
 }
 template <ad::Scalar T>
 LayerType<T> onnx_transpose_layer_type() {
-  return detail::onnx_layer_type<OnnxTranspose<T>, T>("OnnxTranspose", {"perm"}, 1, [](OnnxTranspose<T>& l, const LayerArgs& a) {
+  return detail::onnx_layer_type<OnnxTranspose<T>, T>("OnnxTranspose", {"perm"}, 1, onnx_export::export_onnx_transpose<T>, [](OnnxTranspose<T>& l, const LayerArgs& a) {
     l.perm = onnx_text::parse_ints(a, a.word("perm", "-"));
     std::vector<int64_t> sorted = l.perm;
     std::sort(sorted.begin(), sorted.end());
@@ -183,7 +205,7 @@ LayerType<T> onnx_transpose_layer_type() {
 }
 template <ad::Scalar T>
 LayerType<T> onnx_slice_layer_type() {
-  return detail::onnx_layer_type<OnnxSlice<T>, T>("OnnxSlice", {"axes", "starts", "ends"}, 1, [](OnnxSlice<T>& l, const LayerArgs& a) {
+  return detail::onnx_layer_type<OnnxSlice<T>, T>("OnnxSlice", {"axes", "starts", "ends"}, 1, onnx_export::export_onnx_slice<T>, [](OnnxSlice<T>& l, const LayerArgs& a) {
     l.axes = onnx_text::parse_ints(a, a.word("axes", "-"));
     l.starts = onnx_text::parse_ints(a, a.word("starts", "-"));
     l.ends = onnx_text::parse_ints(a, a.word("ends", "-"));
@@ -194,7 +216,7 @@ LayerType<T> onnx_slice_layer_type() {
 }
 template <ad::Scalar T>
 LayerType<T> onnx_gather_layer_type() {
-  return detail::onnx_layer_type<OnnxGather<T>, T>("OnnxGather", {"axis", "indices", "scalar"}, 1, [](OnnxGather<T>& l, const LayerArgs& a) {
+  return detail::onnx_layer_type<OnnxGather<T>, T>("OnnxGather", {"axis", "indices", "scalar"}, 1, onnx_export::export_onnx_gather<T>, [](OnnxGather<T>& l, const LayerArgs& a) {
     l.axis = detail::axis_arg(a, "axis");
     l.indices = onnx_text::parse_ints(a, a.word("indices", "-"));
     l.scalar = a.boolean("scalar", false);
@@ -205,11 +227,11 @@ LayerType<T> onnx_gather_layer_type() {
 }
 template <ad::Scalar T>
 LayerType<T> onnx_concat_layer_type() {
-  return detail::onnx_layer_type<OnnxConcat<T>, T>("OnnxConcat", {"axis"}, 1, [](OnnxConcat<T>& l, const LayerArgs& a) { l.axis = detail::axis_arg(a, "axis"); });
+  return detail::onnx_layer_type<OnnxConcat<T>, T>("OnnxConcat", {"axis"}, 1, onnx_export::export_onnx_concat<T>, [](OnnxConcat<T>& l, const LayerArgs& a) { l.axis = detail::axis_arg(a, "axis"); });
 }
 template <ad::Scalar T>
 LayerType<T> onnx_reduce_mean_layer_type() {
-  return detail::onnx_layer_type<OnnxReduceMean<T>, T>("OnnxReduceMean", {"axes", "keepdims"}, 1, [](OnnxReduceMean<T>& l, const LayerArgs& a) {
+  return detail::onnx_layer_type<OnnxReduceMean<T>, T>("OnnxReduceMean", {"axes", "keepdims"}, 1, onnx_export::export_onnx_reduce_mean<T>, [](OnnxReduceMean<T>& l, const LayerArgs& a) {
     l.axes = onnx_text::parse_ints(a, a.word("axes", "-"));
     l.keepdims = a.boolean("keepdims", true);
     for (size_t i = 0; i < l.axes.size(); ++i)
