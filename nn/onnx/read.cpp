@@ -81,7 +81,11 @@ void apply_metadata(const onnx::ModelProto& proto, Model<double>& m, const std::
 }
 
 // A node name as torch.onnx.export writes it, "/layer1/layer1.0/conv1/Conv", as the module
-// path "layer1.0.conv1": each scope is either the full path so far or one more attribute.
+// path "layer1.0.conv1". Each scope is one module deeper, written as torch 1.13's
+// `_unqualified_variable_name` of its path: from the path's last non-numeric atom on, so
+// `layer2.0` is "layer2.0" and `layer2.0.downsample.0` is "downsample.0". The module's own attribute
+// is therefore the scope's last atom, and what stands before it must end the parent's path; names
+// that do not follow this are not torch's and give no module paths.
 std::vector<std::string> module_scopes(const std::string& node_name) {
   std::vector<std::string> parts;
   if (node_name.size() < 2 || node_name[0] != '/') return {};
@@ -90,8 +94,14 @@ std::vector<std::string> module_scopes(const std::string& node_name) {
   std::vector<std::string> scopes;
   std::string path;
   for (const std::string& p : parts) {
-    if (p.empty()) return {};
-    path = path.empty() || p.starts_with(path + ".") ? p : path + "." + p;
+    const size_t dot = p.rfind('.');
+    const std::string attribute = dot == std::string::npos ? p : p.substr(dot + 1);
+    if (attribute.empty()) return {};
+    if (dot != std::string::npos) {
+      const std::string parent_tail = p.substr(0, dot);
+      if (path != parent_tail && !path.ends_with("." + parent_tail)) return {};
+    }
+    path = path.empty() ? attribute : path + "." + attribute;
     scopes.push_back(path);
   }
   return scopes;

@@ -44,7 +44,21 @@ TEST_CASE("an ONNX model's layers are named by node, output tensor and module pa
   CHECK(model.node_index("layer1.0.conv1") == conv);
   CHECK(model.node_index("layer1") == model.node_index("/layer1/layer1.0/relu_1/Relu"));
   CHECK(model.node_index("/layer1/layer1.0/relu_1/Relu_output_0") == model.node_index("layer1"));
+  // A Sequential inside a block: torch names its child's scope "downsample.0".
+  CHECK(model.node_index("layer2.0.downsample.0") == model.node_index("/layer2/layer2.0/downsample/downsample.0/Conv"));
+  CHECK_THROWS(model.node_index("layer2.0.downsample.downsample.0"));
   CHECK_THROWS(model.node_index("layer9"));
+  CHECK(model.batch_elsewhere.empty());  // a ResNet keeps the batch first throughout
+}
+
+TEST_CASE("--layer refuses an ONNX node whose values do not have the batch first") {
+  const auto model = nn::load_model<double>(std::string(INTEGRAD_TEST_DATA) + "/onnx/lstm.onnx");
+  // torch's LSTM export runs time-major: the Transpose before the LSTM node puts the batch second.
+  CHECK(model.batch_elsewhere.count("/rnn/Transpose") == 1);
+  CHECK_THROWS_WITH_AS(model.node_index("/rnn/Transpose"), doctest::Contains("without the batch as dimension 0"), std::invalid_argument);
+  CHECK(model.any_node_index("/rnn/Transpose") == 1);
+  CHECK_NOTHROW(model.node_index("emb"));  // the embedding's output, batch first
+  CHECK(model.clone().batch_elsewhere == model.batch_elsewhere);
 }
 
 TEST_CASE("hostile ONNX files are refused naming the file and what is wrong") {
