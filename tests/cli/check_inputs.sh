@@ -2,7 +2,8 @@
 # Models of several inputs through the CLI (tests/data/inputs, made by make_two_input_fixtures.py):
 # explain and predict on an .npz of named inputs agree with Captum and PyTorch, a one-input model
 # takes an .npz of one array with the same bits as its .npy, and bad input is a clear error that
-# names the input, leaving no output. Usage: check_inputs.sh BUILD_DIR
+# names the input, leaving no output. The same model as ONNX (torch.onnx.export) explains and predicts
+# the same, and integrad's two-input model exports to ONNX and reads back. Usage: check_inputs.sh BUILD_DIR
 set -uo pipefail
 bin="$1/integrad"
 data="$(cd "$(dirname "$0")/../data/inputs" && pwd)"
