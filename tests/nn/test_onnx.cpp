@@ -64,6 +64,9 @@ TEST_CASE("--layer refuses an ONNX node whose values do not have the batch first
 TEST_CASE("hostile ONNX files are refused naming the file and what is wrong") {
   const std::string dir = std::string(INTEGRAD_TEST_DATA) + "/onnx/hostile/";
   CHECK(nn::load_model<float>(dir + "good.onnx").parameter_count() == 3);
+  const auto two = nn::load_model<float>(dir + "two_inputs.onnx");  // read as the model's two named inputs
+  REQUIRE(two.input_count() == 2);
+  CHECK(two.named_inputs[1].name == "x2");
   const std::pair<const char*, const char*> cases[] = {
       {"cycle", "node 'first' (Relu) reads 'b', which no node, initializer or input before it produces"},
       {"dangling", "node 'lost' (Relu) reads 'nowhere'"},
@@ -73,7 +76,10 @@ TEST_CASE("hostile ONNX files are refused naming the file and what is wrong") {
       {"half_gigabyte", "tensor 'w' has shape of 134217728 elements but 12 bytes of data"},
       {"lying_dims", "tensor 'w' has shape of 3 elements but 20 bytes of data"},
       {"opset_6", "opset 6; integrad reads ONNX opsets 13 to 17"},
-      {"two_inputs", "the graph has 2 inputs besides its initializers"},
+      {"duplicate_inputs", "two of the graph's inputs are named 'x'"},
+      {"second_input_int32", "input 'x2' has element type 6"},
+      {"second_input_symbolic", "input 'x2' has dimension 1 'k'; only the batch"},
+      {"many_inputs", "the graph has 65 inputs besides its initializers; integrad reads at most 64"},
       {"unknown_op", "node 'hm' (Hardmax) is an operation integrad does not read"},
   };
   for (const auto& c : cases) {

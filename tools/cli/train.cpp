@@ -153,7 +153,7 @@ void run(const TrainArgs& a) {
     val = load_data<T>(v, false);
   }
   // A model read from ONNX goes back into its graph: refuse now, not after the epochs, one whose
-  // parameters cannot be written back there (an LSTM's, which the reader reorders).
+  // parameters cannot be written back there (one the reader computed rather than copied).
   if (nn::is_onnx_path(a.output) && nn::read_from_onnx(model)) (void)nn::onnx_written_back(model);
   fmt::print("training {} ({} parameters) on {} examples, {} epochs, {} lr {}, batch {}\n", model.architecture(), model.parameter_count(),
              train_set.size(), a.train.epochs, a.train.optimizer.name, a.train.optimizer.lr, a.train.batch_size);
