@@ -121,3 +121,9 @@ for name, start, make, loss in runs:
         opt.step()
     save(model, name)
 print("wrote", HERE, "torch", torch.__version__)
+
+# The starting model as ONNX (inputs num and tok, dynamic batch): `integrad train MODEL.onnx
+# --inputs tokens.npz` must end where PyTorch's tokens_sgd does, whatever read the model.
+model = starts["tokens"].eval()
+torch.onnx.export(model, (num[:2], tok[:2]), os.path.join(HERE, "tokens_start.onnx"), input_names=["num", "tok"], output_names=["logits"],
+                  dynamic_axes={"num": {0: "N"}, "tok": {0: "N"}, "logits": {0: "N"}}, opset_version=17)

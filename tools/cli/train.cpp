@@ -162,7 +162,10 @@ void run(const TrainArgs& a) {
   // parameters cannot be written back there (an LSTM's, which the reader reorders).
   if (nn::is_onnx_path(a.output) && nn::read_from_onnx(model)) (void)nn::onnx_written_back(model);
   if (named) fmt::print("inputs {} from {}\n", input_list(model), nn::printable(data.inputs));
-  fmt::print("training {} ({} parameters) on {} examples, {} epochs, {} lr {}, batch {}\n", model.architecture(), model.parameter_count(),
+  // A chain prints as its one line of layers; a graph's text is a line per node (integrad info lists them).
+  const std::string arch_text = model.architecture();
+  const std::string summary = arch_text.find('\n') == std::string::npos ? arch_text : fmt::format("a graph of {} nodes", model.layers.size());
+  fmt::print("training {} ({} parameters) on {} examples, {} epochs, {} lr {}, batch {}\n", summary, model.parameter_count(),
              train_set.size(), a.train.epochs, a.train.optimizer.name, a.train.optimizer.lr, a.train.batch_size);
   nn::TrainOptions options = a.train;
   options.shuffle = !a.no_shuffle;
