@@ -123,6 +123,11 @@ if "$bin" info "$data/tokens_start.onnx" >"$work/info" 2>&1; then
   "$bin" predict "$data/tokens_sgd.safetensors" "$data/tokens.npz" --dtype float64 -o "$work/torch_logits.npy" >/dev/null
   check "MODEL.onnx of two inputs: PyTorch's trained outputs (1e-10)" \
     "np.abs(np.load('$work/onnx_logits.npy') - np.load('$work/torch_logits.npy')).max() < 1e-10 * max(1, np.abs(np.load('$work/torch_logits.npy')).max())"
+  # Written back into its own graph (-o OUT.onnx): the same outputs when read again.
+  train "$data/tokens_start.onnx" --inputs "$data/tokens.npz" --labels "$data/labels.npy" --optimizer sgd --lr 0.1 --dtype float64 "${run[@]}" -o "$work/trained.onnx"
+  "$bin" predict "$work/trained.onnx" "$data/tokens.npz" --dtype float64 -o "$work/back_logits.npy" >/dev/null
+  check "MODEL.onnx of two inputs, -o OUT.onnx: PyTorch's trained outputs (1e-10)" \
+    "np.abs(np.load('$work/back_logits.npy') - np.load('$work/torch_logits.npy')).max() < 1e-10 * max(1, np.abs(np.load('$work/torch_logits.npy')).max())"
 elif grep -qF "2 inputs besides its initializers" "$work/info"; then
   echo "skip MODEL.onnx of two inputs: this build's ONNX reader takes one input"
 else
