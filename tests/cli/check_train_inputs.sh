@@ -99,6 +99,13 @@ train "$tokens" --inputs "$work/num_permuted.npz" --labels "$data/labels.npy" --
 check "arrays in another order in the .npz: the same bits" "same('$work/p1.safetensors', '$work/sgd.safetensors')"
 check "one array's rows permuted: other weights" "not same('$work/p2.safetensors', '$work/sgd.safetensors')"
 
+# --limit N: the first N rows of every array (and of the labels).
+printf 'import numpy as np\nd = np.load("%s")\nnp.savez("%s", num=d["num"][:6], tok=d["tok"][:6])\nnp.save("%s", np.load("%s")[:6])\n' \
+  "$data/tokens.npz" "$work/first6.npz" "$work/first6_labels.npy" "$data/labels.npy" | $py
+train "$tokens" --inputs "$data/tokens.npz" --labels "$data/labels.npy" --limit 6 --seed 2 --batch-size 4 --dtype float64 -q -o "$work/l1.safetensors"
+train "$tokens" --inputs "$work/first6.npz" --labels "$work/first6_labels.npy" --seed 2 --batch-size 4 --dtype float64 -q -o "$work/l2.safetensors"
+check "--limit 6: the first 6 rows of every array" "same('$work/l1.safetensors', '$work/l2.safetensors') and not same('$work/l1.safetensors', '$work/t1.safetensors')"
+
 # --resume: one epoch, then on to two, is the two-epoch run.
 train "$tokens" --inputs "$data/tokens.npz" --labels "$data/labels.npy" --batch-size 3 --seed 7 --epochs 1 --optimizer adam --lr 0.01 --dtype float64 -q -o "$work/r.safetensors"
 train "$tokens" --inputs "$data/tokens.npz" --labels "$data/labels.npy" "${shuffled[@]}" --seed 7 --resume -o "$work/r.safetensors"

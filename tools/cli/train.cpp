@@ -203,6 +203,7 @@ void setup(CLI::App& cmd) {
   cmd.add_option("MODEL", a->model, "Start from this model file (.safetensors or .onnx)");
   cmd.add_option("--arch", a->arch, "Named architecture")->check(CLI::IsMember(nn::named_architecture_names()));
   a->data.add_to(cmd);
+  cmd.get_option("--inputs")->description("Inputs .npy [N, ...] or .csv; for a MODEL of several inputs an .npz of arrays by input name (docs/inputs.md)");
   cmd.add_option("--loss", a->loss, "cross-entropy (C >= 2 class logits) | bce (one logit, labels 0/1) | mse (one output, real targets); as PyTorch defines them")
       ->default_val("cross-entropy")
       ->check(CLI::IsMember({"cross-entropy", "bce", "mse"}));
