@@ -78,3 +78,12 @@ def test_bad_dicts_are_refused_naming_the_array(x):
         integrad.train("tabular", x, y)
     with pytest.raises(ValueError, match=r"validation x: input 'tok' has shape \[10, 5\]"):
         integrad.train(start(), x, y, validation=({"num": x["num"], "tok": x["num"]}, y))
+
+
+def test_one_input_model_takes_a_dict_of_one_array(tmp_path):
+    rng = np.random.RandomState(0)
+    x, y = rng.randn(8, 4), np.arange(8) % 2
+    integrad.train("tabular", x, y, seed=1).save(str(tmp_path / "m.safetensors"))
+    a = integrad.train(integrad.load(str(tmp_path / "m.safetensors")), {"features": x}, y, seed=1).state_dict()
+    b = integrad.train(integrad.load(str(tmp_path / "m.safetensors")), x, y, seed=1).state_dict()
+    assert all(np.array_equal(a[k], b[k]) for k in a)  # its one array, whatever its name: the same bits
