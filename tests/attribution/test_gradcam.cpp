@@ -114,12 +114,13 @@ TEST_CASE("gradcam without --layer reads a ResNet's last block, not its global a
   CHECK(gradcam_layer(model, Options{}) == model.node_index("layer2.0.relu2"));
   const ad::Tensor<double> x = nn::npy_read_tensor<double>(kDir + "resnet_input.npy");
   const Target<double> target = Target<double>::each(nn::npy_read_labels(kDir + "resnet_target.npy"));
-  for (const auto& [method, captum] : {std::pair<std::string, std::string>{"gradcam", "resnet_layer2_0_relu2_gradcam_bilinear_attr.npy"},
-                                       {"guided-gradcam", "resnet_layer2_0_relu2_guided_gradcam_attr.npy"}}) {
+  for (const auto& case_ : {std::pair<std::string, std::string>{"gradcam", "resnet_layer2_0_relu2_gradcam_bilinear_attr.npy"},
+                            {"guided-gradcam", "resnet_layer2_0_relu2_guided_gradcam_attr.npy"}}) {
+    const std::string method = case_.first;  // not a structured binding: clang refuses them in CAPTURE
     CAPTURE(method);
     const Method<double>& m = find_method<double>(method);
     const Attribution<double> a = explain(m, model, x, Baseline<double>::zero(), target, parse_options(m.name, m.options, {}));
-    CHECK(relative_gap(a.values, nn::npy_read_tensor<double>(kDir + captum)) <= 1e-10);
+    CHECK(relative_gap(a.values, nn::npy_read_tensor<double>(kDir + case_.second)) <= 1e-10);
   }
   // A model whose only image output is 1x1 has no layer to default to.
   const auto pooled = nn::parse_architecture<double>("Conv2d(1, 2, 4); ReLU(); Flatten(); Linear(2, 3)", ad::Shape{1, 4, 4}, nn::InputDtype::float64, 3);
