@@ -9,9 +9,10 @@ import torch
 
 
 def save_safetensors(path, state, metadata, dtype=torch.float64):
-    """Writes `state` (name -> tensor, in its order) as `dtype` with `metadata` (str -> str)."""
+    """Writes `state` (name -> tensor or NumPy array, in its order) as `dtype` with `metadata` (str -> str)."""
     header, blobs, offset = {"__metadata__": metadata}, [], 0
     for name, t in state.items():
+        t = torch.as_tensor(t)
         data = t.detach().to(dtype).contiguous().numpy().tobytes()
         header[name] = {"dtype": "F64" if dtype == torch.float64 else "F32", "shape": list(t.shape),
                         "data_offsets": [offset, offset + len(data)]}
@@ -24,15 +25,16 @@ def save_safetensors(path, state, metadata, dtype=torch.float64):
 
 
 def load_safetensors(path):
-    """(state, metadata) of a float64 file that save_safetensors wrote."""
+    """(state, metadata) of a float32 or float64 file, as integrad or save_safetensors wrote it;
+    each tensor keeps the file's dtype."""
     with open(path, "rb") as f:
         data = f.read()
     n = struct.unpack("<Q", data[:8])[0]
     header = json.loads(data[8:8 + n])
-    meta = header.pop("__metadata__")
+    meta = header.pop("__metadata__", {})
     state = {}
     for name, info in header.items():
-        assert info["dtype"] == "F64", name
+        dtype = {"F32": "<f4", "F64": "<f8"}[info["dtype"]]
         a, b = info["data_offsets"]
-        state[name] = torch.from_numpy(np.frombuffer(data[8 + n + a:8 + n + b], dtype="<f8").reshape(info["shape"]).copy())
+        state[name] = torch.from_numpy(np.frombuffer(data[8 + n + a:8 + n + b], dtype=dtype).reshape(info["shape"]).copy())
     return state, meta

@@ -26,39 +26,9 @@ using namespace integrad;
 
 namespace {
 
-// Every layer kind, in two graphs (the same texts as tests/onnx_runtime/make_models.py).
-const char* kImageZoo = R"(conv = Conv2d(3, 4, 3, stride=2, padding=1)(input)
-bn = BatchNorm2d(4)
-act = Sigmoid()
-pool = AvgPool2d(2)
-branch.conv = Conv2d(3, 4, 3, padding=1, bias=False)(input)
-branch.tanh = Tanh()
-branch.pool = MaxPool2d(2)
-branch.pool2 = MaxPool2d(3, stride=1)
-branch.relu = ReLU()
-cat = Concat(dim=1)(pool, branch.relu)
-gelu = GELU()
-res = Add()(cat, gelu)
-id = Identity()
-drop = Dropout(p=0.3)
-gap = AdaptiveAvgPool2d(1)
-flat = Flatten()
-bn1 = BatchNorm1d(8, eps=0.001)
-fc = Linear(8, 5)
-sm = Softmax(dim=-1))";
-const char* kTokenZoo = R"(emb = Embedding(10, 8)(input)
-pos = PositionalEmbedding(6, 8)
-ln = LayerNorm(8)
-gelu = GELU()
-enc = TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, activation=gelu, norm_first=True)
-lstm = LSTM(8, 6, num_layers=2, batch_first=True)
-gru = GRU(6, 4, bias=False, batch_first=True)
-bn = BatchNorm1d(6)
-mean = Mean(1)
-last = Select(1, -1)(bn)
-sum = Add()(mean, last)
-tanh = Tanh()
-fc = Linear(4, 3))";
+// Every layer kind, in two graphs (tests/data/zoo/*.arch, which tests/onnx_runtime/make_models.py
+// also reads).
+const std::string kZooDir = std::string(INTEGRAD_TEST_DATA) + "/zoo/";
 
 template <ad::Scalar T>
 nn::Model<T> named(const std::string& arch) {
@@ -67,8 +37,8 @@ nn::Model<T> named(const std::string& arch) {
 }
 
 template <ad::Scalar T>
-nn::Model<T> zoo(const char* text, bool tokens) {
-  return nn::parse_architecture<T>(text, tokens ? ad::Shape{6} : ad::Shape{3, 8, 8}, tokens ? nn::InputDtype::int64 : nn::InputDtype::float32, 7);
+nn::Model<T> zoo(const std::string& file, bool tokens) {
+  return nn::parse_architecture<T>(nn::read_file(kZooDir + file), tokens ? ad::Shape{6} : ad::Shape{3, 8, 8}, tokens ? nn::InputDtype::int64 : nn::InputDtype::float32, 7);
 }
 
 // The bytes export writes, parsed back and checked again from the parsed copy.
@@ -236,7 +206,7 @@ TEST_CASE("ONNX export of LSTM and GRU: gates reordered to ONNX's iofc and zrh, 
 
 TEST_CASE_TEMPLATE("ONNX export of models holding every layer kind", T, float, double) {
   std::set<std::string> kinds;
-  for (const auto& [text, tokens] : {std::pair{kImageZoo, false}, std::pair{kTokenZoo, true}}) {
+  for (const auto& [text, tokens] : {std::pair{"image.arch", false}, std::pair{"tokens.arch", true}}) {
     const nn::Model<T> model = zoo<T>(text, tokens);
     const onnx::ModelProto m = exported(model);
     check_graph_interface(m, model);

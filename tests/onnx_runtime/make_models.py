@@ -9,34 +9,28 @@ kernels for Conv, LSTM, GRU and Erf are float32 only).
 
     make_models.py OUT_DIR float32|float64
 
-The files are .safetensors as integrad writes them (state_dict names, __metadata__ architecture,
+The architecture texts are tests/data/zoo/*.arch. The files are .safetensors as integrad writes them (state_dict names, __metadata__ architecture,
 input_shape, input_dtype); BatchNorm's running statistics are random too, so evaluation mode is
 not the identity."""
-import json
-import struct
+import os
 import sys
 
 import numpy as np
+import torch
 
-IMAGE = """conv = Conv2d(3, 4, 3, stride=2, padding=1)(input)
-bn = BatchNorm2d(4)
-act = Sigmoid()
-pool = AvgPool2d(2)
-branch.conv = Conv2d(3, 4, 3, padding=1, bias=False)(input)
-branch.tanh = Tanh()
-branch.pool = MaxPool2d(2)
-branch.pool2 = MaxPool2d(3, stride=1)
-branch.relu = ReLU()
-cat = Concat(dim=1)(pool, branch.relu)
-gelu = GELU()
-res = Add()(cat, gelu)
-id = Identity()
-drop = Dropout(p=0.3)
-gap = AdaptiveAvgPool2d(1)
-flat = Flatten()
-bn1 = BatchNorm1d(8, eps=0.001)
-fc = Linear(8, 5)
-sm = Softmax(dim=-1)"""
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
+sys.path.insert(0, DATA)
+from safetensors_writer import save_safetensors  # noqa: E402
+
+
+def read_architecture(name):
+    """One of the zoo texts, shared with tests/nn/test_onnx_export.cpp."""
+    with open(os.path.join(DATA, "zoo", name)) as f:
+        return f.read().strip()
+
+
+
+IMAGE = read_architecture("image.arch")
 IMAGE_PARAMS = {
     "conv.weight": (4, 3, 3, 3), "conv.bias": (4,),
     "bn": "bn2d:4",
@@ -45,19 +39,7 @@ IMAGE_PARAMS = {
     "fc.weight": (5, 8), "fc.bias": (5,),
 }
 
-TOKENS = """emb = Embedding(10, 8)(input)
-pos = PositionalEmbedding(6, 8)
-ln = LayerNorm(8)
-gelu = GELU()
-enc = TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, activation=gelu, norm_first=True)
-lstm = LSTM(8, 6, num_layers=2, batch_first=True)
-gru = GRU(6, 4, bias=False, batch_first=True)
-bn = BatchNorm1d(6)
-mean = Mean(1)
-last = Select(1, -1)(bn)
-sum = Add()(mean, last)
-tanh = Tanh()
-fc = Linear(4, 3)"""
+TOKENS = read_architecture("tokens.arch")
 TOKENS_PARAMS = {
     "emb.weight": (10, 8), "pos.weight": (6, 8), "ln.weight": (8,), "ln.bias": (8,),
     "enc.self_attn.in_proj_weight": (24, 8), "enc.self_attn.in_proj_bias": (24,),
@@ -94,17 +76,7 @@ def tensors(params, rng):
 
 
 def write_safetensors(path, arrays, metadata, dtype):
-    np_dtype, tag = (np.float32, "F32") if dtype == "float32" else (np.float64, "F64")
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name, a in arrays.items():
-        data = np.ascontiguousarray(a, dtype=np_dtype).tobytes()
-        header[name] = {"dtype": tag, "shape": list(np.shape(a)), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+    save_safetensors(path, arrays, metadata, torch.float32 if dtype == "float32" else torch.float64)
 
 
 def main():

@@ -10,10 +10,8 @@ compared. When Captum cannot be imported, PyTorch autograd runs the same IG loop
 same path points and weights, one backward per chunk) and the row says so.
   /usr/bin/python3 tools/bench/bench_recurrent.py BUILD_DIR [--cell lstm|gru] [--repeats 3] [--threads 2] [--captum PATH]"""
 import argparse
-import json
 import os
 import resource
-import struct
 import subprocess
 import sys
 import tempfile
@@ -30,6 +28,8 @@ parser.add_argument("--threads", type=int, default=2)
 parser.add_argument("--captum", default=os.environ.get("CAPTUM_PATH", "/work/ref/captum"))
 args = parser.parse_args()
 sys.path.insert(0, args.captum)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "data"))
+from safetensors_writer import save_safetensors  # noqa: E402  (the fixture scripts' writer)
 torch.set_num_threads(args.threads)
 env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
 work = tempfile.mkdtemp()
@@ -57,16 +57,7 @@ state = {k.replace("1.rnn.", "1.").replace("2.", "3."): v for k, v in model.stat
 cell = args.cell.upper()
 meta = {"architecture": f"Embedding({V}, {D}); {cell}({D}, {H}, batch_first=True); Select(1, -1); Linear({H}, 2)",
         "input_shape": str(L), "input_dtype": "int64"}
-header, blobs, offset = {"__metadata__": meta}, [], 0
-for name, t in state.items():
-    data = t.detach().float().contiguous().numpy().tobytes()
-    header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-    blobs.append(data)
-    offset += len(data)
-text = json.dumps(header).encode()
-text += b" " * ((8 - len(text) % 8) % 8)
-with open(f"{work}/m.safetensors", "wb") as f:
-    f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+save_safetensors(f"{work}/m.safetensors", state, meta, torch.float32)
 np.save(f"{work}/t.npy", tokens.numpy().astype(np.int64))
 
 

@@ -27,14 +27,13 @@ Jobs (the integrad side is `integrad_bench job`, same arguments):
   lrp RESNET X               Zennit 0.5.1 (ZENNIT_PATH) EpsilonPlusFlat with ResNetCanonizer, the
                              Gradient attributor with one-hot targets, 512 images per call
   ig-resnet RESNET X         as ig, on an `--arch resnet` model
+  forward-resnet RESNET X    the model in eval mode under no_grad, in parts of 256 images
   predict1 MODEL X           model(x[i:i+1]) for every image, no_grad
   train-mlp | train-cnn DIR  one epoch of Fashion-MNIST, Adam lr 1e-3, batch 64, no shuffle
   train-resnet DIR           the same on the first 20,000 images, `--arch resnet` in train mode
 Targets are the predicted classes, resolved before the clock."""
 import gzip
-import json
 import os
-import struct
 import sys
 import time
 
@@ -42,6 +41,10 @@ import numpy as np
 import torch
 
 torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "data"))
+from safetensors_writer import load_safetensors  # noqa: E402  (the fixture scripts' reader)
+from torch_models import ResNet  # noqa: E402  (`--arch resnet` as torchvision BasicBlocks)
+
 if os.environ.get("CAPTUM_PATH"):
     sys.path.insert(0, os.environ["CAPTUM_PATH"])
 
@@ -69,58 +72,16 @@ def cnn():
                          nn.Flatten(), nn.Linear(1568, 10))
 
 
-def load_safetensors(path):
-    """The tensors of a safetensors file (torch 1.13 has no safetensors package): an 8-byte
-    little-endian header length, a JSON header, the data."""
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    base = 8 + n
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        dtype = {"F32": np.float32, "F64": np.float64}[info["dtype"]]
-        lo, hi = info["data_offsets"]
-        out[name] = torch.from_numpy(np.frombuffer(data[base + lo:base + hi], dtype=dtype).reshape(info["shape"]).copy())
-    return out
-
-
 def load_resnet(path):
     """integrad's `--arch resnet` as torchvision BasicBlocks (the same state_dict names)."""
-    model = resnet()
-    model.load_state_dict(load_safetensors(path))
+    model = ResNet()
+    model.load_state_dict(load_safetensors(path)[0])
     return model.eval()
-
-
-def resnet():
-    from torchvision.models.resnet import BasicBlock
-    nn = torch.nn
-
-    class ResNet(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = nn.Conv2d(1, 16, 3, padding=1, bias=False)
-            self.bn1 = nn.BatchNorm2d(16)
-            self.relu = nn.ReLU()
-            self.layer1 = nn.Sequential(BasicBlock(16, 16))
-            down = nn.Sequential(nn.Conv2d(16, 32, 1, stride=2, bias=False), nn.BatchNorm2d(32))
-            self.layer2 = nn.Sequential(BasicBlock(16, 32, stride=2, downsample=down))
-            self.avgpool = nn.AdaptiveAvgPool2d(1)
-            self.fc = nn.Linear(32, 10)
-            for m in self.modules():
-                if isinstance(m, nn.ReLU):
-                    m.inplace = False  # Zennit's hooks need it; the same function
-
-        def forward(self, x):
-            return self.fc(torch.flatten(self.avgpool(self.layer2(self.layer1(self.relu(self.bn1(self.conv1(x)))))), 1))
-    return ResNet()
 
 
 def load_cnn(path):
     model = cnn()
-    model.load_state_dict(load_safetensors(path))  # integrad names tensors as Sequential's state_dict does
+    model.load_state_dict(load_safetensors(path)[0])  # integrad names tensors as Sequential's state_dict does
     return model.eval()
 
 
@@ -163,9 +124,9 @@ def job(name, args):
     if name in ("train-mlp", "train-cnn"):
         return train(mlp() if name == "train-mlp" else cnn(), args[0])
     if name == "train-resnet":
-        return train(resnet().train(), args[0], 20000)
+        return train(ResNet().train(), args[0], 20000)
     from captum.attr import IntegratedGradients, KernelShap, Occlusion, Saliency
-    model = load_resnet(args[0]) if name in ("gradcam", "lrp", "ig-resnet") else load_cnn(args[0])
+    model = load_resnet(args[0]) if name in ("gradcam", "lrp", "ig-resnet", "forward-resnet") else load_cnn(args[0])
     x = torch.from_numpy(np.load(args[1]))
     with torch.no_grad():
         target = model(x).argmax(1)
@@ -229,6 +190,11 @@ def job(name, args):
         with Gradient(model=model, composite=EpsilonPlusFlat(canonizers=[ResNetCanonizer()])) as attributor:
             for s in range(0, len(x), 512):
                 attributor(x[s:s + 512], torch.nn.functional.one_hot(target[s:s + 512], 10).to(x.dtype))
+    elif name == "forward-resnet":  # in parts of 256, integrad's predict batch
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            for s in range(0, len(x), 256):
+                model(x[s:s + 256])
     elif name == "predict1":
         t0 = time.perf_counter()
         with torch.no_grad():
