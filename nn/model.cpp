@@ -11,6 +11,7 @@
 
 #include "autodiff/thread_tape.h"
 #include "nn/architecture.h"
+#include "nn/layers_activation.h"
 #include "nn/layers_batch_norm.h"
 #include "nn/layers_conv.h"
 #include "nn/layer_registry.h"
@@ -175,14 +176,14 @@ size_t Model<T>::fusable(size_t i, size_t to, Grads grads) const {
     if (inputs.empty()) return true;  // a chain: the next node alone reads each node (and no search on the hot path)
     return inputs[k + 1] == std::vector<int>{static_cast<int>(k)} && node_readers(static_cast<int>(k)).size() == 1;
   };
-  if (layers[i]->type() != LayerKind::conv2d || !only_reader(i)) return 1;
+  if (!layer_is<Conv2d<T>>(*layers[i]) || !only_reader(i)) return 1;
   // Evaluation: BatchNorm is an affine map per channel, folded into the convolution before it.
-  if (grads == Grads::none && layers[i + 1]->type() == LayerKind::batch_norm && layer_as<BatchNorm<T>>(*layers[i + 1]).dims == 2)
-    return only_reader(i + 1) && layers[i + 2]->type() == LayerKind::relu ? 3 : 2;
-  if (layers[i + 1]->type() != LayerKind::relu) return 1;
-  if (only_reader(i + 1) && layers[i + 2]->type() == LayerKind::max_pool2d) {
-    const auto& pool = layer_as<MaxPool2d<T>>(*layers[i + 2]);
-    if (pool.kernel == 2 && pool.stride == 2) return 3;
+  const auto* bn = layer_if<BatchNorm<T>>(*layers[i + 1]);
+  if (grads == Grads::none && bn && bn->dims == 2) return only_reader(i + 1) && layer_is<ReLU<T>>(*layers[i + 2]) ? 3 : 2;
+  if (!layer_is<ReLU<T>>(*layers[i + 1])) return 1;
+  if (only_reader(i + 1)) {
+    const auto* pool = layer_if<MaxPool2d<T>>(*layers[i + 2]);
+    if (pool && pool->kernel == 2 && pool->stride == 2) return 3;
   }
   return 2;
 }
@@ -190,10 +191,10 @@ size_t Model<T>::fusable(size_t i, size_t to, Grads grads) const {
 template <ad::Scalar T>
 ad::Var<T> Model<T>::forward_fused(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, size_t i, size_t count) const {
   const auto& conv = layer_as<Conv2d<T>>(*layers[i]);
-  if (layers[i + 1]->type() == LayerKind::batch_norm) {
+  if (const auto* bn = layer_if<BatchNorm<T>>(*layers[i + 1])) {
     // w'_o = w_o·scale_o, b'_o = b_o·scale_o + shift_o: the same function as the convolution and
     // the normalisation, to rounding, in one pass over the output instead of two or three.
-    const auto [scale, shift] = layer_as<BatchNorm<T>>(*layers[i + 1]).affine();
+    const auto [scale, shift] = bn->affine();
     ad::Tensor<T> w(conv.weight.value.shape()), b(ad::Shape{conv.out_ch});
     const int64_t per_channel = w.numel() / conv.out_ch;
     for (int64_t o = 0; o < conv.out_ch; ++o) {

@@ -10,8 +10,9 @@
 
 #include "nn/architecture.h"
 #include "nn/atomic_file.h"
+#include "nn/layer_registry.h"
 #include "nn/model_file.h"
-#include "nn/onnx/export_layers.h"
+#include "nn/onnx/export_helpers.h"
 
 namespace integrad::nn {
 
@@ -65,9 +66,10 @@ onnx::ModelProto to_onnx(const Model<T>& model) {
   for (size_t i = 0; i < model.layers.size(); ++i) {
     const Layer<T>& layer = *model.layers[i];
     const std::string path = model.node_name(i);
-    const auto exporter = onnx_export::layer_exporter<T>(layer.kind());
+    const LayerType<T>* type = find_layer_type<T>(layer.kind());
+    const OnnxExporter<T> exporter = type ? type->onnx : nullptr;
     if (!exporter)
-      throw std::invalid_argument(fmt::format("layer '{}' ({}) cannot be exported to ONNX: no exporter for {} layers (nn/onnx/export_table.cpp)", path,
+      throw std::invalid_argument(fmt::format("layer '{}' ({}) cannot be exported to ONNX: no exporter for {} layers (nn/layer_registry.h)", path,
                                               layer.architecture(), layer.kind()));
     std::vector<std::string> reads;
     std::vector<ad::Shape> read_shapes;

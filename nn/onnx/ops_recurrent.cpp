@@ -55,8 +55,8 @@ void convert_recurrent(Builder& b, const onnx::NodeProto& node) {
   // Batch first: undo the exporter's transpose when that is what X is, else transpose.
   Value xb = x;
   const auto& ls = b.model.layers;
-  if (x.node >= 0 && ls[x.node]->type() == LayerKind::onnx_transpose &&
-      layer_as<OnnxTranspose<double>>(*ls[x.node]).perm == std::vector<int64_t>{1, 0, 2} && b.model.inputs[x.node].size() == 1) {
+  const auto* transpose = x.node >= 0 ? layer_if<OnnxTranspose<double>>(*ls[x.node]) : nullptr;
+  if (transpose && transpose->perm == std::vector<int64_t>{1, 0, 2} && b.model.inputs[x.node].size() == 1) {
     xb.node = b.model.inputs[x.node][0];
     xb.shape = {x.shape[1], x.shape[0], x.shape[2]};
   } else {
