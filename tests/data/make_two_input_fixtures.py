@@ -22,6 +22,7 @@ from captum.attr import IntegratedGradients  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from safetensors_writer import save_safetensors  # noqa: E402
+from torch_models import Branch  # noqa: E402
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "inputs")
 os.makedirs(HERE, exist_ok=True)
@@ -31,16 +32,6 @@ torch.manual_seed(3)
 # in float32, so Captum's own numbers are exact to float64 rounding.
 METHOD, STEPS = "riemann_middle", 64
 nn = torch.nn
-
-
-class Branch(nn.Module):
-    def __init__(self, cin, cout, act):
-        super().__init__()
-        self.fc = nn.Linear(cin, cout)
-        self.act = act
-
-    def forward(self, x):
-        return self.act(self.fc(x))
 
 
 class TwoInput(nn.Module):

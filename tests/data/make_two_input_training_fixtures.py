@@ -19,22 +19,13 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from safetensors_writer import save_safetensors  # noqa: E402
+from torch_models import Branch  # noqa: E402
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "inputs", "train")
 os.makedirs(HERE, exist_ok=True)
 torch.manual_seed(11)
 nn = torch.nn
 N, BATCH, VOCAB, TOKENS = 10, 4, 12, 6
-
-
-class Numeric(nn.Module):
-    def __init__(self, cin, cout, act):
-        super().__init__()
-        self.fc = nn.Linear(cin, cout)
-        self.act = act
-
-    def forward(self, x):
-        return self.act(self.fc(x))
 
 
 class Tokens(nn.Module):
@@ -49,12 +40,12 @@ class Tokens(nn.Module):
 class TwoInput(nn.Module):
     def __init__(self, second, outputs):
         super().__init__()
-        self.num = Numeric(5, 8, nn.ReLU())
+        self.num = Branch(5, 8, nn.ReLU())
         self.second = second
         if second == "tok":
             self.tok = Tokens()
         else:
-            self.cat = Numeric(3, 4, nn.Tanh())
+            self.cat = Branch(3, 4, nn.Tanh())
         self.head = nn.Linear(12, outputs)
 
     def forward(self, num, other):
