@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -75,6 +76,16 @@ std::vector<size_t> Model<T>::node_readers(int i) const {
 
 template <ad::Scalar T>
 size_t Model<T>::node_index(std::string_view name) const {
+  const size_t i = any_node_index(name);
+  if (batch_elsewhere.count(node_name(i)))
+    throw std::invalid_argument(fmt::format("the layer '{}' (node '{}') holds its values without the batch as dimension 0 (inside the graph's "
+                                            "reshaping); name a layer whose output has the batch first, such as a module's or a layer's output",
+                                            name, node_name(i)));
+  return i;
+}
+
+template <ad::Scalar T>
+size_t Model<T>::any_node_index(std::string_view name) const {
   for (size_t i = 0; i < layers.size(); ++i)
     if (node_name(i) == name) return i;
   for (const auto& [alias, i] : aliases)
@@ -88,6 +99,22 @@ size_t Model<T>::node_index(std::string_view name) const {
   for (size_t i = 0; i < layers.size() && i < 40; ++i) known.push_back(node_name(i));
   if (layers.size() > 40) known.push_back("...");
   throw std::invalid_argument(fmt::format("the model has no layer '{}'; its layers are {}", name, fmt::join(known, ", ")));
+}
+
+template <ad::Scalar T>
+std::vector<std::pair<std::string, size_t>> Model<T>::modules() const {
+  std::map<std::string, size_t> last_of_scope;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const std::string name = node_name(i);
+    for (size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.', dot + 1)) last_of_scope[name.substr(0, dot)] = i;
+  }
+  std::vector<std::pair<std::string, size_t>> out;
+  for (const auto& [scope, last] : last_of_scope)
+    if (std::find(names.begin(), names.end(), scope) == names.end()) out.emplace_back(scope, last);
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second < b.second : a.first.size() > b.first.size();
+  });
+  return out;
 }
 
 namespace {
@@ -333,6 +360,7 @@ void copy_all_but_layers(const Model<T>& from, Model<U>& to) {
   to.output_kind = from.output_kind;
   to.aliases = from.aliases;
   to.origin = from.origin;
+  to.batch_elsewhere = from.batch_elsewhere;
 }
 }  // namespace
 

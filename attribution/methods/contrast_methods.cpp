@@ -136,7 +136,11 @@ Method<T> deeplift_method() {
               .summary = "DeepLift, rescale rule: secant slopes instead of derivatives (complete, not implementation invariant)",
               .uses_baseline = true,
               .has_delta = true,
-              .contrast = true};
+              .contrast = true,
+              // From the zero reference of a bias-free ReLU network every reference activation is
+              // 0, so each ReLU's secant slope is its derivative and max-pooling's winner takes the
+              // whole difference: DeepLift is gradient × input there, Σ A = F(x) (Euler's theorem).
+              .conserves_without_bias = true};
   m.run = [](const MethodCall<T>& c) { return Attribution<T>{.values = deeplift_rescale(c.model, c.inputs, c.baseline.expand(c.inputs), c.target)}; };
   return m;
 }

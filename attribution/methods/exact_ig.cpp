@@ -236,6 +236,7 @@ Method<T> exact_ig_method() {
               .summary = "Integrated Gradients integrated exactly, piece by linear piece (piecewise-linear networks only)",
               .uses_baseline = true,
               .has_delta = true,
+              .conserves_without_bias = true,  // complete, and F(0) = 0 there
               .guarantees = {"completeness", "sensitivity_a", "dummy", "implementation_invariance", "linearity", "symmetry"}};
   m.in_tables = [](const nn::Model<T>& model) { return exact_ig_affordable(model); };
   m.run = [](const MethodCall<T>& c) { return exact_integrated_gradients(c.model, c.inputs, c.target, c.baseline); };

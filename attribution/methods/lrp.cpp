@@ -404,6 +404,10 @@ Method<T> lrp_method() {
   for (const char* composite : {"epsilon", "epsilon-plus", "epsilon-plus-flat", "epsilon-gamma-box", "epsilon-alpha2-beta1"}) {
     MatrixRowSpec row{fmt::format("lrp_{}", composite), {{"composite", composite}}, {"dummy", "linearity"}};
     if (std::string(composite) == "epsilon-plus-flat") row.guarantees = {"linearity"};
+    // LRP-ε on a bias-free ReLU network is gradient × input up to ε's share (each z/(z + ε·sign z)):
+    // it passes on relevance 1 whole. The z⁺, flat, γ, box and αβ rules of the other composites
+    // conserve only where their denominators do not vanish, which nothing guarantees.
+    row.conserves_without_bias = std::string(composite) == "epsilon";
     m.matrix_rows.push_back(std::move(row));
   }
   m.unit_seed = true;  // Zennit's seed: relevance 1 at the target output, so Σ R = 1 where conserved

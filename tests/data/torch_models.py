@@ -27,3 +27,16 @@ class ResNet(nn.Module):
     def forward(self, x):
         x = self.layer2(self.layer1(self.relu(self.bn1(self.conv1(x)))))
         return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+class Branch(nn.Module):
+    """One input's branch of the two-input models (make_two_input*_fixtures.py): Linear, then an
+    activation; its parameters are `<branch>.fc.weight` and `.bias`."""
+
+    def __init__(self, cin, cout, act):
+        super().__init__()
+        self.fc = nn.Linear(cin, cout)
+        self.act = act
+
+    def forward(self, x):
+        return self.act(self.fc(x))
