@@ -1,6 +1,7 @@
 // Every op in ops.h, checked against central finite differences in double.
 #include <doctest/doctest.h>
 
+#include "autodiff/add_relu.h"
 #include "autodiff/gradcheck.h"
 
 using namespace integrad::ad;
@@ -181,6 +182,19 @@ TEST_CASE("gradcheck: ops that write a fresh gradient also add to one that other
   expect_gradcheck([&](auto&, Inputs v) { return then_square(relu(v[0]), v[0]); }, {x});
   expect_gradcheck([&](auto&, Inputs v) { return then_square(reshape(v[0], Shape{64}), v[0]); }, {x});
   expect_gradcheck([](auto&, Inputs v) { return matmul(v[0], v[0], false, true); }, {random(Shape{3, 4}, 69)});
+}
+
+TEST_CASE("gradcheck: add_relu, alone, with one operand twice, and after other uses") {
+  // Uniform draws: a + b is never exactly 0, so finite differences hold at every element.
+  const Tensor<double> a = random(Shape{2, 3, 4, 4}, 90), b = random(Shape{2, 3, 4, 4}, 91);
+  expect_gradcheck([](auto&, Inputs v) { return add_relu(v[0], v[1]); }, {a, b});
+  expect_gradcheck([](auto&, Inputs v) { return add_relu(v[0], v[0]); }, {a});
+  expect_gradcheck([](auto&, Inputs v) {
+    V later = v[0] * v[1];  // backward reaches it first, so add_relu adds to both gradients
+    return sum(add_relu(v[0], v[1])) + sum(later);
+  }, {a, b});
+  // Shapes that broadcast take relu(add(a, b)).
+  expect_gradcheck([](auto&, Inputs v) { return add_relu(v[0], v[1]); }, {a, random(Shape{3, 1, 1}, 92)});
 }
 
 TEST_CASE("gradcheck: max and average pooling") {
