@@ -238,6 +238,23 @@ void pad_dy(const ConvGeometry& g, const RowsGeometry& r, const ConvGeometry& ga
       std::copy_n(wide + oc * r.span + oy * r.wp, g.wo, dy_padded + (oc * ra.hp + oy + ga.padding) * ra.wp + ga.padding);
 }
 
+// dY of one image [O, ho, wo], through the fused ReLU's mask as widen applies it, straight into the
+// adjoint convolution's zero-padded input: when dX alone is wanted (attribution), the wide layout
+// was one more write and read of every dY.
+template <Scalar T>
+void pad_dy_direct(const ConvGeometry& g, const ConvGeometry& ga, const RowsGeometry& ra, const T* dy, const T* relu_y, T* dy_padded) {
+  std::fill_n(dy_padded, ra.padded, T(0));
+  for (int64_t oc = 0; oc < g.o; ++oc)
+    for (int64_t oy = 0; oy < g.ho; ++oy) {
+      T* dst = dy_padded + (oc * ra.hp + oy + ga.padding) * ra.wp + ga.padding;
+      const int64_t at = (oc * g.ho + oy) * g.wo;
+      if (relu_y)
+        for (int64_t ox = 0; ox < g.wo; ++ox) dst[ox] = relu_grad(dy[at + ox], relu_y[at + ox]);
+      else
+        std::copy_n(dy + at, g.wo, dst);
+    }
+}
+
 // dX of one image by the adjoint convolution of the padded dY.
 template <Scalar T>
 void dx_by_adjoint_convolution(const ConvGeometry& g, const ConvGeometry& ga, const RowsGeometry& ra, const T* wt, const T* dy_padded, T* dx_wide, T* dxb,
@@ -339,6 +356,11 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
       if (unpool_into_adjoint) {
         // Only dX is wanted: dY goes straight into the adjoint's padded input, rows as wide.
         unpool(g, out_plane, dy + out_at, pooled, winners + out_at, dy_padded, ra.padded, ra.hp * ra.wp, ga.padding * ra.wp + ga.padding);
+        dx_by_adjoint_convolution(g, ga, ra, wt.data(), dy_padded, dx_wide, dx + b * g.image(), dx_fresh);
+        continue;
+      }
+      if (adjoint && !winners && !dw && !db) {
+        pad_dy_direct(g, ga, ra, dy + out_at, pooled, dy_padded);
         dx_by_adjoint_convolution(g, ga, ra, wt.data(), dy_padded, dx_wide, dx + b * g.image(), dx_fresh);
         continue;
       }
