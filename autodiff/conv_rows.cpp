@@ -329,6 +329,7 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
   // thread count. The group size depends on the batch size alone (at most 32 partials).
   const int64_t group = std::max<int64_t>(4, (g.n + 31) / 32), groups = (g.n + group - 1) / group;
   const int64_t weights = g.o * g.patch();
+  const bool dw_by_output = g.o < 32 && g.o % 8 == 0 && g.patch() >= 32;  // the layout of partial_dw, below
   static thread_local std::vector<T> partials;
   // Only when a weight or bias gradient is wanted: attribution asks for dX alone, and zeroing
   // up to 32 partials of the weights on every backward was a tenth of a small IG's instructions.
@@ -374,7 +375,13 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
         clear_extra_columns(g, r, unfolded, g.patch());
         // As dWᵀ = unfolded·dYᵀ [patch, O]: the patch side fills the GEMM's 12-row micro-tiles
         // and O its 32-wide ones far better than the other way round (16 × 9 for a first layer).
-        gemm(false, true, g.patch(), g.o, r.span, T(1), unfolded, r.span, wide, r.span, T(1), partial_dw + q * weights, g.o);
+        // But fewer than 32 output channels over a long patch (16 × 144) fill half of each
+        // 32-wide tile: then dW = dY·unfoldedᵀ [O, patch], in 8-row tiles. Each element is the
+        // same sum over the span in the same order either way.
+        if (dw_by_output)
+          gemm(false, true, g.o, g.patch(), r.span, T(1), wide, r.span, unfolded, r.span, T(1), partial_dw + q * weights, g.patch());
+        else
+          gemm(false, true, g.patch(), g.o, r.span, T(1), unfolded, r.span, wide, r.span, T(1), partial_dw + q * weights, g.o);
       }
       if (adjoint) {
         pad_dy(g, r, ga, ra, wide, dy_padded);
@@ -390,7 +397,8 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
   for (int64_t q = 0; q < groups; ++q) {
     if (dw)
       for (int64_t oc = 0; oc < g.o; ++oc)
-        for (int64_t row = 0; row < g.patch(); ++row) dw[oc * g.patch() + row] += partial_dw[q * weights + row * g.o + oc];
+        for (int64_t row = 0; row < g.patch(); ++row)
+          dw[oc * g.patch() + row] += partial_dw[q * weights + (dw_by_output ? oc * g.patch() + row : row * g.o + oc)];
     if (db)
       for (int64_t oc = 0; oc < g.o; ++oc) db[oc] += partial_db[q * g.o + oc];
   }
