@@ -206,7 +206,7 @@ std::vector<NamedMethod<T>> matrix_methods(const nn::Model<T>& model, const std:
       continue;
     }
     std::vector<MatrixRowSpec> specs = m.matrix_rows;
-    if (specs.empty()) specs.push_back({m.name, {}, m.guarantees});
+    if (specs.empty()) specs.push_back({m.name, {}, m.guarantees, m.conserves_without_bias});
     for (const MatrixRowSpec& spec : specs) {
       std::map<std::string, std::string> presets = spec.presets;
       for (const auto& [name, value] : overrides) presets[name] = value;
@@ -232,7 +232,7 @@ std::vector<NamedMethod<T>> matrix_methods(const nn::Model<T>& model, const std:
         }
         return out;
       };
-      rows.push_back({spec.name, std::move(fn), spec.guarantees, {}, m.unit_seed});
+      rows.push_back({spec.name, std::move(fn), spec.guarantees, {}, m.unit_seed, spec.conserves_without_bias});
     }
   }
   return rows;

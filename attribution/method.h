@@ -95,6 +95,7 @@ struct MatrixRowSpec {
   std::string name;
   std::map<std::string, std::string> presets;
   std::vector<std::string> guarantees;  // axioms this row must satisfy by theory
+  bool conserves_without_bias = false;  // Method::conserves_without_bias, for this row
 };
 
 template <ad::Scalar T>
@@ -110,6 +111,9 @@ struct Method {
   // The map is relevance for an output relevance of 1 (Zennit's one-hot seed), not of F(x): the
   // conservation check then compares Σ A with 1 — the same as Σ A·F(x) with F(x).
   bool unit_seed = false;
+  // Σ A = F(x) (conservation) by theory on a bias-free ReLU network from the zero baseline, where
+  // F(0) = 0 (the axiom matrix then holds the row to it: attribution/evaluation/homogeneous.h).
+  bool conserves_without_bias = false;
   std::vector<std::string> guarantees;  // axioms it satisfies by theory (kAxiomNames)
   std::vector<OptionSpec> options;
   // Settings for the axiom matrix and the report, where every method runs on the same inputs:
@@ -166,6 +170,7 @@ struct NamedMethod {
   std::vector<std::string> guarantees;
   std::string left_out;  // non-empty: not run on this model (fn empty), and why
   bool unit_seed = false;  // Method::unit_seed
+  bool conserves_without_bias = false;  // MatrixRowSpec::conserves_without_bias
 };
 
 // The rows of the axiom matrix for this model: every registered method that is in_tables for it, each

@@ -14,11 +14,9 @@ namespace {
 // Columns [offset, offset + shape.numel()) of the packed input, as one input of `shape`.
 template <ad::Scalar T>
 struct InputPart : nn::Layer<T> {
-  static constexpr nn::LayerKind kType = nn::LayerKind::input_part;
   int64_t offset;
   ad::Shape shape;
   InputPart(int64_t o, ad::Shape s) : offset(o), shape(s) {}
-  nn::LayerKind type() const override { return kType; }
   std::string kind() const override { return "InputPart"; }
   std::string architecture() const override { return fmt::format("InputPart({}, {})", offset, shape.str()); }
   ad::Var<T> forward(ad::Tape<T>&, ad::Var<T> x, nn::Grads) const override {
@@ -31,10 +29,8 @@ struct InputPart : nn::Layer<T> {
 // An input held at one example's value, repeated along the batch of the packed input it reads.
 template <ad::Scalar T>
 struct FixedInput : nn::Layer<T> {
-  static constexpr nn::LayerKind kType = nn::LayerKind::fixed_input;
   ad::Tensor<T> value;  // one example's
   explicit FixedInput(ad::Shape s) : value(s) {}
-  nn::LayerKind type() const override { return kType; }
   std::string kind() const override { return "FixedInput"; }
   std::string architecture() const override { return fmt::format("FixedInput({})", value.shape().str()); }
   ad::Var<T> forward(ad::Tape<T>& tape, ad::Var<T> x, nn::Grads) const override {

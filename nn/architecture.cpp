@@ -197,8 +197,7 @@ Model<T> parse_nodes(std::string_view text, const std::vector<ModelInput>& input
       }
       check_activation_size(s, fmt::format("layer {} ({})", i, model.layers.back()->architecture()));
       activations += double(s.numel());
-      if (model.layers.back()->type() == LayerKind::conv2d) {
-        const auto* conv = &layer_as<Conv2d<T>>(*model.layers.back());
+      if (const auto* conv = layer_if<Conv2d<T>>(*model.layers.back())) {
         // The convolution unfolds its input into [C·k·k, Ho·Wo] columns per example, and pads it
         // to [C, H + 2p, W + 2p] first.
         const int64_t patch = conv->in_ch * conv->kernel * conv->kernel, pixels = s[1] * s[2];

@@ -27,17 +27,16 @@ template <ad::Scalar T>
 Model<T> fold_batch_norm(const Model<T>& model) {
   Model<T> out = model.clone();
   for (size_t i = 0; i < out.layers.size(); ++i) {
-    if (out.layers[i]->type() != LayerKind::batch_norm) continue;
+    const auto* bn = layer_if<BatchNorm<T>>(*out.layers[i]);
+    if (!bn) continue;
     const std::vector<int> reads = out.node_inputs(i);
     if (reads[0] < 0 || out.node_readers(reads[0]).size() != 1) continue;
-    const auto [scale, shift] = layer_as<BatchNorm<T>>(*out.layers[i]).affine();
+    const auto [scale, shift] = bn->affine();
     std::unique_ptr<Layer<T>>& before = out.layers[size_t(reads[0])];
-    if (before->type() == LayerKind::conv2d) {
-      const auto& c = layer_as<Conv2d<T>>(*before);
-      before = folded(c, scale, shift, std::make_unique<Conv2d<T>>(c.in_ch, c.out_ch, c.kernel, c.stride, c.padding, true));
-    } else if (before->type() == LayerKind::linear) {
-      const auto& l = layer_as<Linear<T>>(*before);
-      before = folded(l, scale, shift, std::make_unique<Linear<T>>(l.in, l.out, true));
+    if (const auto* c = layer_if<Conv2d<T>>(*before)) {
+      before = folded(*c, scale, shift, std::make_unique<Conv2d<T>>(c->in_ch, c->out_ch, c->kernel, c->stride, c->padding, true));
+    } else if (const auto* l = layer_if<Linear<T>>(*before)) {
+      before = folded(*l, scale, shift, std::make_unique<Linear<T>>(l->in, l->out, true));
     } else {
       continue;
     }
@@ -49,7 +48,7 @@ Model<T> fold_batch_norm(const Model<T>& model) {
 template <ad::Scalar T>
 int count_batch_norms(const Model<T>& model) {
   int n = 0;
-  for (const auto& l : model.layers) n += l->type() == LayerKind::batch_norm;
+  for (const auto& l : model.layers) n += layer_is<BatchNorm<T>>(*l);
   return n;
 }
 

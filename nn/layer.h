@@ -34,23 +34,13 @@ struct Parameter {
 // parameters: training; their gradients accumulate into Parameter::grad.
 enum class Grads { none, parameters };
 
-// What a layer is, for the code that looks inside a model (model surgery, exact IG, DeepLift,
-// fused kernels): a type to compare, instead of PyTorch's class names as strings.
-enum class LayerKind {
-  linear, conv2d, relu, sigmoid, tanh, softmax, max_pool2d, avg_pool2d, flatten, mean, embedding,
-  layer_norm, gelu, dropout, positional_embedding, select, transformer_encoder_layer, batch_norm, add, concat,
-  adaptive_avg_pool2d, identity, lstm, gru,
-  input_part, fixed_input,  // the adapter that explains a model of several inputs (attribution/several_inputs.cpp); never in a file
-  // ONNX operations with no PyTorch layer (nn/onnx/layers_*.h)
-  onnx_binary, onnx_unary, onnx_matmul, onnx_reshape, onnx_transpose, onnx_slice, onnx_gather, onnx_concat, onnx_reduce_mean, onnx_max_pool
-};
-
 template <ad::Scalar T>
 class Layer {
  public:
   virtual ~Layer() = default;
-  virtual LayerKind type() const = 0;
-  virtual std::string kind() const = 0;          // PyTorch's class name: "Linear", "ReLU", ...
+  // PyTorch's class name ("Linear", "ReLU", ...): the layer's entry in the registry
+  // (nn/layer_registry.h), and the key of the rule tables that look inside a model by name.
+  virtual std::string kind() const = 0;
   virtual std::string architecture() const = 0;  // "Linear(784, 10)", as written in model files
   // x has the batch as dimension 0.
   virtual ad::Var<T> forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads) const = 0;
@@ -65,11 +55,27 @@ class Layer {
   virtual std::unique_ptr<Layer<T>> clone() const = 0;
 };
 
-// The layer as its concrete class L (which names its kind as L::kType); throws if it is another.
+// What a layer is, for the code that looks inside a model (model surgery, exact IG, DeepLift, fused
+// kernels): its concrete class, so that a new layer kind needs no entry in a list of kinds. The
+// layer as L, or nullptr when it is of another class (a dynamic_cast: resolve it once per node per
+// pass, never per element).
+template <class L, ad::Scalar T>
+const L* layer_if(const Layer<T>& layer) {
+  return dynamic_cast<const L*>(&layer);
+}
+template <class L, ad::Scalar T>
+L* layer_if(Layer<T>& layer) {
+  return dynamic_cast<L*>(&layer);
+}
+template <class L, ad::Scalar T>
+bool layer_is(const Layer<T>& layer) {
+  return layer_if<L>(layer) != nullptr;
+}
+// The layer as L; throws if it is of another class.
 template <class L, ad::Scalar T>
 const L& layer_as(const Layer<T>& layer) {
-  if (layer.type() != L::kType) throw std::logic_error("layer " + layer.architecture() + " is not of the class asked for");
-  return static_cast<const L&>(layer);
+  if (const L* l = layer_if<L>(layer)) return *l;
+  throw std::logic_error("layer " + layer.architecture() + " is not of the class asked for");
 }
 template <class L, ad::Scalar T>
 L& layer_as(Layer<T>& layer) {

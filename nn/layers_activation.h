@@ -11,20 +11,14 @@ namespace integrad::nn {
 
 enum class Activation { relu, sigmoid, tanh };
 
-template <ad::Scalar T>
+// One class per function (ReLU<T>, Sigmoid<T>, Tanh<T>), so that the code looking inside a model
+// tells them apart by class.
+template <ad::Scalar T, Activation Fn>
 struct ElementWise : Layer<T> {
-  Activation fn;
-  explicit ElementWise(Activation f) : fn(f) {}
+  static constexpr Activation fn = Fn;
 
-  LayerKind type() const override {
-    switch (fn) {
-      case Activation::relu: return LayerKind::relu;
-      case Activation::sigmoid: return LayerKind::sigmoid;
-      default: return LayerKind::tanh;
-    }
-  }
   std::string kind() const override {
-    switch (fn) {
+    switch (Fn) {
       case Activation::relu: return "ReLU";
       case Activation::sigmoid: return "Sigmoid";
       default: return "Tanh";
@@ -32,7 +26,7 @@ struct ElementWise : Layer<T> {
   }
   std::string architecture() const override { return kind() + "()"; }
   ad::Var<T> forward(ad::Tape<T>&, ad::Var<T> x, Grads) const override {
-    switch (fn) {
+    switch (Fn) {
       case Activation::relu: return ad::relu(x);
       case Activation::sigmoid: return ad::sigmoid(x);
       default: return ad::tanh(x);
@@ -43,10 +37,26 @@ struct ElementWise : Layer<T> {
 };
 
 template <ad::Scalar T>
+using ReLU = ElementWise<T, Activation::relu>;
+template <ad::Scalar T>
+using Sigmoid = ElementWise<T, Activation::sigmoid>;
+template <ad::Scalar T>
+using Tanh = ElementWise<T, Activation::tanh>;
+
+// The layer of `fn`, for a reader that learns the function at run time (ONNX's Relu, Sigmoid, Tanh).
+template <ad::Scalar T>
+std::unique_ptr<Layer<T>> make_activation(Activation fn) {
+  switch (fn) {
+    case Activation::relu: return std::make_unique<ReLU<T>>();
+    case Activation::sigmoid: return std::make_unique<Sigmoid<T>>();
+    default: return std::make_unique<Tanh<T>>();
+  }
+}
+
+template <ad::Scalar T>
 struct Softmax : Layer<T> {
   int dim;
   explicit Softmax(int d = -1) : dim(d) {}
-  LayerKind type() const override { return LayerKind::softmax; }
   std::string kind() const override { return "Softmax"; }
   std::string architecture() const override { return dim == -1 ? "Softmax(dim=-1)" : fmt::format("Softmax(dim={})", dim); }
   ad::Var<T> forward(ad::Tape<T>&, ad::Var<T> x, Grads) const override { return ad::softmax(x, dim); }
@@ -58,16 +68,23 @@ struct Softmax : Layer<T> {
   std::unique_ptr<Layer<T>> clone() const override { return std::make_unique<Softmax>(*this); }
 };
 
+// The ONNX exporters of the kinds below (nn/layer_registry.h OnnxExporter), in nn/onnx/export_basic.cpp.
+namespace onnx_export {
+template <ad::Scalar T>
+std::string export_activation(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+template <ad::Scalar T>
+std::string export_softmax(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+}  // namespace onnx_export
+
 template <ad::Scalar T, Activation Fn>
 LayerType<T> activation_layer_type() {
-  const ElementWise<T> layer(Fn);
-  return {layer.kind(), Fn == Activation::relu ? std::vector<std::string>{"inplace"} : std::vector<std::string>{},
-          [](const LayerArgs&) -> std::unique_ptr<Layer<T>> { return std::make_unique<ElementWise<T>>(Fn); }};
+  return {ElementWise<T, Fn>().kind(), Fn == Activation::relu ? std::vector<std::string>{"inplace"} : std::vector<std::string>{},
+          [](const LayerArgs&) -> std::unique_ptr<Layer<T>> { return std::make_unique<ElementWise<T, Fn>>(); }, {}, onnx_export::export_activation<T>};
 }
 
 template <ad::Scalar T>
 LayerType<T> softmax_layer_type() {
-  return {"Softmax", {"dim"}, [](const LayerArgs& a) -> std::unique_ptr<Layer<T>> { return std::make_unique<Softmax<T>>(static_cast<int>(a.integer("dim", -1))); }};
+  return {"Softmax", {"dim"}, [](const LayerArgs& a) -> std::unique_ptr<Layer<T>> { return std::make_unique<Softmax<T>>(static_cast<int>(a.integer("dim", -1))); }, {}, onnx_export::export_softmax<T>};
 }
 
 }  // namespace integrad::nn

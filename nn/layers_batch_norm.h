@@ -33,8 +33,6 @@ struct BatchNorm : Layer<T> {
     running_var.value.fill(T(1));
   }
 
-  static constexpr LayerKind kType = LayerKind::batch_norm;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return fmt::format("BatchNorm{}d", dims); }
   std::string architecture() const override {
     std::string s = fmt::format("{}({}", kind(), features);
@@ -86,6 +84,12 @@ struct BatchNorm : Layer<T> {
   }
 };
 
+// The ONNX exporters of the kinds below (nn/layer_registry.h OnnxExporter), in nn/onnx/export_basic.cpp.
+namespace onnx_export {
+template <ad::Scalar T>
+std::string export_batch_norm(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+}  // namespace onnx_export
+
 template <ad::Scalar T, int Dims>
 LayerType<T> batch_norm_layer_type() {
   return {fmt::format("BatchNorm{}d", Dims), {"num_features", "eps", "momentum", "affine", "track_running_stats"},
@@ -103,7 +107,8 @@ LayerType<T> batch_norm_layer_type() {
             l.running_mean.value.fill(T(0));
             l.running_var.value.fill(T(1));
             l.num_batches_tracked.value.fill(T(0));
-          }};
+          },
+          onnx_export::export_batch_norm<T>};
 }
 
 }  // namespace integrad::nn

@@ -1,5 +1,6 @@
 // The layer kinds integrad knows, in the order `integrad info` and error messages list them. A
-// new kind is one header with its struct and `*_layer_type<T>()`, and one line here.
+// new kind is one header with its struct and `*_layer_type<T>()` (which names its ONNX exporter),
+// and one line here.
 #include "nn/layer_registry.h"
 #include "nn/layers_activation.h"
 #include "nn/layers_batch_norm.h"
@@ -60,6 +61,13 @@ const std::vector<LayerType<T>>& layer_types() {
 }
 
 template <ad::Scalar T>
+const LayerType<T>* find_layer_type(std::string_view name) {
+  for (const LayerType<T>& t : layer_types<T>())
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+template <ad::Scalar T>
 const LayerType<T>& layer_type(std::string_view name) {
   std::string known;
   for (const LayerType<T>& t : layer_types<T>()) {
@@ -73,5 +81,7 @@ template const std::vector<LayerType<float>>& layer_types<float>();
 template const std::vector<LayerType<double>>& layer_types<double>();
 template const LayerType<float>& layer_type<float>(std::string_view);
 template const LayerType<double>& layer_type<double>(std::string_view);
+template const LayerType<float>* find_layer_type<float>(std::string_view);
+template const LayerType<double>* find_layer_type<double>(std::string_view);
 
 }  // namespace integrad::nn

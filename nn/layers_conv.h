@@ -19,8 +19,6 @@ struct Conv2d : Layer<T> {
   Conv2d(int64_t in_channels, int64_t out_channels, int kernel_size, int stride_ = 1, int padding_ = 0, bool with_bias = true)
       : in_ch(in_channels), out_ch(out_channels), kernel(kernel_size), stride(stride_), padding(padding_), has_bias(with_bias) {}
 
-  static constexpr LayerKind kType = LayerKind::conv2d;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return "Conv2d"; }
   std::string architecture() const override {
     std::string s = fmt::format("Conv2d({}, {}, {}", in_ch, out_ch, kernel);
@@ -52,6 +50,12 @@ struct Conv2d : Layer<T> {
   std::unique_ptr<Layer<T>> clone() const override { return std::make_unique<Conv2d>(*this); }
 };
 
+// The ONNX exporters of the kinds below (nn/layer_registry.h OnnxExporter), in nn/onnx/export_basic.cpp.
+namespace onnx_export {
+template <ad::Scalar T>
+std::string export_conv2d(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+}  // namespace onnx_export
+
 template <ad::Scalar T>
 LayerType<T> conv2d_layer_type() {
   return {"Conv2d", {"in_channels", "out_channels", "kernel_size", "stride", "padding", "bias"},
@@ -68,7 +72,8 @@ LayerType<T> conv2d_layer_type() {
             const double bound = 1.0 / std::sqrt(static_cast<double>(c.in_ch * c.kernel * c.kernel));
             fill_uniform(c.weight.value, rng, bound);
             fill_uniform(c.bias.value, rng, bound);
-          }};
+          },
+          onnx_export::export_conv2d<T>};
 }
 
 }  // namespace integrad::nn

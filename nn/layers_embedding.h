@@ -18,8 +18,6 @@ struct Embedding : Layer<T> {
 
   Embedding(int64_t num_embeddings, int64_t embedding_dim) : num(num_embeddings), dim(embedding_dim) {}
 
-  static constexpr LayerKind kType = LayerKind::embedding;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return "Embedding"; }
   std::string architecture() const override { return fmt::format("Embedding({}, {})", num, dim); }
   ad::Var<T> forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads) const override {
@@ -41,6 +39,12 @@ struct Embedding : Layer<T> {
   std::unique_ptr<Layer<T>> clone() const override { return std::make_unique<Embedding>(*this); }
 };
 
+// The ONNX exporters of the kinds below (nn/layer_registry.h OnnxExporter), in nn/onnx/export_sequence.cpp.
+namespace onnx_export {
+template <ad::Scalar T>
+std::string export_embedding(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+}  // namespace onnx_export
+
 template <ad::Scalar T>
 LayerType<T> embedding_layer_type() {
   return {"Embedding", {"num_embeddings", "embedding_dim"},
@@ -50,7 +54,8 @@ LayerType<T> embedding_layer_type() {
           },
           [](Layer<T>& layer, ad::Rng& rng) {
             for (T& v : layer_as<Embedding<T>>(layer).weight.value.span()) v = static_cast<T>(rng.normal());
-          }};
+          },
+          onnx_export::export_embedding<T>};
 }
 
 }  // namespace integrad::nn

@@ -17,8 +17,6 @@ struct Linear : Layer<T> {
 
   Linear(int64_t in_features, int64_t out_features, bool with_bias = true) : in(in_features), out(out_features), has_bias(with_bias) {}
 
-  static constexpr LayerKind kType = LayerKind::linear;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return "Linear"; }
   std::string architecture() const override { return fmt::format("Linear({}, {}{})", in, out, has_bias ? "" : ", bias=False"); }
   ad::Var<T> forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads) const override {
@@ -37,6 +35,12 @@ struct Linear : Layer<T> {
   std::unique_ptr<Layer<T>> clone() const override { return std::make_unique<Linear>(*this); }
 };
 
+// The ONNX exporters of the kinds below (nn/layer_registry.h OnnxExporter), in nn/onnx/export_basic.cpp.
+namespace onnx_export {
+template <ad::Scalar T>
+std::string export_linear(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+}  // namespace onnx_export
+
 template <ad::Scalar T>
 LayerType<T> linear_layer_type() {
   return {"Linear", {"in_features", "out_features", "bias"},
@@ -49,7 +53,8 @@ LayerType<T> linear_layer_type() {
             const double bound = 1.0 / std::sqrt(static_cast<double>(l.in));
             fill_uniform(l.weight.value, rng, bound);
             fill_uniform(l.bias.value, rng, bound);
-          }};
+          },
+          onnx_export::export_linear<T>};
 }
 
 }  // namespace integrad::nn

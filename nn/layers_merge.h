@@ -12,8 +12,6 @@ namespace integrad::nn {
 
 template <ad::Scalar T>
 struct Add : Layer<T> {
-  static constexpr LayerKind kType = LayerKind::add;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return "Add"; }
   std::string architecture() const override { return "Add()"; }
   size_t arity() const override { return 0; }
@@ -36,8 +34,6 @@ template <ad::Scalar T>
 struct Concat : Layer<T> {
   int dim;  // PyTorch's, with the batch as dimension 0
   explicit Concat(int d) : dim(d) {}
-  static constexpr LayerKind kType = LayerKind::concat;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return "Concat"; }
   std::string architecture() const override { return fmt::format("Concat(dim={})", dim); }
   size_t arity() const override { return 0; }
@@ -61,9 +57,17 @@ struct Concat : Layer<T> {
   std::unique_ptr<Layer<T>> clone() const override { return std::make_unique<Concat>(*this); }
 };
 
+// The ONNX exporters of the kinds below (nn/layer_registry.h OnnxExporter), in nn/onnx/export_basic.cpp.
+namespace onnx_export {
+template <ad::Scalar T>
+std::string export_add(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+template <ad::Scalar T>
+std::string export_concat(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+}  // namespace onnx_export
+
 template <ad::Scalar T>
 LayerType<T> add_layer_type() {
-  return {"Add", {}, [](const LayerArgs&) -> std::unique_ptr<Layer<T>> { return std::make_unique<Add<T>>(); }};
+  return {"Add", {}, [](const LayerArgs&) -> std::unique_ptr<Layer<T>> { return std::make_unique<Add<T>>(); }, {}, onnx_export::export_add<T>};
 }
 
 template <ad::Scalar T>
@@ -72,7 +76,7 @@ LayerType<T> concat_layer_type() {
             const int64_t dim = a.integer("dim", 1);
             if (dim == 0 || dim < -6 || dim > 5) a.fail("'dim' must be in [-6, 5] and not 0 (the batch)");
             return std::make_unique<Concat<T>>(static_cast<int>(dim));
-          }};
+          }, {}, onnx_export::export_concat<T>};
 }
 
 }  // namespace integrad::nn

@@ -13,8 +13,6 @@ struct Pool2d : Layer<T> {
   int kernel, stride;
   Pool2d(int kernel_size, int stride_) : kernel(kernel_size), stride(stride_) {}
 
-  static constexpr LayerKind kType = IsMax ? LayerKind::max_pool2d : LayerKind::avg_pool2d;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return IsMax ? "MaxPool2d" : "AvgPool2d"; }
   std::string architecture() const override {
     return stride == kernel ? fmt::format("{}({})", kind(), kernel) : fmt::format("{}({}, stride={})", kind(), kernel, stride);
@@ -35,6 +33,14 @@ using MaxPool2d = Pool2d<T, true>;
 template <ad::Scalar T>
 using AvgPool2d = Pool2d<T, false>;
 
+// The ONNX exporters of the kinds below (nn/layer_registry.h OnnxExporter), in nn/onnx/export_basic.cpp.
+namespace onnx_export {
+template <ad::Scalar T>
+std::string export_pool2d(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+template <ad::Scalar T>
+std::string export_adaptive_avg_pool2d(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+}  // namespace onnx_export
+
 template <ad::Scalar T, bool IsMax>
 LayerType<T> pool2d_layer_type() {
   return {IsMax ? "MaxPool2d" : "AvgPool2d", {"kernel_size", "stride"}, [](const LayerArgs& a) -> std::unique_ptr<Layer<T>> {
@@ -43,15 +49,13 @@ LayerType<T> pool2d_layer_type() {
             const int k = static_cast<int>(a.positive("kernel_size"));
             const int s = a.has("stride") && !a.is_none("stride") ? static_cast<int>(a.positive("stride")) : k;
             return std::make_unique<Pool2d<T, IsMax>>(k, s);
-          }};
+          }, {}, onnx_export::export_pool2d<T>};
 }
 
 // AdaptiveAvgPool2d(1): the global average pool of a ResNet's head, [C, H, W] -> [C, 1, 1]. Other
 // output sizes are refused.
 template <ad::Scalar T>
 struct AdaptiveAvgPool2d : Layer<T> {
-  static constexpr LayerKind kType = LayerKind::adaptive_avg_pool2d;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return "AdaptiveAvgPool2d"; }
   std::string architecture() const override { return "AdaptiveAvgPool2d(1)"; }
   ad::Var<T> forward(ad::Tape<T>&, ad::Var<T> x, Grads) const override { return ad::mean(ad::mean(x, 3, true), 2, true); }
@@ -67,7 +71,7 @@ LayerType<T> adaptive_avg_pool2d_layer_type() {
   return {"AdaptiveAvgPool2d", {"output_size"}, [](const LayerArgs& a) -> std::unique_ptr<Layer<T>> {
             if (a.integer("output_size") != 1) a.fail("only output_size=1 (the global average) is supported");
             return std::make_unique<AdaptiveAvgPool2d<T>>();
-          }};
+          }, {}, onnx_export::export_adaptive_avg_pool2d<T>};
 }
 
 }  // namespace integrad::nn

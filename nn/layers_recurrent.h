@@ -44,8 +44,6 @@ struct Recurrent : Layer<T> {
     }
   }
 
-  static constexpr LayerKind kType = Cell == RecurrentCell::lstm ? LayerKind::lstm : LayerKind::gru;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return Cell == RecurrentCell::lstm ? "LSTM" : "GRU"; }
   std::string architecture() const override {  // PyTorch's repr: the defaults left out
     std::string s = fmt::format("{}({}, {}", kind(), input_size, hidden_size);
@@ -93,6 +91,12 @@ using LSTM = Recurrent<T, RecurrentCell::lstm>;
 template <ad::Scalar T>
 using GRU = Recurrent<T, RecurrentCell::gru>;
 
+// The ONNX exporters of the kinds below (nn/layer_registry.h OnnxExporter), in nn/onnx/export_recurrent.cpp.
+namespace onnx_export {
+template <ad::Scalar T>
+std::string export_recurrent(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+}  // namespace onnx_export
+
 template <ad::Scalar T, RecurrentCell Cell>
 LayerType<T> recurrent_layer_type() {
   return {Cell == RecurrentCell::lstm ? "LSTM" : "GRU",
@@ -106,7 +110,8 @@ LayerType<T> recurrent_layer_type() {
             check_size(a, {layers, Recurrent<T, Cell>::kGates * hidden, std::max(in, hidden) + hidden + 2});
             return std::make_unique<Recurrent<T, Cell>>(in, hidden, int(layers), a.boolean("bias", true), a.boolean("batch_first", false));
           },
-          [](Layer<T>& layer, ad::Rng& rng) { layer_as<Recurrent<T, Cell>>(layer).init(rng); }};
+          [](Layer<T>& layer, ad::Rng& rng) { layer_as<Recurrent<T, Cell>>(layer).init(rng); },
+          onnx_export::export_recurrent<T>};
 }
 
 }  // namespace integrad::nn

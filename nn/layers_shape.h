@@ -11,7 +11,6 @@ namespace integrad::nn {
 
 template <ad::Scalar T>
 struct Flatten : Layer<T> {
-  LayerKind type() const override { return LayerKind::flatten; }
   std::string kind() const override { return "Flatten"; }
   std::string architecture() const override { return "Flatten()"; }
   ad::Var<T> forward(ad::Tape<T>&, ad::Var<T> x, Grads) const override {
@@ -25,7 +24,6 @@ template <ad::Scalar T>
 struct Mean : Layer<T> {
   int dim;
   explicit Mean(int d) : dim(d) {}
-  LayerKind type() const override { return LayerKind::mean; }
   std::string kind() const override { return "Mean"; }
   std::string architecture() const override { return fmt::format("Mean({})", dim); }
   ad::Var<T> forward(ad::Tape<T>&, ad::Var<T> x, Grads) const override { return ad::mean(x, dim); }
@@ -38,24 +36,32 @@ struct Mean : Layer<T> {
   std::unique_ptr<Layer<T>> clone() const override { return std::make_unique<Mean>(*this); }
 };
 
+// The ONNX exporters of the kinds below (nn/layer_registry.h OnnxExporter), in nn/onnx/export_basic.cpp.
+namespace onnx_export {
+template <ad::Scalar T>
+std::string export_flatten(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+template <ad::Scalar T>
+std::string export_mean(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+template <ad::Scalar T>
+std::string export_identity(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+}  // namespace onnx_export
+
 template <ad::Scalar T>
 LayerType<T> flatten_layer_type() {
   return {"Flatten", {"start_dim"}, [](const LayerArgs& a) -> std::unique_ptr<Layer<T>> {
             if (a.integer("start_dim", 1) != 1) a.fail("only start_dim=1 is supported");
             return std::make_unique<Flatten<T>>();
-          }};
+          }, {}, onnx_export::export_flatten<T>};
 }
 
 template <ad::Scalar T>
 LayerType<T> mean_layer_type() {
-  return {"Mean", {"dim"}, [](const LayerArgs& a) -> std::unique_ptr<Layer<T>> { return std::make_unique<Mean<T>>(static_cast<int>(a.integer("dim"))); }};
+  return {"Mean", {"dim"}, [](const LayerArgs& a) -> std::unique_ptr<Layer<T>> { return std::make_unique<Mean<T>>(static_cast<int>(a.integer("dim"))); }, {}, onnx_export::export_mean<T>};
 }
 
 // Identity: passes its input on (a named place in a graph, e.g. a downsample that does nothing).
 template <ad::Scalar T>
 struct Identity : Layer<T> {
-  static constexpr LayerKind kType = LayerKind::identity;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return "Identity"; }
   std::string architecture() const override { return "Identity()"; }
   ad::Var<T> forward(ad::Tape<T>&, ad::Var<T> x, Grads) const override { return x; }
@@ -65,7 +71,7 @@ struct Identity : Layer<T> {
 
 template <ad::Scalar T>
 LayerType<T> identity_layer_type() {
-  return {"Identity", {}, [](const LayerArgs&) -> std::unique_ptr<Layer<T>> { return std::make_unique<Identity<T>>(); }};
+  return {"Identity", {}, [](const LayerArgs&) -> std::unique_ptr<Layer<T>> { return std::make_unique<Identity<T>>(); }, {}, onnx_export::export_identity<T>};
 }
 
 }  // namespace integrad::nn

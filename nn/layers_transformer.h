@@ -13,6 +13,7 @@
 
 #include "nn/layer.h"
 #include "nn/layer_registry.h"
+#include "nn/layers_shape.h"  // Identity's exporter, which Dropout's is
 
 namespace integrad::nn {
 
@@ -41,8 +42,6 @@ struct LayerNorm : Layer<T> {
   Parameter<T> bias{"bias", ad::Tensor<T>(ad::Shape{dim}), ad::Tensor<T>(ad::Shape{dim})};
   explicit LayerNorm(int64_t d, double eps_ = 1e-5) : dim(d), eps(eps_) {}
 
-  static constexpr LayerKind kType = LayerKind::layer_norm;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return "LayerNorm"; }
   std::string architecture() const override {
     return eps == 1e-5 ? fmt::format("LayerNorm({})", dim) : fmt::format("LayerNorm({}, eps={})", dim, detail::real_text(eps));
@@ -60,8 +59,6 @@ struct LayerNorm : Layer<T> {
 
 template <ad::Scalar T>
 struct GELU : Layer<T> {
-  static constexpr LayerKind kType = LayerKind::gelu;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return "GELU"; }
   std::string architecture() const override { return "GELU()"; }
   ad::Var<T> forward(ad::Tape<T>&, ad::Var<T> x, Grads) const override { return ad::gelu(x); }
@@ -75,8 +72,6 @@ struct Dropout : Layer<T> {
   mutable ad::Rng rng;  // drawn from in training only; seeded by init_layer
   explicit Dropout(double p_ = 0.5, uint64_t seed = 0) : p(p_), rng(seed) {}
 
-  static constexpr LayerKind kType = LayerKind::dropout;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return "Dropout"; }
   std::string architecture() const override { return fmt::format("Dropout(p={})", detail::real_text(p)); }
   ad::Var<T> forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads) const override { return detail::dropout(tape, x, p, rng, grads); }
@@ -90,8 +85,6 @@ struct PositionalEmbedding : Layer<T> {
   Parameter<T> weight{"weight", ad::Tensor<T>(ad::Shape{max_len, dim}), ad::Tensor<T>(ad::Shape{max_len, dim})};
   PositionalEmbedding(int64_t max_len_, int64_t d) : max_len(max_len_), dim(d) {}
 
-  static constexpr LayerKind kType = LayerKind::positional_embedding;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return "PositionalEmbedding"; }
   std::string architecture() const override { return fmt::format("PositionalEmbedding({}, {})", max_len, dim); }
   ad::Var<T> forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads) const override {
@@ -115,8 +108,6 @@ struct Select : Layer<T> {
   int64_t index;
   Select(int d, int64_t i) : dim(d), index(i) {}
 
-  static constexpr LayerKind kType = LayerKind::select;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return "Select"; }
   std::string architecture() const override { return fmt::format("Select({}, {})", dim, index); }
   ad::Var<T> forward(ad::Tape<T>&, ad::Var<T> x, Grads) const override {
@@ -173,8 +164,6 @@ struct TransformerEncoderLayer : Layer<T> {
       throw std::invalid_argument(fmt::format("TransformerEncoderLayer: nhead {} does not divide d_model {} (each head takes d_model/nhead features)", heads, d));
   }
 
-  static constexpr LayerKind kType = LayerKind::transformer_encoder_layer;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return "TransformerEncoderLayer"; }
   std::string architecture() const override {
     std::string s = fmt::format("TransformerEncoderLayer({}, {}", d_model, nhead);
@@ -244,6 +233,21 @@ struct TransformerEncoderLayer : Layer<T> {
   }
 };
 
+// The ONNX exporters of the kinds below (nn/layer_registry.h OnnxExporter), in
+// nn/onnx/export_sequence.cpp and export_transformer.cpp; Dropout's is Identity's (nn/layers_shape.h).
+namespace onnx_export {
+template <ad::Scalar T>
+std::string export_layer_norm(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+template <ad::Scalar T>
+std::string export_gelu(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+template <ad::Scalar T>
+std::string export_positional_embedding(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+template <ad::Scalar T>
+std::string export_select(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+template <ad::Scalar T>
+std::string export_transformer_encoder_layer(Emitter<T>&, const Layer<T>&, std::span<const std::string>);
+}  // namespace onnx_export
+
 template <ad::Scalar T>
 LayerType<T> layer_norm_layer_type() {
   return {"LayerNorm", {"normalized_shape", "eps", "elementwise_affine"},
@@ -256,7 +260,8 @@ LayerType<T> layer_norm_layer_type() {
             auto& l = layer_as<LayerNorm<T>>(layer);
             l.weight.value.fill(T(1));
             l.bias.value.fill(T(0));
-          }};
+          },
+          onnx_export::export_layer_norm<T>};
 }
 
 template <ad::Scalar T>
@@ -264,13 +269,14 @@ LayerType<T> gelu_layer_type() {
   return {"GELU", {"approximate"}, [](const LayerArgs& a) -> std::unique_ptr<Layer<T>> {
             if (a.word("approximate", "none") != "none") a.fail("only approximate='none' (the exact erf form) is supported");
             return std::make_unique<GELU<T>>();
-          }};
+          }, {}, onnx_export::export_gelu<T>};
 }
 
 template <ad::Scalar T>
 LayerType<T> dropout_layer_type() {
   return {"Dropout", {"p", "inplace"}, [](const LayerArgs& a) -> std::unique_ptr<Layer<T>> { return std::make_unique<Dropout<T>>(a.real("p", 0.5, 0.0, 1.0)); },
-          [](Layer<T>& layer, ad::Rng& rng) { layer_as<Dropout<T>>(layer).rng = ad::Rng(rng.next_u64()); }};
+          [](Layer<T>& layer, ad::Rng& rng) { layer_as<Dropout<T>>(layer).rng = ad::Rng(rng.next_u64()); },
+          onnx_export::export_identity<T>};
 }
 
 template <ad::Scalar T>
@@ -283,7 +289,8 @@ LayerType<T> positional_embedding_layer_type() {
           // As a learned positional table made of an nn.Embedding: N(0, 1).
           [](Layer<T>& layer, ad::Rng& rng) {
             for (T& v : layer_as<PositionalEmbedding<T>>(layer).weight.value.span()) v = static_cast<T>(rng.normal());
-          }};
+          },
+          onnx_export::export_positional_embedding<T>};
 }
 
 template <ad::Scalar T>
@@ -293,7 +300,7 @@ LayerType<T> select_layer_type() {
             if (dim == 0) a.fail("dim 0 is the batch: Select(0, ...) would pick one example");
             if (dim < -5 || dim > 5 || index < -(int64_t(1) << 24) || index >= (int64_t(1) << 24)) a.fail("'dim' must be in [-5, 5] and 'index' below 2^24 in size");
             return std::make_unique<Select<T>>(static_cast<int>(dim), index);
-          }};
+          }, {}, onnx_export::export_select<T>};
 }
 
 template <ad::Scalar T>
@@ -327,7 +334,8 @@ LayerType<T> transformer_encoder_layer_type() {
             for (auto* p : {&l.norm1_weight, &l.norm2_weight}) p->value.fill(T(1));
             for (auto* p : {&l.norm1_bias, &l.norm2_bias}) p->value.fill(T(0));
             l.rng = ad::Rng(rng.next_u64());
-          }};
+          },
+          onnx_export::export_transformer_encoder_layer<T>};
 }
 
 }  // namespace integrad::nn

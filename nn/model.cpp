@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -11,8 +12,10 @@
 #include "autodiff/add_relu.h"
 #include "autodiff/thread_tape.h"
 #include "nn/architecture.h"
+#include "nn/layers_activation.h"
 #include "nn/layers_batch_norm.h"
 #include "nn/layers_conv.h"
+#include "nn/layers_merge.h"
 #include "nn/layer_registry.h"
 #include "nn/layers_pool.h"
 #include "nn/stop.h"
@@ -75,6 +78,16 @@ std::vector<size_t> Model<T>::node_readers(int i) const {
 
 template <ad::Scalar T>
 size_t Model<T>::node_index(std::string_view name) const {
+  const size_t i = any_node_index(name);
+  if (batch_elsewhere.count(node_name(i)))
+    throw std::invalid_argument(fmt::format("the layer '{}' (node '{}') holds its values without the batch as dimension 0 (inside the graph's "
+                                            "reshaping); name a layer whose output has the batch first, such as a module's or a layer's output",
+                                            name, node_name(i)));
+  return i;
+}
+
+template <ad::Scalar T>
+size_t Model<T>::any_node_index(std::string_view name) const {
   for (size_t i = 0; i < layers.size(); ++i)
     if (node_name(i) == name) return i;
   for (const auto& [alias, i] : aliases)
@@ -88,6 +101,22 @@ size_t Model<T>::node_index(std::string_view name) const {
   for (size_t i = 0; i < layers.size() && i < 40; ++i) known.push_back(node_name(i));
   if (layers.size() > 40) known.push_back("...");
   throw std::invalid_argument(fmt::format("the model has no layer '{}'; its layers are {}", name, fmt::join(known, ", ")));
+}
+
+template <ad::Scalar T>
+std::vector<std::pair<std::string, size_t>> Model<T>::modules() const {
+  std::map<std::string, size_t> last_of_scope;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const std::string name = node_name(i);
+    for (size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.', dot + 1)) last_of_scope[name.substr(0, dot)] = i;
+  }
+  std::vector<std::pair<std::string, size_t>> out;
+  for (const auto& [scope, last] : last_of_scope)
+    if (std::find(names.begin(), names.end(), scope) == names.end()) out.emplace_back(scope, last);
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second < b.second : a.first.size() > b.first.size();
+  });
+  return out;
 }
 
 namespace {
@@ -149,32 +178,32 @@ size_t Model<T>::fusable(size_t i, size_t to, Grads grads) const {
     if (inputs.empty()) return true;  // a chain: the next node alone reads each node (and no search on the hot path)
     return inputs[k + 1] == std::vector<int>{static_cast<int>(k)} && node_readers(static_cast<int>(k)).size() == 1;
   };
-  if (layers[i]->type() == LayerKind::add) return only_reader(i) && layers[i + 1]->type() == LayerKind::relu ? 2 : 1;
-  if (layers[i]->type() != LayerKind::conv2d || !only_reader(i)) return 1;
+  if (layer_is<Add<T>>(*layers[i])) return only_reader(i) && layer_is<ReLU<T>>(*layers[i + 1]) ? 2 : 1;
+  if (!layer_is<Conv2d<T>>(*layers[i]) || !only_reader(i)) return 1;
   // Evaluation: BatchNorm is an affine map per channel, folded into the convolution before it.
-  if (grads == Grads::none && layers[i + 1]->type() == LayerKind::batch_norm && layer_as<BatchNorm<T>>(*layers[i + 1]).dims == 2)
-    return only_reader(i + 1) && layers[i + 2]->type() == LayerKind::relu ? 3 : 2;
-  if (layers[i + 1]->type() != LayerKind::relu) return 1;
-  if (only_reader(i + 1) && layers[i + 2]->type() == LayerKind::max_pool2d) {
-    const auto& pool = layer_as<MaxPool2d<T>>(*layers[i + 2]);
-    if (pool.kernel == 2 && pool.stride == 2) return 3;
+  const auto* bn = layer_if<BatchNorm<T>>(*layers[i + 1]);
+  if (grads == Grads::none && bn && bn->dims == 2) return only_reader(i + 1) && layer_is<ReLU<T>>(*layers[i + 2]) ? 3 : 2;
+  if (!layer_is<ReLU<T>>(*layers[i + 1])) return 1;
+  if (only_reader(i + 1)) {
+    const auto* pool = layer_if<MaxPool2d<T>>(*layers[i + 2]);
+    if (pool && pool->kernel == 2 && pool->stride == 2) return 3;
   }
   return 2;
 }
 
 template <ad::Scalar T>
 ad::Var<T> Model<T>::forward_fused(ad::Tape<T>& tape, std::span<const ad::Var<T>> xs, Grads grads, size_t i, size_t count) const {
-  if (layers[i]->type() == LayerKind::add) {  // Add's sum in its order, the last addend and the ReLU in one pass
+  if (layer_is<Add<T>>(*layers[i])) {  // Add's sum in its order, the last addend and the ReLU in one pass
     ad::Var<T> sum = xs[0];
     for (size_t k = 1; k + 1 < xs.size(); ++k) sum = ad::add(sum, xs[k]);
     return xs.size() == 1 ? ad::relu(sum) : ad::add_relu(sum, xs.back());
   }
   const ad::Var<T> x = xs[0];
   const auto& conv = layer_as<Conv2d<T>>(*layers[i]);
-  if (layers[i + 1]->type() == LayerKind::batch_norm) {
+  if (const auto* bn = layer_if<BatchNorm<T>>(*layers[i + 1])) {
     // w'_o = w_o·scale_o, b'_o = b_o·scale_o + shift_o: the same function as the convolution and
     // the normalisation, to rounding, in one pass over the output instead of two or three.
-    const auto [scale, shift] = layer_as<BatchNorm<T>>(*layers[i + 1]).affine();
+    const auto [scale, shift] = bn->affine();
     ad::Tensor<T> w(conv.weight.value.shape()), b(ad::Shape{conv.out_ch});
     const int64_t per_channel = w.numel() / conv.out_ch;
     for (int64_t o = 0; o < conv.out_ch; ++o) {
@@ -342,6 +371,7 @@ void copy_all_but_layers(const Model<T>& from, Model<U>& to) {
   to.output_kind = from.output_kind;
   to.aliases = from.aliases;
   to.origin = from.origin;
+  to.batch_elsewhere = from.batch_elsewhere;
 }
 }  // namespace
 

@@ -9,6 +9,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -69,6 +70,10 @@ class Model {
   // Other names --layer takes for a node, besides node_name (an ONNX model's tensor names and the
   // PyTorch module paths recovered from its node names, nn/onnx/read.h).
   std::vector<std::pair<std::string, size_t>> aliases;
+  // Nodes whose values do not hold the batch as dimension 0 (an ONNX graph's transposed or reshaped
+  // internals, such as the time-major sequence around an LSTM node): --layer refuses them, since
+  // every layer method reads dimension 0 as the batch.
+  std::set<std::string> batch_elsewhere;
   // Where the model came from, for a writer that maps it back: "onnx" (the file's path) and, for each
   // parameter held from an ONNX initializer, its full name → the initializer's name.
   std::map<std::string, std::string> origin;
@@ -89,8 +94,14 @@ class Model {
   std::vector<int> node_inputs(size_t i) const;
   // The nodes that read node i's value (kModelInput: the input's readers).
   std::vector<size_t> node_readers(int i) const;
-  // A node by its name, an alias, a module scope, or in a chain by its index; throws naming what there is.
+  // A node by its name, an alias, a module scope, or in a chain by its index, for --layer; throws
+  // naming what there is, or when the node's values do not have the batch first (batch_elsewhere).
   size_t node_index(std::string_view name) const;
+  size_t any_node_index(std::string_view name) const;  // the same, whatever the node's layout
+  // The modules that hold several nodes (scopes such as `layer1` and `layer1.0` that name no node),
+  // each with its last node, whose output is the module's: in node order, the innermost module
+  // first where several end at one node. What node_index resolves a module's name to.
+  std::vector<std::pair<std::string, size_t>> modules() const;
 
   // Nodes [from, to) applied to x [N, ...]: the value of node to − 1. A graph computes from its
   // input (from 0); in a chain x may be the output of node from − 1.

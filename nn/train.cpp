@@ -45,6 +45,52 @@ bool all_finite(Model<T>& model) {
   return true;
 }
 
+// Every input of the data set, rows `rows` of each: one batch, the same examples in every input.
+template <ad::Scalar T>
+void batch_inputs(ad::Tape<T>& tape, const Dataset<T>& data, std::span<const int64_t> rows, std::vector<ad::Var<T>>& xs) {
+  xs.clear();
+  xs.push_back(tape.leaf(gather_rows(data.inputs, rows)));
+  for (const ad::Tensor<T>& x : data.other_inputs) xs.push_back(tape.leaf(gather_rows(x, rows)));
+}
+
+// The outputs of a model of several inputs on every example, a batch of rows at a time (no copy of
+// the whole data set: Model::predict takes the inputs side by side).
+template <ad::Scalar T>
+ad::Tensor<T> predict_several(const Model<T>& model, const Dataset<T>& data, int64_t batch_size) {
+  const int64_t n = data.size();
+  const ad::Shape out_shape = model.output_shape();
+  ad::Tensor<T> out(with_batch(n, out_shape));
+  std::vector<ad::Tensor<T>> chunk(data.other_inputs.size() + 1);
+  for (int64_t start = 0; start < n; start += batch_size) {
+    const int64_t count = std::min(batch_size, n - start);
+    for (size_t k = 0; k < chunk.size(); ++k) {
+      const ad::Tensor<T>& x = k == 0 ? data.inputs : data.other_inputs[k - 1];
+      const int64_t row = x.shape().stride(0);
+      chunk[k] = ad::Tensor<T>(x.shape().with(0, count), std::span<const T>(x.data() + start * row, static_cast<size_t>(count * row)));
+    }
+    const ad::Tensor<T> y = model.predict(std::span<const ad::Tensor<T>>(chunk), batch_size);
+    std::copy(y.span().begin(), y.span().end(), out.data() + start * out_shape.numel());
+  }
+  return out;
+}
+
+// The data against the model's inputs: one tensor per input, each of the model's per-example shape
+// and of the labels' N. The loaders say which file or array is wrong; this guards the C++ API.
+template <ad::Scalar T>
+void check_inputs(const Model<T>& model, const Dataset<T>& data) {
+  const size_t count = data.other_inputs.size() + 1;
+  if (count != model.input_count())
+    throw std::invalid_argument(fmt::format("the data hold {} input{} per example; the model reads {}", count, count == 1 ? "" : "s", model.input_count()));
+  for (size_t k = 0; k < count; ++k) {
+    const ad::Tensor<T>& x = k == 0 ? data.inputs : data.other_inputs[k - 1];
+    const std::string name = model.named_inputs.empty() ? std::string("input") : model.named_inputs[k].name;
+    if (x.shape() != with_batch(x.rank() ? x.size(0) : 0, model.input_shape_of(k)))
+      throw std::invalid_argument(fmt::format("input '{}' has shape {}; the model reads examples of shape {}", name, x.shape().str(), model.input_shape_of(k).str()));
+    if (x.size(0) != data.size())
+      throw std::invalid_argument(fmt::format("input '{}' holds {} examples, the labels {}", name, x.size(0), data.size()));
+  }
+}
+
 // A progress line: redrawn in place on a terminal, printed every ~10% otherwise.
 class Progress {
  public:
@@ -110,7 +156,7 @@ template <ad::Scalar T>
 double accuracy(const Model<T>& model, const Dataset<T>& data, int64_t batch_size) {
   if (data.is_regression()) return -1;
   if (data.size() == 0) return 0;
-  const ad::Tensor<T> logits = model.predict(data.inputs, batch_size);
+  const ad::Tensor<T> logits = data.other_inputs.empty() ? model.predict(data.inputs, batch_size) : predict_several(model, data, batch_size);
   const std::vector<int64_t> predicted = predicted_classes(logits);
   int64_t correct = 0;
   for (size_t i = 0; i < predicted.size(); ++i) correct += predicted[i] == data.labels[i];
@@ -133,6 +179,8 @@ std::vector<EpochStats> train(Model<T>& model, const Dataset<T>& data, const Dat
                               const OnEpoch<T>& on_epoch, const ResumePoint<T>* resume) {
   if (options.batch_size < 1) throw std::invalid_argument("batch size must be at least 1");
   if (data.size() == 0) throw std::invalid_argument("the training set is empty");
+  check_inputs(model, data);
+  if (val) check_inputs(model, *val);
   check_loss(options.loss, model, data);
   // Class labels against the model's outputs, before any step (the loss would say "cross_entropy:
   // target 10 outside [0, 10)" from inside a batch).
@@ -158,6 +206,7 @@ std::vector<EpochStats> train(Model<T>& model, const Dataset<T>& data, const Dat
     int64_t seen = 0, correct = 0, skipped = 0;
     std::vector<int64_t> labels;
     std::vector<T> values;  // the targets of bce and mse
+    std::vector<ad::Var<T>> xs;  // the batch of each input
     for (size_t b = 0; b < batches.size(); ++b) {
       const auto& rows = batches[b];
       labels.clear();
@@ -167,12 +216,12 @@ std::vector<EpochStats> train(Model<T>& model, const Dataset<T>& data, const Dat
         else labels.push_back(data.labels[static_cast<size_t>(r)]);
         if (!data.is_regression() && options.loss != Loss::cross_entropy) values.push_back(T(labels.back()));
       }
-      const ad::Tensor<T> x = gather_rows(data.inputs, rows);
       // The forward polls Ctrl-C between layers (nn/stop.h); here a stop abandons the step before
       // any weight changes, and is reported as one between steps.
       ad::Var<T> logits;
       try {
-        logits = model.forward(tape, tape.leaf(x), Grads::parameters);
+        batch_inputs(tape, data, rows, xs);
+        logits = xs.size() == 1 ? model.forward(tape, xs[0], Grads::parameters) : model.forward(tape, std::span<const ad::Var<T>>(xs), Grads::parameters);
       } catch (const Stopped&) {
         tape.rewind();
         throw Interrupted(epoch + 1, static_cast<int64_t>(b));

@@ -80,6 +80,24 @@ py::array to_numpy(const std::vector<double>& v) { return py::array_t<double>(st
 
 template ad::Tensor<float> tensor_from<float>(py::handle, const std::string&, bool);
 template ad::Tensor<double> tensor_from<double>(py::handle, const std::string&, bool);
+template <ad::Scalar T>
+attr::NamedTensors<T> named_inputs_from(py::handle x, const nn::Model<T>& net, const std::string& what) {
+  attr::NamedTensors<T> out;
+  for (auto item : py::reinterpret_borrow<py::dict>(x)) {
+    std::string name = py::str(item.first);
+    bool ids = false;
+    for (size_t k = 0; k < net.input_count(); ++k)
+      if (net.named_inputs.empty() ? name == "input" : net.named_inputs[k].name == name)
+        ids = (net.named_inputs.empty() ? net.input_dtype : net.named_inputs[k].dtype) == nn::InputDtype::int64;
+    out.emplace_back(name, tensor_from<T>(item.second, fmt::format("{}['{}']", what, name), ids));
+  }
+  if (net.input_count() == 1 && out.size() == 1) out[0].first = net.named_inputs.empty() ? "input" : net.named_inputs[0].name;
+  attr::inputs_in_order(net, out, what);
+  return out;
+}
+
+template attr::NamedTensors<float> named_inputs_from<float>(py::handle, const nn::Model<float>&, const std::string&);
+template attr::NamedTensors<double> named_inputs_from<double>(py::handle, const nn::Model<double>&, const std::string&);
 template ad::Tensor<float> inputs_from<float>(py::handle, const nn::Model<float>&, const std::string&);
 template ad::Tensor<double> inputs_from<double>(py::handle, const nn::Model<double>&, const std::string&);
 template py::array to_numpy<float>(ad::Tensor<float>&&);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "autodiff/tensor.h"
+#include "attribution/several_inputs.h"
 #include "nn/model.h"
 
 namespace integrad::py_bind {
@@ -30,6 +31,11 @@ ad::Tensor<T> tensor_from(py::handle obj, const std::string& what, bool allow_in
 // A batch for `model`: [N, ...input_shape], N >= 1, with a ValueError in the CLI's words otherwise.
 template <ad::Scalar T>
 ad::Tensor<T> inputs_from(py::handle obj, const nn::Model<T>& model, const std::string& what = "x");
+
+// x = {"num": a, "cat": b}: the arrays by input name, each checked against its input (name, shape,
+// one N; int64 token ids kept whole), in the dict's order; `what` ("x") names them in errors.
+template <ad::Scalar T>
+attr::NamedTensors<T> named_inputs_from(py::handle x, const nn::Model<T>& net, const std::string& what = "x");
 
 // Integer class labels [n] (any integer dtype).
 std::vector<int64_t> labels_from(py::handle obj, int64_t n, const std::string& what);

@@ -88,23 +88,6 @@ std::map<std::string, std::string> option_texts(const py::kwargs& options) {
 
 namespace {
 
-// x = {"num": a, "cat": b}: the arrays by input name, each checked (int64 token ids kept whole).
-template <ad::Scalar T>
-attr::NamedTensors<T> named_inputs_from(py::handle x, const nn::Model<T>& net) {
-  attr::NamedTensors<T> out;
-  for (auto item : py::reinterpret_borrow<py::dict>(x)) {
-    std::string name = py::str(item.first);
-    bool ids = false;
-    for (size_t k = 0; k < net.input_count(); ++k)
-      if (net.named_inputs.empty() ? name == "input" : net.named_inputs[k].name == name)
-        ids = (net.named_inputs.empty() ? net.input_dtype : net.named_inputs[k].dtype) == nn::InputDtype::int64;
-    out.emplace_back(name, tensor_from<T>(item.second, fmt::format("x['{}']", name), ids));
-  }
-  if (net.input_count() == 1 && out.size() == 1) out[0].first = net.named_inputs.empty() ? "input" : net.named_inputs[0].name;
-  attr::inputs_in_order(net, out, "x");
-  return out;
-}
-
 // A model of several inputs (or x a dict): attributions as a dict by input name.
 template <ad::Scalar T>
 py::dict explain_named(const nn::Model<T>& net, const attr::Method<T>& method, const attr::Options& options, py::handle x, py::handle target,

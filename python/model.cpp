@@ -282,8 +282,8 @@ void bind_model(py::module_& m) {
       .def("predict", &predict, py::arg("x"), py::arg("batch_size") = 256, "The model's outputs (logits) for inputs x [N, ...input_shape], in the model's dtype.")
       .def("save", &save, py::arg("path"), py::arg("dtype") = py::none(), "Writes a .safetensors model file (as integrad train does); dtype None: the model's.")
       .def("export", &export_onnx, py::arg("path"),
-           "Writes the model as ONNX (opset 17) for onnxruntime and other runtimes, in the model's dtype: one input 'input' with a\n"
-           "dynamic batch, one output 'output', the state_dict as initializers (docs/onnx.md, \"Export\").")
+           "Writes the model as ONNX (opset 17) for onnxruntime and other runtimes, in the model's dtype: one input 'input' (or one\n"
+           "per named input) with a dynamic batch, one output 'output', the state_dict as initializers (docs/onnx.md, \"Export\").")
       .def("info", &info, "Layers, output shapes and parameter counts (what integrad info prints), as a dict.")
       .def("state_dict", &state_dict, "The parameters as PyTorch names them ('0.weight', ...): a dict of NumPy arrays (copies).")
       .def("to", &to_dtype, py::arg("dtype"), "A copy of the model computing in dtype 'float32' or 'float64'.")

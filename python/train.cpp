@@ -12,8 +12,17 @@
 
 #include <fmt/ranges.h>
 
+#include <algorithm>
+
 namespace integrad::py_bind {
 namespace {
+
+template <ad::Scalar T>
+std::string input_names(const nn::Model<T>& net) {
+  std::vector<std::string> names;
+  for (const nn::ModelInput& in : net.named_inputs) names.push_back(in.name);
+  return fmt::format("{}", fmt::join(names, ", "));
+}
 
 // Thrown from the epoch callback when the progress callback returns False.
 struct StopTraining {};
@@ -21,7 +30,21 @@ struct StopTraining {};
 template <ad::Scalar T>
 nn::Dataset<T> dataset_of(const nn::Model<T>& net, py::handle x, py::handle y, const std::string& xname, const std::string& yname, nn::Loss loss) {
   nn::Dataset<T> d;
-  d.inputs = inputs_from<T>(x, net, xname);
+  if (net.input_count() > 1 || py::isinstance<py::dict>(x)) {
+    // A model of several inputs: a dict of arrays by input name, ordered as the model reads them.
+    if (!py::isinstance<py::dict>(x))
+      throw py::value_error(fmt::format("{}: the model reads several inputs ({}); pass a dict of arrays by those names", xname, input_names(net)));
+    attr::NamedTensors<T> named = named_inputs_from<T>(x, net, xname);
+    for (size_t k = 0; k < net.input_count(); ++k) {
+      const std::string name = net.named_inputs.empty() ? std::string("input") : net.named_inputs[k].name;
+      auto it = std::find_if(named.begin(), named.end(), [&](const auto& p) { return p.first == name; });
+      if (k == 0) d.inputs = std::move(it->second);  // named_inputs_from checked that every input is there
+      else d.other_inputs.push_back(std::move(it->second));
+    }
+    if (d.inputs.size(0) == 0) throw py::value_error(fmt::format("{} holds no examples", xname));
+  } else {
+    d.inputs = inputs_from<T>(x, net, xname);
+  }
   if (loss == nn::Loss::mse) {
     // A regression: real targets, one per example.
     const ad::Tensor<double> t = tensor_from<double>(y, yname, true);
@@ -80,6 +103,9 @@ py::object train(py::object model_or_arch, py::handle x, py::handle y, int64_t e
   if (!progress.is_none() && !PyCallable_Check(progress.ptr())) throw py::value_error("progress must be a callable (called with a dict after each epoch) or None");
   py::object result;
   if (py::isinstance<py::str>(model_or_arch)) {
+    if (py::isinstance<py::dict>(x))
+      throw py::value_error("an architecture builds a model of one input; to train on a dict of named inputs pass a Model of several inputs "
+                            "(integrad.load, or Model.from_torch with inputs=...)");
     result = py::cast(build(model_or_arch.cast<std::string>(), as_array(x, "x"), dtype, seed, outputs_of(loss, y)));
   } else if (py::isinstance<Model>(model_or_arch)) {
     result = model_or_arch;
@@ -159,7 +185,8 @@ void bind_train(py::module_& m) {
         "Trains with the mean loss (cross-entropy, bce or mse, as PyTorch defines them), as integrad train does, and returns the model.\n"
         "model_or_arch: a Model (trained in place), a name of integrad.architectures() or an architecture text, built for x's per-example\n"
         "shape with PyTorch's initialisation from `seed` (float64 arithmetic when x is float64, unless dtype says otherwise).\n"
-        "y: integer classes [N]. validation: (x_val, y_val), its accuracy reported after each epoch. progress: called after each\n"
+        "x: an array [N, ...], or for a model of several inputs a dict of arrays by input name (the same N; int64 token ids).\n"
+        "y: integer classes [N] (0/1 for bce, values for mse). validation: (x_val, y_val), x_val as x; its accuracy reported after each epoch. progress: called after each\n"
         "epoch with a dict (epoch, epochs, loss, train_accuracy, val_accuracy, seconds, skipped_batches); returning False stops.");
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <functional>
 
+#include "attribution/evaluation/homogeneous.h"
+
 namespace integrad::attr {
 
 namespace {
@@ -70,12 +72,16 @@ std::vector<MatrixRow> axiom_matrix(const nn::Model<T>& model, const std::vector
   const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, Target<T>::predicted());
   Twins<T> twins = built_twins(model);
   for (const auto& [name, twin] : user_twins) twins.emplace_back(name, twin.clone());
+  // A bias-free ReLU network from the zero baseline: F(0) = 0, and the rows that share out
+  // F(x) − F(x′) (or LRP-ε's relevance 1) then must conserve F(x) (homogeneous.h).
+  const bool conserving = bias_free_relu_network(model) && std::all_of(baseline.span().begin(), baseline.span().end(), [](T v) { return v == T(0); });
   std::vector<MatrixRow> rows;
   for (const auto& m : methods) {
     CheckOptions row_options = o;
     row_options.unit_seed = m.unit_seed;
     const MatrixInputs<T> inputs{model, x, baseline, targets, twins, row_options};
     MatrixRow row{m.name, {}, m.guarantees, m.left_out};
+    if (conserving && m.conserves_without_bias) row.guarantees.push_back("conservation");
     for (const auto& column : axiom_columns<T>()) {
       if (!m.left_out.empty()) row.checks.push_back({column.name.name, false, true, 0, 0, m.left_out});
       else row.checks.push_back(checked_cell(column, inputs, m.fn));

@@ -12,7 +12,9 @@ namespace integrad::attr {
 struct MatrixRow {
   std::string method;
   std::vector<CheckResult> checks;      // in axiom_names() order
-  std::vector<std::string> guarantees;  // axioms the method must satisfy by theory
+  // Axioms the method must satisfy by theory: its own, and conservation on a bias-free ReLU
+  // network from the zero baseline for the rows that declare it (Method::conserves_without_bias).
+  std::vector<std::string> guarantees;
   std::string left_out;                 // non-empty: the method was not run (checks all n/a), and why
 };
 

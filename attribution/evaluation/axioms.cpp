@@ -9,6 +9,7 @@
 
 #include "attribution/evaluation/model_surgery.h"
 #include "nn/fold_batch_norm.h"
+#include "nn/layers_conv.h"
 #include "nn/layers_linear.h"
 
 namespace integrad::attr {
@@ -62,7 +63,7 @@ double invariance_tolerance(const CheckOptions& o) {
 
 template <ad::Scalar T>
 bool starts_with_conv(const nn::Model<T>& model) {
-  return !model.layers.empty() && model.layers[0]->type() == nn::LayerKind::conv2d;
+  return !model.layers.empty() && nn::layer_is<nn::Conv2d<T>>(*model.layers[0]);
 }
 
 // The dummy's verdict: its largest |A| (r.figure on entry) relative to the largest |A| of the map,

@@ -4,8 +4,11 @@
 #include <memory>
 #include <stdexcept>
 
+#include "nn/layers_activation.h"
 #include "nn/layers_conv.h"
 #include "nn/layers_linear.h"
+#include "nn/layers_pool.h"
+#include "nn/layers_shape.h"
 
 namespace integrad::attr {
 
@@ -18,20 +21,32 @@ struct ConvBlock {
   int conv = -1, next = -1;
 };
 
+// The rule table of the search: what each layer is to a block.
+enum class BlockPart { conv, linear, flatten, commutes, other };
+
+template <ad::Scalar T>
+BlockPart block_part(const nn::Layer<T>& layer) {
+  if (nn::layer_is<nn::Conv2d<T>>(layer)) return BlockPart::conv;
+  if (nn::layer_is<nn::Linear<T>>(layer)) return BlockPart::linear;
+  if (nn::layer_is<nn::Flatten<T>>(layer)) return BlockPart::flatten;
+  if (nn::layer_is<nn::ReLU<T>>(layer) || nn::layer_is<nn::MaxPool2d<T>>(layer) || nn::layer_is<nn::AvgPool2d<T>>(layer)) return BlockPart::commutes;
+  return BlockPart::other;
+}
+
 template <ad::Scalar T>
 ConvBlock conv_block(const nn::Model<T>& model) {
   if (!model.is_chain()) return {};  // the edits below insert layers and follow a chain
   for (size_t k = 0; k < model.layers.size(); ++k) {
-    if (model.layers[k]->type() != nn::LayerKind::conv2d) continue;
+    if (block_part(*model.layers[k]) != BlockPart::conv) continue;
     bool flattened = false;
     for (size_t j = k + 1; j < model.layers.size(); ++j) {
-      const nn::LayerKind kind = model.layers[j]->type();
-      if (kind == nn::LayerKind::relu || kind == nn::LayerKind::max_pool2d || kind == nn::LayerKind::avg_pool2d) continue;
-      if (kind == nn::LayerKind::flatten) {
+      const BlockPart part = block_part(*model.layers[j]);
+      if (part == BlockPart::commutes) continue;
+      if (part == BlockPart::flatten) {
         flattened = true;
         continue;
       }
-      if ((kind == nn::LayerKind::conv2d && !flattened) || (kind == nn::LayerKind::linear && flattened)) return {int(k), int(j)};
+      if ((part == BlockPart::conv && !flattened) || (part == BlockPart::linear && flattened)) return {int(k), int(j)};
       break;
     }
   }
@@ -46,8 +61,8 @@ nn::Model<T> edited(const nn::Model<T>& model, const ConvBlock& b, Edit edit) {
   // The next layer's weights as [out, channels, plane] whichever kind it is.
   std::unique_ptr<nn::Layer<T>> next;
   ad::Tensor<T>* w = nullptr;
-  if (model.layers[size_t(b.next)]->type() == nn::LayerKind::conv2d) {
-    auto c = std::make_unique<nn::Conv2d<T>>(nn::layer_as<nn::Conv2d<T>>(*model.layers[size_t(b.next)]));
+  if (const auto* next_conv = nn::layer_if<nn::Conv2d<T>>(*model.layers[size_t(b.next)])) {
+    auto c = std::make_unique<nn::Conv2d<T>>(*next_conv);
     w = &c->weight.value;
     next = std::move(c);
   } else {
@@ -112,7 +127,7 @@ namespace {
 enum class InputChannel { first, added, other };
 template <ad::Scalar T, class Weight>
 nn::Model<T> widened_input(const nn::Model<T>& model, Weight weight) {
-  if (model.layers.empty() || model.layers[0]->type() != nn::LayerKind::conv2d || model.node_readers(nn::Model<T>::kModelInput).size() != 1)
+  if (model.layers.empty() || !nn::layer_is<nn::Conv2d<T>>(*model.layers[0]) || model.node_readers(nn::Model<T>::kModelInput).size() != 1)
     throw std::invalid_argument("needs a model whose input is read by one Conv2d, its first layer");
   const auto& conv = nn::layer_as<nn::Conv2d<T>>(*model.layers[0]);
   auto wide = std::make_unique<nn::Conv2d<T>>(conv.in_ch + 1, conv.out_ch, conv.kernel, conv.stride, conv.padding, conv.has_bias);
@@ -173,9 +188,8 @@ template <ad::Scalar T>
 int first_linear(const nn::Model<T>& model) {
   if (!model.is_chain()) return -1;
   for (size_t i = 0; i < model.layers.size(); ++i) {
-    const nn::LayerKind k = model.layers[i]->type();
-    if (k == nn::LayerKind::linear) return static_cast<int>(i);
-    if (k != nn::LayerKind::flatten) return -1;
+    if (nn::layer_is<nn::Linear<T>>(*model.layers[i])) return static_cast<int>(i);
+    if (!nn::layer_is<nn::Flatten<T>>(*model.layers[i])) return -1;
   }
   return -1;
 }
@@ -185,7 +199,8 @@ namespace {
 template <ad::Scalar T>
 int hidden_block(const nn::Model<T>& model) {
   for (size_t k = 0; k + 2 < model.layers.size(); ++k)
-    if (model.layers[k]->type() == nn::LayerKind::linear && model.layers[k + 1]->type() == nn::LayerKind::relu && model.layers[k + 2]->type() == nn::LayerKind::linear) return static_cast<int>(k);
+    if (nn::layer_is<nn::Linear<T>>(*model.layers[k]) && nn::layer_is<nn::ReLU<T>>(*model.layers[k + 1]) && nn::layer_is<nn::Linear<T>>(*model.layers[k + 2]))
+      return static_cast<int>(k);
   return -1;
 }
 

@@ -11,11 +11,10 @@ nn::Model<double> build(const char* architecture, int64_t inputs, std::vector<st
   nn::Model<double> m = nn::parse_architecture<double>(architecture, ad::Shape{inputs}, nn::InputDtype::float64, 0);
   size_t next = 0;
   for (auto& layer : m.layers)
-    if (layer->type() == nn::LayerKind::linear) {
-      auto& l = nn::layer_as<nn::Linear<double>>(*layer);
+    if (auto* l = nn::layer_if<nn::Linear<double>>(*layer)) {
       auto& [w, b] = params[next++];
-      l.weight.value = ad::Tensor<double>(l.weight.value.shape(), w);
-      l.bias.value = ad::Tensor<double>(l.bias.value.shape(), b);
+      l->weight.value = ad::Tensor<double>(l->weight.value.shape(), w);
+      l->bias.value = ad::Tensor<double>(l->bias.value.shape(), b);
     }
   return m;
 }

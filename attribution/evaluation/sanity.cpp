@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "nn/init.h"
@@ -34,6 +35,25 @@ double spearman(std::span<const double> a, std::span<const double> b) {
 }
 
 template <ad::Scalar T>
+double mean_spearman(const ad::Tensor<T>& trained, const ad::Tensor<T>& randomized, bool absolute, int64_t* counted) {
+  const int64_t n = trained.size(0), row = trained.shape().stride(0);
+  double total = 0;
+  int64_t rows = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    std::vector<double> a(static_cast<size_t>(row)), b(static_cast<size_t>(row));
+    for (int64_t j = 0; j < row; ++j) {
+      a[size_t(j)] = absolute ? std::abs(double(trained[i * row + j])) : double(trained[i * row + j]);
+      b[size_t(j)] = absolute ? std::abs(double(randomized[i * row + j])) : double(randomized[i * row + j]);
+    }
+    if (std::all_of(a.begin(), a.end(), [&](double v) { return v == a.front(); })) continue;  // no ranks to keep
+    total += spearman(a, b);
+    ++rows;
+  }
+  if (counted) *counted = rows;
+  return rows > 0 ? total / double(rows) : std::numeric_limits<double>::quiet_NaN();
+}
+
+template <ad::Scalar T>
 nn::Model<T> randomized_model(const nn::Model<T>& model, uint64_t seed) {
   nn::Model<T> out = model.clone();
   ad::Rng rng(seed);
@@ -53,13 +73,11 @@ std::vector<SanityPoint> sanity_checks(const nn::Model<T>& model, const std::vec
   std::vector<SanityPoint> points;
   for (const auto& m : methods) {
     const ad::Tensor<T> original = m.fn(model, x, baseline, target);
-    std::vector<double> orig_signed(original.span().begin(), original.span().end()), orig_abs;
-    for (double v : orig_signed) orig_abs.push_back(std::abs(v));
     auto compare = [&](const nn::Model<T>& randomized, const std::string& mode, size_t layer) {
       const ad::Tensor<T> a = m.fn(randomized, x, baseline, target);
-      std::vector<double> s(a.span().begin(), a.span().end()), ab;
-      for (double v : s) ab.push_back(std::abs(v));
-      points.push_back({m.name, mode, layer, spearman(orig_abs, ab), spearman(orig_signed, s)});
+      int64_t counted = 0;
+      const double absolute = mean_spearman(original, a, true, &counted);
+      points.push_back({m.name, mode, layer, absolute, mean_spearman(original, a, false), counted});
     };
     nn::Model<T> cascade = model.clone();
     ad::Rng rng(seed);
@@ -75,6 +93,8 @@ std::vector<SanityPoint> sanity_checks(const nn::Model<T>& model, const std::vec
   return points;
 }
 
+template double mean_spearman<float>(const ad::Tensor<float>&, const ad::Tensor<float>&, bool, int64_t*);
+template double mean_spearman<double>(const ad::Tensor<double>&, const ad::Tensor<double>&, bool, int64_t*);
 template nn::Model<float> randomized_model<float>(const nn::Model<float>&, uint64_t);
 template nn::Model<double> randomized_model<double>(const nn::Model<double>&, uint64_t);
 template std::vector<SanityPoint> sanity_checks<float>(const nn::Model<float>&, const std::vector<NamedMethod<float>>&, const ad::Tensor<float>&,

@@ -6,6 +6,7 @@
 
 #include "attribution/method.h"
 #include "attribution/target.h"
+#include "nn/layers_shape.h"
 #include "nn/layers_transformer.h"
 
 namespace integrad::attr {
@@ -13,7 +14,7 @@ namespace integrad::attr {
 template <ad::Scalar T>
 bool has_attention(const nn::Model<T>& model) {
   for (const auto& l : model.layers)
-    if (l->type() == nn::LayerKind::transformer_encoder_layer) return true;
+    if (nn::layer_is<nn::TransformerEncoderLayer<T>>(*l)) return true;
   return false;
 }
 
@@ -22,11 +23,11 @@ std::vector<size_t> attention_layers(const nn::Model<T>& model) {
   std::vector<size_t> out;
   int64_t heads = -1;
   for (size_t i = 0; i < model.layers.size(); ++i) {
-    if (model.layers[i]->type() != nn::LayerKind::transformer_encoder_layer) continue;
-    const auto& l = nn::layer_as<nn::TransformerEncoderLayer<T>>(*model.layers[i]);
-    if (heads >= 0 && l.nhead != heads)
-      throw std::invalid_argument(fmt::format("the model's attention layers have different head counts ({} and {}): their weights do not stack", heads, l.nhead));
-    heads = l.nhead;
+    const auto* l = nn::layer_if<nn::TransformerEncoderLayer<T>>(*model.layers[i]);
+    if (!l) continue;
+    if (heads >= 0 && l->nhead != heads)
+      throw std::invalid_argument(fmt::format("the model's attention layers have different head counts ({} and {}): their weights do not stack", heads, l->nhead));
+    heads = l->nhead;
     out.push_back(i);
   }
   if (out.empty()) throw std::invalid_argument("the model has no TransformerEncoderLayer: there is no attention to read");
@@ -116,11 +117,10 @@ template <ad::Scalar T>
 int64_t readout_row(const nn::Model<T>& model, int64_t seq_len) {
   const std::vector<size_t> att = attention_layers(model);
   for (size_t i = att.back() + 1; i < model.layers.size(); ++i) {
-    if (model.layers[i]->type() == nn::LayerKind::select) {
-      const auto& s = nn::layer_as<nn::Select<T>>(*model.layers[i]);
-      if (s.dim == 1 || s.dim == -2) return s.index < 0 ? s.index + seq_len : s.index;
+    if (const auto* s = nn::layer_if<nn::Select<T>>(*model.layers[i])) {
+      if (s->dim == 1 || s->dim == -2) return s->index < 0 ? s->index + seq_len : s->index;
     }
-    if (model.layers[i]->type() == nn::LayerKind::mean) return -1;
+    if (nn::layer_is<nn::Mean<T>>(*model.layers[i])) return -1;
   }
   return -1;
 }

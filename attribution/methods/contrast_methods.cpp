@@ -4,12 +4,25 @@
 #include <stdexcept>
 
 #include "attribution/method.h"
+#include "nn/layers_activation.h"
 
 namespace integrad::attr {
 
 namespace {
 
-bool elementwise_nonlinearity(nn::LayerKind k) { return k == nn::LayerKind::relu || k == nn::LayerKind::sigmoid || k == nn::LayerKind::tanh; }
+// The nodes each method replaces, resolved once per model: DeepLift's rescale rule takes the secant
+// of every element-wise nonlinearity; guided backprop and deconvolution replace the ReLUs.
+template <ad::Scalar T, class Pick>
+std::vector<bool> nodes_where(const nn::Model<T>& model, Pick&& pick) {
+  std::vector<bool> out;
+  for (const auto& layer : model.layers) out.push_back(pick(*layer));
+  return out;
+}
+
+template <ad::Scalar T>
+bool elementwise_nonlinearity(const nn::Layer<T>& l) {
+  return nn::layer_is<nn::ReLU<T>>(l) || nn::layer_is<nn::Sigmoid<T>>(l) || nn::layer_is<nn::Tanh<T>>(l);
+}
 
 // The gradient of the target with respect to x through `surrogate`, a forward with some layers
 // replaced.
@@ -28,7 +41,8 @@ ad::Tensor<T> deeplift_rescale(const nn::Model<T>& model, const ad::Tensor<T>& x
   const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, target);
   // What every element-wise nonlinearity reads, at x and at the baseline.
   const size_t n = model.layers.size();
-  auto nonlinear = [&](size_t i) { return elementwise_nonlinearity(model.layers[i]->type()); };
+  const std::vector<bool> is_nonlinear = nodes_where(model, elementwise_nonlinearity<T>);
+  auto nonlinear = [&](size_t i) { return bool(is_nonlinear[i]); };
   auto pre_activations = [&](const ad::Tensor<T>& input) {
     std::vector<ad::Tensor<T>> pre(n);
     ad::Tape<T> tape;
@@ -93,9 +107,10 @@ ad::Var<T> modified_relu(ad::Var<T> a, ReluBackward rule) {
 template <ad::Scalar T>
 ad::Tensor<T> modified_relu_gradient(const nn::Model<T>& model, const ad::Tensor<T>& x, const Target<T>& target, ReluBackward rule) {
   const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, target);
+  const std::vector<bool> relu = nodes_where(model, nn::layer_is<nn::ReLU<T>, T>);
   return surrogate_gradient(x, target, targets, [&](ad::Tape<T>& tape, ad::Var<T> h) {
     return model.forward(tape, h, nn::Grads::none, {.instead = [&](size_t i, std::span<const ad::Var<T>> reads) {
-                           return model.layers[i]->type() == nn::LayerKind::relu ? modified_relu(reads[0], rule) : ad::Var<T>();
+                           return relu[i] ? modified_relu(reads[0], rule) : ad::Var<T>();
                          }});
   });
 }
@@ -121,7 +136,11 @@ Method<T> deeplift_method() {
               .summary = "DeepLift, rescale rule: secant slopes instead of derivatives (complete, not implementation invariant)",
               .uses_baseline = true,
               .has_delta = true,
-              .contrast = true};
+              .contrast = true,
+              // From the zero reference of a bias-free ReLU network every reference activation is
+              // 0, so each ReLU's secant slope is its derivative and max-pooling's winner takes the
+              // whole difference: DeepLift is gradient × input there, Σ A = F(x) (Euler's theorem).
+              .conserves_without_bias = true};
   m.run = [](const MethodCall<T>& c) { return Attribution<T>{.values = deeplift_rescale(c.model, c.inputs, c.baseline.expand(c.inputs), c.target)}; };
   return m;
 }

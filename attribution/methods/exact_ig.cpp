@@ -4,6 +4,9 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
+#include <optional>
+#include <string_view>
 #include <stdexcept>
 
 #include "attribution/method.h"
@@ -16,21 +19,67 @@
 
 namespace integrad::attr {
 
-bool is_piecewise_linear(nn::LayerKind k) {
-  using enum nn::LayerKind;
-  return k == linear || k == conv2d || k == relu || k == max_pool2d || k == avg_pool2d || k == flatten || k == mean || k == batch_norm || k == add ||
-         k == concat || k == adaptive_avg_pool2d || k == identity || k == input_part || k == fixed_input;
+namespace {
+
+// The rule table: how a node carries a value v and its rate dv/dα along the path, by kind (the
+// registry's names, and those of the adapters of attribution/several_inputs.cpp). A kind that is
+// not here is not piecewise-linear.
+enum class PathRule {
+  relu,        // kinks where an input crosses 0
+  max_pool,    // kinks where another element overtakes a window's winner
+  linear,      // affine: the rate through the weights alone
+  conv2d,      // affine, as Linear
+  batch_norm,  // in evaluation an affine map per channel
+  merge,       // Add, Concat: linear in all their inputs
+  constant,    // an input held fixed (several inputs): rate 0
+  linear_map,  // linear without offset (AvgPool2d, Flatten, ...): the rate goes through the layer itself
+};
+
+std::optional<PathRule> path_rule(std::string_view kind) {
+  using enum PathRule;
+  static const std::map<std::string, PathRule, std::less<>> table = {
+      {"ReLU", relu},
+      {"MaxPool2d", max_pool},
+      {"Linear", linear},
+      {"Conv2d", conv2d},
+      {"BatchNorm1d", batch_norm},
+      {"BatchNorm2d", batch_norm},
+      {"Add", merge},
+      {"Concat", merge},
+      {"FixedInput", constant},
+      {"AvgPool2d", linear_map},
+      {"AdaptiveAvgPool2d", linear_map},
+      {"Flatten", linear_map},
+      {"Mean", linear_map},
+      {"Identity", linear_map},
+      {"InputPart", linear_map},
+  };
+  const auto it = table.find(kind);
+  return it == table.end() ? std::nullopt : std::optional<PathRule>(it->second);
 }
+
+// Each node's rule, resolved once; throws naming the first node that is not piecewise-linear.
+template <ad::Scalar T>
+std::vector<PathRule> path_rules(const nn::Model<T>& model) {
+  std::vector<PathRule> rules;
+  for (const auto& layer : model.layers) {
+    const std::optional<PathRule> r = path_rule(layer->kind());
+    if (!r) throw std::invalid_argument("exact IG needs a piecewise-linear network; layer " + layer->architecture() + " is not");
+    rules.push_back(*r);
+  }
+  return rules;
+}
+
+}  // namespace
 
 template <ad::Scalar T>
 bool exact_ig_affordable(const nn::Model<T>& model, int64_t max_relu_units) {
   int64_t units = 0;
-  for (size_t i = 0; i < model.layers.size(); ++i) {
-    if (!is_piecewise_linear(model.layers[i]->type())) return false;
-  }
+  for (const auto& layer : model.layers)
+    if (!path_rule(layer->kind())) return false;
   const std::vector<ad::Shape> shapes = model.output_shapes();
   for (size_t i = 0; i < model.layers.size(); ++i)
-    if (model.layers[i]->type() == nn::LayerKind::relu) units += shapes[i].numel();
+    if (path_rule(model.layers[i]->kind()) == PathRule::relu) units += shapes[i].numel();
   return units <= max_relu_units;
 }
 
@@ -42,7 +91,7 @@ namespace {
 // Value v and rate dv/dα of one example's activations at α0, pushed through the network; returns
 // the smallest α > α0 at which any ReLU or max-pool changes its linear piece (or +inf).
 template <ad::Scalar T>
-double next_kink(const nn::Model<T>& model, const ad::Tensor<T>& point, const ad::Tensor<T>& direction, double alpha0) {
+double next_kink(const nn::Model<T>& model, const std::vector<PathRule>& rules, const ad::Tensor<T>& point, const ad::Tensor<T>& direction, double alpha0) {
   ad::Tape<T> tape;
   const ad::Var<T> v0 = tape.leaf(point), d0 = tape.leaf(direction);
   double next = std::numeric_limits<double>::infinity();
@@ -57,12 +106,12 @@ double next_kink(const nn::Model<T>& model, const ad::Tensor<T>& point, const ad
   std::vector<ad::Var<T>> values(model.layers.size()), rates(model.layers.size());
   for (size_t node = 0; node < model.layers.size(); ++node) {
     const auto& layer = model.layers[node];
-    const nn::LayerKind kind = layer->type();
+    const PathRule rule = rules[node];
     const std::vector<int> reads = model.node_inputs(node);
     auto value_of = [&](int r) { return r == nn::Model<T>::kModelInput ? v0 : values[size_t(r)]; };
     auto rate_of = [&](int r) { return r == nn::Model<T>::kModelInput ? d0 : rates[size_t(r)]; };
     ad::Var<T> v = value_of(reads[0]), d = rate_of(reads[0]);
-    if (kind == nn::LayerKind::relu) {
+    if (rule == PathRule::relu) {
       ad::Tensor<T> mask(v.shape());
       for (int64_t i = 0; i < v.numel(); ++i) {
         const double vi = v.value()[size_t(i)], di = d.value()[size_t(i)];
@@ -72,7 +121,7 @@ double next_kink(const nn::Model<T>& model, const ad::Tensor<T>& point, const ad
       ad::Var<T> m = tape.leaf(mask);
       v = v * m;
       d = d * m;
-    } else if (kind == nn::LayerKind::max_pool2d) {
+    } else if (rule == PathRule::max_pool) {
       const auto& pool = nn::layer_as<nn::MaxPool2d<T>>(*layer);
       // Winners a step δ ahead; another element overtakes the winner where their lines cross.
       const ad::Shape s = v.shape();
@@ -98,33 +147,31 @@ double next_kink(const nn::Model<T>& model, const ad::Tensor<T>& point, const ad
           }
       v = tape.leaf(nv);
       d = tape.leaf(nd);
-    } else if (kind == nn::LayerKind::linear) {
+    } else if (rule == PathRule::linear) {
       const auto& l = nn::layer_as<nn::Linear<T>>(*layer);
       v = layer->forward(tape, v, nn::Grads::none);
       d = ad::matmul(d, tape.parameter(l.weight.value, nullptr), false, true);
-    } else if (kind == nn::LayerKind::conv2d) {
+    } else if (rule == PathRule::conv2d) {
       const auto& c = nn::layer_as<nn::Conv2d<T>>(*layer);
       v = layer->forward(tape, v, nn::Grads::none);
       d = ad::conv2d(d, tape.parameter(c.weight.value, nullptr), ad::Var<T>(), c.stride, c.padding);
-    } else if (kind == nn::LayerKind::batch_norm) {  // in evaluation an affine map per channel
+    } else if (rule == PathRule::batch_norm) {  // in evaluation an affine map per channel
       auto [scale, shift] = nn::layer_as<nn::BatchNorm<T>>(*layer).affine();
       std::vector<int64_t> per_channel(size_t(v.shape().rank()), 1);
       per_channel[1] = scale.numel();
       v = layer->forward(tape, v, nn::Grads::none);
       d = d * tape.leaf(scale.reshaped(ad::Shape(per_channel)));
-    } else if (kind == nn::LayerKind::add || kind == nn::LayerKind::concat) {  // linear in all addends
+    } else if (rule == PathRule::merge) {  // linear in all addends
       std::vector<ad::Var<T>> vs, ds;
       for (int r : reads) vs.push_back(value_of(r)), ds.push_back(rate_of(r));
       v = layer->forward(tape, std::span<const ad::Var<T>>(vs), nn::Grads::none);
       d = layer->forward(tape, std::span<const ad::Var<T>>(ds), nn::Grads::none);
-    } else if (kind == nn::LayerKind::fixed_input) {  // an input held fixed (several inputs): a constant, rate 0
+    } else if (rule == PathRule::constant) {  // an input held fixed (several inputs): a constant, rate 0
       v = layer->forward(tape, v, nn::Grads::none);
       d = tape.leaf(ad::Tensor<T>(v.shape()));
-    } else if (is_piecewise_linear(kind)) {  // AvgPool2d, Flatten, Mean, global pooling, Identity: linear without offset
+    } else {  // AvgPool2d, Flatten, Mean, global pooling, Identity: linear without offset
       v = layer->forward(tape, v, nn::Grads::none);
       d = layer->forward(tape, d, nn::Grads::none);
-    } else {
-      throw std::invalid_argument("exact IG needs a piecewise-linear network; layer " + layer->architecture() + " is not");
     }
     values[node] = v;
     rates[node] = d;
@@ -137,8 +184,7 @@ double next_kink(const nn::Model<T>& model, const ad::Tensor<T>& point, const ad
 template <ad::Scalar T>
 Attribution<T> exact_integrated_gradients(const nn::Model<T>& model, const ad::Tensor<T>& x, const Target<T>& target, const Baseline<T>& baseline,
                                           int64_t max_pieces) {
-  for (const auto& layer : model.layers)
-    if (!is_piecewise_linear(layer->type())) throw std::invalid_argument("exact IG needs a piecewise-linear network; layer " + layer->architecture() + " is not");
+  const std::vector<PathRule> rules = path_rules(model);
   const Forward<T> f = forward_of(model);
   Attribution<T> out;
   out.targets = resolve_targets(f, x, target);
@@ -158,7 +204,7 @@ Attribution<T> exact_integrated_gradients(const nn::Model<T>& model, const ad::T
     while (alpha < 1) {
       if (++pieces > max_pieces) throw std::runtime_error(fmt::format("exact IG: example {} crosses more than {} kinks", i, max_pieces));
       for (int64_t j = 0; j < row; ++j) point[j] = base[i * row + j] + static_cast<T>(alpha) * direction[j];
-      const double end = std::min(1.0, next_kink(model, point, direction, alpha));
+      const double end = std::min(1.0, next_kink(model, rules, point, direction, alpha));
       // The gradient is constant inside the piece: take it at the midpoint, away from both kinks.
       for (int64_t j = 0; j < row; ++j) point[j] = base[i * row + j] + static_cast<T>(0.5 * (alpha + end)) * direction[j];
       const ad::Tensor<T> g = gradient(f, point, ti);
@@ -190,6 +236,7 @@ Method<T> exact_ig_method() {
               .summary = "Integrated Gradients integrated exactly, piece by linear piece (piecewise-linear networks only)",
               .uses_baseline = true,
               .has_delta = true,
+              .conserves_without_bias = true,  // complete, and F(0) = 0 there
               .guarantees = {"completeness", "sensitivity_a", "dummy", "implementation_invariance", "linearity", "symmetry"}};
   m.in_tables = [](const nn::Model<T>& model) { return exact_ig_affordable(model); };
   m.run = [](const MethodCall<T>& c) { return exact_integrated_gradients(c.model, c.inputs, c.target, c.baseline); };

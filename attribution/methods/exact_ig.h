@@ -18,8 +18,6 @@ template <ad::Scalar T>
 Attribution<T> exact_integrated_gradients(const nn::Model<T>& model, const ad::Tensor<T>& inputs, const Target<T>& target,
                                           const Baseline<T>& baseline = Baseline<T>::zero(), int64_t max_pieces = 1'000'000);
 
-bool is_piecewise_linear(nn::LayerKind kind);
-
 // Piecewise-linear, and small enough that walking every kink is quick: the path of a wide CNN
 // crosses ~10⁴ kinks (one gradient each), so tools fall back to Gauss-Legendre there.
 template <ad::Scalar T>

@@ -27,9 +27,12 @@ size_t gradcam_layer(const nn::Model<T>& model, const Options& options) {
                                               options.text("layer"), model.node_name(i), shapes[i].str()));
     return i;
   }
+  // Not a 1×1 "image": a ResNet's global average pool gives [C, 1, 1], whose map is one number per
+  // example, upsampled to a constant; the default was that node on `--arch resnet`, and its sanity
+  // curves measured nothing. Captum users pass the last convolutional block.
   for (size_t i = shapes.size(); i-- > 0;)
-    if (shapes[i].rank() == 3) return i;
-  throw std::invalid_argument("Grad-CAM needs a layer whose output is an image [C, h, w] per example; this model has none");
+    if (shapes[i].rank() == 3 && shapes[i][1] * shapes[i][2] > 1) return i;
+  throw std::invalid_argument("Grad-CAM needs a layer whose output is an image [C, h, w] per example, larger than 1x1; this model has none");
 }
 
 namespace {
@@ -155,7 +158,7 @@ Method<T> gradcam_method() {
               .summary = "ReLU(Σ_c mean(∂F/∂A_c)·A_c) at layer --layer, upsampled to the input (Captum's LayerGradCam + interpolate)",
               .is_signed = false,
               .options = {{.name = "layer", .kind = K::text,
-                           .help = "the layer A: its name (module path), or in a chain its 0-based index (default: the last layer with an image output)"},
+                           .help = "the layer A: its name (module path), or in a chain its 0-based index (default: the last layer whose output is an image larger than 1x1)"},
                           {.name = "signed", .kind = K::flag, .default_value = "false", .help = "keep the negative part (Captum's relu_attributions=False)"},
                           {.name = "interpolate", .kind = K::choice, .default_value = "bilinear",
                            .help = "upsampling to the input's height and width (torch's interpolate, align_corners=False)", .choices = {"bilinear", "nearest"}}}};

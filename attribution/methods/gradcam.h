@@ -11,8 +11,8 @@
 namespace integrad::attr {
 
 // The node Grad-CAM reads: --layer if given (a name, or a chain's index), else the last node whose
-// value is an image [C, h, w] per example (Captum users pass the last convolutional block). Refuses
-// a node whose value is not [C, h, w].
+// value is an image [C, h, w] per example with h·w > 1 (Captum users pass the last convolutional
+// block; a global average pool's [C, 1, 1] is skipped). Refuses a node whose value is not [C, h, w].
 template <ad::Scalar T>
 size_t gradcam_layer(const nn::Model<T>& model, const Options& options);
 

@@ -127,7 +127,8 @@ Method<T> saliency_method() {
 
 template <ad::Scalar T>
 Method<T> gradxinput_method() {
-  Method<T> m{.name = "gradxinput", .display_name = "gradient × input", .summary = "x ⊙ ∂F/∂x (Captum's InputXGradient)"};
+  // Euler's theorem: a bias-free ReLU network is positively homogeneous of degree 1, so x·∇F(x) = F(x).
+  Method<T> m{.name = "gradxinput", .display_name = "gradient × input", .summary = "x ⊙ ∂F/∂x (Captum's InputXGradient)", .conserves_without_bias = true};
   m.run = [](const MethodCall<T>& c) { return from_one_pass(c, [](T g, T x) { return g * x; }); };
   return m;
 }

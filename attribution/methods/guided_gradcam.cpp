@@ -19,7 +19,7 @@ Method<T> guided_gradcam_method() {
               .summary = "guided backprop × Grad-CAM at --layer upsampled by nearest (Captum's GuidedGradCam; survives weight randomisation)",
               .guarantees = {"dummy"},
               .options = {{.name = "layer", .kind = OptionSpec::Kind::text,
-                           .help = "Grad-CAM's layer: its name (module path), or in a chain its 0-based index (default: the last layer with an image output)"}}};
+                           .help = "Grad-CAM's layer: its name (module path), or in a chain its 0-based index (default: the last layer whose output is an image larger than 1x1)"}}};
   m.in_tables = [](const nn::Model<T>& model) {
     if (model.input_shape.rank() != 3 || model.input_dtype == nn::InputDtype::int64) return false;
     for (const ad::Shape& s : model.output_shapes())

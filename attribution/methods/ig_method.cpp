@@ -25,11 +25,16 @@ std::vector<OptionSpec> ig_options() {
 
 // One matrix row per quadrature rule. Every rule keeps dummy, implementation invariance, linearity
 // and symmetry exactly; completeness only as the rule converges, which Gauss-Legendre does fastest
-// (Captum-style trapezoid and one-sided sums converge slowly on kinked paths).
+// (Captum-style trapezoid and one-sided sums converge slowly on kinked paths). On a bias-free ReLU
+// network from the zero baseline the gradient is constant along the ray from 0 (F is positively
+// homogeneous), so a rule whose points all lie beyond 0 gives x·∇F(x) = F(x) = F(x) − F(0) exactly
+// (conservation). At α = 0 itself every ReLU sits on its kink, derivative 0 (PyTorch's), so the
+// left and trapezoid sums lose 1/n and 1/(2n) of F(x): measured 0.25 and 0.17 at n = 4.
 std::vector<MatrixRowSpec> ig_rows() {
   std::vector<MatrixRowSpec> rows;
   for (const char* rule : {"gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid"}) {
-    MatrixRowSpec row{fmt::format("ig_{}", rule), {{"quadrature", rule}}, {"dummy", "implementation_invariance", "linearity", "symmetry"}};
+    const bool beyond_0 = std::string(rule) != "riemann_left" && std::string(rule) != "riemann_trapezoid";
+    MatrixRowSpec row{fmt::format("ig_{}", rule), {{"quadrature", rule}}, {"dummy", "implementation_invariance", "linearity", "symmetry"}, beyond_0};
     if (row.name == "ig_gausslegendre") row.guarantees.insert(row.guarantees.begin(), "completeness");
     rows.push_back(std::move(row));
   }
@@ -69,6 +74,7 @@ Method<T> ig_method() {
           .uses_baseline = true,
           .has_delta = true,
           .takes_token_ids = true,
+          .conserves_without_bias = true,
           .guarantees = {"completeness", "dummy", "implementation_invariance", "linearity", "symmetry"},
           .options = ig_options(),
           .matrix_rows = ig_rows(),

@@ -27,14 +27,18 @@
 #include <cmath>
 #include <deque>
 #include <functional>
+#include <set>
 #include <stdexcept>
+#include <string_view>
 
 #include "attribution/for_each_example.h"
 #include "attribution/method.h"
 #include "autodiff/thread_tape.h"
+#include "nn/layers_activation.h"
 #include "nn/layers_batch_norm.h"
 #include "nn/layers_conv.h"
 #include "nn/layers_linear.h"
+#include "nn/layers_merge.h"
 
 namespace integrad::attr {
 
@@ -56,22 +60,16 @@ Composite parse_composite(const std::string& name) {
   throw std::invalid_argument("--composite must be epsilon, epsilon-plus, epsilon-plus-flat, epsilon-gamma-box or epsilon-alpha2-beta1, not " + name);
 }
 
-// The table: node kind -> rule, given the composite and whether the node is the first layer.
-Rule rule_of(nn::LayerKind kind, const Composite& c, bool first) {
-  using K = nn::LayerKind;
-  switch (kind) {
-    case K::conv2d: return first ? c.first : c.conv;
-    case K::linear: return first && c.first_dense ? c.first : c.dense;
-    case K::add:
-    case K::avg_pool2d:
-    case K::adaptive_avg_pool2d: return Rule::norm;
-    case K::relu:
-    case K::sigmoid:
-    case K::tanh:
-    case K::gelu:
-    case K::batch_norm: return Rule::pass;
-    default: return Rule::gradient;
-  }
+// The table: node kind (the registry's name) -> rule, given the composite and whether the node is
+// the first layer.
+Rule rule_of(std::string_view kind, const Composite& c, bool first) {
+  static const std::set<std::string, std::less<>> norm = {"Add", "AvgPool2d", "AdaptiveAvgPool2d"};
+  static const std::set<std::string, std::less<>> pass = {"ReLU", "Sigmoid", "Tanh", "GELU", "BatchNorm1d", "BatchNorm2d"};
+  if (kind == "Conv2d") return first ? c.first : c.conv;
+  if (kind == "Linear") return first && c.first_dense ? c.first : c.dense;
+  if (norm.contains(kind)) return Rule::norm;
+  if (pass.contains(kind)) return Rule::pass;
+  return Rule::gradient;
 }
 
 struct Settings {
@@ -223,12 +221,13 @@ struct NodeRule {
   Rule rule;
   const Settings* settings;
   const nn::Layer<T>* layer;  // norm rule on a pooling layer: its forward
+  bool sum;                   // norm rule on Add (else on a pooling layer)
   Affine<T> affine;
   std::vector<ad::Var<T>> reads;  // the values the node read (on the part's tape, alive until its backward)
   std::vector<ad::Tensor<T>> backward(std::span<const T> relevance) const {
     switch (rule) {
       case Rule::norm: {
-        if (layer->type() == nn::LayerKind::add) {  // Zennit's Norm on its Sum: x_j · R / stab(Σ x)
+        if (sum) {  // Zennit's Norm on its Sum: x_j · R / stab(Σ x)
           std::vector<ad::Tensor<T>> out(reads.size(), ad::Tensor<T>(reads[0].shape()));
           std::vector<const T*> in;
           std::vector<T*> to;
@@ -309,15 +308,17 @@ void lrp_part(const nn::Model<T>& model, const ad::Tensor<T>& x, int64_t begin, 
   std::vector<bool> merged_away(n, false);
   size_t first = n;
   for (size_t i = 0; i < n; ++i) {
-    const nn::LayerKind kind = model.layers[i]->type();
-    if (kind != nn::LayerKind::conv2d && kind != nn::LayerKind::linear) continue;
-    if (first == n && (kind == nn::LayerKind::conv2d || composite.first_dense)) first = i;
+    const bool conv = nn::layer_is<nn::Conv2d<T>>(*model.layers[i]);
+    if (!conv && !nn::layer_is<nn::Linear<T>>(*model.layers[i])) continue;
+    if (first == n && (conv || composite.first_dense)) first = i;
     const std::vector<size_t> readers = model.node_readers(int(i));
     if (readers.size() == 1) {
       merged[i] = dynamic_cast<const nn::BatchNorm<T>*>(model.layers[readers[0]].get());
       merged_away[readers[0]] = merged[i] != nullptr;
     }
   }
+  std::vector<Rule> node_rules;  // each node's, resolved once
+  for (size_t i = 0; i < n; ++i) node_rules.push_back(rule_of(model.layers[i]->kind(), composite, i == first));
   std::deque<NodeRule<T>> rules;  // stable addresses for the tape's closures
   ad::ThreadTape<T> thread_tape;  // a reused arena: fresh tapes page-faulted a good part of the time
   ad::Tape<T>& tape = *thread_tape;
@@ -325,13 +326,13 @@ void lrp_part(const nn::Model<T>& model, const ad::Tensor<T>& x, int64_t begin, 
   ad::Var<T> input = tape.leaf(x.shape().with(0, end - begin), x.data() + begin * row, true);
   const ad::Var<T> out = model.forward(tape, input, nn::Grads::none, {.instead = [&](size_t i, std::span<const ad::Var<T>> reads) {
                                          const nn::Layer<T>& layer = *model.layers[i];
-                                         const Rule rule = rule_of(layer.type(), composite, i == first);
+                                         const Rule rule = node_rules[i];
                                          if (rule == Rule::gradient) return ad::Var<T>();
                                          if (rule == Rule::pass) {
                                            const ad::Var<T> in = reads[0];
                                            const std::span<const T> v = in.value();
                                            if (merged_away[i]) return in;  // the BatchNorm merged into the layer before: the identity, no copy
-                                           if (layer.type() == nn::LayerKind::relu)
+                                           if (nn::layer_is<nn::ReLU<T>>(layer))
                                              return pass_rule(tape, in, [&](T* y) {
                                                for (size_t k = 0; k < v.size(); ++k) y[k] = std::max(v[k], T(0));
                                              });
@@ -339,7 +340,7 @@ void lrp_part(const nn::Model<T>& model, const ad::Tensor<T>& x, int64_t begin, 
                                            const ad::Var<T> value = layer.forward(*local, local->leaf(in.tensor()), nn::Grads::none);
                                            return pass_rule(tape, in, [&](T* y) { std::copy(value.value().begin(), value.value().end(), y); });
                                          }
-                                         NodeRule<T>& r = rules.emplace_back(NodeRule<T>{rule, &settings, &layer, {}, {}});
+                                         NodeRule<T>& r = rules.emplace_back(NodeRule<T>{rule, &settings, &layer, nn::layer_is<nn::Add<T>>(layer), {}, {}});
                                          r.reads.assign(reads.begin(), reads.end());
                                          ad::ThreadTape<T> local;
                                          ad::Var<T> value;
@@ -403,6 +404,10 @@ Method<T> lrp_method() {
   for (const char* composite : {"epsilon", "epsilon-plus", "epsilon-plus-flat", "epsilon-gamma-box", "epsilon-alpha2-beta1"}) {
     MatrixRowSpec row{fmt::format("lrp_{}", composite), {{"composite", composite}}, {"dummy", "linearity"}};
     if (std::string(composite) == "epsilon-plus-flat") row.guarantees = {"linearity"};
+    // LRP-ε on a bias-free ReLU network is gradient × input up to ε's share (each z/(z + ε·sign z)):
+    // it passes on relevance 1 whole. The z⁺, flat, γ, box and αβ rules of the other composites
+    // conserve only where their denominators do not vanish, which nothing guarantees.
+    row.conserves_without_bias = std::string(composite) == "epsilon";
     m.matrix_rows.push_back(std::move(row));
   }
   m.unit_seed = true;  // Zennit's seed: relevance 1 at the target output, so Σ R = 1 where conserved

@@ -122,6 +122,7 @@ Value Builder::add_layer(const onnx::NodeProto& node, std::unique_ptr<Layer<doub
   v.kind = Value::Kind::runtime;
   v.node = static_cast<int>(model.layers.size()) - 1;
   v.shape = std::move(shape);
+  if (v.shape.empty() || !(v.shape[0] == Sym{1, 0})) model.batch_elsewhere.insert(name);
   return v;
 }
 

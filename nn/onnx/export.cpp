@@ -5,12 +5,14 @@
 #include <onnx/checker.h>
 #include <onnx/shape_inference/implementation.h>
 
+#include <algorithm>
 #include <climits>
 
 #include "nn/architecture.h"
 #include "nn/atomic_file.h"
+#include "nn/layer_registry.h"
 #include "nn/model_file.h"
-#include "nn/onnx/export_layers.h"
+#include "nn/onnx/export_helpers.h"
 
 namespace integrad::nn {
 
@@ -46,38 +48,53 @@ onnx::ModelProto to_onnx(const Model<T>& model) {
   graph.set_name("integrad");
 
   const std::vector<ad::Shape> shapes = model.output_shapes();  // throws when a layer does not fit
-  const std::string input = "input";
-  set_value_info(*graph.add_input(), input, model.input_dtype == InputDtype::int64 ? int(onnx::TensorProto::INT64) : onnx_export::onnx_type<T>(),
-                 model.input_shape);
+  // The graph's inputs: the model's named inputs, or its one input as "input".
+  std::vector<std::string> inputs;
+  for (size_t k = 0; k < model.input_count(); ++k) {
+    const std::string name = model.named_inputs.empty() ? std::string("input") : model.named_inputs[k].name;
+    const InputDtype dtype = model.named_inputs.empty() ? model.input_dtype : model.named_inputs[k].dtype;
+    if (name == "output" || std::find(model.names.begin(), model.names.end(), name) != model.names.end())
+      throw std::invalid_argument(fmt::format("the model's input '{}' has the name of a layer's output; ONNX needs each tensor named once", name));
+    set_value_info(*graph.add_input(), name, dtype == InputDtype::int64 ? int(onnx::TensorProto::INT64) : onnx_export::onnx_type<T>(), model.input_shape_of(k));
+    inputs.push_back(name);
+  }
   onnx_export::Emitter<T> e(graph);
-  if (model.input_dtype == InputDtype::int64) e.set_int64(input);
+  for (size_t k = 0; k < inputs.size(); ++k)
+    if ((model.named_inputs.empty() ? model.input_dtype : model.named_inputs[k].dtype) == InputDtype::int64) e.set_int64(inputs[k]);
 
   std::vector<std::string> values(model.layers.size());
   for (size_t i = 0; i < model.layers.size(); ++i) {
     const Layer<T>& layer = *model.layers[i];
     const std::string path = model.node_name(i);
-    const auto exporter = onnx_export::layer_exporter<T>(layer.kind());
+    const LayerType<T>* type = find_layer_type<T>(layer.kind());
+    const OnnxExporter<T> exporter = type ? type->onnx : nullptr;
     if (!exporter)
-      throw std::invalid_argument(fmt::format("layer '{}' ({}) cannot be exported to ONNX: no exporter for {} layers (nn/onnx/export_table.cpp)", path,
+      throw std::invalid_argument(fmt::format("layer '{}' ({}) cannot be exported to ONNX: no exporter for {} layers (nn/layer_registry.h)", path,
                                               layer.architecture(), layer.kind()));
     std::vector<std::string> reads;
     std::vector<ad::Shape> read_shapes;
     for (int r : model.node_inputs(i)) {
-      reads.push_back(r == Model<T>::kModelInput ? input : values[size_t(r)]);
-      read_shapes.push_back(r == Model<T>::kModelInput ? model.input_shape : shapes[size_t(r)]);
+      reads.push_back(r < 0 ? inputs[size_t(-1 - r)] : values[size_t(r)]);
+      read_shapes.push_back(r < 0 ? model.input_shape_of(size_t(-1 - r)) : shapes[size_t(r)]);
     }
     // A layer's output carries its module path (what --layer takes), the last one "output".
     e.begin_layer(path, read_shapes, i + 1 == model.layers.size() ? "output" : path);
     values[i] = e.finish_layer(exporter(e, layer, reads));
   }
-  if (model.layers.empty()) values.push_back(e.finish_layer(input));
+  if (model.layers.empty()) values.push_back(e.finish_layer(inputs[0]));
   if (e.is_int64(values.back())) throw std::invalid_argument("the model's output is its int64 token ids: there is nothing to export");
   set_value_info(*graph.add_output(), values.back(), onnx_export::onnx_type<T>(), model.layers.empty() ? model.input_shape : shapes.back());
 
   add_metadata(m, "architecture", architecture_text(model));
-  add_metadata(m, "input_shape", fmt::format("{}", fmt::join(model.input_shape.dims(), ",")));
-  add_metadata(m, "input_dtype", input_dtype_name(model.input_dtype));
-  add_metadata(m, "input_names", input);
+  // As integrad's own files say them (nn/model_file.cpp): shapes separated by ';', one dtype each.
+  std::vector<std::string> shapes_text, dtypes_text;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    shapes_text.push_back(fmt::format("{}", fmt::join(model.input_shape_of(k).dims(), ",")));
+    dtypes_text.push_back(input_dtype_name(model.named_inputs.empty() ? model.input_dtype : model.named_inputs[k].dtype));
+  }
+  add_metadata(m, "input_shape", fmt::format("{}", fmt::join(shapes_text, ";")));
+  add_metadata(m, "input_dtype", fmt::format("{}", fmt::join(dtypes_text, ";")));
+  add_metadata(m, "input_names", fmt::format("{}", fmt::join(inputs, ",")));
   if (!model.output_kind.empty()) add_metadata(m, "output", model.output_kind);
   if (!model.feature_names.empty()) add_metadata(m, "feature_names", fmt::format("{}", fmt::join(model.feature_names, ",")));
   return m;

@@ -1,4 +1,4 @@
-// Exporters of the layers that are one ONNX op or a few (nn/onnx/export_layers.h).
+// Exporters of the layers that are one ONNX op or a few (nn/layer_registry.h OnnxExporter).
 #include <fmt/format.h>
 
 #include <cmath>
@@ -10,7 +10,7 @@
 #include "nn/layers_merge.h"
 #include "nn/layers_pool.h"
 #include "nn/layers_shape.h"
-#include "nn/onnx/export_layers.h"
+#include "nn/onnx/export_helpers.h"
 
 namespace integrad::nn::onnx_export {
 
@@ -56,31 +56,27 @@ std::string export_conv2d(Emitter<T>& e, const Layer<T>& layer, Inputs in) {
 
 template <ad::Scalar T>
 std::string export_activation(Emitter<T>& e, const Layer<T>& layer, Inputs in) {
-  switch (layer.type()) {
-    case LayerKind::relu: return e.node("Relu", {e.floating(in[0])});
-    case LayerKind::sigmoid: return e.node("Sigmoid", {e.floating(in[0])});
-    case LayerKind::tanh: return e.node("Tanh", {e.floating(in[0])});
-    default: throw std::logic_error("export_activation: " + layer.architecture() + " is not an element-wise activation");
-  }
+  const char* op = layer_is<ReLU<T>>(layer) ? "Relu" : layer_is<Sigmoid<T>>(layer) ? "Sigmoid" : layer_is<Tanh<T>>(layer) ? "Tanh" : nullptr;
+  if (!op) throw std::logic_error("export_activation: " + layer.architecture() + " is not an element-wise activation");
+  return e.node(op, {e.floating(in[0])});
 }
 
 template <ad::Scalar T>
 std::string export_softmax(Emitter<T>& e, const Layer<T>& layer, Inputs in) {
-  if (layer.type() != LayerKind::softmax) throw std::logic_error("export_softmax: " + layer.architecture());
-  return e.node("Softmax", {e.floating(in[0])}, {attribute("axis", int64_t(static_cast<const Softmax<T>&>(layer).dim))});
+  return e.node("Softmax", {e.floating(in[0])}, {attribute("axis", int64_t(layer_as<Softmax<T>>(layer).dim))});
 }
 
 template <ad::Scalar T>
 std::string export_pool2d(Emitter<T>& e, const Layer<T>& layer, Inputs in) {
   int64_t k = 0, s = 0;
-  if (layer.type() == LayerKind::max_pool2d) {
-    const auto& p = layer_as<MaxPool2d<T>>(layer);
-    k = p.kernel, s = p.stride;
+  const auto* max = layer_if<MaxPool2d<T>>(layer);
+  if (max) {
+    k = max->kernel, s = max->stride;
   } else {
     const auto& p = layer_as<AvgPool2d<T>>(layer);
     k = p.kernel, s = p.stride;
   }
-  return e.node(layer.type() == LayerKind::max_pool2d ? "MaxPool" : "AveragePool", {e.floating(in[0])},
+  return e.node(max ? "MaxPool" : "AveragePool", {e.floating(in[0])},
                 {attribute("ceil_mode", int64_t(0)), attribute("kernel_shape", std::vector<int64_t>{k, k}), attribute("pads", std::vector<int64_t>{0, 0, 0, 0}),
                  attribute("strides", std::vector<int64_t>{s, s})});
 }
@@ -105,14 +101,13 @@ std::string export_batch_norm(Emitter<T>& e, const Layer<T>& layer, Inputs in) {
 
 template <ad::Scalar T>
 std::string export_flatten(Emitter<T>& e, const Layer<T>& layer, Inputs in) {
-  if (layer.type() != LayerKind::flatten) throw std::logic_error("export_flatten: " + layer.architecture());
+  layer_as<Flatten<T>>(layer);
   return e.node("Flatten", {e.floating(in[0])}, {attribute("axis", int64_t(1))});
 }
 
 template <ad::Scalar T>
 std::string export_mean(Emitter<T>& e, const Layer<T>& layer, Inputs in) {
-  if (layer.type() != LayerKind::mean) throw std::logic_error("export_mean: " + layer.architecture());
-  const int dim = static_cast<const Mean<T>&>(layer).dim;
+  const int dim = layer_as<Mean<T>>(layer).dim;
   return e.node("ReduceMean", {e.floating(in[0])}, {attribute("axes", std::vector<int64_t>{dim}), attribute("keepdims", int64_t(0))});
 }
 

@@ -1,5 +1,5 @@
 // The ONNX graph being written by the exporter (nn/onnx/export.h): what a layer's exporter
-// (nn/onnx/export_layers.h) calls to add nodes, parameters and constants. It names things as
+// (nn/layer_registry.h OnnxExporter) calls to add nodes, parameters and constants. It names things as
 // torch.onnx.export does, so that the reader maps them back:
 // - a node by its module path's scopes and its op: layer1.0.conv1's Conv is
 //   "/layer1/layer1.0/conv1/Conv" (each scope named as torch 1.13's _unqualified_variable_name:

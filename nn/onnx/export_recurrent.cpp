@@ -7,7 +7,7 @@
 // (linear_before_reset=1), as PyTorch's GRU does. ONNX's recurrent ops are time-major, so the
 // batch-first input is transposed in and the output back.
 #include "nn/layers_recurrent.h"
-#include "nn/onnx/export_layers.h"
+#include "nn/onnx/export_helpers.h"
 
 namespace integrad::nn::onnx_export {
 
@@ -51,7 +51,7 @@ std::string export_cell(Emitter<T>& e, const Recurrent<T, Cell>& r, const std::s
 
 template <ad::Scalar T>
 std::string export_recurrent(Emitter<T>& e, const Layer<T>& layer, Inputs in) {
-  if (layer.type() == LayerKind::lstm) return export_cell(e, layer_as<LSTM<T>>(layer), e.floating(in[0]));
+  if (const auto* lstm = layer_if<LSTM<T>>(layer)) return export_cell(e, *lstm, e.floating(in[0]));
   return export_cell(e, layer_as<GRU<T>>(layer), e.floating(in[0]));
 }
 

@@ -4,7 +4,7 @@
 
 #include "nn/layers_embedding.h"
 #include "nn/layers_transformer.h"
-#include "nn/onnx/export_layers.h"
+#include "nn/onnx/export_helpers.h"
 
 namespace integrad::nn::onnx_export {
 

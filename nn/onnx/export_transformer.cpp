@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "nn/layers_transformer.h"
-#include "nn/onnx/export_layers.h"
+#include "nn/onnx/export_helpers.h"
 
 namespace integrad::nn::onnx_export {
 

@@ -9,8 +9,6 @@ namespace integrad::nn {
 template <ad::Scalar T>
 struct OnnxBinary : OnnxLayer<T> {
   std::string op;  // Add, Sub, Mul, Div, Pow
-  static constexpr LayerKind kType = LayerKind::onnx_binary;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return "OnnxBinary"; }
   std::string architecture() const override { return fmt::format("OnnxBinary({}, {})", op, this->common_text()); }
   ad::Var<T> compute(std::span<const ad::Var<T>> v) const override {
@@ -40,8 +38,6 @@ LayerType<T> onnx_binary_layer_type() {
 template <ad::Scalar T>
 struct OnnxUnary : OnnxLayer<T> {
   std::string op;  // Sqrt, Erf
-  static constexpr LayerKind kType = LayerKind::onnx_unary;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return "OnnxUnary"; }
   std::string architecture() const override { return fmt::format("OnnxUnary({}, {})", op, this->common_text()); }
   ad::Var<T> compute(std::span<const ad::Var<T>> v) const override { return op == "Sqrt" ? ad::sqrt(v[0]) : ad::erf(v[0]); }

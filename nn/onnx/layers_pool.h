@@ -12,8 +12,6 @@ namespace integrad::nn {
 template <ad::Scalar T>
 struct OnnxMaxPool : OnnxLayer<T> {
   int kernel = 1, stride = 1, pad = 0;
-  static constexpr LayerKind kType = LayerKind::onnx_max_pool;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return "OnnxMaxPool"; }
   std::string architecture() const override { return fmt::format("OnnxMaxPool({}, {}, {}, {})", kernel, stride, pad, this->common_text()); }
   ad::Var<T> compute(std::span<const ad::Var<T>> v) const override {

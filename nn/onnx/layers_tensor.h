@@ -34,8 +34,6 @@ ad::Var<T> onnx_matmul(ad::Var<T> a, ad::Var<T> b) {
 
 template <ad::Scalar T>
 struct OnnxMatMul : OnnxLayer<T> {
-  static constexpr LayerKind kType = LayerKind::onnx_matmul;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return "OnnxMatMul"; }
   std::string architecture() const override { return fmt::format("OnnxMatMul({})", this->common_text()); }
   ad::Var<T> compute(std::span<const ad::Var<T>> v) const override { return onnx_matmul(v[0], v[1]); }
@@ -49,8 +47,6 @@ struct OnnxReshape : OnnxLayer<T> {
   std::vector<onnx_text::Sym> target;
   int batch_axis = -1;
   int64_t batch_multiple = 1;
-  static constexpr LayerKind kType = LayerKind::onnx_reshape;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return "OnnxReshape"; }
   std::string architecture() const override {
     return fmt::format("OnnxReshape({}, {}, {}, {})", onnx_text::syms_text(target), batch_axis, batch_multiple, this->common_text());
@@ -74,8 +70,6 @@ struct OnnxReshape : OnnxLayer<T> {
 template <ad::Scalar T>
 struct OnnxTranspose : OnnxLayer<T> {
   std::vector<int64_t> perm;
-  static constexpr LayerKind kType = LayerKind::onnx_transpose;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return "OnnxTranspose"; }
   std::string architecture() const override { return fmt::format("OnnxTranspose({}, {})", onnx_text::ints_text(perm), this->common_text()); }
   ad::Var<T> compute(std::span<const ad::Var<T>> v) const override {
@@ -89,8 +83,6 @@ struct OnnxTranspose : OnnxLayer<T> {
 template <ad::Scalar T>
 struct OnnxSlice : OnnxLayer<T> {
   std::vector<int64_t> axes, starts, ends;
-  static constexpr LayerKind kType = LayerKind::onnx_slice;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return "OnnxSlice"; }
   std::string architecture() const override {
     return fmt::format("OnnxSlice({}, {}, {}, {})", onnx_text::ints_text(axes), onnx_text::ints_text(starts), onnx_text::ints_text(ends), this->common_text());
@@ -109,8 +101,6 @@ struct OnnxGather : OnnxLayer<T> {
   int64_t axis = 0;
   std::vector<int64_t> indices;
   bool scalar = false;
-  static constexpr LayerKind kType = LayerKind::onnx_gather;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return "OnnxGather"; }
   std::string architecture() const override {
     return fmt::format("OnnxGather({}, {}, {}, {})", axis, onnx_text::ints_text(indices), scalar ? "True" : "False", this->common_text());
@@ -128,8 +118,6 @@ struct OnnxGather : OnnxLayer<T> {
 template <ad::Scalar T>
 struct OnnxConcat : OnnxLayer<T> {
   int64_t axis = 0;
-  static constexpr LayerKind kType = LayerKind::onnx_concat;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return "OnnxConcat"; }
   std::string architecture() const override { return fmt::format("OnnxConcat({}, {})", axis, this->common_text()); }
   ad::Var<T> compute(std::span<const ad::Var<T>> v) const override { return ad::concat(v, static_cast<int>(axis)); }
@@ -140,8 +128,6 @@ template <ad::Scalar T>
 struct OnnxReduceMean : OnnxLayer<T> {
   std::vector<int64_t> axes;  // ascending, non-negative
   bool keepdims = true;
-  static constexpr LayerKind kType = LayerKind::onnx_reduce_mean;
-  LayerKind type() const override { return kType; }
   std::string kind() const override { return "OnnxReduceMean"; }
   std::string architecture() const override {
     return fmt::format("OnnxReduceMean({}, {}, {})", onnx_text::ints_text(axes), keepdims ? "True" : "False", this->common_text());

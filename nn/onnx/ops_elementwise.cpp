@@ -61,7 +61,7 @@ void convert_activation(Builder& b, const onnx::NodeProto& node) {
   b.only_attributes(node, {});
   const Value& x = b.runtime_input(node, 0);
   const Activation f = node.op_type() == "Relu" ? Activation::relu : node.op_type() == "Sigmoid" ? Activation::sigmoid : Activation::tanh;
-  b.set_output(node, b.add_layer(node, std::make_unique<ElementWise<double>>(f), {x.node}, x.shape));
+  b.set_output(node, b.add_layer(node, make_activation<double>(f), {x.node}, x.shape));
 }
 
 }  // namespace integrad::nn::onnx_in

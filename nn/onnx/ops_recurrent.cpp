@@ -36,7 +36,7 @@ void convert_recurrent(Builder& b, const onnx::NodeProto& node) {
   if (w.dims() != std::vector<int64_t>{1, gates * hidden, in} || r.dims() != std::vector<int64_t>{1, gates * hidden, hidden})
     b.fail(node, "has weights of the wrong shape");
   const bool bias = b.has_input(node, 3);
-  auto layer = std::make_unique<Recurrent<double, Cell>>(in, hidden, 1, true, true);
+  auto layer = std::make_unique<Recurrent<double, Cell>>(in, hidden, 1, bias, true);  // no B: no bias, as ONNX's zero B
   // ONNX block k → PyTorch block order[k].
   const std::vector<int64_t> order = Cell == RecurrentCell::lstm ? std::vector<int64_t>{0, 3, 1, 2} : std::vector<int64_t>{1, 0, 2};
   auto reorder = [&](const Value& v, int64_t offset, int64_t cols, Parameter<double>& p) {
@@ -55,8 +55,8 @@ void convert_recurrent(Builder& b, const onnx::NodeProto& node) {
   // Batch first: undo the exporter's transpose when that is what X is, else transpose.
   Value xb = x;
   const auto& ls = b.model.layers;
-  if (x.node >= 0 && ls[x.node]->type() == LayerKind::onnx_transpose &&
-      layer_as<OnnxTranspose<double>>(*ls[x.node]).perm == std::vector<int64_t>{1, 0, 2} && b.model.inputs[x.node].size() == 1) {
+  const auto* transpose = x.node >= 0 ? layer_if<OnnxTranspose<double>>(*ls[x.node]) : nullptr;
+  if (transpose && transpose->perm == std::vector<int64_t>{1, 0, 2} && b.model.inputs[x.node].size() == 1) {
     xb.node = b.model.inputs[x.node][0];
     xb.shape = {x.shape[1], x.shape[0], x.shape[2]};
   } else {
@@ -64,6 +64,14 @@ void convert_recurrent(Builder& b, const onnx::NodeProto& node) {
     t->perm = {1, 0, 2};
     xb = b.add_onnx_layer(node, std::move(t), {&x}, {x.shape[1], x.shape[0], x.shape[2]}, ":batch_first");
   }
+  // Each parameter's initializer, for the write-back (nn/onnx/write_back.cpp): it finds where each
+  // value goes by reading the file again with index-valued initializers, so the gate reordering
+  // and the bias split above need no second description there.
+  const std::string name = b.layer_name(node, ":sequence");
+  b.note_origin(name, layer->params[0].name, w);
+  b.note_origin(name, layer->params[1].name, r);
+  if (bias)
+    for (int k : {2, 3}) b.note_origin(name, layer->params[k].name, b.constant_input(node, 3));
   Value h = b.add_layer(node, std::move(layer), {xb.node}, {{1, 0}, {0, len}, {0, hidden}}, ":sequence");
   auto t = std::make_unique<OnnxTranspose<double>>();
   t->perm = {1, 0, 2};

@@ -21,9 +21,10 @@ using onnx_in::Sym;
 using onnx_in::Value;
 
 constexpr int64_t kMaxFileBytes = int64_t(1) << 31;  // protobuf's own limit is 2 GiB
+constexpr size_t kMaxInputs = 64;                       // as integrad's own files (input_names)
 
 
-// The model's one input: its shape with dimension 0 as the batch N, whether the file fixed it or not.
+// One of the model's inputs: its shape with dimension 0 as the batch N, whether the file fixed it or not.
 Value input_value(const onnx::ValueInfoProto& in, const std::string& path, InputDtype& dtype) {
   auto fail = [&](const std::string& what) -> void { throw std::runtime_error(fmt::format("{}: input '{}' {}", printable(path), printable(in.name()), what)); };
   if (!in.type().has_tensor_type()) fail("is not a tensor");
@@ -53,6 +54,33 @@ Value input_value(const onnx::ValueInfoProto& in, const std::string& path, Input
   return v;
 }
 
+// Metadata input_dtype: the dtype a float64 graph's real-valued inputs were trained on, one for all
+// or one per input separated by ';' (as integrad's own files say it). An int64 input stays int64.
+void apply_input_dtypes(const std::string& text, Model<double>& m, const std::string& path) {
+  std::vector<std::string> parts;
+  for (size_t start = 0, semi;; start = semi + 1) {
+    semi = text.find(';', start);
+    parts.push_back(text.substr(start, semi - start));
+    if (semi == std::string::npos) break;
+  }
+  const size_t count = m.input_count();
+  if (parts.size() != 1 && parts.size() != count)
+    throw std::runtime_error(fmt::format("{}: metadata input_dtype gives {} dtypes for {} inputs", printable(path), parts.size(), count));
+  for (size_t k = 0; k < count; ++k) {
+    InputDtype& have = m.named_inputs.empty() ? m.input_dtype : m.named_inputs[k].dtype;
+    if (have == InputDtype::int64) continue;
+    InputDtype d;
+    try {
+      d = parse_input_dtype(parts[parts.size() == 1 ? 0 : k]);
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(fmt::format("{}: metadata: {}", printable(path), e.what()));
+    }
+    if (d == InputDtype::int64) throw std::runtime_error(fmt::format("{}: metadata says input_dtype int64, the graph's input is real-valued", printable(path)));
+    have = d;
+  }
+  if (!m.named_inputs.empty()) m.input_dtype = m.named_inputs[0].dtype;
+}
+
 // What integrad's own exporter writes into metadata_props (nn/onnx/export.h) and its files say
 // about a model beyond the graph: the output kind, the features' names, and the input dtype a
 // float64 model was trained on. Other producers' keys are left alone.
@@ -67,21 +95,18 @@ void apply_metadata(const onnx::ModelProto& proto, Model<double>& m, const std::
         if (comma == std::string::npos) break;
       }
       if (m.input_shape.rank() == 1 && int64_t(names.size()) == m.input_shape[0]) m.feature_names = std::move(names);
-    } else if (p.key() == "input_dtype" && m.input_dtype != InputDtype::int64) {
-      InputDtype d;
-      try {
-        d = parse_input_dtype(p.value());
-      } catch (const std::invalid_argument& e) {
-        throw std::runtime_error(fmt::format("{}: metadata: {}", printable(path), e.what()));
-      }
-      if (d == InputDtype::int64) throw std::runtime_error(fmt::format("{}: metadata says input_dtype int64, the graph's input is real-valued", printable(path)));
-      m.input_dtype = d;
+    } else if (p.key() == "input_dtype") {
+      apply_input_dtypes(p.value(), m, path);
     }
   }
 }
 
 // A node name as torch.onnx.export writes it, "/layer1/layer1.0/conv1/Conv", as the module
-// path "layer1.0.conv1": each scope is either the full path so far or one more attribute.
+// path "layer1.0.conv1". Each scope is one module deeper, written as torch 1.13's
+// `_unqualified_variable_name` of its path: from the path's last non-numeric atom on, so
+// `layer2.0` is "layer2.0" and `layer2.0.downsample.0` is "downsample.0". The module's own attribute
+// is therefore the scope's last atom, and what stands before it must end the parent's path; names
+// that do not follow this are not torch's and give no module paths.
 std::vector<std::string> module_scopes(const std::string& node_name) {
   std::vector<std::string> parts;
   if (node_name.size() < 2 || node_name[0] != '/') return {};
@@ -90,8 +115,14 @@ std::vector<std::string> module_scopes(const std::string& node_name) {
   std::vector<std::string> scopes;
   std::string path;
   for (const std::string& p : parts) {
-    if (p.empty()) return {};
-    path = path.empty() || p.starts_with(path + ".") ? p : path + "." + p;
+    const size_t dot = p.rfind('.');
+    const std::string attribute = dot == std::string::npos ? p : p.substr(dot + 1);
+    if (attribute.empty()) return {};
+    if (dot != std::string::npos) {
+      const std::string parent_tail = p.substr(0, dot);
+      if (path != parent_tail && !path.ends_with("." + parent_tail)) return {};
+    }
+    path = path.empty() ? attribute : path + "." + attribute;
     scopes.push_back(path);
   }
   return scopes;
@@ -160,15 +191,30 @@ Model<T> onnx_in::model_of_proto(const onnx::ModelProto& proto, const std::strin
     }
     inputs.resize(1);
   }
-  if (inputs.size() != 1)
-    throw std::runtime_error(fmt::format("{}: the graph has {} inputs besides its initializers; integrad reads models of exactly one input for now",
-                                         printable(path), inputs.size()));
-  InputDtype dtype = InputDtype::float32;
-  Value input = input_value(*inputs[0], path, dtype);
-  b.model.input_shape = onnx_in::example_shape(input.shape);
-  b.model.input_dtype = dtype;
-  b.define(inputs[0]->name(), input);
-  b.aliases.emplace_back(inputs[0]->name(), Model<double>::npos);  // not a node: refused below if asked for
+  if (inputs.empty()) b.fail("the graph has no input besides its initializers");
+  if (inputs.size() > kMaxInputs)
+    b.fail(fmt::format("the graph has {} inputs besides its initializers; integrad reads at most {}", inputs.size(), kMaxInputs));
+  // Each input is model input k (node index −1 − k), with its per-example shape and dtype. One input
+  // keeps the model's one-input form (no named inputs): the same model as before several were read.
+  std::vector<ModelInput> model_inputs;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const std::string& name = inputs[k]->name();
+    if (name.empty()) b.fail(fmt::format("the graph's input {} has no name", k));
+    for (size_t j = 0; j < k; ++j)
+      if (inputs[j]->name() == name) b.fail(fmt::format("two of the graph's inputs are named '{}'", printable(name)));
+    InputDtype dtype = InputDtype::float32;
+    Value input = input_value(*inputs[k], path, dtype);
+    input.node = Model<double>::model_input(k);
+    model_inputs.push_back({name, onnx_in::example_shape(input.shape), dtype});
+    b.define(name, std::move(input));
+    b.aliases.emplace_back(name, Model<double>::npos);  // not a node: refused below if asked for
+  }
+  if (model_inputs.size() == 1) {
+    b.model.input_shape = model_inputs[0].shape;
+    b.model.input_dtype = model_inputs[0].dtype;
+  } else {
+    b.model.set_inputs(model_inputs);
+  }
 
   const auto& table = onnx_in::op_table();
   for (const auto& node : g.node()) {
@@ -200,7 +246,9 @@ Model<T> onnx_in::model_of_proto(const onnx::ModelProto& proto, const std::strin
   }
   for (auto& [name, node] : b.aliases)  // a later node that reads ONNX's output
     if (node == Model<double>::npos) node = 0;
-  std::erase_if(b.aliases, [&](const auto& a) { return a.first == inputs[0]->name(); });
+  std::erase_if(b.aliases, [&](const auto& a) {
+    return std::any_of(inputs.begin(), inputs.end(), [&](const onnx::ValueInfoProto* in) { return in->name() == a.first; });
+  });
 
   // Module paths: each scope of a node name names the last node inside it, as a forward hook on
   // that module would see it.

@@ -42,10 +42,16 @@ void set_values(onnx::TensorProto& t, const std::vector<double>& values) {
 // a parameter that is a copy of an initializer (as it is, transposed or reshaped) then holds the
 // indices its values came from: how a trained value finds its place in the file, whatever the
 // converter did, without a second description of each converter's layout.
+// An LSTM's or GRU's initial states (and an LSTM's peepholes), which the reader takes only when
+// zero, keep their values.
 onnx::ModelProto index_probe(const onnx::ModelProto& proto, const std::string& path, const std::string& dir) {
   onnx::ModelProto probe = proto;
+  std::set<std::string> states;
+  for (const onnx::NodeProto& n : proto.graph().node())
+    if (n.op_type() == "LSTM" || n.op_type() == "GRU")
+      for (int k = 5; k < n.input_size(); ++k) states.insert(n.input(k));
   for (onnx::TensorProto& t : *probe.mutable_graph()->mutable_initializer()) {
-    if (!is_real(t)) continue;
+    if (!is_real(t) || states.count(t.name())) continue;
     std::vector<double> index(onnx_in::tensor_value(t, path, dir).real.size());
     if (t.data_type() == onnx::TensorProto::FLOAT && index.size() > (size_t(1) << 24))
       throw std::runtime_error(fmt::format("{}: initializer '{}' has more than 2^24 values, too many to write back in float32", printable(path), printable(t.name())));

@@ -2,10 +2,14 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <fmt/format.h>
 #include <limits>
+#include <set>
+#include <stdexcept>
 
 #include "attribution/drawing/axiom_table.h"
 #include "attribution/evaluation/axiom_matrix.h"
+#include "attribution/evaluation/homogeneous.h"
 #include "attribution/methods/contrast_methods.h"
 #include "attribution/evaluation/model_surgery.h"
 #include "attribution/methods/gradients.h"
@@ -320,4 +324,69 @@ TEST_CASE("conservation is a column of the matrix, not applicable to a map on an
   const Tensor x = inputs();
   const ExplainFn<T> one_value = [](const auto&, const auto& xs, const auto&, const auto&) { return Tensor(ad::Shape{xs.size(0), 1}); };
   CHECK_FALSE(check_conservation(m, one_value, x, Tensor(x.shape()), predicted(m, x)).applicable);
+}
+
+namespace {
+// A CNN of Conv2d, ReLU, max and average pooling and a Linear head, with or without biases.
+nn::Model<T> small_cnn(bool biases, uint64_t seed = 5) {
+  const std::string b = biases ? "" : ", bias=False";
+  return nn::parse_architecture<T>(fmt::format("Conv2d(1, 4, 3, padding=1{0}); ReLU(); MaxPool2d(2); Conv2d(4, 6, 3, padding=1{0}); ReLU(); AvgPool2d(2); "
+                                               "Flatten(); Linear(24, 5{0})", b),
+                                   ad::Shape{1, 8, 8}, nn::InputDtype::float64, seed);
+}
+const CheckResult& cell(const MatrixRow& row, const std::string& axiom) {
+  for (const CheckResult& c : row.checks)
+    if (c.name == axiom) return c;
+  throw std::logic_error("no column " + axiom);
+}
+}  // namespace
+
+TEST_CASE("conservation is a must on a bias-free ReLU network from the zero baseline: LRP-ε, IG, DeepLift, gradient × input") {
+  // F(αx) = α·F(x): F(0) = 0, F(x) = x·∇F(x), and the gradient is constant along the ray from 0.
+  // So every IG rule is x·∇F(x) exactly, DeepLift's secant slopes from the zero reference are the
+  // derivatives, LRP-ε is gradient × input up to ε's share: each sums to F(x) (relevance 1 for LRP).
+  ad::Rng rng(9);
+  const Tensor x = Tensor::uniform(ad::Shape{3, 1, 8, 8}, rng, 0, 1), zero(x.shape());
+  // Not IG's left and trapezoid sums: they evaluate the gradient at α = 0, where every ReLU is on
+  // its kink (derivative 0), and lose 1/n and 1/(2n) of F(x).
+  const std::set<std::string> conserving = {"lrp_epsilon", "ig_gausslegendre", "ig_riemann_right", "ig_riemann_middle", "deeplift", "gradxinput", "exact_ig"};
+  const auto bare = small_cnn(false);
+  REQUIRE(bias_free_relu_network(bare));
+  std::set<std::string> seen;
+  for (const MatrixRow& row : axiom_matrix(bare, matrix_methods(bare, {{"steps", "4"}}), x, zero, {})) {
+    CAPTURE(row.method);
+    CHECK(must_satisfy(row, "conservation") == (conserving.count(row.method) > 0));
+    // The left sum's one point at α = 0 carries gradient 0: it misses 1/4 of F(x) with 4 steps.
+    if (row.method == "ig_riemann_left") CHECK(cell(row, "conservation").figure == doctest::Approx(0.25).epsilon(1e-9));
+    if (!conserving.count(row.method)) continue;
+    seen.insert(row.method);
+    const CheckResult& c = cell(row, "conservation");
+    CHECK_MESSAGE(c.passed, c.detail);
+    // Rounding; LRP-ε loses ε's share at each neuron, measured 3.4e-5 (ε = 1e-6).
+    CHECK(c.figure < (row.method == "lrp_epsilon" ? 1e-3 : 1e-9));
+  }
+  CHECK(seen.size() >= 6);  // exact_ig only where walking the kinks is affordable
+
+  // The same network with its biases: the biases absorb part of F(x), no row must conserve, and
+  // the rows that conserved above fail (so the check can fail where the theory does not hold).
+  const auto biased = small_cnn(true);
+  CHECK_FALSE(bias_free_relu_network(biased));
+  for (const MatrixRow& row : axiom_matrix(biased, matrix_methods(biased, {{"steps", "4"}}), x, zero, {})) {
+    CAPTURE(row.method);
+    CHECK_FALSE(must_satisfy(row, "conservation"));
+    if (row.method == "lrp_epsilon" || row.method == "ig_gausslegendre" || row.method == "gradxinput") CHECK_FALSE(cell(row, "conservation").passed);
+  }
+  // ... and with them removed it is bias-free again, the matrix's derived model for a report.
+  const auto stripped = without_biases(biased);
+  REQUIRE(stripped);
+  CHECK(bias_free_relu_network(*stripped));
+  CHECK(stripped->layers[0]->architecture() == "Conv2d(1, 4, 3, padding=1, bias=False)");
+  // From another baseline F(x′) ≠ 0 in general: IG shares out F(x) − F(x′), no row must conserve.
+  const Tensor half(x.shape(), T(0.5));
+  for (const MatrixRow& row : axiom_matrix(bare, matrix_methods(bare, {{"steps", "4"}}), x, half, {})) CHECK_FALSE(must_satisfy(row, "conservation"));
+  // A BatchNorm adds a shift: not bias-free, and not made so by dropping the biases.
+  const auto normed = nn::parse_architecture<T>("Conv2d(1, 2, 3, bias=False); BatchNorm2d(2); ReLU(); Flatten(); Linear(72, 2, bias=False)",
+                                                ad::Shape{1, 8, 8}, nn::InputDtype::float64, 3);
+  CHECK_FALSE(bias_free_relu_network(normed));
+  CHECK_FALSE(without_biases(normed).has_value());
 }

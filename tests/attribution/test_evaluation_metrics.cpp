@@ -252,3 +252,55 @@ TEST_CASE("sensitivity-max: the gradient of a linear model does not move (0); gr
   CHECK(s <= bound * (1 + 1e-12));
   CHECK_FALSE(find_metric<T>("sensitivity-max").higher_is_better);
 }
+
+TEST_CASE("sanity checks: Spearman per example, averaged, as Adebayo et al. do; examples whose trained map is constant left out") {
+  // Pooled over the batch, the ranks compare examples with each other: each example's order is
+  // reversed here (Spearman −1), yet the pooled correlation is high because the second example's
+  // values are all larger in both maps.
+  const ad::Tensor<T> trained(ad::Shape{2, 4}, std::vector<T>{1, 2, 3, 4, 10, 20, 30, 40});
+  const ad::Tensor<T> reversed(ad::Shape{2, 4}, std::vector<T>{4, 3, 2, 1, 40, 30, 20, 10});
+  int64_t counted = 0;
+  CHECK(mean_spearman(trained, reversed, true, &counted) == doctest::Approx(-1).epsilon(1e-12));
+  CHECK(counted == 2);
+  const std::vector<double> a(trained.span().begin(), trained.span().end()), b(reversed.span().begin(), reversed.span().end());
+  CHECK(spearman(a, b) > 0.5);  // what the report plotted before
+  // A trained map that is constant (Grad-CAM clipped to 0 everywhere) has no ranks: left out.
+  const ad::Tensor<T> one_flat(ad::Shape{2, 4}, std::vector<T>{0, 0, 0, 0, 1, 2, 3, 4});
+  CHECK(mean_spearman(one_flat, reversed, true, &counted) == doctest::Approx(-1).epsilon(1e-12));
+  CHECK(counted == 1);
+  CHECK(std::isnan(mean_spearman(ad::Tensor<T>(ad::Shape{2, 4}), reversed, true, &counted)));
+  CHECK(counted == 0);
+  // Signed: |A| and A differ where the signs do.
+  const ad::Tensor<T> signed_map(ad::Shape{1, 4}, std::vector<T>{-4, 1, 2, 3}), same_abs(ad::Shape{1, 4}, std::vector<T>{4, 1, 2, 3});
+  CHECK(mean_spearman(signed_map, same_abs, true) == doctest::Approx(1).epsilon(1e-12));
+  CHECK(mean_spearman(signed_map, same_abs, false) < 0.5);
+
+  // The whole check on a method whose map is one value per example, broadcast (Grad-CAM at a 1x1
+  // layer): nothing to rank, NaN at every layer — pooled over two examples it scored ±1.
+  const auto model = linear(3, 2, {1, -2, 3, 0.5, 2, -1});
+  const ad::Tensor<T> x(ad::Shape{2, 3}, std::vector<T>{1, 2, 3, -1, 0.5, 2});
+  const ExplainFn<T> constant_per_example = [](const nn::Model<T>& m, const ad::Tensor<T>& xs, const ad::Tensor<T>&, const Target<T>&) {
+    const ad::Tensor<T> y = m.predict(xs);
+    ad::Tensor<T> out(xs.shape());
+    for (int64_t i = 0; i < xs.size(0); ++i)
+      for (int64_t j = 0; j < xs.size(1); ++j) out[i * xs.size(1) + j] = y[i * 2];
+    return out;
+  };
+  const ExplainFn<T> gradient_fn = [](const nn::Model<T>& m, const ad::Tensor<T>& xs, const ad::Tensor<T>&, const Target<T>& t) {
+    return explain(find_method<T>("gradient"), m, xs, Baseline<T>::zero(), t, parse_options("gradient", find_method<T>("gradient").options, {})).values;
+  };
+  const auto points = sanity_checks(model, {{"constant", constant_per_example}, {"gradient", gradient_fn}}, x, ad::Tensor<T>(x.shape()), 3);
+  REQUIRE(points.size() == 4);  // one weighted layer, cascading and independent, two methods
+  for (const SanityPoint& p : points) {
+    CAPTURE(p.method);
+    if (p.method == "constant") {
+      CHECK(std::isnan(p.spearman_abs));
+      CHECK(p.examples == 0);
+    } else {
+      // The gradient is the target's weight row, the same for both examples: the mean is that row's correlation.
+      CHECK(p.examples == 2);
+      const Target<T> t = Target<T>::each(resolve_targets(forward_of(model), x, Target<T>::predicted()));  // the trained model's classes
+      CHECK(p.spearman_abs == doctest::Approx(mean_spearman(gradient_fn(model, x, x, t), gradient_fn(randomized_model(model, 3), x, x, t), true)).epsilon(1e-12));
+    }
+  }
+}

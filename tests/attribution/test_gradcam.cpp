@@ -100,7 +100,30 @@ TEST_CASE("gradcam refuses a layer whose output is not an image, naming it") {
     const Method<double>& m = find_method<double>(name);
     CHECK_THROWS_WITH_AS(explain(m, model, x, Baseline<double>::zero(), Target<double>::of(0), parse_options(m.name, m.options, {{"layer", "2"}})),
                          "--layer 2: Grad-CAM needs a layer whose output is an image [C, h, w] per example; 2 gives [8]", std::invalid_argument);
-    // Without --layer: the last layer with an image output (the ReLU, 1).
+    // Without --layer: the last layer with an image output larger than 1x1 (the ReLU, 1).
     CHECK_NOTHROW(explain(m, model, x, Baseline<double>::zero(), Target<double>::of(0), parse_options(m.name, m.options, {})));
   }
+}
+
+TEST_CASE("gradcam without --layer reads a ResNet's last block, not its global average pool's [C, 1, 1]") {
+  // The pool's map is one number per example, upsampled to a constant: the default used to be that
+  // node, and the report's sanity curves of Grad-CAM on `--arch resnet` measured nothing. The
+  // default must give Captum's map at layer2[0] (the block `layer2.0.relu2`).
+  const nn::Model<double> model = nn::load_model<double>(kDir + "resnet.safetensors");
+  REQUIRE(model.output_shapes()[model.node_index("avgpool")] == ad::Shape{32, 1, 1});
+  CHECK(gradcam_layer(model, Options{}) == model.node_index("layer2.0.relu2"));
+  const ad::Tensor<double> x = nn::npy_read_tensor<double>(kDir + "resnet_input.npy");
+  const Target<double> target = Target<double>::each(nn::npy_read_labels(kDir + "resnet_target.npy"));
+  for (const auto& case_ : {std::pair<std::string, std::string>{"gradcam", "resnet_layer2_0_relu2_gradcam_bilinear_attr.npy"},
+                            {"guided-gradcam", "resnet_layer2_0_relu2_guided_gradcam_attr.npy"}}) {
+    const std::string method = case_.first;  // not a structured binding: clang refuses them in CAPTURE
+    CAPTURE(method);
+    const Method<double>& m = find_method<double>(method);
+    const Attribution<double> a = explain(m, model, x, Baseline<double>::zero(), target, parse_options(m.name, m.options, {}));
+    CHECK(relative_gap(a.values, nn::npy_read_tensor<double>(kDir + case_.second)) <= 1e-10);
+  }
+  // A model whose only image output is 1x1 has no layer to default to.
+  const auto pooled = nn::parse_architecture<double>("Conv2d(1, 2, 4); ReLU(); Flatten(); Linear(2, 3)", ad::Shape{1, 4, 4}, nn::InputDtype::float64, 3);
+  CHECK_THROWS_WITH_AS(gradcam_layer(pooled, Options{}),
+                       "Grad-CAM needs a layer whose output is an image [C, h, w] per example, larger than 1x1; this model has none", std::invalid_argument);
 }

@@ -222,3 +222,55 @@ TEST_CASE("exact IG on a ReLU model of two inputs: completeness to rounding, bot
     CHECK(value_of(r, "a").shape() == ad::Shape{2, 3});
   }
 }
+
+// The same model exported by torch.onnx.export (make_two_input_fixtures.py, dynamic batch): its two
+// graph inputs are the model's named inputs, it predicts as PyTorch, and IG through it is the
+// native model's and Captum's.
+TEST_CASE("an ONNX file of two inputs: named inputs, PyTorch's outputs, IG as the native model's and Captum's") {
+  const std::string dir = std::string(INTEGRAD_TEST_DATA) + "/onnx/";
+  const auto read_inputs = [](const std::string& path) {
+    NamedTensors<T> out;
+    for (const auto& [name, array] : nn::npz_read(path)) out.emplace_back(name, nn::npy_to_tensor<T>(array, name));
+    return out;
+  };
+  for (const char* suffix : {"f64", "f32"}) {
+    CAPTURE(suffix);
+    const std::string stem = dir + "two_input_" + suffix;
+    const nn::Model<T> model = nn::load_model<T>(stem + ".onnx");
+    REQUIRE(model.input_count() == 2);
+    CHECK(model.named_inputs[0].name == "num");
+    CHECK(model.named_inputs[1].name == "cat");
+    CHECK(model.named_inputs[0].shape == ad::Shape{5});
+    CHECK(model.named_inputs[1].shape == ad::Shape{3});
+    CHECK(model.named_inputs[1].dtype == (std::string(suffix) == "f64" ? nn::InputDtype::float64 : nn::InputDtype::float32));
+    const auto xs = inputs_in_order(model, read_inputs(stem + "_input.npz"), "input.npz");
+    const ad::Tensor<T> got = model.predict(std::span<const ad::Tensor<T>>(xs));
+    const ad::Tensor<T> want = nn::npy_read_tensor<T>(stem + "_output.npy");
+    REQUIRE(got.shape() == want.shape());
+    double e = 0;
+    for (int64_t i = 0; i < got.numel(); ++i) e = std::max(e, std::abs(got[i] - want[i]));
+    CHECK(e < (std::string(suffix) == "f64" ? 1e-12 : 1e-5));
+    // The module path "num" names the branch's last node; the input of that name is no node.
+    CHECK(model.node_index("num") == model.node_index("/num/act/Relu"));
+  }
+  const nn::Model<T> onnx = nn::load_model<T>(dir + "two_input_f64.onnx");
+  const nn::Model<T> native = nn::load_model<T>(kDir + "two_input.safetensors");
+  const auto& ig = find_method<T>("ig");
+  const ad::Tensor<T> targets = fixture("target");
+  std::vector<int64_t> t;
+  for (int64_t i = 0; i < targets.numel(); ++i) t.push_back(int64_t(targets[i]));
+  const auto a = explain_inputs(ig, onnx, fixture_inputs(), {}, {}, Target<T>::each(t), ig_options());
+  const auto b = explain_inputs(ig, native, fixture_inputs(), {}, {}, Target<T>::each(t), ig_options());
+  for (const char* name : {"num", "cat"}) {
+    CAPTURE(name);
+    const ad::Tensor<T>& va = value_of(a, name);
+    const ad::Tensor<T>& vb = value_of(b, name);
+    REQUIRE(va.shape() == vb.shape());
+    for (int64_t i = 0; i < va.numel(); ++i) CHECK(std::abs(va[i] - vb[i]) < 1e-10);
+    CHECK(max_relative_error(va, fixture(std::string("both_zero_attr_") + name), 1e-6) < 1e-10);
+  }
+  // num alone, cat held: Captum's additional_forward_args.
+  const std::map<std::string, Baseline<T>> base{{"num", Baseline<T>::of(fixture("baseline_num"))}};
+  const auto held = explain_inputs(ig, onnx, fixture_inputs(), {"num"}, base, Target<T>::each(t), ig_options());
+  CHECK(max_relative_error(value_of(held, "num"), fixture("num_only_attr_num"), 1e-6) < 1e-10);
+}

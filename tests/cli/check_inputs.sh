@@ -2,7 +2,8 @@
 # Models of several inputs through the CLI (tests/data/inputs, made by make_two_input_fixtures.py):
 # explain and predict on an .npz of named inputs agree with Captum and PyTorch, a one-input model
 # takes an .npz of one array with the same bits as its .npy, and bad input is a clear error that
-# names the input, leaving no output. Usage: check_inputs.sh BUILD_DIR
+# names the input, leaving no output. The same model as ONNX (torch.onnx.export) explains and predicts
+# the same, and integrad's two-input model exports to ONNX and reads back. Usage: check_inputs.sh BUILD_DIR
 set -uo pipefail
 bin="$1/integrad"
 data="$(cd "$(dirname "$0")/../data/inputs" && pwd)"
@@ -16,14 +17,14 @@ ig=(--dtype float64 --steps 64 --quadrature riemann_middle -q)
 expect_error() {
   local what=$1 needle=$2
   shift 2
-  rm -f "$work/out.npz" "$work/out.npy"
+  rm -f "$work/out.npz" "$work/out.npy" "$work/out.onnx"
   "$@" >"$work/stdout" 2>"$work/stderr"
   local rc=$?
   if [ "$rc" -eq 0 ] || [ "$rc" -ge 128 ]; then echo "FAIL $what: exit status $rc"; failures=$((failures + 1)); return; fi
   if ! grep -qF -- "$needle" "$work/stderr"; then
     echo "FAIL $what: stderr lacks '$needle':"; sed 's/^/    /' "$work/stderr"; failures=$((failures + 1)); return
   fi
-  if [ -e "$work/out.npz" ] || [ -e "$work/out.npy" ]; then echo "FAIL $what: an output file was left behind"; failures=$((failures + 1)); return; fi
+  if [ -e "$work/out.npz" ] || [ -e "$work/out.npy" ] || [ -e "$work/out.onnx" ]; then echo "FAIL $what: an output file was left behind"; failures=$((failures + 1)); return; fi
   echo "ok   $what"
 }
 
@@ -66,5 +67,20 @@ expect_error "baseline of a held input" "'cat' is not an explained input" "$bin"
 expect_error "evaluate refuses several inputs" "the model reads several inputs (num, cat)" "$bin" evaluate "$m" "$data/inputs.npz" --methods ig --metric sparseness
 expect_error "axioms refuse several inputs" "several inputs" "$bin" axioms "$m" "$data/inputs.npz"
 expect_error "--attribute-to on one input" "--attribute-to" "$bin" explain "$torch/mlp_f32.safetensors" "$torch/mlp_f32_input.npy" -o "$work/out.npy" --attribute-to x
+
+# The same model as ONNX (torch.onnx.export of two inputs, make_two_input_fixtures.py): its graph
+# inputs are the .npz's names; explain, predict and export as for integrad's own file.
+onnx="$(cd "$(dirname "$0")/../data/onnx" && pwd)"
+"$bin" explain "$onnx/two_input_f64.onnx" "$data/inputs.npz" -o "$work/onnx_num.npz" --target "$data/target.npy" --attribute-to num --baseline "$data/baseline_num.npy" "${ig[@]}" >/dev/null
+check "ONNX: explain --attribute-to num -o .npz: Captum's (1e-10)" "list(np.load('$work/onnx_num.npz').keys()) == ['num'] and np.abs(np.load('$work/onnx_num.npz')['num'] - np.load('$data/num_only_attr_num.npy')).max() < 1e-10"
+"$bin" explain "$onnx/two_input_f64.onnx" "$data/inputs.npz" -o "$work/onnx_both.npz" --target "$data/target.npy" "${ig[@]}" >/dev/null
+"$bin" explain "$data/two_input.safetensors" "$data/inputs.npz" -o "$work/native_both.npz" --target "$data/target.npy" "${ig[@]}" >/dev/null
+check "ONNX: IG on both inputs = the native model's (1e-10)" "all(np.abs(np.load('$work/onnx_both.npz')[k] - np.load('$work/native_both.npz')[k]).max() < 1e-10 for k in ('num', 'cat'))"
+"$bin" predict "$onnx/two_input_f32.onnx" "$onnx/two_input_f32_input.npz" -o "$work/onnx_f32.npy" >/dev/null
+check "ONNX float32: predict = PyTorch (1e-5)" "np.abs(np.load('$work/onnx_f32.npy') - np.load('$onnx/two_input_f32_output.npy')).max() < 1e-5"
+"$bin" export "$data/two_input.safetensors" -o "$work/exported.onnx" >/dev/null
+"$bin" predict "$work/exported.onnx" "$data/inputs.npz" -o "$work/exported.npy" --dtype float64 >/dev/null
+check "export of two inputs, read back: PyTorch's outputs (1e-12)" "np.abs(np.load('$work/exported.npy') - np.load('$data/logits.npy')).max() < 1e-12"
+expect_error "ONNX: train refuses several inputs" "several inputs" "$bin" train "$onnx/two_input_f64.onnx" --data iris -o "$work/out.onnx"
 
 [ "$failures" -eq 0 ] && echo "all passed" || { echo "$failures failed"; exit 1; }

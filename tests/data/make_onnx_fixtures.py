@@ -4,8 +4,9 @@ their inputs and PyTorch's outputs (float32 and float64), so integrad's predicti
 PyTorch's. The ResNet is make_graph_fixtures.py's (torchvision's BasicBlock), exported twice: in eval
 (BatchNorm folded into the convolutions by the exporter) and with TrainingMode.PRESERVE (which, on a
 model in eval(), keeps BatchNormalization nodes). Recurrent classifiers: embedding + LSTM/GRU + linear
-on the last step. A transformer encoder layer (batch_first) at opset 13 and 17. Dynamic batch except
-where the name says fixed.
+on the last step. A transformer encoder layer (batch_first) at opset 13 and 17. Float64 copies of
+the ResNet, the encoder and the recurrent classifiers. Dynamic batch except where the name says
+fixed.
 Layer IG by module path on the float64 ResNet is Captum 0.8's LayerIntegratedGradients (Gauss-Legendre,
 32 steps, zero baseline), when Captum is importable (PYTHONPATH=/path/to/captum-0.8.0).
 Run with Debian's python3-torch:  PYTHONPATH=<captum> /usr/bin/python3 tests/data/make_onnx_fixtures.py"""
@@ -110,6 +111,12 @@ def main():
     export(enc.double(), xe.double(), "encoder17_f64", opset=17)
     stem = Stem().double()
     export(stem, torch.randn(3, 2, 7, 7, dtype=torch.float64), "stem_f64", opset=17)
+    # Float64 copies of the recurrent classifiers (a seed of their own, so the files above stay as
+    # they were): trained and written back into their graphs, they must predict as the model in
+    # memory to 1e-12 (tests/nn/test_onnx_write_back.cpp).
+    torch.manual_seed(11)
+    for cell, name in ((nn.LSTM, "lstm_f64"), (nn.GRU, "gru_f64")):
+        export(Recurrent(cell).double(), torch.randint(0, 20, (3, 5)), name)
 
 
 if __name__ == "__main__":

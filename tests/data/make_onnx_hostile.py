@@ -43,8 +43,17 @@ save("cycle", [helper.make_node("Relu", ["b"], ["a"], name="first"), helper.make
                helper.make_node("Relu", ["b"], ["y"], name="third")])
 save("dangling", [helper.make_node("Relu", ["nowhere"], ["y"], name="lost")])
 save("unknown_op", [helper.make_node("Hardmax", ["x"], ["y"], name="hm")])
+# Two inputs read (a good file), then inputs that lie: the same name twice, a dtype integrad does not
+# take, a symbolic dimension other than the batch, and more inputs than integrad reads.
 save("two_inputs", [helper.make_node("Add", ["x", "x2"], ["y"], name="add")],
      inputs=(X, helper.make_tensor_value_info("x2", TensorProto.FLOAT, ["batch", 3])))
+save("duplicate_inputs", [helper.make_node("Add", ["x", "x"], ["y"], name="add")], inputs=(X, X))
+save("second_input_int32", [helper.make_node("Add", ["x", "x2"], ["y"], name="add")],
+     inputs=(X, helper.make_tensor_value_info("x2", TensorProto.INT32, ["batch", 3])))
+save("second_input_symbolic", [helper.make_node("Add", ["x", "x2"], ["y"], name="add")],
+     inputs=(X, helper.make_tensor_value_info("x2", TensorProto.FLOAT, ["batch", "k"])))
+many = [helper.make_tensor_value_info(f"x{k}", TensorProto.FLOAT, ["batch", 3]) for k in range(65)]
+save("many_inputs", [helper.make_node("Relu", ["x0"], ["y"], name="r")], inputs=many)
 save("opset_6", [helper.make_node("Relu", ["x"], ["y"], name="r")], opset=6)
 # External data outside the model's folder.
 ext = raw_tensor([3], b"")

@@ -6,7 +6,9 @@ alone with the other held fixed (additional_forward_args). A second copy with a 
 ([N, 1]) gives IG without a target. Needs Captum (not committed; v0.8.0, commit faac0877):
     CAPTUM_PATH=/path/to/captum /usr/bin/python3 tests/data/make_two_input_fixtures.py
 Writes tests/data/inputs/: two_input.safetensors, one_output.safetensors, inputs.npz (num, cat),
-baseline_num.npy, baseline_cat.npy, target.npy, and the attributions *_attr_{num,cat}.npy."""
+baseline_num.npy, baseline_cat.npy, target.npy, and the attributions *_attr_{num,cat}.npy; and
+tests/data/onnx/two_input_{f64,f32}.onnx (torch.onnx.export, opset 17, dynamic batch) with their
+inputs (.npz) and PyTorch's outputs."""
 import os
 import sys
 
@@ -100,3 +102,19 @@ write("num_only", [a], ["num"])
 ig1 = IntegratedGradients(one)
 write("one_output", ig1.attribute((num, cat), n_steps=STEPS, method=METHOD), ["num", "cat"])
 print("wrote", HERE, "captum", __import__("captum").__version__)
+
+# The same model as ONNX (torch.onnx.export, opset 17, dynamic batch), in float64 and float32, with
+# PyTorch's outputs: the reader builds its two graph inputs as the model's named inputs.
+ONNX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "onnx")
+for suffix, dtype in (("f64", torch.float64), ("f32", torch.float32)):
+    net = TwoInput(3)
+    net.load_state_dict(model.state_dict())
+    net = net.to(dtype).eval()
+    x = (num.to(dtype), cat.to(dtype))
+    path = os.path.join(ONNX, f"two_input_{suffix}.onnx")
+    torch.onnx.export(net, x, path, input_names=["num", "cat"], output_names=["output"], opset_version=17,
+                      dynamic_axes={"num": {0: "batch"}, "cat": {0: "batch"}, "output": {0: "batch"}})
+    np.savez(os.path.join(ONNX, f"two_input_{suffix}_input.npz"), num=x[0].numpy(), cat=x[1].numpy())
+    with torch.no_grad():
+        np.save(os.path.join(ONNX, f"two_input_{suffix}_output.npy"), net(*x).numpy())
+print("wrote", ONNX, "torch", torch.__version__)

@@ -44,12 +44,29 @@ TEST_CASE("an ONNX model's layers are named by node, output tensor and module pa
   CHECK(model.node_index("layer1.0.conv1") == conv);
   CHECK(model.node_index("layer1") == model.node_index("/layer1/layer1.0/relu_1/Relu"));
   CHECK(model.node_index("/layer1/layer1.0/relu_1/Relu_output_0") == model.node_index("layer1"));
+  // A Sequential inside a block: torch names its child's scope "downsample.0".
+  CHECK(model.node_index("layer2.0.downsample.0") == model.node_index("/layer2/layer2.0/downsample/downsample.0/Conv"));
+  CHECK_THROWS(model.node_index("layer2.0.downsample.downsample.0"));
   CHECK_THROWS(model.node_index("layer9"));
+  CHECK(model.batch_elsewhere.empty());  // a ResNet keeps the batch first throughout
+}
+
+TEST_CASE("--layer refuses an ONNX node whose values do not have the batch first") {
+  const auto model = nn::load_model<double>(std::string(INTEGRAD_TEST_DATA) + "/onnx/lstm.onnx");
+  // torch's LSTM export runs time-major: the Transpose before the LSTM node puts the batch second.
+  CHECK(model.batch_elsewhere.count("/rnn/Transpose") == 1);
+  CHECK_THROWS_WITH_AS(model.node_index("/rnn/Transpose"), doctest::Contains("without the batch as dimension 0"), std::invalid_argument);
+  CHECK(model.any_node_index("/rnn/Transpose") == 1);
+  CHECK_NOTHROW(model.node_index("emb"));  // the embedding's output, batch first
+  CHECK(model.clone().batch_elsewhere == model.batch_elsewhere);
 }
 
 TEST_CASE("hostile ONNX files are refused naming the file and what is wrong") {
   const std::string dir = std::string(INTEGRAD_TEST_DATA) + "/onnx/hostile/";
   CHECK(nn::load_model<float>(dir + "good.onnx").parameter_count() == 3);
+  const auto two = nn::load_model<float>(dir + "two_inputs.onnx");  // read as the model's two named inputs
+  REQUIRE(two.input_count() == 2);
+  CHECK(two.named_inputs[1].name == "x2");
   const std::pair<const char*, const char*> cases[] = {
       {"cycle", "node 'first' (Relu) reads 'b', which no node, initializer or input before it produces"},
       {"dangling", "node 'lost' (Relu) reads 'nowhere'"},
@@ -59,7 +76,10 @@ TEST_CASE("hostile ONNX files are refused naming the file and what is wrong") {
       {"half_gigabyte", "tensor 'w' has shape of 134217728 elements but 12 bytes of data"},
       {"lying_dims", "tensor 'w' has shape of 3 elements but 20 bytes of data"},
       {"opset_6", "opset 6; integrad reads ONNX opsets 13 to 17"},
-      {"two_inputs", "the graph has 2 inputs besides its initializers"},
+      {"duplicate_inputs", "two of the graph's inputs are named 'x'"},
+      {"second_input_int32", "input 'x2' has element type 6"},
+      {"second_input_symbolic", "input 'x2' has dimension 1 'k'; only the batch"},
+      {"many_inputs", "the graph has 65 inputs besides its initializers; integrad reads at most 64"},
       {"unknown_op", "node 'hm' (Hardmax) is an operation integrad does not read"},
   };
   for (const auto& c : cases) {

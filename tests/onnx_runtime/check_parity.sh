@@ -1,8 +1,9 @@
 #!/bin/bash
 # integrad export against onnxruntime (npm's onnxruntime-node): each named architecture (trained
 # for one short epoch, so BatchNorm's running statistics are not the identity) and the models of
-# make_models.py, which hold every layer kind, are exported as ONNX in float32 and float64, run by
-# onnxruntime (run_onnx.js) and by `integrad predict` on the same inputs; the outputs must agree to
+# make_models.py, which hold every layer kind, and a model of two named inputs, are exported as ONNX
+# in float32 and float64, run by onnxruntime (run_onnx.js) and by `integrad predict` on the same
+# inputs; the outputs must agree to
 # max|ort − integrad| / max|integrad| ≤ 1e-5 in float32 and 1e-12 in float64.
 # onnxruntime's CPU provider has no float64 Conv, LSTM, GRU or Erf (GELU): those models are reported, not run,
 # in float64 (their float32 graphs are the same nodes).
@@ -72,6 +73,24 @@ print(f"{verdict}: {model} {dtype}: outputs {list(ours.shape)}, relative differe
 sys.exit(0 if error <= tolerance else 1)
 PY
   done
+done
+# A model of two named inputs (tests/data/inputs/two_input.safetensors): one graph input each.
+two=$(cd "$here/../data/inputs" && pwd)
+"$python" -c "import numpy as np; d = np.load('$two/inputs.npz'); [np.save(k + '.npy', d[k]) for k in d]" || fail "split inputs.npz"
+for dtype in float32 float64; do
+  tolerance=$([ $dtype = float32 ] && echo 1e-5 || echo 1e-12)
+  "$integrad" export --dtype $dtype "$two/two_input.safetensors" -o two_input.$dtype.onnx > /dev/null || { fail "export two_input $dtype"; continue; }
+  "$integrad" predict --dtype $dtype "$two/two_input.safetensors" "$two/inputs.npz" -o two_input.$dtype.integrad.npy > /dev/null || { fail "predict two_input $dtype"; continue; }
+  node "$here/run_onnx.js" two_input.$dtype.onnx num=num.npy,cat=cat.npy two_input.$dtype.ort.npy $dtype || { fail "onnxruntime two_input $dtype"; continue; }
+  "$python" - two_input $dtype $tolerance <<'PY' || failures=$((failures + 1))
+import sys
+import numpy as np
+model, dtype, tolerance = sys.argv[1], sys.argv[2], float(sys.argv[3])
+ours, ort = np.load(f"{model}.{dtype}.integrad.npy"), np.load(f"{model}.{dtype}.ort.npy")
+error = float(np.abs(ours - ort).max() / max(np.abs(ours).max(), np.finfo(ours.dtype).tiny)) if ours.shape == ort.shape else float("inf")
+print(f"{'ok' if error <= tolerance else 'FAIL'}: {model} {dtype}: outputs {list(ort.shape)}, relative difference {error:.3g} (tolerance {tolerance:g})")
+sys.exit(0 if error <= tolerance else 1)
+PY
 done
 [ $failures -eq 0 ] && echo "onnxruntime parity: all models agree" || echo "onnxruntime parity: $failures failures"
 [ $failures -eq 0 ]

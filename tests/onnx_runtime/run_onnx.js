@@ -1,6 +1,7 @@
 // Runs an ONNX model in onnxruntime (npm's onnxruntime-node) on one input from a .npy file and
 // writes its first output as .npy: the other side of tests/onnx_runtime/check_parity.sh.
 //   node run_onnx.js MODEL.onnx INPUT.npy OUTPUT.npy [float32|float64|int64]
+// A model of several inputs takes them by name: INPUT is "name=a.npy,name=b.npy".
 // The last argument converts the input to the model's input type first (integrad writes token ids
 // as float32 .npy; an exported token model takes int64).
 // Exits 77 (CTest's skip) when onnxruntime-node is not installed here.
@@ -73,12 +74,23 @@ async function main() {
   }
   const session = await ort.InferenceSession.create(modelPath);
   const feeds = {};
-  feeds[session.inputNames[0]] = convert(readNpy(inputPath), inputType);
+  if (inputPath.includes('=')) {
+    for (const part of inputPath.split(',')) {
+      const eq = part.indexOf('=');
+      feeds[part.slice(0, eq)] = convert(readNpy(part.slice(eq + 1)), inputType);
+    }
+  } else {
+    feeds[session.inputNames[0]] = convert(readNpy(inputPath), inputType);
+  }
   const results = await session.run(feeds);
   writeNpy(outputPath, results[session.outputNames[0]]);
 }
 
-main().catch((e) => {
-  console.error('run_onnx.js: ' + (e && e.message ? e.message : e));
-  process.exit(1);
-});
+module.exports = { ort, readNpy };  // tools/bench/bench_ort.js times a session on the same inputs
+
+if (require.main === module) {
+  main().catch((e) => {
+    console.error('run_onnx.js: ' + (e && e.message ? e.message : e));
+    process.exit(1);
+  });
+}

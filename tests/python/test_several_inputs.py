@@ -81,3 +81,23 @@ def test_from_torch_state_dict_of_two_inputs(x):
     assert np.abs(m.predict(x) - load("logits.npy")).max() < 1e-12
     with pytest.raises(ValueError, match="reads 'cats'"):
         integrad.Model.from_torch(state, meta["architecture"].replace("(cat)", "(cats)"), inputs={"num": (5,), "cat": (3,)})
+
+
+def test_onnx_of_two_inputs_loads_with_named_inputs(x, tmp_path):
+    """torch.onnx.export of the same model (tests/data/onnx/two_input_f64.onnx): its graph inputs
+    are the model's, x is a dict, and IG is Captum's on the PyTorch original. integrad's own
+    two-input model exports to ONNX with both inputs and loads back the same."""
+    onnx_dir = os.path.join(os.path.dirname(DATA), "onnx")
+    m = integrad.load(os.path.join(onnx_dir, "two_input_f64.onnx"), dtype="float64")
+    assert m.info()["inputs"] == {"num": ((5,), "float64"), "cat": ((3,), "float64")}
+    assert np.abs(m.predict(x) - load("logits.npy")).max() < 1e-12
+    e = integrad.explain(m, x, target=load("target.npy"), **IG)
+    for name in ("num", "cat"):
+        assert np.abs(e.attributions[name] - load(f"both_zero_attr_{name}.npy")).max() < 1e-10
+    e = integrad.explain(m, x, target=load("target.npy"), attribute_to="num", baseline={"num": load("baseline_num.npy")}, **IG)
+    assert np.abs(e.attributions["num"] - load("num_only_attr_num.npy")).max() < 1e-10
+    path = str(tmp_path / "again.onnx")
+    integrad.load(os.path.join(DATA, "two_input.safetensors"), dtype="float64").export(path)
+    again = integrad.load(path, dtype="float64")
+    assert again.info()["inputs"] == m.info()["inputs"]
+    assert np.abs(again.predict(x) - load("logits.npy")).max() < 1e-12

@@ -27,6 +27,7 @@ for section in model attributions gallery axioms convergence sanity text tabular
   grep -q "id=\"$section\"" "$work/dom.html" || { echo "section '$section' missing from the rendered report"; exit 1; }
 done
 grep -q "<svg" "$work/dom.html" || { echo "no inline SVG plot rendered"; exit 1; }
+grep -q "The same model without its biases" "$work/dom.html" || { echo "the bias-free axiom matrix (conservation a must) is missing"; exit 1; }
 swarms=$(grep -o 'attribution per example</text>' "$work/dom.html" | wc -l)
 [ "$swarms" -ge 5 ] || { echo "only $swarms beeswarm plots in the tabular section"; exit 1; }
 grep -q '(dummy)</tspan>' "$work/dom.html" || { echo "the tabular plots do not mark the dummy feature's role"; exit 1; }

@@ -6,7 +6,8 @@
 // before the clock starts, and the output is not written. Prints "compute_s SECONDS".
 //   job ig|saliency|occlusion|blur-ig|kernelshap|gradcam|lrp|predict1 MODEL INPUTS [MASK] (gradcam, lrp: MODEL an --arch resnet)
 //   job deletion|sensitivity MODEL INPUTS ATTRIBUTIONS
-//   job ig-resnet MODEL INPUTS (MODEL an --arch resnet)
+//   job ig-resnet MODEL INPUTS (MODEL an --arch resnet, or its ONNX export)
+//   job forward MODEL INPUTS (predict in integrad's default batches of 256)
 //   job train-mlp|train-cnn|train-resnet DATA_DIR (train-resnet: the first 20,000 training images)
 #include <fmt/format.h>
 #include <sys/resource.h>
@@ -143,7 +144,11 @@ int job(int argc, char** argv) {
     else if (name == "lrp") run_method("lrp", {{"composite", "epsilon-plus-flat"}});
     else if (name == "deletion") run_metric("deletion", {{"steps", "20"}});
     else if (name == "sensitivity") run_metric("sensitivity-max", {{"samples", "10"}, {"method", "ig"}});
-    else if (name == "predict1") {
+    else if (name == "forward") {
+      const auto t0 = Clock::now();
+      (void)model.predict(x);
+      seconds = seconds_since(t0);
+    } else if (name == "predict1") {
       const auto t0 = Clock::now();
       for (int64_t i = 0; i < x.size(0); ++i) (void)model.predict(x.rows(i, i + 1), 1);
       seconds = seconds_since(t0);

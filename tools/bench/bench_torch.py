@@ -27,6 +27,7 @@ Jobs (the integrad side is `integrad_bench job`, same arguments):
   lrp RESNET X               Zennit 0.5.1 (ZENNIT_PATH) EpsilonPlusFlat with ResNetCanonizer, the
                              Gradient attributor with one-hot targets, 512 images per call
   ig-resnet RESNET X         as ig, on an `--arch resnet` model
+  forward-resnet RESNET X    the model in eval mode under no_grad, in parts of 256 images
   predict1 MODEL X           model(x[i:i+1]) for every image, no_grad
   train-mlp | train-cnn DIR  one epoch of Fashion-MNIST, Adam lr 1e-3, batch 64, no shuffle
   train-resnet DIR           the same on the first 20,000 images, `--arch resnet` in train mode
@@ -125,7 +126,7 @@ def job(name, args):
     if name == "train-resnet":
         return train(ResNet().train(), args[0], 20000)
     from captum.attr import IntegratedGradients, KernelShap, Occlusion, Saliency
-    model = load_resnet(args[0]) if name in ("gradcam", "lrp", "ig-resnet") else load_cnn(args[0])
+    model = load_resnet(args[0]) if name in ("gradcam", "lrp", "ig-resnet", "forward-resnet") else load_cnn(args[0])
     x = torch.from_numpy(np.load(args[1]))
     with torch.no_grad():
         target = model(x).argmax(1)
@@ -189,6 +190,11 @@ def job(name, args):
         with Gradient(model=model, composite=EpsilonPlusFlat(canonizers=[ResNetCanonizer()])) as attributor:
             for s in range(0, len(x), 512):
                 attributor(x[s:s + 512], torch.nn.functional.one_hot(target[s:s + 512], 10).to(x.dtype))
+    elif name == "forward-resnet":  # in parts of 256, integrad's predict batch
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            for s in range(0, len(x), 256):
+                model(x[s:s + 256])
     elif name == "predict1":
         t0 = time.perf_counter()
         with torch.no_grad():

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -127,6 +128,46 @@ nn::Dataset<T> load_data(const DataOptions& o, bool train, const std::vector<std
 }
 
 template <ad::Scalar T>
+nn::Dataset<T> load_named_data(const DataOptions& o, const nn::Model<T>& model) {
+  const std::string names = input_list(model);
+  if (!o.data.empty())
+    throw std::invalid_argument(fmt::format("the model reads {} ({}); --data {} holds examples of one input: give --inputs X.npz (arrays named {}) and --labels Y.npy",
+                                            model.input_count() == 1 ? "one input" : "several inputs", names, o.data, names));
+  if (!o.labels_column.empty()) throw std::invalid_argument("--labels-column NAME needs --inputs X.csv (a column of it); with an .npz give --labels Y.npy");
+  if (o.labels.empty()) throw std::invalid_argument(fmt::format("--inputs {} needs --labels Y.npy", nn::printable(o.inputs)));
+  attr::NamedTensors<T> named = load_named_inputs<T>(o.inputs, model);  // names, shapes and one N across the arrays checked
+  nn::Dataset<T> ds;
+  if (o.values) ds.targets = npy_values(o.labels);
+  else ds.labels = nn::npy_read_labels(o.labels);
+  for (size_t k = 0; k < model.input_count(); ++k) {
+    const std::string name = model.named_inputs.empty() ? std::string("input") : model.named_inputs[k].name;
+    auto it = std::find_if(named.begin(), named.end(), [&](const auto& p) { return p.first == name; });
+    if (it == named.end()) throw std::logic_error("load_named_inputs let a missing input through: " + name);
+    if (k == 0) ds.inputs = std::move(it->second);
+    else ds.other_inputs.push_back(std::move(it->second));
+  }
+  const int64_t n = ds.inputs.size(0);
+  if (n != ds.size())
+    throw std::invalid_argument(fmt::format("{} holds {} {}, but {} holds {} examples (array '{}' has shape {})", nn::printable(o.labels), ds.size(),
+                                            o.values ? "targets" : "labels", nn::printable(o.inputs), n,
+                                            model.named_inputs.empty() ? named.front().first : model.named_inputs[0].name, ds.inputs.shape().str()));
+  for (int64_t l : ds.labels) {
+    if (l < 0) throw std::invalid_argument(fmt::format("{}: negative label {}", nn::printable(o.labels), l));
+    ds.num_classes = std::max(ds.num_classes, l + 1);
+  }
+  if (o.limit >= 0 && o.limit < n) {  // the first --limit examples of every input
+    auto first = [&](ad::Tensor<T>& x) {
+      x = ad::Tensor<T>(x.shape().with(0, o.limit), std::span<const T>(x.data(), static_cast<size_t>(o.limit * x.shape().stride(0))));
+    };
+    first(ds.inputs);
+    for (ad::Tensor<T>& x : ds.other_inputs) first(x);
+    if (ds.is_regression()) ds.targets.resize(static_cast<size_t>(o.limit));
+    else ds.labels.resize(static_cast<size_t>(o.limit));
+  }
+  return ds;
+}
+
+template <ad::Scalar T>
 ad::Tensor<T> load_inputs(const std::string& path, const nn::Model<T>& model, std::vector<std::string>* feature_names) {
   if (feature_names) *feature_names = model.feature_names;
   if (model.input_count() > 1)
@@ -212,6 +253,8 @@ void add_seed_option(CLI::App& cmd, uint64_t& seed, const std::string& descripti
 
 template nn::Dataset<float> load_data<float>(const DataOptions&, bool, const std::vector<std::string>&);
 template nn::Dataset<double> load_data<double>(const DataOptions&, bool, const std::vector<std::string>&);
+template nn::Dataset<float> load_named_data<float>(const DataOptions&, const nn::Model<float>&);
+template nn::Dataset<double> load_named_data<double>(const DataOptions&, const nn::Model<double>&);
 template ad::Tensor<float> load_inputs<float>(const std::string&, const nn::Model<float>&, std::vector<std::string>*);
 template ad::Tensor<double> load_inputs<double>(const std::string&, const nn::Model<double>&, std::vector<std::string>*);
 template void warn_nonfinite(const ad::Tensor<float>&, const std::string&, const std::string&);

@@ -47,6 +47,12 @@ struct DataOptions {
 template <ad::Scalar T>
 nn::Dataset<T> load_data(const DataOptions& options, bool train, const std::vector<std::string>& model_features = {});
 
+// train's --inputs X.npz --labels Y.npy for a MODEL of several inputs (or of one, from an .npz):
+// the arrays by the model's input names, in its order, each checked against its input's shape;
+// every array and the labels of one N. Errors name the file and the array (docs/inputs.md).
+template <ad::Scalar T>
+nn::Dataset<T> load_named_data(const DataOptions& options, const nn::Model<T>& model);
+
 // One example's shape in an --inputs file (.npy or .csv, the label column excluded).
 ad::Shape inputs_example_shape(const DataOptions& options);
 

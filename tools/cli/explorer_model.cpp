@@ -38,26 +38,18 @@ namespace {
 json layers_json(const LoadedModel& m) {
   const nn::Model<float>& model = m.model;
   const std::vector<ad::Shape> shapes = model.output_shapes();
-  std::map<std::string, size_t> last_of_scope;  // scope -> its last node
-  for (size_t i = 0; i < model.layers.size(); ++i) {
-    const std::string name = model.node_name(i);
-    for (size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.', dot + 1)) last_of_scope[name.substr(0, dot)] = i;
-  }
-  std::map<size_t, std::vector<std::string>> scopes_after;
-  for (const auto& [scope, last] : last_of_scope) scopes_after[last].push_back(scope);
+  const auto modules = model.modules();
   json out = json::array();
   const auto entry = [&](const std::string& name, size_t i, bool module) {
     out.push_back({{"name", name}, {"layer", module ? std::string("module") : model.layers[i]->architecture()}, {"node", i},
                    {"output_shape", shapes[i].vec()}, {"image", shapes[i].rank() == 3}, {"module", module}});
   };
+  auto next_module = modules.begin();
   for (size_t i = 0; i < model.layers.size(); ++i) {
-    entry(model.node_name(i), i, false);
-    auto it = scopes_after.find(i);
-    if (it == scopes_after.end()) continue;
-    // The innermost module first (layer1.0 before layer1): its name is the longer one.
-    std::sort(it->second.begin(), it->second.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-    for (const std::string& scope : it->second)
-      if (!std::any_of(model.names.begin(), model.names.end(), [&](const std::string& n) { return n == scope; })) entry(scope, i, true);
+    const bool batch_first = !model.batch_elsewhere.count(model.node_name(i));  // what --layer takes
+    if (batch_first) entry(model.node_name(i), i, false);
+    for (; next_module != modules.end() && next_module->second == i; ++next_module)
+      if (batch_first) entry(next_module->first, i, true);
   }
   return out;
 }

@@ -4,7 +4,6 @@
 
 #include "command.h"
 #include "common.h"
-#include "several_inputs.h"
 #include "nn/atomic_file.h"
 #include "nn/onnx/export.h"
 #include "nn/output_guard.h"
@@ -36,7 +35,6 @@ std::string stored_dtype(const std::string& path) {
 template <ad::Scalar T>
 void run(const ExportArgs& a) {
   const nn::Model<T> model = nn::load_model<T>(a.model);
-  refuse_several_inputs(model, a.model, "export");
   nn::export_onnx(model, a.output);
   fmt::print(status_stream(a.output), "wrote {} (opset 17, {}, {} layers, {} parameters)\n", nn::printable(a.output),
              std::is_same_v<T, double> ? "float64" : "float32", model.layers.size(), model.parameter_count());

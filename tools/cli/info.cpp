@@ -46,11 +46,21 @@ void run(const std::string& path) {
                  previous ? "" : fmt::format("{}", fmt::join(reads, ", ")));
     }
   }
+  if (!model.is_chain()) {
+    const auto modules = model.modules();
+    if (!modules.empty()) fmt::print("\nmodules (--layer takes them: the output of their last node):\n");
+    for (const auto& [module, node] : modules) fmt::print("  {:<40} -> {}\n", nn::printable(module), nn::printable(model.node_name(node)));
+  }
   if (!model.named_inputs.empty()) fmt::print("\noutput {}", model.output_shape().str());
   // An ONNX model's other names for its nodes: output tensors and PyTorch module paths.
   if (!model.aliases.empty()) {
     fmt::print("\nalso taken by --layer:\n");
     for (const auto& [alias, node] : model.aliases) fmt::print("  {:<40} -> {}\n", nn::printable(alias), nn::printable(model.node_name(node)));
+  }
+  if (!model.batch_elsewhere.empty()) {
+    std::vector<std::string> refused;
+    for (const std::string& n : model.batch_elsewhere) refused.push_back(nn::printable(n));
+    fmt::print("\nnot taken by --layer (their values do not have the batch first): {}\n", fmt::join(refused, ", "));
   }
   fmt::print("\ntotal parameters: {}\n", model.parameter_count());
   if (!model.feature_names.empty()) fmt::print("features: {}\n", nn::printable(fmt::format("{}", fmt::join(model.feature_names, ", "))));

@@ -20,6 +20,7 @@
 #include "attribution/drawing/svg_plot.h"
 #include "attribution/evaluation/axiom_matrix.h"
 #include "attribution/evaluation/convergence.h"
+#include "attribution/evaluation/homogeneous.h"
 #include "attribution/evaluation/paper_models.h"
 #include "attribution/evaluation/sanity.h"
 #include "attribution/method.h"
@@ -233,6 +234,16 @@ std::string axioms_section(const ReportArgs& a, const nn::Model<T>& model, const
                                  "0.1·max(|F(x)|, |F(x′)|)), equalities (dummy included) to 1e-6 of the largest |A|; n/a: the check needs structure this "
                                  "model lacks (e.g. a first Linear layer), or the method was left out (the row says why).</p>{}",
                                  xm.size(0), attr::matrix_html(rows));
+  // Conservation holds by theory only where no bias absorbs relevance: the same weights without
+  // their biases are a network where LRP-ε, IG, DeepLift and gradient × input must pass it.
+  if (const auto bare = attr::without_biases(model)) {
+    progress("axiom matrix of the model without its biases");
+    html += "<h3>The same model without its biases</h3><p>Every Linear and Conv2d bias removed (another function, the same weights), "
+            "baseline 0. A bias-free ReLU network is positively homogeneous, F(αx) = α·F(x): F(0) = 0 and F(x) = x·∇F(x), so "
+            "gradient × input, DeepLift from the zero reference, LRP-ε and IG with rules that evaluate beyond α = 0 share out "
+            "exactly F(x) (LRP: its relevance 1), and must pass conservation here — which the biased model above fails.</p>" +
+            attr::matrix_html(attr::axiom_matrix(*bare, attr::matrix_methods(*bare, steps), xm, ad::Tensor<T>(xm.shape()), {}));
+  }
   progress("axiom matrix of the paper's examples");
   const auto f = attr::paper_appendix_b_f();
   attr::Twins<double> twin_g;
@@ -266,8 +277,12 @@ std::string sanity_section(const nn::Model<T>& model, const ad::Tensor<T>& xm, c
     if (shown.count(m.name)) methods.push_back(m);
   const auto sanity = attr::sanity_checks(model, methods, xm, ad::Tensor<T>(xm.shape()));
   return "<section id=\"" + id + "\"><h2>" + html_escape(title) + "</h2><p>Layers re-initialised from the top down; a method that "
-         "explains the model loses its rank correlation with the trained model's attributions. Guided Backprop, and Guided Grad-CAM "
-         "through it, are known to keep much of theirs; Grad-CAM should not (image models only).</p>" +
+         "explains the model loses its rank correlation with the trained model's attributions (Spearman of |A|, per image, averaged over "
+         "the " + std::to_string(xm.size(0)) + " images; an image whose trained map is constant — Grad-CAM clipped to 0 — is left out, "
+         "and a method with none left is not drawn). Guided Backprop is known to keep much of its correlation, Grad-CAM (at the last "
+         "layer with an image larger than 1x1) not. Adebayo et al. report Guided Grad-CAM surviving with Guided Backprop; on integrad's "
+         "small models it falls with Grad-CAM instead, because the clipped Grad-CAM factor, re-drawn at random, decides where the "
+         "product is 0 (docs/axioms.md, Sanity checks).</p>" +
          attr::sanity_svg(sanity, "cascading") + attr::sanity_svg(sanity, "independent") + "</section>";
 }
 

@@ -16,6 +16,7 @@
 #include "nn/checkpoint.h"
 #include "nn/named_datasets.h"
 #include "nn/npy.h"
+#include "nn/npz.h"
 #include "nn/onnx/read.h"
 #include "nn/onnx/write_back.h"
 #include "nn/output_guard.h"
@@ -106,8 +107,11 @@ void run(const TrainArgs& a) {
   std::optional<nn::Dataset<T>> loaded;  // a fresh architecture is sized by its data, loaded first
   if (!a.model.empty()) {
     model = nn::load_model<T>(a.model);
-    refuse_several_inputs(model, a.model, "train");
   } else {
+    if (nn::is_npz_path(data.inputs))
+      throw std::invalid_argument(fmt::format("--arch builds a model of one input; --inputs {} is for a MODEL file of named inputs (docs/inputs.md): give "
+                                              "--inputs X.npy or X.csv",
+                                              nn::printable(data.inputs)));
     if (a.arch.empty()) throw std::invalid_argument(fmt::format("give a MODEL file or --arch {}", fmt::join(nn::named_architecture_names(), "|")));
     const nn::NamedArchitecture& arch = nn::named_architecture_entry(a.arch);
     const nn::InputDtype dtype = arch.input_dtype == nn::InputDtype::int64 ? nn::InputDtype::int64 : sizeof(T) == 8 ? nn::InputDtype::float64 : nn::InputDtype::float32;
@@ -140,22 +144,28 @@ void run(const TrainArgs& a) {
     }
     fmt::print("resuming from {} after epoch {}\n", nn::printable(checkpoint), resume->epochs_done);
   }
-  const nn::Dataset<T> train_set = loaded ? std::move(*loaded) : load_data<T>(data, true, model.feature_names);
+  // A model of several inputs, or an .npz: the arrays by input name (MODEL.safetensors or .onnx alike).
+  const bool named = !loaded && uses_named_inputs(model, data.inputs);
+  const nn::Dataset<T> train_set = loaded ? std::move(*loaded) : named ? load_named_data<T>(data, model) : load_data<T>(data, true, model.feature_names);
   // A tabular model keeps its features' names (metadata feature_names): explain prints them.
   if (model.feature_names.empty() && model.input_shape.rank() == 1 && int64_t(train_set.feature_names.size()) == model.input_shape[0])
     model.feature_names = train_set.feature_names;
   if (train_set.inputs.shape() != nn::with_batch(train_set.size(), model.input_shape))
     throw std::invalid_argument(fmt::format("the data's examples have shape {}, the model expects {}", train_set.inputs.shape().str(), model.input_shape.str()));
   std::optional<nn::Dataset<T>> val;
-  if (!data.data.empty()) {
+  if (!data.data.empty() && !named) {
     DataOptions v = data;
     v.limit = a.val_limit;
     val = load_data<T>(v, false);
   }
   // A model read from ONNX goes back into its graph: refuse now, not after the epochs, one whose
-  // parameters cannot be written back there (an LSTM's, which the reader reorders).
+  // parameters cannot be written back there (one the reader computed rather than copied).
   if (nn::is_onnx_path(a.output) && nn::read_from_onnx(model)) (void)nn::onnx_written_back(model);
-  fmt::print("training {} ({} parameters) on {} examples, {} epochs, {} lr {}, batch {}\n", model.architecture(), model.parameter_count(),
+  if (named) fmt::print("inputs {} from {}\n", input_list(model), nn::printable(data.inputs));
+  // A chain prints as its one line of layers; a graph's text is a line per node (integrad info lists them).
+  const std::string arch_text = model.architecture();
+  const std::string summary = arch_text.find('\n') == std::string::npos ? arch_text : fmt::format("a graph of {} nodes", model.layers.size());
+  fmt::print("training {} ({} parameters) on {} examples, {} epochs, {} lr {}, batch {}\n", summary, model.parameter_count(),
              train_set.size(), a.train.epochs, a.train.optimizer.name, a.train.optimizer.lr, a.train.batch_size);
   nn::TrainOptions options = a.train;
   options.shuffle = !a.no_shuffle;
@@ -193,6 +203,7 @@ void setup(CLI::App& cmd) {
   cmd.add_option("MODEL", a->model, "Start from this model file (.safetensors or .onnx)");
   cmd.add_option("--arch", a->arch, "Named architecture")->check(CLI::IsMember(nn::named_architecture_names()));
   a->data.add_to(cmd);
+  cmd.get_option("--inputs")->description("Inputs .npy [N, ...] or .csv; for a MODEL of several inputs an .npz of arrays by input name (docs/inputs.md)");
   cmd.add_option("--loss", a->loss, "cross-entropy (C >= 2 class logits) | bce (one logit, labels 0/1) | mse (one output, real targets); as PyTorch defines them")
       ->default_val("cross-entropy")
       ->check(CLI::IsMember({"cross-entropy", "bce", "mse"}));
