@@ -2,6 +2,7 @@
 // and a target — which scalar of each example's output the attribution is for.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <vector>
 
@@ -10,15 +11,24 @@
 
 namespace integrad::attr {
 
-// Records the forward of a batch x [N, ...] on the tape; returns outputs [N, C].
+// Records the forward of a batch x [N, ...] on the tape; returns outputs [N, C]. Any callable
+// converts to one. `values_per_example`, when known (forward_of sets it), is how many values the
+// forward of one example records, about: the gradient methods size their batches by it so that
+// a batch's tape stays in cache (methods/gradients.cpp); 0 means unknown.
 template <ad::Scalar T>
-using Forward = std::function<ad::Var<T>(ad::Tape<T>&, ad::Var<T>)>;
+struct Forward : std::function<ad::Var<T>(ad::Tape<T>&, ad::Var<T>)> {
+  using std::function<ad::Var<T>(ad::Tape<T>&, ad::Var<T>)>::function;
+  int64_t values_per_example = 0;
+};
 
 // A model's forward with its parameters as constants: attribution never computes parameter
 // gradients.
 template <ad::Scalar T>
 Forward<T> forward_of(const nn::Model<T>& model, size_t from = 0, size_t to = nn::Model<T>::npos) {
-  return [&model, from, to](ad::Tape<T>& tape, ad::Var<T> x) { return model.forward(tape, x, nn::Grads::none, from, to); };
+  Forward<T> f = [&model, from, to](ad::Tape<T>& tape, ad::Var<T> x) { return model.forward(tape, x, nn::Grads::none, from, to); };
+  const std::vector<ad::Shape> shapes = model.output_shapes();
+  for (size_t i = from; i < std::min(to, shapes.size()); ++i) f.values_per_example += shapes[i].numel();
+  return f;
 }
 
 template <ad::Scalar T>

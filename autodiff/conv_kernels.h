@@ -1,11 +1,13 @@
 // The two ways conv2d (ops_conv.cpp) computes a convolution, on raw arrays. Internal to autodiff.
 //
-//  * conv_rows_*: stride 1 (every layer of the CNNs here). Each image is zero-padded once; then
+//  * conv_rows_*: any stride, but a fused pooling with stride 1 only. Each image is zero-padded
+//    once (for stride s > 1 split into s × s phase planes, conv_rows.cpp); then
 //    every row of its im2col matrix is one contiguous span of the padded image: the forward's GEMM
 //    reads those spans where they are (gemm_rows), and the weight gradient unfolds them with one
 //    copy per (channel, kernel offset) instead of one per output row, per image, in a buffer that
 //    stays in cache. Nothing batch-sized is kept between forward and backward.
-//  * im2col_*: any stride, the classic unfolding of the whole batch (Caffe, ggml).
+//  * im2col_*: the classic unfolding of the whole batch (Caffe, ggml), for a pooled convolution
+//    of stride > 1.
 //
 // conv_naive.h holds the direct loops both are tested against.
 #pragma once
@@ -39,14 +41,14 @@ struct ConvOutput {
   int32_t* winners = nullptr;
 };
 
-// y [N, O, Ho, Wo] (pooled: [N, O, Ho/2, Wo/2]) from x and w; bias may be null. Stride 1 only.
+// y [N, O, Ho, Wo] (pooled: [N, O, Ho/2, Wo/2]) from x and w; bias may be null. Pooled: stride 1 only.
 template <Scalar T>
 void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, ConvOutput out, T* y);
 
 // Gradients from dy (the shape of y); each of dx, dw, db may be null (not needed). dw and db are
 // added to; dx is overwritten when `dx_fresh`, added to otherwise. With `relu_y` (the forward's
 // output after a fused ReLU, pooled or not), dy passes only where relu_y > 0; with `winners` (a
-// pooled forward's), dy reaches the convolution's output at each window's winner only. Stride 1.
+// pooled forward's), dy reaches the convolution's output at each window's winner only.
 template <Scalar T>
 void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* dy, const T* relu_y, const int32_t* winners, T* dx, bool dx_fresh, T* dw,
                         T* db);

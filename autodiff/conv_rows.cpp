@@ -1,4 +1,5 @@
-// Stride-1 convolution by unfolding the zero-padded image (see conv_kernels.h).
+// Convolution by unfolding the zero-padded image, stride 1 and (in phase planes) any other (see
+// conv_kernels.h).
 //
 // With the image padded to hp × wp, the input pixel under kernel offset (i, j) of output pixel
 // (oy, ox) is padded[(oy + i)·wp + ox + j]. Letting ox run over the whole padded width wp instead
@@ -9,6 +10,12 @@
 // the weight gradient's unfolding is a handful of long copies. In the backward, dW and db sum over those
 // columns, so there they are zero in dY and cleared in the unfolded input: they add nothing (not
 // even the NaN that 0 · Inf would make); dX's col2im skips them.
+//
+// Stride s > 1 takes the same path on the padded image split into s × s phase planes (polyphase):
+// plane (a, b) holds the padded pixels (s·y + a, s·x + b). The pixel under kernel offset (i, j)
+// of output (oy, ox) is padded[s·oy + i, s·ox + j], which is pixel (oy + i/s, ox + j/s) of plane
+// (i mod s, j mod s): again one contiguous span per (channel, i, j), now over rows as wide as a
+// plane. A stride-2 convolution gathered its patches one pixel at a time (im2col) before.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -24,15 +31,22 @@ namespace integrad::ad {
 namespace {
 
 struct RowsGeometry {
-  int64_t hp, wp;   // padded image
+  int64_t s;        // the stride: s × s phase planes per channel (one, the padded image, for stride 1)
+  int64_t hp, wp;   // a phase plane
   int64_t span;     // ho·wp: columns of the unfolded matrix and of the wide output
   int64_t padded;   // values in a padded image buffer, including the slack the last span reads
   RowsGeometry(const ConvGeometry& g)
-      : hp(g.h + 2 * g.padding), wp(g.w + 2 * g.padding), span(g.ho * wp), padded(g.c * hp * wp + g.kw - 1) {}
-  // Where the unfolded row of (channel, i, j) starts in the padded image.
+      : s(g.stride),
+        hp((g.h + 2 * g.padding + s - 1) / s),
+        wp((g.w + 2 * g.padding + s - 1) / s),
+        span(g.ho * wp),
+        padded(g.c * s * s * hp * wp + (g.kw - 1) / s) {}
+  // Where padded pixel (y, x) of channel ic lies in the buffer.
+  int64_t at(int64_t ic, int64_t y, int64_t x) const { return ((ic * s + y % s) * s + x % s) * hp * wp + y / s * wp + x / s; }
+  // Where the unfolded row of (channel, i, j) starts in the buffer.
   int64_t row_start(const ConvGeometry& g, int64_t row) const {
     const int64_t ic = row / (g.kh * g.kw), i = row / g.kw % g.kh, j = row % g.kw;
-    return ic * hp * wp + i * wp + j;
+    return at(ic, i, j);
   }
 };
 
@@ -49,8 +63,23 @@ template <Scalar T>
 void pad_image(const ConvGeometry& g, const RowsGeometry& r, const T* image, T* padded) {
   std::fill_n(padded, r.padded, T(0));
   for (int64_t ic = 0; ic < g.c; ++ic)
-    for (int64_t y = 0; y < g.h; ++y)
-      std::copy_n(image + (ic * g.h + y) * g.w, g.w, padded + (ic * r.hp + y + g.padding) * r.wp + g.padding);
+    for (int64_t y = 0; y < g.h; ++y) {
+      const T* src = image + (ic * g.h + y) * g.w;
+      if (r.s == 1) {
+        std::copy_n(src, g.w, padded + r.at(ic, y + g.padding, g.padding));
+        continue;
+      }
+      // Each phase plane of this row takes every s-th pixel (stride 2 spelt out: a constant
+      // stride GCC vectorises).
+      for (int64_t b = 0; b < r.s && b < g.w; ++b) {
+        T* dst = padded + r.at(ic, y + g.padding, b + g.padding);
+        const int64_t count = (g.w - b + r.s - 1) / r.s;
+        if (r.s == 2)
+          for (int64_t k = 0; k < count; ++k) dst[k] = src[2 * k + b];
+        else
+          for (int64_t k = 0; k < count; ++k) dst[k] = src[k * r.s + b];
+      }
+    }
 }
 
 template <Scalar T>
@@ -136,9 +165,20 @@ void dx_from_wide(const ConvGeometry& g, const RowsGeometry& r, const T* unfolde
   }
   for (int64_t ic = 0; ic < g.c; ++ic)
     for (int64_t y = 0; y < g.h; ++y) {
-      const T* src = padded + (ic * r.hp + y + g.padding) * r.wp + g.padding;
       T* dst = dxb + (ic * g.h + y) * g.w;
-      for (int64_t xx = 0; xx < g.w; ++xx) dst[xx] = (dx_fresh ? T(0) : dst[xx]) + src[xx];
+      if (r.s == 1) {
+        const T* src = padded + r.at(ic, y + g.padding, g.padding);
+        for (int64_t xx = 0; xx < g.w; ++xx) dst[xx] = (dx_fresh ? T(0) : dst[xx]) + src[xx];
+        continue;
+      }
+      for (int64_t b = 0; b < r.s && b < g.w; ++b) {  // each phase plane holds every s-th pixel
+        const T* src = padded + r.at(ic, y + g.padding, b + g.padding);
+        const int64_t count = (g.w - b + r.s - 1) / r.s;
+        if (r.s == 2)
+          for (int64_t k = 0; k < count; ++k) dst[2 * k + b] = (dx_fresh ? T(0) : dst[2 * k + b]) + src[k];
+        else
+          for (int64_t k = 0; k < count; ++k) dst[k * r.s + b] = (dx_fresh ? T(0) : dst[k * r.s + b]) + src[k];
+      }
     }
 }
 
@@ -172,7 +212,7 @@ ConvGeometry adjoint_geometry(const ConvGeometry& g) {
 
 template <Scalar T>
 bool dx_by_adjoint(const ConvGeometry& g, const T* w) {
-  if (g.c < 8 || g.kh != g.kw || g.padding > g.kh - 1) return false;
+  if (g.stride != 1 || g.c < 8 || g.kh != g.kw || g.padding > g.kh - 1) return false;
   for (int64_t k = 0; k < g.o * g.patch(); ++k)
     if (!std::isfinite(w[k])) return false;
   return true;
@@ -196,6 +236,23 @@ void pad_dy(const ConvGeometry& g, const RowsGeometry& r, const ConvGeometry& ga
   for (int64_t oc = 0; oc < g.o; ++oc)
     for (int64_t oy = 0; oy < g.ho; ++oy)
       std::copy_n(wide + oc * r.span + oy * r.wp, g.wo, dy_padded + (oc * ra.hp + oy + ga.padding) * ra.wp + ga.padding);
+}
+
+// dY of one image [O, ho, wo], through the fused ReLU's mask as widen applies it, straight into the
+// adjoint convolution's zero-padded input: when dX alone is wanted (attribution), the wide layout
+// was one more write and read of every dY.
+template <Scalar T>
+void pad_dy_direct(const ConvGeometry& g, const ConvGeometry& ga, const RowsGeometry& ra, const T* dy, const T* relu_y, T* dy_padded) {
+  std::fill_n(dy_padded, ra.padded, T(0));
+  for (int64_t oc = 0; oc < g.o; ++oc)
+    for (int64_t oy = 0; oy < g.ho; ++oy) {
+      T* dst = dy_padded + (oc * ra.hp + oy + ga.padding) * ra.wp + ga.padding;
+      const int64_t at = (oc * g.ho + oy) * g.wo;
+      if (relu_y)
+        for (int64_t ox = 0; ox < g.wo; ++ox) dst[ox] = relu_grad(dy[at + ox], relu_y[at + ox]);
+      else
+        std::copy_n(dy + at, g.wo, dst);
+    }
 }
 
 // dX of one image by the adjoint convolution of the padded dY.
@@ -272,6 +329,7 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
   // thread count. The group size depends on the batch size alone (at most 32 partials).
   const int64_t group = std::max<int64_t>(4, (g.n + 31) / 32), groups = (g.n + group - 1) / group;
   const int64_t weights = g.o * g.patch();
+  const bool dw_by_output = g.o < 32 && g.o % 8 == 0 && g.patch() >= 32;  // the layout of partial_dw, below
   static thread_local std::vector<T> partials;
   // Only when a weight or bias gradient is wanted: attribution asks for dX alone, and zeroing
   // up to 32 partials of the weights on every backward was a tenth of a small IG's instructions.
@@ -302,6 +360,11 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
         dx_by_adjoint_convolution(g, ga, ra, wt.data(), dy_padded, dx_wide, dx + b * g.image(), dx_fresh);
         continue;
       }
+      if (adjoint && !winners && !dw && !db) {
+        pad_dy_direct(g, ga, ra, dy + out_at, pooled, dy_padded);
+        dx_by_adjoint_convolution(g, ga, ra, wt.data(), dy_padded, dx_wide, dx + b * g.image(), dx_fresh);
+        continue;
+      }
       if (winners) unpool(g, out_plane, dy + out_at, pooled, winners + out_at, wide, g.o * r.span, r.span, 0);
       else widen(g, r, dy + out_at, pooled, dw || db, wide);
       if (db)  // the extra columns of `wide` are zeros
@@ -312,7 +375,13 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
         clear_extra_columns(g, r, unfolded, g.patch());
         // As dWᵀ = unfolded·dYᵀ [patch, O]: the patch side fills the GEMM's 12-row micro-tiles
         // and O its 32-wide ones far better than the other way round (16 × 9 for a first layer).
-        gemm(false, true, g.patch(), g.o, r.span, T(1), unfolded, r.span, wide, r.span, T(1), partial_dw + q * weights, g.o);
+        // But fewer than 32 output channels over a long patch (16 × 144) fill half of each
+        // 32-wide tile: then dW = dY·unfoldedᵀ [O, patch], in 8-row tiles. Each element is the
+        // same sum over the span in the same order either way.
+        if (dw_by_output)
+          gemm(false, true, g.o, g.patch(), r.span, T(1), wide, r.span, unfolded, r.span, T(1), partial_dw + q * weights, g.patch());
+        else
+          gemm(false, true, g.patch(), g.o, r.span, T(1), unfolded, r.span, wide, r.span, T(1), partial_dw + q * weights, g.o);
       }
       if (adjoint) {
         pad_dy(g, r, ga, ra, wide, dy_padded);
@@ -328,7 +397,8 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
   for (int64_t q = 0; q < groups; ++q) {
     if (dw)
       for (int64_t oc = 0; oc < g.o; ++oc)
-        for (int64_t row = 0; row < g.patch(); ++row) dw[oc * g.patch() + row] += partial_dw[q * weights + row * g.o + oc];
+        for (int64_t row = 0; row < g.patch(); ++row)
+          dw[oc * g.patch() + row] += partial_dw[q * weights + (dw_by_output ? oc * g.patch() + row : row * g.o + oc)];
     if (db)
       for (int64_t oc = 0; oc < g.o; ++oc) db[oc] += partial_db[q * g.o + oc];
   }

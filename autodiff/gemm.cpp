@@ -115,8 +115,13 @@ void pack_b_panel(const MatrixB<T>& matrix, int64_t p0, int64_t depth, int64_t j
   } else if (cols == nr) {
     for (int64_t p = 0; p < depth; ++p) std::copy_n(matrix.row(p0 + p) + j0, nr, out + p * nr);
   } else {
-    for (int64_t p = 0; p < depth; ++p)
-      for (int jj = 0; jj < nr; ++jj) out[p * nr + jj] = jj < cols ? matrix.row(p0 + p)[j0 + jj] : T(0);
+    // A ragged last panel (a convolution's 28·30 columns leave 8): its values, then the zeros.
+    for (int64_t p = 0; p < depth; ++p) {
+      const T* src = matrix.row(p0 + p) + j0;
+      T* dst = out + p * nr;
+      for (int jj = 0; jj < cols; ++jj) dst[jj] = src[jj];
+      for (int64_t jj = cols; jj < nr; ++jj) dst[jj] = T(0);
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 // Reductions along one dimension, and softmax / log-softmax. A tensor is viewed as
 // [outer, n, inner] around the reduced dimension, so one loop nest serves every rank and axis.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -37,6 +38,16 @@ Var<T> sum_scaled(Var<T> a, int dim, bool keepdim, T scale) {
     tape.on_backward(out, [a, out, r, scale](Tape<T>& t) {
       const T* g = t.grad(out);
       const auto [gx, fresh] = t.grad_slot(a);
+      if (r.inner == 1) {  // a mean over the last axis (global average pooling): one long loop a row
+        for (int64_t o = 0; o < r.outer; ++o) {
+          const T d = g[o] * scale;
+          T* row = gx + o * r.n;
+          if (fresh) std::fill_n(row, r.n, T(0) + d);  // 0 + d, as the general loop (+0 for −0)
+          else
+            for (int64_t k = 0; k < r.n; ++k) row[k] += d;
+        }
+        return;
+      }
       for (int64_t o = 0; o < r.outer; ++o)
         for (int64_t k = 0; k < r.n; ++k)
           for (int64_t i = 0; i < r.inner; ++i) {

@@ -9,11 +9,13 @@
 #include <stdexcept>
 #include <vector>
 
+#include "autodiff/add_relu.h"
 #include "autodiff/thread_tape.h"
 #include "nn/architecture.h"
 #include "nn/layers_activation.h"
 #include "nn/layers_batch_norm.h"
 #include "nn/layers_conv.h"
+#include "nn/layers_merge.h"
 #include "nn/layer_registry.h"
 #include "nn/layers_pool.h"
 #include "nn/stop.h"
@@ -146,7 +148,7 @@ ad::Var<T> Model<T>::forward(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, size_
     // three passes fewer over the largest activations. Only inside [from, to), so a caller that
     // stops between them (layer attribution) still gets the convolution's own output.
     if (const size_t fused = fusable(i, to, grads); fused > 1) {
-      x = forward_fused(tape, x, grads, i, fused);
+      x = forward_fused(tape, std::span<const ad::Var<T>>(&x, 1), grads, i, fused);
       i += fused - 1;
       continue;
     }
@@ -176,6 +178,7 @@ size_t Model<T>::fusable(size_t i, size_t to, Grads grads) const {
     if (inputs.empty()) return true;  // a chain: the next node alone reads each node (and no search on the hot path)
     return inputs[k + 1] == std::vector<int>{static_cast<int>(k)} && node_readers(static_cast<int>(k)).size() == 1;
   };
+  if (layer_is<Add<T>>(*layers[i])) return only_reader(i) && layer_is<ReLU<T>>(*layers[i + 1]) ? 2 : 1;
   if (!layer_is<Conv2d<T>>(*layers[i]) || !only_reader(i)) return 1;
   // Evaluation: BatchNorm is an affine map per channel, folded into the convolution before it.
   const auto* bn = layer_if<BatchNorm<T>>(*layers[i + 1]);
@@ -189,7 +192,13 @@ size_t Model<T>::fusable(size_t i, size_t to, Grads grads) const {
 }
 
 template <ad::Scalar T>
-ad::Var<T> Model<T>::forward_fused(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, size_t i, size_t count) const {
+ad::Var<T> Model<T>::forward_fused(ad::Tape<T>& tape, std::span<const ad::Var<T>> xs, Grads grads, size_t i, size_t count) const {
+  if (layer_is<Add<T>>(*layers[i])) {  // Add's sum in its order, the last addend and the ReLU in one pass
+    ad::Var<T> sum = xs[0];
+    for (size_t k = 1; k + 1 < xs.size(); ++k) sum = ad::add(sum, xs[k]);
+    return xs.size() == 1 ? ad::relu(sum) : ad::add_relu(sum, xs.back());
+  }
+  const ad::Var<T> x = xs[0];
   const auto& conv = layer_as<Conv2d<T>>(*layers[i]);
   if (const auto* bn = layer_if<BatchNorm<T>>(*layers[i + 1])) {
     // w'_o = w_o·scale_o, b'_o = b_o·scale_o + shift_o: the same function as the convolution and
@@ -225,7 +234,9 @@ ad::Var<T> Model<T>::forward_graph(ad::Tape<T>& tape, std::span<const ad::Var<T>
       size_t fused = fusable(i, to, grads);
       if (hook && hook->only >= i && (hook->only < i + fused - 1 || (hook->only == i + fused - 1 && hook->instead))) fused = 1;
       if (fused > 1) {
-        values[i + fused - 1] = forward_fused(tape, value_of(node_inputs(i)[0]), grads, i, fused);
+        reads.clear();
+        for (int r : node_inputs(i)) reads.push_back(value_of(r));
+        values[i + fused - 1] = forward_fused(tape, std::span<const ad::Var<T>>(reads), grads, i, fused);
         i += fused - 1;
         if (hook && hook->after && hook->only == i) values[i] = hook->after(i, values[i]);
         continue;

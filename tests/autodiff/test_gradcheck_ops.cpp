@@ -1,6 +1,7 @@
 // Every op in ops.h, checked against central finite differences in double.
 #include <doctest/doctest.h>
 
+#include "autodiff/add_relu.h"
 #include "autodiff/gradcheck.h"
 
 using namespace integrad::ad;
@@ -183,6 +184,19 @@ TEST_CASE("gradcheck: ops that write a fresh gradient also add to one that other
   expect_gradcheck([](auto&, Inputs v) { return matmul(v[0], v[0], false, true); }, {random(Shape{3, 4}, 69)});
 }
 
+TEST_CASE("gradcheck: add_relu, alone, with one operand twice, and after other uses") {
+  // Uniform draws: a + b is never exactly 0, so finite differences hold at every element.
+  const Tensor<double> a = random(Shape{2, 3, 4, 4}, 90), b = random(Shape{2, 3, 4, 4}, 91);
+  expect_gradcheck([](auto&, Inputs v) { return add_relu(v[0], v[1]); }, {a, b});
+  expect_gradcheck([](auto&, Inputs v) { return add_relu(v[0], v[0]); }, {a});
+  expect_gradcheck([](auto&, Inputs v) {
+    V later = v[0] * v[1];  // backward reaches it first, so add_relu adds to both gradients
+    return sum(add_relu(v[0], v[1])) + sum(later);
+  }, {a, b});
+  // Shapes that broadcast take relu(add(a, b)).
+  expect_gradcheck([](auto&, Inputs v) { return add_relu(v[0], v[1]); }, {a, random(Shape{3, 1, 1}, 92)});
+}
+
 TEST_CASE("gradcheck: max and average pooling") {
   const Tensor<double> x = random(Shape{2, 3, 6, 7}, 71);
   for (const auto& ks : {std::pair{2, 2}, std::pair{3, 2}, std::pair{2, 1}}) {
@@ -310,6 +324,13 @@ TEST_CASE("gradcheck: batch_norm_train (BatchNorm1d and 2d shapes)") {
     expect_gradcheck([](auto&, Inputs v) {
       Tensor<double> m, s;
       return batch_norm_train(v[0], v[1], v[2], 1e-5, m, s);
+    }, {x, w, b});
+    // x's gradient already started by a later use (backward reaches it first): dx adds to it.
+    expect_gradcheck([](auto&, Inputs v) {
+      Tensor<double> m, s;
+      V y = batch_norm_train(v[0], v[1], v[2], 1e-5, m, s);
+      V later = v[0] * v[0];
+      return sum(y * y) + sum(later);
     }, {x, w, b});
   }
 }

@@ -91,7 +91,7 @@ TEST_CASE("gemm with beta 0 ignores whatever C held, NaN included") {
   for (double v : c.span()) CHECK(v == 3.0);
 }
 
-TEST_CASE("conv2d (im2col + GEMM) equals the direct loops") {
+TEST_CASE("conv2d (padded rows, phase planes for stride 2) equals the direct loops") {
   Rng rng(5);
   for (int stride : {1, 2})
     for (int padding : {0, 1}) {
@@ -147,6 +147,37 @@ TEST_CASE("conv2d_relu gives relu(conv2d) bit for bit: values and the gradients 
     CHECK(fused == values);
     CHECK(fused == separate);
   }
+}
+
+TEST_CASE("conv2d and conv2d_relu: dX alone (constant weights, as attribution asks) has the bits of dX with dW") {
+  // 8 input channels take the adjoint convolution for dX; wanted alone, dY goes straight into its
+  // padded input (conv_rows.cpp, pad_dy_direct) instead of through the wide layout. Stride 2
+  // (phase planes, col2im onto them) too. A NaN in dY where the ReLU output is 0 is stopped.
+  Rng rng(19);
+  for (int stride : {1, 2})
+    for (bool relu : {false, true}) {
+      CAPTURE(stride);
+      CAPTURE(relu);
+      const Tensor<float> x = Tensor<float>::uniform(Shape{3, 8, 7, 6}, rng, -1, 1), w = Tensor<float>::uniform(Shape{5, 8, 3, 3}, rng, -1, 1);
+      const Tensor<float> b = Tensor<float>::uniform(Shape{5}, rng, -0.5, 0.5);
+      auto op = [&](Var<float> xv, Var<float> wv, Var<float> bv) { return relu ? conv2d_relu(xv, wv, bv, stride, 1) : conv2d(xv, wv, bv, stride, 1); };
+      const int64_t outputs = 3 * 5 * ((7 + 2 - 3) / stride + 1) * ((6 + 2 - 3) / stride + 1);
+      Tensor<float> seed = Tensor<float>::uniform(Shape{outputs}, rng, -1, 1);
+      const std::vector<float> with_dw = values_and_gradients(op, x, w, b, seed);
+      if (relu) {
+        const auto zero = std::find(with_dw.begin(), with_dw.begin() + outputs, 0.0f);
+        REQUIRE(zero != with_dw.begin() + outputs);
+        seed[zero - with_dw.begin()] = std::nanf("");
+      }
+      const std::vector<float> reference = values_and_gradients(op, x, w, b, seed);
+      Tape<float> tape;
+      Var<float> xv = tape.leaf(x, true);
+      Var<float> y = op(xv, tape.leaf(w), tape.leaf(b));
+      tape.backward(y, std::span<const float>(seed.data(), size_t(outputs)));
+      REQUIRE(int64_t(xv.grad().size()) == x.numel());
+      CHECK(std::equal(xv.grad().begin(), xv.grad().end(), reference.begin() + outputs));
+      CHECK(std::none_of(xv.grad().begin(), xv.grad().end(), [](float v) { return std::isnan(v); }));
+    }
 }
 
 TEST_CASE("conv2d_relu_max_pool2d gives max_pool2d(relu(conv2d), 2, 2) bit for bit: values and the gradients of x, weight and bias") {

@@ -7,10 +7,12 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <vector>
 
+#include "autodiff/add_relu.h"
 #include "autodiff/conv_naive.h"
 #include "autodiff/ops.h"
 
@@ -103,6 +105,29 @@ TEST_CASE("non-finite: relu keeps NaN forward; backward is PyTorch's select y <=
   const Run<float> rf = run<float>([](auto& v) { return relu(v[0]); }, {xf}, {1.0f, std::nanf(""), 2.0f});
   check_values(rf.value, {kNaN, 0, 1});
   check_values(rf.grads[0], {1, 0, 2});
+}
+
+TEST_CASE_TEMPLATE("non-finite: add_relu has the bits of relu(add(a, b)), NaN, ±Inf and ±0 included", T, float, double) {
+  const T nan = std::numeric_limits<T>::quiet_NaN(), inf = std::numeric_limits<T>::infinity();
+  const Tensor<T> a(Shape{9}, std::vector<T>{nan, inf, -inf, T(1), T(-0.0), T(0), T(2), T(-1), inf});
+  const Tensor<T> b(Shape{9}, std::vector<T>{T(1), T(1), T(5), nan, T(-0.0), T(-0.0), T(-3), T(3), -inf});
+  const std::vector<T> dy{T(1), nan, T(2), T(3), inf, T(-0.0), T(-0.0), T(-0.0), T(4)};
+  const Run<T> fused = run<T>([](auto& v) { return add_relu(v[0], v[1]); }, {a, b}, dy);
+  const Run<T> separate = run<T>([](auto& v) { return relu(add(v[0], v[1])); }, {a, b}, dy);
+  // Then the same with b's gradient already partly there (a later use of b runs backward first).
+  const Run<T> fused_again = run<T>([](auto& v) { Var<T> later = v[1] * v[1]; return add_relu(v[0], v[1]) + later; }, {a, b}, dy);
+  const Run<T> separate_again = run<T>([](auto& v) { Var<T> later = v[1] * v[1]; return relu(add(v[0], v[1])) + later; }, {a, b}, dy);
+  auto same_bits = [](const std::vector<T>& x, const std::vector<T>& y) {
+    return x.size() == y.size() && std::memcmp(x.data(), y.data(), sizeof(T) * x.size()) == 0;
+  };
+  CHECK(same_bits(fused.value, separate.value));
+  CHECK(same_bits(fused.grads[0], separate.grads[0]));
+  CHECK(same_bits(fused.grads[1], separate.grads[1]));
+  CHECK(same_bits(fused_again.grads[0], separate_again.grads[0]));
+  CHECK(same_bits(fused_again.grads[1], separate_again.grads[1]));
+  CHECK(std::isnan(fused.value[0]));
+  CHECK(fused.value[1] == inf);
+  CHECK(!std::signbit(fused.grads[0][7]));  // dY = −0 where y = 2 > 0: +0, as add's zeroed slot plus −0
 }
 
 TEST_CASE("non-finite: exp, log, sqrt, pow with the backward formulas of derivatives.yaml") {
@@ -384,10 +409,10 @@ TEST_CASE("non-finite: conv2d's dX by the adjoint convolution (8 input channels)
   }
 }
 
-TEST_CASE("non-finite: conv2d and conv2d_relu, both kernels, against direct loops") {
+TEST_CASE("non-finite: conv2d and conv2d_relu, strides 1 and 2, against direct loops") {
   // A NaN pixel at the left edge and an Inf one inside, and (separately) a NaN weight whose tap
   // meets only padding at the border outputs: padding is a zero that is multiplied (0 · NaN = NaN),
-  // as in PyTorch's im2col path. The stride-1 kernel computes extra columns that wrap into the next
+  // as in PyTorch's im2col path. The rows kernel computes extra columns that wrap into the next
   // row: they must not bring NaN (0 · Inf) into dW or dx where the direct loops have none.
   Rng rng(31);
   for (int stride : {1, 2})
