@@ -61,14 +61,29 @@ T* thread_buffer(int64_t count) {
 
 template <Scalar T>
 void pad_image(const ConvGeometry& g, const RowsGeometry& r, const T* image, T* padded) {
+  if (r.s == 1) {
+    // Only the border is zeroed, the interior written once: a plane is [top rows, left border],
+    // then per image row its pixels and the gap up to the next row's first pixel (right border,
+    // left border), the last gap running to the plane's end (the bottom rows). Grad-CAM's forward
+    // spent a tenth of its time here when the whole buffer was cleared first.
+    const int64_t plane = r.hp * r.wp, first = g.padding * r.wp + g.padding;
+    for (int64_t ic = 0; ic < g.c; ++ic) {
+      T* p = padded + ic * plane;
+      std::fill_n(p, first, T(0));
+      for (int64_t y = 0; y < g.h; ++y) {
+        T* row = p + first + y * r.wp;
+        std::copy_n(image + (ic * g.h + y) * g.w, g.w, row);
+        T* gap_end = y + 1 < g.h ? row + r.wp : p + plane;
+        std::fill(row + g.w, gap_end, T(0));
+      }
+    }
+    std::fill(padded + g.c * plane, padded + r.padded, T(0));  // the slack the last span reads
+    return;
+  }
   std::fill_n(padded, r.padded, T(0));
   for (int64_t ic = 0; ic < g.c; ++ic)
     for (int64_t y = 0; y < g.h; ++y) {
       const T* src = image + (ic * g.h + y) * g.w;
-      if (r.s == 1) {
-        std::copy_n(src, g.w, padded + r.at(ic, y + g.padding, g.padding));
-        continue;
-      }
       // Each phase plane of this row takes every s-th pixel (stride 2 spelt out: a constant
       // stride GCC vectorises).
       for (int64_t b = 0; b < r.s && b < g.w; ++b) {

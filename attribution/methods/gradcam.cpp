@@ -9,6 +9,7 @@
 #include "attribution/methods/gradcam.h"
 
 #include "attribution/for_each_example.h"
+#include "attribution/methods/parts.h"
 #include "autodiff/thread_tape.h"
 
 #include <cmath>
@@ -36,8 +37,8 @@ size_t gradcam_layer(const nn::Model<T>& model, const Options& options) {
 }
 
 namespace {
-// Examples per tape: a chunk is cut into parts of this many, whatever the thread count.
-constexpr int64_t kRowsPerPart = 32;
+// Examples per tape: at most this many, and about kPartValues recorded values a part (parts.h).
+constexpr int64_t kRowsPerPart = 32, kPartValues = int64_t(1) << 19;
 
 // Grad-CAM of rows [begin, end) on this thread's tape, written at those rows of `cam` and `f`.
 template <ad::Scalar T>
@@ -79,16 +80,18 @@ void grad_cam_part(const nn::Model<T>& model, size_t layer, const ad::Tensor<T>&
 template <ad::Scalar T>
 ad::Tensor<T> grad_cam(const nn::Model<T>& model, size_t layer, const ad::Tensor<T>& x, const Target<T>& target, bool keep_sign,
                        std::vector<double>* f_input) {
-  const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, target);
+  const Forward<T> forward = forward_of(model);
+  const std::vector<int64_t> targets = resolve_targets(forward, x, target);
+  const int64_t rows = rows_per_part(forward.values_per_example, kPartValues, kRowsPerPart);
   const ad::Shape s = model.output_shapes()[layer];
   const int64_t n = x.size(0);
   ad::Tensor<T> cam(ad::Shape{n, 1, s[1], s[2]});
   std::vector<double> f_values(static_cast<size_t>(n));
   // Fixed parts shared among the threads, each on its own tape: no barrier per layer, and an
   // example's bits depend on neither the thread count nor the chunk (examples never mix in evaluation).
-  const int64_t parts = (n + kRowsPerPart - 1) / kRowsPerPart;
+  const int64_t parts = (n + rows - 1) / rows;
   for_each_example(parts, [&](int64_t p) {
-    grad_cam_part(model, layer, x, p * kRowsPerPart, std::min(n, (p + 1) * kRowsPerPart), target, targets, cam, f_values);
+    grad_cam_part(model, layer, x, p * rows, std::min(n, (p + 1) * rows), target, targets, cam, f_values);
   });
   if (f_input) *f_input = std::move(f_values);
   if (!keep_sign)

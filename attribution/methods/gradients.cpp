@@ -5,6 +5,7 @@
 
 #include "attribution/for_each_example.h"
 #include "attribution/method.h"
+#include "attribution/methods/parts.h"
 #include "autodiff/thread_tape.h"
 
 namespace integrad::attr {
@@ -39,8 +40,8 @@ void gradients_on_one_tape(const Forward<T>& f, const ad::Tensor<T>& x, int64_t 
 constexpr int64_t kRowsPerPart = 64, kPartValues = int64_t(1) << 20;
 
 template <ad::Scalar T>
-int64_t rows_per_part(const Forward<T>& f) {
-  return f.values_per_example > 0 ? std::clamp<int64_t>(kPartValues / f.values_per_example, 1, kRowsPerPart) : kRowsPerPart;
+int64_t rows_of(const Forward<T>& f) {
+  return rows_per_part(f.values_per_example, kPartValues, kRowsPerPart);
 }
 
 }  // namespace
@@ -55,7 +56,7 @@ GradientsAndValues<T> gradients_and_values(const Forward<T>& f, const ad::Tensor
   // alone, never on the thread count, and they are small enough that each layer's GEMM takes the
   // same path for every part (one block of rows), so an example gets the same bits whichever
   // batch and part it is in.
-  const int64_t per_part = rows_per_part(f), parts = std::max<int64_t>(1, (rows + per_part - 1) / per_part);
+  const int64_t per_part = rows_of(f), parts = std::max<int64_t>(1, (rows + per_part - 1) / per_part);
   for_each_example(parts, [&](int64_t p) { gradients_on_one_tape(f, x, p * per_part, std::min(rows, (p + 1) * per_part), target, row_targets, out); });
   return out;
 }

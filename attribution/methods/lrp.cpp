@@ -32,6 +32,7 @@
 #include <string_view>
 
 #include "attribution/for_each_example.h"
+#include "attribution/methods/parts.h"
 #include "attribution/method.h"
 #include "autodiff/thread_tape.h"
 #include "nn/layers_activation.h"
@@ -362,21 +363,23 @@ void lrp_part(const nn::Model<T>& model, const ad::Tensor<T>& x, int64_t begin, 
   std::copy(g, g + (end - begin) * row, relevance.data() + begin * row);
 }
 
-// Examples per tape: a chunk is cut into parts of this many, whatever the thread count.
-constexpr int64_t kRowsPerPart = 32;
+// Examples per tape: at most this many, and about kPartValues recorded values a part (parts.h).
+constexpr int64_t kRowsPerPart = 32, kPartValues = int64_t(1) << 19;
 
 template <ad::Scalar T>
 ad::Tensor<T> lrp(const nn::Model<T>& model, const ad::Tensor<T>& x, const Target<T>& target, const Composite& composite, const Settings& settings,
                   std::vector<double>& f_input) {
-  const std::vector<int64_t> targets = resolve_targets(forward_of(model), x, target);
+  const Forward<T> forward = forward_of(model);
+  const std::vector<int64_t> targets = resolve_targets(forward, x, target);
+  const int64_t rows = rows_per_part(forward.values_per_example, kPartValues, kRowsPerPart);
   const int64_t n = x.size(0);
   ad::Tensor<T> relevance(x.shape());
   f_input.assign(static_cast<size_t>(n), 0.0);
   // Fixed parts shared among the threads, each on its own tape (examples never mix in evaluation,
   // and every rule works example by example): the same bits whatever the thread count or chunk.
-  const int64_t parts = (n + kRowsPerPart - 1) / kRowsPerPart;
+  const int64_t parts = (n + rows - 1) / rows;
   for_each_example(parts, [&](int64_t p) {
-    lrp_part(model, x, p * kRowsPerPart, std::min(n, (p + 1) * kRowsPerPart), target, targets, composite, settings, relevance, f_input);
+    lrp_part(model, x, p * rows, std::min(n, (p + 1) * rows), target, targets, composite, settings, relevance, f_input);
   });
   return relevance;
 }
