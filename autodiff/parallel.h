@@ -1,5 +1,5 @@
 // When a loop is worth sharing between threads, and how. Internal to autodiff (and nn/optim.cpp,
-// attribution/for_each_example.h).
+// nn/for_each_example.h).
 #pragma once
 
 #include <atomic>

@@ -6,7 +6,7 @@
 #include <numeric>
 
 #include "attribution/evaluation/metric_support.h"
-#include "attribution/for_each_example.h"
+#include "nn/for_each_example.h"
 
 namespace integrad::attr {
 
@@ -51,7 +51,7 @@ std::vector<std::vector<double>> perturbation_curves(const nn::Model<T>& model, 
   const ad::Tensor<T> base = baseline.expand(inputs);
   std::vector<std::vector<double>> curves(static_cast<size_t>(n));
   const CurveScore score = curve_score(model, model.output_shape().numel(), kind == CurveKind::deletion ? "deletion" : "insertion");
-  for_each_example(n, [&](int64_t i) {
+  nn::for_each_example(n, [&](int64_t i) {
     const T* x = inputs.data() + i * d;
     const T* b = base.data() + i * d;
     const T* a = attributions.data() + i * d;

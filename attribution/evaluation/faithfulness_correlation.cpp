@@ -10,7 +10,7 @@
 
 #include "attribution/evaluation/given_perturbations.h"
 #include "attribution/evaluation/metric_support.h"
-#include "attribution/for_each_example.h"
+#include "nn/for_each_example.h"
 
 namespace integrad::attr {
 
@@ -80,7 +80,7 @@ Metric<T> faithfulness_correlation_metric() {
     const int64_t size = std::min(d - 1, fraction > 0 ? std::max<int64_t>(1, std::llround(fraction * double(d))) : c.options.integer("subset-size"));
     const ad::Tensor<T> base = c.baseline.expand(c.inputs);
     std::vector<double> scores(static_cast<size_t>(n));
-    for_each_example(n, [&](int64_t i) {
+    nn::for_each_example(n, [&](int64_t i) {
       // Subsets without replacement: the first `size` of a partial Fisher–Yates shuffle.
       ad::Rng rng(uint64_t(c.options.integer("seed")) + uint64_t(c.first + i));
       // The runs in passes of at most --batch-size, drawn in the same order (the same subsets as one

@@ -5,7 +5,7 @@
 // seed + i, so its score does not depend on the other examples.
 #include "attribution/evaluation/given_perturbations.h"
 #include "attribution/evaluation/metric_support.h"
-#include "attribution/for_each_example.h"
+#include "nn/for_each_example.h"
 
 namespace integrad::attr {
 
@@ -66,7 +66,7 @@ Metric<T> infidelity_metric() {
     // stream (the same numbers as one pass), so memory follows --batch-size, not --samples: a
     // million samples of a 28x28 image held 3 GB of perturbations at once.
     const int64_t pass = metric_support::batch_size(c.options);
-    for_each_example(n, [&](int64_t i) {
+    nn::for_each_example(n, [&](int64_t i) {
       ad::Rng rng(seed + uint64_t(c.first + i));
       const ad::Tensor<T> xi = c.inputs.rows(i, i + 1), ai = c.attributions.rows(i, i + 1);
       double sum = 0;

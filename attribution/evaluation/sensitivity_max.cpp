@@ -7,7 +7,7 @@
 
 #include "attribution/evaluation/given_perturbations.h"
 #include "attribution/evaluation/metric_support.h"
-#include "attribution/for_each_example.h"
+#include "nn/for_each_example.h"
 
 namespace integrad::attr {
 
@@ -52,7 +52,7 @@ Metric<T> sensitivity_max_metric() {
     const int64_t n = c.inputs.size(0), d = c.inputs.shape().stride(0), samples = c.options.integer("samples");
     const double radius = c.options.real("radius");
     std::vector<double> scores(static_cast<size_t>(n));
-    for_each_example(n, [&](int64_t i) {
+    nn::for_each_example(n, [&](int64_t i) {
       ad::Rng rng(uint64_t(c.options.integer("seed")) + uint64_t(c.first + i));
       ad::Tensor<T> noise(c.inputs.shape().with(0, samples));
       for (T& v : noise.span()) v = T(rng.uniform(-radius, radius));

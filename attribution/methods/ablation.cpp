@@ -1,7 +1,7 @@
 // Feature ablation (`--method ablation`), Captum's FeatureAblation: each group of --feature-mask
 // (each scalar without one) gets F(x) − F(x with the group set to the baseline), carried by every
 // element of the group.
-#include "attribution/for_each_example.h"
+#include "nn/for_each_example.h"
 #include "attribution/method.h"
 #include "attribution/methods/feature_groups.h"
 
@@ -19,7 +19,7 @@ Method<T> ablation_method() {
   m.run = [](const MethodCall<T>& c) {
     const Perturbation<T> p = perturbation_setup(c);
     Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
-    for_each_example(c.inputs.size(0), [&](int64_t i) {
+    nn::for_each_example(c.inputs.size(0), [&](int64_t i) {
       const Groups& g = p.groups[size_t(i)];
       const T* b = p.base.data() + i * p.row;
       // Row 0 is x itself; row k removes group k − 1.

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "attribution/for_each_example.h"
+#include "nn/for_each_example.h"
 #include "attribution/method.h"
 #include "attribution/methods/gradients.h"
 
@@ -81,7 +81,7 @@ ad::Tensor<T> blur_integrated_gradients(const Forward<T>& f, const ad::Tensor<T>
     std::vector<int64_t> row_targets;
     for (int64_t p = begin; p < end; ++p)
       if (!targets.empty()) row_targets.push_back(targets[size_t(p / steps)]);
-    for_each_example(rows, [&](int64_t r) {
+    nn::for_each_example(rows, [&](int64_t r) {
       const int64_t p = begin + r, i = p / steps, k = p % steps;
       const ad::Tensor<T> image = x.rows(i, i + 1);
       const ad::Tensor<double> blurred = gaussian_blur(image, sigma[size_t(k)]), further = gaussian_blur(image, sigma[size_t(k)] + o.grad_step);

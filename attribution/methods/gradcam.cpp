@@ -8,8 +8,8 @@
 // bilinear upsampling spreads a cell into its neighbours).
 #include "attribution/methods/gradcam.h"
 
-#include "attribution/for_each_example.h"
-#include "attribution/methods/parts.h"
+#include "nn/for_each_example.h"
+#include "nn/parts.h"
 #include "autodiff/thread_tape.h"
 
 #include <cmath>
@@ -82,7 +82,7 @@ ad::Tensor<T> grad_cam(const nn::Model<T>& model, size_t layer, const ad::Tensor
                        std::vector<double>* f_input) {
   const Forward<T> forward = forward_of(model);
   const std::vector<int64_t> targets = resolve_targets(forward, x, target);
-  const int64_t rows = rows_per_part(forward.values_per_example, kPartValues, kRowsPerPart);
+  const int64_t rows = nn::rows_per_part(forward.values_per_example, kPartValues, kRowsPerPart);
   const ad::Shape s = model.output_shapes()[layer];
   const int64_t n = x.size(0);
   ad::Tensor<T> cam(ad::Shape{n, 1, s[1], s[2]});
@@ -90,7 +90,7 @@ ad::Tensor<T> grad_cam(const nn::Model<T>& model, size_t layer, const ad::Tensor
   // Fixed parts shared among the threads, each on its own tape: no barrier per layer, and an
   // example's bits depend on neither the thread count nor the chunk (examples never mix in evaluation).
   const int64_t parts = (n + rows - 1) / rows;
-  for_each_example(parts, [&](int64_t p) {
+  nn::for_each_example(parts, [&](int64_t p) {
     grad_cam_part(model, layer, x, p * rows, std::min(n, (p + 1) * rows), target, targets, cam, f_values);
   });
   if (f_input) *f_input = std::move(f_values);

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "attribution/for_each_example.h"
+#include "nn/for_each_example.h"
 #include "attribution/method.h"
-#include "attribution/methods/parts.h"
+#include "nn/parts.h"
 #include "autodiff/thread_tape.h"
 
 namespace integrad::attr {
@@ -41,7 +41,7 @@ constexpr int64_t kRowsPerPart = 64, kPartValues = int64_t(1) << 20;
 
 template <ad::Scalar T>
 int64_t rows_of(const Forward<T>& f) {
-  return rows_per_part(f.values_per_example, kPartValues, kRowsPerPart);
+  return nn::rows_per_part(f.values_per_example, kPartValues, kRowsPerPart);
 }
 
 }  // namespace
@@ -57,7 +57,7 @@ GradientsAndValues<T> gradients_and_values(const Forward<T>& f, const ad::Tensor
   // same path for every part (one block of rows), so an example gets the same bits whichever
   // batch and part it is in.
   const int64_t per_part = rows_of(f), parts = std::max<int64_t>(1, (rows + per_part - 1) / per_part);
-  for_each_example(parts, [&](int64_t p) { gradients_on_one_tape(f, x, p * per_part, std::min(rows, (p + 1) * per_part), target, row_targets, out); });
+  nn::for_each_example(parts, [&](int64_t p) { gradients_on_one_tape(f, x, p * per_part, std::min(rows, (p + 1) * per_part), target, row_targets, out); });
   return out;
 }
 

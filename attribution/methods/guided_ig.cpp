@@ -5,7 +5,7 @@
 #include <limits>
 #include <stdexcept>
 
-#include "attribution/for_each_example.h"
+#include "nn/for_each_example.h"
 #include "attribution/method.h"
 #include "attribution/methods/gradients.h"
 
@@ -102,7 +102,7 @@ ad::Tensor<T> guided_integrated_gradients(const Forward<T>& f, const ad::Tensor<
     for (int64_t i = 0; i < n; ++i)
       for (int64_t j = 0; j < d; ++j) at[i * d + j] = static_cast<T>(walks[size_t(i)].x[size_t(j)]);
     const GradientsAndValues<T> g = gradients_and_values(f, at, target, targets);
-    for_each_example(n, [&](int64_t i) {
+    nn::for_each_example(n, [&](int64_t i) {
       if (l1_total[size_t(i)] == 0) return;  // the input is the baseline: zero attribution
       std::vector<double> grad(static_cast<size_t>(d));
       for (int64_t j = 0; j < d; ++j) grad[size_t(j)] = double(g.gradients[i * d + j]);

@@ -8,7 +8,7 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "attribution/for_each_example.h"
+#include "nn/for_each_example.h"
 #include "attribution/methods/gradients.h"
 #include "nn/stop.h"
 
@@ -49,7 +49,7 @@ ad::Tensor<T> path_integral(const Forward<T>& f, const ad::Tensor<T>& x, const a
   const int64_t per_pass = std::clamp<int64_t>(batch_size, 1, steps);
   ad::Tensor<T> total(x.shape());
   std::atomic<int64_t> points_done = 0;
-  for_each_example(n, [&](int64_t i) {
+  nn::for_each_example(n, [&](int64_t i) {
     const T *xi = x.data() + i * row, *bi = baseline.data() + i * row;
     T* t = total.data() + i * row;
     ad::Tensor<T> points(x.shape().with(0, per_pass));
@@ -73,7 +73,7 @@ ad::Tensor<T> path_integral(const Forward<T>& f, const ad::Tensor<T>& x, const a
       // After every pass (one example with a million steps shows progress too), by the calling
       // thread alone, so that the callback never runs on two threads at once.
       const int64_t finished = points_done.fetch_add(count) + count;
-      if (progress && on_calling_thread()) progress(double(finished) / double(n * steps));
+      if (progress && nn::on_calling_thread()) progress(double(finished) / double(n * steps));
     }
   });
   return total;

@@ -11,7 +11,7 @@
 #include <random>
 #include <set>
 
-#include "attribution/for_each_example.h"
+#include "nn/for_each_example.h"
 #include "attribution/method.h"
 #include "attribution/methods/feature_groups.h"
 #include "attribution/methods/kernelshap.h"
@@ -160,7 +160,7 @@ Attribution<T> run_kernelshap(const MethodCall<T>& c) {
     a.warnings.push_back(fmt::format("kernelshap: {} coalitions for {} feature groups are fewer than {} per group: the values are mostly noise; group the "
                                      "features (--patch K or --feature-mask) or raise --samples",
                                      samples, groups, kCoalitionsPerGroup));
-  for_each_example(c.inputs.size(0), [&](int64_t i) {
+  nn::for_each_example(c.inputs.size(0), [&](int64_t i) {
     const Groups& g = p.groups[size_t(i)];
     const size_t m = g.size();
     if (m == 0) return;

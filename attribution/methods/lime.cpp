@@ -12,7 +12,7 @@
 #include <cmath>
 #include <random>
 
-#include "attribution/for_each_example.h"
+#include "nn/for_each_example.h"
 #include "attribution/method.h"
 #include "attribution/methods/feature_groups.h"
 
@@ -64,7 +64,7 @@ Attribution<T> run_lime(const MethodCall<T>& c) {
   const int64_t samples = c.options.integer("samples");
   const double alpha = c.options.real("lime-alpha");
   Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
-  for_each_example(c.inputs.size(0), [&](int64_t i) {
+  nn::for_each_example(c.inputs.size(0), [&](int64_t i) {
     std::mt19937_64 rng(example_seed(static_cast<uint64_t>(c.options.integer("seed")), c.first + i));  // one stream per example
     const Groups& g = p.groups[size_t(i)];
     const size_t m = g.size();

@@ -31,8 +31,8 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "attribution/for_each_example.h"
-#include "attribution/methods/parts.h"
+#include "nn/for_each_example.h"
+#include "nn/parts.h"
 #include "attribution/method.h"
 #include "autodiff/thread_tape.h"
 #include "nn/layers_activation.h"
@@ -371,14 +371,14 @@ ad::Tensor<T> lrp(const nn::Model<T>& model, const ad::Tensor<T>& x, const Targe
                   std::vector<double>& f_input) {
   const Forward<T> forward = forward_of(model);
   const std::vector<int64_t> targets = resolve_targets(forward, x, target);
-  const int64_t rows = rows_per_part(forward.values_per_example, kPartValues, kRowsPerPart);
+  const int64_t rows = nn::rows_per_part(forward.values_per_example, kPartValues, kRowsPerPart);
   const int64_t n = x.size(0);
   ad::Tensor<T> relevance(x.shape());
   f_input.assign(static_cast<size_t>(n), 0.0);
   // Fixed parts shared among the threads, each on its own tape (examples never mix in evaluation,
   // and every rule works example by example): the same bits whatever the thread count or chunk.
   const int64_t parts = (n + rows - 1) / rows;
-  for_each_example(parts, [&](int64_t p) {
+  nn::for_each_example(parts, [&](int64_t p) {
     lrp_part(model, x, p * rows, std::min(n, (p + 1) * rows), target, targets, composite, settings, relevance, f_input);
   });
   return relevance;

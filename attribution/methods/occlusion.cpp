@@ -6,7 +6,7 @@
 
 #include <sstream>
 
-#include "attribution/for_each_example.h"
+#include "nn/for_each_example.h"
 #include "attribution/method.h"
 #include "attribution/methods/feature_groups.h"
 
@@ -76,7 +76,7 @@ Attribution<T> run_occlusion(const MethodCall<T>& c) {
   const std::vector<int64_t> targets = perturbation_targets(c);
   const int64_t n = shape[0], row = shape.stride(0);
   Attribution<T> a{.values = ad::Tensor<T>(shape)};
-  for_each_example(n, [&](int64_t i) {
+  nn::for_each_example(n, [&](int64_t i) {
     const T* b = base.data() + i * row;
     const double fx = evaluate_perturbations<T>(c, targets, i, 1, [](int64_t, std::span<T>) {})[0];
     const std::vector<double> f = evaluate_perturbations<T>(c, targets, i, windows, [&](int64_t w, std::span<T> r) {

@@ -7,7 +7,7 @@
 
 #include <bit>
 
-#include "attribution/for_each_example.h"
+#include "nn/for_each_example.h"
 #include "attribution/method.h"
 #include "attribution/methods/feature_groups.h"
 
@@ -30,7 +30,7 @@ Method<T> shapley_method() {
   m.run = [](const MethodCall<T>& c) {
     const Perturbation<T> p = perturbation_setup(c);
     Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
-    for_each_example(c.inputs.size(0), [&](int64_t i) {
+    nn::for_each_example(c.inputs.size(0), [&](int64_t i) {
       const Groups& g = p.groups[size_t(i)];
       const size_t players = g.size();
       if (players > kMaxShapleyGroups)

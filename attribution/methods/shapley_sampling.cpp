@@ -8,7 +8,7 @@
 #include <numeric>
 #include <random>
 
-#include "attribution/for_each_example.h"
+#include "nn/for_each_example.h"
 #include "attribution/method.h"
 #include "attribution/methods/feature_groups.h"
 
@@ -30,7 +30,7 @@ Method<T> shapley_sampling_method() {
     const Perturbation<T> setup = perturbation_setup(c);
     const int64_t samples = c.options.integer("samples");
     Attribution<T> a{.values = ad::Tensor<T>(c.inputs.shape())};
-    for_each_example(c.inputs.size(0), [&](int64_t i) {
+    nn::for_each_example(c.inputs.size(0), [&](int64_t i) {
       std::mt19937_64 rng(example_seed(static_cast<uint64_t>(c.options.integer("seed")), c.first + i));  // one stream per example
       const Groups& g = setup.groups[size_t(i)];
       const size_t m = g.size();

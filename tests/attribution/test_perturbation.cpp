@@ -14,7 +14,7 @@
 #include <omp.h>
 
 #include "attribution/evaluation/axiom_matrix.h"
-#include "attribution/for_each_example.h"
+#include "nn/for_each_example.h"
 #include "attribution/method.h"
 #include "attribution/methods/kernelshap.h"
 #include "autodiff/parallel.h"
@@ -392,12 +392,12 @@ TEST_CASE("for_each_example: every example once, and a serial loop's exception")
   for (int threads : {1, 2}) {
     omp_set_num_threads(threads);
     std::vector<int> seen(100, 0);
-    for_each_example(100, [&](int64_t i) { seen[size_t(i)] += 1; });
+    nn::for_each_example(100, [&](int64_t i) { seen[size_t(i)] += 1; });
     CHECK(std::count(seen.begin(), seen.end(), 1) == 100);
     // Examples 30 and 70 fail: whichever a thread meets first, example 30's error is raised.
     for (int repeat = 0; repeat < 20; ++repeat) {
       try {
-        for_each_example(100, [](int64_t i) {
+        nn::for_each_example(100, [](int64_t i) {
           if (i == 30 || i == 70) throw std::invalid_argument("example " + std::to_string(i));
         });
         FAIL("no exception");

@@ -1,12 +1,12 @@
-// How many rows of a batch one tape takes, for the methods that cut a batch into fixed parts
-// (gradients, Grad-CAM, LRP). The parts depend on the rows and the model alone, never on the thread
+// How many rows of a batch one tape takes, for what cuts a batch into fixed parts (predict, the
+// gradient methods, Grad-CAM, LRP). The parts depend on the rows and the model alone, never on the thread
 // count, so the bits do not either.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 
-namespace integrad::attr {
+namespace integrad::nn {
 
 // At most max_rows, and about `budget` recorded values a part when the forward says how many an
 // example records (Forward::values_per_example; 0: unknown), so that a part's tape stays in cache
@@ -17,4 +17,4 @@ inline int64_t rows_per_part(int64_t values_per_example, int64_t budget, int64_t
   return values_per_example > 0 ? std::clamp<int64_t>(budget / values_per_example, 1, max_rows) : max_rows;
 }
 
-}  // namespace integrad::attr
+}  // namespace integrad::nn

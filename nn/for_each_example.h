@@ -1,11 +1,13 @@
-// for_each_example: the examples of a method or metric shared among threads, one example per task.
+// for_each_example: the examples (or fixed parts of a batch) of a method, a metric or predict shared
+// among threads, one per task.
 //
 // The perturbation methods and the faithfulness metrics evaluate each example on its own: a few
 // hundred perturbed copies, forward-only, in batches of 32. A batch that small is too little work
 // to split at every layer (the second thread waited at each layer's barrier, and two threads ran
 // occlusion no faster than one); whole examples share out with no waiting at all. Inside the loop
 // every layer runs serially (OpenMP's nested regions are inactive, and gemm checks for them).
-// The gradient methods share the fixed parts of a batch the same way (methods/gradients.cpp).
+// The gradient methods and Model::predict share the fixed parts of a batch the same way
+// (attribution/methods/gradients.cpp, nn/model.cpp).
 //
 // The body must touch only what belongs to example i: its own output row or slot, its own random
 // stream (example_seed(seed, first + i)). Then no number depends on which thread computed it, and
@@ -21,24 +23,24 @@
 #include "autodiff/parallel.h"
 #include "nn/stop.h"
 
-namespace integrad::attr {
+namespace integrad::nn {
 
 template <class Body>
 void for_each_example(int64_t n, Body&& body) {
   std::mutex guard;
   int64_t failed_at = std::numeric_limits<int64_t>::max();
   std::exception_ptr failure;
-  // The caller's cancel flag (nn::CancelScope, the explorer's Cancel), passed on to the OpenMP
+  // The caller's cancel flag (CancelScope, the explorer's Cancel), passed on to the OpenMP
   // threads: thread_local values do not follow the work into them.
-  const std::atomic<bool>* const cancelled = nn::work_cancelled;
+  const std::atomic<bool>* const cancelled = work_cancelled;
   const auto run = [&](int64_t i) {
-    const nn::CancelScope scope(cancelled);
+    const CancelScope scope(cancelled);
     {
       const std::lock_guard lock(guard);
       if (i > failed_at) return;  // a serial loop would have stopped before this example
     }
     try {
-      nn::throw_if_stop_requested();  // Ctrl-C: the examples not yet started are skipped
+      throw_if_stop_requested();  // Ctrl-C: the examples not yet started are skipped
       body(i);
     } catch (...) {
       const std::lock_guard lock(guard);
@@ -66,4 +68,4 @@ inline bool on_calling_thread() {
   return true;
 }
 
-}  // namespace integrad::attr
+}  // namespace integrad::nn
