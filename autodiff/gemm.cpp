@@ -1,12 +1,19 @@
 #include "autodiff/gemm.h"
 #include "autodiff/parallel.h"
+#include "autodiff/relu.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <optional>
+#include <stdexcept>
 #include <vector>
 
 #ifdef _OPENMP
 #include <omp.h>
+#endif
+#if defined(__AVX512F__)
+#include <immintrin.h>
 #endif
 
 namespace integrad::ad {
@@ -132,14 +139,20 @@ typename Blocking<T>::Vector broadcast(T x) {
   return x - typename Blocking<T>::Vector{};
 }
 
-// C[0:rows, 0:cols] = alpha·(packed A panel · B panel) + beta·C, the panels `depth` deep; row p
-// of the B panel is the nr values at panel_row(p) (a packed panel, B itself, or a row of
-// gemm_rows's B). beta == 0 does not read C.
-template <Scalar T, int MR, class PanelRow>
-void micro_kernel(int64_t depth, const T* a, PanelRow panel_row, T* c, int64_t ldc, int rows, int cols, T alpha, T beta) {
+// A micro-tile's sums: mr rows of two vectors.
+template <Scalar T, int MR>
+struct Tile {
+  typename Blocking<T, MR>::Vector acc[MR][2] = {};
+};
+
+// The packed A panel times the B panel, `depth` deep, into a micro-tile, which `store` then writes;
+// row p of the B panel is the nr values at panel_row(p) (a packed panel, B itself, or a row of
+// gemm_rows's B).
+template <Scalar T, int MR, class PanelRow, class Store>
+[[gnu::always_inline]] inline void micro_kernel(int64_t depth, const T* a, PanelRow panel_row, Store&& store) {
   using B = Blocking<T, MR>;
   using V = typename B::Vector;
-  V acc[B::mr][2] = {};
+  Tile<T, MR> tile;
   for (int64_t p = 0; p < depth; ++p, a += B::mr) {
     const T* b = panel_row(p);
     V b0, b1;
@@ -148,17 +161,25 @@ void micro_kernel(int64_t depth, const T* a, PanelRow panel_row, T* c, int64_t l
 #pragma GCC unroll 16
     for (int i = 0; i < B::mr; ++i) {
       const V ai = broadcast(a[i]);
-      acc[i][0] += ai * b0;
-      acc[i][1] += ai * b1;
+      tile.acc[i][0] += ai * b0;
+      tile.acc[i][1] += ai * b1;
     }
   }
+  store(tile);
+}
+
+// C[0:rows, 0:cols] = alpha·tile + beta·C; beta == 0 does not read C.
+template <Scalar T, int MR>
+void store_tile(const Tile<T, MR>& tile, T* c, int64_t ldc, int rows, int cols, T alpha, T beta) {
+  using B = Blocking<T, MR>;
+  using V = typename B::Vector;
   // For short k (a convolution's backward has k = its output channels) these stores cost as much
-  // as the loop above, so full-width rows are written as whole vectors.
+  // as the products, so full-width rows are written as whole vectors.
   if (cols == B::nr) {
     for (int i = 0; i < rows; ++i)
       for (int v = 0; v < 2; ++v) {
         T* out = c + i * ldc + v * B::lanes;
-        V value = broadcast(alpha) * acc[i][v];
+        V value = broadcast(alpha) * tile.acc[i][v];
         if (beta != T(0)) {
           V old;
           std::memcpy(&old, out, sizeof(V));
@@ -168,14 +189,112 @@ void micro_kernel(int64_t depth, const T* a, PanelRow panel_row, T* c, int64_t l
       }
     return;
   }
-  const T* tile = reinterpret_cast<const T*>(acc);  // row i, column j at tile[i·nr + j]
+  const T* values = reinterpret_cast<const T*>(tile.acc);  // row i, column j at values[i·nr + j]
   for (int i = 0; i < rows; ++i) {
     T* ci = c + i * ldc;
     for (int j = 0; j < cols; ++j) {
-      const T v = alpha * tile[i * B::nr + j];
+      const T v = alpha * values[i * B::nr + j];
       ci[j] = beta == T(0) ? v : v + beta * ci[j];
     }
   }
+}
+
+// The lanes of a vector set in `mask`, from or to p[0 .. lanes): AVX-512's masked loads and stores,
+// which touch no memory in the other lanes, or their loop elsewhere.
+template <Scalar T>
+typename Blocking<T>::Vector load_lanes(const T* p, unsigned mask) {
+  typename Blocking<T>::Vector v{};
+#if defined(__AVX512F__)
+  if constexpr (sizeof(T) == 4) v = typename Blocking<T>::Vector(_mm512_maskz_loadu_ps(__mmask16(mask), p));
+  else v = typename Blocking<T>::Vector(_mm512_maskz_loadu_pd(__mmask8(mask), p));
+#else
+  for (int l = 0; l < Blocking<T>::lanes; ++l)
+    if (mask >> l & 1u) v[l] = p[l];
+#endif
+  return v;
+}
+template <Scalar T>
+void store_lanes(T* p, unsigned mask, typename Blocking<T>::Vector v) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(T) == 4) _mm512_mask_storeu_ps(p, __mmask16(mask), __m512(v));
+  else _mm512_mask_storeu_pd(p, __mmask8(mask), __m512d(v));
+#else
+  for (int l = 0; l < Blocking<T>::lanes; ++l)
+    if (mask >> l & 1u) p[l] = v[l];
+#endif
+}
+
+// The epilogue's bias and ReLU on one value of row i, and on a vector of them: the same operations
+// in the same order, so the same bits.
+template <Scalar T>
+T finish(T v, const Epilogue<T>& e, int64_t i) {
+  v = v + (e.bias ? e.bias[i] : T(0));
+  return e.relu ? relu_value(v) : v;
+}
+template <Scalar T>
+typename Blocking<T>::Vector finish(typename Blocking<T>::Vector v, const Epilogue<T>& e, int64_t i) {
+  using V = typename Blocking<T>::Vector;
+  v = v + broadcast(e.bias ? e.bias[i] : T(0));
+  return e.relu ? (v <= V{} ? V{} : v) : v;
+}
+
+// Where the epilogue puts the columns [col0, col0 + cols) of a micro-tile: per vector of the tile,
+// the lanes that land in one run of kept columns, and where lane 0 of that vector would land (so
+// that lane l goes to row + offset + l). A tile 32 columns wide over rows of 30 (28 kept) is three
+// pieces; at most two per run of kept columns.
+template <Scalar T>
+struct Pieces {
+  struct Piece {
+    int vector;
+    unsigned mask;
+    int64_t offset;
+  };
+  std::array<Piece, 2 * Blocking<T>::nr + 2> piece;
+  int count = 0;
+
+  Pieces(const Epilogue<T>& e, int64_t col0, int cols) {
+    constexpr int lanes = Blocking<T>::lanes;
+    for (int64_t t = col0; t < col0 + cols;) {
+      const int64_t group = t / e.period, within = t % e.period;
+      if (within >= e.keep) {
+        t = (group + 1) * e.period;
+        continue;
+      }
+      const int64_t end = std::min(col0 + cols, group * e.period + e.keep), dest = group * e.keep + within;
+      const int first = int(t - col0), last = int(end - col0);  // lanes [first, last) of the tile's row
+      for (int v = first / lanes; v * lanes < last; ++v) {
+        const int lo = std::max(first, v * lanes) - v * lanes, hi = std::min(last, (v + 1) * lanes) - v * lanes;
+        const unsigned mask = (hi == 32 ? ~0u : (1u << hi) - 1u) & ~((1u << lo) - 1u);
+        piece[size_t(count++)] = Piece{v, mask, dest - first + v * lanes};
+      }
+      t = end;
+    }
+  }
+};
+
+// Rows [row0, row0 + rows) of the tile through the epilogue into C (row i at c + i·ldc): `add`
+// adds what an earlier block of k stored there (alpha is 1), and `last` (the last block of k)
+// applies the bias and ReLU.
+template <Scalar T, int MR>
+[[gnu::always_inline]] inline void store_through(const Tile<T, MR>& tile, const Pieces<T>& pieces, T* c, int64_t ldc, int64_t row0, int rows, bool add, bool last,
+                   const Epilogue<T>& e) {
+  for (int i = 0; i < rows; ++i) {
+    T* row = c + (row0 + i) * ldc;
+    for (int k = 0; k < pieces.count; ++k) {
+      const auto& piece = pieces.piece[size_t(k)];
+      T* at = row + piece.offset;
+      typename Blocking<T>::Vector v = tile.acc[i][piece.vector];
+      if (add) v += load_lanes(at, piece.mask);
+      if (last) v = finish(v, e, row0 + i);
+      store_lanes(at, piece.mask, v);
+    }
+  }
+}
+
+// Element (i, j) of C through the epilogue: the split-k path's and k = 0's store.
+template <Scalar T>
+void store_element(T* c, int64_t ldc, int64_t i, int64_t j, T v, const Epilogue<T>& e) {
+  if (j % e.period < e.keep) c[i * ldc + j / e.period * e.keep + j % e.period] = finish(v, e, i);
 }
 
 bool in_parallel_region() {
@@ -203,7 +322,7 @@ int64_t row_block_height(int64_t m) {
 // turn, p within a block), so the result is the same bits whatever the number of threads.
 template <Scalar T, int MR>
 void gemm_blocked(bool trans_a, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const MatrixB<T>& b, T beta, T* c, int64_t ldc,
-                  [[maybe_unused]] bool parallel) {
+                  [[maybe_unused]] bool parallel, const Epilogue<T>* epilogue = nullptr) {
   using B = Blocking<T, MR>;
   const int64_t mc = row_block_height<T, MR>(m);
   static thread_local std::vector<typename B::Vector> b_buffer;
@@ -237,10 +356,17 @@ void gemm_blocked(bool trans_a, int64_t m, int64_t n, int64_t k, T alpha, const 
           const int64_t j_end = std::min(cols, (cb + 1) * B::task_columns);
           for (int64_t j = cb * B::task_columns; j < j_end; j += B::nr) {
             T* const c_tile = c + jc + j;
+            const int tile_columns = int(std::min<int64_t>(B::nr, j_end - j));
+            std::optional<Pieces<T>> pieces;
+            if (epilogue) pieces.emplace(*epilogue, jc + j, tile_columns);
             const auto tile = [&](auto panel_row) {
-              for (int64_t i = 0; i < rows; i += B::mr)
-                micro_kernel<T, MR>(depth, packed_a + i * depth, panel_row, c_tile + (i0 + i) * ldc, ldc, int(std::min<int64_t>(B::mr, rows - i)),
-                                    int(std::min<int64_t>(B::nr, j_end - j)), alpha, beta_here);
+              for (int64_t i = 0; i < rows; i += B::mr) {
+                const int tile_rows = int(std::min<int64_t>(B::mr, rows - i));
+                micro_kernel<T, MR>(depth, packed_a + i * depth, panel_row, [&](const Tile<T, MR>& sums) {
+                  if (epilogue) store_through(sums, *pieces, c, ldc, i0 + i, tile_rows, pc > 0, pc + depth >= k, *epilogue);
+                  else store_tile(sums, c_tile + (i0 + i) * ldc, ldc, tile_rows, tile_columns, alpha, beta_here);
+                });
+              }
             };
             const int64_t column = jc + j;
             if (!b_in_place || j + B::nr > cols) {
@@ -280,7 +406,7 @@ void gemm_blocked(bool trans_a, int64_t m, int64_t n, int64_t k, T alpha, const 
 // this too gives the same bits whatever the number of threads.
 template <Scalar T, int MR>
 void gemm_split_k(bool trans_a, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const MatrixB<T>& b, T beta, T* c, int64_t ldc,
-                  int64_t chunk, bool parallel) {
+                  int64_t chunk, bool parallel, const Epilogue<T>* epilogue) {
   const int64_t chunks = (k + chunk - 1) / chunk;
   static thread_local std::vector<T> partial;
   partial.resize(size_t(chunks * m * n));
@@ -298,6 +424,10 @@ void gemm_split_k(bool trans_a, int64_t m, int64_t n, int64_t k, T alpha, const 
     for (int64_t j = 0; j < n; ++j) {
       T sum = 0;
       for (int64_t q = 0; q < chunks; ++q) sum += parts[(q * m + i) * n + j];
+      if (epilogue) {
+        store_element(c, ldc, i, j, alpha * sum, *epilogue);
+        continue;
+      }
       T& out = c[i * ldc + j];
       out = beta == T(0) ? alpha * sum : alpha * sum + beta * out;
     }
@@ -307,12 +437,12 @@ void gemm_split_k(bool trans_a, int64_t m, int64_t n, int64_t k, T alpha, const 
 // Split-k or the blocked loops, by shape, with micro-tiles MR rows tall.
 template <Scalar T, int MR>
 void gemm_shaped(bool trans_a, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const MatrixB<T>& b, T beta, T* c, int64_t ldc,
-                 bool parallel) {
+                 bool parallel, const Epilogue<T>* epilogue) {
   using B = Blocking<T, MR>;
   const int64_t mc = row_block_height<T, MR>(m), chunk = 4 * B::kc;
   const int64_t tasks = (m + mc - 1) / mc * ((n + B::task_columns - 1) / B::task_columns);
-  if (tasks < 4 && k >= 4 * chunk) return gemm_split_k<T, MR>(trans_a, m, n, k, alpha, a, lda, b, beta, c, ldc, chunk, parallel);
-  gemm_blocked<T, MR>(trans_a, m, n, k, alpha, a, lda, b, beta, c, ldc, parallel && m * n * k >= kParallelWork);
+  if (tasks < 4 && k >= 4 * chunk) return gemm_split_k<T, MR>(trans_a, m, n, k, alpha, a, lda, b, beta, c, ldc, chunk, parallel, epilogue);
+  gemm_blocked<T, MR>(trans_a, m, n, k, alpha, a, lda, b, beta, c, ldc, parallel && m * n * k >= kParallelWork, epilogue);
 }
 
 // Rows a micro-tile MR tall leaves unused below m; and the area of C that micro-tiles cover,
@@ -331,18 +461,21 @@ int64_t padded_area(int64_t m, int64_t n) {
 // already busy: run serially rather than open nested teams of one. The micro-tile height decides
 // only which registers hold an element's sum, never its order.
 template <Scalar T>
-void gemm_any(bool trans_a, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const MatrixB<T>& b, T beta, T* c, int64_t ldc) {
+void gemm_any(bool trans_a, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const MatrixB<T>& b, T beta, T* c, int64_t ldc,
+              const Epilogue<T>* epilogue = nullptr) {
   if (m == 0 || n == 0) return;
   if (k == 0) {
     for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
+      for (int64_t j = 0; j < n; ++j)
+        if (epilogue) store_element(c, ldc, i, j, T(0), *epilogue);
+        else c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
     return;
   }
   // A C narrower than a micro-tile (a classifier's 10 outputs against tiles 32 wide: a third of
   // each tile used) is computed transposed, Cᵀ = op(B)ᵀ·op(A)ᵀ, where that pads less, then copied
   // back. Every element is the same sum in the same order either way; with beta = 0 only, so
   // that beta·C is not added in a different place.
-  if (!b.rows && beta == T(0) && n < Blocking<T>::nr && padded_area<T>(n, m) < padded_area<T>(m, n)) {
+  if (!epilogue && !b.rows && beta == T(0) && n < Blocking<T>::nr && padded_area<T>(n, m) < padded_area<T>(m, n)) {
     static thread_local std::vector<T> transposed;
     transposed.resize(size_t(n * m));
     gemm_any(!b.trans, n, m, k, alpha, b.data, b.ld, MatrixB<T>{a, lda, !trans_a, nullptr}, T(0), transposed.data(), m);
@@ -351,8 +484,9 @@ void gemm_any(bool trans_a, int64_t m, int64_t n, int64_t k, T alpha, const T* a
     return;
   }
   const bool parallel = !in_parallel_region();
-  if (padding(m, kShortRows) < padding(m, kTallRows)) return gemm_shaped<T, kShortRows>(trans_a, m, n, k, alpha, a, lda, b, beta, c, ldc, parallel);
-  gemm_shaped<T, kTallRows>(trans_a, m, n, k, alpha, a, lda, b, beta, c, ldc, parallel);
+  if (padding(m, kShortRows) < padding(m, kTallRows))
+    return gemm_shaped<T, kShortRows>(trans_a, m, n, k, alpha, a, lda, b, beta, c, ldc, parallel, epilogue);
+  gemm_shaped<T, kTallRows>(trans_a, m, n, k, alpha, a, lda, b, beta, c, ldc, parallel, epilogue);
 }
 
 }  // namespace
@@ -368,11 +502,19 @@ void gemm_rows(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda
   gemm_any(false, m, n, k, alpha, a, lda, MatrixB<T>{nullptr, 0, false, b_rows}, beta, c, ldc);
 }
 
+template <Scalar T>
+void gemm_rows(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* const* b_rows, T* c, int64_t ldc, const Epilogue<T>& epilogue) {
+  if (epilogue.period < 1 || epilogue.keep < 1 || epilogue.keep > epilogue.period) throw std::invalid_argument("gemm_rows: an epilogue keeps 1 to period columns of each period");
+  gemm_any(false, m, n, k, T(1), a, lda, MatrixB<T>{nullptr, 0, false, b_rows}, T(0), c, ldc, &epilogue);
+}
+
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,
                           float, float*, int64_t);
 template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t, const double*,
                            int64_t, double, double*, int64_t);
 template void gemm_rows<float>(int64_t, int64_t, int64_t, float, const float*, int64_t, const float* const*, float, float*, int64_t);
 template void gemm_rows<double>(int64_t, int64_t, int64_t, double, const double*, int64_t, const double* const*, double, double*, int64_t);
+template void gemm_rows<float>(int64_t, int64_t, int64_t, const float*, int64_t, const float* const*, float*, int64_t, const Epilogue<float>&);
+template void gemm_rows<double>(int64_t, int64_t, int64_t, const double*, int64_t, const double* const*, double*, int64_t, const Epilogue<double>&);
 
 }  // namespace integrad::ad
