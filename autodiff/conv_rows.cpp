@@ -39,6 +39,10 @@ struct RowsGeometry {
   // Where the unfolded row of (channel, i, j) starts in the buffer, row (channel·kh + i)·kw + j:
   // worked out once a call, not with three divisions per row per image (7% of a ResNet forward).
   std::vector<int64_t> starts;
+  // Where image pixel (y, b) of channel 0 lies, y < h and b < s: pixels b, b + s, b + 2s, ... of
+  // image row y lie side by side from there, in one phase plane. Also worked out once a call: the
+  // divisions per row of every image were most of the stride-2 convolution's padding.
+  std::vector<int64_t> image_rows;
   RowsGeometry(const ConvGeometry& g)
       : s(g.stride),
         hp((g.h + 2 * g.padding + s - 1) / s),
@@ -49,10 +53,14 @@ struct RowsGeometry {
     for (int64_t ic = 0; ic < g.c; ++ic)
       for (int64_t i = 0; i < g.kh; ++i)
         for (int64_t j = 0; j < g.kw; ++j) starts.push_back(at(ic, i, j));
+    image_rows.reserve(size_t(g.h * s));
+    for (int64_t y = 0; y < g.h; ++y)
+      for (int64_t b = 0; b < s; ++b) image_rows.push_back(at(0, y + g.padding, b + g.padding));
   }
   // Where padded pixel (y, x) of channel ic lies in the buffer.
   int64_t at(int64_t ic, int64_t y, int64_t x) const { return ((ic * s + y % s) * s + x % s) * hp * wp + y / s * wp + x / s; }
   int64_t row_start(int64_t row) const { return starts[size_t(row)]; }
+  int64_t image_row(int64_t ic, int64_t y, int64_t b) const { return ic * s * s * hp * wp + image_rows[size_t(y * s + b)]; }
 };
 
 // dst[0, n) = src[0, n) for the short rows of an image (28 values), in whole vectors where
@@ -102,15 +110,24 @@ void pad_image(const ConvGeometry& g, const RowsGeometry& r, const T* image, T* 
   for (int64_t ic = 0; ic < g.c; ++ic)
     for (int64_t y = 0; y < g.h; ++y) {
       const T* src = image + (ic * g.h + y) * g.w;
-      // Each phase plane of this row takes every s-th pixel (stride 2 spelt out: a constant
-      // stride GCC vectorises).
+      if (r.s == 2) {
+        // The even pixels to one phase plane, the odd to the other, in one pass over the row
+        // that GCC vectorises as a deinterleave: a loop per phase, each with its own strided
+        // gather and scalar tail, was most of a stride-2 convolution's time outside its GEMM.
+        T *even = padded + r.image_row(ic, y, 0), *odd = padded + r.image_row(ic, y, 1);
+        const int64_t pairs = g.w / 2;
+        for (int64_t k = 0; k < pairs; ++k) {
+          even[k] = src[2 * k];
+          odd[k] = src[2 * k + 1];
+        }
+        if (g.w % 2) even[pairs] = src[g.w - 1];
+        continue;
+      }
+      // Each phase plane of this row takes every s-th pixel.
       for (int64_t b = 0; b < r.s && b < g.w; ++b) {
-        T* dst = padded + r.at(ic, y + g.padding, b + g.padding);
+        T* dst = padded + r.image_row(ic, y, b);
         const int64_t count = (g.w - b + r.s - 1) / r.s;
-        if (r.s == 2)
-          for (int64_t k = 0; k < count; ++k) dst[k] = src[2 * k + b];
-        else
-          for (int64_t k = 0; k < count; ++k) dst[k] = src[k * r.s + b];
+        for (int64_t k = 0; k < count; ++k) dst[k] = src[k * r.s + b];
       }
     }
 }
@@ -200,17 +217,24 @@ void dx_from_wide(const ConvGeometry& g, const RowsGeometry& r, const T* unfolde
     for (int64_t y = 0; y < g.h; ++y) {
       T* dst = dxb + (ic * g.h + y) * g.w;
       if (r.s == 1) {
-        const T* src = padded + r.at(ic, y + g.padding, g.padding);
+        const T* src = padded + r.image_row(ic, y, 0);
         for (int64_t xx = 0; xx < g.w; ++xx) dst[xx] = (dx_fresh ? T(0) : dst[xx]) + src[xx];
         continue;
       }
+      if (r.s == 2) {  // the two phase planes interleaved back in one pass, as pad_image splits them
+        const T *even = padded + r.image_row(ic, y, 0), *odd = padded + r.image_row(ic, y, 1);
+        const int64_t pairs = g.w / 2;
+        for (int64_t k = 0; k < pairs; ++k) {
+          dst[2 * k] = (dx_fresh ? T(0) : dst[2 * k]) + even[k];
+          dst[2 * k + 1] = (dx_fresh ? T(0) : dst[2 * k + 1]) + odd[k];
+        }
+        if (g.w % 2) dst[g.w - 1] = (dx_fresh ? T(0) : dst[g.w - 1]) + even[pairs];
+        continue;
+      }
       for (int64_t b = 0; b < r.s && b < g.w; ++b) {  // each phase plane holds every s-th pixel
-        const T* src = padded + r.at(ic, y + g.padding, b + g.padding);
+        const T* src = padded + r.image_row(ic, y, b);
         const int64_t count = (g.w - b + r.s - 1) / r.s;
-        if (r.s == 2)
-          for (int64_t k = 0; k < count; ++k) dst[2 * k + b] = (dx_fresh ? T(0) : dst[2 * k + b]) + src[k];
-        else
-          for (int64_t k = 0; k < count; ++k) dst[k * r.s + b] = (dx_fresh ? T(0) : dst[k * r.s + b]) + src[k];
+        for (int64_t k = 0; k < count; ++k) dst[k * r.s + b] = (dx_fresh ? T(0) : dst[k * r.s + b]) + src[k];
       }
     }
 }
@@ -295,12 +319,18 @@ void dx_by_adjoint_convolution(const ConvGeometry& g, const ConvGeometry& ga, co
   static thread_local std::vector<const T*> rows;
   rows.resize(size_t(ga.patch()));
   for (int64_t row = 0; row < ga.patch(); ++row) rows[size_t(row)] = dy_padded + ra.row_start(row);
+  if (dx_fresh) {
+    // Straight into dX, its extra columns dropped as the GEMM stores them (0 + x as below: the
+    // epilogue adds +0 without a bias).
+    gemm_rows(ga.o, ra.span, ga.patch(), wt, ga.patch(), rows.data(), dxb, g.h * g.w, Epilogue<T>{nullptr, false, ra.wp, g.w});
+    return;
+  }
   gemm_rows(ga.o, ra.span, ga.patch(), T(1), wt, ga.patch(), rows.data(), T(0), dx_wide, ra.span);
   for (int64_t ic = 0; ic < g.c; ++ic)
     for (int64_t y = 0; y < g.h; ++y) {
       const T* src = dx_wide + ic * ra.span + y * ra.wp;
       T* dst = dxb + (ic * g.h + y) * g.w;
-      for (int64_t xx = 0; xx < g.w; ++xx) dst[xx] = (dx_fresh ? T(0) : dst[xx]) + src[xx];
+      for (int64_t xx = 0; xx < g.w; ++xx) dst[xx] += src[xx];
     }
 }
 
