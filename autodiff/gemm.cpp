@@ -38,16 +38,19 @@ constexpr int kVectorBytes = 32;
 constexpr int kVectorBytes = 16;
 #endif
 
-// Micro-tiles are mr rows tall: kTallRows when registers allow (2·mr accumulators + 3 registers
+// Micro-tiles are mr rows tall: kTallRows, two vectors wide (2·mr accumulators + 3 registers
 // fit), or kShortRows where m is a multiple of it that the tall tile would pad: a convolution with
-// 16 or 32 output channels computed 24 or 36 rows of 12 for its 16 or 32.
+// 16 or 32 output channels computed 24 or 36 rows of 12 for its 16 or 32. The short tiles are
+// three vectors wide, 3·mr accumulators, so that each broadcast of A feeds three FMAs: 8 × 32 tiles
+// ran a ResNet's convolutions at two thirds of the FMA units' rate.
 constexpr int kTallRows = kVectorBytes == 64 ? 12 : 6, kShortRows = kVectorBytes == 64 ? 8 : 4;
 
 template <Scalar T, int MR = kTallRows>
 struct Blocking {
   using Vector [[gnu::vector_size(kVectorBytes)]] = T;
   static constexpr int lanes = kVectorBytes / int(sizeof(T));
-  static constexpr int nr = 2 * lanes;  // a micro-tile is two vectors wide and mr tall
+  static constexpr int width = MR == kShortRows ? 3 : 2;  // vectors across a micro-tile
+  static constexpr int nr = width * lanes;
   static constexpr int mr = MR;
   static constexpr int64_t kc = 384, max_mc = 22 * kTallRows, nc = 128 * nr;
   static constexpr int64_t task_columns = 4 * nr;  // the columns of C one task covers
@@ -103,9 +106,8 @@ struct MatrixB {
 };
 
 // op(B)[p0 : p0+depth, j0 : j0+cols] as one nr-wide panel stored depth-major, zero-padded.
-template <Scalar T>
+template <Scalar T, int nr>
 void pack_b_panel(const MatrixB<T>& matrix, int64_t p0, int64_t depth, int64_t j0, int64_t cols, T* out) {
-  constexpr int nr = Blocking<T>::nr;
   const T* b = matrix.data;
   const int64_t ldb = matrix.ld;
   if (matrix.trans) {
@@ -142,7 +144,7 @@ typename Blocking<T>::Vector broadcast(T x) {
 // A micro-tile's sums: mr rows of two vectors.
 template <Scalar T, int MR>
 struct Tile {
-  typename Blocking<T, MR>::Vector acc[MR][2] = {};
+  typename Blocking<T, MR>::Vector acc[MR][Blocking<T, MR>::width] = {};
 };
 
 // The packed A panel times the B panel, `depth` deep, into a micro-tile, which `store` then writes;
@@ -153,16 +155,16 @@ template <Scalar T, int MR, class PanelRow, class Store>
   using B = Blocking<T, MR>;
   using V = typename B::Vector;
   Tile<T, MR> tile;
+#pragma GCC unroll 4
   for (int64_t p = 0; p < depth; ++p, a += B::mr) {
     const T* b = panel_row(p);
-    V b0, b1;
-    std::memcpy(&b0, b, sizeof(V));
-    std::memcpy(&b1, b + B::lanes, sizeof(V));
+    V bv[B::width];
+    for (int v = 0; v < B::width; ++v) std::memcpy(&bv[v], b + v * B::lanes, sizeof(V));
 #pragma GCC unroll 16
     for (int i = 0; i < B::mr; ++i) {
       const V ai = broadcast(a[i]);
-      tile.acc[i][0] += ai * b0;
-      tile.acc[i][1] += ai * b1;
+#pragma GCC unroll 3
+      for (int v = 0; v < B::width; ++v) tile.acc[i][v] += ai * bv[v];
     }
   }
   store(tile);
@@ -170,14 +172,14 @@ template <Scalar T, int MR, class PanelRow, class Store>
 
 // C[0:rows, 0:cols] = alpha·tile + beta·C; beta == 0 does not read C.
 template <Scalar T, int MR>
-void store_tile(const Tile<T, MR>& tile, T* c, int64_t ldc, int rows, int cols, T alpha, T beta) {
+[[gnu::always_inline]] inline void store_tile(const Tile<T, MR>& tile, T* c, int64_t ldc, int rows, int cols, T alpha, T beta) {
   using B = Blocking<T, MR>;
   using V = typename B::Vector;
   // For short k (a convolution's backward has k = its output channels) these stores cost as much
   // as the products, so full-width rows are written as whole vectors.
   if (cols == B::nr) {
     for (int i = 0; i < rows; ++i)
-      for (int v = 0; v < 2; ++v) {
+      for (int v = 0; v < B::width; ++v) {
         T* out = c + i * ldc + v * B::lanes;
         V value = broadcast(alpha) * tile.acc[i][v];
         if (beta != T(0)) {
@@ -240,8 +242,8 @@ typename Blocking<T>::Vector finish(typename Blocking<T>::Vector v, const Epilog
 
 // Where the epilogue puts the columns [col0, col0 + cols) of a micro-tile: per vector of the tile,
 // the lanes that land in one run of kept columns, and where lane 0 of that vector would land (so
-// that lane l goes to row + offset + l). A tile 32 columns wide over rows of 30 (28 kept) is three
-// pieces; at most two per run of kept columns.
+// that lane l goes to row + offset + l). A tile 48 columns wide over rows of 30 (28 kept) is five
+// pieces; at most one more than the tile has vectors per run of kept columns.
 template <Scalar T>
 struct Pieces {
   struct Piece {
@@ -249,7 +251,7 @@ struct Pieces {
     unsigned mask;
     int64_t offset;
   };
-  std::array<Piece, 2 * Blocking<T>::nr + 2> piece;
+  std::array<Piece, 2 * Blocking<T, kShortRows>::nr + 2> piece;  // the widest tile's worst case
   int count = 0;
 
   Pieces(const Epilogue<T>& e, int64_t col0, int cols) {
@@ -336,7 +338,7 @@ void gemm_blocked(bool trans_a, int64_t m, int64_t n, int64_t k, T alpha, const 
       T* packed_b = scratch<T>(b_buffer, panels * B::nr * depth);
       parallel_for(panels, parallel, [&](int64_t q) {
         if (!b_in_place || cols - q * B::nr < B::nr)
-          pack_b_panel(b, pc, depth, jc + q * B::nr, std::min<int64_t>(B::nr, cols - q * B::nr), packed_b + q * B::nr * depth);
+          pack_b_panel<T, B::nr>(b, pc, depth, jc + q * B::nr, std::min<int64_t>(B::nr, cols - q * B::nr), packed_b + q * B::nr * depth);
       });
 
       // Later kc blocks add to what the first one wrote.
@@ -450,8 +452,8 @@ void gemm_shaped(bool trans_a, int64_t m, int64_t n, int64_t k, T alpha, const T
 inline int64_t padding(int64_t m, int mr) { return (m + mr - 1) / mr * mr - m; }
 template <Scalar T>
 int64_t padded_area(int64_t m, int64_t n) {
-  const int mr = padding(m, kShortRows) < padding(m, kTallRows) ? kShortRows : kTallRows;
-  constexpr int nr = Blocking<T>::nr;
+  const bool short_rows = padding(m, kShortRows) < padding(m, kTallRows);
+  const int mr = short_rows ? kShortRows : kTallRows, nr = short_rows ? Blocking<T, kShortRows>::nr : Blocking<T>::nr;
   return (m + mr - 1) / mr * mr * ((n + nr - 1) / nr * nr);
 }
 

@@ -6,6 +6,7 @@
 #include <functional>
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <stdexcept>
 #include <thread>
@@ -18,6 +19,7 @@
 #include "autodiff/parallel.h"
 #include "autodiff/ops.h"
 #include "autodiff/pool_kernels.h"
+#include "autodiff/relu.h"
 
 using namespace integrad::ad;
 
@@ -82,6 +84,51 @@ TEST_CASE("gemm_rows: B's rows read where they are give gemm's bits on B gathere
     gemm_rows(m, n, k, 1.0f, a.data(), k, rows.data(), 0.0f, c1.data(), n);
     CHECK(std::vector<float>(c0.span().begin(), c0.span().end()) == std::vector<float>(c1.span().begin(), c1.span().end()));
   }
+}
+
+TEST_CASE("gemm_rows through an epilogue: the bits of the product, then bias, ReLU and the kept columns, at every k path") {
+  // One block of k, two blocks (k > 384), the split-k path (a long k over few tiles) and k = 0; rows
+  // of 30 keeping 28, of 16 keeping 14, and every column; with and without a bias and a ReLU; NaN,
+  // ±Inf and −0 among the products' inputs.
+  const int64_t sizes[][3] = {{16, 840, 144}, {32, 224, 600}, {8, 90, 7000}, {12, 60, 0}, {3, 50, 9}};
+  for (auto& s : sizes)
+    for (int64_t period : {30, 16, 1})
+      for (bool with_bias : {false, true})
+        for (bool relu : {false, true}) {
+          const int64_t m = s[0], n = s[1], k = s[2], keep = period == 1 ? 1 : period - 2;
+          CAPTURE(m);
+          CAPTURE(k);
+          CAPTURE(period);
+          CAPTURE(with_bias);
+          CAPTURE(relu);
+          Rng rng(13);
+          Tensor<float> a = Tensor<float>::uniform(Shape{m * k + 1}, rng, -1, 1), b = Tensor<float>::uniform(Shape{k * n + 1}, rng, -1, 1);
+          const Tensor<float> bias = Tensor<float>::uniform(Shape{m}, rng, -1, 1);
+          if (k > 0) {
+            a.data()[3] = std::numeric_limits<float>::quiet_NaN();
+            b.data()[5] = std::numeric_limits<float>::infinity();
+            b.data()[7] = -0.0f;
+          }
+          std::vector<const float*> rows(static_cast<size_t>(k));
+          for (int64_t p = 0; p < k; ++p) rows[size_t(p)] = b.data() + p * n;
+          Tensor<float> wide(Shape{m * n});
+          gemm(false, false, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, wide.data(), n);
+          const int64_t groups = (n + period - 1) / period, ldc = groups * keep;
+          std::vector<float> expected(size_t(m * ldc), 7.0f), got(size_t(m * ldc), 7.0f);  // 7: never written
+          for (int64_t i = 0; i < m; ++i)
+            for (int64_t t = 0; t < n; ++t)
+              if (t % period < keep) {
+                const float v = wide.data()[i * n + t] + (with_bias ? bias.data()[i] : 0.0f);
+                expected[size_t(i * ldc + t / period * keep + t % period)] = relu ? relu_value(v) : v;
+              }
+          gemm_rows(m, n, k, a.data(), k, rows.data(), got.data(), ldc, Epilogue<float>{with_bias ? bias.data() : nullptr, relu, period, keep});
+          CHECK(std::memcmp(expected.data(), got.data(), expected.size() * sizeof(float)) == 0);
+        }
+  const float* none = nullptr;
+  float c = 0;
+  const float* const* no_rows = nullptr;
+  CHECK_THROWS_WITH(gemm_rows(int64_t(1), int64_t(1), int64_t(0), none, int64_t(0), no_rows, &c, int64_t(1), Epilogue<float>{nullptr, false, 3, 4}),
+                    doctest::Contains("keeps 1 to period columns"));
 }
 
 TEST_CASE("gemm with beta 0 ignores whatever C held, NaN included") {
