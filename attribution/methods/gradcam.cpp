@@ -12,7 +12,9 @@
 #include "nn/parts.h"
 #include "autodiff/thread_tape.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 #include <fmt/format.h>
 #include <stdexcept>
 
@@ -38,7 +40,7 @@ size_t gradcam_layer(const nn::Model<T>& model, const Options& options) {
 
 namespace {
 // Examples per tape: at most this many, and about kPartValues recorded values a part (parts.h).
-constexpr int64_t kRowsPerPart = 32, kPartValues = int64_t(1) << 19;
+constexpr int64_t kRowsPerPart = 32, kPartValues = int64_t(1) << 20;
 
 // Grad-CAM of rows [begin, end) on this thread's tape, written at those rows of `cam` and `f`.
 template <ad::Scalar T>
@@ -135,21 +137,34 @@ template <ad::Scalar T>
 ad::Tensor<T> interpolate(const ad::Tensor<T>& a, int64_t height, int64_t width, Interpolation mode) {
   const int64_t planes = a.size(0) * a.size(1), h = a.size(2), w = a.size(3);
   ad::Tensor<T> out(ad::Shape{a.size(0), a.size(1), height, width});
-  for (int64_t p = 0; p < planes; ++p) {
-    const T* src = a.data() + p * h * w;
-    T* dst = out.data() + p * height * width;
-    for (int64_t y = 0; y < height; ++y)
-      for (int64_t x = 0; x < width; ++x) {
-        if (mode == Interpolation::nearest) {
-          dst[y * width + x] = src[nearest_source(y, h, height) * w + nearest_source(x, w, width)];
-          continue;
+  // The taps of each output row and column once, not per pixel: worked out at every one of 10,000
+  // maps' 784 pixels they were a fifth of Grad-CAM's time on the ResNet beyond its forward.
+  std::vector<Taps> rows(static_cast<size_t>(height)), columns(static_cast<size_t>(width));
+  for (int64_t y = 0; y < height; ++y)
+    rows[size_t(y)] = mode == Interpolation::nearest ? Taps{nearest_source(y, h, height), 0, 1, 0} : bilinear_taps(y, h, height);
+  for (int64_t x = 0; x < width; ++x)
+    columns[size_t(x)] = mode == Interpolation::nearest ? Taps{nearest_source(x, w, width), 0, 1, 0} : bilinear_taps(x, w, width);
+  // Maps in groups shared among threads; each output is computed alone, so the bits do not depend
+  // on the thread count.
+  constexpr int64_t kPlanesPerTask = 64;
+  nn::for_each_example((planes + kPlanesPerTask - 1) / kPlanesPerTask, [&](int64_t task) {
+    for (int64_t p = task * kPlanesPerTask; p < std::min(planes, (task + 1) * kPlanesPerTask); ++p) {
+      const T* src = a.data() + p * h * w;
+      T* dst = out.data() + p * height * width;
+      for (int64_t y = 0; y < height; ++y)
+        for (int64_t x = 0; x < width; ++x) {
+          const Taps& ty = rows[size_t(y)];
+          const Taps& tx = columns[size_t(x)];
+          if (mode == Interpolation::nearest) {
+            dst[y * width + x] = src[ty.i0 * w + tx.i0];
+            continue;
+          }
+          // PyTorch's order: h0lambda·(w0lambda·v00 + w1lambda·v01) + h1lambda·(w0lambda·v10 + w1lambda·v11)
+          dst[y * width + x] = T(ty.w0) * (T(tx.w0) * src[ty.i0 * w + tx.i0] + T(tx.w1) * src[ty.i0 * w + tx.i1]) +
+                               T(ty.w1) * (T(tx.w0) * src[ty.i1 * w + tx.i0] + T(tx.w1) * src[ty.i1 * w + tx.i1]);
         }
-        const Taps ty = bilinear_taps(y, h, height), tx = bilinear_taps(x, w, width);
-        // PyTorch's order: h0lambda·(w0lambda·v00 + w1lambda·v01) + h1lambda·(w0lambda·v10 + w1lambda·v11)
-        dst[y * width + x] = T(ty.w0) * (T(tx.w0) * src[ty.i0 * w + tx.i0] + T(tx.w1) * src[ty.i0 * w + tx.i1]) +
-                             T(ty.w1) * (T(tx.w0) * src[ty.i1 * w + tx.i0] + T(tx.w1) * src[ty.i1 * w + tx.i1]);
-      }
-  }
+    }
+  });
   return out;
 }
 
