@@ -161,7 +161,7 @@ void widen(const ConvGeometry& g, const RowsGeometry& r, const T* dy, const T* r
       if (relu_y)
         for (int64_t ox = 0; ox < g.wo; ++ox) dst[ox] = relu_grad(dy[at + ox], relu_y[at + ox]);
       else
-        std::copy_n(dy + at, g.wo, dst);
+        copy_row(dy + at, g.wo, dst);
       if (zero_extra) std::fill(dst + g.wo, dst + r.wp, T(0));
     }
 }
@@ -292,7 +292,7 @@ void pad_dy(const ConvGeometry& g, const RowsGeometry& r, const ConvGeometry& ga
   std::fill_n(dy_padded, ra.padded, T(0));
   for (int64_t oc = 0; oc < g.o; ++oc)
     for (int64_t oy = 0; oy < g.ho; ++oy)
-      std::copy_n(wide + oc * r.span + oy * r.wp, g.wo, dy_padded + (oc * ra.hp + oy + ga.padding) * ra.wp + ga.padding);
+      copy_row(wide + oc * r.span + oy * r.wp, g.wo, dy_padded + (oc * ra.hp + oy + ga.padding) * ra.wp + ga.padding);
 }
 
 // dY of one image [O, ho, wo], through the fused ReLU's mask as widen applies it, straight into the
@@ -308,7 +308,7 @@ void pad_dy_direct(const ConvGeometry& g, const ConvGeometry& ga, const RowsGeom
       if (relu_y)
         for (int64_t ox = 0; ox < g.wo; ++ox) dst[ox] = relu_grad(dy[at + ox], relu_y[at + ox]);
       else
-        std::copy_n(dy + at, g.wo, dst);
+        copy_row(dy + at, g.wo, dst);
     }
 }
 

@@ -187,7 +187,8 @@ ad::Tensor<T> affine_relevance(const Affine<T>& a, Rule rule, const Settings& s,
   if (rule == Rule::gamma) original = a.apply(tape, tape.leaf(x_var.shape(), x.data()), a.weight, a.bias).value();
   int groups = 0;
   for (const Branch<T>& b : branches) groups = std::max(groups, b.group + 1);
-  std::vector<std::vector<T>> v(size_t(groups), std::vector<T>(nz, T(0)));
+  std::vector<std::vector<T>> v(static_cast<size_t>(groups));
+  for (std::vector<T>& vg : v) vg.assign(nz, T(0));  // each its own zeros, not copies of one
   for (int grp = 0; grp < groups; ++grp) {
     std::vector<T>& vg = v[size_t(grp)];
     for (size_t m = 0; m < branches.size(); ++m)  // Σ den_sign·z over the group, in branch order
@@ -229,15 +230,21 @@ struct NodeRule {
     switch (rule) {
       case Rule::norm: {
         if (sum) {  // Zennit's Norm on its Sum: x_j · R / stab(Σ x)
-          std::vector<ad::Tensor<T>> out(reads.size(), ad::Tensor<T>(reads[0].shape()));
-          std::vector<const T*> in;
-          std::vector<T*> to;
-          for (size_t j = 0; j < reads.size(); ++j) in.push_back(reads[j].value().data()), to.push_back(out[j].data());
-          for (size_t k = 0; k < relevance.size(); ++k) {
-            T z = 0;
-            for (const T* r : in) z += r[k];
-            const T v = relevance[k] / stabilize(z, settings->stabilizer);
-            for (size_t j = 0; j < in.size(); ++j) to[j][k] = in[j][k] * v;
+          // One pass per input over all elements (loops that vectorise; a loop over the inputs
+          // inside the loop over elements did not), each element summed in input order as before.
+          std::vector<ad::Tensor<T>> out;
+          for (size_t j = 0; j < reads.size(); ++j) out.emplace_back(reads[0].shape());
+          const size_t count = relevance.size();
+          std::vector<T> v(count, T(0));
+          for (const ad::Var<T>& read : reads) {
+            const T* r = read.value().data();
+            for (size_t k = 0; k < count; ++k) v[k] += r[k];
+          }
+          for (size_t k = 0; k < count; ++k) v[k] = relevance[k] / stabilize(v[k], settings->stabilizer);
+          for (size_t j = 0; j < reads.size(); ++j) {
+            const T* r = reads[j].value().data();
+            T* to = out[j].data();
+            for (size_t k = 0; k < count; ++k) to[k] = r[k] * v[k];
           }
           return out;
         }
