@@ -3,9 +3,7 @@
 #include "autodiff/relu.h"
 
 #include <algorithm>
-#include <array>
 #include <cstring>
-#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -141,10 +139,10 @@ typename Blocking<T>::Vector broadcast(T x) {
   return x - typename Blocking<T>::Vector{};
 }
 
-// A micro-tile's sums: mr rows of two vectors.
+// A micro-tile's sums as the stores read them: mr rows of `width` vectors.
 template <Scalar T, int MR>
 struct Tile {
-  typename Blocking<T, MR>::Vector acc[MR][Blocking<T, MR>::width] = {};
+  typename Blocking<T, MR>::Vector acc[MR][Blocking<T, MR>::width];
 };
 
 // The packed A panel times the B panel, `depth` deep, into a micro-tile, which `store` then writes;
@@ -154,7 +152,10 @@ template <Scalar T, int MR, class PanelRow, class Store>
 [[gnu::always_inline]] inline void micro_kernel(int64_t depth, const T* a, PanelRow panel_row, Store&& store) {
   using B = Blocking<T, MR>;
   using V = typename B::Vector;
-  Tile<T, MR> tile;
+  // The sums in registers; copied to the tile the stores read (which indexes its vectors by
+  // piece) only at the end: a zero-initialised tile was cleared in memory, with `rep stos`, before
+  // every pass over k, an eighth of a first layer's time (k = 9).
+  V acc[B::mr][B::width] = {};
 #pragma GCC unroll 4
   for (int64_t p = 0; p < depth; ++p, a += B::mr) {
     const T* b = panel_row(p);
@@ -164,9 +165,14 @@ template <Scalar T, int MR, class PanelRow, class Store>
     for (int i = 0; i < B::mr; ++i) {
       const V ai = broadcast(a[i]);
 #pragma GCC unroll 3
-      for (int v = 0; v < B::width; ++v) tile.acc[i][v] += ai * bv[v];
+      for (int v = 0; v < B::width; ++v) acc[i][v] += ai * bv[v];
     }
   }
+  Tile<T, MR> tile;
+#pragma GCC unroll 16
+  for (int i = 0; i < B::mr; ++i)
+#pragma GCC unroll 3
+    for (int v = 0; v < B::width; ++v) tile.acc[i][v] = acc[i][v];
   store(tile);
 }
 
@@ -251,24 +257,30 @@ struct Pieces {
     unsigned mask;
     int64_t offset;
   };
-  std::array<Piece, 2 * Blocking<T, kShortRows>::nr + 2> piece;  // the widest tile's worst case
+  Piece piece[2 * Blocking<T, kShortRows>::nr + 2];  // the widest tile's worst case
   int count = 0;
 
-  Pieces(const Epilogue<T>& e, int64_t col0, int cols) {
+  // Not a constructor: an optional<Pieces> was cleared in memory (1.5 KB) for every tile.
+  void find(const Epilogue<T>& e, int64_t col0, int cols) {
+    count = 0;
     constexpr int lanes = Blocking<T>::lanes;
+    // Column t is `within` of group `group`: one division a tile, then steps (a division per run
+    // was a tenth of a first layer's convolution, whose k = 9 leaves little work per tile).
+    int64_t group = col0 / e.period, within = col0 % e.period;
     for (int64_t t = col0; t < col0 + cols;) {
-      const int64_t group = t / e.period, within = t % e.period;
       if (within >= e.keep) {
-        t = (group + 1) * e.period;
+        t += e.period - within;
+        ++group, within = 0;
         continue;
       }
-      const int64_t end = std::min(col0 + cols, group * e.period + e.keep), dest = group * e.keep + within;
+      const int64_t end = std::min(col0 + cols, t + e.keep - within), dest = group * e.keep + within;
       const int first = int(t - col0), last = int(end - col0);  // lanes [first, last) of the tile's row
       for (int v = first / lanes; v * lanes < last; ++v) {
         const int lo = std::max(first, v * lanes) - v * lanes, hi = std::min(last, (v + 1) * lanes) - v * lanes;
         const unsigned mask = (hi == 32 ? ~0u : (1u << hi) - 1u) & ~((1u << lo) - 1u);
-        piece[size_t(count++)] = Piece{v, mask, dest - first + v * lanes};
+        piece[count++] = Piece{v, mask, dest - first + v * lanes};
       }
+      within += end - t;
       t = end;
     }
   }
@@ -283,7 +295,7 @@ template <Scalar T, int MR>
   for (int i = 0; i < rows; ++i) {
     T* row = c + (row0 + i) * ldc;
     for (int k = 0; k < pieces.count; ++k) {
-      const auto& piece = pieces.piece[size_t(k)];
+      const auto& piece = pieces.piece[k];
       T* at = row + piece.offset;
       typename Blocking<T>::Vector v = tile.acc[i][piece.vector];
       if (add) v += load_lanes(at, piece.mask);
@@ -359,13 +371,13 @@ void gemm_blocked(bool trans_a, int64_t m, int64_t n, int64_t k, T alpha, const 
           for (int64_t j = cb * B::task_columns; j < j_end; j += B::nr) {
             T* const c_tile = c + jc + j;
             const int tile_columns = int(std::min<int64_t>(B::nr, j_end - j));
-            std::optional<Pieces<T>> pieces;
-            if (epilogue) pieces.emplace(*epilogue, jc + j, tile_columns);
+            Pieces<T> pieces;
+            if (epilogue) pieces.find(*epilogue, jc + j, tile_columns);
             const auto tile = [&](auto panel_row) {
               for (int64_t i = 0; i < rows; i += B::mr) {
                 const int tile_rows = int(std::min<int64_t>(B::mr, rows - i));
                 micro_kernel<T, MR>(depth, packed_a + i * depth, panel_row, [&](const Tile<T, MR>& sums) {
-                  if (epilogue) store_through(sums, *pieces, c, ldc, i0 + i, tile_rows, pc > 0, pc + depth >= k, *epilogue);
+                  if (epilogue) store_through(sums, pieces, c, ldc, i0 + i, tile_rows, pc > 0, pc + depth >= k, *epilogue);
                   else store_tile(sums, c_tile + (i0 + i) * ldc, ldc, tile_rows, tile_columns, alpha, beta_here);
                 });
               }
