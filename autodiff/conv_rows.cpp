@@ -320,8 +320,8 @@ void dx_by_adjoint_convolution(const ConvGeometry& g, const ConvGeometry& ga, co
   rows.resize(size_t(ga.patch()));
   for (int64_t row = 0; row < ga.patch(); ++row) rows[size_t(row)] = dy_padded + ra.row_start(row);
   if (dx_fresh) {
-    // Straight into dX, its extra columns dropped as the GEMM stores them (0 + x as below: the
-    // epilogue adds +0 without a bias).
+    // Straight into dX, its extra columns dropped as the GEMM stores them; the epilogue adds +0
+    // without a bias, so a fresh dX is 0 + x as the copy it replaced wrote it.
     gemm_rows(ga.o, ra.span, ga.patch(), wt, ga.patch(), rows.data(), dxb, g.h * g.w, Epilogue<T>{nullptr, false, ra.wp, g.w});
     return;
   }

@@ -248,8 +248,8 @@ typename Blocking<T>::Vector finish(typename Blocking<T>::Vector v, const Epilog
 
 // Where the epilogue puts the columns [col0, col0 + cols) of a micro-tile: per vector of the tile,
 // the lanes that land in one run of kept columns, and where lane 0 of that vector would land (so
-// that lane l goes to row + offset + l). A tile 48 columns wide over rows of 30 (28 kept) is five
-// pieces; at most one more than the tile has vectors per run of kept columns.
+// that lane l goes to row + offset + l). A tile 48 columns wide over rows of 30 (28 kept) is four
+// or five pieces; a run of kept columns is at most as many pieces as the tile has vectors.
 template <Scalar T>
 struct Pieces {
   struct Piece {
@@ -290,8 +290,8 @@ struct Pieces {
 // adds what an earlier block of k stored there (alpha is 1), and `last` (the last block of k)
 // applies the bias and ReLU.
 template <Scalar T, int MR>
-[[gnu::always_inline]] inline void store_through(const Tile<T, MR>& tile, const Pieces<T>& pieces, T* c, int64_t ldc, int64_t row0, int rows, bool add, bool last,
-                   const Epilogue<T>& e) {
+[[gnu::always_inline]] inline void store_through(const Tile<T, MR>& tile, const Pieces<T>& pieces, T* c, int64_t ldc, int64_t row0, int rows,
+                                                 bool add, bool last, const Epilogue<T>& e) {
   for (int i = 0; i < rows; ++i) {
     T* row = c + (row0 + i) * ldc;
     for (int k = 0; k < pieces.count; ++k) {
@@ -518,7 +518,8 @@ void gemm_rows(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda
 
 template <Scalar T>
 void gemm_rows(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* const* b_rows, T* c, int64_t ldc, const Epilogue<T>& epilogue) {
-  if (epilogue.period < 1 || epilogue.keep < 1 || epilogue.keep > epilogue.period) throw std::invalid_argument("gemm_rows: an epilogue keeps 1 to period columns of each period");
+  if (epilogue.period < 1 || epilogue.keep < 1 || epilogue.keep > epilogue.period)
+    throw std::invalid_argument("gemm_rows: an epilogue keeps 1 to period columns of each period");
   gemm_any(false, m, n, k, T(1), a, lda, MatrixB<T>{nullptr, 0, false, b_rows}, T(0), c, ldc, &epilogue);
 }
 

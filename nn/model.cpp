@@ -296,7 +296,8 @@ ad::Tensor<T> Model<T>::predict(std::span<const ad::Tensor<T>> inputs, int64_t b
     // A layer whose stated output shape is not what it computes (an ONNX kind's text edited by
     // hand: "OnnxMaxPool(1, 2,)") must not write past the output (found by fuzz_architecture).
     if (int64_t(y.value().size()) != count * out_row)
-      throw std::invalid_argument(fmt::format("the model computes outputs of shape {} but its layers declare {}", y.shape().str(), with_batch(count, out_shape).str()));
+      throw std::invalid_argument(
+          fmt::format("the model computes outputs of shape {} but its layers declare {}", y.shape().str(), with_batch(count, out_shape).str()));
     std::copy(y.value().begin(), y.value().end(), out.data() + start * out_row);
   });
   return out;
