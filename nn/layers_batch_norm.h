@@ -64,15 +64,20 @@ struct BatchNorm : Layer<T> {
       auto [scale, shift] = affine();
       return ad::channel_affine(x, tape.leaf(scale), tape.leaf(shift));
     }
-    // Training: the mean and biased variance over every dimension but the channels', in one fused
-    // op (ad::batch_norm_train; its element-wise twin is in the tests).
+    return forward_train(tape, x, grads, false);
+  }
+  // Training, then a ReLU, in the same passes (Model fuses a ReLU that alone reads this node).
+  ad::Var<T> forward_train_relu(ad::Tape<T>& tape, ad::Var<T> x, Grads grads) const { return forward_train(tape, x, grads, true); }
+
+ private:
+  // Training: the mean and biased variance over every dimension but the channels', in one fused
+  // op (ad::batch_norm_train; its element-wise twin is in the tests).
+  ad::Var<T> forward_train(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, bool then_relu) const {
     ad::Tensor<T> mean, var;
-    ad::Var<T> y = ad::batch_norm_train(x, on_tape(tape, weight, grads), on_tape(tape, bias, grads), static_cast<T>(eps), mean, var);
+    ad::Var<T> y = ad::batch_norm_train(x, on_tape(tape, weight, grads), on_tape(tape, bias, grads), static_cast<T>(eps), mean, var, then_relu);
     update_running(mean, var, x.numel() / features);
     return y;
   }
-
- private:
   void update_running(const ad::Tensor<T>& mean, const ad::Tensor<T>& var, int64_t n) const {
     num_batches_tracked.value[0] += T(1);
     const double m = momentum ? *momentum : 1.0 / double(num_batches_tracked.value[0]);

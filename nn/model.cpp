@@ -181,6 +181,8 @@ size_t Model<T>::fusable(size_t i, size_t to, Grads grads) const {
     return inputs[k + 1] == std::vector<int>{static_cast<int>(k)} && node_readers(static_cast<int>(k)).size() == 1;
   };
   if (layer_is<Add<T>>(*layers[i])) return only_reader(i) && layer_is<ReLU<T>>(*layers[i + 1]) ? 2 : 1;
+  // Training: BatchNorm and the ReLU after it (evaluation folds BatchNorm into a convolution).
+  if (grads != Grads::none && layer_is<BatchNorm<T>>(*layers[i])) return only_reader(i) && layer_is<ReLU<T>>(*layers[i + 1]) ? 2 : 1;
   if (!layer_is<Conv2d<T>>(*layers[i]) || !only_reader(i)) return 1;
   // Evaluation: BatchNorm is an affine map per channel, folded into the convolution before it.
   const auto* bn = layer_if<BatchNorm<T>>(*layers[i + 1]);
@@ -201,6 +203,7 @@ ad::Var<T> Model<T>::forward_fused(ad::Tape<T>& tape, std::span<const ad::Var<T>
     return xs.size() == 1 ? ad::relu(sum) : ad::add_relu(sum, xs.back());
   }
   const ad::Var<T> x = xs[0];
+  if (const auto* bn = layer_if<BatchNorm<T>>(*layers[i])) return bn->forward_train_relu(tape, x, grads);
   const auto& conv = layer_as<Conv2d<T>>(*layers[i]);
   if (const auto* bn = layer_if<BatchNorm<T>>(*layers[i + 1])) {
     // w'_o = w_o·scale_o, b'_o = b_o·scale_o + shift_o: the same function as the convolution and

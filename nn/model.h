@@ -130,8 +130,8 @@ class Model {
  private:
   // How many nodes from i on run as one fused op, each the only reader of the one before: Conv2d,
   // ReLU (and a 2×2 MaxPool2d); in evaluation (`grads` none) also Conv2d, BatchNorm2d (and a ReLU),
-  // the normalisation folded into the convolution's weights and bias; and Add, ReLU (a residual
-  // block's end). 1 when none can.
+  // the normalisation folded into the convolution's weights and bias; in training BatchNorm, ReLU;
+  // and Add, ReLU (a residual block's end). 1 when none can.
   size_t fusable(size_t i, size_t to, Grads grads = Grads::parameters) const;
   // Runs the `count` nodes from i that fusable found as one op, on node i's inputs xs.
   ad::Var<T> forward_fused(ad::Tape<T>& tape, std::span<const ad::Var<T>> xs, Grads grads, size_t i, size_t count) const;
