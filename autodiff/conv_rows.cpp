@@ -49,10 +49,16 @@ struct RowsGeometry {
         wp((g.w + 2 * g.padding + s - 1) / s),
         span(g.ho * wp),
         padded(g.c * s * s * hp * wp + (g.kw - 1) / s) {
+    // at(ic, i, j) for every patch row, its divisions done once per kernel row and column: 4
+    // integer divisions per row were a fiftieth of an LRP on a ResNet (parts of 2 images).
+    std::vector<int64_t> row_part(size_t(g.kh)), column_part(size_t(g.kw));
+    for (int64_t i = 0; i < g.kh; ++i) row_part[size_t(i)] = at(0, i, 0);
+    for (int64_t j = 0; j < g.kw; ++j) column_part[size_t(j)] = at(0, 0, j);
+    const int64_t channel_stride = s * s * hp * wp;
     starts.reserve(size_t(g.patch()));
     for (int64_t ic = 0; ic < g.c; ++ic)
       for (int64_t i = 0; i < g.kh; ++i)
-        for (int64_t j = 0; j < g.kw; ++j) starts.push_back(at(ic, i, j));
+        for (int64_t j = 0; j < g.kw; ++j) starts.push_back(ic * channel_stride + row_part[size_t(i)] + column_part[size_t(j)]);
     image_rows.reserve(size_t(g.h * s));
     for (int64_t y = 0; y < g.h; ++y)
       for (int64_t b = 0; b < s; ++b) image_rows.push_back(at(0, y + g.padding, b + g.padding));

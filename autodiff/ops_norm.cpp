@@ -4,6 +4,8 @@
 //   dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) with ĝ = g·w,  dw = Σ_rows g·x̂,  db = Σ_rows g.
 // layer_norm_naive builds the same function from element-wise ops; the tests compare the two.
 #include <cmath>
+#include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "autodiff/ops.h"
@@ -119,29 +121,52 @@ Var<T> channel_affine(Var<T> x, Var<T> scale, Var<T> shift) {
   return out;
 }
 
-// Σ_k f(k) for k in [0, len), in double, as 8 interleaved partial sums added in a fixed order:
-// the same bits every run, and adds that pipeline (one serial chain in double was a fifth of a
-// ResNet's training step).
-template <class F>
-double lane_sum(int64_t len, F&& f) {
-  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t k = 0;
-  for (; k + 8 <= len; k += 8)
-    for (int l = 0; l < 8; ++l) acc[l] += f(k + l);
-  for (int l = 0; k < len; ++k, ++l) acc[l] += f(k);
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+// Four elements from p on, in double.
+using Double4 [[gnu::vector_size(32)]] = double;
+template <Scalar T>
+Double4 four(const T* p) {
+  if constexpr (std::is_same_v<T, float>) {
+    using Float4 [[gnu::vector_size(16)]] = float;
+    Float4 v;
+    std::memcpy(&v, p, sizeof v);
+    return __builtin_convertvector(v, Double4);
+  } else {
+    Double4 v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
 }
 
-// lane_sum of f and of h in one pass over k: each sum has the bits lane_sum gives it alone.
-template <class F, class H>
-void lane_sums(int64_t len, F&& f, H&& h, double& sum_f, double& sum_h) {
-  double af[8] = {0, 0, 0, 0, 0, 0, 0, 0}, ah[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+// x̂ = (x − mean)·rstd computed in T, as the scalar loops compute it, for four elements, in double.
+template <Scalar T>
+Double4 four_normalised(const T* x, T mean, T rstd) {
+  if constexpr (std::is_same_v<T, float>) {
+    using Float4 [[gnu::vector_size(16)]] = float;
+    Float4 v;
+    std::memcpy(&v, x, sizeof v);
+    return __builtin_convertvector((v - mean) * rstd, Double4);
+  } else {
+    return (four(x) - mean) * rstd;
+  }
+}
+
+// Σ_k f(k) for k in [0, len), in double, as 8 interleaved partial sums added in a fixed order:
+// the same bits every run, and adds that pipeline (one serial chain in double was a fifth of a
+// ResNet's training step). f4(k) gives f(k .. k + 3) as one vector, so the partial sums live in
+// two vector registers: as an array GCC kept them on the stack, element by element.
+template <class F4, class F>
+double lane_sum(int64_t len, F4&& f4, F&& f) {
+  Double4 low{}, high{};  // partial sums 0-3 and 4-7
   int64_t k = 0;
-  for (; k + 8 <= len; k += 8)
-    for (int l = 0; l < 8; ++l) af[l] += f(k + l), ah[l] += h(k + l);
-  for (int l = 0; k < len; ++k, ++l) af[l] += f(k), ah[l] += h(k);
-  sum_f += ((af[0] + af[1]) + (af[2] + af[3])) + ((af[4] + af[5]) + (af[6] + af[7]));
-  sum_h += ((ah[0] + ah[1]) + (ah[2] + ah[3])) + ((ah[4] + ah[5]) + (ah[6] + ah[7]));
+  for (; k + 8 <= len; k += 8) {
+    low += f4(k);
+    high += f4(k + 4);
+  }
+  double acc[8];
+  std::memcpy(acc, &low, sizeof low);
+  std::memcpy(acc + 4, &high, sizeof high);
+  for (int l = 0; k < len; ++k, ++l) acc[l] += f(k);
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
 template <Scalar T>
@@ -171,13 +196,19 @@ Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& 
     double sum = 0;
     for (int64_t i = 0; i < n; ++i) {
       const T* xc = xv + (i * channels + c) * plane;
-      sum += lane_sum(plane, [xc](int64_t k) { return double(xc[k]); });
+      sum += lane_sum(plane, [xc](int64_t k) { return four(xc + k); }, [xc](int64_t k) { return double(xc[k]); });
     }
     const double mu = sum / double(count);
     double ss = 0;
     for (int64_t i = 0; i < n; ++i) {
       const T* xc = xv + (i * channels + c) * plane;
-      ss += lane_sum(plane, [xc, mu](int64_t k) { return (double(xc[k]) - mu) * (double(xc[k]) - mu); });
+      ss += lane_sum(
+          plane,
+          [xc, mu](int64_t k) {
+            const Double4 d = four(xc + k) - mu;
+            return d * d;
+          },
+          [xc, mu](int64_t k) { return (double(xc[k]) - mu) * (double(xc[k]) - mu); });
     }
     const double var = ss / double(count);
     mean[c] = T(mu);
@@ -222,9 +253,10 @@ Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& 
         double sum_g = 0, sum_gx = 0;
         for (int64_t i = 0; i < n; ++i) {
           const T *gi = gradient_of(i), *xi = xv + (i * channels + c) * plane;
-          lane_sums(
-              plane, [gi](int64_t k) { return double(gi[k]); }, [gi, xi, mc, rc](int64_t k) { return double(gi[k]) * double((xi[k] - mc) * rc); }, sum_g,
-              sum_gx);
+          sum_g += lane_sum(plane, [gi](int64_t k) { return four(gi + k); }, [gi](int64_t k) { return double(gi[k]); });
+          sum_gx += lane_sum(
+              plane, [gi, xi, mc, rc](int64_t k) { return four(gi + k) * four_normalised(xi + k, mc, rc); },
+              [gi, xi, mc, rc](int64_t k) { return double(gi[k]) * double((xi[k] - mc) * rc); });
         }
         if (gw) gw[c] += T(sum_gx);
         if (gb) gb[c] += T(sum_g);
