@@ -306,16 +306,22 @@ void pad_dy(const ConvGeometry& g, const RowsGeometry& r, const ConvGeometry& ga
 // was one more write and read of every dY.
 template <Scalar T>
 void pad_dy_direct(const ConvGeometry& g, const ConvGeometry& ga, const RowsGeometry& ra, const T* dy, const T* relu_y, T* dy_padded) {
-  std::fill_n(dy_padded, ra.padded, T(0));
-  for (int64_t oc = 0; oc < g.o; ++oc)
+  // The border alone zeroed, as pad_image does it for stride 1 (the adjoint's stride).
+  const int64_t plane = ra.hp * ra.wp, first = ga.padding * ra.wp + ga.padding;
+  for (int64_t oc = 0; oc < g.o; ++oc) {
+    T* p = dy_padded + oc * plane;
+    std::fill_n(p, first, T(0));
     for (int64_t oy = 0; oy < g.ho; ++oy) {
-      T* dst = dy_padded + (oc * ra.hp + oy + ga.padding) * ra.wp + ga.padding;
+      T* dst = p + first + oy * ra.wp;
       const int64_t at = (oc * g.ho + oy) * g.wo;
       if (relu_y)
         for (int64_t ox = 0; ox < g.wo; ++ox) dst[ox] = relu_grad(dy[at + ox], relu_y[at + ox]);
       else
         copy_row(dy + at, g.wo, dst);
+      std::fill(dst + g.wo, oy + 1 < g.ho ? dst + ra.wp : p + plane, T(0));
     }
+  }
+  std::fill(dy_padded + g.o * plane, dy_padded + ra.padded, T(0));
 }
 
 // dX of one image by the adjoint convolution of the padded dY.
