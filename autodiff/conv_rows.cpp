@@ -153,6 +153,14 @@ void clear_extra_columns(const ConvGeometry& g, const RowsGeometry& r, T* m, int
     for (int64_t oy = 0; oy < g.ho; ++oy) std::fill_n(m + row * r.span + oy * r.wp + g.wo, r.wp - g.wo, T(0));
 }
 
+// Whether p[0, n) holds no NaN or ±Inf: v·0 is 0 for every finite v and NaN otherwise.
+template <Scalar T>
+bool all_finite(const T* p, int64_t n) {
+  T sum = 0;
+  for (int64_t k = 0; k < n; ++k) sum += p[k] * T(0);
+  return sum == T(0);
+}
+
 // dY of one image [O, ho, wo] spread to the wide layout [O, ho·wp]; with a fused ReLU, PyTorch's
 // relu backward y <= 0 ? 0 : dY (relu.h), as ad::relu forms it: a NaN in dY where y = 0 gives 0,
 // and dY passes where y is NaN. The extra columns are zeroed only with `zero_extra` (dW and db sum
@@ -441,17 +449,28 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
         for (int64_t oc = 0; oc < g.o; ++oc) partial_db[q * g.o + oc] += sum_of(wide + oc * r.span, r.span);
       if (dw) {
         pad_image(g, r, x + b * g.image(), padded);
-        unfold(g, r, padded, unfolded);
-        clear_extra_columns(g, r, unfolded, g.patch());
-        // As dWᵀ = unfolded·dYᵀ [patch, O]: the patch side fills the GEMM's 12-row micro-tiles
-        // and O its 32-wide ones far better than the other way round (16 × 9 for a first layer).
-        // But fewer than 32 output channels over a long patch (16 × 144) fill half of each
-        // 32-wide tile: then dW = dY·unfoldedᵀ [O, patch], in 8-row tiles. Each element is the
-        // same sum over the span in the same order either way.
-        if (dw_by_output)
-          gemm(false, true, g.o, g.patch(), r.span, T(1), wide, r.span, unfolded, r.span, T(1), partial_dw + q * weights, g.patch());
-        else
-          gemm(false, true, g.patch(), g.o, r.span, T(1), unfolded, r.span, wide, r.span, T(1), partial_dw + q * weights, g.o);
+        if (dw_by_output && all_finite(padded, r.padded)) {
+          // The patch rows read where they lie in the padded image, not copied out first (a
+          // tenth of a ResNet's training step went to that copy and the clearing below). Their
+          // extra columns hold pixels, finite here, that dY's zeros there turn into ±0 terms:
+          // the same sums, as a sum that starts at +0 never becomes −0 by adding them.
+          static thread_local std::vector<const T*> patch_rows;
+          patch_rows.resize(size_t(g.patch()));
+          for (int64_t row = 0; row < g.patch(); ++row) patch_rows[size_t(row)] = padded + r.row_start(row);
+          gemm_rows_transposed(g.o, g.patch(), r.span, T(1), wide, r.span, patch_rows.data(), 0, T(1), partial_dw + q * weights, g.patch());
+        } else {
+          unfold(g, r, padded, unfolded);
+          clear_extra_columns(g, r, unfolded, g.patch());
+          // As dWᵀ = unfolded·dYᵀ [patch, O]: the patch side fills the GEMM's 12-row micro-tiles
+          // and O its 32-wide ones far better than the other way round (16 × 9 for a first
+          // layer). But fewer than 32 output channels over a long patch (16 × 144) fill half of
+          // each 32-wide tile: then dW = dY·unfoldedᵀ [O, patch], in 8-row tiles. Each element is
+          // the same sum over the span in the same order either way.
+          if (dw_by_output)
+            gemm(false, true, g.o, g.patch(), r.span, T(1), wide, r.span, unfolded, r.span, T(1), partial_dw + q * weights, g.patch());
+          else
+            gemm(false, true, g.patch(), g.o, r.span, T(1), unfolded, r.span, wide, r.span, T(1), partial_dw + q * weights, g.o);
+        }
       }
       if (adjoint) {
         pad_dy(g, r, ga, ra, wide, dy_padded);

@@ -64,8 +64,8 @@ T* scratch(std::vector<typename Blocking<T>::Vector>& buffer, int64_t count) {
   return reinterpret_cast<T*>(buffer.data());
 }
 
-// A block of 16 columns of `rows` rows (row i at src + i·ld), transposed: out[q·out_ld + i] =
-// src[i·ld + q] for q < 16 and i < width, zero for rows <= i < width. The packings below are
+// A block of 16 columns of `rows` rows (row i from src(i) on), transposed: out[q·out_ld + i] =
+// src(i)[q] for q < 16 and i < width, zero for rows <= i < width. The packings below are
 // transposes wherever the source runs along k: element by element they were an eighth of a
 // training step (dW's GEMMs), in registers four shuffles a vector.
 #if defined(__AVX512F__)
@@ -75,11 +75,12 @@ using Indices16 [[gnu::vector_size(64)]] = int32_t;
 // unpack and shuffle intrinsics warn of an uninitialised operand in GCC 12.
 Floats16 pick(Floats16 a, Floats16 b, Indices16 lanes) { return _mm512_permutex2var_ps(a, __m512i(lanes), b); }
 
-void transpose16(const float* src, int64_t ld, int rows, float* out, int64_t out_ld, int width) {
+template <class Row>
+void transpose16(Row&& src, int rows, float* out, int64_t out_ld, int width) {
   Floats16 r[16], t[16];
   for (int i = 0; i < 16; ++i) {
     r[i] = Floats16{};
-    if (i < rows) std::memcpy(&r[i], src + i * ld, sizeof(Floats16));
+    if (i < rows) std::memcpy(&r[i], src(i), sizeof(Floats16));
   }
   // Pairs of rows interleaved, then pairs of pairs: r[4m + c], in its 128-bit quarter q, holds
   // column 4q + c of rows 4m .. 4m + 3.
@@ -129,7 +130,10 @@ void pack_a(bool trans, const T* a, int64_t lda, int64_t i0, int64_t rows, int64
       int64_t done = 0;  // columns of the panel packed in blocks of 16
 #if defined(__AVX512F__)
       if constexpr (std::is_same_v<T, float> && mr <= 16)
-        for (; done + 16 <= depth; done += 16) transpose16(a + (i0 + r) * lda + p0 + done, lda, height, out + done * mr, mr, mr);
+        for (; done + 16 <= depth; done += 16) {
+          const float* src = a + (i0 + r) * lda + p0 + done;
+          transpose16([src, lda](int i) { return src + i * lda; }, height, out + done * mr, mr, mr);
+        }
 #endif
       if (done == depth) continue;
       for (int ii = 0; ii < mr; ++ii) {
@@ -145,24 +149,29 @@ void pack_a(bool trans, const T* a, int64_t lda, int64_t i0, int64_t rows, int64
 }
 
 // op(B) as gemm and gemm_rows give it: stored row-major with row stride ld (transposed or not), or
-// (gemm_rows) row p of B anywhere, at rows[p].
+// (gemm_rows) row p of B anywhere, at rows[p]; or (gemm_rows_transposed) row j of Bᵀ anywhere, at
+// rows[j] + first.
 template <Scalar T>
 struct MatrixB {
   const T* data = nullptr;
   int64_t ld = 0;
   bool trans = false;
   const T* const* rows = nullptr;
+  int64_t first = 0;  // transposed rows: where op(B)'s row 0 (each row's element 0) lies in them
   // Row p of op(B), when B is not transposed.
   const T* row(int64_t p) const { return rows ? rows[p] : data + p * ld; }
+  // Column j of op(B) from row p0 on, when B is transposed.
+  const T* column(int64_t j, int64_t p0) const { return rows ? rows[j] + first + p0 : data + j * ld + p0; }
   // op(B) from row p0 on (split-k's chunks).
-  MatrixB from(int64_t p0) const { return rows ? MatrixB{nullptr, 0, false, rows + p0} : MatrixB{trans ? data + p0 : data + p0 * ld, ld, trans, nullptr}; }
+  MatrixB from(int64_t p0) const {
+    if (rows) return trans ? MatrixB{nullptr, 0, true, rows, first + p0} : MatrixB{nullptr, 0, false, rows + p0};
+    return MatrixB{trans ? data + p0 : data + p0 * ld, ld, trans, nullptr};
+  }
 };
 
 // op(B)[p0 : p0+depth, j0 : j0+cols] as one nr-wide panel stored depth-major, zero-padded.
 template <Scalar T, int nr>
 void pack_b_panel(const MatrixB<T>& matrix, int64_t p0, int64_t depth, int64_t j0, int64_t cols, T* out) {
-  const T* b = matrix.data;
-  const int64_t ldb = matrix.ld;
   if (matrix.trans) {
     // A transpose, done 16 rows of the panel at a time so the rows being written stay in L1.
     constexpr int64_t step = 16;
@@ -172,10 +181,11 @@ void pack_b_panel(const MatrixB<T>& matrix, int64_t p0, int64_t depth, int64_t j
 #if defined(__AVX512F__)
       if constexpr (std::is_same_v<T, float>)
         if (p_end - p_begin == step)
-          for (; jj + 16 <= cols; jj += 16) transpose16(b + (j0 + jj) * ldb + p0 + p_begin, ldb, 16, out + p_begin * nr + jj, nr, 16);
+          for (; jj + 16 <= cols; jj += 16)
+            transpose16([&](int i) { return matrix.column(j0 + jj + i, p0 + p_begin); }, 16, out + p_begin * nr + jj, nr, 16);
 #endif
       for (; jj < cols; ++jj) {
-        const T* src = b + (j0 + jj) * ldb + p0;
+        const T* src = matrix.column(j0 + jj, p0);
         for (int64_t p = p_begin; p < p_end; ++p) out[p * nr + jj] = src[p];
       }
       for (int64_t p = p_begin; p < p_end; ++p) std::fill(out + p * nr + cols, out + (p + 1) * nr, T(0));
@@ -578,6 +588,12 @@ void gemm_rows(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda
 }
 
 template <Scalar T>
+void gemm_rows_transposed(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* const* bt_rows, int64_t first, T beta, T* c,
+                          int64_t ldc) {
+  gemm_any(false, m, n, k, alpha, a, lda, MatrixB<T>{nullptr, 0, true, bt_rows, first}, beta, c, ldc);
+}
+
+template <Scalar T>
 void gemm_rows(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* const* b_rows, T* c, int64_t ldc, const Epilogue<T>& epilogue) {
   if (epilogue.period < 1 || epilogue.keep < 1 || epilogue.keep > epilogue.period)
     throw std::invalid_argument("gemm_rows: an epilogue keeps 1 to period columns of each period");
@@ -590,6 +606,9 @@ template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const 
                            int64_t, double, double*, int64_t);
 template void gemm_rows<float>(int64_t, int64_t, int64_t, float, const float*, int64_t, const float* const*, float, float*, int64_t);
 template void gemm_rows<double>(int64_t, int64_t, int64_t, double, const double*, int64_t, const double* const*, double, double*, int64_t);
+template void gemm_rows_transposed<float>(int64_t, int64_t, int64_t, float, const float*, int64_t, const float* const*, int64_t, float, float*, int64_t);
+template void gemm_rows_transposed<double>(int64_t, int64_t, int64_t, double, const double*, int64_t, const double* const*, int64_t, double, double*,
+                                           int64_t);
 template void gemm_rows<float>(int64_t, int64_t, int64_t, const float*, int64_t, const float* const*, float*, int64_t, const Epilogue<float>&);
 template void gemm_rows<double>(int64_t, int64_t, int64_t, const double*, int64_t, const double* const*, double*, int64_t, const Epilogue<double>&);
 

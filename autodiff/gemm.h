@@ -23,6 +23,14 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
 template <Scalar T>
 void gemm_rows(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* const* b_rows, T beta, T* c, int64_t ldc);
 
+// C = alpha·A·Bᵀ + beta·C (A not transposed) where row j of Bᵀ (n × k) is the k values from
+// bt_rows[j] + first: a convolution's weight gradient dY·patchesᵀ reads each patch row straight
+// from the padded image, where it was copied out first (an unfolded matrix). The same sums in the
+// same order as gemm with trans_b on those rows copied into a matrix.
+template <Scalar T>
+void gemm_rows_transposed(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* const* bt_rows, int64_t first, T beta, T* c,
+                          int64_t ldc);
+
 // What gemm_rows does to each element of C on its way out, besides alpha: a convolution's forward
 // (conv_rows.cpp) adds its bias and applies its ReLU there, and writes its rows straight into its
 // output without the extra columns of its wide layout, where a pass over a wide copy of C did
