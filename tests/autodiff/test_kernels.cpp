@@ -86,6 +86,32 @@ TEST_CASE("gemm_rows: B's rows read where they are give gemm's bits on B gathere
   }
 }
 
+TEST_CASE("gemm_rows_transposed: Bᵀ's rows read where they are give gemm's bits with trans_b on them gathered") {
+  // dW's shapes (16 × 144 over a span of 840: three blocks of k), a ragged 16-column block of the
+  // transposing pack (n = 37), beta = 1 onto C, and a long k that takes the split-k path (its
+  // chunks start `first` + p0 into each row); rows scrambled, each read from `first` on.
+  const int64_t sizes[][3] = {{16, 144, 840}, {8, 37, 50}, {16, 144, 7000}, {32, 9, 20}};
+  for (auto& s : sizes) {
+    const int64_t m = s[0], n = s[1], k = s[2], first = 5;
+    CAPTURE(m);
+    CAPTURE(n);
+    CAPTURE(k);
+    Rng rng(13);
+    const Tensor<float> a = Tensor<float>::uniform(Shape{m * k}, rng, -1, 1), pool = Tensor<float>::uniform(Shape{(n + 3) * (k + first)}, rng, -1, 1);
+    std::vector<const float*> rows(static_cast<size_t>(n));
+    Tensor<float> gathered(Shape{n * k});
+    for (int64_t j = 0; j < n; ++j) {
+      rows[size_t(j)] = pool.data() + ((j * 7 + 3) % (n + 3)) * (k + first);
+      std::copy_n(rows[size_t(j)] + first, k, gathered.data() + j * k);
+    }
+    const Tensor<float> c = Tensor<float>::uniform(Shape{m * n}, rng, -1, 1);
+    Tensor<float> c0 = c, c1 = c;
+    gemm(false, true, m, n, k, 1.0f, a.data(), k, gathered.data(), k, 1.0f, c0.data(), n);
+    gemm_rows_transposed(m, n, k, 1.0f, a.data(), k, rows.data(), first, 1.0f, c1.data(), n);
+    CHECK(std::vector<float>(c0.span().begin(), c0.span().end()) == std::vector<float>(c1.span().begin(), c1.span().end()));
+  }
+}
+
 TEST_CASE("gemm_rows through an epilogue: the bits of the product, then bias, ReLU and the kept columns, at every k path") {
   // One block of k, two blocks (k > 384), the split-k path (a long k over few tiles) and k = 0; rows
   // of 30 keeping 28, of 16 keeping 14, and every column; with and without a bias and a ReLU; NaN,
