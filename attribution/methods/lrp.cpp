@@ -91,8 +91,10 @@ struct Affine {
   int stride = 1, padding = 0;
 
   ad::Var<T> apply(ad::Tape<T>& tape, ad::Var<T> x, const ad::Tensor<T>& w, const ad::Tensor<T>& b) const {
-    if (conv) return ad::conv2d(x, tape.leaf(w), tape.leaf(b), stride, padding);
-    return ad::matmul(x, tape.leaf(w), false, true) + tape.leaf(b);
+    // w and b in place: they outlive the tape's use of them (the caller holds them).
+    const ad::Var<T> wv = tape.constant(w.shape(), w.data()), bv = tape.constant(b.shape(), b.data());
+    if (conv) return ad::conv2d(x, wv, bv, stride, padding);
+    return ad::matmul(x, wv, false, true) + bv;
   }
 };
 
@@ -203,7 +205,7 @@ ad::Tensor<T> affine_relevance(const Affine<T>& a, Rule rule, const Settings& s,
   ad::ThreadTape<T> thread_tape;
   ad::Tape<T>& tape = *thread_tape;
   std::span<const T> original;
-  if (rule == Rule::gamma) original = a.apply(tape, tape.leaf(shape, x.data()), a.weight, a.bias).value();
+  if (rule == Rule::gamma) original = a.apply(tape, tape.constant(shape, x.data()), a.weight, a.bias).value();
   int groups = 0;
   for (const Branch<T>& b : branches) groups = std::max(groups, b.group + 1);
   ad::Tensor<T> result(shape);
@@ -386,7 +388,7 @@ void lrp_part(const nn::Model<T>& model, const ad::Tensor<T>& x, int64_t begin, 
                                                for (size_t k = 0; k < v.size(); ++k) y[k] = std::max(v[k], T(0));
                                              });
                                            ad::ThreadTape<T> local;
-                                           const ad::Var<T> value = layer.forward(*local, local->leaf(in.tensor()), nn::Grads::none);
+                                           const ad::Var<T> value = layer.forward(*local, local->constant(in.shape(), v.data()), nn::Grads::none);
                                            return pass_rule(tape, in, [&](T* y) { std::copy(value.value().begin(), value.value().end(), y); });
                                          }
                                          NodeRule<T>& r = rules.emplace_back(NodeRule<T>{rule, &settings, &layer, nn::layer_is<nn::Add<T>>(layer), {}, {}});
@@ -395,11 +397,11 @@ void lrp_part(const nn::Model<T>& model, const ad::Tensor<T>& x, int64_t begin, 
                                          ad::Var<T> value;
                                          if (rule == Rule::norm) {
                                            std::vector<ad::Var<T>> in;
-                                           for (const auto& v : r.reads) in.push_back(local->leaf(v.shape(), v.value().data()));
+                                           for (const auto& v : r.reads) in.push_back(local->constant(v.shape(), v.value().data()));
                                            value = layer.forward(*local, std::span<const ad::Var<T>>(in), nn::Grads::none);
                                          } else {
                                            r.affine = affine_of(layer, merged[i]);
-                                           value = r.affine.apply(*local, local->leaf(r.reads[0].shape(), r.reads[0].value().data()), r.affine.weight, r.affine.bias);
+                                           value = r.affine.apply(*local, local->constant(r.reads[0].shape(), r.reads[0].value().data()), r.affine.weight, r.affine.bias);
                                          }
                                          return with_rule(tape, reads, value.value(), value.shape(), &r);
                                        }});
