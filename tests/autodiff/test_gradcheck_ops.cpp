@@ -1,6 +1,9 @@
 // Every op in ops.h, checked against central finite differences in double.
 #include <doctest/doctest.h>
 
+#include <cstring>
+#include <limits>
+
 #include "autodiff/add_relu.h"
 #include "autodiff/gradcheck.h"
 
@@ -367,4 +370,42 @@ TEST_CASE("batch_norm_train equals the composed BatchNorm, values, batch statist
   Tensor<double> m, s;
   CHECK_THROWS_WITH(batch_norm_train(tape.leaf(Tensor<double>(Shape{2, 3})), tape.leaf(Tensor<double>(Shape{4})), tape.leaf(Tensor<double>(Shape{4})), 1e-5, m, s),
                     doctest::Contains("channels"));
+}
+
+TEST_CASE("batch_norm_train with then_relu gives relu(batch_norm_train) bit for bit: values, statistics and gradients") {
+  // float32, where the bits show; planes that are and are not multiples of the sums' 8 lanes, and
+  // a seed with NaN, ±Inf and −0 (relu's select stops them where its output is 0, as ad::relu does).
+  for (const Shape& shape : {Shape{6, 3, 4, 4}, Shape{5, 4, 7, 3}, Shape{9, 2}}) {
+    CAPTURE(shape.str());
+    const auto to_float = [](const Tensor<double>& t) {
+      Tensor<float> f(t.shape());
+      for (int64_t i = 0; i < t.numel(); ++i) f[i] = float(t[i]);
+      return f;
+    };
+    const Tensor<float> h = to_float(random(shape, 121, -2.0, 3.0)), w = to_float(random(Shape{shape[1]}, 122, 0.5, 1.5)),
+                        b = to_float(random(Shape{shape[1]}, 123));
+    Tensor<float> seed = to_float(random(shape, 124));
+    seed[1] = std::numeric_limits<float>::quiet_NaN();
+    seed[2] = std::numeric_limits<float>::infinity();
+    seed[3] = -std::numeric_limits<float>::infinity();
+    seed[4] = -0.0f;
+    Tape<float> fused_tape, apart_tape;
+    Var<float> x1 = fused_tape.leaf(h, true), w1 = fused_tape.leaf(w, true), b1 = fused_tape.leaf(b, true);
+    Var<float> x2 = apart_tape.leaf(h, true), w2 = apart_tape.leaf(w, true), b2 = apart_tape.leaf(b, true);
+    Tensor<float> mu1, var1, mu2, var2;
+    Var<float> y1 = batch_norm_train(x1, w1, b1, 1e-5f, mu1, var1, true);
+    Var<float> y2 = relu(batch_norm_train(x2, w2, b2, 1e-5f, mu2, var2));
+    fused_tape.backward(y1, seed.span());
+    apart_tape.backward(y2, seed.span());
+    const auto bits = [](std::span<const float> v) {
+      std::vector<uint32_t> out(v.size());
+      std::memcpy(out.data(), v.data(), v.size() * sizeof(float));
+      return out;
+    };
+    CHECK(bits(y1.value()) == bits(y2.value()));
+    CHECK(bits(mu1.span()) == bits(mu2.span()));
+    CHECK(bits(var1.span()) == bits(var2.span()));
+    for (auto [a, c] : {std::pair{x1, x2}, {w1, w2}, {b1, b2}})
+      CHECK(bits(a.grad()) == bits(c.grad()));
+  }
 }
