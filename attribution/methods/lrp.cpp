@@ -90,11 +90,14 @@ struct Affine {
   bool conv = false;
   int stride = 1, padding = 0;
 
-  ad::Var<T> apply(ad::Tape<T>& tape, ad::Var<T> x, const ad::Tensor<T>& w, const ad::Tensor<T>& b) const {
-    // w and b in place: they outlive the tape's use of them (the caller holds them).
-    const ad::Var<T> wv = tape.constant(w.shape(), w.data()), bv = tape.constant(b.shape(), b.data());
-    if (conv) return ad::conv2d(x, wv, bv, stride, padding);
-    return ad::matmul(x, wv, false, true) + bv;
+  // The layer with weights w and bias b in their place.
+  ad::Var<T> apply(ad::Var<T> x, ad::Var<T> w, ad::Var<T> b) const {
+    if (conv) return ad::conv2d(x, w, b, stride, padding);
+    return ad::matmul(x, w, false, true) + b;
+  }
+  // The layer itself, its weights read in place (they outlive the tape's use of them).
+  ad::Var<T> apply(ad::Tape<T>& tape, ad::Var<T> x) const {
+    return apply(x, tape.constant(weight.shape(), weight.data()), tape.constant(bias.shape(), bias.data()));
   }
 };
 
@@ -205,12 +208,14 @@ ad::Tensor<T> affine_relevance(const Affine<T>& a, Rule rule, const Settings& s,
   ad::ThreadTape<T> thread_tape;
   ad::Tape<T>& tape = *thread_tape;
   std::span<const T> original;
-  if (rule == Rule::gamma) original = a.apply(tape, tape.constant(shape, x.data()), a.weight, a.bias).value();
+  if (rule == Rule::gamma) original = a.apply(tape, tape.constant(shape, x.data())).value();
   int groups = 0;
   for (const Branch<T>& b : branches) groups = std::max(groups, b.group + 1);
   ad::Tensor<T> result(shape);
   T* r = result.data();
-  std::vector<T> v(nz), modified(size_t(std::max<int64_t>(inner, a.weight.numel())));
+  // Scratch on the tape, as the stacked weights below: no allocation, nothing cleared, a part.
+  T* v = tape.template scratch<T>(nz);
+  T* modified = tape.template scratch<T>(size_t(a.weight.numel()));
   for (int grp = 0; grp < groups; ++grp) {
     std::vector<size_t> members;
     for (size_t k = 0; k < branches.size(); ++k)
@@ -221,28 +226,30 @@ ad::Tensor<T> affine_relevance(const Affine<T>& a, Rule rule, const Settings& s,
     stacked_weight[1] *= count;
     ad::Var<T> in = tape.make(stacked_shape, true);
     T* iv = tape.write(in);
-    ad::Tensor<T> w(stacked_weight), bias(a.bias.shape());
+    const ad::Var<T> w = tape.make(stacked_weight, false), bias = tape.make(a.bias.shape(), false);
+    T *wv = tape.write(w), *bv = tape.write(bias);
+    std::fill_n(bv, outs, T(0));
     for (int64_t m = 0; m < count; ++m) {
       const Branch<T>& b = branches[members[size_t(m)]];
       for (int64_t row = 0; row < rows; ++row) branch_input(b.input, s, x.subspan(size_t(row * inner), size_t(inner)), iv + (row * count + m) * inner);
-      modify(b.param, T(s.gamma), a.weight.span(), modified.data());
+      modify(b.param, T(s.gamma), a.weight.span(), modified);
       for (int64_t o = 0; o < outs; ++o) {
-        T* to = w.data() + (o * count + m) * per_output;
-        const T* from = modified.data() + o * per_output;
+        T* to = wv + (o * count + m) * per_output;
+        const T* from = modified + o * per_output;
         for (int64_t k = 0; k < per_output; ++k) to[k] = b.den_sign * from[k];
       }
       if (b.bias) {
-        modify(b.param, T(s.gamma), a.bias.span(), modified.data());
-        for (int64_t o = 0; o < outs; ++o) bias[o] += b.den_sign * modified[size_t(o)];
+        modify(b.param, T(s.gamma), a.bias.span(), modified);
+        for (int64_t o = 0; o < outs; ++o) bv[o] += b.den_sign * modified[o];
       }
     }
-    const ad::Var<T> z = a.apply(tape, in, w, bias);
+    const ad::Var<T> z = a.apply(in, w, bias);
     const T* zv = z.value().data();
     for (size_t j = 0; j < nz; ++j) {
       v[j] = relevance[j] / stabilize(zv[j], eps);
       if (rule == Rule::gamma && !(grp == 0 ? original[j] > T(0) : original[j] < T(0))) v[j] = T(0);
     }
-    tape.backward(z, v);
+    tape.backward(z, std::span<const T>(v, nz));
     const T* jv = tape.grad(in);  // den_sign·J_kᵀ v, branch by branch within each row
     for (int64_t m = 0; m < count; ++m) {
       const Branch<T>& b = branches[members[size_t(m)]];
@@ -401,7 +408,7 @@ void lrp_part(const nn::Model<T>& model, const ad::Tensor<T>& x, int64_t begin, 
                                            value = layer.forward(*local, std::span<const ad::Var<T>>(in), nn::Grads::none);
                                          } else {
                                            r.affine = affine_of(layer, merged[i]);
-                                           value = r.affine.apply(*local, local->constant(r.reads[0].shape(), r.reads[0].value().data()), r.affine.weight, r.affine.bias);
+                                           value = r.affine.apply(*local, local->constant(r.reads[0].shape(), r.reads[0].value().data()));
                                          }
                                          return with_rule(tape, reads, value.value(), value.shape(), &r);
                                        }});
