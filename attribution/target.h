@@ -26,8 +26,7 @@ struct Forward : std::function<ad::Var<T>(ad::Tape<T>&, ad::Var<T>)> {
 template <ad::Scalar T>
 Forward<T> forward_of(const nn::Model<T>& model, size_t from = 0, size_t to = nn::Model<T>::npos) {
   Forward<T> f = [&model, from, to](ad::Tape<T>& tape, ad::Var<T> x) { return model.forward(tape, x, nn::Grads::none, from, to); };
-  const std::vector<ad::Shape> shapes = model.output_shapes();
-  for (size_t i = from; i < std::min(to, shapes.size()); ++i) f.values_per_example += shapes[i].numel();
+  f.values_per_example = model.values_per_example(from, to);
   return f;
 }
 

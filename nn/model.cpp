@@ -284,9 +284,7 @@ ad::Tensor<T> Model<T>::predict(std::span<const ad::Tensor<T>> inputs, int64_t b
   const ad::Shape out_shape = output_shape();
   ad::Tensor<T> out(with_batch(n, out_shape));
   const int64_t out_row = out_shape.numel();
-  int64_t values_per_example = 0;
-  for (const ad::Shape& shape : output_shapes()) values_per_example += shape.numel();
-  const int64_t per_part = rows_per_part(values_per_example, kPredictPartValues, batch_size), parts = (n + per_part - 1) / per_part;
+  const int64_t per_part = rows_per_part(values_per_example(), kPredictPartValues, batch_size), parts = (n + per_part - 1) / per_part;
   for_each_example(parts, [&](int64_t p) {
     const int64_t start = p * per_part, count = std::min(per_part, n - start);
     // A reused tape (autodiff/thread_tape.h): the perturbation methods and metrics call predict
@@ -344,6 +342,14 @@ ad::Shape Model<T>::output_shape(size_t upto) const {
     return s;
   }
   return output_shapes()[upto - 1];
+}
+
+template <ad::Scalar T>
+int64_t Model<T>::values_per_example(size_t from, size_t to) const {
+  const std::vector<ad::Shape> shapes = output_shapes();
+  int64_t values = 0;
+  for (size_t i = from; i < std::min(to, shapes.size()); ++i) values += shapes[i].numel();
+  return values;
 }
 
 template <ad::Scalar T>

@@ -121,6 +121,9 @@ class Model {
   std::string architecture() const;
   ad::Shape output_shape(size_t upto = npos) const;  // per-example shape of node upto − 1 (the input for 0)
   std::vector<ad::Shape> output_shapes() const;      // of each node, in one pass
+  // Values the forward of one example records through nodes [from, to), about: what sizes the
+  // parts a batch is cut into so that a part's tape stays in cache (nn/parts.h).
+  int64_t values_per_example(size_t from = 0, size_t to = npos) const;
   void zero_grad();
 
   Model clone() const;
