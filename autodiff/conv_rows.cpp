@@ -451,7 +451,7 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
         pad_image(g, r, x + b * g.image(), padded);
         if (dw_by_output && all_finite(padded, r.padded)) {
           // The patch rows read where they lie in the padded image, not copied out first (a
-          // tenth of a ResNet's training step went to that copy and the clearing below). Their
+          // twentieth of a ResNet's training step went to that copy and the clearing). Their
           // extra columns hold pixels, finite here, that dY's zeros there turn into ±0 terms:
           // the same sums, as a sum that starts at +0 never becomes −0 by adding them.
           static thread_local std::vector<const T*> patch_rows;
