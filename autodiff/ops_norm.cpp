@@ -5,7 +5,6 @@
 // layer_norm_naive builds the same function from element-wise ops; the tests compare the two.
 #include <cmath>
 #include <cstring>
-#include <type_traits>
 #include <vector>
 
 #include "autodiff/ops.h"
@@ -121,33 +120,29 @@ Var<T> channel_affine(Var<T> x, Var<T> scale, Var<T> shift) {
   return out;
 }
 
-// Four elements from p on, in double.
+// Four elements from p on, as T (Four<T>) and in double.
 using Double4 [[gnu::vector_size(32)]] = double;
 template <Scalar T>
+using Four [[gnu::vector_size(4 * sizeof(T))]] = T;
+template <Scalar T>
+Four<T> load_four(const T* p) {
+  Four<T> v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <Scalar T>
+Double4 in_double(Four<T> v) {
+  return __builtin_convertvector(v, Double4);
+}
+template <Scalar T>
 Double4 four(const T* p) {
-  if constexpr (std::is_same_v<T, float>) {
-    using Float4 [[gnu::vector_size(16)]] = float;
-    Float4 v;
-    std::memcpy(&v, p, sizeof v);
-    return __builtin_convertvector(v, Double4);
-  } else {
-    Double4 v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-  }
+  return in_double<T>(load_four(p));
 }
 
 // x̂ = (x − mean)·rstd computed in T, as the scalar loops compute it, for four elements, in double.
 template <Scalar T>
 Double4 four_normalised(const T* x, T mean, T rstd) {
-  if constexpr (std::is_same_v<T, float>) {
-    using Float4 [[gnu::vector_size(16)]] = float;
-    Float4 v;
-    std::memcpy(&v, x, sizeof v);
-    return __builtin_convertvector((v - mean) * rstd, Double4);
-  } else {
-    return (four(x) - mean) * rstd;
-  }
+  return in_double<T>((load_four(x) - mean) * rstd);
 }
 
 // Σ_k f(k) for k in [0, len), in double, as 8 interleaved partial sums added in a fixed order:
