@@ -202,19 +202,23 @@ Var<T> add_relu(Var<T> a, Var<T> b) {
   Var<T> out = tape.make(a.shape(), a.requires_grad() || b.requires_grad());
   const T *x = a.value().data(), *z = b.value().data();
   T* y = tape.write(out);
-  const int64_t n = a.numel();
-  parallel_for(n, n >= kParallelWork, [&](int64_t i) { y[i] = relu_value(x[i] + z[i]); });
+  // In blocks, each a loop that vectorises.
+  const int64_t n = a.numel(), block = 4096, blocks = (n + block - 1) / block;
+  parallel_for(blocks, kPassCost * n >= kParallelWork, [&](int64_t k) {
+    const int64_t end = std::min(n, (k + 1) * block);
+    for (int64_t i = k * block; i < end; ++i) y[i] = relu_value(x[i] + z[i]);
+  });
   if (out.requires_grad()) {
-    tape.on_backward(out, [a, b, out](Tape<T>& t) {
+    tape.on_backward(out, [a, b, out, block, blocks](Tape<T>& t) {
       const T *y = out.value().data(), *g = t.grad(out);
-      const int64_t n = out.numel(), block = 4096, blocks = (n + block - 1) / block;
+      const int64_t n = out.numel();
       for (Var<T> input : {a, b}) {
         // Not a structured binding: clang 14 cannot name one inside an OpenMP region.
         const auto slot = t.grad_slot(input);
         T* const gx = slot.data;
         const bool fresh = slot.fresh;
         if (gx)
-          parallel_for(blocks, n >= kParallelWork, [&](int64_t k) {
+          parallel_for(blocks, kPassCost * n >= kParallelWork, [&](int64_t k) {
             const int64_t at = k * block;
             add_relu_grad(g + at, y + at, gx + at, std::min(block, n - at), fresh);
           });

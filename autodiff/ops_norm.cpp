@@ -3,6 +3,7 @@
 // The fused op keeps μ and rstd per row and writes the backward in closed form:
 //   dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) with ĝ = g·w,  dw = Σ_rows g·x̂,  db = Σ_rows g.
 // layer_norm_naive builds the same function from element-wise ops; the tests compare the two.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -120,48 +121,53 @@ Var<T> channel_affine(Var<T> x, Var<T> scale, Var<T> shift) {
   return out;
 }
 
-// Four elements from p on, as T (Four<T>) and in double.
-using Double4 [[gnu::vector_size(32)]] = double;
+// T's lanes in one 32-byte vector (8 floats, 4 doubles): the partial sums of BatchNorm's passes.
 template <Scalar T>
-using Four [[gnu::vector_size(4 * sizeof(T))]] = T;
+using Lanes [[gnu::vector_size(32)]] = T;
 template <Scalar T>
-Four<T> load_four(const T* p) {
-  Four<T> v;
+inline constexpr int64_t kLanes = 32 / sizeof(T);
+template <Scalar T>
+Lanes<T> load_lanes(const T* p) {
+  Lanes<T> v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
 template <Scalar T>
-Double4 in_double(Four<T> v) {
-  return __builtin_convertvector(v, Double4);
+void store_lanes(T* p, Lanes<T> v) {
+  std::memcpy(p, &v, sizeof v);
 }
+// The lanes added in double, in a fixed order.
 template <Scalar T>
-Double4 four(const T* p) {
-  return in_double<T>(load_four(p));
+double lanes_total(Lanes<T> v) {
+  double s = 0;
+  for (int64_t l = 0; l < kLanes<T>; ++l) s += double(v[l]);
+  return s;
 }
 
-// x̂ = (x − mean)·rstd computed in T, as the scalar loops compute it, for four elements, in double.
-template <Scalar T>
-Double4 four_normalised(const T* x, T mean, T rstd) {
-  return in_double<T>((load_four(x) - mean) * rstd);
-}
-
-// Σ_k f(k) for k in [0, len), in double, as 8 interleaved partial sums added in a fixed order:
-// the same bits every run, and adds that pipeline (one serial chain in double was a fifth of a
-// ResNet's training step). f4(k) gives f(k .. k + 3) as one vector, so the partial sums live in
-// two vector registers: as an array GCC kept them on the stack, element by element.
-template <class F4, class F>
-double lane_sum(int64_t len, F4&& f4, F&& f) {
-  Double4 low{}, high{};  // partial sums 0-3 and 4-7
-  int64_t k = 0;
-  for (; k + 8 <= len; k += 8) {
-    low += f4(k);
-    high += f4(k + 4);
+// Σ f(k) over k in [0, len), where f4(k) gives f(k .. k + kLanes − 1) as one vector in T and f(k)
+// one value in double. Runs of kBlock values are summed in T, in two vectors of lanes (a lane adds
+// at most 64 values), and the runs in double: the statistics of a large batch do not drift as a
+// float sum would, and no value is converted to double one by one (converting each was most of
+// BatchNorm's time, and BatchNorm a quarter of a ResNet's training). A fixed order: the same bits
+// on every run and for any thread count.
+inline constexpr int64_t kBlock = 1024;
+template <Scalar T, class F4, class F>
+double blocked_sum(int64_t len, F4&& f4, F&& f) {
+  constexpr int64_t w = kLanes<T>;
+  double total = 0;
+  for (int64_t at = 0; at < len; at += kBlock) {
+    const int64_t end = std::min(len, at + kBlock);
+    Lanes<T> a{}, b{};
+    int64_t k = at;
+    for (; k + 2 * w <= end; k += 2 * w) {
+      a += f4(k);
+      b += f4(k + w);
+    }
+    double run = lanes_total<T>(a + b);
+    for (; k < end; ++k) run += f(k);
+    total += run;
   }
-  double acc[8];
-  std::memcpy(acc, &low, sizeof low);
-  std::memcpy(acc + 4, &high, sizeof high);
-  for (int l = 0; k < len; ++k, ++l) acc[l] += f(k);
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  return total;
 }
 
 template <Scalar T>
@@ -181,34 +187,39 @@ Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& 
   const T *xv = x.value().data(), *wv = weight.value().data(), *bv = bias.value().data();
   T* y = tape.write(out);
   // Channels are independent: each is summed by one thread in a fixed order (same bits for any
-  // thread count). Sums in double, as the statistics of a large batch would drift in float.
-  // The work, counted as parallel.h counts it: three passes forward and three backward, the sums
-  // and dx in double (half the lanes of float). Counted as x.numel() alone, a ResNet's BatchNorm
-  // at batch 64 (800k values) ran on one thread while the other waited: a fifth of its epoch.
-  const int64_t work = 12 * x.numel();
+  // thread count), in blocked_sum's runs. The work, as parallel.h counts it: seven passes over x,
+  // three forward and four backward. Counted as x.numel() alone, a ResNet's BatchNorm at batch 64
+  // (800k values) ran on one thread while the other waited: a fifth of its epoch.
+  const int64_t work = 7 * kPassCost * x.numel();
 #pragma omp parallel for schedule(static) if (channels > 1 && work >= kParallelWork)
   for (int64_t c = 0; c < channels; ++c) {
+    // Two passes, the mean and then the squares about it (the shortcut Σx² − n·mean² loses the
+    // variance of values far from zero); the channel's planes stay in L2 between them.
     double sum = 0;
     for (int64_t i = 0; i < n; ++i) {
       const T* xc = xv + (i * channels + c) * plane;
-      sum += lane_sum(plane, [xc](int64_t k) { return four(xc + k); }, [xc](int64_t k) { return double(xc[k]); });
+      sum += blocked_sum<T>(plane, [xc](int64_t k) { return load_lanes(xc + k); }, [xc](int64_t k) { return double(xc[k]); });
     }
     const double mu = sum / double(count);
+    const T mu_t = T(mu);
     double ss = 0;
     for (int64_t i = 0; i < n; ++i) {
       const T* xc = xv + (i * channels + c) * plane;
-      ss += lane_sum(
+      ss += blocked_sum<T>(
           plane,
-          [xc, mu](int64_t k) {
-            const Double4 d = four(xc + k) - mu;
+          [xc, mu_t](int64_t k) {
+            const Lanes<T> d = load_lanes(xc + k) - mu_t;
             return d * d;
           },
-          [xc, mu](int64_t k) { return (double(xc[k]) - mu) * (double(xc[k]) - mu); });
+          [xc, mu_t](int64_t k) {
+            const double d = double(xc[k] - mu_t);
+            return d * d;
+          });
     }
     const double var = ss / double(count);
-    mean[c] = T(mu);
+    mean[c] = mu_t;
     rstd[c] = T(1.0 / std::sqrt(var + double(eps)));
-    batch_mean[c] = T(mu);
+    batch_mean[c] = mu_t;
     batch_var[c] = T(var);
     const T scale = rstd[c] * wv[c], shift = bv[c] - mean[c] * scale;  // y = x·scale + shift
     for (int64_t i = 0; i < n; ++i) {
@@ -229,10 +240,11 @@ Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& 
       const bool fresh = slot.fresh;
       T* gw = t.grad_to(weight);
       T* gb = t.grad_to(bias);
-      // One channel: Σ g and Σ g·x̂ over it, then dx = w·rstd·(g − mean(g) − x̂·mean(g·x̂)). With
-      // the ReLU fused, g is first put through its select into a buffer of the channel's values
-      // (in L2), so that each loop below is a straight vector loop: the select inside them was a
-      // branch per element, mispredicted half the time.
+      // One channel: Σ g and Σ g·(x − mean), then dx = w·rstd·(g − mean(g) − x̂·mean(g·x̂)), all
+      // in T as PyTorch computes it, the sums in blocked_sum's runs. With the ReLU fused, g is
+      // first put through its select into a buffer of the channel's values (in L2), so that each
+      // loop below is a straight vector loop: the select inside them was a branch per element,
+      // mispredicted half the time.
       const auto batch_norm_channel_backward = [&](int64_t c) {
         static thread_local std::vector<T> masked;
         if (then_relu && masked.size() < size_t(n * plane)) masked.resize(size_t(n * plane));
@@ -245,27 +257,28 @@ Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& 
           for (int64_t k = 0; k < plane; ++k) m[k] = relu_grad(gi[k], yi[k]);
           return m;
         };
-        double sum_g = 0, sum_gx = 0;
+        double sum_g = 0, sum_gd = 0;  // Σ g, Σ g·(x − mean)
         for (int64_t i = 0; i < n; ++i) {
           const T *gi = gradient_of(i), *xi = xv + (i * channels + c) * plane;
-          sum_g += lane_sum(plane, [gi](int64_t k) { return four(gi + k); }, [gi](int64_t k) { return double(gi[k]); });
-          sum_gx += lane_sum(
-              plane, [gi, xi, mc, rc](int64_t k) { return four(gi + k) * four_normalised(xi + k, mc, rc); },
-              [gi, xi, mc, rc](int64_t k) { return double(gi[k]) * double((xi[k] - mc) * rc); });
+          sum_g += blocked_sum<T>(plane, [gi](int64_t k) { return load_lanes(gi + k); }, [gi](int64_t k) { return double(gi[k]); });
+          sum_gd += blocked_sum<T>(
+              plane, [gi, xi, mc](int64_t k) { return load_lanes(gi + k) * (load_lanes(xi + k) - mc); },
+              [gi, xi, mc](int64_t k) { return double(gi[k] * (xi[k] - mc)); });
         }
+        const double sum_gx = double(rc) * sum_gd;  // Σ g·x̂
         if (gw) gw[c] += T(sum_gx);
         if (gb) gb[c] += T(sum_g);
         if (!gx) return;
-        const double mg = sum_g / double(count), mgx = sum_gx / double(count), wr = double(wv[c]) * double(rc);
+        // dx = w·rstd·(g − mg − (x − mean)·k), k = rstd·mean(g·x̂)
+        const T wr = T(double(wv[c]) * double(rc)), mg = T(sum_g / double(count)), k_x = T(double(rc) * sum_gx / double(count));
         for (int64_t i = 0; i < n; ++i) {
           const int64_t at = (i * channels + c) * plane;
           const T *__restrict gi = then_relu ? masked.data() + i * plane : g + at, *__restrict xi = xv + at;
           T* __restrict out_i = gx + at;
-          const auto d = [&](int64_t k) { return T(wr * (double(gi[k]) - mg - double((xi[k] - mc) * rc) * mgx)); };
           if (fresh)  // 0 + d, the bits of a cleared buffer added to
-            for (int64_t k = 0; k < plane; ++k) out_i[k] = T(0) + d(k);
+            for (int64_t k = 0; k < plane; ++k) out_i[k] = T(0) + wr * (gi[k] - mg - (xi[k] - mc) * k_x);
           else
-            for (int64_t k = 0; k < plane; ++k) out_i[k] += d(k);
+            for (int64_t k = 0; k < plane; ++k) out_i[k] += wr * (gi[k] - mg - (xi[k] - mc) * k_x);
         }
       };
       FirstException error;  // the thread's buffer may fail to grow

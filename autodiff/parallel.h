@@ -31,6 +31,13 @@ namespace integrad::ad {
 // whether a loop runs serially or not.
 inline constexpr int64_t kParallelWork = int64_t(1) << 22;
 
+// What one element of a pass over memory (an element-wise op, a normalisation's sum) counts for
+// against kParallelWork: it takes about as long as 8 of a GEMM's multiply-adds, which run from
+// registers (a core does some 50 G multiply-adds a second in the GEMM, and streams 6-10 G floats
+// through L2 and L3 a second). Counted as 1, a ResNet's element-wise passes at batch 64 (800k
+// values, a few hundred microseconds each) ran on one thread while the other waited.
+inline constexpr int64_t kPassCost = 8;
+
 // An exception must never leave an OpenMP region: the runtime would call std::terminate (a
 // std::bad_alloc from a thread's scratch buffer aborted the program with SIGABRT). A loop body
 // that can throw (it allocates, or calls something that does) runs through run(); the first
