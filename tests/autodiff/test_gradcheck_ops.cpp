@@ -148,6 +148,19 @@ TEST_CASE("gradcheck: conv2d with 8 input channels, whose dX is the adjoint conv
   }
 }
 
+TEST_CASE("gradcheck: conv2d with 8 output channels, whose dW reads the patch rows in the padded image") {
+  // O a multiple of 8 over a patch of 32 or more takes dW = dY·patchesᵀ with the patches read in
+  // place (conv_rows.cpp); with stride 1 and padding 1 dY is read there as a window of the
+  // adjoint convolution's padded dY, its extra columns that window's borders.
+  for (int stride : {1, 2})
+    for (int padding : {0, 1}) {
+      CAPTURE(stride);
+      CAPTURE(padding);
+      expect_gradcheck([=](auto&, Inputs v) { return conv2d(v[0], v[1], v[2], stride, padding); },
+                       {random(Shape{2, 8, 5, 6}, 84), random(Shape{8, 8, 3, 3}, 85), random(Shape{8}, 86)});
+    }
+}
+
 TEST_CASE("gradcheck: conv2d_relu (away from the kink, where finite differences hold)") {
   // Inputs in [0.1, 1] and a positive bias with mixed-sign weights: outputs of both signs, few near 0.
   expect_gradcheck([](auto&, Inputs v) { return conv2d_relu(v[0], v[1], v[2], 1, 1); },
