@@ -32,11 +32,12 @@ namespace integrad::ad {
 inline constexpr int64_t kParallelWork = int64_t(1) << 22;
 
 // What one element of a pass over memory (an element-wise op, a normalisation's sum) counts for
-// against kParallelWork: it takes about as long as 8 of a GEMM's multiply-adds, which run from
-// registers (a core does some 50 G multiply-adds a second in the GEMM, and streams 6-10 G floats
-// through L2 and L3 a second). Counted as 1, a ResNet's element-wise passes at batch 64 (800k
-// values, a few hundred microseconds each) ran on one thread while the other waited.
-inline constexpr int64_t kPassCost = 8;
+// against kParallelWork: about as long as 16 of a GEMM's multiply-adds, which run from registers.
+// On this project's machine a core does some 55 G multiply-adds a second in the GEMM and streams
+// 1-4 G floats a second through a pass from L3 or L2 (BatchNorm at batch 64: 14 GB/s read and
+// written). Counted as 1, a ResNet's element-wise passes at batch 64 (400k-800k values, a few
+// hundred microseconds each) ran on one thread while the other waited.
+inline constexpr int64_t kPassCost = 16;
 
 // An exception must never leave an OpenMP region: the runtime would call std::terminate (a
 // std::bad_alloc from a thread's scratch buffer aborted the program with SIGABRT). A loop body
