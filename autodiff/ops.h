@@ -81,8 +81,11 @@ template <Scalar T> Var<T> channel_affine(Var<T> x, Var<T> scale, Var<T> shift);
 // `batch_var` ([C] each, for the running statistics). One op with a closed-form backward
 // (dx = w·rstd·(g − mean(g) − x̂·mean(g·x̂))) where the composed version took a dozen passes.
 // With `then_relu`, relu(y) and its gradient in the same passes: the bits of ad::relu after it.
+// With a `residual` of x's shape, y + residual before the ReLU (a residual block's second
+// normalisation, sum and activation): the bits of ad::add_relu(y, residual) after it.
 template <Scalar T>
-Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& batch_mean, Tensor<T>& batch_var, bool then_relu = false);
+Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& batch_mean, Tensor<T>& batch_var, bool then_relu = false,
+                        Var<T> residual = {});
 
 // --- linear algebra (ops_matmul.cpp) ---------------------------------------------------------
 // op(a)·op(b). 2-D: [m,k]·[k,n]. Batched: [B,m,k]·[B,k,n], or one side 2-D and shared by the

@@ -178,7 +178,7 @@ double blocked_sum(int64_t len, F4&& f4, F&& f) {
 }
 
 template <Scalar T>
-Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& batch_mean, Tensor<T>& batch_var, bool then_relu) {
+Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& batch_mean, Tensor<T>& batch_var, bool then_relu, Var<T> residual) {
   const int64_t channels = x.rank() >= 2 ? x.shape()[1] : 0;
   if (x.rank() < 2 || weight.numel() != channels || bias.numel() != channels)
     throw std::invalid_argument("batch_norm_train: x " + x.shape().str() + " needs weight and bias of its " + std::to_string(channels) +
@@ -186,7 +186,10 @@ Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& 
   Tape<T>& tape = x.tape();
   const int64_t n = x.shape()[0], plane = channels && n ? x.numel() / (n * channels) : 0, count = n * plane;
   if (count == 0) throw std::invalid_argument("batch_norm_train: x " + x.shape().str() + " has no values per channel");
-  Var<T> out = tape.make(x.shape(), x.requires_grad() || weight.requires_grad() || bias.requires_grad());
+  const bool with_residual = residual.valid();
+  if (with_residual && residual.shape() != x.shape())
+    throw std::invalid_argument("batch_norm_train: the residual " + residual.shape().str() + " must have x's shape " + x.shape().str());
+  Var<T> out = tape.make(x.shape(), x.requires_grad() || weight.requires_grad() || bias.requires_grad() || (with_residual && residual.requires_grad()));
   T* mean = tape.template scratch<T>(static_cast<size_t>(channels));
   T* rstd = tape.template scratch<T>(static_cast<size_t>(channels));
   T* scale = tape.template scratch<T>(static_cast<size_t>(channels));  // y = x·scale + shift
@@ -194,6 +197,7 @@ Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& 
   batch_mean = Tensor<T>(Shape{channels});
   batch_var = Tensor<T>(Shape{channels});
   const T *xv = x.value().data(), *wv = weight.value().data(), *bv = bias.value().data();
+  const T* rv = with_residual ? residual.value().data() : nullptr;
   T* y = tape.write(out);
   // Channels are independent: each is summed by one thread in a fixed order (same bits for any
   // thread count), in blocked_sum's runs. The work, as parallel.h counts it: seven passes over x,
@@ -235,15 +239,24 @@ Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& 
     const T a = scale[c], b = shift[c];
     for (int64_t i = 0; i < n; ++i) {
       const int64_t at = (i * channels + c) * plane;
-      if (then_relu)
-        for (int64_t k = 0; k < plane; ++k) y[at + k] = relu_value(normalised(xv[at + k], a, b));
-      else
-        for (int64_t k = 0; k < plane; ++k) y[at + k] = normalised(xv[at + k], a, b);
+      T* __restrict yi = y + at;
+      const T* __restrict xi = xv + at;
+      if (rv) {  // the sum rounded as add's, then the ReLU
+        const T* __restrict ri = rv + at;
+        if (then_relu)
+          for (int64_t k = 0; k < plane; ++k) yi[k] = relu_value(normalised(xi[k], a, b) + ri[k]);
+        else
+          for (int64_t k = 0; k < plane; ++k) yi[k] = normalised(xi[k], a, b) + ri[k];
+      } else if (then_relu) {
+        for (int64_t k = 0; k < plane; ++k) yi[k] = relu_value(normalised(xi[k], a, b));
+      } else {
+        for (int64_t k = 0; k < plane; ++k) yi[k] = normalised(xi[k], a, b);
+      }
     }
   }
   if (out.requires_grad())
-    tape.on_backward(out, [x, weight, bias, out, mean, rstd, scale, shift, n, channels, plane, count, work, then_relu](Tape<T>& t) {
-      const T *xv = x.value().data(), *wv = weight.value().data(), *g = t.grad(out);
+    tape.on_backward(out, [x, weight, bias, residual, out, mean, rstd, scale, shift, n, channels, plane, count, work, then_relu](Tape<T>& t) {
+      const T *xv = x.value().data(), *wv = weight.value().data(), *g = t.grad(out), *yv = out.value().data();
       // dx written outright when it is x's first gradient (0 + d, the bits of a cleared buffer
       // added to): clearing it first was a tenth of the training epoch's memset.
       const auto slot = t.grad_slot(x);  // not a structured binding: clang 14 cannot name one inside an OpenMP region
@@ -251,24 +264,48 @@ Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& 
       const bool fresh = slot.fresh;
       T* gw = t.grad_to(weight);
       T* gb = t.grad_to(bias);
+      const bool with_residual = residual.valid();
+      const auto residual_slot = with_residual ? t.grad_slot(residual) : typename Tape<T>::GradSlot{nullptr, false};
+      T* const gr = residual_slot.data;
+      const bool gr_fresh = residual_slot.fresh;
       // One channel: Σ g and Σ g·(x − mean), then dx = w·rstd·(g − mean(g) − x̂·mean(g·x̂)), all
       // in T as PyTorch computes it, the sums in blocked_sum's runs. With the ReLU fused, g is
       // first put through its select into a buffer of the channel's values (in L2), so that each
       // loop below is a straight vector loop: the select inside them was a branch per element,
       // mispredicted half the time. The select's y <= 0 is worked out again from x, which this
       // backward reads anyway, as the forward computed it (y = relu(x·scale + shift) <= 0 exactly
-      // when x·scale + shift <= 0, NaN passing both): reading y was a quarter of its traffic.
+      // when x·scale + shift <= 0, NaN passing both): reading y was a quarter of its traffic. With a
+      // residual the select reads y, and what passes it is also the residual's gradient, as
+      // add_relu's backward gives it (0 + g, as the Add's cleared gradient slot held it).
       const auto batch_norm_channel_backward = [&](int64_t c) {
         static thread_local std::vector<T> masked;
-        if (then_relu && masked.size() < size_t(n * plane)) masked.resize(size_t(n * plane));
+        if ((then_relu || with_residual) && masked.size() < size_t(n * plane)) masked.resize(size_t(n * plane));
         const T mc = mean[c], rc = rstd[c];
         const auto gradient_of = [&](int64_t i) -> const T* {
           const int64_t at = (i * channels + c) * plane;
-          if (!then_relu) return g + at;
+          const T* __restrict gi = g + at;
+          if (!then_relu && !with_residual) return gi;
           T* __restrict m = masked.data() + i * plane;
-          const T *__restrict gi = g + at, *__restrict xi = xv + at;
-          const T a = scale[c], b = shift[c];
-          for (int64_t k = 0; k < plane; ++k) m[k] = relu_grad(gi[k], normalised(xi[k], a, b));
+          if (!with_residual) {
+            const T* __restrict xi = xv + at;
+            const T a = scale[c], b = shift[c];
+            for (int64_t k = 0; k < plane; ++k) m[k] = relu_grad(gi[k], normalised(xi[k], a, b));
+            return m;
+          }
+          // Straight loops, each of which vectorises: with the addition in the select's loop GCC
+          // sank it into a branch per element (add_relu_grad's comment).
+          const T* __restrict yi = yv + at;
+          if (then_relu)
+            for (int64_t k = 0; k < plane; ++k) m[k] = relu_grad(gi[k], yi[k]);
+          else
+            std::copy_n(gi, plane, m);
+          if (T* __restrict ri = gr ? gr + at : nullptr) {
+            if (gr_fresh)
+              for (int64_t k = 0; k < plane; ++k) ri[k] = T(0) + m[k];
+            else
+              for (int64_t k = 0; k < plane; ++k) ri[k] += m[k];
+          }
+          for (int64_t k = 0; k < plane; ++k) m[k] = T(0) + m[k];
           return m;
         };
         double sum_g = 0, sum_gd = 0;  // Σ g, Σ g·(x − mean)
@@ -287,7 +324,7 @@ Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& 
         const T wr = T(double(wv[c]) * double(rc)), mg = T(sum_g / double(count)), k_x = T(double(rc) * sum_gx / double(count));
         for (int64_t i = 0; i < n; ++i) {
           const int64_t at = (i * channels + c) * plane;
-          const T *__restrict gi = then_relu ? masked.data() + i * plane : g + at, *__restrict xi = xv + at;
+          const T *__restrict gi = then_relu || with_residual ? masked.data() + i * plane : g + at, *__restrict xi = xv + at;
           T* __restrict out_i = gx + at;
           if (fresh)  // 0 + d, the bits of a cleared buffer added to
             for (int64_t k = 0; k < plane; ++k) out_i[k] = T(0) + wr * (gi[k] - mg - (xi[k] - mc) * k_x);
@@ -307,7 +344,7 @@ Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& 
   template Var<T> layer_norm(Var<T>, Var<T>, Var<T>, T);         \
   template Var<T> layer_norm_naive(Var<T>, Var<T>, Var<T>, T);  \
   template Var<T> channel_affine(Var<T>, Var<T>, Var<T>);        \
-  template Var<T> batch_norm_train(Var<T>, Var<T>, Var<T>, T, Tensor<T>&, Tensor<T>&, bool);
+  template Var<T> batch_norm_train(Var<T>, Var<T>, Var<T>, T, Tensor<T>&, Tensor<T>&, bool, Var<T>);
 INTEGRAD_INSTANTIATE(float)
 INTEGRAD_INSTANTIATE(double)
 #undef INTEGRAD_INSTANTIATE

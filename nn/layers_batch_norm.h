@@ -68,13 +68,19 @@ struct BatchNorm : Layer<T> {
   }
   // Training, then a ReLU, in the same passes (Model fuses a ReLU that alone reads this node).
   ad::Var<T> forward_train_relu(ad::Tape<T>& tape, ad::Var<T> x, Grads grads) const { return forward_train(tape, x, grads, true); }
+  // Training, then the sum with `residual` and a ReLU (Model fuses a residual block's end: an Add
+  // that alone reads this node, and a ReLU that alone reads the Add).
+  ad::Var<T> forward_train_add_relu(ad::Tape<T>& tape, ad::Var<T> x, ad::Var<T> residual, Grads grads) const {
+    return forward_train(tape, x, grads, true, residual);
+  }
 
  private:
   // Training: the mean and biased variance over every dimension but the channels', in one fused
   // op (ad::batch_norm_train; its element-wise twin is in the tests).
-  ad::Var<T> forward_train(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, bool then_relu) const {
+  ad::Var<T> forward_train(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, bool then_relu, ad::Var<T> residual = {}) const {
     ad::Tensor<T> mean, var;
-    ad::Var<T> y = ad::batch_norm_train(x, on_tape(tape, weight, grads), on_tape(tape, bias, grads), static_cast<T>(eps), mean, var, then_relu);
+    ad::Var<T> y =
+        ad::batch_norm_train(x, on_tape(tape, weight, grads), on_tape(tape, bias, grads), static_cast<T>(eps), mean, var, then_relu, residual);
     update_running(mean, var, x.numel() / features);
     return y;
   }

@@ -196,6 +196,18 @@ size_t Model<T>::fusable(size_t i, size_t to, Grads grads) const {
 }
 
 template <ad::Scalar T>
+size_t Model<T>::residual_end(size_t i, size_t to, Grads grads) const {
+  if (grads == Grads::none || inputs.empty() || !layer_is<BatchNorm<T>>(*layers[i])) return npos;
+  const std::vector<size_t> readers = node_readers(static_cast<int>(i));
+  if (readers.size() != 1) return npos;
+  const size_t add = readers[0];
+  const std::vector<int>& addends = inputs[add];
+  if (!layer_is<Add<T>>(*layers[add]) || addends.size() != 2 || addends[0] == addends[1] || add + 1 >= to) return npos;
+  if (!layer_is<ReLU<T>>(*layers[add + 1]) || inputs[add + 1] != std::vector<int>{static_cast<int>(add)}) return npos;
+  return node_readers(static_cast<int>(add)).size() == 1 ? add : npos;
+}
+
+template <ad::Scalar T>
 ad::Var<T> Model<T>::forward_fused(ad::Tape<T>& tape, std::span<const ad::Var<T>> xs, Grads grads, size_t i, size_t count) const {
   if (layer_is<Add<T>>(*layers[i])) {  // Add's sum in its order, the last addend and the ReLU in one pass
     ad::Var<T> sum = xs[0];
@@ -231,8 +243,24 @@ ad::Var<T> Model<T>::forward_graph(ad::Tape<T>& tape, std::span<const ad::Var<T>
   std::vector<ad::Var<T>> values(to);
   std::vector<ad::Var<T>> reads;
   auto value_of = [&](int r) { return r < 0 ? xs[size_t(-1 - r)] : values[r]; };
+  std::vector<size_t> deferred(to, npos);  // deferred[add]: the BatchNorm that runs with that Add (residual_end)
   for (size_t i = 0; i < to; ++i) {
     throw_if_stop_requested();  // Ctrl-C between nodes, as in the chain's forward
+    if (const size_t bn = deferred[i]; bn != npos) {
+      // BatchNorm, Add, ReLU as one op: the Add's other addend is the residual.
+      const std::vector<int>& addends = inputs[i];
+      const int residual = addends[0] == static_cast<int>(bn) ? addends[1] : addends[0];
+      values[i + 1] = layer_as<BatchNorm<T>>(*layers[bn]).forward_train_add_relu(tape, value_of(inputs[bn][0]), value_of(residual), grads);
+      ++i;
+      continue;
+    }
+    // Unless a hook acts on one of the three, or on any node; and only the first of two
+    // BatchNorms that the Add sums (a downsampling shortcut's is the other): the second runs then.
+    if (const size_t add = residual_end(i, to, grads);
+        add != npos && deferred[add] == npos && (!hook || (hook->only != npos && hook->only != i && hook->only != add && hook->only != add + 1))) {
+      deferred[add] = i;
+      continue;
+    }
     // A hook that acts on one node lets the rest fuse: a group may end at that node (its value is
     // the group's) unless the hook computes the node itself.
     if (!hook || hook->only != npos) {

@@ -136,6 +136,11 @@ class Model {
   // the normalisation folded into the convolution's weights and bias; in training BatchNorm, ReLU;
   // and Add, ReLU (a residual block's end). 1 when none can.
   size_t fusable(size_t i, size_t to, Grads grads = Grads::parameters) const;
+  // Training: when node i is a BatchNorm whose one reader is an Add of two values, itself read by a
+  // ReLU alone (a residual block's end), that Add's index; npos otherwise. The three then run as
+  // one op when the Add's turn comes, the BatchNorm's own turn skipped: a downsampling shortcut
+  // may be computed in between.
+  size_t residual_end(size_t i, size_t to, Grads grads) const;
   // Runs the `count` nodes from i that fusable found as one op, on node i's inputs xs.
   ad::Var<T> forward_fused(ad::Tape<T>& tape, std::span<const ad::Var<T>> xs, Grads grads, size_t i, size_t count) const;
   ad::Var<T> forward_graph(ad::Tape<T>& tape, std::span<const ad::Var<T>> xs, Grads grads, size_t to, const NodeHook<T>* hook) const;

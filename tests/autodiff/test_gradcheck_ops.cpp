@@ -348,6 +348,12 @@ TEST_CASE("gradcheck: batch_norm_train (BatchNorm1d and 2d shapes)") {
       V later = v[0] * v[0];
       return sum(y * y) + sum(later);
     }, {x, w, b});
+    // With a residual (a residual block's end), whose gradient is also started by a later use.
+    expect_gradcheck([](auto&, Inputs v) {
+      Tensor<double> m, s;
+      V y = batch_norm_train(v[0], v[1], v[2], 1e-5, m, s, false, v[3]);
+      return sum(y * y) + sum(v[3] * v[3]);
+    }, {x, w, b, random(shape, 104)});
   }
 }
 
@@ -383,6 +389,53 @@ TEST_CASE("batch_norm_train equals the composed BatchNorm, values, batch statist
   Tensor<double> m, s;
   CHECK_THROWS_WITH(batch_norm_train(tape.leaf(Tensor<double>(Shape{2, 3})), tape.leaf(Tensor<double>(Shape{4})), tape.leaf(Tensor<double>(Shape{4})), 1e-5, m, s),
                     doctest::Contains("channels"));
+}
+
+TEST_CASE("batch_norm_train with a residual gives add_relu(batch_norm_train, r) bit for bit: values, statistics and gradients") {
+  // float32; a seed with NaN, ±Inf and −0; the residual also read by a second op (its gradient
+  // then added to, not written outright), or not; with and without the ReLU.
+  const auto to_float = [](const Tensor<double>& t) {
+    Tensor<float> f(t.shape());
+    for (int64_t i = 0; i < t.numel(); ++i) f[i] = float(t[i]);
+    return f;
+  };
+  const auto bits = [](std::span<const float> v) {
+    std::vector<uint32_t> out(v.size());
+    std::memcpy(out.data(), v.data(), v.size() * sizeof(float));
+    return out;
+  };
+  for (const Shape& shape : {Shape{6, 3, 4, 4}, Shape{5, 4, 7, 3}})
+    for (bool shared : {false, true})
+      for (bool then_relu : {true, false}) {
+        CAPTURE(shape.str());
+        CAPTURE(shared);
+        CAPTURE(then_relu);
+        const Tensor<float> h = to_float(random(shape, 131, -2.0, 3.0)), r = to_float(random(shape, 132)), w = to_float(random(Shape{shape[1]}, 133, 0.5, 1.5)),
+                            b = to_float(random(Shape{shape[1]}, 134));
+        Tensor<float> seed = to_float(random(shape, 135));
+        seed[1] = std::numeric_limits<float>::quiet_NaN();
+        seed[2] = std::numeric_limits<float>::infinity();
+        seed[3] = -std::numeric_limits<float>::infinity();
+        seed[4] = -0.0f;
+        Tape<float> fused_tape, apart_tape;
+        Var<float> x1 = fused_tape.leaf(h, true), r1 = fused_tape.leaf(r, true), w1 = fused_tape.leaf(w, true), b1 = fused_tape.leaf(b, true);
+        Var<float> x2 = apart_tape.leaf(h, true), r2 = apart_tape.leaf(r, true), w2 = apart_tape.leaf(w, true), b2 = apart_tape.leaf(b, true);
+        Tensor<float> mu1, var1, mu2, var2;
+        Var<float> y1 = batch_norm_train(x1, w1, b1, 1e-5f, mu1, var1, then_relu, r1);
+        Var<float> z2 = batch_norm_train(x2, w2, b2, 1e-5f, mu2, var2);
+        Var<float> y2 = then_relu ? add_relu(z2, r2) : add(z2, r2);
+        if (shared) {  // r's gradient first from another reader, as a block's input feeds its first convolution
+          y1 = y1 * r1;
+          y2 = y2 * r2;
+        }
+        fused_tape.backward(y1, seed.span());
+        apart_tape.backward(y2, seed.span());
+        CHECK(bits(y1.value()) == bits(y2.value()));
+        CHECK(bits(mu1.span()) == bits(mu2.span()));
+        CHECK(bits(var1.span()) == bits(var2.span()));
+        for (auto [a, c] : {std::pair{x1, x2}, {r1, r2}, {w1, w2}, {b1, b2}})
+          CHECK(bits(a.grad()) == bits(c.grad()));
+      }
 }
 
 TEST_CASE("batch_norm_train with then_relu gives relu(batch_norm_train) bit for bit: values, statistics and gradients") {

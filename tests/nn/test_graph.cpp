@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "autodiff/gradcheck.h"
@@ -148,4 +149,31 @@ TEST_CASE("predict: the ResNet in cache-sized parts gives one forward of the who
     }
   omp_set_num_threads(saved);
   CHECK_THROWS_WITH(model.predict(x, 0), doctest::Contains("the batch size must be at least 1, got 0"));
+}
+
+TEST_CASE("training: the ResNet's fused nodes give the unfused graph's bits, outputs, running statistics and gradients") {
+  // The forward fuses BatchNorm and ReLU, and BatchNorm, Add and ReLU at a block's end (layer2.0's
+  // BatchNorm waits for its downsampling shortcut); a hook on every node turns all fusion off.
+  const auto run = [](bool fused) {
+    nn::Model<float> model = nn::parse_architecture<float>(nn::named_architecture("resnet"), ad::Shape{1, 28, 28}, nn::InputDtype::float32, 7);
+    ad::Rng rng(8);
+    const ad::Tensor<float> x = ad::Tensor<float>::uniform(ad::Shape{6, 1, 28, 28}, rng, -1, 1);
+    ad::Tape<float> tape;
+    nn::NodeHook<float> every_node;
+    every_node.after = [](size_t, ad::Var<float> v) { return v; };
+    ad::Var<float> in = tape.leaf(x, true);
+    ad::Var<float> out = fused ? model.forward(tape, in, nn::Grads::parameters) : model.forward(tape, in, nn::Grads::parameters, every_node);
+    const ad::Tensor<float> seed = ad::Tensor<float>::uniform(out.shape(), rng, -1, 1);
+    tape.backward(out, seed.span());
+    std::vector<float> all(out.value().begin(), out.value().end());
+    all.insert(all.end(), in.grad().begin(), in.grad().end());
+    for (const auto& [name, p] : model.named_parameters()) {
+      all.insert(all.end(), p->value.span().begin(), p->value.span().end());  // the running statistics
+      all.insert(all.end(), p->grad.span().begin(), p->grad.span().end());
+    }
+    return all;
+  };
+  const std::vector<float> fused = run(true), apart = run(false);
+  REQUIRE(fused.size() == apart.size());
+  CHECK(std::memcmp(fused.data(), apart.data(), fused.size() * sizeof(float)) == 0);
 }
