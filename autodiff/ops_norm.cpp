@@ -151,13 +151,6 @@ double lanes_total(Lanes<T> v) {
 // BatchNorm's time, and BatchNorm a quarter of a ResNet's training). A fixed order: the same bits
 // on every run and for any thread count.
 inline constexpr int64_t kBlock = 1024;
-
-// BatchNorm's output before any ReLU, y = x·scale + shift: one expression for the forward and the
-// backward's ReLU mask, so that both round it alike.
-template <Scalar T>
-T normalised(T x, T scale, T shift) {
-  return x * scale + shift;
-}
 template <Scalar T, class F4, class F>
 double blocked_sum(int64_t len, F4&& f4, F&& f) {
   constexpr int64_t w = kLanes<T>;
@@ -177,6 +170,51 @@ double blocked_sum(int64_t len, F4&& f4, F&& f) {
   return total;
 }
 
+// One image's plane of one channel: its mean, and the sum of squared deviations from it, in two
+// passes over the plane (in L1). The squares are taken about the mean rounded to T, as the lanes
+// hold it, and corrected to the exact mean.
+struct PlaneMoments {
+  double mean, squares;
+};
+template <Scalar T>
+PlaneMoments plane_moments(const T* p, int64_t len) {
+  const double mean = blocked_sum<T>(len, [p](int64_t k) { return load_lanes(p + k); }, [p](int64_t k) { return double(p[k]); }) / double(len);
+  const T m = T(mean);
+  const double about_m = blocked_sum<T>(
+      len,
+      [p, m](int64_t k) {
+        const Lanes<T> d = load_lanes(p + k) - m;
+        return d * d;
+      },
+      [p, m](int64_t k) {
+        const double d = double(p[k] - m);
+        return d * d;
+      });
+  const double off = mean - double(m);
+  return {mean, std::max(0.0, about_m - double(len) * off * off)};
+}
+
+// BatchNorm's output before any ReLU, y = x·scale + shift: one expression for the forward and the
+// backward's ReLU mask, so that both round it alike.
+template <Scalar T>
+T normalised(T x, T scale, T shift) {
+  return x * scale + shift;
+}
+
+// A plane's worth of values per thread: the gradient after BatchNorm's ReLU (and residual sum).
+template <Scalar T>
+T* plane_buffer(int64_t plane) {
+  static thread_local std::vector<T> buffer;
+  if (buffer.size() < size_t(plane)) buffer.resize(size_t(plane));
+  return buffer.data();
+}
+
+// Every pass is split by images, as the convolutions and add_relu split theirs (static schedule,
+// the first half of the batch to the first thread): each thread finds the slice of the batch that
+// it wrote or read in the op before in its own L2. Split by channels, every pass read the other
+// core's slice from L3, and a ResNet's activations at batch 64 (3.2 MB) outgrow an L2 (2 MB).
+// The statistics are per (image, channel) first, then merged in image order: the same bits for
+// any thread count.
 template <Scalar T>
 Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& batch_mean, Tensor<T>& batch_var, bool then_relu, Var<T> residual) {
   const int64_t channels = x.rank() >= 2 ? x.shape()[1] : 0;
@@ -199,46 +237,40 @@ Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& 
   const T *xv = x.value().data(), *wv = weight.value().data(), *bv = bias.value().data();
   const T* rv = with_residual ? residual.value().data() : nullptr;
   T* y = tape.write(out);
-  // Channels are independent: each is summed by one thread in a fixed order (same bits for any
-  // thread count), in blocked_sum's runs. The work, as parallel.h counts it: seven passes over x,
-  // three forward and four backward. Counted as x.numel() alone, a ResNet's BatchNorm at batch 64
-  // (800k values) ran on one thread while the other waited: a fifth of its epoch.
+  // The work, as parallel.h counts it: seven passes over x, three forward and four backward.
+  // Counted as x.numel() alone, a ResNet's BatchNorm at batch 64 (800k values) ran on one thread
+  // while the other waited: a fifth of its epoch.
   const int64_t work = 7 * kPassCost * x.numel();
-#pragma omp parallel for schedule(static) if (channels > 1 && work >= kParallelWork)
+  const bool share = work >= kParallelWork;
+
+  std::vector<PlaneMoments> moments(size_t(n * channels));
+  parallel_for(n, share, [&](int64_t i) {
+    for (int64_t c = 0; c < channels; ++c) moments[size_t(i * channels + c)] = plane_moments(xv + (i * channels + c) * plane, plane);
+  });
   for (int64_t c = 0; c < channels; ++c) {
-    // Two passes, the mean and then the squares about it (the shortcut Σx² − n·mean² loses the
-    // variance of values far from zero); the channel's planes stay in L2 between them.
+    // Chan's merge of equal-sized parts: the mean of the means; the squares within each plane plus
+    // each plane's mean's squared distance from the whole, times its size.
     double sum = 0;
+    for (int64_t i = 0; i < n; ++i) sum += moments[size_t(i * channels + c)].mean;
+    const double mu = sum / double(n);
+    double within = 0, between = 0;
     for (int64_t i = 0; i < n; ++i) {
-      const T* xc = xv + (i * channels + c) * plane;
-      sum += blocked_sum<T>(plane, [xc](int64_t k) { return load_lanes(xc + k); }, [xc](int64_t k) { return double(xc[k]); });
+      const PlaneMoments& m = moments[size_t(i * channels + c)];
+      within += m.squares;
+      between += (m.mean - mu) * (m.mean - mu);
     }
-    const double mu = sum / double(count);
-    const T mu_t = T(mu);
-    double ss = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      const T* xc = xv + (i * channels + c) * plane;
-      ss += blocked_sum<T>(
-          plane,
-          [xc, mu_t](int64_t k) {
-            const Lanes<T> d = load_lanes(xc + k) - mu_t;
-            return d * d;
-          },
-          [xc, mu_t](int64_t k) {
-            const double d = double(xc[k] - mu_t);
-            return d * d;
-          });
-    }
-    const double var = ss / double(count);
-    mean[c] = mu_t;
+    const double var = (within + double(plane) * between) / double(count);
+    mean[c] = T(mu);
     rstd[c] = T(1.0 / std::sqrt(var + double(eps)));
-    batch_mean[c] = mu_t;
+    batch_mean[c] = T(mu);
     batch_var[c] = T(var);
     scale[c] = rstd[c] * wv[c];
     shift[c] = bv[c] - mean[c] * scale[c];
-    const T a = scale[c], b = shift[c];
-    for (int64_t i = 0; i < n; ++i) {
+  }
+  parallel_for(n, share, [&](int64_t i) {
+    for (int64_t c = 0; c < channels; ++c) {
       const int64_t at = (i * channels + c) * plane;
+      const T a = scale[c], b = shift[c];
       T* __restrict yi = y + at;
       const T* __restrict xi = xv + at;
       if (rv) {  // the sum rounded as add's, then the ReLU
@@ -253,13 +285,13 @@ Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& 
         for (int64_t k = 0; k < plane; ++k) yi[k] = normalised(xi[k], a, b);
       }
     }
-  }
+  });
   if (out.requires_grad())
-    tape.on_backward(out, [x, weight, bias, residual, out, mean, rstd, scale, shift, n, channels, plane, count, work, then_relu](Tape<T>& t) {
+    tape.on_backward(out, [x, weight, bias, residual, out, mean, rstd, scale, shift, n, channels, plane, count, share, then_relu](Tape<T>& t) {
       const T *xv = x.value().data(), *wv = weight.value().data(), *g = t.grad(out), *yv = out.value().data();
       // dx written outright when it is x's first gradient (0 + d, the bits of a cleared buffer
       // added to): clearing it first was a tenth of the training epoch's memset.
-      const auto slot = t.grad_slot(x);  // not a structured binding: clang 14 cannot name one inside an OpenMP region
+      const auto slot = t.grad_slot(x);
       T* const gx = slot.data;
       const bool fresh = slot.fresh;
       T* gw = t.grad_to(weight);
@@ -268,73 +300,91 @@ Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& 
       const auto residual_slot = with_residual ? t.grad_slot(residual) : typename Tape<T>::GradSlot{nullptr, false};
       T* const gr = residual_slot.data;
       const bool gr_fresh = residual_slot.fresh;
-      // One channel: Σ g and Σ g·(x − mean), then dx = w·rstd·(g − mean(g) − x̂·mean(g·x̂)), all
-      // in T as PyTorch computes it, the sums in blocked_sum's runs. With the ReLU fused, g is
-      // first put through its select into a buffer of the channel's values (in L2), so that each
-      // loop below is a straight vector loop: the select inside them was a branch per element,
-      // mispredicted half the time. The select's y <= 0 is worked out again from x, which this
-      // backward reads anyway, as the forward computed it (y = relu(x·scale + shift) <= 0 exactly
-      // when x·scale + shift <= 0, NaN passing both): reading y was a quarter of its traffic. With a
-      // residual the select reads y, and what passes it is also the residual's gradient, as
-      // add_relu's backward gives it (0 + g, as the Add's cleared gradient slot held it).
-      const auto batch_norm_channel_backward = [&](int64_t c) {
-        static thread_local std::vector<T> masked;
-        if ((then_relu || with_residual) && masked.size() < size_t(n * plane)) masked.resize(size_t(n * plane));
-        const T mc = mean[c], rc = rstd[c];
-        const auto gradient_of = [&](int64_t i) -> const T* {
-          const int64_t at = (i * channels + c) * plane;
-          const T* __restrict gi = g + at;
-          if (!then_relu && !with_residual) return gi;
-          T* __restrict m = masked.data() + i * plane;
-          if (!with_residual) {
-            const T* __restrict xi = xv + at;
-            const T a = scale[c], b = shift[c];
-            for (int64_t k = 0; k < plane; ++k) m[k] = relu_grad(gi[k], normalised(xi[k], a, b));
-            return m;
-          }
-          // Straight loops, each of which vectorises: with the addition in the select's loop GCC
-          // sank it into a branch per element (add_relu_grad's comment).
-          const T* __restrict yi = yv + at;
-          if (then_relu)
-            for (int64_t k = 0; k < plane; ++k) m[k] = relu_grad(gi[k], yi[k]);
-          else
-            std::copy_n(gi, plane, m);
-          if (T* __restrict ri = gr ? gr + at : nullptr) {
-            if (gr_fresh)
-              for (int64_t k = 0; k < plane; ++k) ri[k] = T(0) + m[k];
-            else
-              for (int64_t k = 0; k < plane; ++k) ri[k] += m[k];
-          }
-          for (int64_t k = 0; k < plane; ++k) m[k] = T(0) + m[k];
+      // The gradient reaching BatchNorm's output in plane (i, c): g itself, or g through the fused
+      // ReLU's select, into the thread's plane buffer in a straight loop of its own (the select
+      // inside the loops below was a branch per element, mispredicted half the time). Without a
+      // residual the select's y <= 0 is worked out again from x, which this backward reads anyway,
+      // as the forward computed it (y = relu(x·scale + shift) <= 0 exactly when x·scale + shift
+      // <= 0, NaN passing both): reading y was a quarter of its traffic. With a residual the
+      // select reads y, and what passes it is also the residual's gradient, as add_relu's backward
+      // gives it (0 + g, as the Add's cleared gradient slot held it); written in the first sweep.
+      const auto gradient_of = [&](int64_t i, int64_t c, bool first_sweep) -> const T* {
+        const int64_t at = (i * channels + c) * plane;
+        const T* __restrict gi = g + at;
+        if (!then_relu && !with_residual) return gi;
+        T* __restrict m = plane_buffer<T>(plane);
+        if (!with_residual) {
+          const T* __restrict xi = xv + at;
+          const T a = scale[c], b = shift[c];
+          for (int64_t k = 0; k < plane; ++k) m[k] = relu_grad(gi[k], normalised(xi[k], a, b));
           return m;
-        };
-        double sum_g = 0, sum_gd = 0;  // Σ g, Σ g·(x − mean)
-        for (int64_t i = 0; i < n; ++i) {
-          const T *gi = gradient_of(i), *xi = xv + (i * channels + c) * plane;
-          sum_g += blocked_sum<T>(plane, [gi](int64_t k) { return load_lanes(gi + k); }, [gi](int64_t k) { return double(gi[k]); });
-          sum_gd += blocked_sum<T>(
-              plane, [gi, xi, mc](int64_t k) { return load_lanes(gi + k) * (load_lanes(xi + k) - mc); },
-              [gi, xi, mc](int64_t k) { return double(gi[k] * (xi[k] - mc)); });
         }
-        const double sum_gx = double(rc) * sum_gd;  // Σ g·x̂
+        const T* __restrict yi = yv + at;
+        if (then_relu)
+          for (int64_t k = 0; k < plane; ++k) m[k] = relu_grad(gi[k], yi[k]);
+        else
+          std::copy_n(gi, plane, m);
+        if (T* __restrict ri = gr && first_sweep ? gr + at : nullptr) {
+          if (gr_fresh)
+            for (int64_t k = 0; k < plane; ++k) ri[k] = T(0) + m[k];
+          else
+            for (int64_t k = 0; k < plane; ++k) ri[k] += m[k];
+        }
+        for (int64_t k = 0; k < plane; ++k) m[k] = T(0) + m[k];
+        return m;
+      };
+      // Σ g and Σ g·(x − mean) per plane, merged per channel in image order; then
+      // dx = w·rstd·(g − mean(g) − x̂·mean(g·x̂)), all in T as PyTorch computes it.
+      struct Sums {
+        double g, gd;
+      };
+      std::vector<Sums> sums(size_t(n * channels));
+      FirstException error;  // a thread's plane buffer may fail to grow
+      parallel_for(n, share, [&](int64_t i) {
+        error.run([&] {
+          for (int64_t c = 0; c < channels; ++c) {
+            const T *gi = gradient_of(i, c, true), *xi = xv + (i * channels + c) * plane;
+            const T mc = mean[c];
+            sums[size_t(i * channels + c)] = {
+                blocked_sum<T>(plane, [gi](int64_t k) { return load_lanes(gi + k); }, [gi](int64_t k) { return double(gi[k]); }),
+                blocked_sum<T>(
+                    plane, [gi, xi, mc](int64_t k) { return load_lanes(gi + k) * (load_lanes(xi + k) - mc); },
+                    [gi, xi, mc](int64_t k) { return double(gi[k] * (xi[k] - mc)); })};
+          }
+        });
+      });
+      error.rethrow();
+      const size_t per_channel = static_cast<size_t>(channels);
+      std::vector<T> wr(per_channel), mg(per_channel), k_x(per_channel);
+      for (int64_t c = 0; c < channels; ++c) {
+        double sum_g = 0, sum_gd = 0;
+        for (int64_t i = 0; i < n; ++i) {
+          sum_g += sums[size_t(i * channels + c)].g;
+          sum_gd += sums[size_t(i * channels + c)].gd;
+        }
+        const double rc = double(rstd[c]), sum_gx = rc * sum_gd;  // Σ g·x̂
         if (gw) gw[c] += T(sum_gx);
         if (gb) gb[c] += T(sum_g);
-        if (!gx) return;
         // dx = w·rstd·(g − mg − (x − mean)·k), k = rstd·mean(g·x̂)
-        const T wr = T(double(wv[c]) * double(rc)), mg = T(sum_g / double(count)), k_x = T(double(rc) * sum_gx / double(count));
-        for (int64_t i = 0; i < n; ++i) {
-          const int64_t at = (i * channels + c) * plane;
-          const T *__restrict gi = then_relu || with_residual ? masked.data() + i * plane : g + at, *__restrict xi = xv + at;
-          T* __restrict out_i = gx + at;
-          if (fresh)  // 0 + d, the bits of a cleared buffer added to
-            for (int64_t k = 0; k < plane; ++k) out_i[k] = T(0) + wr * (gi[k] - mg - (xi[k] - mc) * k_x);
-          else
-            for (int64_t k = 0; k < plane; ++k) out_i[k] += wr * (gi[k] - mg - (xi[k] - mc) * k_x);
-        }
-      };
-      FirstException error;  // the thread's buffer may fail to grow
-#pragma omp parallel for schedule(static) if (channels > 1 && work >= kParallelWork)
-      for (int64_t c = 0; c < channels; ++c) error.run([&] { batch_norm_channel_backward(c); });
+        wr[size_t(c)] = T(double(wv[c]) * rc);
+        mg[size_t(c)] = T(sum_g / double(count));
+        k_x[size_t(c)] = T(rc * sum_gx / double(count));
+      }
+      if (!gx) return;
+      parallel_for(n, share, [&](int64_t i) {
+        error.run([&] {
+          for (int64_t c = 0; c < channels; ++c) {
+            const int64_t at = (i * channels + c) * plane;
+            const T *__restrict gi = gradient_of(i, c, false), *__restrict xi = xv + at;
+            T* __restrict out_i = gx + at;
+            const T a = wr[size_t(c)], m = mg[size_t(c)], k = k_x[size_t(c)], mc = mean[c];
+            if (fresh)  // 0 + d, the bits of a cleared buffer added to
+              for (int64_t j = 0; j < plane; ++j) out_i[j] = T(0) + a * (gi[j] - m - (xi[j] - mc) * k);
+            else
+              for (int64_t j = 0; j < plane; ++j) out_i[j] += a * (gi[j] - m - (xi[j] - mc) * k);
+          }
+        });
+      });
       error.rethrow();
     });
   return out;
