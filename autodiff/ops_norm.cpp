@@ -132,10 +132,6 @@ Lanes<T> load_lanes(const T* p) {
   std::memcpy(&v, p, sizeof v);
   return v;
 }
-template <Scalar T>
-void store_lanes(T* p, Lanes<T> v) {
-  std::memcpy(p, &v, sizeof v);
-}
 // The lanes added in double, in a fixed order.
 template <Scalar T>
 double lanes_total(Lanes<T> v) {
@@ -190,8 +186,8 @@ PlaneMoments plane_moments(const T* p, int64_t len) {
         const double d = double(p[k] - m);
         return d * d;
       });
-  const double off = mean - double(m);
-  return {mean, std::max(0.0, about_m - double(len) * off * off)};
+  const double off = mean - double(m), squares = about_m - double(len) * off * off;
+  return {mean, squares < 0 ? 0.0 : squares};  // rounding may take it below 0; NaN stays
 }
 
 // BatchNorm's output before any ReLU, y = x·scale + shift: one expression for the forward and the

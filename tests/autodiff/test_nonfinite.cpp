@@ -463,3 +463,41 @@ TEST_CASE("non-finite: conv2d and conv2d_relu, strides 1 and 2, against direct l
       }
     }
 }
+
+TEST_CASE("non-finite: batch_norm_train makes a channel with NaN or ±Inf all NaN, its mean NaN or ±Inf, and leaves the others alone") {
+  // ATen's batch_norm_cpu_collect_stats: the mean sums the channel (Inf stays Inf, Inf − Inf and
+  // NaN give NaN), the variance sums (x − mean)², NaN for any non-finite x; y = (x − mean)·invstd·w
+  // + b is then NaN everywhere in that channel. Float and double, with the ReLU fused and without.
+  const auto run = [](auto zero, bool then_relu) {
+    using T = decltype(zero);
+    Tensor<T> x(Shape{3, 4, 2, 5});
+    for (int64_t i = 0; i < x.numel(); ++i) x[i] = T(std::sin(double(i)));
+    x[(0 * 4 + 1) * 10 + 3] = T(kInf);                          // channel 1: +Inf
+    x[(2 * 4 + 2) * 10 + 7] = T(kNaN);                          // channel 2: NaN
+    x[(1 * 4 + 3) * 10 + 0] = T(kInf), x[(2 * 4 + 3) * 10 + 9] = T(-kInf);  // channel 3: both
+    Tensor<T> w(Shape{4}), b(Shape{4});
+    w.fill(T(1.5));
+    b.fill(T(0.25));
+    Tape<T> tape;
+    Tensor<T> mean, var;
+    Var<T> y = batch_norm_train(tape.leaf(x), tape.leaf(w), tape.leaf(b), T(1e-5), mean, var, then_relu);
+    CHECK(std::isfinite(mean[0]));
+    CHECK(std::isfinite(var[0]));
+    CHECK(mean[1] == T(kInf));
+    CHECK(std::isnan(mean[2]));
+    CHECK(std::isnan(mean[3]));
+    for (int64_t c = 1; c < 4; ++c) CHECK(std::isnan(var[c]));
+    for (int64_t i = 0; i < 3; ++i)
+      for (int64_t c = 0; c < 4; ++c)
+        for (int64_t k = 0; k < 10; ++k) {
+          const T v = y.value()[size_t((i * 4 + c) * 10 + k)];
+          if (c == 0) CHECK(std::isfinite(v));
+          else CHECK(std::isnan(v));
+        }
+  };
+  for (bool then_relu : {false, true}) {
+    CAPTURE(then_relu);
+    run(0.0f, then_relu);
+    run(0.0, then_relu);
+  }
+}
