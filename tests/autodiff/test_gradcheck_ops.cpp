@@ -391,19 +391,35 @@ TEST_CASE("batch_norm_train equals the composed BatchNorm, values, batch statist
                     doctest::Contains("channels"));
 }
 
+namespace {
+
+Tensor<float> to_float(const Tensor<double>& t) {
+  Tensor<float> f(t.shape());
+  for (int64_t i = 0; i < t.numel(); ++i) f[i] = float(t[i]);
+  return f;
+}
+
+// A backward seed with NaN, +Inf, −Inf and −0 among random values (elements 1 to 4).
+Tensor<float> hostile_seed(const Shape& shape, uint64_t seed) {
+  Tensor<float> s = to_float(random(shape, seed));
+  s[1] = std::numeric_limits<float>::quiet_NaN();
+  s[2] = std::numeric_limits<float>::infinity();
+  s[3] = -std::numeric_limits<float>::infinity();
+  s[4] = -0.0f;
+  return s;
+}
+
+std::vector<uint32_t> bits(std::span<const float> v) {
+  std::vector<uint32_t> out(v.size());
+  std::memcpy(out.data(), v.data(), v.size() * sizeof(float));
+  return out;
+}
+
+}  // namespace
+
 TEST_CASE("batch_norm_train with a residual gives add_relu(batch_norm_train, r) bit for bit: values, statistics and gradients") {
   // float32; a seed with NaN, ±Inf and −0; the residual also read by a second op (its gradient
   // then added to, not written outright), or not; with and without the ReLU.
-  const auto to_float = [](const Tensor<double>& t) {
-    Tensor<float> f(t.shape());
-    for (int64_t i = 0; i < t.numel(); ++i) f[i] = float(t[i]);
-    return f;
-  };
-  const auto bits = [](std::span<const float> v) {
-    std::vector<uint32_t> out(v.size());
-    std::memcpy(out.data(), v.data(), v.size() * sizeof(float));
-    return out;
-  };
   for (const Shape& shape : {Shape{6, 3, 4, 4}, Shape{5, 4, 7, 3}})
     for (bool shared : {false, true})
       for (bool then_relu : {true, false}) {
@@ -412,11 +428,7 @@ TEST_CASE("batch_norm_train with a residual gives add_relu(batch_norm_train, r) 
         CAPTURE(then_relu);
         const Tensor<float> h = to_float(random(shape, 131, -2.0, 3.0)), r = to_float(random(shape, 132)), w = to_float(random(Shape{shape[1]}, 133, 0.5, 1.5)),
                             b = to_float(random(Shape{shape[1]}, 134));
-        Tensor<float> seed = to_float(random(shape, 135));
-        seed[1] = std::numeric_limits<float>::quiet_NaN();
-        seed[2] = std::numeric_limits<float>::infinity();
-        seed[3] = -std::numeric_limits<float>::infinity();
-        seed[4] = -0.0f;
+        const Tensor<float> seed = hostile_seed(shape, 135);
         Tape<float> fused_tape, apart_tape;
         Var<float> x1 = fused_tape.leaf(h, true), r1 = fused_tape.leaf(r, true), w1 = fused_tape.leaf(w, true), b1 = fused_tape.leaf(b, true);
         Var<float> x2 = apart_tape.leaf(h, true), r2 = apart_tape.leaf(r, true), w2 = apart_tape.leaf(w, true), b2 = apart_tape.leaf(b, true);
@@ -443,18 +455,9 @@ TEST_CASE("batch_norm_train with then_relu gives relu(batch_norm_train) bit for 
   // a seed with NaN, ±Inf and −0 (relu's select stops them where its output is 0, as ad::relu does).
   for (const Shape& shape : {Shape{6, 3, 4, 4}, Shape{5, 4, 7, 3}, Shape{9, 2}}) {
     CAPTURE(shape.str());
-    const auto to_float = [](const Tensor<double>& t) {
-      Tensor<float> f(t.shape());
-      for (int64_t i = 0; i < t.numel(); ++i) f[i] = float(t[i]);
-      return f;
-    };
     const Tensor<float> h = to_float(random(shape, 121, -2.0, 3.0)), w = to_float(random(Shape{shape[1]}, 122, 0.5, 1.5)),
                         b = to_float(random(Shape{shape[1]}, 123));
-    Tensor<float> seed = to_float(random(shape, 124));
-    seed[1] = std::numeric_limits<float>::quiet_NaN();
-    seed[2] = std::numeric_limits<float>::infinity();
-    seed[3] = -std::numeric_limits<float>::infinity();
-    seed[4] = -0.0f;
+    const Tensor<float> seed = hostile_seed(shape, 124);
     Tape<float> fused_tape, apart_tape;
     Var<float> x1 = fused_tape.leaf(h, true), w1 = fused_tape.leaf(w, true), b1 = fused_tape.leaf(b, true);
     Var<float> x2 = apart_tape.leaf(h, true), w2 = apart_tape.leaf(w, true), b2 = apart_tape.leaf(b, true);
@@ -463,11 +466,6 @@ TEST_CASE("batch_norm_train with then_relu gives relu(batch_norm_train) bit for 
     Var<float> y2 = relu(batch_norm_train(x2, w2, b2, 1e-5f, mu2, var2));
     fused_tape.backward(y1, seed.span());
     apart_tape.backward(y2, seed.span());
-    const auto bits = [](std::span<const float> v) {
-      std::vector<uint32_t> out(v.size());
-      std::memcpy(out.data(), v.data(), v.size() * sizeof(float));
-      return out;
-    };
     CHECK(bits(y1.value()) == bits(y2.value()));
     CHECK(bits(mu1.span()) == bits(mu2.span()));
     CHECK(bits(var1.span()) == bits(var2.span()));
