@@ -82,7 +82,7 @@ Var<T> unary(Var<T> a, F f, Dx dx) {
   const T* x = a.value().data();
   T* y = tape.write(out);
   const int64_t n = a.numel();
-  parallel_for(n, n >= kParallelWork, [&](int64_t i) { y[i] = f(x[i]); });
+  parallel_for(n, kPassCost * n >= kParallelWork, [&](int64_t i) { y[i] = f(x[i]); });
   if (out.requires_grad()) {
     tape.on_backward(out, [a, out, dx](Tape<T>& t) {
       const T *x = a.value().data(), *y = out.value().data(), *g = t.grad(out);
@@ -91,7 +91,7 @@ Var<T> unary(Var<T> a, F f, Dx dx) {
       T* const gx = slot.data;
       const bool fresh = slot.fresh;
       const int64_t n = a.numel();
-      parallel_for(n, n >= kParallelWork, [&](int64_t i) {
+      parallel_for(n, kPassCost * n >= kParallelWork, [&](int64_t i) {
         // A fresh slot takes the value as it is (so −0 stays −0, as in PyTorch), else adds.
         const T d = dx(g[i], x[i], y[i]);
         gx[i] = fresh ? d : gx[i] + d;

@@ -121,6 +121,8 @@ Var<T> channel_affine(Var<T> x, Var<T> scale, Var<T> shift) {
   return out;
 }
 
+namespace {
+
 // T's lanes in one 32-byte vector (8 floats, 4 doubles): the partial sums of BatchNorm's passes.
 template <Scalar T>
 using Lanes [[gnu::vector_size(32)]] = T;
@@ -204,6 +206,8 @@ T* plane_buffer(int64_t plane) {
   if (buffer.size() < size_t(plane)) buffer.resize(size_t(plane));
   return buffer.data();
 }
+
+}  // namespace
 
 // Every pass is split by images, as the convolutions and add_relu split theirs (static schedule,
 // the first half of the batch to the first thread): each thread finds the slice of the batch that

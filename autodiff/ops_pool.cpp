@@ -31,7 +31,7 @@ Var<T> max_pool2d(Var<T> x, int kernel, int stride) {
   T* y = tape.write(out);
   // Winner offsets within the plane, kept only when a backward will need them.
   int32_t* winner = x.requires_grad() ? tape.template scratch<int32_t>(static_cast<size_t>(out.numel())) : nullptr;
-#pragma omp parallel for schedule(static) if (g.planes > 1 && g.planes * g.h * g.w >= kParallelWork)
+#pragma omp parallel for schedule(static) if (g.planes > 1 && kPassCost * g.planes * g.h * g.w >= kParallelWork)
   for (int64_t p = 0; p < g.planes; ++p) {
     const int64_t o = p * g.ho * g.wo;
     const T* plane = xv + p * g.h * g.w;
@@ -47,7 +47,7 @@ Var<T> max_pool2d(Var<T> x, int kernel, int stride) {
       const bool fresh = slot.fresh;
       // A plane's winners lie in that plane: planes have one writer each, in a fixed order. A
       // fresh gradient is zeroed plane by plane here, where the plane is about to be used.
-#pragma omp parallel for schedule(static) if (g.planes > 1 && g.planes * g.h * g.w >= kParallelWork)
+#pragma omp parallel for schedule(static) if (g.planes > 1 && kPassCost * g.planes * g.h * g.w >= kParallelWork)
       for (int64_t p = 0; p < g.planes; ++p) {
         T* dx_plane = dx + p * g.h * g.w;
         if (fresh) std::fill_n(dx_plane, g.h * g.w, T(0));
