@@ -18,6 +18,7 @@
 // plane. A stride-2 convolution gathered its patches one pixel at a time (im2col) before.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -69,6 +70,38 @@ struct RowsGeometry {
   int64_t image_row(int64_t ic, int64_t y, int64_t b) const { return ic * s * s * hp * wp + image_rows[size_t(y * s + b)]; }
 };
 
+// The weight gradient read pixel-major. dW[o, (c, i, j)] = Σ_t dY[o, t]·padded[c, start(c, i, j) + t]
+// over the span t: with the padded image transposed to (pixel, channel), the taps j = b, b + s,
+// b + 2s, ... of kernel row i (one phase b, adjacent pixels of one phase plane) are count·C
+// contiguous values at every t. So each such group of taps is a GEMM dY·B whose row t of B lies
+// in the transposed image as it is (gemm_rows reads it in place), where dY·patchesᵀ transposed
+// nine shifted copies of the image in its packing: a tenth of a ResNet's training step, for one
+// transpose of the image instead. The GEMMs' columns come out in tap order (i, b, t, c);
+// `column` maps PyTorch's patch row (c, i, j) to it.
+struct PixelMajorTaps {
+  struct Group {
+    int64_t offset;        // the group's first tap, in pixels from row t's output position
+    int64_t taps;          // adjacent taps: the GEMM's columns are taps·C
+    int64_t first_column;  // in tap order
+  };
+  std::vector<Group> groups;
+  std::vector<int64_t> column;  // column[(c·kh + i)·kw + j]: where dW's tap order keeps it
+  int64_t pixels = 0;           // in the transposed image: every phase plane, then the slack the last span reads
+  PixelMajorTaps() = default;
+  PixelMajorTaps(const ConvGeometry& g, const RowsGeometry& r) : column(size_t(g.patch())), pixels(r.s * r.s * r.hp * r.wp + (g.kw - 1) / r.s) {
+    std::vector<int64_t> position(size_t(g.kh * g.kw));  // of tap (i, j) in tap order
+    int64_t next = 0;
+    for (int64_t i = 0; i < g.kh; ++i)
+      for (int64_t b = 0; b < std::min<int64_t>(r.s, g.kw); ++b) {
+        const int64_t taps = (g.kw - b + r.s - 1) / r.s;
+        groups.push_back({r.at(0, i, b), taps, next * g.c});
+        for (int64_t t = 0; t < taps; ++t) position[size_t(i * g.kw + b + t * r.s)] = next++;
+      }
+    for (int64_t ic = 0; ic < g.c; ++ic)
+      for (int64_t ij = 0; ij < g.kh * g.kw; ++ij) column[size_t(ic * g.kh * g.kw + ij)] = position[size_t(ij)] * g.c + ic;
+  }
+};
+
 // dst[0, n) = src[0, n) for the short rows of an image (28 values), in whole vectors where
 // std::copy_n was a call to memmove per row (5% of a ResNet forward).
 template <Scalar T>
@@ -96,13 +129,17 @@ void clear_gap(T* p, int64_t n, int64_t next) {
     std::fill_n(p, n, T(0));
 }
 
-// A per-thread buffer for each role, grown as needed and kept (OpenMP threads persist).
-enum class Buffer { padded, unfolded, wide, unpooled, valid, dy_padded, dx_wide };
+// A per-thread buffer for each role, grown as needed and kept (OpenMP threads persist). Aligned
+// to a cache line: dW's GEMMs load their B rows in whole vectors from the pixel-major image, and a
+// load across two lines made them a tenth slower.
+enum class Buffer { padded, pixel_major, unfolded, wide, unpooled, valid, dy_padded, dx_wide };
 template <Scalar T, Buffer role>
 T* thread_buffer(int64_t count) {
+  constexpr int64_t line = 64;
   static thread_local std::vector<T> buffer;
-  if (buffer.size() < size_t(count)) buffer.resize(size_t(count));
-  return buffer.data();
+  if (buffer.size() < size_t(count + line / int64_t(sizeof(T)))) buffer.resize(size_t(count + line / int64_t(sizeof(T))));
+  const auto misaligned = int64_t(reinterpret_cast<uintptr_t>(buffer.data()) % line);
+  return buffer.data() + (misaligned ? (line - misaligned) / int64_t(sizeof(T)) : 0);
 }
 
 template <Scalar T>
@@ -154,9 +191,10 @@ void pad_image(const ConvGeometry& g, const RowsGeometry& r, const T* image, T* 
     }
 }
 
+// The im2col matrix [patch, span], patch row `row` at unfolded row to[row] (or at `row`).
 template <Scalar T>
-void unfold(const ConvGeometry& g, const RowsGeometry& r, const T* padded, T* unfolded) {
-  for (int64_t row = 0; row < g.patch(); ++row) std::copy_n(padded + r.row_start(row), r.span, unfolded + row * r.span);
+void unfold(const ConvGeometry& g, const RowsGeometry& r, const T* padded, T* unfolded, const int64_t* to = nullptr) {
+  for (int64_t row = 0; row < g.patch(); ++row) std::copy_n(padded + r.row_start(row), r.span, unfolded + (to ? to[row] : row) * r.span);
 }
 
 // Zeros the extra columns (ox >= wo of each output row) of `rows` rows of the wide layout. In the
@@ -429,6 +467,7 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
   const int64_t group = std::max<int64_t>(4, (g.n + 31) / 32), groups = (g.n + group - 1) / group;
   const int64_t weights = g.o * g.patch();
   const bool dw_by_output = g.o % 8 == 0 && g.patch() >= 32;  // the layout of partial_dw, below
+  const PixelMajorTaps taps = dw && dw_by_output ? PixelMajorTaps(g, r) : PixelMajorTaps();
   static thread_local std::vector<T> partials;
   // Only when a weight or bias gradient is wanted: attribution asks for dX alone, and zeroing
   // up to 32 partials of the weights on every backward was a tenth of a small IG's instructions.
@@ -485,23 +524,30 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
       if (dw) {
         pad_image(g, r, x + b * g.image(), padded);
         if (dw_by_output && all_finite(padded, r.padded)) {
-          // The patch rows read where they lie in the padded image, not copied out first (a
-          // twentieth of a ResNet's training step went to that copy and the clearing). Their
-          // extra columns hold pixels, finite here, that dY's zeros there turn into ±0 terms:
-          // the same sums, as a sum that starts at +0 never becomes −0 by adding them.
-          static thread_local std::vector<const T*> patch_rows;
-          patch_rows.resize(size_t(g.patch()));
-          for (int64_t row = 0; row < g.patch(); ++row) patch_rows[size_t(row)] = padded + r.row_start(row);
-          gemm_rows_transposed(g.o, g.patch(), r.span, T(1), dy_wide, wide_stride, patch_rows.data(), 0, T(1), partial_dw + q * weights, g.patch());
+          // B's rows read where they lie in the pixel-major image (PixelMajorTaps). Their extra
+          // columns hold pixels, finite here, that dY's zeros there turn into ±0 terms: the
+          // same sums, as a sum that starts at +0 never becomes −0 by adding them.
+          T* pixels = thread_buffer<T, Buffer::pixel_major>(taps.pixels * g.c);
+          const int64_t planes = r.s * r.s * r.hp * r.wp;
+          transpose(g.c, planes, padded, planes, pixels, g.c);
+          std::fill(pixels + planes * g.c, pixels + taps.pixels * g.c, T(0));
+          static thread_local std::vector<const T*> pixel_rows;
+          pixel_rows.resize(size_t(r.span));
+          for (const PixelMajorTaps::Group& group : taps.groups) {
+            for (int64_t t = 0; t < r.span; ++t) pixel_rows[size_t(t)] = pixels + (group.offset + t) * g.c;
+            gemm_rows(g.o, group.taps * g.c, r.span, T(1), dy_wide, wide_stride, pixel_rows.data(), T(1), partial_dw + q * weights + group.first_column,
+                      g.patch());
+          }
         } else {
-          unfold(g, r, padded, unfolded);
+          // The unfolded rows in dW's tap order when the pixel-major GEMMs above fill partial_dw.
+          unfold(g, r, padded, unfolded, dw_by_output ? taps.column.data() : nullptr);
           clear_extra_columns(g, r, unfolded, g.patch());
           // As dWᵀ = unfolded·dYᵀ [patch, O]: the patch side fills the GEMM's 12-row micro-tiles
           // and O its 32-wide ones far better than the other way round (16 × 9 for a first
           // layer). But O a multiple of 8 fills the 8-row tiles exactly, and a long patch
-          // (16 × 9 and more) the wide ones: then dW = dY·unfoldedᵀ [O, patch], whose B rows are
-          // read in the padded image itself when it is finite (above). Each element is the same
-          // sum over the span in the same order either way.
+          // (16 × 9 and more) the wide ones: then dW = dY·unfoldedᵀ [O, patch], read pixel-major
+          // when the image is finite (above). Each element is the same sum over the span in
+          // the same order either way.
           if (dw_by_output)
             gemm(false, true, g.o, g.patch(), r.span, T(1), dy_wide, wide_stride, unfolded, r.span, T(1), partial_dw + q * weights, g.patch());
           else
@@ -523,7 +569,7 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
     if (dw)
       for (int64_t oc = 0; oc < g.o; ++oc)
         for (int64_t row = 0; row < g.patch(); ++row)
-          dw[oc * g.patch() + row] += partial_dw[q * weights + (dw_by_output ? oc * g.patch() + row : row * g.o + oc)];
+          dw[oc * g.patch() + row] += partial_dw[q * weights + (dw_by_output ? oc * g.patch() + taps.column[size_t(row)] : row * g.o + oc)];
     if (db)
       for (int64_t oc = 0; oc < g.o; ++oc) db[oc] += partial_db[q * g.o + oc];
   }

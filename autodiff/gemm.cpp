@@ -103,22 +103,20 @@ void pack_a(bool trans, const T* a, int64_t lda, int64_t i0, int64_t rows, int64
 }
 
 // op(B) as gemm and gemm_rows give it: stored row-major with row stride ld (transposed or not), or
-// (gemm_rows) row p of B anywhere, at rows[p]; or (gemm_rows_transposed) row j of Bᵀ anywhere, at
-// rows[j] + first.
+// (gemm_rows) row p of B anywhere, at rows[p].
 template <Scalar T>
 struct MatrixB {
   const T* data = nullptr;
   int64_t ld = 0;
   bool trans = false;
   const T* const* rows = nullptr;
-  int64_t first = 0;  // transposed rows: where op(B)'s row 0 (each row's element 0) lies in them
   // Row p of op(B), when B is not transposed.
   const T* row(int64_t p) const { return rows ? rows[p] : data + p * ld; }
   // Column j of op(B) from row p0 on, when B is transposed.
-  const T* column(int64_t j, int64_t p0) const { return rows ? rows[j] + first + p0 : data + j * ld + p0; }
+  const T* column(int64_t j, int64_t p0) const { return data + j * ld + p0; }
   // op(B) from row p0 on (split-k's chunks).
   MatrixB from(int64_t p0) const {
-    if (rows) return trans ? MatrixB{nullptr, 0, true, rows, first + p0} : MatrixB{nullptr, 0, false, rows + p0};
+    if (rows) return MatrixB{nullptr, 0, false, rows + p0};
     return MatrixB{trans ? data + p0 : data + p0 * ld, ld, trans, nullptr};
   }
 };
@@ -542,27 +540,36 @@ void gemm_rows(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda
 }
 
 template <Scalar T>
-void gemm_rows_transposed(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* const* bt_rows, int64_t first, T beta, T* c,
-                          int64_t ldc) {
-  gemm_any(false, m, n, k, alpha, a, lda, MatrixB<T>{nullptr, 0, true, bt_rows, first}, beta, c, ldc);
-}
-
-template <Scalar T>
 void gemm_rows(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* const* b_rows, T* c, int64_t ldc, const Epilogue<T>& epilogue) {
   if (epilogue.period < 1 || epilogue.keep < 1 || epilogue.keep > epilogue.period)
     throw std::invalid_argument("gemm_rows: an epilogue keeps 1 to period columns of each period");
   gemm_any(false, m, n, k, T(1), a, lda, MatrixB<T>{nullptr, 0, false, b_rows}, T(0), c, ldc, &epilogue);
 }
 
+template <Scalar T>
+void transpose(int64_t rows, int64_t cols, const T* src, int64_t lds, T* dst, int64_t ldd) {
+  int64_t j = 0;
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float>)
+    for (; j + 16 <= cols; j += 16)
+      for (int64_t i = 0; i < rows; i += 16) {
+        const int height = int(std::min<int64_t>(16, rows - i));
+        const float* block = src + i * lds + j;
+        transpose16([block, lds](int r) { return block + r * lds; }, height, dst + j * ldd + i, ldd, height);
+      }
+#endif
+  for (; j < cols; ++j)
+    for (int64_t i = 0; i < rows; ++i) dst[j * ldd + i] = src[i * lds + j];
+}
+
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,
                           float, float*, int64_t);
 template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t, const double*,
                            int64_t, double, double*, int64_t);
+template void transpose<float>(int64_t, int64_t, const float*, int64_t, float*, int64_t);
+template void transpose<double>(int64_t, int64_t, const double*, int64_t, double*, int64_t);
 template void gemm_rows<float>(int64_t, int64_t, int64_t, float, const float*, int64_t, const float* const*, float, float*, int64_t);
 template void gemm_rows<double>(int64_t, int64_t, int64_t, double, const double*, int64_t, const double* const*, double, double*, int64_t);
-template void gemm_rows_transposed<float>(int64_t, int64_t, int64_t, float, const float*, int64_t, const float* const*, int64_t, float, float*, int64_t);
-template void gemm_rows_transposed<double>(int64_t, int64_t, int64_t, double, const double*, int64_t, const double* const*, int64_t, double, double*,
-                                           int64_t);
 template void gemm_rows<float>(int64_t, int64_t, int64_t, const float*, int64_t, const float* const*, float*, int64_t, const Epilogue<float>&);
 template void gemm_rows<double>(int64_t, int64_t, int64_t, const double*, int64_t, const double* const*, double*, int64_t, const Epilogue<double>&);
 

@@ -86,29 +86,32 @@ TEST_CASE("gemm_rows: B's rows read where they are give gemm's bits on B gathere
   }
 }
 
-TEST_CASE("gemm_rows_transposed: Bᵀ's rows read where they are give gemm's bits with trans_b on them gathered") {
-  // dW's shapes (16 × 144 over a span of 840: three blocks of k), a ragged 16-column block of the
-  // transposing pack (n = 37), beta = 1 onto C, and a long k that takes the split-k path (its
-  // chunks start `first` + p0 into each row); rows scrambled, each read from `first` on.
-  const int64_t sizes[][3] = {{16, 144, 840}, {8, 37, 50}, {16, 144, 7000}, {32, 9, 20}};
+TEST_CASE("transpose: every element moved, in 16 x 16 register blocks and in the ragged edges") {
+  // 16 rows (a convolution's channels), fewer than 16 and more (a ragged last block of rows),
+  // columns past a multiple of 16; strides wider than the matrix on both sides.
+  const int64_t sizes[][2] = {{16, 902}, {5, 40}, {37, 33}, {1, 17}, {32, 16}};
   for (auto& s : sizes) {
-    const int64_t m = s[0], n = s[1], k = s[2], first = 5;
-    CAPTURE(m);
-    CAPTURE(n);
-    CAPTURE(k);
-    Rng rng(13);
-    const Tensor<float> a = Tensor<float>::uniform(Shape{m * k}, rng, -1, 1), pool = Tensor<float>::uniform(Shape{(n + 3) * (k + first)}, rng, -1, 1);
-    std::vector<const float*> rows(static_cast<size_t>(n));
-    Tensor<float> gathered(Shape{n * k});
-    for (int64_t j = 0; j < n; ++j) {
-      rows[size_t(j)] = pool.data() + ((j * 7 + 3) % (n + 3)) * (k + first);
-      std::copy_n(rows[size_t(j)] + first, k, gathered.data() + j * k);
-    }
-    const Tensor<float> c = Tensor<float>::uniform(Shape{m * n}, rng, -1, 1);
-    Tensor<float> c0 = c, c1 = c;
-    gemm(false, true, m, n, k, 1.0f, a.data(), k, gathered.data(), k, 1.0f, c0.data(), n);
-    gemm_rows_transposed(m, n, k, 1.0f, a.data(), k, rows.data(), first, 1.0f, c1.data(), n);
-    CHECK(std::vector<float>(c0.span().begin(), c0.span().end()) == std::vector<float>(c1.span().begin(), c1.span().end()));
+    const int64_t rows = s[0], cols = s[1], lds = cols + 3, ldd = rows + 2;
+    CAPTURE(rows);
+    CAPTURE(cols);
+    Rng rng(17);
+    const Tensor<float> src = Tensor<float>::uniform(Shape{rows * lds}, rng, -1, 1);
+    const Tensor<double> src_d = Tensor<double>::uniform(Shape{rows * lds}, rng, -1, 1);
+    std::vector<float> dst(size_t(cols * ldd), -7.0f);
+    std::vector<double> dst_d(size_t(cols * ldd), -7.0);
+    transpose(rows, cols, src.data(), lds, dst.data(), ldd);
+    transpose(rows, cols, src_d.data(), lds, dst_d.data(), ldd);
+    for (int64_t j = 0; j < cols; ++j)
+      for (int64_t i = 0; i < ldd; ++i) {
+        const size_t at = size_t(j * ldd + i);
+        if (i < rows) {
+          CHECK(dst[at] == src[i * lds + j]);
+          CHECK(dst_d[at] == src_d[i * lds + j]);
+        } else {  // the gap between rows of dst is left alone
+          CHECK(dst[at] == -7.0f);
+          CHECK(dst_d[at] == -7.0);
+        }
+      }
   }
 }
 

@@ -409,6 +409,36 @@ TEST_CASE("non-finite: conv2d's dX by the adjoint convolution (8 input channels)
   }
 }
 
+TEST_CASE("non-finite: conv2d's dW read pixel-major (8 output channels), strides 1 and 2, one image with NaN and Inf, against direct loops") {
+  // Output channels a multiple of 8 and a patch of 32 or more: dW sums dY against the padded image
+  // transposed to (pixel, channel), each kernel row's taps as one GEMM read in place, its columns
+  // in tap order. An image with NaN or Inf takes the unfolded path instead; both add into the same
+  // partial sums of one group of images, so the tap order must be the same in both, and the
+  // extra columns' wrapped pixels must bring no NaN.
+  Rng rng(33);
+  for (int stride : {1, 2})
+    for (int64_t channels : {4, 16}) {
+      CAPTURE(stride);
+      CAPTURE(channels);
+      Tensor<double> x = Tensor<double>::uniform(Shape{5, channels, 6, 7}, rng, -1, 1), w = Tensor<double>::uniform(Shape{8, channels, 3, 3}, rng, -1, 1);
+      const Tensor<double> bias = Tensor<double>::uniform(Shape{8}, rng, -0.5, 0.5);
+      x.at({2, 1, 2, 0}) = kNaN, x.at({2, 3, 5, 6}) = kInf;
+      const int64_t outputs = 5 * 8 * ((6 + 2 - 3) / stride + 1) * ((7 + 2 - 3) / stride + 1);
+      std::vector<double> dy(static_cast<size_t>(outputs));
+      for (size_t k = 0; k < dy.size(); ++k) dy[k] = std::sin(double(k));
+      const ConvGrads expected = conv_grads_naive(x, w, dy, stride, 1);
+      const Run<double> r = run<double>([&](auto& v) { return conv2d(v[0], v[1], v[2], stride, 1); }, {x, w, bias}, dy);
+      check_same_nonfinite(r.grads[1], expected.dw);
+      CHECK(std::count_if(r.grads[1].begin(), r.grads[1].end(), [](double v) { return std::isnan(v); }) > 0);
+      CHECK(std::count_if(r.grads[1].begin(), r.grads[1].end(), [](double v) { return std::isfinite(v); }) > 0);
+      // With every image finite, all five go the pixel-major way.
+      x.at({2, 1, 2, 0}) = 0.25, x.at({2, 3, 5, 6}) = -0.5;
+      const ConvGrads finite = conv_grads_naive(x, w, dy, stride, 1);
+      const Run<double> all = run<double>([&](auto& v) { return conv2d(v[0], v[1], v[2], stride, 1); }, {x, w, bias}, dy);
+      check_same_nonfinite(all.grads[1], finite.dw);
+    }
+}
+
 TEST_CASE("non-finite: conv2d and conv2d_relu, strides 1 and 2, against direct loops") {
   // A NaN pixel at the left edge and an Inf one inside, and (separately) a NaN weight whose tap
   // meets only padding at the border outputs: padding is a zero that is multiplied (0 · NaN = NaN),
