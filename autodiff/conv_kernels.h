@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "autodiff/tensor.h"
 
@@ -45,12 +46,19 @@ struct ConvOutput {
 template <Scalar T>
 void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, ConvOutput out, T* y);
 
-// Gradients from dy (the shape of y); each of dx, dw, db may be null (not needed). dw and db are
-// added to; dx is overwritten when `dx_fresh`, added to otherwise. With `relu_y` (the forward's
-// output after a fused ReLU, pooled or not), dy passes only where relu_y > 0; with `winners` (a
-// pooled forward's), dy reaches the convolution's output at each window's winner only.
+// One image's dY [O, ho, wo] (of y's layout), worked out when the backward reaches that image, in
+// the calling thread's memory: a fused op's gradient that is never written whole (BatchNorm's,
+// ops_conv_batch_norm.cpp).
+template <Scalar T>
+using ImageGradient = std::function<const T*(int64_t image)>;
+
+// Gradients from dy (the shape of y), or from dy_of image by image when dy is null; each of dx,
+// dw, db may be null (not needed). dw and db are added to; dx is overwritten when `dx_fresh`,
+// added to otherwise. With `relu_y` (the forward's output after a fused ReLU, pooled or not), dy
+// passes only where relu_y > 0; with `winners` (a pooled forward's), dy reaches the convolution's
+// output at each window's winner only.
 template <Scalar T>
 void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* dy, const T* relu_y, const int32_t* winners, T* dx, bool dx_fresh, T* dw,
-                        T* db);
+                        T* db, const ImageGradient<T>* dy_of = nullptr);
 
 }  // namespace integrad::ad

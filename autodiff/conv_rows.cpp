@@ -458,7 +458,7 @@ void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* b
 
 template <Scalar T>
 void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* dy, const T* relu_y, const int32_t* winners, T* dx, bool dx_fresh, T* dw,
-                        T* db) {
+                        T* db, const ImageGradient<T>* dy_of) {
   const RowsGeometry r(g);
   const int64_t out_plane = winners ? (g.ho / 2) * (g.wo / 2) : g.pixels();
   // dW and db sum over the batch. Images are taken in fixed groups, each summed into its own
@@ -492,14 +492,15 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
     for (int64_t b = q * group; b < std::min(g.n, (q + 1) * group); ++b) {
       const int64_t out_at = b * g.o * out_plane;
       const T* pooled = relu_y ? relu_y + out_at : nullptr;
+      const T* dy_image = dy ? dy + out_at : (*dy_of)(b);
       if (unpool_into_adjoint) {
         // Only dX is wanted: dY goes straight into the adjoint's padded input, rows as wide.
-        unpool(g, out_plane, dy + out_at, pooled, winners + out_at, dy_padded, ra.padded, ra.hp * ra.wp, ga.padding * ra.wp + ga.padding);
+        unpool(g, out_plane, dy_image, pooled, winners + out_at, dy_padded, ra.padded, ra.hp * ra.wp, ga.padding * ra.wp + ga.padding);
         dx_by_adjoint_convolution(g, ga, ra, wt.data(), dy_padded, dx_wide, dx + b * g.image(), dx_fresh);
         continue;
       }
       if (adjoint && !winners && !dw && !db) {
-        pad_dy_direct(g, ga, ra, dy + out_at, pooled, dy_padded);
+        pad_dy_direct(g, ga, ra, dy_image, pooled, dy_padded);
         dx_by_adjoint_convolution(g, ga, ra, wt.data(), dy_padded, dx_wide, dx + b * g.image(), dx_fresh);
         continue;
       }
@@ -511,13 +512,13 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
       const T* dy_wide = wide;
       int64_t wide_stride = r.span;
       if (window) {
-        pad_dy_direct(g, ga, ra, dy + out_at, pooled, dy_padded);
+        pad_dy_direct(g, ga, ra, dy_image, pooled, dy_padded);
         dy_wide = dy_padded + ga.padding * ra.wp + ga.padding;
         wide_stride = ra.hp * ra.wp;
       } else if (winners) {
-        unpool(g, out_plane, dy + out_at, pooled, winners + out_at, wide, g.o * r.span, r.span, 0);
+        unpool(g, out_plane, dy_image, pooled, winners + out_at, wide, g.o * r.span, r.span, 0);
       } else {
-        widen(g, r, dy + out_at, pooled, dw || db, wide);
+        widen(g, r, dy_image, pooled, dw || db, wide);
       }
       if (db)  // the extra columns of dy_wide are zeros
         for (int64_t oc = 0; oc < g.o; ++oc) partial_db[q * g.o + oc] += sum_of(dy_wide + oc * wide_stride, r.span);
@@ -577,8 +578,9 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
 
 template void conv_rows_forward(const ConvGeometry&, const float*, const float*, const float*, ConvOutput, float*);
 template void conv_rows_forward(const ConvGeometry&, const double*, const double*, const double*, ConvOutput, double*);
-template void conv_rows_backward(const ConvGeometry&, const float*, const float*, const float*, const float*, const int32_t*, float*, bool, float*, float*);
+template void conv_rows_backward(const ConvGeometry&, const float*, const float*, const float*, const float*, const int32_t*, float*, bool, float*, float*,
+                                 const ImageGradient<float>*);
 template void conv_rows_backward(const ConvGeometry&, const double*, const double*, const double*, const double*, const int32_t*, double*, bool, double*,
-                                 double*);
+                                 double*, const ImageGradient<double>*);
 
 }  // namespace integrad::ad

@@ -86,6 +86,14 @@ template <Scalar T> Var<T> channel_affine(Var<T> x, Var<T> scale, Var<T> shift);
 template <Scalar T>
 Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& batch_mean, Tensor<T>& batch_var, bool then_relu = false,
                         Var<T> residual = {});
+// batch_norm_train(conv2d(x, conv_weight, conv_bias, stride, padding), weight, bias, ...) as one
+// op, the same values and gradients bit for bit: the convolution's backward takes BatchNorm's dx
+// one image at a time as BatchNorm works it out, where the two ops wrote it for the whole batch
+// and read it back (ops_conv_batch_norm.cpp). Model trains a Conv2d followed by BatchNorm2d
+// this way (with the ReLU, or the residual sum and ReLU, after it).
+template <Scalar T>
+Var<T> conv2d_batch_norm_train(Var<T> x, Var<T> conv_weight, Var<T> conv_bias, int stride, int padding, Var<T> weight, Var<T> bias, T eps,
+                               Tensor<T>& batch_mean, Tensor<T>& batch_var, bool then_relu = false, Var<T> residual = {});
 
 // --- linear algebra (ops_matmul.cpp) ---------------------------------------------------------
 // op(a)·op(b). 2-D: [m,k]·[k,n]. Batched: [B,m,k]·[B,k,n], or one side 2-D and shared by the

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "autodiff/batch_norm_kernels.h"
 #include "autodiff/ops.h"
 #include "autodiff/parallel.h"
 #include "autodiff/relu.h"
@@ -206,6 +207,13 @@ T* plane_buffer(int64_t plane) {
   if (buffer.size() < size_t(plane)) buffer.resize(size_t(plane));
   return buffer.data();
 }
+// An image's worth per thread: dx handed to a fused producer (batch_norm_train_with's sink).
+template <Scalar T>
+T* image_buffer(int64_t values) {
+  static thread_local std::vector<T> buffer;
+  if (buffer.size() < size_t(values)) buffer.resize(size_t(values));
+  return buffer.data();
+}
 
 }  // namespace
 
@@ -217,6 +225,12 @@ T* plane_buffer(int64_t plane) {
 // any thread count.
 template <Scalar T>
 Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& batch_mean, Tensor<T>& batch_var, bool then_relu, Var<T> residual) {
+  return batch_norm_train_with(x, weight, bias, eps, batch_mean, batch_var, then_relu, residual, {});
+}
+
+template <Scalar T>
+Var<T> batch_norm_train_with(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& batch_mean, Tensor<T>& batch_var, bool then_relu, Var<T> residual,
+                             InputGradientSink<T> sink) {
   const int64_t channels = x.rank() >= 2 ? x.shape()[1] : 0;
   if (x.rank() < 2 || weight.numel() != channels || bias.numel() != channels)
     throw std::invalid_argument("batch_norm_train: x " + x.shape().str() + " needs weight and bias of its " + std::to_string(channels) +
@@ -227,7 +241,7 @@ Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& 
   const bool with_residual = residual.valid();
   if (with_residual && residual.shape() != x.shape())
     throw std::invalid_argument("batch_norm_train: the residual " + residual.shape().str() + " must have x's shape " + x.shape().str());
-  Var<T> out = tape.make(x.shape(), x.requires_grad() || weight.requires_grad() || bias.requires_grad() || (with_residual && residual.requires_grad()));
+  Var<T> out = tape.make(x.shape(), x.requires_grad() || sink || weight.requires_grad() || bias.requires_grad() || (with_residual && residual.requires_grad()));
   T* mean = tape.template scratch<T>(static_cast<size_t>(channels));
   T* rstd = tape.template scratch<T>(static_cast<size_t>(channels));
   T* scale = tape.template scratch<T>(static_cast<size_t>(channels));  // y = x·scale + shift
@@ -287,7 +301,7 @@ Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& 
     }
   });
   if (out.requires_grad())
-    tape.on_backward(out, [x, weight, bias, residual, out, mean, rstd, scale, shift, n, channels, plane, count, share, then_relu](Tape<T>& t) {
+    tape.on_backward(out, [x, weight, bias, residual, out, mean, rstd, scale, shift, n, channels, plane, count, share, then_relu, sink](Tape<T>& t) {
       const T *xv = x.value().data(), *wv = weight.value().data(), *g = t.grad(out), *yv = out.value().data();
       // dx written outright when it is x's first gradient (0 + d, the bits of a cleared buffer
       // added to): clearing it first was a tenth of the training epoch's memset.
@@ -370,19 +384,28 @@ Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& 
         mg[size_t(c)] = T(sum_g / double(count));
         k_x[size_t(c)] = T(rc * sum_gx / double(count));
       }
+      // dx of plane (i, c) into `to` (fresh: 0 + d, the bits of a cleared buffer added to).
+      const auto dx_plane = [&](int64_t i, int64_t c, T* __restrict to, bool to_fresh) {
+        const int64_t at = (i * channels + c) * plane;
+        const T *__restrict gi = gradient_of(i, c, false), *__restrict xi = xv + at;
+        const T a = wr[size_t(c)], m = mg[size_t(c)], k = k_x[size_t(c)], mc = mean[c];
+        if (to_fresh)
+          for (int64_t j = 0; j < plane; ++j) to[j] = T(0) + a * (gi[j] - m - (xi[j] - mc) * k);
+        else
+          for (int64_t j = 0; j < plane; ++j) to[j] += a * (gi[j] - m - (xi[j] - mc) * k);
+      };
+      if (sink) {  // x's producer takes dx image by image, from this thread's buffer
+        sink.take(t, sink.context, [&](int64_t i) -> const T* {
+          T* image = image_buffer<T>(channels * plane);
+          for (int64_t c = 0; c < channels; ++c) dx_plane(i, c, image + c * plane, true);
+          return image;
+        });
+        return;
+      }
       if (!gx) return;
       parallel_for(n, share, [&](int64_t i) {
         error.run([&] {
-          for (int64_t c = 0; c < channels; ++c) {
-            const int64_t at = (i * channels + c) * plane;
-            const T *__restrict gi = gradient_of(i, c, false), *__restrict xi = xv + at;
-            T* __restrict out_i = gx + at;
-            const T a = wr[size_t(c)], m = mg[size_t(c)], k = k_x[size_t(c)], mc = mean[c];
-            if (fresh)  // 0 + d, the bits of a cleared buffer added to
-              for (int64_t j = 0; j < plane; ++j) out_i[j] = T(0) + a * (gi[j] - m - (xi[j] - mc) * k);
-            else
-              for (int64_t j = 0; j < plane; ++j) out_i[j] += a * (gi[j] - m - (xi[j] - mc) * k);
-          }
+          for (int64_t c = 0; c < channels; ++c) dx_plane(i, c, gx + (i * channels + c) * plane, fresh);
         });
       });
       error.rethrow();
@@ -394,7 +417,8 @@ Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& 
   template Var<T> layer_norm(Var<T>, Var<T>, Var<T>, T);         \
   template Var<T> layer_norm_naive(Var<T>, Var<T>, Var<T>, T);  \
   template Var<T> channel_affine(Var<T>, Var<T>, Var<T>);        \
-  template Var<T> batch_norm_train(Var<T>, Var<T>, Var<T>, T, Tensor<T>&, Tensor<T>&, bool, Var<T>);
+  template Var<T> batch_norm_train(Var<T>, Var<T>, Var<T>, T, Tensor<T>&, Tensor<T>&, bool, Var<T>); \
+  template Var<T> batch_norm_train_with(Var<T>, Var<T>, Var<T>, T, Tensor<T>&, Tensor<T>&, bool, Var<T>, InputGradientSink<T>);
 INTEGRAD_INSTANTIATE(float)
 INTEGRAD_INSTANTIATE(double)
 #undef INTEGRAD_INSTANTIATE

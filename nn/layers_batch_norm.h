@@ -11,6 +11,7 @@
 
 #include "nn/layer.h"
 #include "nn/layer_registry.h"
+#include "nn/layers_conv.h"
 
 namespace integrad::nn {
 
@@ -73,15 +74,24 @@ struct BatchNorm : Layer<T> {
   ad::Var<T> forward_train_add_relu(ad::Tape<T>& tape, ad::Var<T> x, ad::Var<T> residual, Grads grads) const {
     return forward_train(tape, x, grads, true, residual);
   }
+  // Training on the output of `conv` (whose only reader this is) applied to x, the two as one op
+  // (ad::conv2d_batch_norm_train; Model fuses them), then the ReLU or the residual sum and ReLU
+  // as above.
+  ad::Var<T> forward_train_after(const Conv2d<T>& conv, ad::Tape<T>& tape, ad::Var<T> x, Grads grads, bool then_relu, ad::Var<T> residual = {}) const {
+    return forward_train(tape, x, grads, then_relu, residual, &conv);
+  }
 
  private:
   // Training: the mean and biased variance over every dimension but the channels', in one fused
   // op (ad::batch_norm_train; its element-wise twin is in the tests).
-  ad::Var<T> forward_train(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, bool then_relu, ad::Var<T> residual = {}) const {
+  ad::Var<T> forward_train(ad::Tape<T>& tape, ad::Var<T> x, Grads grads, bool then_relu, ad::Var<T> residual = {}, const Conv2d<T>* conv = nullptr) const {
     ad::Tensor<T> mean, var;
-    ad::Var<T> y =
-        ad::batch_norm_train(x, on_tape(tape, weight, grads), on_tape(tape, bias, grads), static_cast<T>(eps), mean, var, then_relu, residual);
-    update_running(mean, var, x.numel() / features);
+    const ad::Var<T> w = on_tape(tape, weight, grads), b = on_tape(tape, bias, grads);
+    const T e = static_cast<T>(eps);
+    ad::Var<T> y = conv ? ad::conv2d_batch_norm_train(x, on_tape(tape, conv->weight, grads), conv->has_bias ? on_tape(tape, conv->bias, grads) : ad::Var<T>(),
+                                                      conv->stride, conv->padding, w, b, e, mean, var, then_relu, residual)
+                        : ad::batch_norm_train(x, w, b, e, mean, var, then_relu, residual);
+    update_running(mean, var, y.numel() / features);
     return y;
   }
   void update_running(const ad::Tensor<T>& mean, const ad::Tensor<T>& var, int64_t n) const {

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -184,9 +185,10 @@ size_t Model<T>::fusable(size_t i, size_t to, Grads grads) const {
   // Training: BatchNorm and the ReLU after it (evaluation folds BatchNorm into a convolution).
   if (grads != Grads::none && layer_is<BatchNorm<T>>(*layers[i])) return only_reader(i) && layer_is<ReLU<T>>(*layers[i + 1]) ? 2 : 1;
   if (!layer_is<Conv2d<T>>(*layers[i]) || !only_reader(i)) return 1;
-  // Evaluation: BatchNorm is an affine map per channel, folded into the convolution before it.
+  // BatchNorm2d (and a ReLU that alone reads it) with the convolution before it: in evaluation an
+  // affine map per channel, folded into the convolution; in training ad::conv2d_batch_norm_train.
   const auto* bn = layer_if<BatchNorm<T>>(*layers[i + 1]);
-  if (grads == Grads::none && bn && bn->dims == 2) return only_reader(i + 1) && layer_is<ReLU<T>>(*layers[i + 2]) ? 3 : 2;
+  if (bn && bn->dims == 2) return only_reader(i + 1) && layer_is<ReLU<T>>(*layers[i + 2]) ? 3 : 2;
   if (!layer_is<ReLU<T>>(*layers[i + 1])) return 1;
   if (only_reader(i + 1)) {
     const auto* pool = layer_if<MaxPool2d<T>>(*layers[i + 2]);
@@ -218,6 +220,7 @@ ad::Var<T> Model<T>::forward_fused(ad::Tape<T>& tape, std::span<const ad::Var<T>
   if (const auto* bn = layer_if<BatchNorm<T>>(*layers[i])) return bn->forward_train_relu(tape, x, grads);
   const auto& conv = layer_as<Conv2d<T>>(*layers[i]);
   if (const auto* bn = layer_if<BatchNorm<T>>(*layers[i + 1])) {
+    if (grads != Grads::none) return bn->forward_train_after(conv, tape, x, grads, count == 3);
     // w'_o = w_o·scale_o, b'_o = b_o·scale_o + shift_o: the same function as the convolution and
     // the normalisation, to rounding, in one pass over the output instead of two or three.
     const auto [scale, shift] = bn->affine();
@@ -244,21 +247,35 @@ ad::Var<T> Model<T>::forward_graph(ad::Tape<T>& tape, std::span<const ad::Var<T>
   std::vector<ad::Var<T>> reads;
   auto value_of = [&](int r) { return r < 0 ? xs[size_t(-1 - r)] : values[r]; };
   std::vector<size_t> deferred(to, npos);  // deferred[add]: the BatchNorm that runs with that Add (residual_end)
+  std::vector<bool> with_conv(to, false);   // with_conv[bn]: that BatchNorm's convolution was deferred with it
+  // Whether the nodes `group` may run at the Add's turn: not if a hook acts on one of them, or on any node.
+  const auto unhooked = [&](std::initializer_list<size_t> group) {
+    return !hook || (hook->only != npos && std::find(group.begin(), group.end(), hook->only) == group.end());
+  };
   for (size_t i = 0; i < to; ++i) {
     throw_if_stop_requested();  // Ctrl-C between nodes, as in the chain's forward
     if (const size_t bn = deferred[i]; bn != npos) {
-      // BatchNorm, Add, ReLU as one op: the Add's other addend is the residual.
+      // BatchNorm, Add, ReLU as one op, with the convolution before it if that was deferred too:
+      // the Add's other addend is the residual.
       const std::vector<int>& addends = inputs[i];
       const int residual = addends[0] == static_cast<int>(bn) ? addends[1] : addends[0];
-      values[i + 1] = layer_as<BatchNorm<T>>(*layers[bn]).forward_train_add_relu(tape, value_of(inputs[bn][0]), value_of(residual), grads);
+      const auto& norm = layer_as<BatchNorm<T>>(*layers[bn]);
+      const int source = inputs[bn][0];
+      values[i + 1] = with_conv[bn] ? norm.forward_train_after(layer_as<Conv2d<T>>(*layers[size_t(source)]), tape, value_of(inputs[size_t(source)][0]), grads,
+                                                                true, value_of(residual))
+                                    : norm.forward_train_add_relu(tape, value_of(source), value_of(residual), grads);
       ++i;
       continue;
     }
-    // Unless a hook acts on one of the three, or on any node; and only the first of two
-    // BatchNorms that the Add sums (a downsampling shortcut's is the other): the second runs then.
-    if (const size_t add = residual_end(i, to, grads);
-        add != npos && deferred[add] == npos && (!hook || (hook->only != npos && hook->only != i && hook->only != add && hook->only != add + 1))) {
-      deferred[add] = i;
+    // Only the first of two BatchNorms that the Add sums (a downsampling shortcut's is the other):
+    // the second runs then, with its convolution if it has one (fusable).
+    const bool conv_then_bn = grads != Grads::none && layer_is<Conv2d<T>>(*layers[i]) && i + 1 < to && layer_is<BatchNorm<T>>(*layers[i + 1]) &&
+                              fusable(i, to, grads) >= 2;
+    const size_t bn = conv_then_bn ? i + 1 : i;
+    if (const size_t add = residual_end(bn, to, grads); add != npos && deferred[add] == npos && unhooked({i, bn, add, add + 1})) {
+      deferred[add] = bn;
+      with_conv[bn] = conv_then_bn;
+      i = bn;
       continue;
     }
     // A hook that acts on one node lets the rest fuse: a group may end at that node (its value is

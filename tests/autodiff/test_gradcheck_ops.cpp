@@ -357,6 +357,24 @@ TEST_CASE("gradcheck: batch_norm_train (BatchNorm1d and 2d shapes)") {
   }
 }
 
+TEST_CASE("gradcheck: conv2d_batch_norm_train, strides 1 and 2, with a convolution bias and a residual") {
+  // 8 input channels take dx by the adjoint convolution, 2 by col2im; x's gradient also started
+  // by a later use, so the convolution's dx adds to it.
+  for (int stride : {1, 2})
+    for (int64_t in : {2, 8}) {
+      CAPTURE(stride);
+      CAPTURE(in);
+      const Tensor<double> x = random(Shape{3, in, 5, 5}, 111, -2.0, 2.0), k = random(Shape{8, in, 3, 3}, 112), kb = random(Shape{8}, 113);
+      const Tensor<double> w = random(Shape{8}, 114, 0.5, 1.5), b = random(Shape{8}, 115);
+      const int64_t side = (5 + 2 - 3) / stride + 1;
+      expect_gradcheck([stride](auto&, Inputs v) {
+        Tensor<double> m, s;
+        V y = conv2d_batch_norm_train(v[0], v[1], v[2], stride, 1, v[3], v[4], 1e-5, m, s, false, v[5]);
+        return sum(y * y) + sum(v[0] * v[0]) + sum(v[5] * v[5]);
+      }, {x, k, kb, w, b, random(Shape{3, 8, side, side}, 116)});
+    }
+}
+
 TEST_CASE("batch_norm_train equals the composed BatchNorm, values, batch statistics and gradients") {
   for (const Shape& shape : {Shape{5, 3}, Shape{4, 3, 7}, Shape{3, 4, 5, 6}}) {
     CAPTURE(shape.str());
@@ -471,5 +489,54 @@ TEST_CASE("batch_norm_train with then_relu gives relu(batch_norm_train) bit for 
     CHECK(bits(var1.span()) == bits(var2.span()));
     for (auto [a, c] : {std::pair{x1, x2}, {w1, w2}, {b1, b2}})
       CHECK(bits(a.grad()) == bits(c.grad()));
+  }
+}
+
+TEST_CASE("conv2d_batch_norm_train gives batch_norm_train(conv2d) bit for bit: values, statistics and gradients") {
+  // float32; a seed with NaN, ±Inf and −0; strides 1 and 2; 3 input channels (dx by col2im) and 8
+  // (by the adjoint convolution); a convolution bias or none; with and without the ReLU and the
+  // residual (its gradient written outright or added to); an input that needs no gradient (a
+  // first layer's image).
+  struct Case {
+    int64_t in;
+    int stride;
+    bool conv_bias, then_relu, with_residual, shared, input_grad;
+  };
+  for (const Case k : {Case{3, 1, false, true, false, false, true}, Case{8, 1, false, true, true, false, true}, Case{8, 1, true, false, true, true, true},
+                       Case{8, 2, false, true, false, false, true}, Case{3, 2, true, false, false, false, false}, Case{8, 1, false, false, false, false, false}}) {
+    CAPTURE(k.in);
+    CAPTURE(k.stride);
+    CAPTURE(k.conv_bias);
+    CAPTURE(k.then_relu);
+    CAPTURE(k.with_residual);
+    CAPTURE(k.shared);
+    const int64_t n = 5, out = 8, side = 9, out_side = (side + 2 - 3) / k.stride + 1;
+    const Shape y_shape{n, out, out_side, out_side};
+    const Tensor<float> image = to_float(random(Shape{n, k.in, side, side}, 141, -2.0, 2.0)), kernel = to_float(random(Shape{out, k.in, 3, 3}, 142));
+    const Tensor<float> kernel_bias = to_float(random(Shape{out}, 143)), w = to_float(random(Shape{out}, 144, 0.5, 1.5)), b = to_float(random(Shape{out}, 145));
+    const Tensor<float> r = to_float(random(y_shape, 146)), seed = hostile_seed(y_shape, 147);
+    Tape<float> fused_tape, apart_tape;
+    const auto leaves = [&](Tape<float>& t) {
+      return std::array<Var<float>, 6>{t.leaf(image, k.input_grad), t.leaf(kernel, true), k.conv_bias ? t.leaf(kernel_bias, true) : Var<float>{},
+                                       t.leaf(w, true), t.leaf(b, true), k.with_residual ? t.leaf(r, true) : Var<float>{}};
+    };
+    const auto v1 = leaves(fused_tape), v2 = leaves(apart_tape);
+    Tensor<float> mu1, var1, mu2, var2;
+    Var<float> y1 = conv2d_batch_norm_train(v1[0], v1[1], v1[2], k.stride, 1, v1[3], v1[4], 1e-5f, mu1, var1, k.then_relu, v1[5]);
+    Var<float> y2 = batch_norm_train(conv2d(v2[0], v2[1], v2[2], k.stride, 1), v2[3], v2[4], 1e-5f, mu2, var2, k.then_relu, v2[5]);
+    if (k.shared) {  // the residual's gradient first from another reader
+      y1 = y1 * v1[5];
+      y2 = y2 * v2[5];
+    }
+    fused_tape.backward(y1, seed.span());
+    apart_tape.backward(y2, seed.span());
+    CHECK(bits(y1.value()) == bits(y2.value()));
+    CHECK(bits(mu1.span()) == bits(mu2.span()));
+    CHECK(bits(var1.span()) == bits(var2.span()));
+    for (size_t i = 0; i < v1.size(); ++i) {
+      CAPTURE(i);
+      if (v1[i].valid() && v1[i].requires_grad()) CHECK(bits(v1[i].grad()) == bits(v2[i].grad()));
+    }
+    CHECK(std::any_of(v1[1].grad().begin(), v1[1].grad().end(), [](float g) { return std::isfinite(g) && g != 0; }));
   }
 }

@@ -152,8 +152,9 @@ TEST_CASE("predict: the ResNet in cache-sized parts gives one forward of the who
 }
 
 TEST_CASE("training: the ResNet's fused nodes give the unfused graph's bits, outputs, running statistics and gradients") {
-  // The forward fuses BatchNorm and ReLU, and BatchNorm, Add and ReLU at a block's end (layer2.0's
-  // BatchNorm waits for its downsampling shortcut); a hook on every node turns all fusion off.
+  // The forward fuses each Conv2d with its BatchNorm and ReLU, and Conv2d, BatchNorm, Add and ReLU
+  // at a block's end (layer2.0's waits for its downsampling shortcut, itself a Conv2d and
+  // BatchNorm fused); a hook on every node turns all fusion off.
   const auto run = [](bool fused) {
     nn::Model<float> model = nn::parse_architecture<float>(nn::named_architecture("resnet"), ad::Shape{1, 28, 28}, nn::InputDtype::float32, 7);
     ad::Rng rng(8);
