@@ -22,10 +22,19 @@ struct InputGradientSink {
   explicit operator bool() const { return take != nullptr; }
 };
 
-// ad::batch_norm_train; with a sink, x's gradient goes to the sink rather than to x (which then
-// needs no gradient of its own: a tape value the fused op made).
+// One image's plane of one channel: its mean, and the sum of squared deviations from it.
+struct PlaneMoments {
+  double mean, squares;
+};
+template <Scalar T>
+PlaneMoments plane_moments(const T* plane, int64_t len);
+
+// ad::batch_norm_train. With `moments` (per image and channel, [N·C] image-major: what x's producer
+// worked out while each image was in its cache), no pass over x for them. With a sink, x's
+// gradient goes to the sink rather than to x (which then needs no gradient of its own: a tape
+// value the fused op made).
 template <Scalar T>
 Var<T> batch_norm_train_with(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& batch_mean, Tensor<T>& batch_var, bool then_relu, Var<T> residual,
-                             InputGradientSink<T> sink);
+                             const PlaneMoments* moments, InputGradientSink<T> sink);
 
 }  // namespace integrad::ad

@@ -43,8 +43,11 @@ struct ConvOutput {
 };
 
 // y [N, O, Ho, Wo] (pooled: [N, O, Ho/2, Wo/2]) from x and w; bias may be null. Pooled: stride 1 only.
+// With `after_image`, called on each image's output as soon as it is written, while it is in the
+// thread's cache (a fused BatchNorm's statistics, ops_conv_batch_norm.cpp).
 template <Scalar T>
-void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, ConvOutput out, T* y);
+void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, ConvOutput out, T* y,
+                       const std::function<void(int64_t image, const T* y_image)>* after_image = nullptr);
 
 // One image's dY [O, ho, wo] (of y's layout), worked out when the backward reaches that image, in
 // the calling thread's memory: a fused op's gradient that is never written whole (BatchNorm's,

@@ -416,7 +416,8 @@ void dx_by_adjoint_convolution(const ConvGeometry& g, const ConvGeometry& ga, co
 }  // namespace
 
 template <Scalar T>
-void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, ConvOutput out, T* y) {
+void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, ConvOutput out, T* y,
+                       const std::function<void(int64_t image, const T* y_image)>* after_image) {
   const RowsGeometry r(g);
   // With pooling, each output channel's wide rows are pooled in place, as a plane hp wide whose
   // extra columns no window reaches: the winners come out as offsets into the wide layout.
@@ -435,6 +436,7 @@ void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* b
       // The bias, the ReLU (relu_value, as ad::relu: the same bits, NaN included) and the drop of
       // the extra columns happen as the GEMM stores its tiles.
       gemm_rows(g.o, r.span, g.patch(), w, g.patch(), patch_rows.data(), yb, g.pixels(), Epilogue<T>{bias, out.relu, r.wp, g.wo});
+      if (after_image) (*after_image)(b, yb);
       return;
     }
     T* wide = thread_buffer<T, Buffer::wide>(g.o * r.span);
@@ -452,6 +454,7 @@ void conv_rows_forward(const ConvGeometry& g, const T* x, const T* w, const T* b
       }
       max_pool_plane_any(pool, row, yb + oc * out_plane, out.winners ? out.winners + (b * g.o + oc) * out_plane : nullptr, nan != 0);
     }
+    if (after_image) (*after_image)(b, yb);
   }); });
   error.rethrow();
 }
@@ -576,8 +579,10 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
   }
 }
 
-template void conv_rows_forward(const ConvGeometry&, const float*, const float*, const float*, ConvOutput, float*);
-template void conv_rows_forward(const ConvGeometry&, const double*, const double*, const double*, ConvOutput, double*);
+template void conv_rows_forward(const ConvGeometry&, const float*, const float*, const float*, ConvOutput, float*,
+                                const std::function<void(int64_t, const float*)>*);
+template void conv_rows_forward(const ConvGeometry&, const double*, const double*, const double*, ConvOutput, double*,
+                                const std::function<void(int64_t, const double*)>*);
 template void conv_rows_backward(const ConvGeometry&, const float*, const float*, const float*, const float*, const int32_t*, float*, bool, float*, float*,
                                  const ImageGradient<float>*);
 template void conv_rows_backward(const ConvGeometry&, const double*, const double*, const double*, const double*, const int32_t*, double*, bool, double*,

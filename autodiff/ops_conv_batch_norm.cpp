@@ -4,8 +4,10 @@
 // core's L2) and the convolution's backward reads it back as its dY. Fused, the convolution's
 // backward asks for each image's dx as it reaches that image, and BatchNorm works it out then,
 // into the thread's cache: one write and one read of the batch fewer per normalisation.
+#include <functional>
 #include <new>
 #include <type_traits>
+#include <vector>
 
 #include "autodiff/batch_norm_kernels.h"
 #include "autodiff/conv_kernels.h"
@@ -36,16 +38,21 @@ Var<T> conv2d_batch_norm_train(Var<T> x, Var<T> conv_weight, Var<T> conv_bias, i
     throw std::invalid_argument("conv2d: bias " + conv_bias.shape().str() + " does not match " + std::to_string(g.o) + " output channels");
   Tape<T>& tape = x.tape();
   // The convolution's output: a tape value with no gradient of its own (BatchNorm's sink takes it).
+  // BatchNorm's statistics per (image, channel) as each image comes out of the GEMM, in cache.
   Var<T> convolved = tape.make(Shape{g.n, g.o, g.ho, g.wo}, false);
+  std::vector<PlaneMoments> moments(size_t(g.n * g.o));
+  const std::function<void(int64_t, const T*)> measure = [&moments, &g](int64_t image, const T* y) {
+    for (int64_t oc = 0; oc < g.o; ++oc) moments[size_t(image * g.o + oc)] = plane_moments(y + oc * g.pixels(), g.pixels());
+  };
   conv_rows_forward(g, x.value().data(), conv_weight.value().data(), conv_bias.valid() ? conv_bias.value().data() : nullptr, ConvOutput{},
-                    tape.write(convolved));
+                    tape.write(convolved), &measure);
   InputGradientSink<T> sink;
   if (x.requires_grad() || conv_weight.requires_grad() || (conv_bias.valid() && conv_bias.requires_grad())) {
     static_assert(std::is_trivially_destructible_v<Convolution<T>>, "kept in the tape's arena");
     auto* context = new (tape.template scratch<Convolution<T>>(1)) Convolution<T>{g, x, conv_weight, conv_bias};
     sink = {&Convolution<T>::backward, context};
   }
-  return batch_norm_train_with(convolved, weight, bias, eps, batch_mean, batch_var, then_relu, residual, sink);
+  return batch_norm_train_with(convolved, weight, bias, eps, batch_mean, batch_var, then_relu, residual, moments.data(), sink);
 }
 
 #define INTEGRAD_INSTANTIATE(T)                                                                                                                  \

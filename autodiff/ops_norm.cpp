@@ -169,12 +169,10 @@ double blocked_sum(int64_t len, F4&& f4, F&& f) {
   return total;
 }
 
-// One image's plane of one channel: its mean, and the sum of squared deviations from it, in two
-// passes over the plane (in L1). The squares are taken about the mean rounded to T, as the lanes
-// hold it, and corrected to the exact mean.
-struct PlaneMoments {
-  double mean, squares;
-};
+}  // namespace
+
+// In two passes over the plane (in L1). The squares are taken about the mean rounded to T, as the
+// lanes hold it, and corrected to the exact mean.
 template <Scalar T>
 PlaneMoments plane_moments(const T* p, int64_t len) {
   const double mean = blocked_sum<T>(len, [p](int64_t k) { return load_lanes(p + k); }, [p](int64_t k) { return double(p[k]); }) / double(len);
@@ -192,6 +190,8 @@ PlaneMoments plane_moments(const T* p, int64_t len) {
   const double off = mean - double(m), squares = about_m - double(len) * off * off;
   return {mean, squares < 0 ? 0.0 : squares};  // rounding may take it below 0; NaN stays
 }
+
+namespace {
 
 // BatchNorm's output before any ReLU, y = x·scale + shift: one expression for the forward and the
 // backward's ReLU mask, so that both round it alike.
@@ -225,12 +225,12 @@ T* image_buffer(int64_t values) {
 // any thread count.
 template <Scalar T>
 Var<T> batch_norm_train(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& batch_mean, Tensor<T>& batch_var, bool then_relu, Var<T> residual) {
-  return batch_norm_train_with(x, weight, bias, eps, batch_mean, batch_var, then_relu, residual, {});
+  return batch_norm_train_with(x, weight, bias, eps, batch_mean, batch_var, then_relu, residual, nullptr, {});
 }
 
 template <Scalar T>
 Var<T> batch_norm_train_with(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor<T>& batch_mean, Tensor<T>& batch_var, bool then_relu, Var<T> residual,
-                             InputGradientSink<T> sink) {
+                             const PlaneMoments* moments_given, InputGradientSink<T> sink) {
   const int64_t channels = x.rank() >= 2 ? x.shape()[1] : 0;
   if (x.rank() < 2 || weight.numel() != channels || bias.numel() != channels)
     throw std::invalid_argument("batch_norm_train: x " + x.shape().str() + " needs weight and bias of its " + std::to_string(channels) +
@@ -257,19 +257,21 @@ Var<T> batch_norm_train_with(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor
   const int64_t work = 7 * kPassCost * x.numel();
   const bool share = work >= kParallelWork;
 
-  std::vector<PlaneMoments> moments(size_t(n * channels));
-  parallel_for(n, share, [&](int64_t i) {
-    for (int64_t c = 0; c < channels; ++c) moments[size_t(i * channels + c)] = plane_moments(xv + (i * channels + c) * plane, plane);
-  });
+  std::vector<PlaneMoments> moments_here(moments_given ? 0 : size_t(n * channels));
+  if (!moments_given)
+    parallel_for(n, share, [&](int64_t i) {
+      for (int64_t c = 0; c < channels; ++c) moments_here[size_t(i * channels + c)] = plane_moments(xv + (i * channels + c) * plane, plane);
+    });
+  const PlaneMoments* moments = moments_given ? moments_given : moments_here.data();
   for (int64_t c = 0; c < channels; ++c) {
     // Chan's merge of equal-sized parts: the mean of the means; the squares within each plane plus
     // each plane's mean's squared distance from the whole, times its size.
     double sum = 0;
-    for (int64_t i = 0; i < n; ++i) sum += moments[size_t(i * channels + c)].mean;
+    for (int64_t i = 0; i < n; ++i) sum += moments[i * channels + c].mean;
     const double mu = sum / double(n);
     double within = 0, between = 0;
     for (int64_t i = 0; i < n; ++i) {
-      const PlaneMoments& m = moments[size_t(i * channels + c)];
+      const PlaneMoments& m = moments[i * channels + c];
       within += m.squares;
       between += (m.mean - mu) * (m.mean - mu);
     }
@@ -418,7 +420,8 @@ Var<T> batch_norm_train_with(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor
   template Var<T> layer_norm_naive(Var<T>, Var<T>, Var<T>, T);  \
   template Var<T> channel_affine(Var<T>, Var<T>, Var<T>);        \
   template Var<T> batch_norm_train(Var<T>, Var<T>, Var<T>, T, Tensor<T>&, Tensor<T>&, bool, Var<T>); \
-  template Var<T> batch_norm_train_with(Var<T>, Var<T>, Var<T>, T, Tensor<T>&, Tensor<T>&, bool, Var<T>, InputGradientSink<T>);
+  template Var<T> batch_norm_train_with(Var<T>, Var<T>, Var<T>, T, Tensor<T>&, Tensor<T>&, bool, Var<T>, const PlaneMoments*, InputGradientSink<T>); \
+  template PlaneMoments plane_moments(const T*, int64_t);
 INTEGRAD_INSTANTIATE(float)
 INTEGRAD_INSTANTIATE(double)
 #undef INTEGRAD_INSTANTIATE
