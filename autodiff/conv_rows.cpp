@@ -535,12 +535,22 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
           const int64_t planes = r.s * r.s * r.hp * r.wp;
           transpose(g.c, planes, padded, planes, pixels, g.c);
           std::fill(pixels + planes * g.c, pixels + taps.pixels * g.c, T(0));
+          // With dY as it is (no mask to apply on the way), the sums run over the real outputs
+          // only: B's rows are pointers, so they may skip the extra columns, whose dY is zero
+          // (a fourteenth of layer 1's dW products, an eighth of layer 2's). The same sums,
+          // bit for bit: adding those zeros left each running sum as it was.
+          const bool real_only = !relu_y && !winners;
+          const int64_t depth = real_only ? g.pixels() : r.span;
           static thread_local std::vector<const T*> pixel_rows;
-          pixel_rows.resize(size_t(r.span));
+          pixel_rows.resize(size_t(depth));
           for (const PixelMajorTaps::Group& group : taps.groups) {
-            for (int64_t t = 0; t < r.span; ++t) pixel_rows[size_t(t)] = pixels + (group.offset + t) * g.c;
-            gemm_rows(g.o, group.taps * g.c, r.span, T(1), dy_wide, wide_stride, pixel_rows.data(), T(1), partial_dw + q * weights + group.first_column,
-                      g.patch());
+            if (real_only)
+              for (int64_t oy = 0, t = 0; oy < g.ho; ++oy)
+                for (int64_t ox = 0; ox < g.wo; ++ox) pixel_rows[size_t(t++)] = pixels + (group.offset + oy * r.wp + ox) * g.c;
+            else
+              for (int64_t t = 0; t < r.span; ++t) pixel_rows[size_t(t)] = pixels + (group.offset + t) * g.c;
+            gemm_rows(g.o, group.taps * g.c, depth, T(1), real_only ? dy_image : dy_wide, real_only ? g.pixels() : wide_stride, pixel_rows.data(), T(1),
+                      partial_dw + q * weights + group.first_column, g.patch());
           }
         } else {
           // The unfolded rows in dW's tap order when the pixel-major GEMMs above fill partial_dw.

@@ -201,28 +201,33 @@ std::vector<float> values_and_gradients(const ConvOp& op, const Tensor<float>& x
 }  // namespace
 
 TEST_CASE("conv2d_relu gives relu(conv2d) bit for bit: values and the gradients of x, weight and bias") {
+  // 4 input and 8 output channels read dW pixel-major: fused, over the wide layout's span (the
+  // ReLU's mask applied to dY on the way); apart, over the real outputs only. The same bits.
   Rng rng(8);
-  for (int stride : {1, 2}) {
-    CAPTURE(stride);
-    const Tensor<float> x = Tensor<float>::uniform(Shape{5, 3, 9, 8}, rng, -1, 1), w = Tensor<float>::uniform(Shape{4, 3, 3, 3}, rng, -1, 1);
-    const Tensor<float> b = Tensor<float>::uniform(Shape{4}, rng, -0.5, 0.5);
-    Tensor<float> seed = Tensor<float>::uniform(Shape{5 * 4 * 9 * 8}, rng, -1, 1);
-    auto run = [&](bool fused) {
-      return values_and_gradients([&](auto xv, auto wv, auto bv) { return fused ? conv2d_relu(xv, wv, bv, stride, 1) : relu(conv2d(xv, wv, bv, stride, 1)); },
-                                  x, w, b, seed);
-    };
-    const std::vector<float> values = run(true);
-    CHECK(values == run(false));
-    // A NaN in dY where the ReLU output is 0: PyTorch's relu backward is the select
-    // y <= 0 ? 0 : dY (threshold_backward), so it is stopped there, fused or not: same bits.
-    const auto zero = std::find(values.begin(), values.end(), 0.0f);
-    REQUIRE(zero != values.end());
-    seed[zero - values.begin()] = std::nanf("");
-    const std::vector<float> fused = run(true), separate = run(false);
-    CHECK(std::count_if(fused.begin(), fused.end(), [](float v) { return std::isnan(v); }) == 0);
-    CHECK(fused == values);
-    CHECK(fused == separate);
-  }
+  for (int stride : {1, 2})
+    for (const auto& [in, out] : {std::pair<int64_t, int64_t>{3, 4}, {4, 8}}) {
+      CAPTURE(stride);
+      CAPTURE(out);
+      const Tensor<float> x = Tensor<float>::uniform(Shape{5, in, 9, 8}, rng, -1, 1), w = Tensor<float>::uniform(Shape{out, in, 3, 3}, rng, -1, 1);
+      const Tensor<float> b = Tensor<float>::uniform(Shape{out}, rng, -0.5, 0.5);
+      Tensor<float> seed = Tensor<float>::uniform(Shape{5 * out * 9 * 8}, rng, -1, 1);
+      auto run = [&](bool fused) {
+        return values_and_gradients([&](auto xv, auto wv, auto bv) { return fused ? conv2d_relu(xv, wv, bv, stride, 1) : relu(conv2d(xv, wv, bv, stride, 1)); },
+                                    x, w, b, seed);
+      };
+      const std::vector<float> values = run(true), apart = run(false);
+      REQUIRE(values.size() == apart.size());
+      CHECK(std::memcmp(values.data(), apart.data(), values.size() * sizeof(float)) == 0);
+      // A NaN in dY where the ReLU output is 0: PyTorch's relu backward is the select
+      // y <= 0 ? 0 : dY (threshold_backward), so it is stopped there, fused or not: same bits.
+      const auto zero = std::find(values.begin(), values.end(), 0.0f);
+      REQUIRE(zero != values.end());
+      seed[zero - values.begin()] = std::nanf("");
+      const std::vector<float> fused = run(true), separate = run(false);
+      CHECK(std::count_if(fused.begin(), fused.end(), [](float v) { return std::isnan(v); }) == 0);
+      CHECK(fused == values);
+      CHECK(fused == separate);
+    }
 }
 
 TEST_CASE("conv2d and conv2d_relu: dX alone (constant weights, as attribution asks) has the bits of dX with dW") {
