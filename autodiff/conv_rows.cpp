@@ -165,10 +165,19 @@ void pad_image(const ConvGeometry& g, const RowsGeometry& r, const T* image, T* 
     std::fill(padded + g.c * plane, padded + r.padded, T(0));  // the slack the last span reads
     return;
   }
+  // Phase planes that no tap reads stay zeros: plane (a, b) is read when a < kh and b < kw, so a
+  // 1×1 convolution of stride 2 (a ResNet's downsampling shortcut) reads only the even rows and
+  // columns, and the odd rows of its input are not even loaded.
   std::fill_n(padded, r.padded, T(0));
   for (int64_t ic = 0; ic < g.c; ++ic)
     for (int64_t y = 0; y < g.h; ++y) {
+      if ((y + g.padding) % r.s >= g.kh) continue;
       const T* src = image + (ic * g.h + y) * g.w;
+      if (r.s == 2 && g.kw == 1 && g.padding % 2 == 0) {  // the even pixels alone
+        T* even = padded + r.image_row(ic, y, 0);
+        for (int64_t k = 0; k < (g.w + 1) / 2; ++k) even[k] = src[2 * k];
+        continue;
+      }
       if (r.s == 2) {
         // The even pixels to one phase plane, the odd to the other, in one pass over the row
         // that GCC vectorises as a deinterleave: a loop per phase, each with its own strided
@@ -184,6 +193,7 @@ void pad_image(const ConvGeometry& g, const RowsGeometry& r, const T* image, T* 
       }
       // Each phase plane of this row takes every s-th pixel.
       for (int64_t b = 0; b < r.s && b < g.w; ++b) {
+        if ((b + g.padding) % r.s >= g.kw) continue;
         T* dst = padded + r.image_row(ic, y, b);
         const int64_t count = (g.w - b + r.s - 1) / r.s;
         for (int64_t k = 0; k < count; ++k) dst[k] = src[k * r.s + b];

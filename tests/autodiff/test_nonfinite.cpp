@@ -409,6 +409,29 @@ TEST_CASE("non-finite: conv2d's dX by the adjoint convolution (8 input channels)
   }
 }
 
+TEST_CASE("conv2d of every kernel size, stride and padding (phase planes a kernel never reads left out) against direct loops") {
+  // A 1×1 kernel of stride 2 (a downsampling shortcut) reads only the even rows and columns, which
+  // is all pad_image loads; a 2×2 kernel of stride 3 skips a row and a column phase of three.
+  Rng rng(34);
+  for (int64_t kernel : {1, 2, 3})
+    for (int stride : {1, 2, 3})
+      for (int padding : {0, 1}) {
+        CAPTURE(kernel);
+        CAPTURE(stride);
+        CAPTURE(padding);
+        const Tensor<double> x = Tensor<double>::uniform(Shape{3, 8, 7, 6}, rng, -1, 1), w = Tensor<double>::uniform(Shape{8, 8, kernel, kernel}, rng, -1, 1);
+        const Tensor<double> bias = Tensor<double>::uniform(Shape{8}, rng, -0.5, 0.5);
+        const int64_t ho = (7 + 2 * padding - kernel) / stride + 1, wo = (6 + 2 * padding - kernel) / stride + 1;
+        std::vector<double> dy(static_cast<size_t>(3 * 8 * ho * wo));
+        for (size_t k = 0; k < dy.size(); ++k) dy[k] = std::sin(double(k));
+        const Run<double> r = run<double>([&](auto& v) { return conv2d(v[0], v[1], v[2], stride, padding); }, {x, w, bias}, dy);
+        const ConvGrads expected = conv_grads_naive(x, w, dy, stride, padding);
+        check_same_nonfinite(r.value, conv2d_naive(x, w, &bias, stride, padding).vector());
+        check_same_nonfinite(r.grads[0], expected.dx);
+        check_same_nonfinite(r.grads[1], expected.dw);
+      }
+}
+
 TEST_CASE("non-finite: conv2d's dW read pixel-major (8 output channels), strides 1 and 2, one image with NaN and Inf, against direct loops") {
   // Output channels a multiple of 8 and a patch of 32 or more: dW sums dY against the padded image
   // transposed to (pixel, channel), each kernel row's taps as one GEMM read in place, its columns
