@@ -387,26 +387,34 @@ void check_same_nonfinite(const std::vector<double>& actual, const std::vector<d
 
 }  // namespace
 
-TEST_CASE("non-finite: conv2d's dX by the adjoint convolution (8 input channels) against direct loops") {
-  // With finite weights dX is the flipped-weight convolution of the padded dY, whose padding zeros
-  // meet only finite weights: NaN and Inf in x and dY reach dX as in the direct loops. A NaN weight
-  // sends dX back to col2im, where only real outputs' terms are added (0 · NaN is never formed).
+TEST_CASE("non-finite: conv2d's dX with 8 input channels (the adjoint convolution, col2im), strides 1 and 2, against direct loops") {
+  // With finite weights and stride 1, dX is the flipped-weight convolution of the padded dY, whose
+  // padding zeros meet only finite weights: NaN and Inf in x and dY reach dX as in the direct
+  // loops. Stride 2, or a NaN weight, takes col2im, where only real outputs' terms are added
+  // (0 · NaN is never formed).
   Rng rng(32);
-  for (bool nan_weight : {false, true}) {
-    CAPTURE(nan_weight);
-    Tensor<double> x = Tensor<double>::uniform(Shape{2, 8, 5, 6}, rng, -1, 1), w = Tensor<double>::uniform(Shape{3, 8, 3, 3}, rng, -1, 1);
-    const Tensor<double> bias = Tensor<double>::uniform(Shape{3}, rng, -0.5, 0.5);
-    if (nan_weight) w.at({1, 4, 0, 2}) = kNaN;
-    else x.at({0, 5, 2, 0}) = kNaN, x.at({1, 0, 3, 4}) = kInf;
-    std::vector<double> dy(size_t(2 * 3 * 5 * 6));
-    for (size_t k = 0; k < dy.size(); ++k) dy[k] = std::sin(double(k));
-    if (!nan_weight) dy[7] = kInf, dy[40] = kNaN;
-    const ConvGrads expected = conv_grads_naive(x, w, dy, 1, 1);
-    const Run<double> r = run<double>([&](auto& v) { return conv2d(v[0], v[1], v[2], 1, 1); }, {x, w, bias}, dy);
-    check_same_nonfinite(r.grads[0], expected.dx);
-    CHECK(std::count_if(r.grads[0].begin(), r.grads[0].end(), [](double v) { return std::isnan(v); }) > 0);
-    if (nan_weight) CHECK(std::count_if(r.grads[0].begin(), r.grads[0].end(), [](double v) { return !std::isnan(v); }) > 0);
-  }
+  for (int stride : {1, 2})
+    for (bool nan_weight : {false, true}) {
+      CAPTURE(stride);
+      CAPTURE(nan_weight);
+      Tensor<double> x = Tensor<double>::uniform(Shape{2, 8, 5, 6}, rng, -1, 1), w = Tensor<double>::uniform(Shape{3, 8, 3, 3}, rng, -1, 1);
+      const Tensor<double> bias = Tensor<double>::uniform(Shape{3}, rng, -0.5, 0.5);
+      if (nan_weight) w.at({1, 4, 0, 2}) = kNaN;
+      else x.at({0, 5, 2, 0}) = kNaN, x.at({1, 0, 3, 4}) = kInf;
+      const int64_t ho = (5 + 2 - 3) / stride + 1, wo = (6 + 2 - 3) / stride + 1;
+      std::vector<double> dy(size_t(2 * 3 * ho * wo));
+      for (size_t k = 0; k < dy.size(); ++k) dy[k] = std::sin(double(k));
+      if (!nan_weight) dy[7] = kInf, dy[14] = kNaN;
+      const ConvGrads expected = conv_grads_naive(x, w, dy, stride, 1);
+      const Run<double> r = run<double>([&](auto& v) { return conv2d(v[0], v[1], v[2], stride, 1); }, {x, w, bias}, dy);
+      check_same_nonfinite(r.grads[0], expected.dx);
+      CHECK(std::count_if(r.grads[0].begin(), r.grads[0].end(), [](double v) { return std::isnan(v); }) > 0);
+      CHECK(std::count_if(r.grads[0].begin(), r.grads[0].end(), [](double v) { return !std::isnan(v); }) > 0);
+      // And through a fused ReLU, whose mask stops dY where the output is 0.
+      const Run<double> fused = run<double>([&](auto& v) { return conv2d_relu(v[0], v[1], v[2], stride, 1); }, {x, w, bias}, dy);
+      const Run<double> apart = run<double>([&](auto& v) { return relu(conv2d(v[0], v[1], v[2], stride, 1)); }, {x, w, bias}, dy);
+      check_same_nonfinite(fused.grads[0], apart.grads[0]);
+    }
 }
 
 TEST_CASE("conv2d of every kernel size, stride and padding (phase planes a kernel never reads left out) against direct loops") {
