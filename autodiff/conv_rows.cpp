@@ -530,19 +530,20 @@ void conv_rows_backward(const ConvGeometry& g, const T* x, const T* w, const T* 
         for (int64_t oc = 0; oc < g.o; ++oc) partial_db[q * g.o + oc] += sum_of(dy_wide + oc * wide_stride, r.span);
       if (dw) {
         pad_image(g, r, x + b * g.image(), padded);
-        if (dw_by_output && all_finite(padded, r.padded)) {
-          // B's rows read where they lie in the pixel-major image (PixelMajorTaps). Their extra
-          // columns hold pixels, finite here, that dY's zeros there turn into ±0 terms: the
-          // same sums, as a sum that starts at +0 never becomes −0 by adding them.
+        // With dY as it is (no mask to apply on the way), dW's sums run over the real outputs
+        // only: B's rows are pointers, so they may skip the extra columns, whose dY is zero (a
+        // fourteenth of layer 1's dW products, an eighth of layer 2's). The same sums, bit for
+        // bit: adding those zeros left each running sum as it was. Otherwise they run over the
+        // wide layout's span, whose extra columns hold pixels that dY's zeros there turn into ±0
+        // terms when the image is finite (a sum from +0 never becomes −0 by adding them); an
+        // image with NaN or Inf is unfolded with those columns cleared.
+        const bool real_only = !relu_y && !winners;
+        if (dw_by_output && (real_only || all_finite(padded, r.padded))) {
+          // B's rows read where they lie in the pixel-major image (PixelMajorTaps).
           T* pixels = thread_buffer<T, Buffer::pixel_major>(taps.pixels * g.c);
           const int64_t planes = r.s * r.s * r.hp * r.wp;
           transpose(g.c, planes, padded, planes, pixels, g.c);
           std::fill(pixels + planes * g.c, pixels + taps.pixels * g.c, T(0));
-          // With dY as it is (no mask to apply on the way), the sums run over the real outputs
-          // only: B's rows are pointers, so they may skip the extra columns, whose dY is zero
-          // (a fourteenth of layer 1's dW products, an eighth of layer 2's). The same sums,
-          // bit for bit: adding those zeros left each running sum as it was.
-          const bool real_only = !relu_y && !winners;
           const int64_t depth = real_only ? g.pixels() : r.span;
           static thread_local std::vector<const T*> pixel_rows;
           pixel_rows.resize(size_t(depth));

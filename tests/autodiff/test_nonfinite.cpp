@@ -443,9 +443,10 @@ TEST_CASE("conv2d of every kernel size, stride and padding (phase planes a kerne
 TEST_CASE("non-finite: conv2d's dW read pixel-major (8 output channels), strides 1 and 2, one image with NaN and Inf, against direct loops") {
   // Output channels a multiple of 8 and a patch of 32 or more: dW sums dY against the padded image
   // transposed to (pixel, channel), each kernel row's taps as one GEMM read in place, its columns
-  // in tap order. An image with NaN or Inf takes the unfolded path instead; both add into the same
-  // partial sums of one group of images, so the tap order must be the same in both, and the
-  // extra columns' wrapped pixels must bring no NaN.
+  // in tap order; over the real outputs alone, or (through a fused ReLU's mask) over the wide
+  // layout's span, where an image with NaN or Inf takes the unfolded path instead. Both add into
+  // the same partial sums of one group of images, so the tap order must be the same in both, and
+  // the extra columns' wrapped pixels must bring no NaN.
   Rng rng(33);
   for (int stride : {1, 2})
     for (int64_t channels : {4, 16}) {
@@ -462,6 +463,10 @@ TEST_CASE("non-finite: conv2d's dW read pixel-major (8 output channels), strides
       check_same_nonfinite(r.grads[1], expected.dw);
       CHECK(std::count_if(r.grads[1].begin(), r.grads[1].end(), [](double v) { return std::isnan(v); }) > 0);
       CHECK(std::count_if(r.grads[1].begin(), r.grads[1].end(), [](double v) { return std::isfinite(v); }) > 0);
+      const Run<double> fused = run<double>([&](auto& v) { return conv2d_relu(v[0], v[1], v[2], stride, 1); }, {x, w, bias}, dy);
+      const Run<double> apart = run<double>([&](auto& v) { return relu(conv2d(v[0], v[1], v[2], stride, 1)); }, {x, w, bias}, dy);
+      check_same_nonfinite(fused.grads[1], apart.grads[1]);
+      CHECK(std::count_if(fused.grads[1].begin(), fused.grads[1].end(), [](double v) { return std::isfinite(v); }) > 0);
       // With every image finite, all five go the pixel-major way.
       x.at({2, 1, 2, 0}) = 0.25, x.at({2, 3, 5, 6}) = -0.5;
       const ConvGrads finite = conv_grads_naive(x, w, dy, stride, 1);
