@@ -205,7 +205,8 @@ TEST_CASE("conv2d_relu gives relu(conv2d) bit for bit: values and the gradients 
   // ReLU's mask applied to dY on the way); apart, over the real outputs only. The same bits.
   Rng rng(8);
   for (int stride : {1, 2})
-    for (const auto& [in, out] : {std::pair<int64_t, int64_t>{3, 4}, {4, 8}}) {
+    for (const auto& channels : {std::pair<int64_t, int64_t>{3, 4}, {4, 8}}) {
+      const int64_t in = channels.first, out = channels.second;  // not a structured binding: clang 14 cannot capture one
       CAPTURE(stride);
       CAPTURE(out);
       const Tensor<float> x = Tensor<float>::uniform(Shape{5, in, 9, 8}, rng, -1, 1), w = Tensor<float>::uniform(Shape{out, in, 3, 3}, rng, -1, 1);
