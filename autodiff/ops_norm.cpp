@@ -200,16 +200,12 @@ T normalised(T x, T scale, T shift) {
   return x * scale + shift;
 }
 
-// A plane's worth of values per thread: the gradient after BatchNorm's ReLU (and residual sum).
-template <Scalar T>
-T* plane_buffer(int64_t plane) {
-  static thread_local std::vector<T> buffer;
-  if (buffer.size() < size_t(plane)) buffer.resize(size_t(plane));
-  return buffer.data();
-}
-// An image's worth per thread: dx handed to a fused producer (batch_norm_train_with's sink).
-template <Scalar T>
-T* image_buffer(int64_t values) {
+// Per-thread buffers, grown as needed and kept: a plane's worth for the gradient after
+// BatchNorm's ReLU (and residual sum); an image's worth for dx handed to a fused producer
+// (batch_norm_train_with's sink).
+enum class Buffer { plane, image };
+template <Scalar T, Buffer role>
+T* thread_buffer(int64_t values) {
   static thread_local std::vector<T> buffer;
   if (buffer.size() < size_t(values)) buffer.resize(size_t(values));
   return buffer.data();
@@ -328,7 +324,7 @@ Var<T> batch_norm_train_with(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor
         const int64_t at = (i * channels + c) * plane;
         const T* __restrict gi = g + at;
         if (!then_relu && !with_residual) return gi;
-        T* __restrict m = plane_buffer<T>(plane);
+        T* __restrict m = thread_buffer<T, Buffer::plane>(plane);
         if (!with_residual) {
           const T* __restrict xi = xv + at;
           const T a = scale[c], b = shift[c];
@@ -398,7 +394,7 @@ Var<T> batch_norm_train_with(Var<T> x, Var<T> weight, Var<T> bias, T eps, Tensor
       };
       if (sink) {  // x's producer takes dx image by image, from this thread's buffer
         sink.take(t, sink.context, [&](int64_t i) -> const T* {
-          T* image = image_buffer<T>(channels * plane);
+          T* image = thread_buffer<T, Buffer::image>(channels * plane);
           for (int64_t c = 0; c < channels; ++c) dx_plane(i, c, image + c * plane, true);
           return image;
         });
